@@ -1,0 +1,109 @@
+/**
+ * The peer: the facade the daemon uses. One libp2p node with a persistent identity, a dataset
+ * catalog advertised in the DHT, access lists, and MPC sessions over libp2p streams.
+ *
+ * @example
+ * const peer = await createPeer({ dataDir: '/tmp/alice', listen: ['/ip4/127.0.0.1/tcp/0'] });
+ * await peer.datasets.add({ csvPath: 'heights.csv', name: 'heights', tags: ['health'] });
+ * const { found } = await peer.datasets.search('health');
+ * await peer.stop();
+ */
+import '../polyfills.js';
+import type { Channel } from '../protocols/channel.js';
+import type {
+  AbortOptions,
+  AccessLists,
+  AddDatasetInput,
+  ConnectedPeer,
+  DatasetSearchOptions,
+  DatasetSearchResult,
+  LocalDataset,
+  OpenSessionInput,
+  PeerInit,
+  PeerStatus,
+  SignedDatasetDescription,
+} from './types.js';
+
+export type * from './types.js';
+
+/** The dataset catalog of a peer: local datasets and search through the DHT. */
+export interface DatasetCatalog {
+  /** Imports a CSV, signs its description, stores both, and advertises it. */
+  add(input: AddDatasetInput, options?: AbortOptions): Promise<LocalDataset>;
+  /** Stops advertising and deletes a local dataset; false when there was none of that name. */
+  remove(name: string, options?: AbortOptions): Promise<boolean>;
+  /** Local datasets, sorted by name. */
+  list(options?: AbortOptions): Promise<LocalDataset[]>;
+  /** One local dataset, or undefined. */
+  get(name: string, options?: AbortOptions): Promise<LocalDataset | undefined>;
+  /** Finds datasets by name or tag through the DHT and fetches their verified descriptions. */
+  search(term: string, options?: DatasetSearchOptions): Promise<DatasetSearchResult>;
+  /** Fetches and verifies `owner/name` from its owner (or locally when `owner` is this peer). */
+  show(owner: string, name: string, options?: AbortOptions): Promise<SignedDatasetDescription>;
+  /** Reads the values of a local dataset: row-major, `rows x columns.length` (for the jobs layer). */
+  readValues(
+    name: string,
+    options?: AbortOptions,
+  ): Promise<{ columns: string[]; rows: number; values: Float64Array }>;
+}
+
+/** The access lists of a peer, persisted in the data directory and enforced at once. */
+export interface AccessControl {
+  /** Current lists. */
+  get(): AccessLists;
+  /** Adds peers to the allow list (when non-empty, only allowed peers get in). */
+  allow(peerIds: string[], options?: AbortOptions): Promise<AccessLists>;
+  /** Adds peers to the deny list and closes their connections. */
+  deny(peerIds: string[], options?: AbortOptions): Promise<AccessLists>;
+  /** Removes peers from both lists. */
+  clear(peerIds: string[], options?: AbortOptions): Promise<AccessLists>;
+  /** Whether `peerId` may talk to this peer. */
+  isAllowed(peerId: string): boolean;
+}
+
+/** A running (or stopped) peer. */
+export interface Peer {
+  /** This peer's id (base58). */
+  readonly peerId: string;
+  /** Addresses others can dial, each ending in `/p2p/<id>`. */
+  multiaddrs(): string[];
+  /** Starts the node (createPeer already does unless `start: false`). */
+  start(options?: AbortOptions): Promise<void>;
+  /** Closes sessions and connections and flushes state to disk. Idempotent. */
+  stop(options?: AbortOptions): Promise<void>;
+  /** A status snapshot. */
+  status(): PeerStatus;
+  /** Open connections. */
+  connectedPeers(): ConnectedPeer[];
+  /** Dials a multiaddr (with `/p2p/<id>`) or a known peer id; returns the remote peer id. */
+  dial(target: string, options?: AbortOptions): Promise<string>;
+  /** Pings a peer; resolves with the round-trip time in ms. */
+  ping(target: string, options?: AbortOptions): Promise<number>;
+  /** The dataset catalog. */
+  readonly datasets: DatasetCatalog;
+  /** Access lists. */
+  readonly access: AccessControl;
+  /**
+   * Opens this peer's channel of an MPC session: registers `jobId` as known, then opens (party i
+   * dials party j when i < j) or accepts one stream per other party on `/peermpc/mpc/1.0.0`.
+   * Every party must call it with the same jobId and parties.
+   */
+  openSession(input: OpenSessionInput, options?: AbortOptions): Promise<Channel>;
+}
+
+/** Options of {@link createPeer}. */
+export interface CreatePeerOptions extends AbortOptions {
+  /** Start the node before resolving. Default true. */
+  start?: boolean;
+}
+
+/**
+ * Creates (and by default starts) a peer from `init`.
+ *
+ * @throws {KeyFileError} when the identity key file is readable by others or corrupt.
+ */
+export async function createPeer(init: PeerInit, options: CreatePeerOptions = {}): Promise<Peer> {
+  void init;
+  void options;
+  throw new Error('createPeer: not implemented yet');
+}

@@ -1,0 +1,230 @@
+/**
+ * Public, JSON-serialisable types of the peer: what the daemon, the control API and the CLI see.
+ *
+ * Everything here is plain data (strings, numbers, arrays, objects): no PeerId, Multiaddr or
+ * Uint8Array, so a value can go through `JSON.stringify` unchanged. This module imports nothing
+ * from libp2p.
+ */
+
+/** Options accepted by every async method of the peer. */
+export interface AbortOptions {
+  /** Aborts the operation; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** A JSON value. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Timeouts of the peer, in milliseconds; every field has a default. */
+export interface PeerTimeouts {
+  /** Dialling one peer (connection + protocol negotiation). Default 10 000. */
+  dialMs?: number;
+  /** One catalog request/response with an owner. Default 5 000. */
+  catalogRequestMs?: number;
+  /** A whole dataset search (DHT lookups + fetching descriptions). Default 15 000. */
+  searchMs?: number;
+}
+
+/** DHT tuning; defaults suit a real deployment, tests lower them. */
+export interface PeerDhtOptions {
+  /** kad-dht's start-up self-query interval (ms). Default 200 (libp2p's 1 000 makes the first provide slow). */
+  initialQuerySelfInterval?: number;
+  /** How long provider records stay valid (ms). Default 48 h. */
+  provideValidityMs?: number;
+  /** Re-provide this long before a record expires (ms). Default 24 h. */
+  reprovideThresholdMs?: number;
+  /** How often to check what needs re-providing (ms). Default 1 h. */
+  reprovideIntervalMs?: number;
+}
+
+/** How a peer is configured; the daemon builds this from its config file and flags. */
+export interface PeerInit {
+  /** Directory holding the key, the datastore, datasets and access lists (created if missing). */
+  dataDir: string;
+  /** Listen multiaddrs. Default `['/ip4/0.0.0.0/tcp/0']`. A `/ws` address needs `websockets: true`. */
+  listen?: string[];
+  /** Addresses to announce instead of the listen addresses (e.g. a public address behind NAT). */
+  announce?: string[];
+  /** Multiaddrs (with `/p2p/<id>`) of peers to connect to at start; they seed the DHT. */
+  bootstrap?: string[];
+  /** Enables the WebSockets transport (in addition to TCP). Default false. */
+  websockets?: boolean;
+  /**
+   * Keep loopback and private addresses in DHT peer records (kad-dht drops them by default).
+   * Needed on a LAN, in tests and in simulations. Default false.
+   */
+  allowPrivateAddresses?: boolean;
+  /** Inbound connections admitted per second per host (libp2p's default is 5). Default 5. */
+  inboundConnectionThreshold?: number;
+  /** Maximum connections. Default 300. */
+  maxConnections?: number;
+  /** Initial access lists, merged into the persisted ones at start. */
+  access?: Partial<AccessLists>;
+  /** DHT tuning. */
+  dht?: PeerDhtOptions;
+  /** Timeouts. */
+  timeouts?: PeerTimeouts;
+  /** Largest MPC frame payload accepted or sent, in bytes. Default 64 MiB. */
+  maxFrameBytes?: number;
+}
+
+/** Allow and deny lists of peer ids (base58 strings). */
+export interface AccessLists {
+  /** When non-empty, only these peers may connect or use any peermpc protocol. */
+  allow: string[];
+  /** These peers may never connect nor use any peermpc protocol; deny wins over allow. */
+  deny: string[];
+}
+
+/** One open connection. */
+export interface ConnectedPeer {
+  /** The remote peer id. */
+  peerId: string;
+  /** The remote address of this connection. */
+  address: string;
+  /** Who dialled. */
+  direction: 'inbound' | 'outbound';
+  /** Milliseconds since the connection opened. */
+  openForMs: number;
+}
+
+/** A snapshot of the peer's state. */
+export interface PeerStatus {
+  /** This peer's id. */
+  peerId: string;
+  /** Addresses others can dial, with `/p2p/<id>`. */
+  multiaddrs: string[];
+  /** Number of distinct connected peers. */
+  connectedPeers: number;
+  /** Peers in the DHT routing table. */
+  routingTableSize: number;
+  /** Number of local datasets. */
+  datasets: number;
+  /** Number of MPC sessions open on this peer. */
+  sessions: number;
+  /** Whether the node is running. */
+  started: boolean;
+}
+
+/** Placeholder for a dataset's policy summary; the jobs layer fills it. */
+export type PolicySummary = { [key: string]: JsonValue };
+
+/** One column of a dataset (all columns are numeric). */
+export interface ColumnInfo {
+  /** Header name. */
+  name: string;
+  /** Always `number` for now. */
+  type: 'number';
+}
+
+/** The description of a dataset that its owner publishes (the signed part). */
+export interface DatasetDescription {
+  /** Format version of this object. */
+  version: 1;
+  /** Dataset name, unique per owner: lower-case letters, digits, `-`, `_`, `.`; 1–64 chars. */
+  name: string;
+  /** Owner's peer id. */
+  owner: string;
+  /** Free text. */
+  description: string;
+  /** Columns, in file order. */
+  columns: ColumnInfo[];
+  /** Number of data rows. */
+  rows: number;
+  /** Tags (same charset as names), sorted, unique. */
+  tags: string[];
+  /** A few mock rows: same columns; synthetic unless `mockSource` is `file`. */
+  mock: number[][];
+  /** Where the mock rows come from. */
+  mockSource: 'synthetic' | 'file';
+  /** Policy summary (placeholder until the jobs layer defines policies). */
+  policy: PolicySummary;
+  /** ISO 8601 creation time. */
+  created: string;
+}
+
+/** A description with the owner's Ed25519 signature over its canonical JSON. */
+export interface SignedDatasetDescription {
+  /** The description. */
+  description: DatasetDescription;
+  /** base64url signature by the owner's key over `canonicalJson(description)`. */
+  signature: string;
+}
+
+/** What `datasets.add` takes. */
+export interface AddDatasetInput {
+  /** Path of a CSV file with a header row of column names and numeric cells. */
+  csvPath: string;
+  /** Dataset name. */
+  name: string;
+  /** Free-text description. Default ''. */
+  description?: string;
+  /** Tags. Default none. */
+  tags?: string[];
+  /** Path of a CSV file of mock rows (same header); default: synthetic mock rows. */
+  mockPath?: string;
+  /** Number of synthetic mock rows. Default 5. */
+  mockRows?: number;
+  /** Policy summary. Default `{ approval: 'manual' }`. */
+  policy?: PolicySummary;
+  /** Replace an existing dataset of the same name. Default false (an error). */
+  replace?: boolean;
+}
+
+/** A local dataset as `datasets.list` shows it. */
+export interface LocalDataset {
+  /** The signed description as published. */
+  signed: SignedDatasetDescription;
+  /** Size of the stored data file in bytes. */
+  dataBytes: number;
+  /** Whether it is currently advertised in the DHT. */
+  advertised: boolean;
+}
+
+/** A description from the network that failed verification or could not be fetched. */
+export interface RejectedDescription {
+  /** The owner it came from (the peer that served it). */
+  owner: string;
+  /** Dataset name, when known. */
+  name?: string;
+  /** Why it was dropped (e.g. `bad signature`, `owner mismatch`, `timeout`). */
+  reason: string;
+}
+
+/** Result of a search. */
+export interface DatasetSearchResult {
+  /** The term searched. */
+  term: string;
+  /** Verified descriptions, deduplicated by owner/name, sorted by owner then name. */
+  found: SignedDatasetDescription[];
+  /** Descriptions dropped (bad signature, mismatch) or owners that failed to answer. */
+  rejected: RejectedDescription[];
+}
+
+/** Options of a search. */
+export interface DatasetSearchOptions extends AbortOptions {
+  /** Overall time budget in ms (default: the peer's `timeouts.searchMs`). */
+  timeoutMs?: number;
+  /** Search only by name, only by tag, or both (default). */
+  by?: 'name' | 'tag' | 'any';
+}
+
+/** Timeouts of an MPC session, in ms. */
+export interface SessionTimeouts {
+  /** Opening the pairwise streams. Default 10 000. */
+  connectMs?: number;
+  /** A `recv` waiting for one step. Default 30 000. */
+  stepMs?: number;
+  /** The whole session, from open to close (0 = none). Default 0. */
+  jobMs?: number;
+}
+
+/** What `openSession` takes. */
+export interface OpenSessionInput {
+  /** The job id (1–128 bytes of UTF-8); all parties use the same. */
+  jobId: string;
+  /** Peer ids of the parties in session order; this peer must be one of them. */
+  parties: string[];
+  /** Timeouts. */
+  timeouts?: SessionTimeouts;
+}
