@@ -1,0 +1,20 @@
+/** What every route handler of the control API can reach. */
+import type { Peer } from '../../peer.js';
+
+/** The part of the {@link Peer} the control API uses (tests pass a fake). */
+export type ApiPeer = Pick<
+  Peer,
+  'peerId' | 'multiaddrs' | 'status' | 'connectedPeers' | 'dial' | 'ping' | 'datasets' | 'access'
+>;
+
+/** Shared state handed to each resource's route registration. */
+export interface ApiContext {
+  /** The running peer. */
+  peer: ApiPeer;
+  /** The daemon's data directory (absolute). */
+  dataDir: string;
+  /** peermpc's version. */
+  version: string;
+  /** When the daemon started (ms since the epoch). */
+  startedAt: number;
+}

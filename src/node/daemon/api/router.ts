@@ -1,0 +1,121 @@
+/**
+ * A small router for the control API: method + path pattern (`/datasets/:owner/:name`) to handler.
+ *
+ * Each resource registers its routes from its own file under `routes/` (see `routes/index.ts`), so
+ * adding a resource (e.g. `/jobs`) is one new file and one line. Static segments are matched
+ * literally, `:name` segments capture one URL-decoded segment. Routes are tried in registration
+ * order; a path that matches with another method gives 405.
+ */
+import { MethodNotAllowedError, NotFoundError } from './errors.js';
+
+/** HTTP methods the API uses. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a handler gets. */
+export interface RouteRequest {
+  /** Values of the `:name` segments. */
+  params: Record<string, string>;
+  /** The query string. */
+  query: URLSearchParams;
+  /** Reads and parses the JSON body (size-limited); `undefined` when there is none. */
+  body(): Promise<unknown>;
+  /** Aborted when the client goes away, the request times out or the daemon shuts down. */
+  signal: AbortSignal;
+}
+
+/** A handler's explicit response; returning any other value sends it as JSON with status 200. */
+export class RouteResponse {
+  constructor(
+    /** HTTP status. */
+    readonly status: number,
+    /** JSON body. */
+    readonly body: unknown,
+  ) {}
+}
+
+/** Handles one route; its result is sent as JSON (see {@link RouteResponse}). */
+export type RouteHandler = (req: RouteRequest) => Promise<unknown>;
+
+interface Route {
+  method: Method;
+  segments: string[];
+  handler: RouteHandler;
+}
+
+/** A route that matched, with its captured params. */
+export interface RouteMatch {
+  /** The handler. */
+  handler: RouteHandler;
+  /** The captured `:name` segments. */
+  params: Record<string, string>;
+}
+
+/** Method + pattern routing; see the module comment. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  /** Registers `handler` for `method` on `pattern` (e.g. `/datasets/:name`). */
+  add(method: Method, pattern: string, handler: RouteHandler): this {
+    if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with /: ${pattern}`);
+    this.routes.push({ method, segments: split(pattern), handler });
+    return this;
+  }
+
+  /** Shorthand for `add('GET', ...)`. */
+  get(pattern: string, handler: RouteHandler): this {
+    return this.add('GET', pattern, handler);
+  }
+
+  /** Shorthand for `add('POST', ...)`. */
+  post(pattern: string, handler: RouteHandler): this {
+    return this.add('POST', pattern, handler);
+  }
+
+  /** Shorthand for `add('DELETE', ...)`. */
+  delete(pattern: string, handler: RouteHandler): this {
+    return this.add('DELETE', pattern, handler);
+  }
+
+  /**
+   * Finds the route for `method` and `path` (without query string).
+   *
+   * @throws NotFoundError when no route has this path; MethodNotAllowedError when none has this method.
+   */
+  match(method: string, path: string): RouteMatch {
+    const parts = split(path);
+    const allowed = new Set<string>();
+    for (const route of this.routes) {
+      const params = matchSegments(route.segments, parts);
+      if (params === undefined) continue;
+      if (route.method === method) return { handler: route.handler, params };
+      allowed.add(route.method);
+    }
+    if (allowed.size > 0) throw new MethodNotAllowedError(method, path, [...allowed]);
+    throw new NotFoundError(`no route ${method} ${path}`);
+  }
+}
+
+function split(path: string): string[] {
+  return path.split('/').filter((s) => s !== '');
+}
+
+function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const v = parts[i]!;
+    if (p.startsWith(':')) {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(v);
+      } catch {
+        return undefined;
+      }
+      params[p.slice(1)] = decoded;
+    } else if (p !== v) {
+      return undefined;
+    }
+  }
+  return params;
+}

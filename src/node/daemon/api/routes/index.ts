@@ -1,0 +1,18 @@
+/**
+ * Every resource of the control API. A new resource (e.g. jobs) is a file in this folder exporting
+ * `fooRoutes(router, ctx)` and one line below.
+ */
+import type { ApiContext } from '../context.js';
+import { Router } from '../router.js';
+import { datasetRoutes } from './datasets.js';
+import { peerRoutes } from './peers.js';
+import { statusRoutes } from './status.js';
+
+/** Builds the router with every resource's routes. */
+export function apiRouter(ctx: ApiContext): Router {
+  const router = new Router();
+  statusRoutes(router, ctx);
+  peerRoutes(router, ctx);
+  datasetRoutes(router, ctx);
+  return router;
+}

@@ -1,0 +1,164 @@
+/**
+ * The control API's HTTP server: 127.0.0.1 only, bearer token, JSON in and out.
+ *
+ * Every request must carry `Authorization: Bearer <token>` (compared in constant time); bodies
+ * must be JSON and at most `maxBodyBytes`; every handler gets an AbortSignal that fires when the
+ * client goes away, after `handlerTimeoutMs`, or when the server closes. Errors are sent as
+ * `{ error: { name, message } }` with a status from {@link statusOf}. The log shows method, path,
+ * status and duration: never the token, a body or a data value.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { logger } from '../../../util/log.js';
+import { tokensEqual } from '../token.js';
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  ShuttingDownError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  errorBody,
+  statusOf,
+  MethodNotAllowedError,
+} from './errors.js';
+import { RouteResponse, type Router } from './router.js';
+
+const log = logger('daemon:api');
+
+/** Options of {@link ApiServer}. */
+export interface ApiServerInit {
+  /** The routes. */
+  router: Router;
+  /** The bearer token clients must present. */
+  token: string;
+  /** Largest request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Time budget of one handler in ms. Default 120 000. */
+  handlerTimeoutMs?: number;
+}
+
+/** The control API server; see the module comment. */
+export class ApiServer {
+  private readonly server: Server;
+  private readonly init: Required<ApiServerInit>;
+  private readonly closing = new AbortController();
+  private readonly sockets = new Set<Socket>();
+
+  constructor(init: ApiServerInit) {
+    this.init = { maxBodyBytes: 1024 * 1024, handlerTimeoutMs: 120_000, ...init };
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = this.init.handlerTimeoutMs + 10_000;
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Listens on 127.0.0.1:`port` (0 picks a free port); resolves with the base URL. */
+  async listen(port: number): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: '127.0.0.1', port }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.url;
+  }
+
+  /** The base URL, e.g. `http://127.0.0.1:41234` (after {@link listen}). */
+  get url(): string {
+    const addr = this.server.address() as AddressInfo | null;
+    if (addr === null) throw new Error('the API server is not listening');
+    return `http://127.0.0.1:${addr.port}`;
+  }
+
+  /** Stops accepting requests, aborts running handlers and closes every connection. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.closing.signal.aborted) this.closing.abort(new ShuttingDownError());
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    // Give in-flight responses (now aborted) a moment to be written, then cut what is left.
+    const timer = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, 500);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    let path = '/';
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      path = url.pathname;
+      if (this.closing.signal.aborted) throw new ShuttingDownError();
+      this.authorize(req);
+      const { handler, params } = this.init.router.match(method, path);
+      const clientGone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) clientGone.abort(new Error('client closed the connection'));
+      });
+      const signal = AbortSignal.any([
+        clientGone.signal,
+        this.closing.signal,
+        AbortSignal.timeout(this.init.handlerTimeoutMs),
+      ]);
+      const result = await handler({ params, query: url.searchParams, body: () => this.readBody(req), signal });
+      if (result instanceof RouteResponse) send(res, result.status, result.body);
+      else send(res, 200, result ?? {});
+    } catch (err) {
+      const status = statusOf(err);
+      if (status >= 500) log.error('%s %s failed: %s', method, path, (err as Error).message);
+      if (err instanceof UnauthorizedError) res.setHeader('www-authenticate', 'Bearer');
+      if (err instanceof MethodNotAllowedError) res.setHeader('allow', err.allowed.join(', '));
+      if (err instanceof PayloadTooLargeError) res.setHeader('connection', 'close');
+      send(res, status, errorBody(err));
+    } finally {
+      log('%s %s %d %dms', method, path, res.statusCode, Math.round(performance.now() - started));
+    }
+  }
+
+  private authorize(req: IncomingMessage): void {
+    const header = req.headers.authorization;
+    if (header === undefined) throw new UnauthorizedError('missing bearer token (Authorization: Bearer <token>)');
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (m === null || !tokensEqual(m[1]!, this.init.token)) throw new UnauthorizedError('invalid bearer token');
+  }
+
+  private async readBody(req: IncomingMessage): Promise<unknown> {
+    const limit = this.init.maxBodyBytes;
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) throw new PayloadTooLargeError(limit);
+    const type = req.headers['content-type'];
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new PayloadTooLargeError(limit);
+      chunks.push(chunk);
+    }
+    if (size === 0) return undefined;
+    if (type !== undefined && !/^application\/json\b/i.test(type)) throw new UnsupportedMediaTypeError(type);
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    } catch {
+      throw new BadRequestError('request body is not valid JSON');
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(text);
+}

@@ -1,0 +1,64 @@
+/**
+ * Checks for request bodies and query strings: each throws a {@link BadRequestError} naming the field.
+ */
+import { isAbsolute } from 'node:path';
+import { BadRequestError } from './errors.js';
+
+/** A JSON object body (an absent body counts as `{}`). */
+export function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequestError('request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+/** A required non-empty string field. */
+export function requiredString(obj: Record<string, unknown>, field: string): string {
+  const v = obj[field];
+  if (typeof v !== 'string' || v === '') throw new BadRequestError(`"${field}" is required and must be a non-empty string`);
+  return v;
+}
+
+/** An optional string field. */
+export function optionalString(obj: Record<string, unknown>, field: string): string | undefined {
+  const v = obj[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new BadRequestError(`"${field}" must be a string`);
+  return v;
+}
+
+/** An optional array of non-empty strings. */
+export function optionalStringArray(obj: Record<string, unknown>, field: string): string[] | undefined {
+  const v = obj[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== '')) {
+    throw new BadRequestError(`"${field}" must be an array of non-empty strings`);
+  }
+  return v as string[];
+}
+
+/** An optional boolean field. */
+export function optionalBoolean(obj: Record<string, unknown>, field: string): boolean | undefined {
+  const v = obj[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new BadRequestError(`"${field}" must be true or false`);
+  return v;
+}
+
+/** An optional positive integer field (or query value given as a string of digits). */
+export function optionalPositiveInt(value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0 || n > max) {
+    throw new BadRequestError(`"${field}" must be an integer in 1..${max}`);
+  }
+  return n;
+}
+
+/** An optional absolute file path: the daemon's working directory is not the caller's. */
+export function optionalAbsolutePath(obj: Record<string, unknown>, field: string): string | undefined {
+  const v = optionalString(obj, field);
+  if (v !== undefined && !isAbsolute(v)) throw new BadRequestError(`"${field}" must be an absolute path`);
+  return v;
+}

@@ -1,0 +1,157 @@
+/**
+ * The daemon's JSON config file (`<data dir>/config.json`), its defaults and its validation.
+ *
+ * `peermpc init` writes the defaults; `peermpc daemon` reads the file (a missing file means the
+ * defaults) and applies command-line overrides on top. Unknown keys are refused so that a typo
+ * does not silently fall back to a default.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/** Everything a daemon reads from its config file. */
+export interface DaemonConfig {
+  /** Multiaddrs the libp2p node listens on (TCP; a `/ws` address enables WebSockets). */
+  listen: string[];
+  /** Multiaddrs to announce instead of the listen addresses (empty: announce what we listen on). */
+  announce: string[];
+  /** Multiaddrs (with `/p2p/<peer id>`) of peers to join the network through. */
+  bootstrap: string[];
+  /** Also run the WebSockets transport (listen on a `/ws` address to use it). */
+  websockets: boolean;
+  /** Peer ids allowed to connect; empty means every peer not denied. */
+  allow: string[];
+  /** Peer ids refused at connection time and on every peermpc protocol. */
+  deny: string[];
+  /** Keep loopback and private addresses in the DHT (needed on a LAN or on one machine). */
+  allowPrivateAddresses: boolean;
+  /** Inbound connections admitted per second per host (raise it when many peers share a host). */
+  inboundConnectionThreshold: number;
+  /** Maximum open connections. */
+  maxConnections: number;
+  /** Port of the control API on 127.0.0.1; 0 picks a free one (written to `api.json`). */
+  apiPort: number;
+  /** Largest control API request body, in bytes. */
+  apiMaxBodyBytes: number;
+}
+
+/** Default TCP port of the libp2p listener. */
+export const DEFAULT_P2P_PORT = 7341;
+
+/** The config `peermpc init` writes. */
+export function defaultConfig(): DaemonConfig {
+  return {
+    listen: [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`],
+    announce: [],
+    bootstrap: [],
+    websockets: false,
+    allow: [],
+    deny: [],
+    allowPrivateAddresses: false,
+    inboundConnectionThreshold: 5,
+    maxConnections: 300,
+    apiPort: 0,
+    apiMaxBodyBytes: 1024 * 1024,
+  };
+}
+
+/** A config file that cannot be read or is not valid; the message names the file and the field. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Checker = (value: unknown) => boolean;
+const isStringArray: Checker = (v) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '');
+const isPort: Checker = (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
+const isPositiveInt: Checker = (v) => Number.isSafeInteger(v) && (v as number) > 0;
+
+const FIELDS: Record<keyof DaemonConfig, [Checker, string]> = {
+  listen: [isStringArray, 'an array of multiaddr strings'],
+  announce: [isStringArray, 'an array of multiaddr strings'],
+  bootstrap: [isStringArray, 'an array of multiaddr strings'],
+  websockets: [(v) => typeof v === 'boolean', 'true or false'],
+  allow: [isStringArray, 'an array of peer id strings'],
+  deny: [isStringArray, 'an array of peer id strings'],
+  allowPrivateAddresses: [(v) => typeof v === 'boolean', 'true or false'],
+  inboundConnectionThreshold: [isPositiveInt, 'a positive integer'],
+  maxConnections: [isPositiveInt, 'a positive integer'],
+  apiPort: [isPort, 'an integer port in 0..65535'],
+  apiMaxBodyBytes: [isPositiveInt, 'a positive integer'],
+};
+
+/**
+ * Validates a parsed config object and fills in defaults for missing fields.
+ *
+ * @param source names the file in error messages.
+ * @throws ConfigError on an unknown key or a field of the wrong type.
+ */
+export function parseConfig(value: unknown, source = 'config'): DaemonConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`${source}: expected a JSON object`);
+  }
+  const out = defaultConfig();
+  for (const [key, field] of Object.entries(value)) {
+    if (!Object.hasOwn(FIELDS, key)) {
+      throw new ConfigError(`${source}: unknown field "${key}" (known: ${Object.keys(FIELDS).join(', ')})`);
+    }
+    const [check, expected] = FIELDS[key as keyof DaemonConfig];
+    if (!check(field)) throw new ConfigError(`${source}: field "${key}" must be ${expected}`);
+    (out as unknown as Record<string, unknown>)[key] = field;
+  }
+  return out;
+}
+
+/**
+ * Reads and validates the config file at `path`; a missing file gives the defaults.
+ *
+ * @throws ConfigError when the file is unreadable, not JSON or invalid.
+ */
+export function loadConfig(path: string): DaemonConfig {
+  if (!existsSync(path)) return defaultConfig();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(parsed, path);
+}
+
+/**
+ * Writes `config` to `path` as indented JSON (mode 0600).
+ *
+ * @param overwrite when false (default), an existing file is an error.
+ * @throws ConfigError when the file exists and `overwrite` is false.
+ */
+export function writeConfig(path: string, config: DaemonConfig, overwrite = false): void {
+  try {
+    writeFileSync(path, JSON.stringify(config, null, 2) + '\n', { mode: 0o600, flag: overwrite ? 'w' : 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ConfigError(`${path} already exists (use --force to overwrite it)`);
+    }
+    throw err;
+  }
+}
+
+/** Command-line values that override the file; undefined or empty leaves the file's value. */
+export interface ConfigOverrides {
+  listen?: string[];
+  bootstrap?: string[];
+  apiPort?: number;
+  allowPrivateAddresses?: boolean;
+}
+
+/** Returns `config` with the given overrides applied (a new object). */
+export function applyOverrides(config: DaemonConfig, overrides: ConfigOverrides): DaemonConfig {
+  const out = { ...config };
+  if (overrides.listen !== undefined && overrides.listen.length > 0) out.listen = overrides.listen;
+  if (overrides.bootstrap !== undefined && overrides.bootstrap.length > 0) out.bootstrap = overrides.bootstrap;
+  if (overrides.apiPort !== undefined) out.apiPort = overrides.apiPort;
+  if (overrides.allowPrivateAddresses !== undefined) out.allowPrivateAddresses = overrides.allowPrivateAddresses;
+  return parseConfig(out, 'command-line options');
+}

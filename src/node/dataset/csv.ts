@@ -1,0 +1,123 @@
+/**
+ * Numeric CSV reading: a header row of column names, then rows of decimal numbers.
+ *
+ * Streams the file (csv-parse), so large files do not sit in memory. Any problem is a
+ * {@link CsvImportError} naming the file, the row (the file's line number; the header is row 1)
+ * and the column. Error messages name positions, never cell contents beyond a short prefix of the
+ * offending cell (which is not a number, hence not a data value).
+ */
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import { CsvImportError } from '../errors.js';
+import type { AbortOptions } from '../types.js';
+
+/** Largest number of columns accepted. */
+export const MAX_COLUMNS = 4096;
+
+const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Parses one cell as a finite decimal number, or returns undefined. */
+export function parseNumericCell(cell: string): number | undefined {
+  const s = cell.trim();
+  if (!NUMBER_RE.test(s)) return undefined;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** Validates a header row and returns the column names. */
+function checkHeader(path: string, header: string[]): string[] {
+  const names = header.map((h) => h.trim());
+  if (names.length === 0) throw new CsvImportError(`${path}: empty header row`, path, 1, '');
+  if (names.length > MAX_COLUMNS) {
+    throw new CsvImportError(`${path}: ${names.length} columns (at most ${MAX_COLUMNS})`, path, 1, '');
+  }
+  const seen = new Set<string>();
+  names.forEach((n, i) => {
+    if (n === '') throw new CsvImportError(`${path}: column ${i + 1} has an empty name`, path, 1, String(i + 1));
+    if (n.length > 128) throw new CsvImportError(`${path}: column ${i + 1} name too long`, path, 1, String(i + 1));
+    if (seen.has(n)) throw new CsvImportError(`${path}: duplicate column name ${JSON.stringify(n)}`, path, 1, n);
+    seen.add(n);
+  });
+  return names;
+}
+
+/**
+ * Reads `path`, calling `onHeader` once with the column names and `onRow` for each data row
+ * (a reused Float64Array: copy it if kept). Resolves with the number of data rows.
+ *
+ * @throws {CsvImportError} for an unreadable file, a bad header, a row of the wrong width, or a
+ * non-numeric cell (naming row and column).
+ */
+export async function readNumericCsv(
+  path: string,
+  onHeader: (columns: string[]) => void,
+  onRow: (row: Float64Array, line: number) => void | Promise<void>,
+  options: AbortOptions = {},
+): Promise<number> {
+  const parser = parse({
+    bom: true,
+    skip_empty_lines: true,
+    info: true,
+    relax_column_count: true, // widths are checked here, to name the row
+    max_record_size: 1 << 20,
+  });
+  const input = createReadStream(path);
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+  const onAbort = (): void => {
+    parser.destroy(options.signal?.reason as Error);
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let columns: string[] | undefined;
+  let row: Float64Array | undefined;
+  let rows = 0;
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const { record, info } = item;
+      if (columns === undefined) {
+        columns = checkHeader(path, record);
+        row = new Float64Array(columns.length);
+        onHeader(columns);
+        continue;
+      }
+      const line = info.lines;
+      if (record.length !== columns.length) {
+        throw new CsvImportError(
+          `${path}: row ${line} has ${record.length} cells, the header has ${columns.length}`,
+          path,
+          line,
+          '',
+        );
+      }
+      for (let c = 0; c < columns.length; c++) {
+        const v = parseNumericCell(record[c]!);
+        if (v === undefined) {
+          throw new CsvImportError(
+            `${path}: row ${line}, column ${JSON.stringify(columns[c])}: not a number`,
+            path,
+            line,
+            columns[c]!,
+          );
+        }
+        row![c] = v;
+      }
+      rows++;
+      await onRow(row!, line);
+    }
+  } catch (err) {
+    if (err instanceof CsvImportError) throw err;
+    if (options.signal?.aborted) throw options.signal.reason;
+    const e = err as NodeJS.ErrnoException & { lines?: number };
+    if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
+      throw new CsvImportError(`${path}: cannot read (${e.code})`, path, 0, '', { cause: err });
+    }
+    throw new CsvImportError(`${path}: malformed CSV${e.lines ? ` at row ${e.lines}` : ''}: ${e.message}`, path, e.lines ?? 0, '', {
+      cause: err,
+    });
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    input.destroy();
+  }
+  if (columns === undefined) throw new CsvImportError(`${path}: empty file (no header row)`, path, 0, '');
+  return rows;
+}

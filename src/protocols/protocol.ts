@@ -1,0 +1,131 @@
+/**
+ * The protocol interface: the primitives each MPC protocol implements over its own share type.
+ *
+ * Design (after SecretFlow SPU and MP-SPDZ): a protocol provides a small set of primitives on
+ * arithmetic shares (A: Z_2^64, additive or replicated) and boolean shares (B: XOR sharing, 64
+ * bits per word), each declaring its rounds and bytes; everything else (fixed-point multiply,
+ * comparisons, ReLU, max/argmax, division, exp...) is generic code in src/protocols/ops/ written
+ * once against this interface, so a new protocol gets every op by implementing these primitives,
+ * and one conformance suite checks all protocols against plaintext.
+ *
+ * SPMD: every party of the session (compute parties, data owners, a dealer, the requester) runs the
+ * same program and calls the same primitives in the same order; a party that holds no shares
+ * gets a share object with no local data (`isComputeParty` false), and the step counter stays in
+ * lockstep everywhere. Every primitive that communicates takes its step numbers from the session,
+ * batches all its messages of one round into one payload per peer, and costs exactly the rounds
+ * and bytes its `cost` declares.
+ */
+import type { Conv2dGeometry, RingTensor, Shape } from '../tensor/index.js';
+import type { Session } from './session.js';
+
+/** The protocols peermpc ships. */
+export type ProtocolName = 'plaintext' | 'rep3' | 'additive';
+
+/** What a share holds: an arithmetic share of values in Z_2^64, or a boolean (XOR) share of 64-bit words. */
+export type ShareKind = 'A' | 'B';
+
+/** A party's share of a tensor. Its contents are protocol-specific; shape and kind are public. */
+export interface Share {
+  /** The shape of the shared tensor (public). */
+  readonly shape: readonly number[];
+  /** Arithmetic or boolean. */
+  readonly kind: ShareKind;
+}
+
+/** Communication cost of one primitive call for one party. */
+export interface Cost {
+  /** Communication rounds (sequential message exchanges). */
+  rounds: number;
+  /** Payload bytes this party sends (all peers together). */
+  bytesSent: number;
+}
+
+/**
+ * The primitives of a protocol over share type S. Local ops never communicate; async ops do.
+ * Shapes follow RingTensor's rules (broadcasting for elementwise binary ops).
+ */
+export interface Protocol<S extends Share = Share> {
+  /** Which protocol this is. */
+  readonly name: ProtocolName;
+  /** The session it runs in. */
+  readonly session: Session;
+  /** Session indices of the parties that hold shares. */
+  readonly computeParties: readonly number[];
+  /** True when this party holds shares. */
+  readonly isComputeParty: boolean;
+
+  /** Party `owner` (any session party) secret-shares `value` (given on the owner only) of `shape`, as an A share. */
+  input(owner: number, value: RingTensor | undefined, shape: Shape): Promise<S>;
+  /** Opens `x` (A or B) to the parties in `to` only; they get the value, everyone else `undefined`. */
+  reveal(x: S, to: readonly number[]): Promise<RingTensor | undefined>;
+
+  /** A public tensor as a share (A or B) of it, no communication. */
+  fromPublic(p: RingTensor, kind: ShareKind): S;
+  /** Local layout ops, applied to every local component (kind is kept). */
+  reshape(x: S, shape: Shape): S;
+  transpose(x: S, perm?: readonly number[]): S;
+  slice(x: S, axis: number, start: number, end: number): S;
+  concat(xs: readonly S[], axis: number): S;
+  broadcastTo(x: S, shape: Shape): S;
+  im2col(x: S, g: Conv2dGeometry): { patches: S; oh: number; ow: number };
+  /** Sum along an axis (A shares); all elements when axis is undefined. */
+  sum(x: S, axis?: number, keepDims?: boolean): S;
+
+  /** Local arithmetic on A shares. */
+  add(a: S, b: S): S;
+  sub(a: S, b: S): S;
+  neg(a: S): S;
+  addPublic(a: S, p: RingTensor | bigint): S;
+  mulPublic(a: S, p: RingTensor | bigint): S;
+  /** a << k on A shares (multiplication by 2^k). */
+  shlA(a: S, k: number): S;
+
+  /** Elementwise product of A shares. */
+  mul(a: S, b: S): Promise<S>;
+  /** Matrix product of A shares (2-D or batched, as RingTensor.matmul). */
+  matmul(a: S, b: S): Promise<S>;
+  /** Probabilistic truncation of A shares by `bits` (arithmetic shift of the shared value); see the protocol's docs for its error. */
+  truncate(a: S, bits: number): Promise<S>;
+  /** mul then truncate, fused into fewer rounds where the protocol can. */
+  mulTrunc(a: S, b: S, bits: number): Promise<S>;
+  /** matmul then truncate, fused where the protocol can. */
+  matmulTrunc(a: S, b: S, bits: number): Promise<S>;
+
+  /** Local ops on B shares. */
+  xorB(a: S, b: S): S;
+  xorPublicB(a: S, p: RingTensor | bigint): S;
+  andPublicB(a: S, p: RingTensor | bigint): S;
+  notB(a: S): S;
+  shlB(a: S, k: number): S;
+  shrB(a: S, k: number): S;
+  /** Elementwise AND of B shares. */
+  andB(a: S, b: S): Promise<S>;
+  /** Several independent ANDs in one round (the building block of log-depth adders). */
+  andBMany(pairs: readonly (readonly [S, S])[]): Promise<S[]>;
+
+  /** Arithmetic to boolean: the same values, XOR-shared. */
+  a2b(a: S): Promise<S>;
+  /** Boolean to arithmetic for bit 0 of each word (other bits must be zero): A shares of 0/1. */
+  bitToA(b: S): Promise<S>;
+
+  /** The cost a primitive will have for `elements` words (for tests and benchmarks). */
+  cost(primitive: CostedPrimitive, elements: number, extra?: { k?: number; n?: number; to?: number }): Cost;
+}
+
+/** Primitives whose cost a protocol declares. */
+export type CostedPrimitive =
+  | 'input'
+  | 'reveal'
+  | 'mul'
+  | 'matmul'
+  | 'truncate'
+  | 'mulTrunc'
+  | 'matmulTrunc'
+  | 'andB'
+  | 'a2b'
+  | 'bitToA';
+
+/** Thrown when an operation is used wrongly (wrong kind, wrong shape, not a compute party...). */
+export class ProtocolUsageError extends Error {
+  override readonly name = 'ProtocolUsageError';
+}

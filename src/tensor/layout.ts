@@ -1,0 +1,236 @@
+/**
+ * Layout kernels on raw word arrays: broadcast, transpose, slice, concat, sum along an axis, im2col.
+ *
+ * These move words rather than compute on them, so plain TypeScript is as fast as anything here;
+ * they are shared by every kernel. All take and return row-major arrays with explicit shapes.
+ */
+import { fmtShape, normalizeAxis, sizeOf, stridesOf, type Shape } from './shape.js';
+
+/** Allocator used for results (the active kernel's `alloc`, so results can be resident). */
+export type Alloc = (n: number) => BigUint64Array;
+
+/** Materialises `data` (of `shape`) broadcast to `target`; throws RangeError if it does not broadcast. */
+export function broadcastTo(data: BigUint64Array, shape: Shape, target: Shape, alloc: Alloc): BigUint64Array {
+  if (shape.length > target.length) throw new RangeError(`cannot broadcast ${fmtShape(shape)} to ${fmtShape(target)}`);
+  const pad = target.length - shape.length;
+  const srcStrides = stridesOf(shape);
+  const strides = target.map((d, i) => {
+    const sd = i < pad ? 1 : shape[i - pad]!;
+    if (sd !== d && sd !== 1) throw new RangeError(`cannot broadcast ${fmtShape(shape)} to ${fmtShape(target)}`);
+    return i < pad || sd === 1 ? 0 : srcStrides[i - pad]!;
+  });
+  const n = sizeOf(target);
+  const out = alloc(n);
+  if (n === 0) return out;
+  const rank = target.length;
+  if (rank === 0) {
+    out[0] = data[0]!;
+    return out;
+  }
+  // Copy innermost rows at a time.
+  const inner = target[rank - 1]!;
+  const innerStride = strides[rank - 1]!;
+  const idx = new Array<number>(rank - 1).fill(0);
+  for (let o = 0; o < n; o += inner) {
+    let src = 0;
+    for (let d = 0; d < rank - 1; d++) src += idx[d]! * strides[d]!;
+    if (innerStride === 1) out.set(data.subarray(src, src + inner), o);
+    else out.fill(data[src]!, o, o + inner);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d]! < target[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Permutes the axes of `data`; `perm` defaults to reversing them. Returns the new data and shape. */
+export function transpose(
+  data: BigUint64Array,
+  shape: Shape,
+  perm: readonly number[] | undefined,
+  alloc: Alloc,
+): { data: BigUint64Array; shape: number[] } {
+  const rank = shape.length;
+  const p = perm ?? shape.map((_, i) => rank - 1 - i);
+  if (p.length !== rank || [...p].sort((x, y) => x - y).some((v, i) => v !== i)) {
+    throw new RangeError(`transpose: [${p.join(',')}] is not a permutation of the ${rank} axes of ${fmtShape(shape)}`);
+  }
+  const outShape = p.map((a) => shape[a]!);
+  const n = sizeOf(shape);
+  const out = alloc(n);
+  if (n === 0) return { data: out, shape: outShape };
+  if (rank === 2 && p[0] === 1) {
+    const [r, c] = shape as [number, number];
+    const B = 32; // blocked 2-D transpose
+    for (let i0 = 0; i0 < r; i0 += B) {
+      for (let j0 = 0; j0 < c; j0 += B) {
+        const i1 = Math.min(i0 + B, r);
+        const j1 = Math.min(j0 + B, c);
+        for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * r + i] = data[i * c + j]!;
+      }
+    }
+    return { data: out, shape: outShape };
+  }
+  const inStrides = stridesOf(shape);
+  const stepStrides = p.map((a) => inStrides[a]!);
+  const idx = new Array<number>(rank).fill(0);
+  let src = 0;
+  for (let o = 0; o < n; o++) {
+    out[o] = data[src]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++;
+      src += stepStrides[d]!;
+      if (idx[d]! < outShape[d]!) break;
+      src -= stepStrides[d]! * outShape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return { data: out, shape: outShape };
+}
+
+/** Elements [start, end) along `axis`. */
+export function slice(
+  data: BigUint64Array,
+  shape: Shape,
+  axis: number,
+  start: number,
+  end: number,
+  alloc: Alloc,
+): { data: BigUint64Array; shape: number[] } {
+  const ax = normalizeAxis(axis, shape.length);
+  const dim = shape[ax]!;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > dim || start > end) {
+    throw new RangeError(`slice [${start}, ${end}) is out of range for axis ${ax} of ${fmtShape(shape)}`);
+  }
+  const outer = sizeOf(shape.slice(0, ax));
+  const inner = sizeOf(shape.slice(ax + 1));
+  const len = end - start;
+  const outShape = [...shape];
+  outShape[ax] = len;
+  const out = alloc(outer * len * inner);
+  for (let o = 0; o < outer; o++) {
+    const src = (o * dim + start) * inner;
+    out.set(data.subarray(src, src + len * inner), o * len * inner);
+  }
+  return { data: out, shape: outShape };
+}
+
+/** Concatenates arrays along `axis`; all other dimensions must agree. */
+export function concat(
+  parts: readonly { data: BigUint64Array; shape: Shape }[],
+  axis: number,
+  alloc: Alloc,
+): { data: BigUint64Array; shape: number[] } {
+  if (parts.length === 0) throw new RangeError('concat needs at least one tensor');
+  const first = parts[0]!.shape;
+  const ax = normalizeAxis(axis, first.length);
+  let total = 0;
+  for (const [i, p] of parts.entries()) {
+    if (p.shape.length !== first.length || p.shape.some((d, j) => j !== ax && d !== first[j])) {
+      throw new RangeError(`concat: tensor ${i} has shape ${fmtShape(p.shape)}, incompatible with ${fmtShape(first)} on axis ${ax}`);
+    }
+    total += p.shape[ax]!;
+  }
+  const outer = sizeOf(first.slice(0, ax));
+  const inner = sizeOf(first.slice(ax + 1));
+  const outShape = [...first];
+  outShape[ax] = total;
+  const out = alloc(outer * total * inner);
+  for (let o = 0; o < outer; o++) {
+    let dst = o * total * inner;
+    for (const p of parts) {
+      const len = p.shape[ax]! * inner;
+      out.set(p.data.subarray(o * len, (o + 1) * len), dst);
+      dst += len;
+    }
+  }
+  return { data: out, shape: outShape };
+}
+
+/** Sums along `axis` (mod 2^64), removing it unless keepDims. */
+export function sumAxis(
+  data: BigUint64Array,
+  shape: Shape,
+  axis: number,
+  keepDims: boolean,
+  alloc: Alloc,
+): { data: BigUint64Array; shape: number[] } {
+  const ax = normalizeAxis(axis, shape.length);
+  const dim = shape[ax]!;
+  const outer = sizeOf(shape.slice(0, ax));
+  const inner = sizeOf(shape.slice(ax + 1));
+  const out = alloc(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    const row = out.subarray(o * inner, (o + 1) * inner);
+    for (let d = 0; d < dim; d++) {
+      const src = (o * dim + d) * inner;
+      for (let j = 0; j < inner; j++) row[j] = row[j]! + data[src + j]!;
+    }
+  }
+  const outShape = keepDims ? shape.map((d, i) => (i === ax ? 1 : d)) : shape.filter((_, i) => i !== ax);
+  return { data: out, shape: outShape };
+}
+
+/** Geometry of a 2-D convolution (NHWC input, HWIO filter, as tfjs). */
+export interface Conv2dGeometry {
+  /** Filter height and width. */
+  kernelSize: readonly [number, number];
+  /** Strides [height, width]; default [1, 1]. */
+  strides?: readonly [number, number];
+  /** 'valid' (no padding) or 'same' (tfjs/TensorFlow rules); default 'valid'. */
+  padding?: 'valid' | 'same';
+}
+
+/** Output height/width and top/left padding of a convolution, by TensorFlow's rules. */
+export function convOutput(h: number, w: number, g: Conv2dGeometry) {
+  const [kh, kw] = g.kernelSize;
+  const [sh, sw] = g.strides ?? [1, 1];
+  if (g.padding === 'same') {
+    const oh = Math.ceil(h / sh);
+    const ow = Math.ceil(w / sw);
+    const padH = Math.max((oh - 1) * sh + kh - h, 0);
+    const padW = Math.max((ow - 1) * sw + kw - w, 0);
+    return { oh, ow, padTop: Math.floor(padH / 2), padLeft: Math.floor(padW / 2) };
+  }
+  if (h < kh || w < kw) throw new RangeError(`conv: input ${h}x${w} is smaller than the ${kh}x${kw} filter`);
+  return { oh: Math.floor((h - kh) / sh) + 1, ow: Math.floor((w - kw) / sw) + 1, padTop: 0, padLeft: 0 };
+}
+
+/**
+ * im2col for NHWC input [n, h, w, c]: returns [n*oh*ow, kh*kw*c] patches (zero padding), so that
+ * a convolution is `patches · filter.reshape([kh*kw*c, outC])`.
+ */
+export function im2col(
+  data: BigUint64Array,
+  shape: Shape,
+  g: Conv2dGeometry,
+  alloc: Alloc,
+): { data: BigUint64Array; shape: number[]; oh: number; ow: number } {
+  if (shape.length !== 4) throw new RangeError(`im2col expects an NHWC tensor of rank 4, got ${fmtShape(shape)}`);
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const [kh, kw] = g.kernelSize;
+  const [sh, sw] = g.strides ?? [1, 1];
+  const { oh, ow, padTop, padLeft } = convOutput(h, w, g);
+  const cols = kh * kw * c;
+  const out = alloc(n * oh * ow * cols);
+  let dst = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const y = oy * sh + ky - padTop;
+          for (let kx = 0; kx < kw; kx++) {
+            const x = ox * sw + kx - padLeft;
+            if (y >= 0 && y < h && x >= 0 && x < w) {
+              const src = ((b * h + y) * w + x) * c;
+              out.set(data.subarray(src, src + c), dst);
+            } // else: zeros (alloc returns zeroed words)
+            dst += c;
+          }
+        }
+      }
+    }
+  }
+  return { data: out, shape: [n * oh * ow, cols], oh, ow };
+}
