@@ -129,7 +129,10 @@ export function loadConfig(path: string): DaemonConfig {
  */
 export function writeConfig(path: string, config: DaemonConfig, overwrite = false): void {
   try {
-    writeFileSync(path, JSON.stringify(config, null, 2) + '\n', { mode: 0o600, flag: overwrite ? 'w' : 'wx' });
+    writeFileSync(path, JSON.stringify(config, null, 2) + '\n', {
+      mode: 0o600,
+      flag: overwrite ? 'w' : 'wx',
+    });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new ConfigError(`${path} already exists (use --force to overwrite it)`);
@@ -150,8 +153,10 @@ export interface ConfigOverrides {
 export function applyOverrides(config: DaemonConfig, overrides: ConfigOverrides): DaemonConfig {
   const out = { ...config };
   if (overrides.listen !== undefined && overrides.listen.length > 0) out.listen = overrides.listen;
-  if (overrides.bootstrap !== undefined && overrides.bootstrap.length > 0) out.bootstrap = overrides.bootstrap;
+  if (overrides.bootstrap !== undefined && overrides.bootstrap.length > 0)
+    out.bootstrap = overrides.bootstrap;
   if (overrides.apiPort !== undefined) out.apiPort = overrides.apiPort;
-  if (overrides.allowPrivateAddresses !== undefined) out.allowPrivateAddresses = overrides.allowPrivateAddresses;
+  if (overrides.allowPrivateAddresses !== undefined)
+    out.allowPrivateAddresses = overrides.allowPrivateAddresses;
   return parseConfig(out, 'command-line options');
 }

@@ -32,7 +32,9 @@ export function readToken(path: string): string {
   try {
     const mode = statSync(path).mode;
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      throw new TokenFileError(`${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); expected 600`);
+      throw new TokenFileError(
+        `${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); expected 600`,
+      );
     }
     text = readFileSync(path, 'utf8').trim();
   } catch (err) {

@@ -53,7 +53,11 @@ export class MethodNotAllowedError extends HttpError {
   /** The methods the path accepts. */
   readonly allowed: string[];
   constructor(method: string, path: string, allowed: string[]) {
-    super(405, 'MethodNotAllowedError', `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`);
+    super(
+      405,
+      'MethodNotAllowedError',
+      `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`,
+    );
     this.allowed = allowed;
   }
 }

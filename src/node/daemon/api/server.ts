@@ -107,7 +107,12 @@ export class ApiServer {
         this.closing.signal,
         AbortSignal.timeout(this.init.handlerTimeoutMs),
       ]);
-      const result = await handler({ params, query: url.searchParams, body: () => this.readBody(req), signal });
+      const result = await handler({
+        params,
+        query: url.searchParams,
+        body: () => this.readBody(req),
+        signal,
+      });
       if (result instanceof RouteResponse) send(res, result.status, result.body);
       else send(res, 200, result ?? {});
     } catch (err) {
@@ -124,9 +129,11 @@ export class ApiServer {
 
   private authorize(req: IncomingMessage): void {
     const header = req.headers.authorization;
-    if (header === undefined) throw new UnauthorizedError('missing bearer token (Authorization: Bearer <token>)');
+    if (header === undefined)
+      throw new UnauthorizedError('missing bearer token (Authorization: Bearer <token>)');
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (m === null || !tokensEqual(m[1]!, this.init.token)) throw new UnauthorizedError('invalid bearer token');
+    if (m === null || !tokensEqual(m[1]!, this.init.token))
+      throw new UnauthorizedError('invalid bearer token');
   }
 
   private async readBody(req: IncomingMessage): Promise<unknown> {

@@ -16,7 +16,8 @@ export function objectBody(body: unknown): Record<string, unknown> {
 /** A required non-empty string field. */
 export function requiredString(obj: Record<string, unknown>, field: string): string {
   const v = obj[field];
-  if (typeof v !== 'string' || v === '') throw new BadRequestError(`"${field}" is required and must be a non-empty string`);
+  if (typeof v !== 'string' || v === '')
+    throw new BadRequestError(`"${field}" is required and must be a non-empty string`);
   return v;
 }
 
@@ -47,7 +48,11 @@ export function optionalBoolean(obj: Record<string, unknown>, field: string): bo
 }
 
 /** An optional positive integer field (or query value given as a string of digits). */
-export function optionalPositiveInt(value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function optionalPositiveInt(
+  value: unknown,
+  field: string,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined || value === null) return undefined;
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0 || n > max) {

@@ -72,14 +72,16 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
     if (!(SEARCH_BY as readonly string[]).includes(by)) {
       throw new BadRequestError(`"by" must be one of ${SEARCH_BY.join(', ')}`);
     }
-    const timeoutMs = optionalPositiveInt(req.query.get('timeoutMs') ?? undefined, 'timeoutMs', MAX_SEARCH_TIMEOUT_MS);
+    const timeoutMs = optionalPositiveInt(
+      req.query.get('timeoutMs') ?? undefined,
+      'timeoutMs',
+      MAX_SEARCH_TIMEOUT_MS,
+    );
     return datasets.search(term, { signal: req.signal, timeoutMs, by: by as (typeof SEARCH_BY)[number] });
   });
 
-  router.get(
-    '/datasets/:owner/:name',
-    async (req): Promise<SignedDatasetDescription> =>
-      datasets.show(req.params.owner!, req.params.name!, { signal: req.signal }),
+  router.get('/datasets/:owner/:name', async (req): Promise<SignedDatasetDescription> =>
+    datasets.show(req.params.owner!, req.params.name!, { signal: req.signal }),
   );
 
   router.delete('/datasets/:name', async (req): Promise<DatasetRemoveResponse> => {

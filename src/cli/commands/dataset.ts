@@ -1,0 +1,168 @@
+/**
+ * `peermpc dataset add|list|search|show|remove`: the local catalog and search through the network.
+ */
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { DatasetDescription, LocalDataset, SignedDatasetDescription } from '../../node/types.js';
+import {
+  clientFor,
+  commonOptions,
+  listValue,
+  positiveIntValue,
+  type CommandContext,
+  type CommonOptions,
+} from '../common.js';
+import { bytes, keyValues, printJson, table, truncate, type Io } from '../output.js';
+
+interface AddOptions extends CommonOptions {
+  name: string;
+  description?: string;
+  tags?: string[];
+  mock?: string;
+  replace?: boolean;
+}
+
+interface SearchOptions extends CommonOptions {
+  by?: 'name' | 'tag' | 'any';
+  timeout?: number;
+}
+
+/** Registers `dataset` and its subcommands. */
+export function registerDataset(program: Command, { io }: CommandContext): void {
+  const dataset = program.command('dataset').description('publish, list, find and inspect datasets');
+
+  commonOptions(dataset.command('add'))
+    .description('import a CSV (header of numeric columns) as a dataset and advertise it')
+    .argument('<file>', 'CSV file; the daemon reads it, the data never leaves this peer')
+    .requiredOption('-n, --name <name>', 'dataset name (lower-case letters, digits, - _ .)')
+    .option('--description <text>', 'free-text description')
+    .option('--tags <tags>', 'comma-separated tags', listValue)
+    .option('--mock <file>', 'CSV of mock rows to publish instead of synthetic ones')
+    .option('--replace', 'replace an existing dataset of that name')
+    .action(async (file: string, opts: AddOptions) => {
+      const added = await clientFor(opts).addDataset({
+        csvPath: resolve(file),
+        name: opts.name,
+        description: opts.description,
+        tags: opts.tags,
+        mockPath: opts.mock === undefined ? undefined : resolve(opts.mock),
+        replace: opts.replace,
+      });
+      if (opts.json === true) return printJson(io, added);
+      const d = added.signed.description;
+      io.out(
+        `added ${d.owner}/${d.name}: ${d.rows} rows, ${d.columns.length} columns` +
+          (added.advertised ? ', advertised' : ', not advertised yet'),
+      );
+    });
+
+  commonOptions(dataset.command('list'))
+    .description('list the datasets this peer owns')
+    .action(async (opts: CommonOptions) => {
+      const { datasets } = await clientFor(opts).listDatasets();
+      if (opts.json === true) return printJson(io, datasets);
+      if (datasets.length === 0)
+        return io.out('no local datasets (add one with: peermpc dataset add <file.csv> --name <name>)');
+      io.out(localTable(datasets));
+    });
+
+  commonOptions(dataset.command('search'))
+    .description('find datasets on the network by name or tag')
+    .argument('<term>', 'a dataset name or tag')
+    .addOption(
+      new Option('--by <what>', 'match names, tags or both').choices(['name', 'tag', 'any']).default('any'),
+    )
+    .option('--timeout <ms>', 'search time budget in ms', positiveIntValue)
+    .action(async (term: string, opts: SearchOptions) => {
+      const result = await clientFor(opts).searchDatasets(term, {
+        by: opts.by,
+        searchTimeoutMs: opts.timeout,
+      });
+      if (opts.json === true) return printJson(io, result);
+      if (result.found.length === 0) io.out(`no datasets found for "${term}"`);
+      else io.out(foundTable(result.found.map((s) => s.description)));
+      for (const r of result.rejected) {
+        io.err(`warning: dropped ${r.owner}${r.name === undefined ? '' : '/' + r.name}: ${r.reason}`);
+      }
+    });
+
+  commonOptions(dataset.command('show'))
+    .description("show a dataset's description, schema and mock rows (verified against its owner's key)")
+    .argument('<owner/name>', 'owner peer id and dataset name; a bare name means one of this peer', parseRef)
+    .action(async (ref: DatasetRef, opts: CommonOptions) => {
+      const client = clientFor(opts);
+      const owner = ref.owner ?? (await client.status()).peerId;
+      const signed = await client.showDataset(owner, ref.name);
+      if (opts.json === true) return printJson(io, signed);
+      printDescription(io, signed);
+    });
+
+  commonOptions(dataset.command('remove'))
+    .description('stop advertising a local dataset and delete it')
+    .argument('<name>', 'dataset name')
+    .action(async (name: string, opts: CommonOptions) => {
+      const res = await clientFor(opts).removeDataset(name);
+      if (opts.json === true) return printJson(io, res);
+      io.out(`removed ${res.name}`);
+    });
+}
+
+interface DatasetRef {
+  owner?: string;
+  name: string;
+}
+
+function parseRef(value: string): DatasetRef {
+  const parts = value.split('/');
+  if (parts.length === 1 && parts[0] !== '') return { name: parts[0]! };
+  if (parts.length === 2 && parts[0] !== '' && parts[1] !== '') return { owner: parts[0]!, name: parts[1]! };
+  throw new InvalidArgumentError('expected <owner peer id>/<dataset name> or <dataset name>');
+}
+
+function localTable(datasets: LocalDataset[]): string {
+  return table(
+    ['NAME', 'ROWS', 'COLUMNS', 'TAGS', 'SIZE', 'ADVERTISED', 'DESCRIPTION'],
+    datasets.map(({ signed: { description: d }, dataBytes, advertised }) => [
+      d.name,
+      d.rows,
+      d.columns.length,
+      d.tags,
+      bytes(dataBytes),
+      advertised ? 'yes' : 'no',
+      truncate(d.description, 40),
+    ]),
+  );
+}
+
+function foundTable(found: DatasetDescription[]): string {
+  return table(
+    ['OWNER', 'NAME', 'ROWS', 'COLUMNS', 'TAGS', 'DESCRIPTION'],
+    found.map((d) => [d.owner, d.name, d.rows, d.columns.length, d.tags, truncate(d.description, 40)]),
+  );
+}
+
+function printDescription(io: Io, { description: d }: SignedDatasetDescription): void {
+  io.out(
+    keyValues([
+      ['dataset', `${d.owner}/${d.name}`],
+      ['description', d.description],
+      ['rows', d.rows],
+      ['columns', d.columns.map((c) => `${c.name} (${c.type})`)],
+      ['tags', d.tags],
+      ['policy', JSON.stringify(d.policy)],
+      ['created', d.created],
+      ['signature', "verified against the owner's key"],
+    ]),
+  );
+  io.out(
+    `\nmock rows (${d.mockSource === 'file' ? "from the owner's mock file" : 'synthetic'}, not real data):`,
+  );
+  io.out(
+    d.mock.length === 0
+      ? '(none)'
+      : table(
+          d.columns.map((c) => c.name),
+          d.mock,
+        ),
+  );
+}

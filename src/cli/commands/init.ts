@@ -1,0 +1,41 @@
+/** `peermpc init`: writes a default config file into the data directory. */
+import type { Command } from 'commander';
+import { applyOverrides, defaultConfig, writeConfig } from '../../node/daemon/config.js';
+import { dataDirFile, ensureDataDir } from '../../node/daemon/data-dir.js';
+import {
+  commonOptions,
+  dataDirOf,
+  listValue,
+  portValue,
+  type CommandContext,
+  type CommonOptions,
+} from '../common.js';
+import { printJson } from '../output.js';
+
+interface InitOptions extends CommonOptions {
+  force?: boolean;
+  listen?: string[];
+  bootstrap?: string[];
+  apiPort?: number;
+  allowPrivateAddresses?: boolean;
+}
+
+/** Registers `init`. */
+export function registerInit(program: Command, { io }: CommandContext): void {
+  commonOptions(program.command('init'))
+    .description('write a default config file into the data directory')
+    .option('-f, --force', 'overwrite an existing config file')
+    .option('--listen <multiaddr...>', 'libp2p listen addresses (comma-separated or repeated)', listValue)
+    .option('--bootstrap <multiaddr...>', 'bootstrap peers (comma-separated or repeated)', listValue)
+    .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)', portValue)
+    .option('--allow-private-addresses', 'keep loopback and private addresses in the DHT (LAN, one machine)')
+    .action((opts: InitOptions) => {
+      const dataDir = dataDirOf(opts);
+      ensureDataDir(dataDir);
+      const config = applyOverrides(defaultConfig(), opts);
+      const path = dataDirFile(dataDir, 'config');
+      writeConfig(path, config, opts.force === true);
+      if (opts.json === true) printJson(io, { path, config });
+      else io.out(`wrote ${path}\nstart the daemon with: peermpc daemon --data-dir ${dataDir}`);
+    });
+}

@@ -1,0 +1,34 @@
+/** The `peermpc` command tree (commander). */
+import { Command } from 'commander';
+import { packageVersion } from '../util/paths.js';
+import { registerDaemon } from './commands/daemon.js';
+import { registerDataset } from './commands/dataset.js';
+import { registerInit } from './commands/init.js';
+import { registerPeers } from './commands/peers.js';
+import { registerStatus } from './commands/status.js';
+import type { Io } from './output.js';
+
+/** Builds the program; commander errors throw (exitOverride) instead of exiting. */
+export function buildProgram(io: Io): Command {
+  const program = new Command('peermpc')
+    .description('peer-to-peer secure multi-party computation: run a peer, publish and find datasets')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+    });
+  program.addHelpText(
+    'after',
+    '\nEvery command takes --data-dir (default $PEERMPC_HOME or ~/.peermpc): it selects the daemon.\n' +
+      'Start with: peermpc init && peermpc daemon',
+  );
+  const ctx = { io };
+  registerInit(program, ctx);
+  registerDaemon(program, ctx);
+  registerStatus(program, ctx);
+  registerPeers(program, ctx);
+  registerDataset(program, ctx);
+  return program;
+}

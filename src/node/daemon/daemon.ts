@@ -1,0 +1,200 @@
+/**
+ * The daemon: one peer, its control API, and the files that let the CLI find them.
+ *
+ * Start: take the data directory's lock (one daemon per directory), read the config and apply the
+ * overrides, create and start the peer, write a fresh token, serve the API on 127.0.0.1, then write
+ * `api.json` (its presence means "ready"). Stop (SIGINT/SIGTERM or `stop()`): stop serving the API
+ * (running requests are aborted), stop the peer (closes sessions and streams, flushes state), remove
+ * `api.json` and the token, release the lock.
+ */
+import { unlinkSync } from 'node:fs';
+import { logger } from '../../util/log.js';
+import { packageVersion } from '../../util/paths.js';
+import { createPeer, type Peer } from '../peer.js';
+import type { PeerInit } from '../types.js';
+import { removeApiAddress, writeApiAddress } from './api-file.js';
+import type { ApiPeer } from './api/context.js';
+import { apiRouter } from './api/routes/index.js';
+import { ApiServer } from './api/server.js';
+import { applyOverrides, loadConfig, type ConfigOverrides, type DaemonConfig } from './config.js';
+import { dataDirFile, ensureDataDir } from './data-dir.js';
+import { acquireLock } from './lock.js';
+import { createToken } from './token.js';
+
+const log = logger('daemon');
+
+/** The part of a peer the daemon drives. */
+export type DaemonPeer = ApiPeer & Pick<Peer, 'stop'>;
+
+/** Options of {@link startDaemon}. */
+export interface DaemonOptions {
+  /** Absolute data directory (created if missing). */
+  dataDir: string;
+  /** Command-line values that override the config file. */
+  overrides?: ConfigOverrides;
+  /** Builds the peer; default {@link createPeer} (tests inject a fake). */
+  createPeer?: (init: PeerInit) => Promise<DaemonPeer>;
+  /** Time budget of stopping the peer in ms. Default 15 000. */
+  stopTimeoutMs?: number;
+}
+
+/** A running daemon. */
+export interface RunningDaemon {
+  /** The peer's id. */
+  readonly peerId: string;
+  /** The peer's dialable addresses. */
+  readonly multiaddrs: string[];
+  /** Base URL of the control API. */
+  readonly apiUrl: string;
+  /** The effective config (file + overrides). */
+  readonly config: DaemonConfig;
+  /** The data directory. */
+  readonly dataDir: string;
+  /** Stops everything (see the module comment); idempotent, resolves when done. */
+  stop(): Promise<void>;
+}
+
+/** Builds the peer's init from the daemon config. */
+export function peerInitFromConfig(dataDir: string, config: DaemonConfig): PeerInit {
+  return {
+    dataDir,
+    listen: config.listen,
+    announce: config.announce,
+    bootstrap: config.bootstrap,
+    websockets: config.websockets,
+    allowPrivateAddresses: config.allowPrivateAddresses,
+    inboundConnectionThreshold: config.inboundConnectionThreshold,
+    maxConnections: config.maxConnections,
+    access: { allow: config.allow, deny: config.deny },
+  };
+}
+
+/**
+ * Starts a daemon on `options.dataDir`.
+ *
+ * @throws DataDirLockedError when another daemon runs on this directory.
+ * @throws ConfigError when the config file or an override is invalid.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { dataDir } = options;
+  ensureDataDir(dataDir);
+  const lock = acquireLock(dataDir, dataDirFile(dataDir, 'lock'));
+  const apiFile = dataDirFile(dataDir, 'api');
+  const tokenFile = dataDirFile(dataDir, 'token');
+  const startedAt = Date.now();
+  let peer: DaemonPeer | undefined;
+  let server: ApiServer | undefined;
+
+  const cleanupFiles = (): void => {
+    removeApiAddress(apiFile, process.pid);
+    rmQuiet(tokenFile);
+    lock.release();
+  };
+
+  try {
+    const config = applyOverrides(loadConfig(dataDirFile(dataDir, 'config')), options.overrides ?? {});
+    const make = options.createPeer ?? ((init: PeerInit) => createPeer(init));
+    peer = await make(peerInitFromConfig(dataDir, config));
+    log('peer %s started', peer.peerId);
+    const token = createToken(tokenFile);
+    const router = apiRouter({ peer, dataDir, version: packageVersion(), startedAt });
+    server = new ApiServer({ router, token, maxBodyBytes: config.apiMaxBodyBytes });
+    const apiUrl = await server.listen(config.apiPort);
+    writeApiAddress(apiFile, {
+      url: apiUrl,
+      pid: process.pid,
+      peerId: peer.peerId,
+      startedAt: new Date(startedAt).toISOString(),
+    });
+    log('control API on %s', apiUrl);
+
+    const running = peer;
+    const api = server;
+    let stopping: Promise<void> | undefined;
+    const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
+    return {
+      peerId: running.peerId,
+      multiaddrs: running.multiaddrs(),
+      apiUrl,
+      config,
+      dataDir,
+      stop() {
+        stopping ??= (async () => {
+          log('stopping');
+          try {
+            await api.close();
+            await running.stop({ signal: AbortSignal.timeout(stopTimeoutMs) });
+          } finally {
+            cleanupFiles();
+            log('stopped');
+          }
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await server?.close().catch(() => undefined);
+    await peer
+      ?.stop()
+      .catch((e: Error) => log.error('stopping the peer after a failed start: %s', e.message));
+    cleanupFiles();
+    throw err;
+  }
+}
+
+/** Options of {@link stopOnSignals}. */
+export interface SignalOptions {
+  /** Called once with the exit code when the daemon has stopped (0) or failed to stop (1). */
+  onExit: (code: number) => void;
+  /** Force exit this long after the first signal, in ms. Default 20 000. */
+  forceAfterMs?: number;
+}
+
+/**
+ * Stops `daemon` gracefully on the first SIGINT or SIGTERM; a second signal, or a stop that takes
+ * longer than `forceAfterMs`, exits at once with code 1.
+ */
+export function stopOnSignals(daemon: RunningDaemon, options: SignalOptions): void {
+  let exited = false;
+  const exit = (code: number): void => {
+    if (exited) return;
+    exited = true;
+    options.onExit(code);
+  };
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      log.error('second %s: exiting without finishing the shutdown', signal);
+      exit(1);
+      return;
+    }
+    signalled = true;
+    log('%s received: shutting down', signal);
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than %d ms: exiting', options.forceAfterMs ?? 20_000);
+      exit(1);
+    }, options.forceAfterMs ?? 20_000);
+    force.unref();
+    daemon.stop().then(
+      () => {
+        clearTimeout(force);
+        exit(0);
+      },
+      (err: Error) => {
+        clearTimeout(force);
+        log.error('shutdown failed: %s', err.message);
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+function rmQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
