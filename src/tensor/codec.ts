@@ -29,7 +29,15 @@ export type RingKind = 'ring' | 'bool';
 const KIND_CODES: Record<RingKind, number> = { ring: 0, bool: 1 };
 
 /** Why a buffer could not be decoded. */
-export type CodecErrorCode = 'TRUNCATED' | 'BAD_MAGIC' | 'BAD_VERSION' | 'BAD_KIND' | 'BAD_RANK' | 'TOO_LARGE' | 'TRAILING_BYTES' | 'BAD_RESERVED';
+export type CodecErrorCode =
+  | 'TRUNCATED'
+  | 'BAD_MAGIC'
+  | 'BAD_VERSION'
+  | 'BAD_KIND'
+  | 'BAD_RANK'
+  | 'TOO_LARGE'
+  | 'TRAILING_BYTES'
+  | 'BAD_RESERVED';
 
 /** A malformed encoded tensor. */
 export class CodecError extends Error {
@@ -55,7 +63,8 @@ export function encodedSize(shape: readonly number[]): number {
 /** Encodes a ring tensor. */
 export function encodeRing(t: RingTensor, kind: RingKind = 'ring'): Uint8Array {
   if (t.rank > MAX_RANK) throw new RangeError(`cannot encode a tensor of rank ${t.rank} (max ${MAX_RANK})`);
-  for (const d of t.shape) if (d > 0xffffffff) throw new RangeError(`dimension ${d} does not fit the wire format`);
+  for (const d of t.shape)
+    if (d > 0xffffffff) throw new RangeError(`dimension ${d} does not fit the wire format`);
   const h = headerBytes(t.rank);
   const out = new Uint8Array(h + t.data.byteLength);
   const dv = new DataView(out.buffer);
@@ -82,9 +91,13 @@ export interface DecodeOptions {
  * Decodes a ring tensor from exactly `bytes`.
  * @throws CodecError on any malformed input.
  */
-export function decodeRing(bytes: Uint8Array, options: DecodeOptions = {}): { tensor: RingTensor; kind: RingKind } {
+export function decodeRing(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): { tensor: RingTensor; kind: RingKind } {
   const maxWords = options.maxWords ?? DEFAULT_MAX_WORDS;
-  if (bytes.length < 8) throw new CodecError('TRUNCATED', `${bytes.length} bytes is shorter than the 8-byte header`);
+  if (bytes.length < 8)
+    throw new CodecError('TRUNCATED', `${bytes.length} bytes is shorter than the 8-byte header`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint16(0, true) !== MAGIC) throw new CodecError('BAD_MAGIC', 'bad magic number');
   const version = dv.getUint8(2);
@@ -92,12 +105,18 @@ export function decodeRing(bytes: Uint8Array, options: DecodeOptions = {}): { te
   const kindCode = dv.getUint8(3);
   const kind = (Object.keys(KIND_CODES) as RingKind[]).find((k) => KIND_CODES[k] === kindCode);
   if (kind === undefined) throw new CodecError('BAD_KIND', `unknown kind ${kindCode}`);
-  if (options.kind !== undefined && options.kind !== kind) throw new CodecError('BAD_KIND', `expected kind ${options.kind}, got ${kind}`);
+  if (options.kind !== undefined && options.kind !== kind)
+    throw new CodecError('BAD_KIND', `expected kind ${options.kind}, got ${kind}`);
   const rank = dv.getUint8(4);
   if (rank > MAX_RANK) throw new CodecError('BAD_RANK', `rank ${rank} exceeds ${MAX_RANK}`);
-  if (dv.getUint8(5) !== 0 || dv.getUint8(6) !== 0 || dv.getUint8(7) !== 0) throw new CodecError('BAD_RESERVED', 'reserved bytes are not zero');
+  if (dv.getUint8(5) !== 0 || dv.getUint8(6) !== 0 || dv.getUint8(7) !== 0)
+    throw new CodecError('BAD_RESERVED', 'reserved bytes are not zero');
   const h = headerBytes(rank);
-  if (bytes.length < h) throw new CodecError('TRUNCATED', `${bytes.length} bytes is shorter than the ${h}-byte header of a rank-${rank} tensor`);
+  if (bytes.length < h)
+    throw new CodecError(
+      'TRUNCATED',
+      `${bytes.length} bytes is shorter than the ${h}-byte header of a rank-${rank} tensor`,
+    );
   const shape: number[] = [];
   let n = 1;
   for (let i = 0; i < rank; i++) {
@@ -106,10 +125,12 @@ export function decodeRing(bytes: Uint8Array, options: DecodeOptions = {}): { te
     n *= d;
     if (n > maxWords) throw new CodecError('TOO_LARGE', `shape exceeds the limit of ${maxWords} words`);
   }
-  for (let i = 8 + 4 * rank; i < h; i++) if (bytes[i] !== 0) throw new CodecError('BAD_RESERVED', 'header padding is not zero');
+  for (let i = 8 + 4 * rank; i < h; i++)
+    if (bytes[i] !== 0) throw new CodecError('BAD_RESERVED', 'header padding is not zero');
   const need = h + 8 * n;
   if (bytes.length < need) throw new CodecError('TRUNCATED', `${bytes.length} bytes, shape needs ${need}`);
-  if (bytes.length > need) throw new CodecError('TRAILING_BYTES', `${bytes.length - need} bytes after the last word`);
+  if (bytes.length > need)
+    throw new CodecError('TRAILING_BYTES', `${bytes.length - need} bytes after the last word`);
   const start = bytes.byteOffset + h;
   let words: BigUint64Array;
   if (!options.copy && start % 8 === 0) {

@@ -21,7 +21,8 @@ export interface TensorLike {
 }
 
 function checkBits(f: number): void {
-  if (!Number.isInteger(f) || f < 0 || f > 62) throw new RangeError(`fractional bits ${f} is not an integer in [0, 62]`);
+  if (!Number.isInteger(f) || f < 0 || f > 62)
+    throw new RangeError(`fractional bits ${f} is not an integer in [0, 62]`);
 }
 
 /** The largest magnitude (exclusive) that encodes with f fractional bits. */
@@ -54,17 +55,21 @@ export function encodeFixed(
   }
   assertShape(shape);
   checkBits(fractionalBits);
-  if (data.length !== sizeOf(shape)) throw new RangeError(`${data.length} values do not fill shape ${fmtShape(shape)}`);
+  if (data.length !== sizeOf(shape))
+    throw new RangeError(`${data.length} values do not fill shape ${fmtShape(shape)}`);
   const scale = 2 ** fractionalBits;
   const limit = 2 ** 63;
   const t = new RingTensor(shape);
   const words = new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length * 2);
   for (let i = 0; i < data.length; i++) {
     const x = data[i]! * scale;
-    if (!Number.isFinite(x)) throw new RangeError(`element ${i} is ${Number.isNaN(x) ? 'NaN' : 'infinite'}: not encodable`);
+    if (!Number.isFinite(x))
+      throw new RangeError(`element ${i} is ${Number.isNaN(x) ? 'NaN' : 'infinite'}: not encodable`);
     const v = Math.round(x);
     if (v >= limit || v < -limit) {
-      throw new RangeError(`element ${i} is outside the fixed-point range (|x| < 2^${63 - fractionalBits} with ${fractionalBits} fractional bits)`);
+      throw new RangeError(
+        `element ${i} is outside the fixed-point range (|x| < 2^${63 - fractionalBits} with ${fractionalBits} fractional bits)`,
+      );
     }
     if (v < TWO53 && v > -TWO53) {
       const hi = Math.floor(v / TWO32);

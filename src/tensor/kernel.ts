@@ -77,7 +77,14 @@ export function assertSameLength(op: string, ...arrays: BigUint64Array[]): void 
 }
 
 /** Checks matmul operand sizes against m, k, n. */
-export function assertMatmul(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array, m: number, k: number, n: number): void {
+export function assertMatmul(
+  a: BigUint64Array,
+  b: BigUint64Array,
+  out: BigUint64Array,
+  m: number,
+  k: number,
+  n: number,
+): void {
   if (a.length !== m * k) throw new RangeError(`matmul: a has ${a.length} words, expected ${m}x${k}`);
   if (b.length !== k * n) throw new RangeError(`matmul: b has ${b.length} words, expected ${k}x${n}`);
   if (out.length !== m * n) throw new RangeError(`matmul: out has ${out.length} words, expected ${m}x${n}`);
@@ -85,5 +92,6 @@ export function assertMatmul(a: BigUint64Array, b: BigUint64Array, out: BigUint6
 
 /** Checks a shift amount. */
 export function assertShift(k: number): void {
-  if (!Number.isInteger(k) || k < 0 || k > 63) throw new RangeError(`shift amount ${k} is not an integer in [0, 63]`);
+  if (!Number.isInteger(k) || k < 0 || k > 63)
+    throw new RangeError(`shift amount ${k} is not an integer in [0, 63]`);
 }

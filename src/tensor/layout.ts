@@ -11,12 +11,14 @@ export type Alloc = (n: number) => BigUint64Array;
 
 /** Materialises `data` (of `shape`) broadcast to `target`; throws RangeError if it does not broadcast. */
 export function broadcastTo(data: BigUint64Array, shape: Shape, target: Shape, alloc: Alloc): BigUint64Array {
-  if (shape.length > target.length) throw new RangeError(`cannot broadcast ${fmtShape(shape)} to ${fmtShape(target)}`);
+  if (shape.length > target.length)
+    throw new RangeError(`cannot broadcast ${fmtShape(shape)} to ${fmtShape(target)}`);
   const pad = target.length - shape.length;
   const srcStrides = stridesOf(shape);
   const strides = target.map((d, i) => {
     const sd = i < pad ? 1 : shape[i - pad]!;
-    if (sd !== d && sd !== 1) throw new RangeError(`cannot broadcast ${fmtShape(shape)} to ${fmtShape(target)}`);
+    if (sd !== d && sd !== 1)
+      throw new RangeError(`cannot broadcast ${fmtShape(shape)} to ${fmtShape(target)}`);
     return i < pad || sd === 1 ? 0 : srcStrides[i - pad]!;
   });
   const n = sizeOf(target);
@@ -54,7 +56,9 @@ export function transpose(
   const rank = shape.length;
   const p = perm ?? shape.map((_, i) => rank - 1 - i);
   if (p.length !== rank || [...p].sort((x, y) => x - y).some((v, i) => v !== i)) {
-    throw new RangeError(`transpose: [${p.join(',')}] is not a permutation of the ${rank} axes of ${fmtShape(shape)}`);
+    throw new RangeError(
+      `transpose: [${p.join(',')}] is not a permutation of the ${rank} axes of ${fmtShape(shape)}`,
+    );
   }
   const outShape = p.map((a) => shape[a]!);
   const n = sizeOf(shape);
@@ -128,7 +132,9 @@ export function concat(
   let total = 0;
   for (const [i, p] of parts.entries()) {
     if (p.shape.length !== first.length || p.shape.some((d, j) => j !== ax && d !== first[j])) {
-      throw new RangeError(`concat: tensor ${i} has shape ${fmtShape(p.shape)}, incompatible with ${fmtShape(first)} on axis ${ax}`);
+      throw new RangeError(
+        `concat: tensor ${i} has shape ${fmtShape(p.shape)}, incompatible with ${fmtShape(first)} on axis ${ax}`,
+      );
     }
     total += p.shape[ax]!;
   }
@@ -207,7 +213,8 @@ export function im2col(
   g: Conv2dGeometry,
   alloc: Alloc,
 ): { data: BigUint64Array; shape: number[]; oh: number; ow: number } {
-  if (shape.length !== 4) throw new RangeError(`im2col expects an NHWC tensor of rank 4, got ${fmtShape(shape)}`);
+  if (shape.length !== 4)
+    throw new RangeError(`im2col expects an NHWC tensor of rank 4, got ${fmtShape(shape)}`);
   const [n, h, w, c] = shape as [number, number, number, number];
   const [kh, kw] = g.kernelSize;
   const [sh, sw] = g.strides ?? [1, 1];

@@ -28,7 +28,10 @@ function isKernelName(name: string): name is KernelName {
 
 /** Loads (once) and returns the named kernel; throws KernelUnavailableError if it cannot load here. */
 export function getKernel(name: KernelName): RingKernel {
-  if (!isKernelName(name)) throw new RangeError(`unknown ring kernel "${String(name)}" (expected one of ${KERNEL_NAMES.join(', ')})`);
+  if (!isKernelName(name))
+    throw new RangeError(
+      `unknown ring kernel "${String(name)}" (expected one of ${KERNEL_NAMES.join(', ')})`,
+    );
   let k = loaded.get(name);
   if (k === undefined) {
     try {
@@ -38,7 +41,8 @@ export function getKernel(name: KernelName): RingKernel {
     }
     loaded.set(name, k);
   }
-  if (k instanceof Error) throw k instanceof KernelUnavailableError ? k : new KernelUnavailableError(name, k.message);
+  if (k instanceof Error)
+    throw k instanceof KernelUnavailableError ? k : new KernelUnavailableError(name, k.message);
   return k;
 }
 
@@ -66,7 +70,8 @@ export function kernel(): RingKernel {
   if (active !== undefined) return active;
   const forced = process.env.PEERMPC_KERNEL;
   if (forced !== undefined && forced !== '') {
-    if (!isKernelName(forced)) throw new RangeError(`PEERMPC_KERNEL="${forced}" is not one of ${KERNEL_NAMES.join(', ')}`);
+    if (!isKernelName(forced))
+      throw new RangeError(`PEERMPC_KERNEL="${forced}" is not one of ${KERNEL_NAMES.join(', ')}`);
     return setKernel(forced);
   }
   for (const name of ['native', 'wasm'] as const) {

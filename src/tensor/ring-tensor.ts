@@ -36,8 +36,10 @@ export class RingTensor {
     assertShape(shape);
     const n = sizeOf(shape);
     if (data === undefined) data = kernel().alloc(n);
-    else if (!(data instanceof BigUint64Array)) throw new TypeError('RingTensor data must be a BigUint64Array');
-    else if (data.length !== n) throw new RangeError(`shape ${fmtShape(shape)} needs ${n} words, data has ${data.length}`);
+    else if (!(data instanceof BigUint64Array))
+      throw new TypeError('RingTensor data must be a BigUint64Array');
+    else if (data.length !== n)
+      throw new RangeError(`shape ${fmtShape(shape)} needs ${n} words, data has ${data.length}`);
     this.shape = Object.freeze([...shape]);
     this.data = data;
   }
@@ -50,7 +52,8 @@ export class RingTensor {
   /** A tensor from BigInt values (each taken mod 2^64); shape defaults to [values.length]. */
   static fromBigInts(values: readonly bigint[], shape: Shape = [values.length]): RingTensor {
     const t = new RingTensor(shape);
-    if (values.length !== t.size) throw new RangeError(`${values.length} values do not fill shape ${fmtShape(shape)}`);
+    if (values.length !== t.size)
+      throw new RangeError(`${values.length} values do not fill shape ${fmtShape(shape)}`);
     for (let i = 0; i < values.length; i++) t.data[i] = BigInt.asUintN(64, values[i]!);
     return t;
   }
@@ -108,11 +111,15 @@ export class RingTensor {
     const infer = s.indexOf(-1);
     if (infer >= 0) {
       const rest = sizeOf(s.filter((_, i) => i !== infer));
-      if (rest === 0 || this.size % rest !== 0) throw new RangeError(`cannot reshape ${fmtShape(this.shape)} to ${fmtShape(shape)}`);
+      if (rest === 0 || this.size % rest !== 0)
+        throw new RangeError(`cannot reshape ${fmtShape(this.shape)} to ${fmtShape(shape)}`);
       s[infer] = this.size / rest;
     }
     assertShape(s);
-    if (sizeOf(s) !== this.size) throw new RangeError(`cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(s)}`);
+    if (sizeOf(s) !== this.size)
+      throw new RangeError(
+        `cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(s)}`,
+      );
     return new RingTensor(s, this.data);
   }
 
@@ -124,32 +131,62 @@ export class RingTensor {
 
   /** Elementwise a + b. */
   add(b: RingOperand, out?: RingTensor): RingTensor {
-    return this.binary(b, out, (k, x, y, o) => k.add(x, y, o), (k, x, s, o) => k.addScalar(x, s, o));
+    return this.binary(
+      b,
+      out,
+      (k, x, y, o) => k.add(x, y, o),
+      (k, x, s, o) => k.addScalar(x, s, o),
+    );
   }
 
   /** Elementwise a - b. */
   sub(b: RingOperand, out?: RingTensor): RingTensor {
-    return this.binary(b, out, (k, x, y, o) => k.sub(x, y, o), (k, x, s, o) => k.addScalar(x, (MOD - s) % MOD, o));
+    return this.binary(
+      b,
+      out,
+      (k, x, y, o) => k.sub(x, y, o),
+      (k, x, s, o) => k.addScalar(x, (MOD - s) % MOD, o),
+    );
   }
 
   /** Elementwise a * b. */
   mul(b: RingOperand, out?: RingTensor): RingTensor {
-    return this.binary(b, out, (k, x, y, o) => k.mul(x, y, o), (k, x, s, o) => k.mulScalar(x, s, o));
+    return this.binary(
+      b,
+      out,
+      (k, x, y, o) => k.mul(x, y, o),
+      (k, x, s, o) => k.mulScalar(x, s, o),
+    );
   }
 
   /** Elementwise a & b (boolean shares). */
   and(b: RingOperand, out?: RingTensor): RingTensor {
-    return this.binary(b, out, (k, x, y, o) => k.and(x, y, o), (k, x, s, o) => k.and(x, scalarArray(s, x.length), o));
+    return this.binary(
+      b,
+      out,
+      (k, x, y, o) => k.and(x, y, o),
+      (k, x, s, o) => k.and(x, scalarArray(s, x.length), o),
+    );
   }
 
   /** Elementwise a | b. */
   or(b: RingOperand, out?: RingTensor): RingTensor {
-    return this.binary(b, out, (k, x, y, o) => k.or(x, y, o), (k, x, s, o) => k.or(x, scalarArray(s, x.length), o));
+    return this.binary(
+      b,
+      out,
+      (k, x, y, o) => k.or(x, y, o),
+      (k, x, s, o) => k.or(x, scalarArray(s, x.length), o),
+    );
   }
 
   /** Elementwise a ^ b (boolean shares). */
   xor(b: RingOperand, out?: RingTensor): RingTensor {
-    return this.binary(b, out, (k, x, y, o) => k.xor(x, y, o), (k, x, s, o) => k.xor(x, scalarArray(s, x.length), o));
+    return this.binary(
+      b,
+      out,
+      (k, x, y, o) => k.xor(x, y, o),
+      (k, x, s, o) => k.xor(x, scalarArray(s, x.length), o),
+    );
   }
 
   /** out = this * b + c, elementwise, all of the same shape (the fused step of share multiplication). */
@@ -201,11 +238,13 @@ export class RingTensor {
    * right operand shared by every batch), or [m,k]·[...B,k,n].
    */
   matmul(b: RingTensor): RingTensor {
-    const a = this;
-    if (a.rank < 2 || b.rank < 2) throw new RangeError(`matmul needs rank >= 2, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+    const a: RingTensor = this as RingTensor;
+    if (a.rank < 2 || b.rank < 2)
+      throw new RangeError(`matmul needs rank >= 2, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
     const [m, k] = a.shape.slice(-2) as [number, number];
     const [k2, n] = b.shape.slice(-2) as [number, number];
-    if (k !== k2) throw new RangeError(`matmul: inner dimensions differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
+    if (k !== k2)
+      throw new RangeError(`matmul: inner dimensions differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
     const ka = kernel();
     if (a.rank === 2 && b.rank === 2) {
       const out = new RingTensor([m, n]);
@@ -276,7 +315,8 @@ export class RingTensor {
   }
 
   private assertSame(o: RingTensor, what: string): void {
-    if (!shapesEqual(this.shape, o.shape)) throw new RangeError(`${what}: shape ${fmtShape(o.shape)} does not match ${fmtShape(this.shape)}`);
+    if (!shapesEqual(this.shape, o.shape))
+      throw new RangeError(`${what}: shape ${fmtShape(o.shape)} does not match ${fmtShape(this.shape)}`);
   }
 
   private binary(
@@ -300,7 +340,8 @@ export class RingTensor {
     const x = this.broadcastTo(shape);
     const y = b.broadcastTo(shape);
     const o = out ?? new RingTensor(shape);
-    if (!shapesEqual(o.shape, shape)) throw new RangeError(`out: shape ${fmtShape(o.shape)} does not match ${fmtShape(shape)}`);
+    if (!shapesEqual(o.shape, shape))
+      throw new RangeError(`out: shape ${fmtShape(o.shape)} does not match ${fmtShape(shape)}`);
     op(k, x.data, y.data, o.data);
     return o;
   }

@@ -8,7 +8,8 @@ export function assertShape(shape: Shape, what = 'shape'): void {
   if (!Array.isArray(shape)) throw new TypeError(`${what} must be an array of dimensions`);
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]!;
-    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`${what}[${i}] = ${d} is not a non-negative integer`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new RangeError(`${what}[${i}] = ${d} is not a non-negative integer`);
   }
 }
 

@@ -37,7 +37,11 @@ async function choose(): Promise<Tf> {
       log('tfjs backend: tensorflow (tfjs-node)');
       return tfn;
     } catch (err) {
-      if (forced === 'tensorflow') throw new Error(`PEERMPC_TF_BACKEND=tensorflow but tfjs-node did not load: ${(err as Error).message}`);
+      if (forced === 'tensorflow')
+        throw new Error(
+          `PEERMPC_TF_BACKEND=tensorflow but tfjs-node did not load: ${(err as Error).message}`,
+          { cause: err },
+        );
       log('tfjs-node not available (%s); falling back', (err as Error).message.split('\n')[0]);
     }
   }
@@ -51,7 +55,11 @@ async function choose(): Promise<Tf> {
         return tf;
       }
     } catch (err) {
-      if (forced === 'wasm') throw new Error(`PEERMPC_TF_BACKEND=wasm but the wasm backend did not load: ${(err as Error).message}`);
+      if (forced === 'wasm')
+        throw new Error(
+          `PEERMPC_TF_BACKEND=wasm but the wasm backend did not load: ${(err as Error).message}`,
+          { cause: err },
+        );
       log('tfjs wasm backend not available (%s); falling back to cpu', (err as Error).message);
     }
   }

@@ -22,12 +22,14 @@ export function packageRoot(): string {
       }
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the peermpc package root above ' + fileURLToPath(import.meta.url));
+    if (up === dir)
+      throw new Error('cannot find the peermpc package root above ' + fileURLToPath(import.meta.url));
     dir = up;
   }
 }
 
 /** The package's version string, from package.json. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
 }

@@ -1,0 +1,77 @@
+/** Benchmark plumbing shared by every suite: timing, medians, rows, and table output. */
+
+/** One benchmark result row; suites add their own fields (protocol, parties, bytes...). */
+export interface Row {
+  suite: string;
+  case: string;
+  n: number;
+  median_ms: number;
+  ops_per_s: number;
+  [field: string]: string | number | null | undefined;
+}
+
+/** Options every suite receives. */
+export interface SuiteOptions {
+  /** JSON mode: the suite must print nothing to stdout (progress goes to stderr). */
+  json: boolean;
+  /** Repetitions per case (median taken); suites may use fewer for very slow cases. */
+  runs: number;
+  /** Optional filter on case names or kernels/protocols, from the command line. */
+  only: string[];
+}
+
+/** A benchmark suite: returns its rows. */
+export type Suite = (opts: SuiteOptions) => Promise<Row[]>;
+
+/** Median of numbers. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The p-th percentile (0..100) by nearest rank. */
+export function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** Times `fn` `runs` times after one warm-up; returns the per-run milliseconds. */
+export async function timeRuns(
+  runs: number,
+  fn: () => unknown | Promise<unknown>,
+  warmup = 1,
+): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/** Progress line on stderr (never stdout, so --json output stays a clean array). */
+export function progress(msg: string): void {
+  process.stderr.write(`  ${msg}\n`);
+}
+
+/** Renders rows as an aligned text table. */
+export function table(rows: readonly Row[]): string {
+  if (rows.length === 0) return '(no rows)';
+  const cols: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
+  const fmt = (v: unknown): string => {
+    if (typeof v === 'number') {
+      if (Number.isInteger(v)) return String(v);
+      if (Math.abs(v) >= 1e6) return v.toExponential(3);
+      return v.toFixed(Math.abs(v) < 10 ? 3 : 1);
+    }
+    return v === undefined || v === null ? '' : String(v);
+  };
+  const cells = rows.map((r) => cols.map((c) => fmt(r[c])));
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i]!)).join('  ');
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
