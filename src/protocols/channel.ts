@@ -51,6 +51,11 @@ export interface Channel {
   recv(from: number, step: number, options?: AbortOptions): Promise<Uint8Array>;
   /** Traffic counters. */
   readonly stats: ChannelStats;
+  /**
+   * Optional: aborted (with the reason) once this channel failed, because this party or a peer
+   * aborted, or it closed. Lets a session fail at once even when no `recv` is pending.
+   */
+  readonly signal?: AbortSignal;
   /** Fails the session on this party and tells every peer; idempotent. */
   abort(reason: Error): void;
   /** Releases resources; pending `recv`s reject. Idempotent. */
@@ -76,7 +81,11 @@ export class ChannelError extends Error {
 export class PartyAbortedError extends ChannelError {
   override readonly name = 'PartyAbortedError';
   constructor(party: number, step: number, reason: string) {
-    super(`party ${party} aborted the session${step >= 0 ? ` (awaiting step ${step})` : ''}: ${reason}`, party, step);
+    super(
+      `party ${party} aborted the session${step >= 0 ? ` (awaiting step ${step})` : ''}: ${reason}`,
+      party,
+      step,
+    );
   }
 }
 

@@ -1,0 +1,238 @@
+/**
+ * The Session implementation: a channel plus step counter, pairwise and own PRGs, timeouts, abort
+ * propagation and counters.
+ *
+ * Setup (`createSession`, one round, step 0): every party draws an ephemeral x25519 key pair
+ * (@noble/curves), sends its public key to every other party and derives, for each peer j, the
+ * 16-byte seed of their shared PRG as
+ *   HKDF-SHA256(ikm = x25519(sk_i, pk_j), salt = "peermpc/session/v1" || session id,
+ *               info = "pair-prg" || min(i,j) || max(i,j) || pk_min || pk_max).
+ * The keys are fresh per session and the seed is bound to the session id, the pair and both public
+ * keys, so no two sessions or pairs share a stream. Secret keys are dropped after setup. This
+ * resists a passive observer of the session's traffic and one semi-honest party; it does not
+ * authenticate peers (the transport does: Noise on libp2p streams, nothing in memory).
+ *
+ * Steps: the session hands out step numbers in program order (SPMD: every party calls the same
+ * primitives in the same order, so step numbers agree). `recv` waits at most `timeouts.stepMs`;
+ * on timeout the session aborts, telling every peer, and rejects with a StepTimeoutError naming
+ * the silent party. The whole session aborts after `timeouts.sessionMs`, or when `signal` fires.
+ */
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { Prg, SEED_BYTES } from '../tensor/index.js';
+import { StepTimeoutError, type Channel } from './channel.js';
+import type { Session, SessionStats, SessionTimeouts } from './session.js';
+
+/** Default timeouts: one minute per step, one hour per session. */
+export const DEFAULT_TIMEOUTS: SessionTimeouts = Object.freeze({ stepMs: 60_000, sessionMs: 3_600_000 });
+
+/** Options of {@link createSession}. */
+export interface SessionInit {
+  /** The job or simulation id, the same on every party. */
+  id: string;
+  /** This party's connection to the others. */
+  channel: Channel;
+  /** Timeouts (defaults: {@link DEFAULT_TIMEOUTS}). */
+  timeouts?: Partial<SessionTimeouts>;
+  /** Aborts the session from outside. */
+  signal?: AbortSignal;
+}
+
+/** The whole session ran longer than its timeout. */
+export class SessionTimeoutError extends Error {
+  override readonly name = 'SessionTimeoutError';
+  constructor(timeoutMs: number) {
+    super(`session exceeded its timeout of ${timeoutMs} ms`);
+  }
+}
+
+const enc = new TextEncoder();
+
+/** A Session over a Channel. Create it with {@link createSession}. */
+export class SessionImpl implements Session {
+  /** Number of parties. */
+  readonly parties: number;
+  /** This party's index. */
+  readonly self: number;
+  /** Timeouts. */
+  readonly timeouts: SessionTimeouts;
+  /** Aborted when the session fails anywhere, times out or closes. */
+  readonly signal: AbortSignal;
+  /** Counters. */
+  readonly stats: SessionStats = { rounds: 0, bytesSent: 0, bytesReceived: 0 };
+  private readonly controller = new AbortController();
+  private step = 0;
+  private readonly pairs: (Prg | undefined)[];
+  private readonly own = Prg.random();
+  private readonly sessionTimer: ReturnType<typeof setTimeout>;
+  private readonly unlink: () => void;
+
+  /** Use {@link createSession}, which runs the key agreement. */
+  constructor(
+    /** The session id. */
+    readonly id: string,
+    /** The connection to the other parties. */
+    readonly channel: Channel,
+    timeouts: Partial<SessionTimeouts> = {},
+    signal?: AbortSignal,
+  ) {
+    this.parties = channel.parties;
+    this.self = channel.self;
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
+    for (const [k, v] of Object.entries(this.timeouts)) {
+      if (!(typeof v === 'number' && v > 0))
+        throw new RangeError(`timeout ${k} must be a positive number of ms`);
+    }
+    this.signal = this.controller.signal;
+    this.pairs = new Array<Prg | undefined>(this.parties).fill(undefined);
+    const onOuter = (): void => this.abort(asError(signal?.reason ?? channel.signal?.reason));
+    signal?.addEventListener('abort', onOuter, { once: true });
+    channel.signal?.addEventListener('abort', onOuter, { once: true });
+    this.unlink = () => {
+      signal?.removeEventListener('abort', onOuter);
+      channel.signal?.removeEventListener('abort', onOuter);
+    };
+    this.sessionTimer = setTimeout(
+      () => this.abort(new SessionTimeoutError(this.timeouts.sessionMs)),
+      this.timeouts.sessionMs,
+    );
+    this.sessionTimer.unref?.();
+    if (signal?.aborted) onOuter();
+  }
+
+  /** The last step number handed out (0 before any). */
+  get currentStep(): number {
+    return this.step;
+  }
+
+  /** Allocates the next step number. */
+  nextStep(): number {
+    return ++this.step;
+  }
+
+  /** The PRG shared with `peer` (same stream on both sides: consume it in the same order). */
+  pairPrg(peer: number): Prg {
+    const p = this.pairs[peer];
+    if (p === undefined) throw new RangeError(`party ${this.self} has no PRG shared with party ${peer}`);
+    return p;
+  }
+
+  /** This party's private PRG. */
+  ownPrg(): Prg {
+    return this.own;
+  }
+
+  /** Sends a payload to `to` for `step`, counting its bytes. */
+  send(to: number, step: number, payload: Uint8Array): Promise<void> {
+    this.stats.bytesSent += payload.byteLength;
+    return this.channel.send(to, step, payload, { signal: this.signal });
+  }
+
+  /** Receives `from`'s payload for `step` within the step timeout, counting its bytes. */
+  recv(from: number, step: number): Promise<Uint8Array> {
+    const ms = this.timeouts.stepMs;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const err = new StepTimeoutError(from, step, ms);
+        reject(err);
+        this.abort(err);
+      }, ms);
+      this.channel.recv(from, step, { signal: this.signal }).then(
+        (payload) => {
+          clearTimeout(timer);
+          this.stats.bytesReceived += payload.byteLength;
+          resolve(payload);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(asError(err));
+        },
+      );
+    });
+  }
+
+  /** Records one communication round. */
+  countRound(): void {
+    this.stats.rounds++;
+  }
+
+  /** Fails the session here and on every peer (they learn this party's step and the reason). */
+  abort(reason: Error): void {
+    if (this.controller.signal.aborted) return;
+    const err = new Error(`${reason.name}: ${reason.message} (party ${this.self} at step ${this.step})`, {
+      cause: reason,
+    });
+    err.name = reason.name;
+    this.channel.abort(err);
+    this.controller.abort(reason);
+    this.stop();
+  }
+
+  /** Ends the session normally: stops its timer and closes the channel. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.channel.close();
+  }
+
+  private stop(): void {
+    clearTimeout(this.sessionTimer);
+    this.unlink();
+  }
+
+  /** Installs the pairwise PRG seeds (setup only). */
+  setPairSeed(peer: number, seed: Uint8Array): void {
+    this.pairs[peer] = new Prg(seed);
+  }
+}
+
+/**
+ * Creates a session over `init.channel` and runs its setup round (x25519 key agreement with every
+ * peer). Every party of the channel must call it with the same id.
+ * @throws the channel's error (naming the party) when a peer fails or stays silent during setup.
+ */
+export async function createSession(init: SessionInit): Promise<SessionImpl> {
+  if (typeof init.id !== 'string' || init.id.length === 0)
+    throw new TypeError('session id must be a non-empty string');
+  const s = new SessionImpl(init.id, init.channel, init.timeouts, init.signal);
+  try {
+    const sk = x25519.utils.randomSecretKey();
+    const pk = x25519.getPublicKey(sk);
+    const step = s.nextStep();
+    const peers = [...Array(s.parties).keys()].filter((p) => p !== s.self);
+    await Promise.all(peers.map((p) => s.send(p, step, pk)));
+    const theirs = await Promise.all(peers.map((p) => s.recv(p, step)));
+    if (peers.length > 0) s.countRound();
+    const salt = Buffer.concat([enc.encode('peermpc/session/v1'), enc.encode(init.id)]);
+    peers.forEach((p, idx) => {
+      const other = theirs[idx]!;
+      if (other.byteLength !== 32) throw new RangeError(`party ${p} sent a malformed setup key`);
+      const shared = x25519.getSharedSecret(sk, other);
+      const [lo, hi] = s.self < p ? [s.self, p] : [p, s.self];
+      const [pkLo, pkHi] = s.self < p ? [pk, other] : [other, pk];
+      const info = Buffer.concat([enc.encode('pair-prg'), u32(lo), u32(hi), pkLo, pkHi]);
+      const seed = new Uint8Array(hkdfSync('sha256', shared, salt, info, SEED_BYTES));
+      shared.fill(0);
+      s.setPairSeed(p, seed);
+    });
+    sk.fill(0);
+    return s;
+  } catch (err) {
+    s.abort(asError(err));
+    throw err;
+  }
+}
+
+function u32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v, false);
+  return b;
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** A random session id (for simulations). */
+export function randomSessionId(): string {
+  return randomBytes(8).toString('hex');
+}
