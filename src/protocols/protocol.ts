@@ -108,22 +108,33 @@ export interface Protocol<S extends Share = Share> {
   /** Boolean to arithmetic for bit 0 of each word (other bits must be zero): A shares of 0/1. */
   bitToA(b: S): Promise<S>;
 
-  /** The cost a primitive will have for `elements` words (for tests and benchmarks). */
-  cost(primitive: CostedPrimitive, elements: number, extra?: { k?: number; n?: number; to?: number }): Cost;
+  /**
+   * The cost a primitive will have on this party for `elements` words (for tests and benchmarks).
+   * `elements` is the number of result words (for matmul: m*n; `k` is the inner dimension).
+   * Input and reveal costs depend on who sends and receives: `owner` is the input's owner,
+   * `recipients` the parties a reveal opens to (`to` is their number, when the protocol only
+   * needs that).
+   */
+  cost(primitive: CostedPrimitive, elements: number, extra?: CostExtra): Cost;
+}
+
+/** Parameters of {@link Protocol.cost} beyond the element count. */
+export interface CostExtra {
+  /** Inner dimension of a matmul. */
+  k?: number;
+  /** A second size parameter, protocol-specific. */
+  n?: number;
+  /** Number of reveal recipients. */
+  to?: number;
+  /** The party that owns an input. */
+  owner?: number;
+  /** The parties a reveal opens to. */
+  recipients?: readonly number[];
 }
 
 /** Primitives whose cost a protocol declares. */
 export type CostedPrimitive =
-  | 'input'
-  | 'reveal'
-  | 'mul'
-  | 'matmul'
-  | 'truncate'
-  | 'mulTrunc'
-  | 'matmulTrunc'
-  | 'andB'
-  | 'a2b'
-  | 'bitToA';
+  'input' | 'reveal' | 'mul' | 'matmul' | 'truncate' | 'mulTrunc' | 'matmulTrunc' | 'andB' | 'a2b' | 'bitToA';
 
 /** Thrown when an operation is used wrongly (wrong kind, wrong shape, not a compute party...). */
 export class ProtocolUsageError extends Error {
