@@ -54,11 +54,14 @@ export class AccessList {
       let parsed: Partial<AccessLists>;
       try {
         parsed = JSON.parse(text) as Partial<AccessLists>;
-        if (!Array.isArray(parsed.allow ?? []) || !Array.isArray(parsed.deny ?? [])) throw new Error('not lists');
+        if (!Array.isArray(parsed.allow ?? []) || !Array.isArray(parsed.deny ?? []))
+          throw new Error('not lists');
         for (const p of parsed.allow ?? []) list.allowSet.add(normalisePeerId(p));
         for (const p of parsed.deny ?? []) list.denySet.add(normalisePeerId(p));
       } catch (err) {
-        throw new StateFileError(list.path, `corrupt access lists: ${(err as Error).message}`, { cause: err });
+        throw new StateFileError(list.path, `corrupt access lists: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
     const changed = (initial?.allow?.length ?? 0) + (initial?.deny?.length ?? 0) > 0;

@@ -55,7 +55,9 @@ export class InvalidNameError extends Error {
     /** The offending value. */
     readonly value: string,
   ) {
-    super(`invalid ${what} ${JSON.stringify(value)}: use 1-64 characters a-z 0-9 . _ - starting with a letter or digit`);
+    super(
+      `invalid ${what} ${JSON.stringify(value)}: use 1-64 characters a-z 0-9 . _ - starting with a letter or digit`,
+    );
   }
 }
 

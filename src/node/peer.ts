@@ -10,6 +10,7 @@
  */
 import '../polyfills.js';
 import type { Channel } from '../protocols/channel.js';
+import { PeerImpl } from './peer-impl.js';
 import type {
   AbortOptions,
   AccessLists,
@@ -98,12 +99,21 @@ export interface CreatePeerOptions extends AbortOptions {
 }
 
 /**
- * Creates (and by default starts) a peer from `init`.
+ * Creates (and by default starts) a peer from `init`: loads or creates the identity key, opens the
+ * on-disk state of `init.dataDir`, builds the libp2p node.
  *
  * @throws {KeyFileError} when the identity key file is readable by others or corrupt.
+ * @throws {StateFileError} when the access lists or a stored dataset description are corrupt.
  */
 export async function createPeer(init: PeerInit, options: CreatePeerOptions = {}): Promise<Peer> {
-  void init;
-  void options;
-  throw new Error('createPeer: not implemented yet');
+  const peer = await PeerImpl.create(init);
+  if (options.start !== false) {
+    try {
+      await peer.start(options);
+    } catch (err) {
+      await peer.stop().catch(() => {});
+      throw err;
+    }
+  }
+  return peer;
 }

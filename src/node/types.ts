@@ -23,6 +23,10 @@ export interface PeerTimeouts {
   catalogRequestMs?: number;
   /** A whole dataset search (DHT lookups + fetching descriptions). Default 15 000. */
   searchMs?: number;
+  /** How long `datasets.add` waits for the first advertisement before returning. Default 5 000. */
+  advertiseWaitMs?: number;
+  /** Time budget of one DHT provide (per key). Default 15 000. */
+  provideMs?: number;
 }
 
 /** DHT tuning; defaults suit a real deployment, tests lower them. */

@@ -10,7 +10,7 @@
 import { unlinkSync } from 'node:fs';
 import { logger } from '../../util/log.js';
 import { packageVersion } from '../../util/paths.js';
-import { createPeer, type Peer } from '../peer.js';
+import type { Peer } from '../peer.js';
 import type { PeerInit } from '../types.js';
 import { removeApiAddress, writeApiAddress } from './api-file.js';
 import type { ApiPeer } from './api/context.js';
@@ -32,7 +32,7 @@ export interface DaemonOptions {
   dataDir: string;
   /** Command-line values that override the config file. */
   overrides?: ConfigOverrides;
-  /** Builds the peer; default {@link createPeer} (tests inject a fake). */
+  /** Builds the peer; default `createPeer` from `src/node/peer.ts`, loaded on demand (tests inject a fake). */
   createPeer?: (init: PeerInit) => Promise<DaemonPeer>;
   /** Time budget of stopping the peer in ms. Default 15 000. */
   stopTimeoutMs?: number;
@@ -93,7 +93,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   try {
     const config = applyOverrides(loadConfig(dataDirFile(dataDir, 'config')), options.overrides ?? {});
-    const make = options.createPeer ?? ((init: PeerInit) => createPeer(init));
+    const make = options.createPeer ?? (await import('../peer.js')).createPeer;
     peer = await make(peerInitFromConfig(dataDir, config));
     log('peer %s started', peer.peerId);
     const token = createToken(tokenFile);

@@ -56,7 +56,7 @@ export function acquireLock(dataDir: string, lockPath: string): DataDirLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = readPid(lockPath);
-      const live = pid !== undefined && pid !== process.pid && processAlive(pid);
+      const live = pid !== undefined && processAlive(pid);
       // A second EEXIST means another daemon took the stale lock at the same moment.
       if (live || attempt > 0) throw new DataDirLockedError(dataDir, pid ?? 0, lockPath);
       rmIfExists(lockPath); // stale: its owner is gone

@@ -33,9 +33,12 @@ function checkHeader(path: string, header: string[]): string[] {
   }
   const seen = new Set<string>();
   names.forEach((n, i) => {
-    if (n === '') throw new CsvImportError(`${path}: column ${i + 1} has an empty name`, path, 1, String(i + 1));
-    if (n.length > 128) throw new CsvImportError(`${path}: column ${i + 1} name too long`, path, 1, String(i + 1));
-    if (seen.has(n)) throw new CsvImportError(`${path}: duplicate column name ${JSON.stringify(n)}`, path, 1, n);
+    if (n === '')
+      throw new CsvImportError(`${path}: column ${i + 1} has an empty name`, path, 1, String(i + 1));
+    if (n.length > 128)
+      throw new CsvImportError(`${path}: column ${i + 1} name too long`, path, 1, String(i + 1));
+    if (seen.has(n))
+      throw new CsvImportError(`${path}: duplicate column name ${JSON.stringify(n)}`, path, 1, n);
     seen.add(n);
   });
   return names;
@@ -111,9 +114,15 @@ export async function readNumericCsv(
     if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
       throw new CsvImportError(`${path}: cannot read (${e.code})`, path, 0, '', { cause: err });
     }
-    throw new CsvImportError(`${path}: malformed CSV${e.lines ? ` at row ${e.lines}` : ''}: ${e.message}`, path, e.lines ?? 0, '', {
-      cause: err,
-    });
+    throw new CsvImportError(
+      `${path}: malformed CSV${e.lines ? ` at row ${e.lines}` : ''}: ${e.message}`,
+      path,
+      e.lines ?? 0,
+      '',
+      {
+        cause: err,
+      },
+    );
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     input.destroy();

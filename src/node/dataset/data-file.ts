@@ -75,10 +75,14 @@ export class DataFileWriter {
 }
 
 /** Reads a whole data file. @throws {DataFileError} */
-export async function readDataFile(path: string): Promise<{ rows: number; columns: number; values: Float64Array }> {
+export async function readDataFile(
+  path: string,
+): Promise<{ rows: number; columns: number; values: Float64Array }> {
   const bytes = await readFile(path);
-  if (bytes.length < HEADER_BYTES || bytes.readUInt32LE(0) !== MAGIC) throw new DataFileError(`${path}: not a data file`);
-  if (bytes.readUInt32LE(4) !== VERSION) throw new DataFileError(`${path}: unknown version ${bytes.readUInt32LE(4)}`);
+  if (bytes.length < HEADER_BYTES || bytes.readUInt32LE(0) !== MAGIC)
+    throw new DataFileError(`${path}: not a data file`);
+  if (bytes.readUInt32LE(4) !== VERSION)
+    throw new DataFileError(`${path}: unknown version ${bytes.readUInt32LE(4)}`);
   const rows = bytes.readUInt32LE(8);
   const columns = bytes.readUInt32LE(12);
   if (bytes.length !== HEADER_BYTES + 8 * rows * columns) throw new DataFileError(`${path}: truncated`);

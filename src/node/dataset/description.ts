@@ -34,7 +34,8 @@ export async function signDescription(
   return { description, signature: Buffer.from(sig).toString('base64url') };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks the shape of an untrusted description (no signature check); returns a reason or undefined. */
 function shapeProblem(d: unknown): string | undefined {
@@ -42,18 +43,29 @@ function shapeProblem(d: unknown): string | undefined {
   if (d.version !== 1) return 'unknown description version';
   if (typeof d.name !== 'string' || !isValidName(d.name)) return 'invalid dataset name';
   if (typeof d.owner !== 'string') return 'missing owner';
-  if (typeof d.description !== 'string' || d.description.length > MAX_DESCRIPTION_CHARS) return 'invalid description text';
-  if (!Array.isArray(d.columns) || d.columns.length === 0 || d.columns.length > MAX_COLUMNS) return 'invalid columns';
+  if (typeof d.description !== 'string' || d.description.length > MAX_DESCRIPTION_CHARS)
+    return 'invalid description text';
+  if (!Array.isArray(d.columns) || d.columns.length === 0 || d.columns.length > MAX_COLUMNS)
+    return 'invalid columns';
   for (const c of d.columns as unknown[]) {
-    if (!isObj(c) || typeof c.name !== 'string' || c.name === '' || c.type !== 'number') return 'invalid column';
+    if (!isObj(c) || typeof c.name !== 'string' || c.name === '' || c.type !== 'number')
+      return 'invalid column';
   }
   if (typeof d.rows !== 'number' || !Number.isSafeInteger(d.rows) || d.rows < 0) return 'invalid row count';
-  if (!Array.isArray(d.tags) || d.tags.length > 32 || d.tags.some((t) => typeof t !== 'string' || !isValidName(t))) {
+  if (
+    !Array.isArray(d.tags) ||
+    d.tags.length > 32 ||
+    d.tags.some((t) => typeof t !== 'string' || !isValidName(t))
+  ) {
     return 'invalid tags';
   }
   if (!Array.isArray(d.mock) || d.mock.length > MAX_MOCK_ROWS) return 'invalid mock rows';
   for (const r of d.mock as unknown[]) {
-    if (!Array.isArray(r) || r.length !== d.columns.length || r.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+    if (
+      !Array.isArray(r) ||
+      r.length !== d.columns.length ||
+      r.some((v) => typeof v !== 'number' || !Number.isFinite(v))
+    ) {
       return 'invalid mock row';
     }
   }
@@ -91,7 +103,7 @@ export async function verifySignedDescription(
   }
   if (publicKey === undefined || publicKey.type !== 'Ed25519') return fail('owner id carries no Ed25519 key');
   const sig = Buffer.from(value.signature, 'base64url');
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await publicKey.verify(signedBytes(description), sig);
   } catch {

@@ -58,7 +58,9 @@ function triangular(lo: number, hi: number, mode: number, rng: Rng): number {
   if (hi <= lo) return lo;
   const u = rng();
   const f = (mode - lo) / (hi - lo);
-  return u < f ? lo + Math.sqrt(u * (hi - lo) * (mode - lo)) : hi - Math.sqrt((1 - u) * (hi - lo) * (hi - mode));
+  return u < f
+    ? lo + Math.sqrt(u * (hi - lo) * (mode - lo))
+    : hi - Math.sqrt((1 - u) * (hi - lo) * (hi - mode));
 }
 
 /** `count` synthetic rows from the aggregates in `stats` (empty when the data has no rows). */

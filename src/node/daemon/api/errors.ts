@@ -2,7 +2,7 @@
  * Errors of the control API and how any error becomes an HTTP status and a JSON body.
  *
  * Every error response is `{ "error": { "name": ..., "message": ... } }`. Errors raised by the API
- * itself carry their status; errors from the peer are mapped by their `name`.
+ * itself carry their status; errors from the peer are mapped by their fixed `name`.
  */
 
 /** The JSON body of every error response. */
@@ -83,21 +83,37 @@ export class ShuttingDownError extends HttpError {
   }
 }
 
-/** Status codes for errors the peer raises, by pattern of their `name`; first match wins. */
+/** Status codes of the peer's errors (src/node/errors.ts), by their fixed `name`. */
+const PEER_ERROR_STATUS: Record<string, number> = {
+  CsvImportError: 400,
+  InvalidNameError: 400,
+  InvalidPeerAddressError: 400,
+  AccessDeniedError: 403,
+  DatasetNotFoundError: 404,
+  DatasetExistsError: 409,
+  CatalogRequestError: 502,
+  DescriptionVerificationError: 502,
+  PeerNotStartedError: 503,
+  SessionOpenError: 502,
+  TimeoutError: 504,
+  AbortError: 503,
+};
+
+/** Fallbacks for other errors, by pattern of their `name`; first match wins. */
 const NAME_STATUS: Array<[RegExp, number]> = [
-  [/NotFound|Unknown/i, 404],
-  [/AlreadyExists|Exists|Conflict|Duplicate/i, 409],
-  [/Denied|Forbidden|NotAllowed/i, 403],
-  [/Timeout|TimedOut/i, 504],
-  [/Abort/i, 503],
-  [/Invalid|Csv|Parse|Validation|BadRequest|Malformed|Config|RangeError/i, 400],
-  [/Dial|Connect|Unreachable|NoValidAddresses/i, 502],
+  [/NotFound/i, 404],
+  [/Exists|Conflict/i, 409],
+  [/Denied|Forbidden/i, 403],
+  [/Timeout/i, 504],
+  [/Invalid|Validation|Malformed/i, 400],
 ];
 
 /** The HTTP status for any error: its own for {@link HttpError}, else by name (500 by default). */
 export function statusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
   const name = err instanceof Error ? err.name : '';
+  const known = PEER_ERROR_STATUS[name];
+  if (known !== undefined) return known;
   for (const [pattern, status] of NAME_STATUS) if (pattern.test(name)) return status;
   return 500;
 }

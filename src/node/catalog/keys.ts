@@ -1,0 +1,73 @@
+/**
+ * DHT keys of the catalog.
+ *
+ * - Provider keys: the CID (v1, raw, sha2-256) of `peermpc:dataset:<name>` and of
+ *   `peermpc:tag:<tag>`; an owner provides one per dataset and one per tag.
+ * - Record keys: `/peermpc-dataset/<owner>/<name>` holds a copy of the signed description; the
+ *   validator accepts only a description signed by `<owner>` and named `<name>`, the selector
+ *   prefers the newest.
+ */
+import '../../polyfills.js';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { verifySignedDescription } from '../dataset/description.js';
+
+/** Namespace (first key segment) of dataset description records in the DHT. */
+export const DATASET_RECORD_NAMESPACE = 'peermpc-dataset';
+
+/** The CID provided for a dataset name. */
+export async function datasetNameCid(name: string): Promise<CID> {
+  return cidOf(`peermpc:dataset:${name}`);
+}
+
+/** The CID provided for a tag. */
+export async function datasetTagCid(tag: string): Promise<CID> {
+  return cidOf(`peermpc:tag:${tag}`);
+}
+
+async function cidOf(text: string): Promise<CID> {
+  const digest = await sha256.digest(new TextEncoder().encode(text));
+  return CID.createV1(raw.code, digest);
+}
+
+/** The DHT record key holding `owner`'s description of `name`. */
+export function datasetRecordKey(owner: string, name: string): Uint8Array {
+  return new TextEncoder().encode(`/${DATASET_RECORD_NAMESPACE}/${owner}/${name}`);
+}
+
+function parseRecordKey(key: Uint8Array): { owner: string; name: string } {
+  const parts = new TextDecoder().decode(key).split('/');
+  if (parts.length !== 4 || parts[0] !== '' || parts[1] !== DATASET_RECORD_NAMESPACE) {
+    throw new Error('malformed dataset record key');
+  }
+  return { owner: parts[2]!, name: parts[3]! };
+}
+
+function parseValue(value: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(value)) as unknown;
+}
+
+/** kad-dht validator: the value must be a description signed by the key's owner, of the key's name. */
+export async function datasetRecordValidator(key: Uint8Array, value: Uint8Array): Promise<void> {
+  const expected = parseRecordKey(key);
+  await verifySignedDescription(parseValue(value), expected.owner, expected);
+}
+
+/** kad-dht selector: the record with the latest `created` time (records are validated first). */
+export function datasetRecordSelector(_key: Uint8Array, records: Uint8Array[]): number {
+  let best = 0;
+  let bestTime = -Infinity;
+  records.forEach((r, i) => {
+    try {
+      const t = Date.parse((parseValue(r) as { description: { created: string } }).description.created);
+      if (t > bestTime) {
+        best = i;
+        bestTime = t;
+      }
+    } catch {
+      // an unparsable record never wins
+    }
+  });
+  return best;
+}

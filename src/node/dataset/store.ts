@@ -1,0 +1,220 @@
+/**
+ * Local datasets on disk: `<dataDir>/datasets/<name>/{data.bin,description.json}`.
+ *
+ * An import writes everything into a hidden temporary directory and renames it into place at the
+ * end, so a failed import (bad cell, crash, abort) leaves nothing behind and a dataset directory is
+ * always complete. Leftover temporary directories are removed at load.
+ */
+import '../../polyfills.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PrivateKey } from '@libp2p/interface';
+import { writeFileAtomic } from '../atomic-file.js';
+import { CsvImportError, DatasetExistsError, DatasetNotFoundError, StateFileError } from '../errors.js';
+import type { AbortOptions, AddDatasetInput, SignedDatasetDescription } from '../types.js';
+import { readNumericCsv } from './csv.js';
+import { DataFileWriter, readDataFile } from './data-file.js';
+import {
+  buildDescription,
+  MAX_DESCRIPTION_CHARS,
+  MAX_MOCK_ROWS,
+  signDescription,
+  verifySignedDescription,
+} from './description.js';
+import { ColumnStats, syntheticMockRows, type Rng } from './mock.js';
+import { checkDatasetName, normaliseTags } from './names.js';
+
+const DATA_FILE = 'data.bin';
+const DESCRIPTION_FILE = 'description.json';
+
+/** One stored dataset. */
+export interface StoredDataset {
+  signed: SignedDatasetDescription;
+  dataBytes: number;
+}
+
+/** The local dataset directory of a peer. */
+export class DatasetStore {
+  private readonly root: string;
+  private readonly entries = new Map<string, StoredDataset>();
+
+  private constructor(
+    dataDir: string,
+    private readonly owner: string,
+    private readonly key: PrivateKey,
+    private readonly rng: Rng,
+  ) {
+    this.root = join(dataDir, 'datasets');
+  }
+
+  /** Opens the store, removing leftovers of interrupted imports and checking every description. */
+  static async open(
+    dataDir: string,
+    owner: string,
+    key: PrivateKey,
+    rng: Rng = Math.random,
+  ): Promise<DatasetStore> {
+    const store = new DatasetStore(dataDir, owner, key, rng);
+    await mkdir(store.root, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(store.root)) {
+      if (name.startsWith('.')) {
+        await rm(join(store.root, name), { recursive: true, force: true });
+        continue;
+      }
+      const dir = join(store.root, name);
+      const descPath = join(dir, DESCRIPTION_FILE);
+      let signed: SignedDatasetDescription;
+      try {
+        signed = await verifySignedDescription(JSON.parse(await readFile(descPath, 'utf8')), owner, {
+          owner,
+          name,
+        });
+      } catch (err) {
+        throw new StateFileError(
+          descPath,
+          `unreadable or not signed by this peer: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      const dataBytes = (await stat(join(dir, DATA_FILE))).size;
+      store.entries.set(name, { signed, dataBytes });
+    }
+    return store;
+  }
+
+  /** Stored datasets sorted by name. */
+  list(): StoredDataset[] {
+    return [...this.entries.keys()].sort().map((n) => this.entries.get(n)!);
+  }
+
+  /** One dataset, or undefined. */
+  get(name: string): StoredDataset | undefined {
+    return this.entries.get(name);
+  }
+
+  /**
+   * Imports a CSV (and optional mock CSV), signs the description and stores both.
+   *
+   * @throws {InvalidNameError} {DatasetExistsError} {CsvImportError}
+   */
+  async add(input: AddDatasetInput, options: AbortOptions = {}): Promise<StoredDataset> {
+    const name = checkDatasetName(input.name);
+    const tags = normaliseTags(input.tags ?? []);
+    const text = input.description ?? '';
+    if (text.length > MAX_DESCRIPTION_CHARS) {
+      throw new RangeError(`description longer than ${MAX_DESCRIPTION_CHARS} characters`);
+    }
+    if (this.entries.has(name) && input.replace !== true) throw new DatasetExistsError(name);
+    const mockCount = input.mockRows ?? 5;
+    if (!Number.isInteger(mockCount) || mockCount < 0 || mockCount > MAX_MOCK_ROWS) {
+      throw new RangeError(`mockRows must be an integer in 0..${MAX_MOCK_ROWS}`);
+    }
+    const tmp = join(this.root, `.import-${randomBytes(6).toString('hex')}`);
+    await mkdir(tmp, { mode: 0o700 });
+    try {
+      let columns: string[] = [];
+      let stats: ColumnStats | undefined;
+      let writer: DataFileWriter | undefined;
+      let rows: number;
+      try {
+        rows = await readNumericCsv(
+          input.csvPath,
+          (cols) => {
+            columns = cols;
+            stats = new ColumnStats(cols.length);
+          },
+          async (row) => {
+            writer ??= await DataFileWriter.create(join(tmp, DATA_FILE), columns.length);
+            stats!.add(row);
+            await writer.append(row);
+          },
+          options,
+        );
+        writer ??= await DataFileWriter.create(join(tmp, DATA_FILE), columns.length);
+      } catch (err) {
+        await writer?.abort();
+        throw err;
+      }
+      const dataBytes = await writer.finish();
+      let mock: number[][];
+      let mockSource: 'synthetic' | 'file';
+      if (input.mockPath !== undefined) {
+        mock = await readMockCsv(input.mockPath, columns, options);
+        mockSource = 'file';
+      } else {
+        mock = syntheticMockRows(stats!, mockCount, this.rng);
+        mockSource = 'synthetic';
+      }
+      const description = buildDescription({
+        name,
+        owner: this.owner,
+        description: text,
+        columns,
+        rows,
+        tags,
+        mock,
+        mockSource,
+        policy: input.policy ?? { approval: 'manual' },
+      });
+      const signed = await signDescription(description, this.key);
+      await writeFileAtomic(join(tmp, DESCRIPTION_FILE), JSON.stringify(signed, null, 2) + '\n');
+      options.signal?.throwIfAborted();
+      const dest = join(this.root, name);
+      if (this.entries.has(name)) {
+        const old = join(this.root, `.old-${randomBytes(6).toString('hex')}`);
+        await rename(dest, old);
+        await rename(tmp, dest);
+        await rm(old, { recursive: true, force: true });
+      } else {
+        await rename(tmp, dest);
+      }
+      const entry = { signed, dataBytes };
+      this.entries.set(name, entry);
+      return entry;
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Deletes a dataset; false when there was none. */
+  async remove(name: string): Promise<boolean> {
+    if (!this.entries.has(name)) return false;
+    const trash = join(this.root, `.removed-${randomBytes(6).toString('hex')}`);
+    await rename(join(this.root, name), trash);
+    this.entries.delete(name);
+    await rm(trash, { recursive: true, force: true });
+    return true;
+  }
+
+  /** Reads a dataset's values. @throws {DatasetNotFoundError} */
+  async readValues(name: string): Promise<{ columns: string[]; rows: number; values: Float64Array }> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) throw new DatasetNotFoundError(this.owner, name);
+    const { rows, values } = await readDataFile(join(this.root, name, DATA_FILE));
+    return { columns: entry.signed.description.columns.map((c) => c.name), rows, values };
+  }
+}
+
+/** Reads a mock CSV: same header as the data, at most {@link MAX_MOCK_ROWS} rows. */
+async function readMockCsv(path: string, columns: string[], options: AbortOptions): Promise<number[][]> {
+  const rows: number[][] = [];
+  await readNumericCsv(
+    path,
+    (cols) => {
+      if (cols.length !== columns.length || cols.some((c, i) => c !== columns[i])) {
+        throw new CsvImportError(`${path}: mock header differs from the data's header`, path, 1, '');
+      }
+    },
+    (row, line) => {
+      if (rows.length >= MAX_MOCK_ROWS) {
+        throw new CsvImportError(`${path}: more than ${MAX_MOCK_ROWS} mock rows`, path, line, '');
+      }
+      rows.push(Array.from(row));
+    },
+    options,
+  );
+  return rows;
+}

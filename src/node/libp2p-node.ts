@@ -1,0 +1,93 @@
+/**
+ * Builds the libp2p node of a peer: TCP (+ WebSockets when configured), Noise, Yamux, identify,
+ * ping, and a private kad-dht in server mode with peermpc's protocol id, validators and selectors,
+ * over an on-disk datastore (DHT records, provider records and the peer store survive restarts).
+ */
+import '../polyfills.js';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify, type Identify } from '@libp2p/identify';
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface';
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
+import { ping, type Ping } from '@libp2p/ping';
+import { tcp } from '@libp2p/tcp';
+import { webSockets } from '@libp2p/websockets';
+import { LevelDatastore } from 'datastore-level';
+import { createLibp2p, type Libp2pOptions } from 'libp2p';
+import { join } from 'node:path';
+import { datasetRecordSelector, datasetRecordValidator, DATASET_RECORD_NAMESPACE } from './catalog/keys.js';
+import type { PeerInit } from './types.js';
+
+/** The DHT protocol id: a private DHT, separate from the public IPFS one. */
+export const DHT_PROTOCOL = '/peermpc/kad/1.0.0';
+
+/** The services every peermpc libp2p node runs. */
+export type PeerServices = {
+  /** kad-dht. */
+  dht: KadDHT;
+  /** ping. */
+  ping: Ping;
+  /** identify. */
+  identify: Identify;
+};
+
+/** A peermpc libp2p node. */
+export type PeerNode = Libp2p<PeerServices>;
+
+/** Opens the on-disk datastore of `dataDir`. */
+export async function openDatastore(dataDir: string): Promise<LevelDatastore> {
+  const ds = new LevelDatastore(join(dataDir, 'datastore'));
+  await ds.open();
+  return ds;
+}
+
+/** Creates (does not start) the libp2p node. */
+export async function buildLibp2p(
+  init: PeerInit,
+  privateKey: PrivateKey,
+  datastore: LevelDatastore,
+  gater: ConnectionGater,
+): Promise<PeerNode> {
+  const dht = init.dht ?? {};
+  const validityMs = dht.provideValidityMs ?? 48 * 3600_000;
+  const transports: NonNullable<Libp2pOptions['transports']> = [tcp()];
+  if (init.websockets === true) transports.push(webSockets());
+  const options: Libp2pOptions<PeerServices> = {
+    privateKey,
+    datastore,
+    start: false,
+    addresses: {
+      listen: init.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+      ...(init.announce !== undefined ? { announce: init.announce } : {}),
+    },
+    transports,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: gater,
+    connectionManager: {
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? 5,
+      maxConnections: init.maxConnections ?? 300,
+      dialTimeout: init.timeouts?.dialMs ?? 10_000,
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        clientMode: false,
+        peerInfoMapper:
+          init.allowPrivateAddresses === true ? passthroughMapper : removePrivateAddressesMapper,
+        initialQuerySelfInterval: dht.initialQuerySelfInterval ?? 200,
+        validators: { [DATASET_RECORD_NAMESPACE]: datasetRecordValidator },
+        selectors: { [DATASET_RECORD_NAMESPACE]: datasetRecordSelector },
+        providers: { provideValidity: Math.ceil(validityMs / 1000) },
+        reprovide: {
+          validity: validityMs,
+          threshold: dht.reprovideThresholdMs ?? Math.floor(validityMs / 2),
+          interval: dht.reprovideIntervalMs ?? Math.min(3600_000, Math.floor(validityMs / 4)),
+        },
+      }),
+    },
+  };
+  return createLibp2p<PeerServices>(options);
+}

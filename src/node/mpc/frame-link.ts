@@ -1,0 +1,145 @@
+/**
+ * A frame link: one libp2p stream of one MPC job with one other party, read as frames.
+ *
+ * Owns the stream's `message` and `close` events, decodes frames with {@link FrameDecoder} and hands
+ * them to the current handler (first the handshake, then the channel). A frame that does not decode
+ * ends the link: the reason is logged, an abort frame with code `protocolError` is sent when
+ * possible, and the stream is aborted; the handler's `onEnd` learns why.
+ */
+import '../../polyfills.js';
+import type { Logger, Stream } from '@libp2p/interface';
+import type { Uint8ArrayList } from 'uint8arraylist';
+import { ABORT_CODE, encodeAbort, FrameDecoder, FrameError, type Frame } from './frame.js';
+
+/** How a link ended. */
+export type LinkEnd =
+  | { kind: 'remote-closed' }
+  | { kind: 'reset'; error: Error }
+  | { kind: 'protocol-error'; error: FrameError }
+  | { kind: 'local' };
+
+/** Receives the frames and the end of a link. */
+export interface LinkHandler {
+  onFrame(frame: Frame): void;
+  onEnd(end: LinkEnd): void;
+}
+
+/** A stream read as MPC frames. */
+export class FrameLink {
+  private readonly decoder: FrameDecoder;
+  private handler: LinkHandler | undefined;
+  private pending: Frame[] = [];
+  private ended: LinkEnd | undefined;
+  private closing = false;
+
+  constructor(
+    readonly stream: Stream,
+    readonly remote: string,
+    maxPayload: number,
+    private readonly log: Logger,
+  ) {
+    this.decoder = new FrameDecoder(maxPayload);
+    stream.addEventListener('message', (evt) => this.onData(evt.data));
+    // 'end': the remote closed its write side and everything it sent has been delivered
+    stream.addEventListener('end', () => this.end({ kind: 'remote-closed' }));
+    stream.addEventListener('close', (evt) => {
+      if (evt.error !== undefined && !this.closing) this.end({ kind: 'reset', error: evt.error });
+      else this.end(this.closing ? { kind: 'local' } : { kind: 'remote-closed' });
+    });
+  }
+
+  /** Sets the receiver of frames; frames that arrived before are delivered first. */
+  setHandler(handler: LinkHandler): void {
+    this.handler = handler;
+    const queued = this.pending;
+    this.pending = [];
+    for (const f of queued) handler.onFrame(f);
+    if (this.ended !== undefined) handler.onEnd(this.ended);
+  }
+
+  /** Stops delivering: frames queue until the next {@link setHandler}. */
+  detach(): void {
+    this.handler = undefined;
+  }
+
+  /** Whether the link is over. */
+  get isEnded(): boolean {
+    return this.ended !== undefined;
+  }
+
+  private onData(data: Uint8Array | Uint8ArrayList): void {
+    if (this.ended !== undefined) return;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(data);
+    } catch (err) {
+      const error = err as FrameError;
+      this.log('refusing stream from %s: %s', this.remote, error.message);
+      this.fail(error);
+      return;
+    }
+    for (const f of frames) {
+      if (this.ended !== undefined) return;
+      if (this.handler !== undefined) this.handler.onFrame(f);
+      else this.pending.push(f);
+    }
+  }
+
+  /** Ends the link for a protocol error: tells the remote (best effort) and aborts the stream. */
+  fail(error: FrameError, jobId = '?', culprit = -1): void {
+    if (this.ended !== undefined) return;
+    try {
+      this.send(encodeAbort(jobId, ABORT_CODE.protocolError, culprit, -1, error.reason));
+    } catch {
+      // the stream may already be unwritable
+    }
+    this.end({ kind: 'protocol-error', error });
+    this.stream.abort(error);
+  }
+
+  /** Writes bytes; returns false when the caller should await {@link drain}. Throws if not writable. */
+  send(bytes: Uint8Array): boolean {
+    return this.stream.send(bytes);
+  }
+
+  /** Resolves when the stream can take more data. */
+  drain(options: { signal?: AbortSignal }): Promise<void> {
+    return this.stream.onDrain(options);
+  }
+
+  /** Closes our write side gracefully (flushing what was sent), with a bound on the wait. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    try {
+      await this.stream.close({ signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      this.stream.abort(err as Error);
+    }
+    this.end({ kind: 'local' });
+  }
+
+  /** Sends a final frame (best effort) and closes. */
+  async closeWith(frame: Uint8Array, timeoutMs = 5_000): Promise<void> {
+    try {
+      if (this.stream.writeStatus === 'writable') this.send(frame);
+    } catch {
+      // unwritable: nothing to tell
+    }
+    await this.close(timeoutMs);
+  }
+
+  /** Aborts the stream at once. */
+  abort(error: Error): void {
+    if (this.closing && this.stream.status !== 'open') return;
+    this.closing = true;
+    this.end({ kind: 'local' });
+    this.stream.abort(error);
+  }
+
+  private end(end: LinkEnd): void {
+    if (this.ended !== undefined) return;
+    this.ended = end;
+    this.handler?.onEnd(end);
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The MPC frame codec: pure (no I/O, no libp2p), so it can be fuzzed on its own.
+ *
+ * Every frame on an MPC stream is
+ * ```
+ * u32 LE  length of the rest of the frame (kind .. end)
+ * u8      kind: 1 hello, 2 ready, 3 data, 4 abort
+ * u8      job id length L (1..128), then L bytes of UTF-8 job id
+ * kind-specific body:
+ *   hello: u16 from, u16 to, u16 parties, 32-byte digest of the ordered party list
+ *   ready: (empty)
+ *   data:  u32 step, then the payload (the rest of the frame)
+ *   abort: u8 code, u16 culprit (0xffff: none), u32 step (0xffffffff: none), u16 reason length R,
+ *          R bytes of UTF-8 reason
+ * ```
+ * all integers little-endian. A stream carries one job between one pair of parties: the dialler
+ * sends `hello`, the acceptor answers `ready` (or `abort` with a code), then both send `data`
+ * frames; `abort` ends the job on the receiver.
+ *
+ * The decoder rejects, with a {@link FrameError} carrying a fixed reason, a length above the
+ * maximum before buffering the body, an unknown kind, a bad job id, a body of the wrong size and
+ * invalid UTF-8.
+ */
+import { Uint8ArrayList } from 'uint8arraylist';
+
+/** Frame kinds on the wire. */
+export const FRAME_KIND = { hello: 1, ready: 2, data: 3, abort: 4 } as const;
+
+/** Abort codes. */
+export const ABORT_CODE = {
+  /** The sending party (or `culprit`) failed the job. */
+  aborted: 1,
+  /** The receiver has no open session with that job id. */
+  unknownJob: 2,
+  /** The sender is not the party it claims for that job, or the link is not expected. */
+  notAParty: 3,
+  /** The receiver could not decode a frame. */
+  protocolError: 4,
+  /** The parties of the job differ between sender and receiver. */
+  partiesMismatch: 5,
+  /** The sender's access lists refuse the receiver. */
+  denied: 6,
+} as const;
+
+/** One of {@link ABORT_CODE}'s values. */
+export type AbortCode = (typeof ABORT_CODE)[keyof typeof ABORT_CODE];
+
+/** A decoded frame. */
+export type Frame =
+  | { kind: 'hello'; jobId: string; from: number; to: number; parties: number; digest: Uint8Array }
+  | { kind: 'ready'; jobId: string }
+  | { kind: 'data'; jobId: string; step: number; payload: Uint8Array }
+  | { kind: 'abort'; jobId: string; code: AbortCode; culprit: number; step: number; reason: string };
+
+/** Why a frame was rejected. */
+export type FrameErrorReason =
+  'oversized' | 'too-short' | 'unknown-kind' | 'bad-job-id' | 'bad-length' | 'bad-utf8' | 'bad-field';
+
+/** A frame could not be decoded; `reason` is fixed, safe to log. */
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+  constructor(
+    readonly reason: FrameErrorReason,
+    detail: string,
+  ) {
+    super(`invalid MPC frame (${reason}): ${detail}`);
+  }
+}
+
+/** Longest job id in bytes. */
+export const MAX_JOB_ID_BYTES = 128;
+/** Longest abort reason in bytes (longer ones are cut). */
+export const MAX_REASON_BYTES = 1024;
+/** Size of the party-list digest. */
+export const DIGEST_BYTES = 32;
+/** No culprit / no step in an abort frame. */
+export const NONE_U16 = 0xffff;
+/** No step in an abort frame. */
+export const NONE_U32 = 0xffffffff;
+
+const enc = new TextEncoder();
+const strictDec = new TextDecoder('utf-8', { fatal: true });
+
+/** Largest frame length (the u32 prefix) for a maximum payload of `maxPayload` bytes. */
+export function maxFrameLength(maxPayload: number): number {
+  return 2 + MAX_JOB_ID_BYTES + 4 + maxPayload;
+}
+
+/** Encodes a job id, checking its length. @throws {RangeError} */
+export function encodeJobId(jobId: string): Uint8Array {
+  const b = enc.encode(jobId);
+  if (b.length < 1 || b.length > MAX_JOB_ID_BYTES)
+    throw new RangeError(`job id must be 1..${MAX_JOB_ID_BYTES} bytes`);
+  return b;
+}
+
+function header(
+  kind: number,
+  job: Uint8Array,
+  bodyBytes: number,
+  extra: number,
+): { buf: Uint8Array; view: DataView; at: number } {
+  const len = 2 + job.length + bodyBytes;
+  const buf = new Uint8Array(4 + 2 + job.length + extra);
+  const view = new DataView(buf.buffer);
+  view.setUint32(0, len, true);
+  buf[4] = kind;
+  buf[5] = job.length;
+  buf.set(job, 6);
+  return { buf, view, at: 6 + job.length };
+}
+
+/** Encodes a hello frame. */
+export function encodeHello(
+  jobId: string,
+  from: number,
+  to: number,
+  parties: number,
+  digest: Uint8Array,
+): Uint8Array {
+  if (digest.length !== DIGEST_BYTES) throw new RangeError('digest must be 32 bytes');
+  const { buf, view, at } = header(FRAME_KIND.hello, encodeJobId(jobId), 6 + DIGEST_BYTES, 6 + DIGEST_BYTES);
+  view.setUint16(at, from, true);
+  view.setUint16(at + 2, to, true);
+  view.setUint16(at + 4, parties, true);
+  buf.set(digest, at + 6);
+  return buf;
+}
+
+/** Encodes a ready frame. */
+export function encodeReady(jobId: string): Uint8Array {
+  return header(FRAME_KIND.ready, encodeJobId(jobId), 0, 0).buf;
+}
+
+/**
+ * Encodes the header of a data frame (everything before the payload); send the payload right after.
+ * `jobIdBytes` is the pre-encoded job id.
+ */
+export function encodeDataHeader(jobIdBytes: Uint8Array, step: number, payloadBytes: number): Uint8Array {
+  if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
+  const { view, buf, at } = header(FRAME_KIND.data, jobIdBytes, 4 + payloadBytes, 4);
+  view.setUint32(at, step, true);
+  return buf;
+}
+
+/** Encodes a whole data frame into one buffer (copies the payload). */
+export function encodeData(jobId: string, step: number, payload: Uint8Array): Uint8Array {
+  const h = encodeDataHeader(encodeJobId(jobId), step, payload.length);
+  const out = new Uint8Array(h.length + payload.length);
+  out.set(h);
+  out.set(payload, h.length);
+  return out;
+}
+
+/** Encodes an abort frame; the reason is cut to {@link MAX_REASON_BYTES}. */
+export function encodeAbort(
+  jobId: string,
+  code: AbortCode,
+  culprit: number,
+  step: number,
+  reason: string,
+): Uint8Array {
+  let r = enc.encode(reason);
+  if (r.length > MAX_REASON_BYTES) r = enc.encode(strictCut(reason, MAX_REASON_BYTES));
+  const { buf, view, at } = header(FRAME_KIND.abort, encodeJobId(jobId), 9 + r.length, 9 + r.length);
+  buf[at] = code;
+  view.setUint16(at + 1, culprit < 0 || culprit > NONE_U16 ? NONE_U16 : culprit, true);
+  view.setUint32(at + 3, step < 0 || step > NONE_U32 ? NONE_U32 : step, true);
+  view.setUint16(at + 7, r.length, true);
+  buf.set(r, at + 9);
+  return buf;
+}
+
+/** Cuts `s` so its UTF-8 encoding fits in `max` bytes (on a code point boundary). */
+function strictCut(s: string, max: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = enc.encode(ch).length;
+    if (bytes + n > max) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+const ABORT_CODES = new Set<number>(Object.values(ABORT_CODE));
+
+/** Decodes one frame body (the bytes after the u32 length). @throws {FrameError} */
+export function decodeFrameBody(body: Uint8Array): Frame {
+  if (body.length < 2) throw new FrameError('too-short', `${body.length} byte(s)`);
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const kind = body[0]!;
+  const jobLen = body[1]!;
+  if (jobLen < 1 || jobLen > MAX_JOB_ID_BYTES) throw new FrameError('bad-job-id', `job id length ${jobLen}`);
+  if (body.length < 2 + jobLen) throw new FrameError('too-short', 'job id cut short');
+  let jobId: string;
+  try {
+    jobId = strictDec.decode(body.subarray(2, 2 + jobLen));
+  } catch {
+    throw new FrameError('bad-utf8', 'job id is not UTF-8');
+  }
+  const at = 2 + jobLen;
+  const rest = body.length - at;
+  switch (kind) {
+    case FRAME_KIND.hello: {
+      if (rest !== 6 + DIGEST_BYTES) throw new FrameError('bad-length', `hello body of ${rest} bytes`);
+      const from = view.getUint16(at, true);
+      const to = view.getUint16(at + 2, true);
+      const parties = view.getUint16(at + 4, true);
+      if (parties < 2 || from >= parties || to >= parties || from === to) {
+        throw new FrameError('bad-field', 'hello party indices out of range');
+      }
+      return { kind: 'hello', jobId, from, to, parties, digest: body.slice(at + 6, at + 6 + DIGEST_BYTES) };
+    }
+    case FRAME_KIND.ready:
+      if (rest !== 0) throw new FrameError('bad-length', `ready body of ${rest} bytes`);
+      return { kind: 'ready', jobId };
+    case FRAME_KIND.data:
+      if (rest < 4) throw new FrameError('bad-length', 'data frame without step');
+      // a copy: the payload owns its (8-byte aligned) buffer, so word views on it are safe
+      return { kind: 'data', jobId, step: view.getUint32(at, true), payload: body.slice(at + 4) };
+    case FRAME_KIND.abort: {
+      if (rest < 9) throw new FrameError('bad-length', 'abort frame cut short');
+      const code = body[at]!;
+      if (!ABORT_CODES.has(code)) throw new FrameError('bad-field', `abort code ${code}`);
+      const culprit = view.getUint16(at + 1, true);
+      const step = view.getUint32(at + 3, true);
+      const rlen = view.getUint16(at + 7, true);
+      if (rlen > MAX_REASON_BYTES || rest !== 9 + rlen)
+        throw new FrameError('bad-length', 'abort reason length');
+      let reason: string;
+      try {
+        reason = strictDec.decode(body.subarray(at + 9, at + 9 + rlen));
+      } catch {
+        throw new FrameError('bad-utf8', 'abort reason is not UTF-8');
+      }
+      return {
+        kind: 'abort',
+        jobId,
+        code: code as AbortCode,
+        culprit: culprit === NONE_U16 ? -1 : culprit,
+        step: step === NONE_U32 ? -1 : step,
+        reason,
+      };
+    }
+    default:
+      throw new FrameError('unknown-kind', `kind ${kind}`);
+  }
+}
+
+/**
+ * Incremental decoder: feed it the stream's chunks, get whole frames back. After it throws, the
+ * stream is beyond repair: close it.
+ */
+export class FrameDecoder {
+  private readonly buf = new Uint8ArrayList();
+  private readonly maxLength: number;
+
+  /** `maxPayload` bounds the payload of data frames (the frame length bound follows from it). */
+  constructor(maxPayload: number) {
+    this.maxLength = maxFrameLength(maxPayload);
+  }
+
+  /** Bytes held that do not form a whole frame yet. */
+  get buffered(): number {
+    return this.buf.byteLength;
+  }
+
+  /** Appends a chunk and returns the frames completed by it. @throws {FrameError} */
+  push(chunk: Uint8Array | Uint8ArrayList): Frame[] {
+    this.buf.append(chunk);
+    const out: Frame[] = [];
+    for (;;) {
+      if (this.buf.byteLength < 4) return out;
+      const len = this.buf.getUint32(0, true);
+      if (len > this.maxLength)
+        throw new FrameError('oversized', `frame of ${len} bytes, limit ${this.maxLength}`);
+      if (len < 2) throw new FrameError('too-short', `frame length ${len}`);
+      if (this.buf.byteLength < 4 + len) return out;
+      const body = this.buf.subarray(4, 4 + len);
+      this.buf.consume(4 + len);
+      out.push(decodeFrameBody(body));
+    }
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * The {@link Channel} of one MPC session over libp2p: one {@link FrameLink} (stream) per other party.
+ *
+ * - send: one data frame `(job, step, payload)`; resolves once the stream accepted it, awaiting
+ *   `drain` when the stream's buffer is full (back-pressure).
+ * - recv: resolves with the payload of `(from, step)` whether it arrived before or after the call;
+ *   rejects after the step timeout with a StepTimeoutError naming `from` and the step.
+ * - failure: a local `abort`, an abort frame, a reset stream (disconnect), a malformed frame or a
+ *   duplicate message fails the whole session on this party: every pending and future `recv`
+ *   rejects (PartyAbortedError naming the party at fault, or ChannelClosedError after a local
+ *   abort), and an abort frame naming the party at fault goes to every other party.
+ * - job timeout: the session aborts itself when it outlives `jobMs`.
+ *
+ * Never logs payloads: job id, party indices, steps and byte counts only.
+ */
+import '../../polyfills.js';
+import type { Logger } from '@libp2p/interface';
+import {
+  ChannelClosedError,
+  ChannelError,
+  emptyStats,
+  PartyAbortedError,
+  StepTimeoutError,
+  type AbortOptions,
+  type Channel,
+  type ChannelStats,
+} from '../../protocols/channel.js';
+import { ABORT_CODE, encodeAbort, encodeDataHeader, encodeJobId, type Frame } from './frame.js';
+import type { FrameLink, LinkEnd } from './frame-link.js';
+
+/** Payloads up to this size are copied into the header's buffer and sent as one write. */
+const COALESCE_BYTES = 64 * 1024;
+
+/** Options of a channel. */
+export interface Libp2pChannelInit {
+  jobId: string;
+  parties: number;
+  self: number;
+  /** Step timeout (ms). */
+  stepMs: number;
+  /** Whole-session timeout (ms); 0 for none. */
+  jobMs: number;
+  /** Largest payload accepted or sent. */
+  maxPayload: number;
+  log: Logger;
+  /** Called once when the session is over (closed or failed). */
+  onDone: () => void;
+}
+
+interface Waiter {
+  step: number;
+  resolve: (p: Uint8Array) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  cleanup: () => void;
+}
+
+/** Why the session failed: builds the error a `recv(from, step)` rejects with. */
+type Failure = (from: number, step: number) => ChannelError;
+
+/** A party's channel to the other parties of one session, over libp2p streams. */
+export class Libp2pChannel implements Channel {
+  readonly parties: number;
+  readonly self: number;
+  readonly stats: ChannelStats;
+  private readonly links: (FrameLink | undefined)[];
+  private readonly inbox: Map<number, Uint8Array>[];
+  private readonly waiters: Map<number, Waiter>[];
+  private readonly remoteEnded: boolean[];
+  private failure: Failure | undefined;
+  private done = false;
+  private readonly jobBytes: Uint8Array;
+  private readonly jobTimer: ReturnType<typeof setTimeout> | undefined;
+  private linkedWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  constructor(private readonly init: Libp2pChannelInit) {
+    this.parties = init.parties;
+    this.self = init.self;
+    this.stats = emptyStats(init.parties);
+    this.links = Array.from({ length: init.parties }, () => undefined);
+    this.inbox = Array.from({ length: init.parties }, () => new Map());
+    this.waiters = Array.from({ length: init.parties }, () => new Map());
+    this.remoteEnded = Array.from({ length: init.parties }, () => false);
+    this.jobBytes = encodeJobId(init.jobId);
+    if (init.jobMs > 0) {
+      this.jobTimer = setTimeout(
+        () => this.abort(new Error(`job timeout after ${init.jobMs} ms`)),
+        init.jobMs,
+      );
+      this.jobTimer.unref();
+    }
+  }
+
+  /** The job id. */
+  get jobId(): string {
+    return this.init.jobId;
+  }
+
+  /** Whether the session failed or closed. */
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  /** Whether a link to `party` is attached. */
+  hasLink(party: number): boolean {
+    return this.links[party] !== undefined;
+  }
+
+  /** Attaches the link to `party` (after the handshake). */
+  attach(party: number, link: FrameLink): void {
+    if (this.done) {
+      void link.closeWith(this.abortFrameFor(-1, 'session is over'));
+      return;
+    }
+    this.links[party] = link;
+    link.setHandler({
+      onFrame: (f) => this.onFrame(party, f),
+      onEnd: (end) => this.onLinkEnd(party, end),
+    });
+    if (this.allLinked()) for (const w of this.linkedWaiters.splice(0)) w.resolve();
+  }
+
+  private allLinked(): boolean {
+    return this.links.every((l, i) => i === this.self || l !== undefined);
+  }
+
+  /** Resolves when every other party is linked; rejects if the session fails first or `signal` fires. */
+  whenLinked(signal: AbortSignal): Promise<void> {
+    if (this.allLinked()) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(this.failure(-1, -1));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.linkedWaiters.push({
+        resolve: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  async send(to: number, step: number, payload: Uint8Array, options: AbortOptions = {}): Promise<void> {
+    this.checkParty(to);
+    if (this.failure !== undefined) throw this.failure(to, step);
+    if (payload.length > this.init.maxPayload) {
+      throw new RangeError(
+        `payload of ${payload.length} bytes exceeds the frame limit of ${this.init.maxPayload}`,
+      );
+    }
+    const link = this.links[to];
+    if (link === undefined) throw new ChannelClosedError(to, step, 'no link to that party');
+    const header = encodeDataHeader(this.jobBytes, step, payload.length);
+    let ok: boolean;
+    try {
+      if (payload.length <= COALESCE_BYTES) {
+        const frame = new Uint8Array(header.length + payload.length);
+        frame.set(header);
+        frame.set(payload, header.length);
+        ok = link.send(frame);
+      } else {
+        link.send(header);
+        ok = link.send(payload);
+      }
+    } catch (err) {
+      throw new ChannelClosedError(to, step, `stream not writable: ${(err as Error).message}`);
+    }
+    this.stats.sent[to]!.bytes += payload.length;
+    this.stats.sent[to]!.messages++;
+    if (!ok) {
+      try {
+        await link.drain(options);
+      } catch (err) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        const failure = this.failure as Failure | undefined; // may have been set while awaiting
+        if (failure !== undefined) throw failure(to, step);
+        throw new ChannelClosedError(to, step, `stream closed while sending: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  recv(from: number, step: number, options: AbortOptions = {}): Promise<Uint8Array> {
+    this.checkParty(from);
+    const have = this.inbox[from]!.get(step);
+    if (have !== undefined) {
+      this.inbox[from]!.delete(step);
+      return Promise.resolve(have);
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure(from, step));
+    if (this.remoteEnded[from])
+      return Promise.reject(new PartyAbortedError(from, step, 'it closed the session'));
+    if (this.waiters[from]!.has(step))
+      return Promise.reject(new RangeError(`already receiving step ${step} from party ${from}`));
+    options.signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const signal = options.signal;
+      const onAbort = (): void => {
+        waiter.cleanup();
+        reject(signal!.reason as Error);
+      };
+      const waiter: Waiter = {
+        step,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          waiter.cleanup();
+          this.init.log(
+            'job %s: party %d sent nothing for step %d within %d ms',
+            this.jobId,
+            from,
+            step,
+            this.init.stepMs,
+          );
+          reject(new StepTimeoutError(from, step, this.init.stepMs));
+        }, this.init.stepMs),
+        cleanup: () => {
+          clearTimeout(waiter.timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.waiters[from]!.delete(step);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters[from]!.set(step, waiter);
+    });
+  }
+
+  abort(reason: Error): void {
+    if (this.done) return;
+    this.init.log('job %s: aborted locally: %s', this.jobId, reason.message);
+    this.fail(
+      (from, step) => new ChannelClosedError(from, step, `aborted: ${reason.message}`),
+      this.self,
+      reason.message,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.done) {
+      await this.closeLinks();
+      return;
+    }
+    this.done = true;
+    this.failure = (from, step) => new ChannelClosedError(from, step, 'channel closed');
+    this.rejectAll();
+    this.finish();
+    await this.closeLinks();
+  }
+
+  private checkParty(p: number): void {
+    if (!Number.isInteger(p) || p < 0 || p >= this.parties || p === this.self) {
+      throw new RangeError(`party must be another party's index (0..${this.parties - 1}, not ${this.self})`);
+    }
+  }
+
+  private onFrame(party: number, f: Frame): void {
+    if (this.done) return;
+    if (f.jobId !== this.jobId) {
+      this.protocolFailure(party, 'frame for another job on this stream');
+      return;
+    }
+    switch (f.kind) {
+      case 'data': {
+        if (f.payload.length > this.init.maxPayload) {
+          this.protocolFailure(party, 'payload over the limit');
+          return;
+        }
+        this.stats.received[party]!.bytes += f.payload.length;
+        this.stats.received[party]!.messages++;
+        const waiter = this.waiters[party]!.get(f.step);
+        if (waiter !== undefined) {
+          waiter.cleanup();
+          waiter.resolve(f.payload);
+        } else if (this.inbox[party]!.has(f.step)) {
+          this.protocolFailure(party, `second message for step ${f.step}`);
+        } else {
+          this.inbox[party]!.set(f.step, f.payload);
+        }
+        return;
+      }
+      case 'abort': {
+        const culprit =
+          f.culprit >= 0 && f.culprit < this.parties && f.culprit !== this.self ? f.culprit : party;
+        const reason = culprit === party ? f.reason : `reported by party ${party}: ${f.reason}`;
+        this.init.log(
+          'job %s: party %d aborted (code %d, blames party %d)',
+          this.jobId,
+          party,
+          f.code,
+          culprit,
+        );
+        this.fail((_from, step) => new PartyAbortedError(culprit, step, reason), -1, reason, party);
+        return;
+      }
+      default:
+        this.protocolFailure(party, `unexpected ${f.kind} frame`);
+    }
+  }
+
+  private onLinkEnd(party: number, end: LinkEnd): void {
+    if (this.done) return;
+    switch (end.kind) {
+      case 'remote-closed':
+        // a party that finished closes its stream: only recvs that can no longer be satisfied fail
+        this.remoteEnded[party] = true;
+        for (const [step, w] of [...this.waiters[party]!]) {
+          w.cleanup();
+          w.reject(new PartyAbortedError(party, step, 'it closed the session'));
+        }
+        return;
+      case 'reset':
+        this.init.log('job %s: stream with party %d reset: %s', this.jobId, party, end.error.message);
+        this.fail(
+          (_f, step) => new PartyAbortedError(party, step, `disconnected (${end.error.message})`),
+          party,
+          'disconnected',
+        );
+        return;
+      case 'protocol-error':
+        this.fail(
+          (_f, step) => new PartyAbortedError(party, step, end.error.message),
+          party,
+          end.error.message,
+        );
+        return;
+      case 'local':
+        return;
+    }
+  }
+
+  private protocolFailure(party: number, why: string): void {
+    this.init.log('job %s: protocol error from party %d: %s', this.jobId, party, why);
+    this.fail(
+      (_f, step) => new PartyAbortedError(party, step, `protocol error: ${why}`),
+      party,
+      `protocol error: ${why}`,
+    );
+  }
+
+  private abortFrameFor(culprit: number, reason: string): Uint8Array {
+    return encodeAbort(this.jobId, ABORT_CODE.aborted, culprit, -1, reason);
+  }
+
+  /**
+   * Fails the session: sets the failure, rejects waiters, tells every other party (except `skip`)
+   * that `culprit` failed it, and closes the links.
+   */
+  private fail(failure: Failure, culprit: number, reason: string, skip = -1): void {
+    if (this.done) return;
+    this.done = true;
+    this.failure = failure;
+    this.rejectAll();
+    this.finish();
+    const frame = this.abortFrameFor(culprit, reason.slice(0, 256));
+    this.links.forEach((l, i) => {
+      if (l === undefined) return;
+      if (i === skip || i === culprit) void l.close();
+      else void l.closeWith(frame);
+    });
+  }
+
+  private rejectAll(): void {
+    for (let p = 0; p < this.parties; p++) {
+      for (const [step, w] of [...this.waiters[p]!]) {
+        w.cleanup();
+        w.reject(this.failure!(p, step));
+      }
+    }
+    for (const w of this.linkedWaiters.splice(0)) w.reject(this.failure!(-1, -1));
+  }
+
+  private finish(): void {
+    clearTimeout(this.jobTimer);
+    this.init.onDone();
+  }
+
+  private async closeLinks(): Promise<void> {
+    await Promise.all(this.links.map((l) => l?.close()));
+  }
+}
