@@ -63,6 +63,9 @@ export class Libp2pChannel implements Channel {
   readonly parties: number;
   readonly self: number;
   readonly stats: ChannelStats;
+  /** Aborted when the session fails (here or on a peer) or closes; the reason says why. */
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
   private readonly links: (FrameLink | undefined)[];
   private readonly inbox: Map<number, Uint8Array>[];
   private readonly waiters: Map<number, Waiter>[];
@@ -77,6 +80,7 @@ export class Libp2pChannel implements Channel {
     this.parties = init.parties;
     this.self = init.self;
     this.stats = emptyStats(init.parties);
+    this.signal = this.controller.signal;
     this.links = Array.from({ length: init.parties }, () => undefined);
     this.inbox = Array.from({ length: init.parties }, () => new Map());
     this.waiters = Array.from({ length: init.parties }, () => new Map());
@@ -246,7 +250,7 @@ export class Libp2pChannel implements Channel {
     this.done = true;
     this.failure = (from, step) => new ChannelClosedError(from, step, 'channel closed');
     this.rejectAll();
-    this.finish();
+    this.finish(new Error('channel closed'));
     await this.closeLinks();
   }
 
@@ -353,7 +357,7 @@ export class Libp2pChannel implements Channel {
     this.done = true;
     this.failure = failure;
     this.rejectAll();
-    this.finish();
+    this.finish(failure(-1, -1));
     const frame = this.abortFrameFor(culprit, reason.slice(0, 256));
     this.links.forEach((l, i) => {
       if (l === undefined) return;
@@ -372,8 +376,9 @@ export class Libp2pChannel implements Channel {
     for (const w of this.linkedWaiters.splice(0)) w.reject(this.failure!(-1, -1));
   }
 
-  private finish(): void {
+  private finish(reason: Error): void {
     clearTimeout(this.jobTimer);
+    this.controller.abort(reason);
     this.init.onDone();
   }
 

@@ -1,0 +1,272 @@
+/**
+ * Local datasets without a network: CSV import and its errors, all-or-nothing writes, synthetic
+ * and file mock rows, description signatures, canonical JSON, and the identity key file.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { canonicalJson } from '../../src/node/canonical-json.js';
+import {
+  verifySignedDescription,
+  signDescription,
+  buildDescription,
+} from '../../src/node/dataset/description.js';
+import { DatasetStore } from '../../src/node/dataset/store.js';
+import {
+  CsvImportError,
+  DatasetExistsError,
+  DescriptionVerificationError,
+  InvalidNameError,
+  KeyFileError,
+  StateFileError,
+} from '../../src/node/errors.js';
+import { KEY_FILE, loadOrCreateIdentity } from '../../src/node/identity.js';
+import { removeDir, SAMPLE_CSV, tempDir, writeText } from './net-helpers.js';
+
+async function openStore(dir: string, seed = 1) {
+  const key = await loadOrCreateIdentity(dir);
+  const owner = peerIdFromPrivateKey(key).toString();
+  let s = seed;
+  const rng = (): number => ((s = (s * 16807) % 2147483647) - 1) / 2147483646;
+  return { store: await DatasetStore.open(dir, owner, key, rng), owner, key };
+}
+
+test('a CSV imports: columns, rows, values, signed description, synthetic mock rows', async () => {
+  const dir = tempDir();
+  try {
+    const { store, owner } = await openStore(dir);
+    const csv = writeText(dir, 'd.csv', SAMPLE_CSV);
+    const e = await store.add({
+      csvPath: csv,
+      name: 'people',
+      tags: ['Health', 'demo', 'demo'],
+      description: 'x',
+    });
+    const d = e.signed.description;
+    assert.is(d.owner, owner);
+    assert.equal(
+      d.columns.map((c) => c.name),
+      ['age', 'height', 'weight'],
+    );
+    assert.is(d.rows, 4);
+    assert.equal(d.tags, ['demo', 'health']);
+    assert.is(d.mockSource, 'synthetic');
+    assert.is(d.mock.length, 5);
+    const real = SAMPLE_CSV.trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').map(Number));
+    for (const row of d.mock) {
+      assert.is(row.length, 3);
+      assert.ok(!real.some((r) => r.every((v, i) => v === row[i])), 'a mock row is not a real row');
+      assert.ok(
+        row[0]! >= 20 && row[0]! <= 60 && Number.isInteger(row[0]),
+        'age within the widened range, integer',
+      );
+      assert.ok(row[1]! >= 160 && row[1]! <= 190, 'height within the widened range');
+    }
+    await verifySignedDescription(e.signed, owner, { owner, name: 'people' });
+    const v = await store.readValues('people');
+    assert.is(v.rows, 4);
+    assert.equal(Array.from(v.values.subarray(0, 3)), [30, 170.5, 70]);
+    assert.equal(Array.from(v.values.subarray(9, 12)), [52, 175, 90]);
+    // reopened from disk: the same
+    const again = await openStore(dir);
+    assert.equal(again.store.get('people')?.signed, e.signed);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a non-numeric cell is an error naming row and column, and nothing is imported', async () => {
+  const dir = tempDir();
+  try {
+    const { store } = await openStore(dir);
+    const csv = writeText(dir, 'bad.csv', 'a,b\n1,2\n3,4\n5,oops\n7,8\n');
+    try {
+      await store.add({ csvPath: csv, name: 'bad' });
+      assert.unreachable('should throw');
+    } catch (err) {
+      assert.instance(err, CsvImportError);
+      const e = err as CsvImportError;
+      assert.is(e.row, 4);
+      assert.is(e.column, 'b');
+      assert.match(e.message, /row 4, column "b"/);
+      assert.not.match(e.message, /oops/);
+    }
+    assert.is(store.get('bad'), undefined);
+    assert.equal(readdirSync(join(dir, 'datasets')), [], 'no directory left behind');
+    const reopened = await openStore(dir);
+    assert.equal(reopened.store.list(), []);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('CSV shape errors: ragged row, empty cell, duplicate or empty header, missing file', async () => {
+  const dir = tempDir();
+  try {
+    const { store } = await openStore(dir);
+    const cases: [string, RegExp][] = [
+      ['a,b\n1,2\n3\n', /row 3 has 1 cells/],
+      ['a,b\n1,\n', /row 2, column "b"/],
+      ['a,a\n1,2\n', /duplicate column/],
+      ['a,\n1,2\n', /column 2 has an empty name/],
+      ['', /empty file/],
+      ['a,b\n1,Infinity\n', /column "b": not a number/],
+      ['a,b\n1,0x10\n', /column "b": not a number/],
+    ];
+    for (const [text, re] of cases) {
+      const p = writeText(dir, 'c.csv', text);
+      await store.add({ csvPath: p, name: 'c' }).then(
+        () => assert.unreachable(`accepted ${JSON.stringify(text)}`),
+        (err: Error) => {
+          assert.instance(err, CsvImportError);
+          assert.match(err.message, re);
+        },
+      );
+    }
+    await store.add({ csvPath: join(dir, 'nope.csv'), name: 'c' }).then(
+      () => assert.unreachable(),
+      (err: Error) => assert.match(err.message, /cannot read \(ENOENT\)/),
+    );
+    assert.equal(readdirSync(join(dir, 'datasets')), []);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('names, tags, duplicates, replace, remove, and a mock file', async () => {
+  const dir = tempDir();
+  try {
+    const { store } = await openStore(dir);
+    const csv = writeText(dir, 'd.csv', SAMPLE_CSV);
+    await store.add({ csvPath: csv, name: 'Bad Name' }).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.instance(e, InvalidNameError),
+    );
+    await store.add({ csvPath: csv, name: 'ok', tags: ['no spaces'] }).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.instance(e, InvalidNameError),
+    );
+    const mock = writeText(dir, 'm.csv', 'age,height,weight\n1,2,3\n');
+    const first = await store.add({ csvPath: csv, name: 'ok', mockPath: mock });
+    assert.is(first.signed.description.mockSource, 'file');
+    assert.equal(first.signed.description.mock, [[1, 2, 3]]);
+    await store.add({ csvPath: csv, name: 'ok' }).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.instance(e, DatasetExistsError),
+    );
+    const badMock = writeText(dir, 'm2.csv', 'x,y,z\n1,2,3\n');
+    await store.add({ csvPath: csv, name: 'ok', mockPath: badMock, replace: true }).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /mock header differs/),
+    );
+    assert.equal(store.get('ok')?.signed, first.signed, 'a failed replace keeps the old dataset');
+    const second = await store.add({ csvPath: csv, name: 'ok', replace: true, tags: ['t'] });
+    assert.equal(second.signed.description.tags, ['t']);
+    assert.ok(await store.remove('ok'));
+    assert.not.ok(await store.remove('ok'));
+    assert.equal(readdirSync(join(dir, 'datasets')), []);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('signatures: tampering, another owner, and a corrupt file on disk are rejected', async () => {
+  const dir = tempDir();
+  try {
+    const { store, owner } = await openStore(dir);
+    const e = await store.add({ csvPath: writeText(dir, 'd.csv', SAMPLE_CSV), name: 'ds' });
+    const tampered = structuredClone(e.signed);
+    tampered.description.rows = 1_000_000;
+    const reason = async (v: unknown, by = owner): Promise<string> =>
+      verifySignedDescription(v, by, { owner: by }).then(
+        () => 'accepted',
+        (err: DescriptionVerificationError) => err.reason,
+      );
+    assert.is(await reason(tampered), 'bad signature');
+    const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString();
+    assert.is(await reason(e.signed, other), 'owner mismatch');
+    const claimed = structuredClone(e.signed);
+    claimed.description.owner = other;
+    assert.is(await reason(claimed, other), 'bad signature');
+    assert.is(
+      await reason({ description: { ...e.signed.description, rows: -1 }, signature: 'x' }),
+      'invalid row count',
+    );
+    assert.is(await reason('nope'), 'not a signed description');
+    // someone edits the stored description: the store refuses to open
+    const path = join(dir, 'datasets', 'ds', 'description.json');
+    writeFileSync(path, JSON.stringify(tampered));
+    await openStore(dir).then(
+      () => assert.unreachable(),
+      (err: Error) => assert.instance(err, StateFileError),
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('canonical JSON sorts keys and rejects non-JSON values', async () => {
+  assert.is(
+    canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1, y: undefined } }),
+    '{"a":[true,null,"x"],"b":1,"c":{"z":1}}',
+  );
+  assert.throws(() => canonicalJson({ a: NaN }));
+  assert.throws(() => canonicalJson(new Date()));
+  const key = await generateKeyPair('Ed25519');
+  const owner = peerIdFromPrivateKey(key).toString();
+  const d = buildDescription({
+    name: 'n',
+    owner,
+    description: '',
+    columns: ['a'],
+    rows: 1,
+    tags: [],
+    mock: [],
+    mockSource: 'synthetic',
+    policy: { b: 1, a: 2 },
+  });
+  const signed = await signDescription(d, key);
+  const reordered = JSON.parse(
+    JSON.stringify({ signature: signed.signature, description: { ...d, policy: { a: 2, b: 1 } } }),
+  );
+  await verifySignedDescription(reordered, owner, { owner });
+});
+
+test('identity: created 0600, stable, refused when readable by others or corrupt', async () => {
+  const dir = tempDir();
+  try {
+    const k1 = await loadOrCreateIdentity(dir);
+    const path = join(dir, KEY_FILE);
+    assert.is(statSync(path).mode & 0o777, 0o600);
+    const k2 = await loadOrCreateIdentity(dir);
+    assert.is(peerIdFromPrivateKey(k1).toString(), peerIdFromPrivateKey(k2).toString());
+    chmodSync(path, 0o644);
+    await loadOrCreateIdentity(dir).then(
+      () => assert.unreachable(),
+      (err: Error) => {
+        assert.instance(err, KeyFileError);
+        assert.ok(err.message.includes(path), 'names the file');
+        assert.match(err.message, /group or others/);
+      },
+    );
+    chmodSync(path, 0o600);
+    writeFileSync(path, readFileSync(path).subarray(0, 10));
+    await loadOrCreateIdentity(dir).then(
+      () => assert.unreachable(),
+      (err: Error) => {
+        assert.instance(err, KeyFileError);
+        assert.match(err.message, /corrupt/);
+      },
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test.run();
