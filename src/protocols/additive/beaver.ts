@@ -1,0 +1,146 @@
+/**
+ * Beaver multiplication (Beaver 1991, "Efficient multiparty protocols using circuit
+ * randomization"; as in CrypTen, Knott et al. 2021, crypten/mpc/primitives/beaver.py) for the
+ * `additive` protocol, elementwise, matrix (SecureML's matrix triples) and boolean.
+ *
+ * Steps of z = x ∘ y (∘ = elementwise product, matrix product, or AND), one round:
+ * 1. The dealer deals a triple (a, b, c = a ∘ b) of the operands' shapes for step s.
+ * 2. Every compute party P_i sends e_i = x_i - a_i and f_i = y_i - b_i (XOR for booleans), both in
+ *    one message, to every other compute party; all open e = x - a and f = y - b.
+ * 3. P_i sets z_i = c_i + e ∘ b_i + x_i ∘ f; the sum is c + e∘b + x∘f = a∘b + (x-a)∘b + x∘(y-b) = x∘y.
+ *    (For AND: z_i = c_i ^ (e & b_i) ^ (x_i & f).) No party adds a special term.
+ * Cost per compute party: 1 round, 8·(|x| + |y|)·(n-1) bytes; the dealer: 1 round, 8·|z| bytes to
+ * one party. e and f are uniform to any coalition that misses one compute party, since they are
+ * masked by a and b, whose summands that party alone (with the dealer) holds.
+ */
+import { RingTensor, broadcastShapes, shapesEqual, sizeOf } from '../../tensor/index.js';
+import type { AdditiveContext } from './context.js';
+import { andTriple, matmulTriple, mulTriple, type CorrelationSpec } from './correlations.js';
+import type { Summands } from './dealer.js';
+import { AdditiveShare, own } from './share.js';
+import { matmulShape } from './shapes.js';
+import { openAmong } from './wire.js';
+
+/** A view of `words[off, off + size)` as a tensor of `shape`. */
+export function view(words: BigUint64Array, off: number, shape: readonly number[]): RingTensor {
+  return new RingTensor(shape, words.subarray(off, off + sizeOf(shape)));
+}
+
+/** Opened masks of a Beaver round: e = x - a and f = y - b (or XOR). */
+interface Opened {
+  e: RingTensor;
+  f: RingTensor;
+}
+
+/** Step 2: this party's masked operands to all compute parties, and the opened e and f. */
+async function openMasks(
+  ctx: AdditiveContext,
+  step: number,
+  x: RingTensor,
+  y: RingTensor,
+  a: RingTensor,
+  b: RingTensor,
+  xor: boolean,
+): Promise<Opened> {
+  const buf = new RingTensor([x.size + y.size]);
+  const mx = view(buf.data, 0, x.shape);
+  const my = view(buf.data, x.size, y.shape);
+  if (xor) {
+    x.xor(a, mx);
+    y.xor(b, my);
+  } else {
+    x.sub(a, mx);
+    y.sub(b, my);
+  }
+  ctx.session.countRound();
+  const opened = await openAmong(ctx.session, ctx.parties, step, buf.data, xor);
+  return { e: view(opened.data, 0, x.shape), f: view(opened.data, x.size, y.shape) };
+}
+
+/**
+ * One Beaver multiplication round for `kind`, with `extra` correlations dealt in the same dealer
+ * message (their summands are returned for a following step, e.g. a truncation pair).
+ */
+export async function beaver(
+  ctx: AdditiveContext,
+  kind: 'mul' | 'matmul',
+  x: AdditiveShare,
+  y: AdditiveShare,
+  extra: readonly CorrelationSpec[] = [],
+): Promise<{ z: AdditiveShare; extra: Summands[] }> {
+  const shape = kind === 'mul' ? broadcastShapes(x.shape, y.shape) : matmulShape(x.shape, y.shape);
+  const step = ctx.session.nextStep();
+  const spec = kind === 'mul' ? mulTriple(x.shape, y.shape) : matmulTriple(x.shape, y.shape);
+  const dealt = ctx.dealer.deal(step, [spec, ...extra]);
+  if (!ctx.isCompute) {
+    await dealt.ready;
+    return { z: new AdditiveShare(shape, 'A', undefined), extra: [] };
+  }
+  const xi = own(x, kind);
+  const yi = own(y, kind);
+  const [a, b] = dealt.free[0]!;
+  const { e, f } = await openMasks(ctx, step, xi, yi, a!, b!, false);
+  const all = await dealt.ready;
+  const c = all[0]!.fixed[0]!;
+  let z: RingTensor;
+  if (kind === 'matmul') {
+    z = c.add(e.matmul(b!), c);
+    z.add(xi.matmul(f), z);
+  } else if (shapesEqual(x.shape, y.shape)) {
+    z = e.mulAdd(b!, c, c);
+    xi.mulAdd(f, z, z);
+  } else {
+    z = c.add(e.mul(b!), c);
+    z.add(xi.mul(f), z);
+  }
+  return { z: new AdditiveShare(shape, 'A', z), extra: all.slice(1) };
+}
+
+/** Elementwise AND of B shares, all pairs in one round with one dealer message (andBMany). */
+export async function andMany(
+  ctx: AdditiveContext,
+  pairs: readonly (readonly [AdditiveShare, AdditiveShare])[],
+): Promise<AdditiveShare[]> {
+  const shapes = pairs.map(([x, y]) => broadcastShapes(x.shape, y.shape));
+  const offsets: number[] = [];
+  let total = 0;
+  for (const s of shapes) {
+    offsets.push(total);
+    total += sizeOf(s);
+  }
+  const step = ctx.session.nextStep();
+  const dealt = ctx.dealer.deal(step, [andTriple(total)]);
+  if (!ctx.isCompute) {
+    await dealt.ready;
+    return shapes.map((s) => new AdditiveShare(s, 'B', undefined));
+  }
+  const [a, b] = dealt.free[0]!;
+  const xs = flatConcat(
+    pairs.map(([x], i) => own(x, 'andB').broadcastTo(shapes[i]!)),
+    total,
+  );
+  const ys = flatConcat(
+    pairs.map(([, y], i) => own(y, 'andB').broadcastTo(shapes[i]!)),
+    total,
+  );
+  const { e, f } = await openMasks(ctx, step, xs, ys, a!, b!, true);
+  const c = (await dealt.ready)[0]!.fixed[0]!;
+  // z = c ^ (e & b) ^ (x & f), over the whole batch at once.
+  const t = e.and(b!);
+  c.xor(t, c);
+  xs.and(f, t);
+  c.xor(t, c);
+  return shapes.map((s, i) => new AdditiveShare(s, 'B', view(c.data, offsets[i]!, s)));
+}
+
+/** The tensors' words back to back as one flat tensor (no copy for a single tensor). */
+function flatConcat(ts: readonly RingTensor[], total: number): RingTensor {
+  if (ts.length === 1) return ts[0]!.reshape([total]);
+  const out = new RingTensor([total]);
+  let off = 0;
+  for (const t of ts) {
+    out.data.set(t.data, off);
+    off += t.size;
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+/**
+ * What every primitive of the `additive` protocol needs: the session, the parties and their roles,
+ * the pairwise PRGs and the dealer.
+ */
+import type { Prg } from '../../tensor/index.js';
+import type { Session } from '../session.js';
+import type { SeededDealer } from './dealer.js';
+
+/** Roles and shared state of one party running the `additive` protocol. */
+export interface AdditiveContext {
+  /** The session. */
+  readonly session: Session;
+  /** Session indices of the compute parties, in order. */
+  readonly parties: readonly number[];
+  /** True when this party is a compute party. */
+  readonly isCompute: boolean;
+  /** The compute party that adds public constants (the first one). */
+  readonly leader: number;
+  /** The dealer's correlated randomness (also on compute parties: their side of it). */
+  readonly dealer: SeededDealer;
+  /** The PRG this party shares with `peer`, created once per peer (streams must never restart). */
+  pairPrg(peer: number): Prg;
+}
+
+/** A per-peer cache over session.pairPrg, so every user of a pair draws from one stream. */
+export function pairPrgCache(session: Session): (peer: number) => Prg {
+  const prgs = new Map<number, Prg>();
+  return (peer) => {
+    let p = prgs.get(peer);
+    if (p === undefined) {
+      p = session.pairPrg(peer);
+      prgs.set(peer, p);
+    }
+    return p;
+  };
+}

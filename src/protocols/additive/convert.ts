@@ -1,0 +1,60 @@
+/**
+ * Share conversions of the `additive` protocol.
+ *
+ * a2b (arithmetic to boolean; ABY, Demmler et al. 2015, and CrypTen's A2B): the summand x_i of each
+ * compute party P_i is itself a boolean sharing of x_i (P_i holds x_i, everyone else 0). The n
+ * summands are reduced to two by carry-save adders (one batched AND round per level), then added
+ * by a Kogge-Stone adder on packed 64-bit words (7 rounds): csaLevels(n) + 7 rounds, (n + 10)
+ * AND words per value.
+ *
+ * bitToA with daBits (Rotaru & Wood 2019; Escudero et al. 2020, "Improved primitives for MPC over
+ * mixed arithmetic-binary circuits"), one round:
+ * 1. The dealer deals random bits r, shared both arithmetically [r]_A and as XOR shares [r]_B
+ *    (packed 64 per word).
+ * 2. The compute parties open c = b ^ r, bit 0 of each word only, packed: 8·ceil(m/64) bytes to
+ *    each other compute party. c is uniform (r is).
+ * 3. [b]_A = c + [r]_A - 2c[r]_A: P_i sets z_i = r_i·(1 - 2c), the leader adds c.
+ */
+import { RingTensor, sizeOf } from '../../tensor/index.js';
+import type { Protocol } from '../protocol.js';
+import { sumB } from './adder.js';
+import type { AdditiveContext } from './context.js';
+import { daBits, packBits, unpackBits } from './correlations.js';
+import { AdditiveShare, own } from './share.js';
+import { openAmong } from './wire.js';
+
+/** a2b: the summands as boolean summands, then carry-save reduction and a Kogge-Stone adder. */
+export async function a2b(
+  ctx: AdditiveContext,
+  p: Protocol<AdditiveShare>,
+  x: AdditiveShare,
+): Promise<AdditiveShare> {
+  const summands = ctx.parties.map((party) => {
+    if (!ctx.isCompute) return new AdditiveShare(x.shape, 'B', undefined);
+    const local = party === ctx.session.self ? own(x, 'a2b') : new RingTensor(x.shape);
+    return new AdditiveShare(x.shape, 'B', local);
+  });
+  return sumB(p, summands);
+}
+
+/** bitToA for bit 0 of each word of a B share: A shares of 0/1, one round. */
+export async function bitToA(ctx: AdditiveContext, b: AdditiveShare): Promise<AdditiveShare> {
+  const m = sizeOf(b.shape);
+  const step = ctx.session.nextStep();
+  const dealt = ctx.dealer.deal(step, [daBits(m)]);
+  const [bits] = await dealt.ready;
+  if (!ctx.isCompute) return new AdditiveShare(b.shape, 'A', undefined);
+  const [rA, rB] = bits!.fixed as [RingTensor, RingTensor];
+  const masked = packBits(own(b, 'bitToA').data);
+  new RingTensor([masked.length], masked).xor(rB, new RingTensor([masked.length], masked));
+  ctx.session.countRound();
+  const opened = await openAmong(ctx.session, ctx.parties, step, masked, true);
+  const c = unpackBits(opened.data, m);
+  // s = 1 - 2c; z = r·s (+ c on the leader)
+  const s = c.shl(1);
+  s.neg(s);
+  s.add(1n, s);
+  const base = ctx.session.self === ctx.leader ? c : new RingTensor([m]);
+  const z = rA.mulAdd(s, base, base);
+  return new AdditiveShare(b.shape, 'A', z.reshape(b.shape));
+}

@@ -1,0 +1,135 @@
+/**
+ * The seeded dealer of the `additive` protocol: CrypTen's trusted first party / TTP provider
+ * (Knott et al. 2021) and SPDZ-style seed compression.
+ *
+ * Steps, for one batch of correlations dealt at step s (the step of the round that consumes them):
+ * 1. The dealer D shares a PRG seed with every compute party P_i (session.pairPrg).
+ * 2. Every P_i draws its summands of the free (uniform) parts from its seed; every P_i but the
+ *    correction party K (the last compute party) also draws its summands of the fixed parts.
+ * 3. D draws the same summands for every P_i, sums them to the free totals, derives the fixed
+ *    totals (c = a·b, r' = r >> d, ...) and sends K, at step s, the only message of the batch:
+ *    K's fixed summands (total minus, or XOR of, everyone else's), all parts concatenated.
+ * D sends and never receives, so it sees no data and no masked value. Any coalition of compute
+ * parties that excludes D sees only PRG output of seeds it does not hold, or values masked by it.
+ * Dealer traffic: 8 bytes per fixed word, one message to K per batch; no other party hears from D.
+ */
+import { RingTensor, sizeOf, type Prg } from '../../tensor/index.js';
+import type { Session } from '../session.js';
+import { correctionWords, type CorrelationSpec } from './correlations.js';
+import { asBytes, recvWords } from './wire.js';
+
+/** One party's summands of one correlation. */
+export interface Summands {
+  /** The free parts, in spec order. */
+  readonly free: RingTensor[];
+  /** The fixed parts, in spec order. */
+  readonly fixed: RingTensor[];
+}
+
+/**
+ * What a party gets from one batch: its summands once the dealer's correction (if it is K) arrived.
+ * `free` is available at once (for K too), so K can send its masked values before it waits.
+ */
+export interface Dealt {
+  /** Free summands per correlation, available at once (empty arrays on the dealer). */
+  readonly free: RingTensor[][];
+  /** All summands per correlation; on the dealer it resolves (to []) once its message is sent. */
+  readonly ready: Promise<Summands[]>;
+}
+
+/** Serves correlated randomness to one party of a session, dealer or compute party. */
+export class SeededDealer {
+  private readonly prgs = new Map<number, Prg>();
+  private readonly own: Prg | undefined;
+  /** The compute party that receives the dealer's corrections. */
+  readonly correctionParty: number;
+
+  constructor(
+    private readonly session: Session,
+    private readonly computeParties: readonly number[],
+    /** The session index of the dealer. */
+    readonly dealer: number,
+    pairPrg: (peer: number) => Prg,
+  ) {
+    this.correctionParty = computeParties[computeParties.length - 1]!;
+    if (session.self === dealer) {
+      for (const p of computeParties) this.prgs.set(p, pairPrg(p));
+      this.own = session.ownPrg();
+    } else if (computeParties.includes(session.self)) {
+      this.prgs.set(dealer, pairPrg(dealer));
+    }
+  }
+
+  /** Deals `specs` for `step`: see the module comment. Parties other than D and compute parties get nothing. */
+  deal(step: number, specs: readonly CorrelationSpec[]): Dealt {
+    const self = this.session.self;
+    if (self === this.dealer) return this.produce(step, specs);
+    const prg = this.prgs.get(this.dealer);
+    if (prg === undefined) return { free: [], ready: Promise.resolve([]) };
+    const free = specs.map((s) => s.free.map((p) => prg.ring(p.shape)));
+    if (self !== this.correctionParty) {
+      const all = specs.map((s, i) => ({ free: free[i]!, fixed: s.fixed.map((p) => prg.ring(p.shape)) }));
+      return { free, ready: Promise.resolve(all) };
+    }
+    const ready = recvWords(this.session, this.dealer, step, correctionWords(specs)).then((words) => {
+      let off = 0;
+      return specs.map((s, i) => ({
+        free: free[i]!,
+        fixed: s.fixed.map((p) => {
+          const t = new RingTensor(p.shape, words.subarray(off, off + sizeOf(p.shape)));
+          off += t.size;
+          return t;
+        }),
+      }));
+    });
+    ready.catch(() => undefined); // awaited by the op; this only marks it handled meanwhile
+    return { free, ready };
+  }
+
+  private produce(step: number, specs: readonly CorrelationSpec[]): Dealt {
+    const k = this.correctionParty;
+    const corrections: RingTensor[] = [];
+    for (const spec of specs) {
+      const totals: RingTensor[] = [];
+      for (const p of this.computeParties) {
+        const prg = this.prgs.get(p)!;
+        spec.free.forEach((part, j) => {
+          const t = prg.ring(part.shape);
+          const acc = totals[j];
+          if (acc === undefined) totals[j] = t;
+          else if (part.xor) acc.xor(t, acc);
+          else acc.add(t, acc);
+        });
+      }
+      const fixed = spec.derive(totals, this.own!);
+      for (const p of this.computeParties) {
+        if (p === k) continue;
+        const prg = this.prgs.get(p)!;
+        spec.fixed.forEach((part, j) => {
+          const t = prg.ring(part.shape);
+          const acc = fixed[j]!;
+          if (part.xor) acc.xor(t, acc);
+          else acc.sub(t, acc);
+        });
+      }
+      corrections.push(...fixed);
+    }
+    this.session.countRound();
+    const payload = corrections.length === 1 ? corrections[0]!.data : concatWords(corrections);
+    const ready = this.session.send(k, step, asBytes(payload)).then(() => []);
+    ready.catch(() => undefined);
+    return { free: [], ready };
+  }
+}
+
+function concatWords(ts: readonly RingTensor[]): BigUint64Array {
+  let n = 0;
+  for (const t of ts) n += t.size;
+  const out = new BigUint64Array(n);
+  let off = 0;
+  for (const t of ts) {
+    out.set(t.data, off);
+    off += t.size;
+  }
+  return out;
+}

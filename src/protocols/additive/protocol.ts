@@ -1,0 +1,374 @@
+/**
+ * The `additive` protocol: n >= 2 compute parties hold n-out-of-n additive shares over Z_2^64 (and
+ * XOR shares of 64-bit words), and a dealer party, which is not a compute party, produces the
+ * correlated randomness: Beaver triples (Beaver 1991), matrix triples, boolean triples,
+ * truncation pairs and daBits, with seed compression (CrypTen's TTP provider, Knott et al. 2021).
+ *
+ * Security: semi-honest, against any coalition of compute parties (and other parties) that
+ * excludes the dealer. A corrupted dealer, or a dealer that colludes with any compute party,
+ * learns everything; deviations from the protocol are not detected. See docs/PROTOCOLS.md.
+ *
+ * Linear ops are local: every compute party applies them to its summand, and the leader (the
+ * first compute party) alone adds public constants. Interactive primitives live in beaver.ts,
+ * truncation.ts, convert.ts and io.ts; their costs in cost.ts.
+ */
+import { RingTensor, broadcastShapes, type Conv2dGeometry, type Shape } from '../../tensor/index.js';
+import {
+  ProtocolUsageError,
+  type Cost,
+  type CostExtra,
+  type CostedPrimitive,
+  type Protocol,
+  type ShareKind,
+} from '../protocol.js';
+import type { Session } from '../session.js';
+import { andMany, beaver } from './beaver.js';
+import { pairPrgCache, type AdditiveContext } from './context.js';
+import { a2b, bitToA } from './convert.js';
+import { additiveCost } from './cost.js';
+import { truncPair } from './correlations.js';
+import { SeededDealer } from './dealer.js';
+import { input, reveal } from './io.js';
+import { AdditiveShare, expectKind, own } from './share.js';
+import * as shapes from './shapes.js';
+import { truncateLocal, truncatePair, truncateWithPair, type TruncationMode } from './truncation.js';
+
+/** Who plays which role in an `additive` session. */
+export interface AdditiveOptions {
+  /** Session indices of the compute parties (at least two, distinct). */
+  computeParties: readonly number[];
+  /** Session index of the dealer (not a compute party). */
+  dealer: number;
+  /**
+   * 'local': SecureML local truncation, no communication (two compute parties only);
+   * 'pair': truncation pairs from the dealer, one round. Default: 'local' for two compute
+   * parties, 'pair' otherwise.
+   */
+  truncation?: TruncationMode;
+}
+
+/** One party's instance of the `additive` protocol. */
+export class AdditiveProtocol implements Protocol<AdditiveShare> {
+  /** Which protocol this is. */
+  readonly name = 'additive' as const;
+  /** Session indices of the compute parties. */
+  readonly computeParties: readonly number[];
+  /** True when this party holds shares. */
+  readonly isComputeParty: boolean;
+  /** Session index of the dealer. */
+  readonly dealer: number;
+  /** How this instance truncates. */
+  readonly truncation: TruncationMode;
+  private readonly ctx: AdditiveContext;
+
+  constructor(
+    /** The session it runs in. */
+    readonly session: Session,
+    options: AdditiveOptions,
+  ) {
+    const { computeParties, dealer } = options;
+    const valid = (p: number): boolean => Number.isInteger(p) && p >= 0 && p < session.parties;
+    if (computeParties.length < 2)
+      throw new ProtocolUsageError('additive needs at least two compute parties');
+    if (!computeParties.every(valid) || new Set(computeParties).size !== computeParties.length) {
+      throw new ProtocolUsageError('additive: compute parties must be distinct parties of the session');
+    }
+    if (!valid(dealer) || computeParties.includes(dealer)) {
+      throw new ProtocolUsageError(
+        'additive: the dealer must be a party of the session and not a compute party',
+      );
+    }
+    const truncation = options.truncation ?? (computeParties.length === 2 ? 'local' : 'pair');
+    if (truncation === 'local' && computeParties.length !== 2) {
+      throw new ProtocolUsageError('additive: local truncation needs exactly two compute parties');
+    }
+    this.computeParties = Object.freeze([...computeParties]);
+    this.dealer = dealer;
+    this.truncation = truncation;
+    this.isComputeParty = computeParties.includes(session.self);
+    const pairPrg = pairPrgCache(session);
+    this.ctx = {
+      session,
+      parties: this.computeParties,
+      isCompute: this.isComputeParty,
+      leader: computeParties[0]!,
+      dealer: new SeededDealer(session, this.computeParties, dealer, pairPrg),
+      pairPrg,
+    };
+  }
+
+  /** Party `owner` secret-shares `value` (given on the owner only) as an A share. */
+  input(owner: number, value: RingTensor | undefined, shape: Shape): Promise<AdditiveShare> {
+    return input(this.ctx, owner, value, shape);
+  }
+
+  /** Opens `x` to the parties in `to` only (never the dealer). */
+  reveal(x: AdditiveShare, to: readonly number[]): Promise<RingTensor | undefined> {
+    return reveal(this.ctx, x, to);
+  }
+
+  /** A public tensor as a share: the leader holds it, the other compute parties zeros. */
+  fromPublic(p: RingTensor, kind: ShareKind): AdditiveShare {
+    if (!this.isComputeParty) return new AdditiveShare(p.shape, kind, undefined);
+    return new AdditiveShare(p.shape, kind, this.isLeader() ? p.clone() : new RingTensor(p.shape));
+  }
+
+  /** Reshape (one -1 is inferred). */
+  reshape(x: AdditiveShare, shape: Shape): AdditiveShare {
+    return this.local(x, shapes.reshapeShape(x.shape, shape), (t) => t.reshape(shape));
+  }
+
+  /** Permutes axes. */
+  transpose(x: AdditiveShare, perm?: readonly number[]): AdditiveShare {
+    return this.local(x, shapes.transposeShape(x.shape, perm), (t) => t.transpose(perm));
+  }
+
+  /** Elements [start, end) along `axis`. */
+  slice(x: AdditiveShare, axis: number, start: number, end: number): AdditiveShare {
+    return this.local(x, shapes.sliceShape(x.shape, axis, start, end), (t) => t.slice(axis, start, end));
+  }
+
+  /** Concatenation along `axis` (all of one kind). */
+  concat(xs: readonly AdditiveShare[], axis: number): AdditiveShare {
+    const kind = xs[0]?.kind ?? 'A';
+    for (const x of xs) expectKind(x, kind, 'concat');
+    const shape = shapes.concatShape(
+      xs.map((x) => x.shape),
+      axis,
+    );
+    if (!this.isComputeParty) return new AdditiveShare(shape, kind, undefined);
+    return new AdditiveShare(
+      shape,
+      kind,
+      RingTensor.concat(
+        xs.map((x) => own(x, 'concat')),
+        axis,
+      ),
+    );
+  }
+
+  /** Materialises `x` at a broadcast shape. */
+  broadcastTo(x: AdditiveShare, shape: Shape): AdditiveShare {
+    return this.local(x, [...shape], (t) => t.broadcastTo(shape));
+  }
+
+  /** im2col of an NHWC share. */
+  im2col(x: AdditiveShare, g: Conv2dGeometry): { patches: AdditiveShare; oh: number; ow: number } {
+    const { shape, oh, ow } = shapes.im2colShape(x.shape, g);
+    return { patches: this.local(x, shape, (t) => t.im2col(g).patches), oh, ow };
+  }
+
+  /** Sum along an axis (A shares). */
+  sum(x: AdditiveShare, axis?: number, keepDims = false): AdditiveShare {
+    expectKind(x, 'A', 'sum');
+    return this.local(x, shapes.sumShape(x.shape, axis, keepDims), (t) => t.sum(axis, keepDims));
+  }
+
+  /** a + b. */
+  add(a: AdditiveShare, b: AdditiveShare): AdditiveShare {
+    return this.binary(a, b, 'A', 'add', (x, y) => x.add(y));
+  }
+
+  /** a - b. */
+  sub(a: AdditiveShare, b: AdditiveShare): AdditiveShare {
+    return this.binary(a, b, 'A', 'sub', (x, y) => x.sub(y));
+  }
+
+  /** -a. */
+  neg(a: AdditiveShare): AdditiveShare {
+    expectKind(a, 'A', 'neg');
+    return this.local(a, a.shape, (t) => t.neg());
+  }
+
+  /** a + p (the leader adds p). */
+  addPublic(a: AdditiveShare, p: RingTensor | bigint): AdditiveShare {
+    expectKind(a, 'A', 'addPublic');
+    return this.leaderOp(a, p, (t, q) => t.add(q));
+  }
+
+  /** a * p (every party multiplies its summand). */
+  mulPublic(a: AdditiveShare, p: RingTensor | bigint): AdditiveShare {
+    expectKind(a, 'A', 'mulPublic');
+    return this.everyOp(a, p, (t, q) => t.mul(q));
+  }
+
+  /** a << k. */
+  shlA(a: AdditiveShare, k: number): AdditiveShare {
+    expectKind(a, 'A', 'shlA');
+    return this.local(a, a.shape, (t) => t.shl(k));
+  }
+
+  /** Elementwise product (Beaver triple, one round). */
+  async mul(a: AdditiveShare, b: AdditiveShare): Promise<AdditiveShare> {
+    this.checkBinary(a, b, 'A', 'mul');
+    return (await beaver(this.ctx, 'mul', a, b)).z;
+  }
+
+  /** Matrix product (matrix triple, one round). */
+  async matmul(a: AdditiveShare, b: AdditiveShare): Promise<AdditiveShare> {
+    this.checkBinary(a, b, 'A', 'matmul');
+    return (await beaver(this.ctx, 'matmul', a, b)).z;
+  }
+
+  /** Probabilistic truncation by `bits` (see truncation.ts for the error). */
+  truncate(a: AdditiveShare, bits: number): Promise<AdditiveShare> {
+    expectKind(a, 'A', 'truncate');
+    checkBits(bits);
+    if (this.truncation === 'local') return Promise.resolve(truncateLocal(this.ctx, a, bits));
+    return truncatePair(this.ctx, a, bits);
+  }
+
+  /** mul then truncate; with pairs, the triple and the pair come in one dealer message. */
+  mulTrunc(a: AdditiveShare, b: AdditiveShare, bits: number): Promise<AdditiveShare> {
+    this.checkBinary(a, b, 'A', 'mulTrunc');
+    return this.productTrunc('mul', a, b, bits);
+  }
+
+  /** matmul then truncate, as mulTrunc. */
+  matmulTrunc(a: AdditiveShare, b: AdditiveShare, bits: number): Promise<AdditiveShare> {
+    this.checkBinary(a, b, 'A', 'matmulTrunc');
+    return this.productTrunc('matmul', a, b, bits);
+  }
+
+  /** a ^ b. */
+  xorB(a: AdditiveShare, b: AdditiveShare): AdditiveShare {
+    return this.binary(a, b, 'B', 'xorB', (x, y) => x.xor(y));
+  }
+
+  /** a ^ p (the leader). */
+  xorPublicB(a: AdditiveShare, p: RingTensor | bigint): AdditiveShare {
+    expectKind(a, 'B', 'xorPublicB');
+    return this.leaderOp(a, p, (t, q) => t.xor(q));
+  }
+
+  /** a & p (every party). */
+  andPublicB(a: AdditiveShare, p: RingTensor | bigint): AdditiveShare {
+    expectKind(a, 'B', 'andPublicB');
+    return this.everyOp(a, p, (t, q) => t.and(q));
+  }
+
+  /** ~a (the leader flips its summand). */
+  notB(a: AdditiveShare): AdditiveShare {
+    expectKind(a, 'B', 'notB');
+    return this.local(a, a.shape, (t) => (this.isLeader() ? t.not() : t));
+  }
+
+  /** a << k on words. */
+  shlB(a: AdditiveShare, k: number): AdditiveShare {
+    expectKind(a, 'B', 'shlB');
+    return this.local(a, a.shape, (t) => t.shl(k));
+  }
+
+  /** a >>> k on words. */
+  shrB(a: AdditiveShare, k: number): AdditiveShare {
+    expectKind(a, 'B', 'shrB');
+    return this.local(a, a.shape, (t) => t.shr(k));
+  }
+
+  /** a & b (boolean triple, one round). */
+  async andB(a: AdditiveShare, b: AdditiveShare): Promise<AdditiveShare> {
+    return (await this.andBMany([[a, b]]))[0]!;
+  }
+
+  /** Independent ANDs in one round and one dealer message. */
+  andBMany(pairs: readonly (readonly [AdditiveShare, AdditiveShare])[]): Promise<AdditiveShare[]> {
+    for (const [a, b] of pairs) this.checkBinary(a, b, 'B', 'andB');
+    if (pairs.length === 0) return Promise.resolve([]);
+    return andMany(this.ctx, pairs);
+  }
+
+  /** Arithmetic to boolean: carry-save tree and Kogge-Stone adder. */
+  a2b(a: AdditiveShare): Promise<AdditiveShare> {
+    expectKind(a, 'A', 'a2b');
+    return a2b(this.ctx, this, a);
+  }
+
+  /** Bit 0 of B shares as A shares of 0/1 (daBits, one round). */
+  bitToA(b: AdditiveShare): Promise<AdditiveShare> {
+    expectKind(b, 'B', 'bitToA');
+    return bitToA(this.ctx, b);
+  }
+
+  /** The cost of a primitive on this party (see cost.ts). */
+  cost(primitive: CostedPrimitive, elements: number, extra?: CostExtra): Cost {
+    const who = {
+      self: this.session.self,
+      parties: this.computeParties,
+      dealer: this.dealer,
+      truncation: this.truncation,
+    };
+    return additiveCost(who, primitive, elements, extra);
+  }
+
+  private async productTrunc(
+    kind: 'mul' | 'matmul',
+    a: AdditiveShare,
+    b: AdditiveShare,
+    bits: number,
+  ): Promise<AdditiveShare> {
+    checkBits(bits);
+    if (this.truncation === 'local')
+      return truncateLocal(this.ctx, (await beaver(this.ctx, kind, a, b)).z, bits);
+    const outShape = kind === 'mul' ? undefined : shapes.matmulShape(a.shape, b.shape);
+    const pair = truncPair(outShape ?? broadcast(a.shape, b.shape), bits);
+    const { z, extra } = await beaver(this.ctx, kind, a, b, [pair]);
+    return truncateWithPair(this.ctx, this.session.nextStep(), z, bits, extra[0]);
+  }
+
+  private isLeader(): boolean {
+    return this.session.self === this.ctx.leader;
+  }
+
+  private local(x: AdditiveShare, shape: readonly number[], f: (t: RingTensor) => RingTensor): AdditiveShare {
+    if (!(x instanceof AdditiveShare)) throw new ProtocolUsageError('not an additive share');
+    if (!this.isComputeParty) return new AdditiveShare(shape, x.kind, undefined);
+    return new AdditiveShare(shape, x.kind, f(own(x, 'local op')));
+  }
+
+  private leaderOp(
+    a: AdditiveShare,
+    p: RingTensor | bigint,
+    f: (t: RingTensor, p: RingTensor | bigint) => RingTensor,
+  ): AdditiveShare {
+    const shape = typeof p === 'bigint' ? a.shape : broadcast(a.shape, p.shape);
+    if (!this.isComputeParty) return new AdditiveShare(shape, a.kind, undefined);
+    const t = own(a, 'public op');
+    return new AdditiveShare(shape, a.kind, this.isLeader() ? f(t, p) : t.broadcastTo(shape));
+  }
+
+  private everyOp(
+    a: AdditiveShare,
+    p: RingTensor | bigint,
+    f: (t: RingTensor, p: RingTensor | bigint) => RingTensor,
+  ): AdditiveShare {
+    const shape = typeof p === 'bigint' ? a.shape : broadcast(a.shape, p.shape);
+    return this.local(a, shape, (t) => f(t, p));
+  }
+
+  private checkBinary(a: AdditiveShare, b: AdditiveShare, kind: ShareKind, what: string): void {
+    expectKind(a, kind, what);
+    expectKind(b, kind, what);
+  }
+
+  private binary(
+    a: AdditiveShare,
+    b: AdditiveShare,
+    kind: ShareKind,
+    what: string,
+    f: (x: RingTensor, y: RingTensor) => RingTensor,
+  ): AdditiveShare {
+    this.checkBinary(a, b, kind, what);
+    const shape = broadcast(a.shape, b.shape);
+    if (!this.isComputeParty) return new AdditiveShare(shape, kind, undefined);
+    return new AdditiveShare(shape, kind, f(own(a, what), own(b, what)));
+  }
+}
+
+function broadcast(a: readonly number[], b: readonly number[]): number[] {
+  return broadcastShapes(a, b);
+}
+
+function checkBits(bits: number): void {
+  if (!Number.isInteger(bits) || bits < 0 || bits > 63)
+    throw new RangeError(`truncation by ${bits} bits is not in [0, 63]`);
+}
