@@ -5,7 +5,8 @@
  * Steps, for one batch of correlations dealt at step s (the step of the round that consumes them):
  * 1. The dealer D shares a PRG seed with every compute party P_i (session.pairPrg).
  * 2. Every P_i draws its summands of the free (uniform) parts from its seed; every P_i but the
- *    correction party K (the last compute party) also draws its summands of the fixed parts.
+ *    correction party K (the last compute party) then also draws its summands of the fixed parts
+ *    (per seed: the free parts of every correlation of the batch in order, then the fixed parts).
  * 3. D draws the same summands for every P_i, sums them to the free totals, derives the fixed
  *    totals (c = a·b, r' = r >> d, ...) and sends K, at step s, the only message of the batch:
  *    K's fixed summands (total minus, or XOR of, everyone else's), all parts concatenated.
@@ -88,34 +89,36 @@ export class SeededDealer {
 
   private produce(step: number, specs: readonly CorrelationSpec[]): Dealt {
     const k = this.correctionParty;
-    const corrections: RingTensor[] = [];
-    for (const spec of specs) {
-      const totals: RingTensor[] = [];
-      for (const p of this.computeParties) {
-        const prg = this.prgs.get(p)!;
+    // Per party the order is the one `deal` uses: the free parts of every spec, then the fixed parts.
+    const totals: RingTensor[][] = specs.map(() => []);
+    for (const p of this.computeParties) {
+      const prg = this.prgs.get(p)!;
+      specs.forEach((spec, i) =>
         spec.free.forEach((part, j) => {
           const t = prg.ring(part.shape);
-          const acc = totals[j];
-          if (acc === undefined) totals[j] = t;
+          const acc = totals[i]![j];
+          if (acc === undefined) totals[i]![j] = t;
           else if (part.xor) acc.xor(t, acc);
           else acc.add(t, acc);
-        });
-      }
-      const fixed = spec.derive(totals, this.own!);
-      for (const p of this.computeParties) {
-        if (p === k) continue;
-        const prg = this.prgs.get(p)!;
+        }),
+      );
+    }
+    const corrections = specs.map((spec, i) => spec.derive(totals[i]!, this.own!));
+    for (const p of this.computeParties) {
+      if (p === k) continue;
+      const prg = this.prgs.get(p)!;
+      specs.forEach((spec, i) =>
         spec.fixed.forEach((part, j) => {
           const t = prg.ring(part.shape);
-          const acc = fixed[j]!;
+          const acc = corrections[i]![j]!;
           if (part.xor) acc.xor(t, acc);
           else acc.sub(t, acc);
-        });
-      }
-      corrections.push(...fixed);
+        }),
+      );
     }
     this.session.countRound();
-    const payload = corrections.length === 1 ? corrections[0]!.data : concatWords(corrections);
+    const flat = corrections.flat();
+    const payload = flat.length === 1 ? flat[0]!.data : concatWords(flat);
     const ready = this.session.send(k, step, asBytes(payload)).then(() => []);
     ready.catch(() => undefined);
     return { free: [], ready };
