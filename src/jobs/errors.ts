@@ -1,0 +1,124 @@
+/**
+ * Errors of the jobs layer: one class per failure, each with a fixed `name` so the daemon, the
+ * control API and the CLI can map them without parsing messages. Messages name nodes, jobs,
+ * datasets and peers, never a data value.
+ */
+
+/** A program is malformed; `node` names the graph node at fault ('' when not tied to one). */
+export class ProgramValidationError extends Error {
+  override readonly name = 'ProgramValidationError';
+  constructor(
+    /** The node id (or input name) at fault, or '' for the program as a whole. */
+    readonly node: string,
+    problem: string,
+  ) {
+    super(node === '' ? `invalid program: ${problem}` : `invalid program: node "${node}": ${problem}`);
+  }
+}
+
+/** A signed job is malformed, badly signed, expired or inconsistent; `jobId` when known. */
+export class JobVerificationError extends Error {
+  override readonly name = 'JobVerificationError';
+  constructor(
+    /** The job id, or '' when it could not be read. */
+    readonly jobId: string,
+    /** Why the job was refused. */
+    readonly reason: string,
+  ) {
+    super(`job ${jobId === '' ? '(unknown id)' : jobId} refused: ${reason}`);
+  }
+}
+
+/** A job id was seen before (replay). */
+export class JobReplayError extends Error {
+  override readonly name = 'JobReplayError';
+  constructor(
+    /** The replayed job id. */
+    readonly jobId: string,
+  ) {
+    super(`job ${jobId} refused: this job id was seen before (replay)`);
+  }
+}
+
+/** A job's state cannot move as asked. */
+export class InvalidTransitionError extends Error {
+  override readonly name = 'InvalidTransitionError';
+  constructor(
+    /** The job id. */
+    readonly jobId: string,
+    /** Current state. */
+    readonly from: string,
+    /** Requested state. */
+    readonly to: string,
+  ) {
+    super(`job ${jobId} cannot go from ${from} to ${to}`);
+  }
+}
+
+/** No job of that id on this peer. */
+export class JobNotFoundError extends Error {
+  override readonly name = 'JobNotFoundError';
+  constructor(
+    /** The job id asked for. */
+    readonly jobId: string,
+  ) {
+    super(`no job ${jobId} on this peer`);
+  }
+}
+
+/** A dataset policy refuses a job (checked before any share moves). */
+export class PolicyDeniedError extends Error {
+  override readonly name = 'PolicyDeniedError';
+  constructor(
+    /** The job id. */
+    readonly jobId: string,
+    /** Every reason, each naming the dataset and the rule. */
+    readonly reasons: string[],
+  ) {
+    super(`job ${jobId} refused by policy: ${reasons.join('; ')}`);
+  }
+}
+
+/** A policy document is malformed. */
+export class PolicyValidationError extends Error {
+  override readonly name = 'PolicyValidationError';
+  constructor(problem: string) {
+    super(`invalid policy: ${problem}`);
+  }
+}
+
+/** The audit log file cannot be read or appended to. */
+export class AuditLogError extends Error {
+  override readonly name = 'AuditLogError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An op of the catalogue has no MPC implementation in this build (e.g. a nonlinear op not landed yet). */
+export class OpUnavailableError extends Error {
+  override readonly name = 'OpUnavailableError';
+  constructor(
+    /** The op. */
+    readonly op: string,
+    /** What is missing. */
+    readonly detail: string,
+  ) {
+    super(`op "${op}" is not available in this build: ${detail}`);
+  }
+}
+
+/** A job failed while running; `party` names the peer at fault when known. */
+export class JobFailedError extends Error {
+  override readonly name = 'JobFailedError';
+  constructor(
+    /** The job id. */
+    readonly jobId: string,
+    message: string,
+    /** Peer id of the party at fault, when known. */
+    readonly party?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Checking an untrusted signed job: its shape, the requester's signature, the program (validated
+ * with the bound row counts) and its hash, the inputs against the program, the parties against the
+ * protocol, and the clock (not expired, not from the future, not too long-lived).
+ */
+import '../../polyfills.js';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { JobVerificationError, ProgramValidationError } from '../errors.js';
+import { programHash } from '../program/hash.js';
+import { validateProgram, type CheckedProgram } from '../program/validate.js';
+import { jobSigningBytes } from './sign.js';
+import type { Job, SignedJob } from './types.js';
+
+/** Options of {@link verifySignedJob}. */
+export interface VerifyJobOptions {
+  /** Clock; default now. */
+  now?: Date;
+  /** Tolerated clock skew for `created`, ms. Default 5 minutes. */
+  maxClockSkewMs?: number;
+  /** Longest allowed lifetime (expires - created), ms. Default 7 days. */
+  maxLifetimeMs?: number;
+  /** Skip the expiry check (to read old jobs, e.g. for `job show`). */
+  ignoreExpiry?: boolean;
+}
+
+/** A verified job with its checked program. */
+export interface VerifiedJob {
+  /** The signed job as received. */
+  signed: SignedJob;
+  /** The program, validated with the inputs' row counts. */
+  checked: CheckedProgram;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const ID_RE = /^[0-9a-f]{32}$/;
+const JOB_KEYS = [
+  'version',
+  'id',
+  'requester',
+  'program',
+  'programHash',
+  'inputs',
+  'computeParties',
+  'protocol',
+  'dealer',
+  'outputRecipient',
+  'fractionalBits',
+  'created',
+  'expires',
+];
+
+/** The public key of an Ed25519 peer id, or undefined. */
+function ed25519Key(peerId: unknown): ReturnType<typeof peerIdFromString>['publicKey'] | undefined {
+  if (typeof peerId !== 'string') return undefined;
+  try {
+    const key = peerIdFromString(peerId).publicKey;
+    return key?.type === 'Ed25519' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function shapeProblem(j: Record<string, unknown>): string | undefined {
+  for (const k of Object.keys(j)) if (!JOB_KEYS.includes(k)) return `unknown field "${k}"`;
+  if (j.version !== 1) return 'unknown job version';
+  if (ed25519Key(j.requester) === undefined) return 'requester is not an Ed25519 peer id';
+  if (j.outputRecipient !== j.requester) return 'the output recipient must be the requester';
+  if (typeof j.programHash !== 'string' || !/^[0-9a-f]{64}$/.test(j.programHash))
+    return 'invalid program hash';
+  if (!Array.isArray(j.inputs) || j.inputs.length === 0) return 'no inputs';
+  for (const i of j.inputs as unknown[]) {
+    if (!isObj(i)) return 'an input is not an object';
+    if (typeof i.name !== 'string' || typeof i.dataset !== 'string' || i.dataset === '')
+      return 'an input lacks name or dataset';
+    if (ed25519Key(i.owner) === undefined)
+      return `input "${String(i.name)}": owner is not an Ed25519 peer id`;
+    if (!Array.isArray(i.columns) || !i.columns.every((c) => typeof c === 'string'))
+      return `input "${i.name}": invalid columns`;
+    if (typeof i.rows !== 'number' || !Number.isSafeInteger(i.rows) || i.rows < 0)
+      return `input "${i.name}": invalid row count`;
+  }
+  if (!Array.isArray(j.computeParties) || j.computeParties.length === 0) return 'no compute parties';
+  for (const p of j.computeParties as unknown[])
+    if (ed25519Key(p) === undefined) return 'a compute party is not an Ed25519 peer id';
+  if (new Set(j.computeParties).size !== j.computeParties.length) return 'a compute party is listed twice';
+  switch (j.protocol) {
+    case 'rep3':
+      if (j.computeParties.length !== 3) return 'rep3 needs exactly 3 compute parties';
+      if (j.dealer !== undefined) return 'rep3 has no dealer';
+      break;
+    case 'additive':
+      if (j.computeParties.length < 2) return 'additive needs at least 2 compute parties';
+      if (ed25519Key(j.dealer) === undefined) return 'additive needs a dealer peer id';
+      if ((j.computeParties as string[]).includes(j.dealer as string))
+        return 'the dealer must not be a compute party';
+      break;
+    case 'plaintext':
+      if (j.dealer !== undefined) return 'plaintext has no dealer';
+      break;
+    default:
+      return 'unknown protocol';
+  }
+  if (
+    typeof j.fractionalBits !== 'number' ||
+    !Number.isInteger(j.fractionalBits) ||
+    j.fractionalBits < 8 ||
+    j.fractionalBits > 32
+  ) {
+    return 'fractionalBits must be an integer in [8, 32]';
+  }
+  if (typeof j.created !== 'string' || Number.isNaN(Date.parse(j.created))) return 'invalid creation time';
+  if (typeof j.expires !== 'string' || Number.isNaN(Date.parse(j.expires))) return 'invalid expiry time';
+  return undefined;
+}
+
+/**
+ * Verifies an untrusted signed job (see the module comment).
+ * @throws JobVerificationError with the reason (bad signature, expired, program invalid...).
+ */
+export async function verifySignedJob(value: unknown, options: VerifyJobOptions = {}): Promise<VerifiedJob> {
+  const id =
+    isObj(value) && isObj(value.job) && typeof value.job.id === 'string' && ID_RE.test(value.job.id)
+      ? value.job.id
+      : '';
+  const fail = (reason: string): never => {
+    throw new JobVerificationError(id, reason);
+  };
+  if (!isObj(value) || !isObj(value.job) || typeof value.signature !== 'string')
+    return fail('not a signed job');
+  if (id === '') return fail('invalid job id (expected 32 hex characters)');
+  const problem = shapeProblem(value.job);
+  if (problem !== undefined) return fail(problem);
+  const job = value.job as unknown as Job;
+
+  const key = ed25519Key(job.requester)!;
+  let ok: boolean;
+  try {
+    ok = await key.verify(jobSigningBytes(job), Buffer.from(value.signature, 'base64url'));
+  } catch {
+    ok = false;
+  }
+  if (!ok) return fail('bad signature');
+
+  const now = (options.now ?? new Date()).getTime();
+  const created = Date.parse(job.created);
+  const expires = Date.parse(job.expires);
+  if (expires <= created) return fail('expires before it was created');
+  if (expires - created > (options.maxLifetimeMs ?? 7 * 86_400_000)) return fail('lifetime too long');
+  if (created > now + (options.maxClockSkewMs ?? 300_000)) return fail('created in the future');
+  if (options.ignoreExpiry !== true && expires <= now) return fail('expired');
+
+  let checked: CheckedProgram;
+  try {
+    if (programHash(job.program) !== job.programHash) return fail('program hash does not match the program');
+    const rows = Object.fromEntries(job.inputs.map((i) => [i.name, i.rows]));
+    checked = validateProgram(job.program, { rows });
+  } catch (err) {
+    if (err instanceof ProgramValidationError) return fail(err.message);
+    throw err;
+  }
+  const bound = new Set<string>();
+  for (const i of job.inputs) {
+    const decl = checked.program.inputs.find((p) => p.name === i.name);
+    if (decl === undefined) return fail(`input "${i.name}" is not an input of the program`);
+    if (bound.has(i.name)) return fail(`input "${i.name}" is bound twice`);
+    bound.add(i.name);
+    if (decl.columns.length !== i.columns.length || decl.columns.some((c, k) => c !== i.columns[k])) {
+      return fail(`input "${i.name}": columns differ from the program's`);
+    }
+  }
+  const unbound = checked.program.inputs.find((p) => !bound.has(p.name));
+  if (unbound !== undefined) return fail(`program input "${unbound.name}" is not bound to a dataset`);
+  return { signed: { job, signature: value.signature }, checked };
+}

@@ -1,0 +1,83 @@
+/**
+ * The policies of a peer's datasets, persisted as `<dataDir>/jobs/policies.json` (mode 0600,
+ * replaced atomically). A dataset without a policy gets the default one (manual approval).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../../node/atomic-file.js';
+import { PolicyValidationError } from '../errors.js';
+import { defaultPolicy, parsePolicy, type DatasetPolicy } from './types.js';
+
+/** File name of the policies under `<dataDir>/jobs/`. */
+export const POLICIES_FILE = 'policies.json';
+
+/** A peer's dataset policies. */
+export class PolicyStore {
+  private readonly path: string;
+  private readonly policies = new Map<string, DatasetPolicy>();
+
+  /**
+   * Loads `<jobsDir>/policies.json` (none is fine).
+   * @throws PolicyValidationError when the file is corrupt.
+   */
+  constructor(jobsDir: string) {
+    this.path = join(jobsDir, POLICIES_FILE);
+    let text: string | undefined;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text === undefined) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new PolicyValidationError(`${this.path} is not JSON`);
+    }
+    const list = (parsed as { policies?: unknown }).policies;
+    if (!Array.isArray(list)) throw new PolicyValidationError(`${this.path} has no "policies" array`);
+    for (const p of list) {
+      const policy = parsePolicy(p);
+      this.policies.set(policy.dataset, policy);
+    }
+  }
+
+  /** The policy set for `dataset`, or undefined when it has none (the default applies). */
+  get(dataset: string): DatasetPolicy | undefined {
+    return this.policies.get(dataset);
+  }
+
+  /** The policy that applies to `dataset` (its own or the default). */
+  effective(dataset: string): DatasetPolicy {
+    return this.policies.get(dataset) ?? defaultPolicy(dataset);
+  }
+
+  /** Every policy set, sorted by dataset. */
+  list(): DatasetPolicy[] {
+    return [...this.policies.values()].sort((a, b) => a.dataset.localeCompare(b.dataset));
+  }
+
+  /**
+   * Sets (replaces) the policy of a dataset; fields left out take the default policy's values.
+   * @throws PolicyValidationError when invalid.
+   */
+  async set(dataset: string, value: unknown): Promise<DatasetPolicy> {
+    const policy = parsePolicy({ ...(value as object), dataset }, dataset);
+    this.policies.set(dataset, policy);
+    await this.save();
+    return policy;
+  }
+
+  /** Removes a dataset's policy (the default applies again); false when it had none. */
+  async remove(dataset: string): Promise<boolean> {
+    const had = this.policies.delete(dataset);
+    if (had) await this.save();
+    return had;
+  }
+
+  private async save(): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.path, JSON.stringify({ version: 1, policies: this.list() }, null, 2) + '\n');
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Dataset policies: who may use a dataset, which ops may touch it, which results may be released,
+ * how many rows must stand behind every released aggregate, and whether a person approves.
+ */
+import { PolicyValidationError } from '../errors.js';
+
+/** `*` in a list means "any". */
+export const ANY = '*';
+
+/** The policy of one dataset. */
+export interface DatasetPolicy {
+  /** Dataset name. */
+  dataset: string;
+  /** Peer ids allowed to request jobs on it, or `["*"]`. */
+  requesters: string[];
+  /** Ops allowed anywhere on data derived from it, or `["*"]`. */
+  ops: string[];
+  /** Ops whose result may be released (the op of an output's node), or `["*"]`. */
+  outputs: string[];
+  /** Fewest data rows behind every element of a released value (1 allows row-level results). */
+  minRows: number;
+  /** `auto`: approve when the rules pass; `manual`: a person approves with `peermpc job approve`. */
+  approval: 'auto' | 'manual';
+}
+
+/** The policy of a dataset that has none: anyone may ask, a person approves, aggregates of 10+ rows. */
+export function defaultPolicy(dataset: string): DatasetPolicy {
+  return { dataset, requesters: [ANY], ops: [ANY], outputs: [ANY], minRows: 10, approval: 'manual' };
+}
+
+/** Whether `list` allows `item` (`*` allows everything). */
+export function allows(list: readonly string[], item: string): boolean {
+  return list.includes(ANY) || list.includes(item);
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function strList(v: unknown, field: string): string[] {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== '')) {
+    throw new PolicyValidationError(`"${field}" must be an array of non-empty strings ("*" for any)`);
+  }
+  return [...new Set(v as string[])];
+}
+
+/**
+ * Checks an untrusted policy (a partial one is completed from the default policy).
+ * @throws PolicyValidationError naming the field.
+ */
+export function parsePolicy(value: unknown, dataset?: string): DatasetPolicy {
+  if (!isObj(value)) throw new PolicyValidationError('a policy must be a JSON object');
+  const name = value.dataset ?? dataset;
+  if (typeof name !== 'string' || name === '') throw new PolicyValidationError('"dataset" is required');
+  if (dataset !== undefined && name !== dataset)
+    throw new PolicyValidationError(`"dataset" is "${name}", expected "${dataset}"`);
+  const base = defaultPolicy(name);
+  for (const k of Object.keys(value)) {
+    if (!['dataset', 'requesters', 'ops', 'outputs', 'minRows', 'approval'].includes(k)) {
+      throw new PolicyValidationError(`unknown field "${k}"`);
+    }
+  }
+  const minRows = value.minRows ?? base.minRows;
+  if (typeof minRows !== 'number' || !Number.isSafeInteger(minRows) || minRows < 1) {
+    throw new PolicyValidationError('"minRows" must be a positive integer');
+  }
+  const approval = value.approval ?? base.approval;
+  if (approval !== 'auto' && approval !== 'manual')
+    throw new PolicyValidationError('"approval" must be "auto" or "manual"');
+  return {
+    dataset: name,
+    requesters: value.requesters === undefined ? base.requesters : strList(value.requesters, 'requesters'),
+    ops: value.ops === undefined ? base.ops : strList(value.ops, 'ops'),
+    outputs: value.outputs === undefined ? base.outputs : strList(value.outputs, 'outputs'),
+    minRows,
+    approval,
+  };
+}

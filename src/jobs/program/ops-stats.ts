@@ -1,0 +1,195 @@
+/**
+ * Statistics: count, sum, mean, variance, standard deviation, covariance and correlation matrices,
+ * histograms over public bin edges, and linear regression trained by gradient descent.
+ *
+ * Each aggregates the rows of a table, so every element of its result stands behind all the
+ * table's rows (what a policy's minimum-rows rule checks). `sum` and `mean` also reduce a tensor
+ * along an axis.
+ */
+import { defineOp, type OpDef } from './op-def.js';
+import {
+  checkKnownParams,
+  intParam,
+  numberListParam,
+  numberParam,
+  stringListParam,
+  stringParam,
+} from './params.js';
+import { PROGRAM_LIMITS, type Params } from './types.js';
+import { mulRows, OpTypeError, requireTable, tensorType, type ValueType } from './value-type.js';
+
+function reduceInfer(t: ValueType, params: Params): ValueType {
+  if (t.kind === 'table') {
+    checkKnownParams(params, []);
+    return tensorType([t.shape[1]], mulRows(t.rowsBehind, t.shape[0]), t.sources, [t.columns]);
+  }
+  if (t.shape.length === 0) throw new OpTypeError('cannot reduce a scalar');
+  const axis = intParam(params, 'axis', 0, 0, t.shape.length - 1);
+  const shape = t.shape.filter((_, i) => i !== axis);
+  const labels = t.labels?.filter((_, i) => i !== axis);
+  return tensorType(shape, mulRows(t.rowsBehind, t.shape[axis]), t.sources, labels);
+}
+
+function perColumn(t: ValueType): ValueType {
+  const cols = requireTable(t);
+  return tensorType([cols.length], mulRows(t.rowsBehind, t.shape[0]), t.sources, [cols]);
+}
+
+function checkRowsForDdof(t: ValueType, ddof: number): void {
+  const rows = t.shape[0];
+  if (rows !== undefined && rows <= ddof)
+    throw new OpTypeError(`needs more than ${ddof} rows, the table has ${rows}`);
+}
+
+/** `count(t)`: the number of rows (a scalar). */
+export const countOp = defineOp({
+  name: 'count',
+  summary: 'number of rows of a table',
+  category: 'statistic',
+  arity: { min: 1, max: 1 },
+  params: [],
+  infer([t]) {
+    requireTable(t!);
+    return tensorType([], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources);
+  },
+});
+
+/** `sum(x, {axis?})`: column sums of a table, or a tensor summed along `axis` (default 0). */
+export const sumOp = defineOp({
+  name: 'sum',
+  summary: 'column sums of a table, or a tensor summed along an axis (param: axis, default 0)',
+  category: 'statistic',
+  arity: { min: 1, max: 1 },
+  params: ['axis'],
+  infer: ([t], params) => reduceInfer(t!, params),
+});
+
+/** `mean(x, {axis?})`: column means of a table, or a tensor averaged along `axis` (default 0). */
+export const meanOp = defineOp({
+  name: 'mean',
+  summary: 'column means of a table, or a tensor averaged along an axis (param: axis, default 0)',
+  category: 'statistic',
+  arity: { min: 1, max: 1 },
+  params: ['axis'],
+  infer: ([t], params) => reduceInfer(t!, params),
+});
+
+function ddofOp(name: string, summary: string): OpDef {
+  return defineOp({
+    name,
+    summary,
+    category: 'statistic',
+    arity: { min: 1, max: 1 },
+    params: ['ddof'],
+    infer([t], params) {
+      const ddof = intParam(params, 'ddof', 1, 0, 1);
+      const out = perColumn(t!);
+      checkRowsForDdof(t!, ddof);
+      return out;
+    },
+  });
+}
+
+/** `variance(t, {ddof?})`: per-column variance; ddof 1 (sample, default) or 0 (population). */
+export const varianceOp = ddofOp('variance', 'per-column variance (param: ddof 1 sample (default) or 0)');
+/** `std(t, {ddof?})`: per-column standard deviation. */
+export const stdOp = ddofOp('std', 'per-column standard deviation (param: ddof 1 (default) or 0)');
+
+function matrixOp(name: string, summary: string, params: string[]): OpDef {
+  return defineOp({
+    name,
+    summary,
+    category: 'statistic',
+    arity: { min: 1, max: 1 },
+    params,
+    infer([t], p) {
+      const cols = requireTable(t!);
+      const ddof = params.includes('ddof') ? intParam(p, 'ddof', 1, 0, 1) : 1;
+      checkRowsForDdof(t!, ddof);
+      return tensorType([cols.length, cols.length], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources, [
+        cols,
+        cols,
+      ]);
+    },
+  });
+}
+
+/** `covariance(t, {ddof?})`: the covariance matrix of the columns. */
+export const covarianceOp = matrixOp('covariance', 'covariance matrix of the columns (param: ddof)', [
+  'ddof',
+]);
+/** `correlation(t)`: the Pearson correlation matrix of the columns. */
+export const correlationOp = matrixOp('correlation', 'Pearson correlation matrix of the columns', []);
+
+/** `histogram(t, {edges, column?})`: counts per bin [e_i, e_i+1) over public, increasing edges. */
+export const histogramOp = defineOp({
+  name: 'histogram',
+  summary: 'counts per bin [e_i, e_i+1) of one column over public increasing edges (params: edges, column)',
+  category: 'statistic',
+  arity: { min: 1, max: 1 },
+  params: ['edges', 'column'],
+  infer([t], params) {
+    const cols = requireTable(t!);
+    const column = stringParam(params, 'column');
+    if (column === undefined && cols.length !== 1) {
+      throw new OpTypeError(`param "column" is required: the table has ${cols.length} columns`);
+    }
+    if (column !== undefined && !cols.includes(column))
+      throw new OpTypeError(`column "${column}" is not in the table`);
+    const edges = numberListParam(params, 'edges', PROGRAM_LIMITS.histogramEdges);
+    if (edges.length < 2) throw new OpTypeError('param "edges" needs at least 2 edges (1 bin)');
+    for (let i = 1; i < edges.length; i++) {
+      if (!(edges[i]! > edges[i - 1]!)) throw new OpTypeError('param "edges" must be strictly increasing');
+    }
+    const labels = edges.slice(0, -1).map((e, i) => `[${e}, ${edges[i + 1]})`);
+    return tensorType([edges.length - 1], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources, [labels]);
+  },
+});
+
+/** Default epochs of {@link linregOp}. */
+export const LINREG_DEFAULT_EPOCHS = 60;
+/** Default learning rate of {@link linregOp} (on standardized features). */
+export const LINREG_DEFAULT_LEARNING_RATE = 0.5;
+
+/**
+ * `linreg(t, {features, target, epochs?, learningRate?})`: least-squares linear regression of
+ * `target` on `features`, trained by full-batch gradient descent on standardized features; the
+ * result is `[intercept, coefficient per feature]` in the original units.
+ */
+export const linregOp = defineOp({
+  name: 'linreg',
+  summary:
+    'linear regression by gradient descent: [intercept, coefficients] (params: features, target, epochs, learningRate)',
+  category: 'statistic',
+  arity: { min: 1, max: 1 },
+  params: ['features', 'target', 'epochs', 'learningRate'],
+  infer([t], params) {
+    const cols = requireTable(t!);
+    const features = stringListParam(params, 'features');
+    const target = stringParam(params, 'target', true);
+    for (const c of [...features, target]) {
+      if (!cols.includes(c))
+        throw new OpTypeError(`column "${c}" is not in the table (has ${cols.join(', ')})`);
+    }
+    if (features.includes(target)) throw new OpTypeError(`the target "${target}" is also a feature`);
+    intParam(params, 'epochs', LINREG_DEFAULT_EPOCHS, 1, PROGRAM_LIMITS.epochs);
+    numberParam(params, 'learningRate', LINREG_DEFAULT_LEARNING_RATE, 1e-6, 2);
+    checkRowsForDdof(t!, 1);
+    return tensorType([features.length + 1], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources, [
+      ['intercept', ...features],
+    ]);
+  },
+});
+
+/** The statistics ops. */
+export const STATISTIC_OPS: readonly OpDef[] = [
+  countOp,
+  sumOp,
+  meanOp,
+  varianceOp,
+  stdOp,
+  covarianceOp,
+  correlationOp,
+  histogramOp,
+  linregOp,
+];

@@ -1,0 +1,74 @@
+/**
+ * Programs for the common statistics, from a few flags (what `peermpc job run --stats ...` and the
+ * demo use): the inputs are combined by union (same columns, default) or join (aligned rows), then
+ * each requested statistic becomes one output named after it.
+ */
+import { ProgramBuilder } from './builder.js';
+import type { Program } from './types.js';
+
+/** Statistics the shorthand knows. */
+export const SHORTHAND_STATS = [
+  'count',
+  'sum',
+  'mean',
+  'variance',
+  'std',
+  'covariance',
+  'correlation',
+] as const;
+
+/** One of {@link SHORTHAND_STATS}. */
+export type ShorthandStat = (typeof SHORTHAND_STATS)[number];
+
+/** What {@link shorthandProgram} takes. */
+export interface ShorthandSpec {
+  /** Inputs: a name and the columns taken from it. */
+  inputs: { name: string; columns: string[] }[];
+  /** How several inputs combine: `union` (rows appended; default) or `join` (columns appended). */
+  combine?: 'union' | 'join';
+  /** Statistics over all columns of the combined table. */
+  stats?: ShorthandStat[];
+  /** A histogram of one column. */
+  histogram?: { column: string; edges: number[] };
+  /** A linear regression. */
+  linreg?: { features: string[]; target: string; epochs?: number; learningRate?: number };
+}
+
+/**
+ * Builds (and validates) the program for `spec`.
+ * @throws ProgramValidationError (e.g. a column that is not in the inputs).
+ * @throws TypeError when the spec asks for nothing.
+ */
+export function shorthandProgram(spec: ShorthandSpec): Program {
+  const stats = spec.stats ?? [];
+  if (stats.length === 0 && spec.histogram === undefined && spec.linreg === undefined) {
+    throw new TypeError('ask for at least one statistic, a histogram or a regression');
+  }
+  const b = new ProgramBuilder();
+  const refs = spec.inputs.map((i) => b.input(i.name, i.columns));
+  const table =
+    refs.length === 1
+      ? refs[0]!
+      : (spec.combine ?? 'union') === 'union'
+        ? b.node('union', refs, undefined, 'all')
+        : b.node('join', refs, undefined, 'all');
+  for (const s of stats) {
+    if (!(SHORTHAND_STATS as readonly string[]).includes(s)) throw new TypeError(`unknown statistic "${s}"`);
+    b.output(s, b.node(s, [table], undefined, `${s}_node`));
+  }
+  if (spec.histogram !== undefined) {
+    b.output(
+      'histogram',
+      b.node(
+        'histogram',
+        [table],
+        { column: spec.histogram.column, edges: spec.histogram.edges },
+        'histogram_node',
+      ),
+    );
+  }
+  if (spec.linreg !== undefined) {
+    b.output('linreg', b.node('linreg', [table], { ...spec.linreg }, 'linreg_node'));
+  }
+  return b.build();
+}
