@@ -148,7 +148,7 @@ function printDescription(io: Io, { description: d }: SignedDatasetDescription):
       ['description', d.description],
       ['rows', d.rows],
       ['columns', d.columns.map((c) => `${c.name} (${c.type})`)],
-      ['tags', d.tags],
+      ['tags', d.tags.length === 0 ? '-' : d.tags.join(', ')],
       ['policy', JSON.stringify(d.policy)],
       ['created', d.created],
       ['signature', "verified against the owner's key"],
