@@ -1,0 +1,172 @@
+/**
+ * rep3 boolean primitives: AND (single and batched), arithmetic-to-boolean, bit injection.
+ *
+ * andB / andBMany (Araki et al. CCS 2016), 1 round, n words to the next party: role r computes
+ *   z_r = (x_r & (y_r ^ y_{r-1})) ^ (x_{r-1} & y_r) ^ beta_r   (beta_r = K_r ^ K_{r-1}),
+ * sends it to role r+1 and receives z_{r-1}. andBMany does every pair in the same round, one payload.
+ *
+ * a2b (ABY3 §5.3), 8 rounds, 104 bytes per element per party:
+ *   1. local boolean summands: X_j = x_j as a boolean sharing (component j = x_j, others 0), so
+ *      s = X_0 ^ X_1 ^ X_2 is the share (x_r, x_{r-1}) itself, read as boolean;
+ *   2. carry-save: maj(X_0, X_1, X_2) = (x_0&x_1) ^ (x_1&x_2) ^ (x_2&x_0), and role r holds x_r and
+ *      x_{r-1}, so t_r = x_r & x_{r-1} is a 3-out-of-3 XOR sharing of maj; one reshare round
+ *      (t_r ^ beta_r to the next party) makes it replicated; c = maj << 1;
+ *   3. s + c with the generic Kogge-Stone adder on 64-bit words (ops/adder.ts): 7 rounds.
+ *
+ * bitToA, 1 round (a three-party OT in the style of ABY3 §5.4 bit injection): the bit is
+ * b = e ^ c with e = b_0 ^ b_2 (known to role 0) and c = b_1 (known to roles 1 and 2). Role 0 picks
+ * r = r_a + r_b (r_a from K_2, shared with role 2; r_b from K_0, shared with role 1) and both
+ * messages m_v = (e ^ v) - r for v = 0, 1. It sends (m_0 + w_0, m_1 + w_1) to role 1 and
+ * (m_0 + w'_0, m_1 + w'_1) to role 2, where the w come from K_2 and the w' from K_0; role 2 sends
+ * w_c to role 1 and role 1 sends w'_c to role 2, so both learn m_c = b - r and nothing else. The
+ * result is y_0 = r_b, y_1 = m_c, y_2 = r_a. Role 0 sends 4n words, roles 1 and 2 send n words.
+ */
+import { broadcastShapes, kernel, RingTensor } from '../../tensor/index.js';
+import { addB } from '../ops/adder.js';
+import type { Protocol } from '../protocol.js';
+import { payloadWords, wordBytes } from '../wire.js';
+import { reshare } from './arith.js';
+import { expectKind, Rep3Share, type Rep3Context } from './context.js';
+
+/** Several elementwise ANDs of B shares in one round. */
+export async function andBMany(
+  ctx: Rep3Context,
+  pairs: readonly (readonly [Rep3Share, Rep3Share])[],
+): Promise<Rep3Share[]> {
+  const outShapes = pairs.map(([a, b]) => {
+    expectKind(a, 'B', 'andB');
+    expectKind(b, 'B', 'andB');
+    return broadcastShapes(a.shape, b.shape);
+  });
+  const step = ctx.step();
+  if (!ctx.compute) return outShapes.map((sh) => new Rep3Share(sh, 'B'));
+  const sizes = outShapes.map((sh) => sh.reduce((x, y) => x * y, 1));
+  const total = sizes.reduce((x, y) => x + y, 0);
+  const k = kernel();
+  const z = k.alloc(total);
+  ctx.zeroB(z);
+  let off = 0;
+  pairs.forEach(([a, b], i) => {
+    const n = sizes[i]!;
+    const [ac, ap] = ctx.parts(a, 'andB').map((t) => t.broadcastTo(outShapes[i]!).data) as [
+      BigUint64Array,
+      BigUint64Array,
+    ];
+    const [bc, bp] = ctx.parts(b, 'andB').map((t) => t.broadcastTo(outShapes[i]!).data) as [
+      BigUint64Array,
+      BigUint64Array,
+    ];
+    const zz = z.subarray(off, off + n);
+    const t = ctx.scratch(n);
+    k.xor(bc, bp, t);
+    k.and(ac, t, t);
+    k.xor(zz, t, zz);
+    k.and(ap, bc, t);
+    k.xor(zz, t, zz);
+    off += n;
+  });
+  const s = ctx.session;
+  const [, payload] = await Promise.all([s.send(ctx.next, step, wordBytes(z)), s.recv(ctx.prev, step)]);
+  const got = payloadWords(payload, total, ctx.prev, step);
+  off = 0;
+  return outShapes.map((sh, i) => {
+    const n = sizes[i]!;
+    const share = new Rep3Share(
+      sh,
+      'B',
+      new RingTensor(sh, z.subarray(off, off + n)),
+      new RingTensor(sh, got.subarray(off, off + n)),
+    );
+    off += n;
+    return share;
+  });
+}
+
+/** Arithmetic to boolean: local summands, one carry-save reshare round, a Kogge-Stone adder. */
+export async function a2b(ctx: Rep3Context, proto: Protocol<Rep3Share>, x: Rep3Share): Promise<Rep3Share> {
+  expectKind(x, 'A', 'a2b');
+  const shape = x.shape;
+  const step = ctx.step();
+  if (!ctx.compute) {
+    const none = new Rep3Share(shape, 'B');
+    return addB(proto, none, none);
+  }
+  const [cur, prev] = ctx.parts(x, 'a2b');
+  const sum = new Rep3Share(shape, 'B', cur, prev);
+  const k = kernel();
+  const t = new RingTensor(shape);
+  ctx.zeroB(t.data);
+  const u = ctx.scratch(t.size);
+  k.and(cur.data, prev.data, u);
+  k.xor(t.data, u, t.data);
+  const maj = await reshare(ctx, step, shape, t, 'B');
+  return addB(proto, sum, proto.shlB(maj, 1));
+}
+
+/** Bit 0 of each word of a B share, as an A share of 0/1 (1 round). */
+export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share> {
+  expectKind(b, 'B', 'bitToA');
+  const shape = b.shape;
+  const step = ctx.step();
+  if (!ctx.compute) return new Rep3Share(shape, 'A');
+  const [cur, prev] = ctx.parts(b, 'bitToA');
+  const n = cur.size;
+  const k = kernel();
+  const s = ctx.session;
+  const [p0, p1, p2] = ctx.parties;
+  if (ctx.role === 0) {
+    const e = cur.xor(prev).and(1n); // b_0 ^ b_2
+    const rb = new RingTensor(shape);
+    const wK0 = k.alloc(2 * n); // w'_0 | w'_1
+    ctx.kNext().fillWords(rb.data);
+    ctx.kNext().fillWords(wK0);
+    const ra = new RingTensor(shape);
+    const wK2 = k.alloc(2 * n); // w_0 | w_1
+    ctx.kPrev().fillWords(ra.data);
+    ctx.kPrev().fillWords(wK2);
+    // m_0 = e - r, m_1 = 1 - e - r, written into both halves of a 2n buffer.
+    const m = k.alloc(2 * n);
+    const m0 = m.subarray(0, n);
+    const m1 = m.subarray(n);
+    k.add(ra.data, rb.data, m1); // r
+    k.sub(e.data, m1, m0);
+    k.neg(e.data, e.data);
+    k.addScalar(e.data, 1n, e.data); // 1 - e
+    k.sub(e.data, m1, m1);
+    const to1 = k.alloc(2 * n);
+    const to2 = k.alloc(2 * n);
+    k.add(m, wK2, to1);
+    k.add(m, wK0, to2);
+    await Promise.all([s.send(p1, step, wordBytes(to1)), s.send(p2, step, wordBytes(to2))]);
+    return new Rep3Share(shape, 'A', rb, ra);
+  }
+  // Roles 1 and 2: c = b_1 (role 1's cur, role 2's prev). Role 1 shares K_0 with role 0 (its kPrev),
+  // role 2 shares K_2 with role 0 (its kNext).
+  const c = (ctx.role === 1 ? cur : prev).and(1n);
+  const withSender = ctx.role === 1 ? ctx.kPrev() : ctx.kNext();
+  const mine = new RingTensor(shape); // r_b (role 1) or r_a (role 2)
+  withSender.fillWords(mine.data);
+  const w = k.alloc(2 * n);
+  withSender.fillWords(w);
+  const wc = select(c.data, w, n);
+  const other = ctx.role === 1 ? p2 : p1;
+  const [, fromSender, fromOther] = await Promise.all([
+    s.send(other, step, wordBytes(wc)),
+    s.recv(p0, step),
+    s.recv(other, step),
+  ]);
+  const masked = payloadWords(fromSender, 2 * n, p0, step);
+  const mc = select(c.data, masked, n);
+  k.sub(mc, payloadWords(fromOther, n, other, step), mc);
+  const y1 = new RingTensor(shape, mc);
+  return ctx.role === 1 ? new Rep3Share(shape, 'A', y1, mine) : new Rep3Share(shape, 'A', mine, y1);
+}
+
+/** out[i] = c[i] ? v[n + i] : v[i] for c in {0, 1}: v0 + c * (v1 - v0). */
+function select(c: BigUint64Array, v: BigUint64Array, n: number): BigUint64Array {
+  const k = kernel();
+  const out = k.alloc(n);
+  k.sub(v.subarray(n), v.subarray(0, n), out);
+  k.mulAdd(c, out, v.subarray(0, n), out);
+  return out;
+}

@@ -1,0 +1,51 @@
+/**
+ * Payload helpers: protocols send the raw little-endian words of ring tensors (both ends know the
+ * shapes, so no header), several tensors of one round concatenated into one payload.
+ */
+import { fmtShape, RingTensor, sizeOf, type Shape } from '../tensor/index.js';
+
+/** The bytes of `words` (a view, no copy). */
+export function wordBytes(words: BigUint64Array): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+}
+
+/**
+ * Reads exactly `n` words from a payload: a view when the bytes are 8-byte aligned, else a copy.
+ * @throws RangeError when the payload has the wrong length (a peer bug or a hostile peer).
+ */
+export function payloadWords(payload: Uint8Array, n: number, from: number, step: number): BigUint64Array {
+  if (payload.byteLength !== 8 * n) {
+    throw new RangeError(
+      `party ${from} sent ${payload.byteLength} bytes for step ${step}, expected ${8 * n}`,
+    );
+  }
+  if (payload.byteOffset % 8 === 0) return new BigUint64Array(payload.buffer, payload.byteOffset, n);
+  const w = new BigUint64Array(n);
+  wordBytes(w).set(payload);
+  return w;
+}
+
+/** A payload read as a tensor of `shape`. */
+export function payloadTensor(payload: Uint8Array, shape: Shape, from: number, step: number): RingTensor {
+  const n = sizeOf(shape);
+  try {
+    return new RingTensor(shape, payloadWords(payload, n, from, step));
+  } catch (err) {
+    throw new RangeError(
+      `step ${step}: party ${from}'s payload does not fit ${fmtShape(shape)}: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** Concatenates word arrays into one new array. */
+export function concatWords(parts: readonly BigUint64Array[]): BigUint64Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new BigUint64Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
