@@ -1,0 +1,9 @@
+/**
+ * Nonlinear fixed-point ops, generic over any {@link Protocol}: reciprocal and division, exp, sigmoid,
+ * tanh, softmax, log, sqrt and rsqrt, pooling and conv2d. Each states its input range, error and
+ * rounds in its module comment; docs/ML.md tabulates them.
+ */
+export { fracBits, type FixedOptions } from './common.js';
+export { fitPolynomial, evalPolynomial } from './poly.js';
+export { normalize, oneHotWeights, type Normalized } from './normalize.js';
+export { rsqrt, sqrt, DEFAULT_MAX_LOG2, type RangeOptions } from './roots.js';
