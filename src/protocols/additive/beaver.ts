@@ -26,35 +26,42 @@ export function view(words: BigUint64Array, off: number, shape: readonly number[
   return new RingTensor(shape, words.subarray(off, off + sizeOf(shape)));
 }
 
-/** Opened masks of a Beaver round: e = x - a and f = y - b (or XOR). */
+/** Opened masks of a Beaver round: e = x - a and f = y - b (or XOR), flat. */
 interface Opened {
   e: RingTensor;
   f: RingTensor;
 }
 
-/** Step 2: this party's masked operands to all compute parties, and the opened e and f. */
+/**
+ * Step 2: masks this party's operands into one payload (the xs, then the ys, back to back, each
+ * broadcast to its pair's shape), sends it to every other compute party, and returns the opened e
+ * and f as flat tensors of the total size.
+ */
 async function openMasks(
   ctx: AdditiveContext,
   step: number,
-  x: RingTensor,
-  y: RingTensor,
+  xs: readonly RingTensor[],
+  ys: readonly RingTensor[],
   a: RingTensor,
   b: RingTensor,
   xor: boolean,
 ): Promise<Opened> {
-  const buf = new RingTensor([x.size + y.size]);
-  const mx = view(buf.data, 0, x.shape);
-  const my = view(buf.data, x.size, y.shape);
-  if (xor) {
-    x.xor(a, mx);
-    y.xor(b, my);
-  } else {
-    x.sub(a, mx);
-    y.sub(b, my);
-  }
+  const buf = new RingTensor([a.size + b.size]);
+  const mask = (ts: readonly RingTensor[], r: RingTensor, base: number): void => {
+    let off = 0;
+    for (const t of ts) {
+      const rs = view(r.data, off, t.shape);
+      const out = view(buf.data, base + off, t.shape);
+      if (xor) t.xor(rs, out);
+      else t.sub(rs, out);
+      off += t.size;
+    }
+  };
+  mask(xs, a, 0);
+  mask(ys, b, a.size);
   ctx.session.countRound();
   const opened = await openAmong(ctx.session, ctx.parties, step, buf.data, xor);
-  return { e: view(opened.data, 0, x.shape), f: view(opened.data, x.size, y.shape) };
+  return { e: view(opened.data, 0, [a.size]), f: view(opened.data, a.size, [b.size]) };
 }
 
 /**
@@ -79,7 +86,9 @@ export async function beaver(
   const xi = own(x, kind);
   const yi = own(y, kind);
   const [a, b] = dealt.free[0]!;
-  const { e, f } = await openMasks(ctx, step, xi, yi, a!, b!, false);
+  const opened = await openMasks(ctx, step, [xi], [yi], a!, b!, false);
+  const e = opened.e.reshape(x.shape);
+  const f = opened.f.reshape(y.shape);
   const all = await dealt.ready;
   const c = all[0]!.fixed[0]!;
   let z: RingTensor;
@@ -115,32 +124,18 @@ export async function andMany(
     return shapes.map((s) => new AdditiveShare(s, 'B', undefined));
   }
   const [a, b] = dealt.free[0]!;
-  const xs = flatConcat(
-    pairs.map(([x], i) => own(x, 'andB').broadcastTo(shapes[i]!)),
-    total,
-  );
-  const ys = flatConcat(
-    pairs.map(([, y], i) => own(y, 'andB').broadcastTo(shapes[i]!)),
-    total,
-  );
+  const xs = pairs.map(([x], i) => own(x, 'andB').broadcastTo(shapes[i]!));
+  const ys = pairs.map(([, y], i) => own(y, 'andB').broadcastTo(shapes[i]!));
   const { e, f } = await openMasks(ctx, step, xs, ys, a!, b!, true);
   const c = (await dealt.ready)[0]!.fixed[0]!;
-  // z = c ^ (e & b) ^ (x & f), over the whole batch at once.
+  // z = c ^ (e & b) ^ (x & f): the first term over the whole batch, the second per pair.
   const t = e.and(b!);
   c.xor(t, c);
-  xs.and(f, t);
-  c.xor(t, c);
-  return shapes.map((s, i) => new AdditiveShare(s, 'B', view(c.data, offsets[i]!, s)));
-}
-
-/** The tensors' words back to back as one flat tensor (no copy for a single tensor). */
-function flatConcat(ts: readonly RingTensor[], total: number): RingTensor {
-  if (ts.length === 1) return ts[0]!.reshape([total]);
-  const out = new RingTensor([total]);
-  let off = 0;
-  for (const t of ts) {
-    out.data.set(t.data, off);
-    off += t.size;
-  }
-  return out;
+  return shapes.map((s, i) => {
+    const z = view(c.data, offsets[i]!, s);
+    const tz = view(t.data, offsets[i]!, s);
+    xs[i]!.and(view(f.data, offsets[i]!, s), tz);
+    z.xor(tz, z);
+    return new AdditiveShare(s, 'B', z);
+  });
 }
