@@ -233,6 +233,16 @@ test('an invalid config file is refused, naming the field, and leaves no files b
   } catch (err) {
     assert.match((err as Error).message, /unknown field "lisen"/);
   }
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ bootstrap: ['/ip4/1.2.3.4/tcp/1'] }));
+  try {
+    await startDaemon({ dataDir: dir, createPeer: async (init) => fakePeer(init) });
+    assert.unreachable('started with a bootstrap address without a peer id');
+  } catch (err) {
+    assert.match(
+      (err as Error).message,
+      /"bootstrap" entry "\/ip4\/1.2.3.4\/tcp\/1" must end in \/p2p\/<peer id>/,
+    );
+  }
 });
 
 test('config overrides reach the peer', async () => {

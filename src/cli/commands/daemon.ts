@@ -28,7 +28,7 @@ export function registerDaemon(program: Command, { io }: CommandContext): void {
     .option('--allow-private-addresses', 'keep loopback and private addresses in the DHT (LAN, one machine)')
     .action(async (opts: DaemonCliOptions) => {
       // Loaded here so that other commands never load libp2p.
-      const { startDaemon, stopOnSignals } = await import('../../node/daemon/daemon.js');
+      const { startDaemon, superviseDaemon } = await import('../../node/daemon/daemon.js');
       const dataDir = dataDirOf(opts);
       const daemon = await startDaemon({
         dataDir,
@@ -39,7 +39,7 @@ export function registerDaemon(program: Command, { io }: CommandContext): void {
           allowPrivateAddresses: opts.allowPrivateAddresses,
         },
       });
-      const exited = new Promise<number>((resolve) => stopOnSignals(daemon, { onExit: resolve }));
+      const exited = new Promise<number>((resolve) => superviseDaemon(daemon, { onExit: resolve }));
       const info = { peerId: daemon.peerId, multiaddrs: daemon.multiaddrs, apiUrl: daemon.apiUrl, dataDir };
       if (opts.json === true) io.out(JSON.stringify(info));
       else {

@@ -6,6 +6,7 @@
  * does not silently fall back to a default.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { multiaddr } from '@multiformats/multiaddr';
 
 /** Everything a daemon reads from its config file. */
 export interface DaemonConfig {
@@ -96,7 +97,24 @@ export function parseConfig(value: unknown, source = 'config'): DaemonConfig {
     if (!check(field)) throw new ConfigError(`${source}: field "${key}" must be ${expected}`);
     (out as unknown as Record<string, unknown>)[key] = field;
   }
+  for (const key of ['listen', 'announce', 'bootstrap'] as const) {
+    for (const addr of out[key]) checkMultiaddr(source, key, addr, key === 'bootstrap');
+  }
   return out;
+}
+
+function checkMultiaddr(source: string, field: string, addr: string, needsPeerId: boolean): void {
+  let components: Array<{ name: string }>;
+  try {
+    components = multiaddr(addr).getComponents();
+  } catch (err) {
+    throw new ConfigError(
+      `${source}: "${field}" entry ${JSON.stringify(addr)} is not a multiaddr: ${(err as Error).message}`,
+    );
+  }
+  if (needsPeerId && !components.some((c) => c.name === 'p2p')) {
+    throw new ConfigError(`${source}: "${field}" entry ${JSON.stringify(addr)} must end in /p2p/<peer id>`);
+  }
 }
 
 /**

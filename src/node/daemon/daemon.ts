@@ -94,7 +94,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     const config = applyOverrides(loadConfig(dataDirFile(dataDir, 'config')), options.overrides ?? {});
     const make = options.createPeer ?? (await import('../peer.js')).createPeer;
-    peer = await make(peerInitFromConfig(dataDir, config));
+    peer = await make(peerInitFromConfig(dataDir, config)).catch((err: unknown) => {
+      throw clarifyStartError(err);
+    });
     log('peer %s started', peer.peerId);
     const token = createToken(tokenFile);
     const router = apiRouter({ peer, dataDir, version: packageVersion(), startedAt });
@@ -142,43 +144,52 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 }
 
-/** Options of {@link stopOnSignals}. */
-export interface SignalOptions {
-  /** Called once with the exit code when the daemon has stopped (0) or failed to stop (1). */
+/** A second signal sooner than this after the first is a duplicate delivery, not a user's second Ctrl-C. */
+const DUPLICATE_SIGNAL_MS = 1000;
+
+/** Options of {@link superviseDaemon}. */
+export interface SuperviseOptions {
+  /** Called once with the exit code when the daemon has stopped (0) or failed or crashed (1). */
   onExit: (code: number) => void;
   /** Force exit this long after the first signal, in ms. Default 20 000. */
   forceAfterMs?: number;
 }
 
 /**
- * Stops `daemon` gracefully on the first SIGINT or SIGTERM; a second signal, or a stop that takes
- * longer than `forceAfterMs`, exits at once with code 1.
+ * Runs `daemon` until it should stop: the first SIGINT or SIGTERM stops it gracefully (exit code 0);
+ * a second signal (more than a second later), or a stop that takes longer than `forceAfterMs`, exits
+ * at once with code 1. An
+ * uncaught exception stops it too (exit code 1); an unhandled rejection is logged and the daemon
+ * keeps serving (libp2p can leave one behind when a remote peer resets a stream).
  */
-export function stopOnSignals(daemon: RunningDaemon, options: SignalOptions): void {
+export function superviseDaemon(daemon: RunningDaemon, options: SuperviseOptions): void {
+  const forceAfterMs = options.forceAfterMs ?? 20_000;
   let exited = false;
   const exit = (code: number): void => {
     if (exited) return;
     exited = true;
     options.onExit(code);
   };
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      log.error('second %s: exiting without finishing the shutdown', signal);
+  let stoppingSince: number | undefined;
+  const shutdown = (reason: string, code: number): void => {
+    if (stoppingSince !== undefined) {
+      // The same signal often arrives twice at once (e.g. `timeout` signals the child and its group).
+      if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_MS) return;
+      log.error('%s during shutdown: exiting without finishing it', reason);
       exit(1);
       return;
     }
-    signalled = true;
-    log('%s received: shutting down', signal);
+    stoppingSince = Date.now();
+    log('%s: shutting down', reason);
     const force = setTimeout(() => {
-      log.error('shutdown took longer than %d ms: exiting', options.forceAfterMs ?? 20_000);
+      log.error('shutdown took longer than %d ms: exiting', forceAfterMs);
       exit(1);
-    }, options.forceAfterMs ?? 20_000);
+    }, forceAfterMs);
     force.unref();
     daemon.stop().then(
       () => {
         clearTimeout(force);
-        exit(0);
+        exit(code);
       },
       (err: Error) => {
         clearTimeout(force);
@@ -187,8 +198,37 @@ export function stopOnSignals(daemon: RunningDaemon, options: SignalOptions): vo
       },
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', () => shutdown('SIGINT received', 0));
+  process.on('SIGTERM', () => shutdown('SIGTERM received', 0));
+  process.on('uncaughtException', (err) => {
+    log.error('uncaught exception: %s', err.stack ?? err.message);
+    shutdown('uncaught exception', 1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    log.error(
+      'unhandled rejection (still serving): %s',
+      reason instanceof Error ? reason.stack : String(reason),
+    );
+  });
+}
+
+/** Thrown when the peer cannot start; the message says what to change. */
+export class DaemonStartError extends Error {
+  override name = 'DaemonStartError';
+}
+
+/** Turns libp2p's "failed to listen" (a multi-line message with stacks) into one actionable line. */
+function clarifyStartError(err: unknown): unknown {
+  const message = err instanceof Error ? err.message : '';
+  const inUse = [...message.matchAll(/(\/\S+): Error: listen EADDRINUSE/g)].map((m) => m[1]);
+  if (inUse.length > 0) {
+    return new DaemonStartError(
+      `cannot listen on ${inUse.join(', ')}: address already in use ` +
+        '(another daemon there? pick other addresses with --listen or in config.json)',
+      { cause: err },
+    );
+  }
+  return err;
 }
 
 function rmQuiet(path: string): void {
