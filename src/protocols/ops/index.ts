@@ -1,0 +1,9 @@
+/**
+ * Generic ops over any {@link Protocol}: written once against the primitives, so every protocol
+ * gets them. Rounds and bytes of each follow from the primitives' `cost` (docs/PROTOCOLS.md).
+ */
+export * from './adder.js';
+export * from './compare.js';
+export * from './fixed.js';
+export * from './max.js';
+export * from './reduce.js';
