@@ -1,6 +1,8 @@
 /**
- * Advertising local datasets in the DHT: provide the name CID and one CID per tag, and store a copy
- * of the signed description under its record key.
+ * Advertising local datasets in the DHT: provide the name CID and one CID per tag.
+ *
+ * Descriptions themselves are not put in the DHT: other peers would serve them to anyone, which
+ * would bypass the owner's access lists. They are fetched from the owner (catalog protocol).
  *
  * kad-dht keeps our provider records in the on-disk datastore and re-provides them before they
  * expire (its reprovider). This module adds what kad-dht does not: a first provide that is retried
@@ -12,7 +14,7 @@ import type { Logger } from '@libp2p/interface';
 import type { CID } from 'multiformats/cid';
 import type { PeerNode } from '../libp2p-node.js';
 import type { SignedDatasetDescription } from '../types.js';
-import { datasetNameCid, datasetRecordKey, datasetTagCid } from './keys.js';
+import { datasetNameCid, datasetTagCid } from './keys.js';
 
 /** Options of the advertiser. */
 export interface AdvertiserInit {
@@ -113,10 +115,7 @@ export class Advertiser {
     if (this.node.status !== 'started' || this.controller.signal.aborted) return false;
     if (this.node.getConnections().length === 0) return false; // retried on the next connection
     const keys = await keysOf(entry.signed);
-    const results = await Promise.all([
-      ...keys.map((cid) => this.provide(cid)),
-      this.putRecord(entry.signed).then(() => true), // best effort, does not gate `advertised`
-    ]);
+    const results = await Promise.all(keys.map((cid) => this.provide(cid)));
     const ok = results.every(Boolean);
     if (this.entries.get(name) === entry) entry.advertised = ok || entry.advertised;
     this.log(
@@ -138,19 +137,6 @@ export class Advertiser {
       this.log.trace('provide %s: %s', cid.toString(), (err as Error).message);
     }
     return reached > 0;
-  }
-
-  private async putRecord(signed: SignedDatasetDescription): Promise<void> {
-    const { owner, name } = signed.description;
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.provideTimeoutMs)]);
-    const value = new TextEncoder().encode(JSON.stringify(signed));
-    try {
-      for await (const ev of this.node.services.dht.put(datasetRecordKey(owner, name), value, { signal })) {
-        if (ev.name === 'QUERY_ERROR') this.log.trace('put %s: %s', name, ev.error.message);
-      }
-    } catch (err) {
-      this.log.trace('put %s: %s', name, (err as Error).message);
-    }
   }
 }
 

@@ -24,7 +24,7 @@ import type {
   SignedDatasetDescription,
 } from '../types.js';
 import type { Advertiser } from './advertiser.js';
-import { datasetNameCid, datasetRecordKey, datasetTagCid } from './keys.js';
+import { datasetNameCid, datasetTagCid } from './keys.js';
 import { CATALOG_PROTOCOL, requestCatalog, type CatalogQuery } from './protocol.js';
 
 /** What the catalog needs from the peer. */
@@ -226,45 +226,9 @@ export class Catalog implements DatasetCatalog {
       AbortSignal.timeout(this.deps.catalogRequestMs),
       ...(options.signal ? [options.signal] : []),
     ]);
-    let raw: unknown[];
-    try {
-      raw = await requestCatalog(this.dial, peer, { name }, signal);
-    } catch (err) {
-      // The owner is unreachable: fall back to the signed copy kept in the DHT, if any.
-      const cached = await this.fromDht(owner, name, options);
-      if (cached !== undefined) return cached;
-      throw err;
-    }
+    const raw = await requestCatalog(this.dial, peer, { name }, signal);
     const item = raw.find((r) => (r as { description?: { name?: unknown } })?.description?.name === name);
     if (item === undefined) throw new DatasetNotFoundError(owner, name);
     return verifySignedDescription(item, owner, { owner, name });
-  }
-
-  private async fromDht(
-    owner: string,
-    name: string,
-    options: AbortOptions,
-  ): Promise<SignedDatasetDescription | undefined> {
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(this.deps.catalogRequestMs),
-      ...(options.signal ? [options.signal] : []),
-    ]);
-    let value: Uint8Array | undefined;
-    try {
-      for await (const ev of this.deps.node.services.dht.get(datasetRecordKey(owner, name), { signal })) {
-        if (ev.name === 'VALUE') value = ev.value;
-      }
-    } catch {
-      // nothing found
-    }
-    if (value === undefined) return undefined;
-    try {
-      return await verifySignedDescription(JSON.parse(new TextDecoder().decode(value)), owner, {
-        owner,
-        name,
-      });
-    } catch {
-      return undefined;
-    }
   }
 }

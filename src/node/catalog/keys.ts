@@ -3,9 +3,10 @@
  *
  * - Provider keys: the CID (v1, raw, sha2-256) of `peermpc:dataset:<name>` and of
  *   `peermpc:tag:<tag>`; an owner provides one per dataset and one per tag.
- * - Record keys: `/peermpc-dataset/<owner>/<name>` holds a copy of the signed description; the
+ * - Record keys: `/peermpc-dataset/<owner>/<name>` may hold a copy of the signed description; the
  *   validator accepts only a description signed by `<owner>` and named `<name>`, the selector
- *   prefers the newest.
+ *   prefers the newest. peermpc does not put such records today (a copy served by other peers
+ *   would bypass the owner's access lists); the validator makes every peer refuse forged ones.
  */
 import '../../polyfills.js';
 import { CID } from 'multiformats/cid';

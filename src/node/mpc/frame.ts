@@ -186,6 +186,13 @@ function strictCut(s: string, max: number): string {
 
 const ABORT_CODES = new Set<number>(Object.values(ABORT_CODE));
 
+/** A plain Uint8Array copy (not a Buffer, whose `slice` would share memory), offset 0. */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
 /** Decodes one frame body (the bytes after the u32 length). @throws {FrameError} */
 export function decodeFrameBody(body: Uint8Array): Frame {
   if (body.length < 2) throw new FrameError('too-short', `${body.length} byte(s)`);
@@ -211,7 +218,14 @@ export function decodeFrameBody(body: Uint8Array): Frame {
       if (parties < 2 || from >= parties || to >= parties || from === to) {
         throw new FrameError('bad-field', 'hello party indices out of range');
       }
-      return { kind: 'hello', jobId, from, to, parties, digest: body.slice(at + 6, at + 6 + DIGEST_BYTES) };
+      return {
+        kind: 'hello',
+        jobId,
+        from,
+        to,
+        parties,
+        digest: copyOf(body.subarray(at + 6, at + 6 + DIGEST_BYTES)),
+      };
     }
     case FRAME_KIND.ready:
       if (rest !== 0) throw new FrameError('bad-length', `ready body of ${rest} bytes`);
@@ -219,7 +233,7 @@ export function decodeFrameBody(body: Uint8Array): Frame {
     case FRAME_KIND.data:
       if (rest < 4) throw new FrameError('bad-length', 'data frame without step');
       // a copy: the payload owns its (8-byte aligned) buffer, so word views on it are safe
-      return { kind: 'data', jobId, step: view.getUint32(at, true), payload: body.slice(at + 4) };
+      return { kind: 'data', jobId, step: view.getUint32(at, true), payload: copyOf(body.subarray(at + 4)) };
     case FRAME_KIND.abort: {
       if (rest < 9) throw new FrameError('bad-length', 'abort frame cut short');
       const code = body[at]!;

@@ -1,0 +1,132 @@
+/**
+ * Restart: a peer stopped and created again from the same data directory keeps its peer id, its
+ * datasets (values and signed descriptions), its access lists and its DHT state, and its datasets
+ * are still found by the others.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { datasetNameCid } from '../../src/node/catalog/keys.js';
+import { createPeer, type Peer } from '../../src/node/peer.js';
+import {
+  internals,
+  removeDir,
+  SAMPLE_CSV,
+  startPeers,
+  stopAll,
+  tempDir,
+  testInit,
+  waitFor,
+  writeText,
+} from './net-helpers.js';
+
+/** Whether `peer`'s local provider store lists `provider` for dataset name `name` (no network query). */
+async function holdsProvider(peer: Peer, name: string, provider: string): Promise<boolean> {
+  const self = peer.peerId;
+  const events = internals(peer).node.services.dht.findProviders(await datasetNameCid(name), {
+    signal: AbortSignal.timeout(2_000),
+  });
+  try {
+    for await (const ev of events) {
+      // the local store answers first (events `from` this peer), before any network query
+      if (!('from' in ev) || ev.from.toString() !== self) return false;
+      if (ev.name === 'PROVIDER') return ev.providers.some((p) => p.id.toString() === provider);
+    }
+  } catch {
+    // timeout: not held
+  }
+  return false;
+}
+
+test('restart keeps peer id, datasets, access lists, DHT records and advertisement', async () => {
+  const signal = AbortSignal.timeout(90_000);
+  const root = tempDir();
+  let peers: (Peer | undefined)[] = [];
+  try {
+    peers = await startPeers(root, 4, signal);
+    const owner = peers[1]!;
+    const csv = writeText(root, 'd.csv', SAMPLE_CSV);
+    const added = await owner.datasets.add({ csvPath: csv, name: 'kept', tags: ['restart'] }, { signal });
+    const denied = peers[3]!.peerId;
+    await owner.access.deny([denied]);
+    const id = owner.peerId;
+    const valuesBefore = await owner.datasets.readValues('kept');
+    // a provider record the owner holds for someone else's key, to check DHT state survives
+    await peers[2]!.datasets.add({ csvPath: csv, name: 'other' }, { signal });
+    await waitFor(
+      () => holdsProvider(owner, 'other', peers[2]!.peerId),
+      signal,
+      'provider record at the owner',
+    );
+
+    await owner.stop();
+    peers[1] = undefined;
+    // while it is down, search reports it unreachable (its provider records are still out there)
+    const down = await peers[0]!.datasets.search('kept', { signal, timeoutMs: 4_000 });
+    assert.equal(down.found, []);
+
+    const again = await createPeer(testInit(join(root, 'p1'), { bootstrap: [peers[0]!.multiaddrs()[0]!] }));
+    peers[1] = again;
+    assert.is(again.peerId, id, 'same peer id');
+    const list = await again.datasets.list();
+    assert.equal(
+      list.map((d) => d.signed),
+      [added.signed],
+      'same signed description',
+    );
+    assert.equal(await again.datasets.readValues('kept'), valuesBefore);
+    assert.equal(again.access.get().deny, [denied], 'access lists persisted');
+    // the on-disk datastore kept the DHT state: the provider record it holds for peer 2's dataset
+    assert.ok(await holdsProvider(again, 'other', peers[2]!.peerId), 'provider record survived the restart');
+    await waitFor(() => again.status().connectedPeers >= 1, signal, 'reconnection');
+    await waitFor(
+      async () => {
+        const r = await peers[0]!.datasets.search('restart', { signal, timeoutMs: 3_000 });
+        return r.found.length === 1 && r.found[0]!.description.owner === id;
+      },
+      signal,
+      'the restarted dataset to be found again',
+    );
+    const byName = await peers[2]!.datasets.search('kept', { signal });
+    assert.equal(byName.found, [added.signed]);
+    await waitFor(
+      async () => (await again.datasets.get('kept'))?.advertised === true,
+      signal,
+      're-advertisement',
+    );
+  } finally {
+    await stopAll(peers);
+    removeDir(root);
+  }
+});
+
+test('a peer restarted alone keeps its state and advertises once a peer appears', async () => {
+  const signal = AbortSignal.timeout(60_000);
+  const root = tempDir();
+  const peers: (Peer | undefined)[] = [];
+  try {
+    const dir = join(root, 'solo');
+    const solo = await createPeer(testInit(dir));
+    peers.push(solo);
+    const csv = writeText(root, 'd.csv', SAMPLE_CSV);
+    const added = await solo.datasets.add({ csvPath: csv, name: 'lonely', tags: ['alone'] }, { signal });
+    assert.not.ok(added.advertised, 'nobody to advertise to');
+    await solo.stop();
+    const again = await createPeer(testInit(dir));
+    peers[0] = again;
+    const late = await createPeer(testInit(join(root, 'late'), { bootstrap: [again.multiaddrs()[0]!] }));
+    peers.push(late);
+    await waitFor(
+      async () => (await again.datasets.get('lonely'))?.advertised === true,
+      signal,
+      'advertisement',
+    );
+    const found = await late.datasets.search('alone', { signal });
+    assert.equal(found.found, [added.signed]);
+  } finally {
+    await stopAll(peers);
+    removeDir(root);
+  }
+});
+
+test.run();
