@@ -195,7 +195,7 @@ test('a malformed message is rejected with the sender and step named', async () 
   }).catch((e: unknown) => e);
   assert.instance(err, SimulationError);
   const e0 = (err as SimulationError).errors[0];
-  assert.is(e0?.name, 'MessageSizeError');
+  assert.is(e0?.name, 'RangeError');
   assert.match(e0!.message, /party 1/);
 });
 

@@ -18,7 +18,7 @@ import type { AdditiveContext } from './context.js';
 import { andTriple, matmulTriple, mulTriple, type CorrelationSpec } from './correlations.js';
 import type { Summands } from './dealer.js';
 import { AdditiveShare, own } from './share.js';
-import { matmulShape } from './shapes.js';
+import { matmulShape } from '../shapes.js';
 import { openAmong } from './wire.js';
 
 /** A view of `words[off, off + size)` as a tensor of `shape`. */

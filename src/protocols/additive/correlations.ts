@@ -17,7 +17,7 @@
  * dealer). `xor` says whether the summands combine by XOR (boolean) or addition mod 2^64.
  */
 import { RingTensor, broadcastShapes, sizeOf, type Prg, type Shape } from '../../tensor/index.js';
-import { matmulShape } from './shapes.js';
+import { matmulShape } from '../shapes.js';
 
 /** One tensor of a correlation. */
 export interface PartSpec {

@@ -18,7 +18,8 @@
  * L = carry-save levels to reduce N summands to 2 (0 for N = 2, 1 for 3, 3 for 5).
  */
 import { ProtocolUsageError, type Cost, type CostExtra, type CostedPrimitive } from '../protocol.js';
-import { ADDER_ANDS, ADDER_ROUNDS, csaCount, csaLevels } from './adder.js';
+import { ADDER_AND_WORDS, ADDER_ROUNDS } from '../ops/adder.js';
+import { csaCount, csaLevels } from './adder.js';
 import { packedWords } from './correlations.js';
 import type { TruncationMode } from './truncation.js';
 
@@ -84,7 +85,7 @@ export function additiveCost(
         : dealt(8 * (matmulOperands() + m) * (N - 1), 16 * m, 2);
     case 'a2b': {
       const rounds = csaLevels(N) + ADDER_ROUNDS;
-      const ands = m * (csaCount(N) + ADDER_ANDS);
+      const ands = m * (csaCount(N) + ADDER_AND_WORDS);
       if (computes) return { rounds, bytesSent: 16 * ands * (N - 1) };
       return isDealer ? { rounds, bytesSent: 8 * ands } : none;
     }

@@ -17,7 +17,8 @@
 import { RingTensor, sizeOf, type Prg } from '../../tensor/index.js';
 import type { Session } from '../session.js';
 import { correctionWords, type CorrelationSpec } from './correlations.js';
-import { asBytes, recvWords } from './wire.js';
+import { wordBytes } from '../wire.js';
+import { recvWords } from './wire.js';
 
 /** One party's summands of one correlation. */
 export interface Summands {
@@ -119,7 +120,7 @@ export class SeededDealer {
     this.session.countRound();
     const flat = corrections.flat();
     const payload = flat.length === 1 ? flat[0]!.data : concatWords(flat);
-    const ready = this.session.send(k, step, asBytes(payload)).then(() => []);
+    const ready = this.session.send(k, step, wordBytes(payload)).then(() => []);
     ready.catch(() => undefined);
     return { free: [], ready };
   }

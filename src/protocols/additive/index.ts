@@ -4,6 +4,5 @@
  */
 export { AdditiveProtocol, type AdditiveOptions } from './protocol.js';
 export { AdditiveShare } from './share.js';
-export { MessageSizeError } from './wire.js';
 export type { TruncationMode } from './truncation.js';
 export { additiveCost, type CostParty } from './cost.js';

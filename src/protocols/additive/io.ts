@@ -17,7 +17,8 @@ import { RingTensor, fmtShape, shapesEqual, sizeOf, type Shape } from '../../ten
 import { ProtocolUsageError, type ShareKind } from '../protocol.js';
 import type { AdditiveContext } from './context.js';
 import { AdditiveShare, own } from './share.js';
-import { asBytes, recvWords } from './wire.js';
+import { wordBytes } from '../wire.js';
+import { recvWords } from './wire.js';
 
 /** Party `owner` shares `value` (given on the owner only) of `shape` as an A share. */
 export async function input(
@@ -50,7 +51,7 @@ export async function input(
     for (const p of seeded) rest.sub(ctx.pairPrg(p).ring(shape), rest);
     if (ownerComputes) return new AdditiveShare(shape, 'A', rest);
     session.countRound();
-    await session.send(k, step, asBytes(rest.data));
+    await session.send(k, step, wordBytes(rest.data));
     return new AdditiveShare(shape, 'A', undefined);
   }
   if (seeded.includes(self)) return new AdditiveShare(shape, 'A', ctx.pairPrg(owner).ring(shape));
@@ -114,7 +115,7 @@ export async function reveal(
   const sends: Promise<void>[] = [];
   if (ctx.isCompute) {
     mine = rerandomise(ctx, own(x, 'reveal'), x.kind);
-    for (const r of to) if (r !== self) sends.push(session.send(r, step, asBytes(mine.data)));
+    for (const r of to) if (r !== self) sends.push(session.send(r, step, wordBytes(mine.data)));
   }
   if (!to.includes(self)) {
     if (ctx.isCompute) session.countRound();

@@ -30,7 +30,7 @@ import { truncPair } from './correlations.js';
 import { SeededDealer } from './dealer.js';
 import { input, reveal } from './io.js';
 import { AdditiveShare, expectKind, own } from './share.js';
-import * as shapes from './shapes.js';
+import * as shapes from '../shapes.js';
 import { truncateLocal, truncatePair, truncateWithPair, type TruncationMode } from './truncation.js';
 
 /** Who plays which role in an `additive` session. */

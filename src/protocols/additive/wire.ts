@@ -1,53 +1,24 @@
 /**
- * Payloads of the `additive` protocol: raw little-endian 64-bit words with no header (both ends
- * know every shape from the SPMD program), so a message of m words is exactly 8m bytes and the
- * costs the protocol declares are exact. Also the one-round opening used by every interactive
- * primitive: each compute party sends its summand to every other compute party and combines
- * what it receives (MP-SPDZ style: prepare locally, one exchange, finalize).
+ * The one-round opening every interactive `additive` primitive uses (MP-SPDZ style: prepare
+ * locally, one exchange, finalize): each compute party sends its summand, as raw words (see
+ * ../wire.ts), to every other compute party and combines what it receives. A message of m words is
+ * exactly 8m bytes, so the declared costs are exact.
  */
 import { RingTensor } from '../../tensor/index.js';
 import type { Session } from '../session.js';
-
-/** A received message does not have the length the protocol expects (a bug or a misbehaving peer). */
-export class MessageSizeError extends Error {
-  override readonly name = 'MessageSizeError';
-  constructor(
-    /** The sender. */
-    readonly party: number,
-    /** The step of the message. */
-    readonly step: number,
-    expected: number,
-    got: number,
-  ) {
-    super(`party ${party} sent ${got} bytes for step ${step}, expected ${expected}`);
-  }
-}
-
-/** The bytes of `words` (a view, no copy). */
-export function asBytes(words: BigUint64Array): Uint8Array {
-  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
-}
+import { payloadWords, wordBytes } from '../wire.js';
 
 /**
- * A received payload as exactly `n` words: a view when it is 8-byte aligned, else a copy.
- * @throws MessageSizeError when the payload is not 8n bytes.
+ * Receives `n` words from `from` for `step`.
+ * @throws RangeError naming the sender and step when the payload is not 8n bytes.
  */
-export function asWords(payload: Uint8Array, n: number, from: number, step: number): BigUint64Array {
-  if (payload.byteLength !== 8 * n) throw new MessageSizeError(from, step, 8 * n, payload.byteLength);
-  if (payload.byteOffset % 8 === 0) return new BigUint64Array(payload.buffer, payload.byteOffset, n);
-  const w = new BigUint64Array(n);
-  new Uint8Array(w.buffer).set(payload);
-  return w;
-}
-
-/** Receives `n` words from `from` for `step`. */
 export async function recvWords(
   session: Session,
   from: number,
   step: number,
   n: number,
 ): Promise<BigUint64Array> {
-  return asWords(await session.recv(from, step), n, from, step);
+  return payloadWords(await session.recv(from, step), n, from, step);
 }
 
 /**
@@ -64,7 +35,7 @@ export async function openAmong(
 ): Promise<RingTensor> {
   const n = mine.length;
   const peers = parties.filter((p) => p !== session.self);
-  const sends = peers.map((p) => session.send(p, step, asBytes(mine)));
+  const sends = peers.map((p) => session.send(p, step, wordBytes(mine)));
   const received = await Promise.all(peers.map((p) => recvWords(session, p, step, n)));
   await Promise.all(sends);
   const acc = new RingTensor([n]);
