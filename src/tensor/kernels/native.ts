@@ -1,7 +1,130 @@
-/** Placeholder until the native kernel lands. */
+/**
+ * The native Z_2^64 kernel: a plain N-API C++ addon (native/ring.cc) built at install time by
+ * scripts/build-native.mjs into build/Release/peermpc_ring.node.
+ *
+ * The addon works on the memory of the BigUint64Arrays it is given (ArrayBuffer or SharedArrayBuffer
+ * backed), so `alloc` is a plain `new BigUint64Array(n)` and nothing is copied. Its loops are compiled
+ * for several x86 levels and one is picked at load from the CPU's features; large matmuls are split
+ * across min(hardware threads, PEERMPC_THREADS) threads. PEERMPC_NATIVE_LEVEL forces a lower level.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../../util/paths.js';
 import { KernelUnavailableError, type RingKernel } from '../kernel.js';
 
-/** Loads the native N-API kernel (synchronously). */
+/** A dispatch level of the native kernel, lowest first. `avx512-ifma` uses AVX-512 IFMA for matmul. */
+export type NativeLevel = 'generic' | 'avx2' | 'avx512' | 'avx512-ifma';
+
+/** The current level's matmul blocking and the product sizes at which its strategies change. */
+export interface NativeBlocking {
+  /** Microkernel rows (of A and C). */
+  readonly mr: number;
+  /** Microkernel columns (of B and C). */
+  readonly nr: number;
+  /** Depth (k) block. */
+  readonly kc: number;
+  /** Rows of A per packed block. */
+  readonly mc: number;
+  /** Columns of B per block. */
+  readonly nc: number;
+  /** Products with fewer multiply-adds (m*k*n) use the unblocked loop. */
+  readonly blockedMinMacs: number;
+  /** Products with fewer multiply-adds run on one thread. */
+  readonly threadMinMacs: number;
+  /** Elementwise ops use one thread per this many words (up to the thread count). */
+  readonly elementwiseWordsPerThread: number;
+}
+
+/** Dispatch controls of the loaded addon, for tests, benchmarks and diagnostics. */
+export interface NativeDispatch {
+  /** The level in use. */
+  level(): NativeLevel;
+  /** Every level this CPU supports, lowest first. */
+  levels(): NativeLevel[];
+  /** Switches every native kernel in the process to `level`; throws RangeError if unsupported. */
+  setLevel(level: NativeLevel): void;
+  /** How many threads a large matmul uses. */
+  threads(): number;
+  /** Sets the matmul thread count (1..256; may exceed the hardware's, for tests). */
+  setThreads(n: number): void;
+  /** The current level's matmul blocking. */
+  blocking(): NativeBlocking;
+}
+
+type Ops = Omit<RingKernel, 'name' | 'description' | 'alloc'>;
+type Addon = Ops & NativeDispatch;
+
+/** Where the install script puts the addon. */
+export function nativeAddonPath(): string {
+  return join(packageRoot(), 'build', 'Release', 'peermpc_ring.node');
+}
+
+let loaded: Addon | undefined;
+let loadError: KernelUnavailableError | undefined;
+
+function loadAddon(): Addon {
+  if (loaded !== undefined) return loaded;
+  if (loadError !== undefined) throw loadError;
+  const path = nativeAddonPath();
+  if (!existsSync(path)) {
+    loadError = new KernelUnavailableError(
+      'native',
+      `${path} is not built (needs a C++ compiler at install; rebuild with: node scripts/build-native.mjs)`,
+    );
+    throw loadError;
+  }
+  try {
+    loaded = createRequire(import.meta.url)(path) as Addon;
+    return loaded;
+  } catch (err) {
+    loadError = new KernelUnavailableError('native', `${path} does not load: ${(err as Error).message}`);
+    throw loadError;
+  }
+}
+
+/**
+ * Loads the native N-API kernel (synchronously).
+ * @throws KernelUnavailableError when the addon was not built or does not load on this machine.
+ */
 export function loadNativeKernel(): RingKernel {
-  throw new KernelUnavailableError('native', 'not built yet');
+  const addon = loadAddon();
+  return {
+    name: 'native',
+    get description() {
+      return `N-API C++ (${addon.level()}, ${addon.threads()} threads)`;
+    },
+    alloc: (n) => new BigUint64Array(n),
+    add: addon.add,
+    sub: addon.sub,
+    mul: addon.mul,
+    mulAdd: addon.mulAdd,
+    neg: addon.neg,
+    addScalar: addon.addScalar,
+    mulScalar: addon.mulScalar,
+    and: addon.and,
+    or: addon.or,
+    xor: addon.xor,
+    not: addon.not,
+    shl: addon.shl,
+    shrLogical: addon.shrLogical,
+    shrArithmetic: addon.shrArithmetic,
+    matmul: addon.matmul,
+  };
+}
+
+/**
+ * The native addon's dispatch controls (level and thread count are process-wide).
+ * @throws KernelUnavailableError when the addon was not built or does not load on this machine.
+ */
+export function nativeDispatch(): NativeDispatch {
+  const addon = loadAddon();
+  return {
+    level: () => addon.level(),
+    levels: () => addon.levels(),
+    setLevel: (level) => addon.setLevel(level),
+    threads: () => addon.threads(),
+    setThreads: (n) => addon.setThreads(n),
+    blocking: () => addon.blocking(),
+  };
 }

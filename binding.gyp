@@ -1,0 +1,36 @@
+{
+  # The optional native Z_2^64 kernel (see native/ring.cc). Built for the baseline ISA: the AVX2 and
+  # AVX-512 loops carry per-function target attributes and are chosen at run time. Never add
+  # -march=native here: the binary would crash on CPUs without the build machine's extensions.
+  "targets": [
+    {
+      "target_name": "peermpc_ring",
+      "sources": [
+        "native/ring.cc",
+        "native/level_generic.cc",
+        "native/level_avx2.cc",
+        "native/level_avx512.cc",
+        "native/level_avx512ifma.cc"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-O2"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-O2"],
+      "cflags": ["-O3"],
+      "cflags_cc": ["-std=c++17", "-fexceptions"],
+      "ldflags": ["-pthread"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "GCC_OPTIMIZATION_LEVEL": "3",
+        "MACOSX_DEPLOYMENT_TARGET": "11.0"
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": {
+          "ExceptionHandling": 1,
+          "Optimization": 2,
+          "AdditionalOptions": ["/std:c++17"]
+        }
+      }
+    }
+  ]
+}

@@ -1,0 +1,68 @@
+// Quick benchmark of the native kernel: matmul at 256/512/1024 and elementwise ops at 1e6 words,
+// per dispatch level and thread count, median of RUNS runs.
+// Usage: node native/bench.mjs [level...]   (build first: node scripts/build-native.mjs)
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+
+const require = createRequire(import.meta.url);
+const ring = require('../build/Release/peermpc_ring.node');
+const RUNS = Number(process.env.RUNS ?? 9);
+
+function random(n) {
+  const a = new BigUint64Array(n);
+  const u32 = new Uint32Array(a.buffer);
+  for (let i = 0; i < u32.length; i++) u32[i] = (Math.random() * 2 ** 32) >>> 0;
+  return a;
+}
+
+function median(fn, runs = RUNS) {
+  fn(); // warm up
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return times[Math.floor(times.length / 2)];
+}
+
+const levels = process.argv.length > 2 ? process.argv.slice(2) : ring.levels();
+const maxThreads = ring.threads();
+console.log(
+  `levels ${ring.levels().join(', ')}; default ${ring.level()}, ${maxThreads} threads; median of ${RUNS}`,
+);
+for (const level of levels) {
+  ring.setLevel(level);
+  for (const size of [256, 512, 1024]) {
+    const a = random(size * size);
+    const b = random(size * size);
+    const out = new BigUint64Array(size * size);
+    const row = [];
+    for (let t = 1; t <= maxThreads; t++) {
+      ring.setThreads(t);
+      const ms = median(() => ring.matmul(a, b, out, size, size, size), size >= 1024 ? 5 : RUNS);
+      row.push(`${t}T ${ms.toFixed(2)} ms = ${(size ** 3 / ms / 1e6).toFixed(2)} G mul-add/s`);
+    }
+    console.log(`${level.padEnd(12)} matmul ${size}: ${row.join(' | ')}`);
+  }
+  ring.setThreads(maxThreads);
+  const n = 1_000_000;
+  const a = random(n);
+  const b = random(n);
+  const c = random(n);
+  const out = new BigUint64Array(n);
+  const ops = {
+    mul: () => ring.mul(a, b, out),
+    add: () => ring.add(a, b, out),
+    mulAdd: () => ring.mulAdd(a, b, c, out),
+    mulScalar: () => ring.mulScalar(a, 12345678901234567n, out),
+    shrArithmetic: () => ring.shrArithmetic(a, 13, out),
+  };
+  console.log(
+    `${level.padEnd(12)} 1e6 words: ` +
+      Object.entries(ops)
+        .map(([name, fn]) => `${name} ${median(fn, 21).toFixed(3)} ms`)
+        .join(' | '),
+  );
+}

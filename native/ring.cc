@@ -1,0 +1,658 @@
+// peermpc_ring: the native Z_2^64 kernel as a plain N-API addon (no node-addon-api).
+//
+// Every op takes BigUint64Array arguments (views of an ArrayBuffer or a SharedArrayBuffer, e.g.
+// WebAssembly shared memory) and works on their memory in place. The loops are compiled for several
+// x86 levels (level_*.cc, via target attributes) and one level is picked at load time with
+// __builtin_cpu_supports; PEERMPC_NATIVE_LEVEL=<name> (or setLevel) forces a lower one, for tests.
+// Large matmuls are split across std::threads: min(hardware threads, PEERMPC_THREADS).
+//
+// Exports: add sub mul mulAdd neg addScalar mulScalar and or xor not shl shrLogical shrArithmetic
+// matmul (the RingKernel ops), level() levels() setLevel(name) threads() setThreads(n) blocking().
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "ring.h"
+
+#if defined(_MSC_VER)
+#include <malloc.h>
+#endif
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch levels
+
+struct Level {
+  const char* name;
+  const ElemOps* elem;
+  const GemmOps* gemm;
+};
+
+Level g_levels[4];  // supported levels, lowest first
+int g_level_count = 0;
+std::atomic<int> g_level{0};
+std::atomic<unsigned> g_threads{1};
+
+// Products with fewer multiply-adds than this run on the calling thread only.
+constexpr double kThreadMinMacs = 1 << 21;
+// Products with fewer multiply-adds than this skip packing (the i-k-j loop wins).
+constexpr double kBlockedMinMacs = 1 << 14;
+// Elementwise ops give each thread at least this many words (they are memory-bound: one core
+// streams ~25-30 GB/s here, two nearly twice that).
+constexpr size_t kElemWordsPerThread = 1 << 17;
+
+void detect_levels() {
+  if (g_level_count > 0) return;
+  g_levels[g_level_count++] = Level{"generic", ring_elem_generic(), ring_gemm_generic()};
+#if RING_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) {
+    g_levels[g_level_count++] = Level{"avx2", ring_elem_avx2(), ring_gemm_avx2()};
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
+      g_levels[g_level_count++] = Level{"avx512", ring_elem_avx512(), ring_gemm_avx512()};
+      if (__builtin_cpu_supports("avx512ifma")) {
+        g_levels[g_level_count++] = Level{"avx512-ifma", ring_elem_avx512(), ring_gemm_avx512ifma()};
+      }
+    }
+  }
+#endif
+  int chosen = g_level_count - 1;
+  const char* forced = std::getenv("PEERMPC_NATIVE_LEVEL");
+  if (forced != nullptr && forced[0] != '\0') {
+    for (int i = 0; i < g_level_count; i++) {
+      if (std::strcmp(g_levels[i].name, forced) == 0) chosen = i;
+    }
+  }
+  g_level.store(chosen);
+
+  unsigned hw = std::thread::hardware_concurrency();
+  if (hw == 0) hw = 1;
+  const char* env = std::getenv("PEERMPC_THREADS");
+  if (env != nullptr && env[0] != '\0') {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1 && (unsigned long)v < hw) hw = (unsigned)v;
+  }
+  g_threads.store(hw);
+}
+
+const Level& current() { return g_levels[g_level.load(std::memory_order_relaxed)]; }
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+struct Buffer {
+  u64* p = nullptr;
+  explicit Buffer(size_t words) {
+    if (words == 0) words = 1;
+    size_t bytes = ((words * sizeof(u64)) + 63) & ~(size_t)63;
+#if defined(_MSC_VER)
+    p = static_cast<u64*>(_aligned_malloc(bytes, 64));
+#else
+    void* q = nullptr;
+    if (posix_memalign(&q, 64, bytes) == 0) p = static_cast<u64*>(q);
+#endif
+  }
+  ~Buffer() {
+#if defined(_MSC_VER)
+    _aligned_free(p);
+#else
+    std::free(p);
+#endif
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+};
+
+bool overlaps(const u64* x, const u64* y, size_t n) { return n > 0 && x < y + n && y < x + n; }
+bool overlaps2(const u64* x, size_t nx, const u64* y, size_t ny) { return nx > 0 && ny > 0 && x < y + ny && y < x + nx; }
+
+// ---------------------------------------------------------------------------------------------
+// Matmul driver: packing, threading
+
+// Runs fn(0..count-1) with fn(0) on the calling thread and the rest on new threads; a thread that
+// cannot be started runs on the calling thread instead.
+template <typename Fn>
+void parallel(unsigned count, const Fn& fn) {
+  if (count <= 1) {
+    fn(0);
+    return;
+  }
+  std::vector<std::thread> workers;
+  std::vector<bool> started(count, false);
+  try {
+    workers.reserve(count - 1);
+    for (unsigned t = 1; t < count; t++) {
+      workers.emplace_back([&fn, t] { fn(t); });
+      started[t] = true;
+    }
+  } catch (const std::exception&) {
+    // no more threads: the rest run here
+  }
+  fn(0);
+  for (unsigned t = 1; t < count; t++) {
+    if (!started[t]) fn(t);
+  }
+  for (auto& w : workers) w.join();
+}
+
+// Runs fn(offset, length) over [0, n) in chunks, on several threads when n is large.
+template <typename Fn>
+void split(size_t n, const Fn& fn) {
+  unsigned threads = g_threads.load();
+  const size_t most = n / kElemWordsPerThread;
+  if (threads > most) threads = (unsigned)most;
+  if (threads <= 1) {
+    fn(0, n);
+    return;
+  }
+  const size_t chunk = (((n + threads - 1) / threads) + 7) & ~(size_t)7;  // whole cache lines
+  parallel(threads, [&](unsigned t) {
+    const size_t off = t * chunk;
+    if (off < n) fn(off, n - off < chunk ? n - off : chunk);
+  });
+}
+
+// out = a . b for row-major a (m x k), b (k x n); out must not overlap a or b. Returns false when
+// memory runs out.
+bool matmul(const Level& level, const u64* a, const u64* b, u64* out, size_t m, size_t k, size_t n) {
+  if (m == 0 || n == 0) return true;
+  if (k == 0) {
+    std::memset(out, 0, m * n * sizeof(u64));
+    return true;
+  }
+  const GemmOps& g = *level.gemm;
+  const double macs = (double)m * (double)k * (double)n;
+  if (macs < kBlockedMinMacs || m * 2 < g.mr || n * 2 < g.nr) {
+    g.naive(a, b, out, m, k, n);
+    return true;
+  }
+  const size_t panels = (n + g.nr - 1) / g.nr;
+  const size_t row_blocks = (m + g.mr - 1) / g.mr;
+  unsigned threads = macs < kThreadMinMacs ? 1 : g_threads.load();
+  // Split rows when there are enough MR-row blocks, else split column panels.
+  const bool split_rows = row_blocks >= panels || row_blocks >= 2 * (size_t)threads;
+  const size_t units = split_rows ? row_blocks : panels;
+  if (threads > units) threads = (unsigned)units;
+
+  Buffer bp(panels * k * g.nr * g.bf);
+  if (bp.p == nullptr) return false;
+  std::vector<Buffer*> abufs;
+  bool ok = true;
+  for (unsigned t = 0; t < threads; t++) {
+    abufs.push_back(new (std::nothrow) Buffer(g.abuf_words));
+    if (abufs.back() == nullptr || abufs.back()->p == nullptr) ok = false;
+  }
+  if (ok) {
+    const size_t per = (units + threads - 1) / threads;
+    if (split_rows) {
+      // All threads pack B together (panels handed out dynamically, so a thread that could not be
+      // started costs no deadlock), wait until every panel is packed, then each takes a band of rows.
+      std::atomic<size_t> next{0}, packed{0};
+      const size_t grab = panels / (4 * (size_t)threads) + 1;
+      parallel(threads, [&](unsigned t) {
+        for (;;) {
+          const size_t p0 = next.fetch_add(grab);
+          if (p0 >= panels) break;
+          const size_t p1 = p0 + grab < panels ? p0 + grab : panels;
+          g.pack_b(b, k, n, p0, p1, bp.p);
+          packed.fetch_add(p1 - p0, std::memory_order_release);
+        }
+        while (packed.load(std::memory_order_acquire) < panels) std::this_thread::yield();
+        const size_t r0 = t * per * g.mr;
+        size_t r1 = r0 + per * g.mr;
+        if (r1 > m) r1 = m;
+        if (r0 < r1) g.block(a, bp.p, out, r0, r1, 0, panels, k, n, abufs[t]->p);
+      });
+    } else {
+      // Each thread packs and computes its own column panels.
+      parallel(threads, [&](unsigned t) {
+        const size_t p0 = t * per, p1 = p0 + per < panels ? p0 + per : panels;
+        if (p0 >= p1) return;
+        g.pack_b(b, k, n, p0, p1, bp.p);
+        g.block(a, bp.p, out, 0, m, p0, p1, k, n, abufs[t]->p);
+      });
+    }
+  }
+  for (Buffer* buf : abufs) delete buf;
+  return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// N-API helpers
+
+std::string fmt_number(double v) {
+  char s[64];
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e21) {
+    std::snprintf(s, sizeof s, "%.0f", v);
+  } else {
+    std::snprintf(s, sizeof s, "%.17g", v);
+  }
+  return s;
+}
+
+// Throws a JS error unless one is pending already (a failed napi call may have thrown).
+void throw_error(napi_env env, const char* kind, const std::string& msg) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  if (std::strcmp(kind, "range") == 0) {
+    napi_throw_range_error(env, nullptr, msg.c_str());
+  } else if (std::strcmp(kind, "type") == 0) {
+    napi_throw_type_error(env, nullptr, msg.c_str());
+  } else {
+    napi_throw_error(env, nullptr, msg.c_str());
+  }
+}
+
+struct Args {
+  napi_value v[8];
+  size_t argc = 8;
+};
+
+bool get_args(napi_env env, napi_callback_info info, const char* op, size_t need, Args* args) {
+  if (napi_get_cb_info(env, info, &args->argc, args->v, nullptr, nullptr) != napi_ok) {
+    throw_error(env, "error", std::string(op) + ": cannot read arguments");
+    return false;
+  }
+  if (args->argc < need) {
+    throw_error(env, "type", std::string(op) + ": expected " + std::to_string(need) + " arguments, got " +
+                                 std::to_string(args->argc));
+    return false;
+  }
+  return true;
+}
+
+struct Words {
+  u64* p = nullptr;
+  size_t n = 0;
+};
+
+bool get_words(napi_env env, napi_value v, const char* op, const char* what, Words* w) {
+  bool is_ta = false;
+  napi_typedarray_type type = napi_int8_array;
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_biguint64_array) {
+    throw_error(env, "type", std::string(op) + ": " + what + " is not a BigUint64Array");
+    return false;
+  }
+  w->p = static_cast<u64*>(data);
+  w->n = length;
+  return true;
+}
+
+const char* kOperand[] = {"operand 0", "operand 1", "operand 2", "operand 3"};
+
+// Reads `count` same-length arrays from args[0..count).
+bool get_same_length(napi_env env, const Args& args, const char* op, size_t count, Words* w) {
+  for (size_t i = 0; i < count; i++) {
+    if (!get_words(env, args.v[i], op, kOperand[i], &w[i])) return false;
+  }
+  for (size_t i = 1; i < count; i++) {
+    if (w[i].n != w[0].n) {
+      throw_error(env, "range", std::string(op) + ": operand " + std::to_string(i) + " has " + std::to_string(w[i].n) +
+                                    " words, operand 0 has " + std::to_string(w[0].n));
+      return false;
+    }
+  }
+  return true;
+}
+
+// A bigint taken mod 2^64 (negative values wrap: -1n is 2^64 - 1).
+bool get_scalar(napi_env env, napi_value v, const char* op, u64* out) {
+  int sign = 0;
+  size_t count = 1;
+  u64 word = 0;
+  if (napi_get_value_bigint_words(env, v, &sign, &count, &word) != napi_ok) {
+    throw_error(env, "type", std::string(op) + ": the scalar is not a bigint");
+    return false;
+  }
+  if (count == 0) word = 0;
+  *out = sign ? (u64)0 - word : word;
+  return true;
+}
+
+bool get_shift(napi_env env, napi_value v, unsigned* out) {
+  double k = 0;
+  if (napi_get_value_double(env, v, &k) != napi_ok) {
+    throw_error(env, "range", "shift amount is not a number in [0, 63]");
+    return false;
+  }
+  if (!(k >= 0 && k <= 63 && k == std::floor(k))) {
+    throw_error(env, "range", "shift amount " + fmt_number(k) + " is not an integer in [0, 63]");
+    return false;
+  }
+  *out = (unsigned)k;
+  return true;
+}
+
+bool get_dim(napi_env env, napi_value v, const char* name, size_t* out) {
+  double d = 0;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d <= 9007199254740991.0 && d == std::floor(d))) {
+    throw_error(env, "range", std::string("matmul: ") + name + " is not a non-negative integer");
+    return false;
+  }
+  *out = (size_t)d;
+  return true;
+}
+
+// Copies of inputs that partially overlap `out` (same start is fine: the loops read element i before
+// writing element i; any other overlap is resolved by reading from a snapshot).
+struct Snapshot {
+  std::vector<Buffer*> bufs;
+  bool failed = false;
+  ~Snapshot() {
+    for (Buffer* b : bufs) delete b;
+  }
+  // Returns the pointer to read `in` from; sets `failed` when out of memory.
+  const u64* take(const u64* in, const u64* out, size_t n) {
+    if (in == out || !overlaps(in, out, n)) return in;
+    Buffer* b = new (std::nothrow) Buffer(n);
+    if (b != nullptr) bufs.push_back(b);
+    if (b == nullptr || b->p == nullptr) {
+      failed = true;
+      return in;
+    }
+    std::memcpy(b->p, in, n * sizeof(u64));
+    return b->p;
+  }
+};
+
+napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ops
+
+typedef void (*BinFn)(const u64*, const u64*, u64*, size_t);
+typedef void (*UnFn)(const u64*, u64*, size_t);
+typedef void (*ScalarFn)(const u64*, u64, u64*, size_t);
+typedef void (*ShiftFn)(const u64*, unsigned, u64*, size_t);
+
+napi_value binary(napi_env env, napi_callback_info info, const char* op, BinFn ElemOps::*fn) {
+  Args args;
+  Words w[3];
+  if (!get_args(env, info, op, 3, &args) || !get_same_length(env, args, op, 3, w)) return nullptr;
+  Snapshot snap;
+  const u64* a = snap.take(w[0].p, w[2].p, w[0].n);
+  const u64* b = snap.take(w[1].p, w[2].p, w[0].n);
+  if (snap.failed) {
+    throw_error(env, "error", std::string(op) + ": out of memory");
+    return nullptr;
+  }
+  const BinFn f = current().elem->*fn;
+  u64* out = w[2].p;
+  split(w[0].n, [&](size_t off, size_t len) { f(a + off, b + off, out + off, len); });
+  return undefined(env);
+}
+
+napi_value unary(napi_env env, napi_callback_info info, const char* op, UnFn ElemOps::*fn) {
+  Args args;
+  Words w[2];
+  if (!get_args(env, info, op, 2, &args) || !get_same_length(env, args, op, 2, w)) return nullptr;
+  Snapshot snap;
+  const u64* a = snap.take(w[0].p, w[1].p, w[0].n);
+  if (snap.failed) {
+    throw_error(env, "error", std::string(op) + ": out of memory");
+    return nullptr;
+  }
+  const UnFn f = current().elem->*fn;
+  u64* out = w[1].p;
+  split(w[0].n, [&](size_t off, size_t len) { f(a + off, out + off, len); });
+  return undefined(env);
+}
+
+// (a, scalar-or-shift, out): reads the middle argument with `get`.
+template <typename Fn, typename T, typename Get>
+napi_value with_scalar(napi_env env, napi_callback_info info, const char* op, Fn ElemOps::*fn, Get get) {
+  Args args;
+  Words w[2];
+  if (!get_args(env, info, op, 3, &args) || !get_words(env, args.v[0], op, kOperand[0], &w[0]) ||
+      !get_words(env, args.v[2], op, kOperand[1], &w[1])) {
+    return nullptr;
+  }
+  if (w[1].n != w[0].n) {
+    throw_error(env, "range", std::string(op) + ": operand 1 has " + std::to_string(w[1].n) + " words, operand 0 has " +
+                                  std::to_string(w[0].n));
+    return nullptr;
+  }
+  T s{};
+  if (!get(env, args.v[1], &s)) return nullptr;
+  Snapshot snap;
+  const u64* a = snap.take(w[0].p, w[1].p, w[0].n);
+  if (snap.failed) {
+    throw_error(env, "error", std::string(op) + ": out of memory");
+    return nullptr;
+  }
+  const Fn f = current().elem->*fn;
+  u64* out = w[1].p;
+  split(w[0].n, [&](size_t off, size_t len) { f(a + off, s, out + off, len); });
+  return undefined(env);
+}
+
+#define BINARY(js, field) \
+  napi_value js_##field(napi_env env, napi_callback_info info) { return binary(env, info, js, &ElemOps::field); }
+#define UNARY(js, field) \
+  napi_value js_##field(napi_env env, napi_callback_info info) { return unary(env, info, js, &ElemOps::field); }
+#define SCALAR(js, field)                                                                                   \
+  napi_value js_##field(napi_env env, napi_callback_info info) {                                           \
+    return with_scalar<ScalarFn, u64>(env, info, js, &ElemOps::field,                                      \
+                                      [](napi_env e, napi_value v, u64* s) { return get_scalar(e, v, js, s); }); \
+  }
+#define SHIFT(js, field)                                                            \
+  napi_value js_##field(napi_env env, napi_callback_info info) {                    \
+    return with_scalar<ShiftFn, unsigned>(env, info, js, &ElemOps::field, get_shift); \
+  }
+
+BINARY("add", add)
+BINARY("sub", sub)
+BINARY("mul", mul)
+BINARY("and", band)
+BINARY("or", bor)
+BINARY("xor", bxor)
+UNARY("neg", neg)
+UNARY("not", bnot)
+SCALAR("addScalar", add_scalar)
+SCALAR("mulScalar", mul_scalar)
+SHIFT("shl", shl)
+SHIFT("shrLogical", shr)
+SHIFT("shrArithmetic", sar)
+
+napi_value js_mul_add(napi_env env, napi_callback_info info) {
+  const char* op = "mulAdd";
+  Args args;
+  Words w[4];
+  if (!get_args(env, info, op, 4, &args) || !get_same_length(env, args, op, 4, w)) return nullptr;
+  Snapshot snap;
+  const u64* a = snap.take(w[0].p, w[3].p, w[0].n);
+  const u64* b = snap.take(w[1].p, w[3].p, w[0].n);
+  const u64* c = snap.take(w[2].p, w[3].p, w[0].n);
+  if (snap.failed) {
+    throw_error(env, "error", "mulAdd: out of memory");
+    return nullptr;
+  }
+  const auto f = current().elem->mul_add;
+  u64* out = w[3].p;
+  split(w[0].n, [&](size_t off, size_t len) { f(a + off, b + off, c + off, out + off, len); });
+  return undefined(env);
+}
+
+// True when x * y == want (no overflow).
+bool product_is(size_t x, size_t y, size_t want) {
+  if (x == 0 || y == 0) return want == 0;
+  if (x > SIZE_MAX / y) return false;
+  return x * y == want;
+}
+
+napi_value js_matmul(napi_env env, napi_callback_info info) {
+  Args args;
+  Words a, b, out;
+  size_t m = 0, k = 0, n = 0;
+  if (!get_args(env, info, "matmul", 6, &args) || !get_words(env, args.v[0], "matmul", "a", &a) ||
+      !get_words(env, args.v[1], "matmul", "b", &b) || !get_words(env, args.v[2], "matmul", "out", &out) ||
+      !get_dim(env, args.v[3], "m", &m) || !get_dim(env, args.v[4], "k", &k) || !get_dim(env, args.v[5], "n", &n)) {
+    return nullptr;
+  }
+  const std::string ms = std::to_string(m), ks = std::to_string(k), ns = std::to_string(n);
+  if (!product_is(m, k, a.n)) {
+    throw_error(env, "range", "matmul: a has " + std::to_string(a.n) + " words, expected " + ms + "x" + ks);
+    return nullptr;
+  }
+  if (!product_is(k, n, b.n)) {
+    throw_error(env, "range", "matmul: b has " + std::to_string(b.n) + " words, expected " + ks + "x" + ns);
+    return nullptr;
+  }
+  if (!product_is(m, n, out.n)) {
+    throw_error(env, "range", "matmul: out has " + std::to_string(out.n) + " words, expected " + ms + "x" + ns);
+    return nullptr;
+  }
+  // The contract forbids out aliasing a or b; this kernel tolerates it by computing into a temporary.
+  const bool alias = overlaps2(out.p, out.n, a.p, a.n) || overlaps2(out.p, out.n, b.p, b.n);
+  bool ok;
+  if (alias) {
+    Buffer tmp(out.n);
+    ok = tmp.p != nullptr && matmul(current(), a.p, b.p, tmp.p, m, k, n);
+    if (ok) std::memcpy(out.p, tmp.p, out.n * sizeof(u64));
+  } else {
+    ok = matmul(current(), a.p, b.p, out.p, m, k, n);
+  }
+  if (!ok) {
+    throw_error(env, "error", "matmul: out of memory");
+    return nullptr;
+  }
+  return undefined(env);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch control
+
+napi_value make_string(napi_env env, const char* s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+napi_value make_number(napi_env env, double d) {
+  napi_value v;
+  napi_create_double(env, d, &v);
+  return v;
+}
+
+napi_value js_level(napi_env env, napi_callback_info) { return make_string(env, current().name); }
+
+napi_value js_levels(napi_env env, napi_callback_info) {
+  napi_value arr;
+  napi_create_array_with_length(env, (size_t)g_level_count, &arr);
+  for (int i = 0; i < g_level_count; i++) napi_set_element(env, arr, (uint32_t)i, make_string(env, g_levels[i].name));
+  return arr;
+}
+
+napi_value js_set_level(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!get_args(env, info, "setLevel", 1, &args)) return nullptr;
+  char name[64] = {0};
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, args.v[0], name, sizeof name, &len) != napi_ok) {
+    throw_error(env, "type", "setLevel: the level must be a string");
+    return nullptr;
+  }
+  for (int i = 0; i < g_level_count; i++) {
+    if (std::strcmp(g_levels[i].name, name) == 0) {
+      g_level.store(i);
+      return undefined(env);
+    }
+  }
+  throw_error(env, "range", std::string("setLevel: level \"") + name + "\" is not supported on this CPU");
+  return nullptr;
+}
+
+napi_value js_threads(napi_env env, napi_callback_info) { return make_number(env, g_threads.load()); }
+
+napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  Args args;
+  double d = 0;
+  if (!get_args(env, info, "setThreads", 1, &args)) return nullptr;
+  if (napi_get_value_double(env, args.v[0], &d) != napi_ok || !(d >= 1 && d <= 256 && d == std::floor(d))) {
+    throw_error(env, "range", "setThreads: the count must be an integer in [1, 256]");
+    return nullptr;
+  }
+  g_threads.store((unsigned)d);
+  return undefined(env);
+}
+
+// The current level's matmul blocking, for tests that want sizes around the block edges.
+napi_value js_blocking(napi_env env, napi_callback_info) {
+  const GemmOps& g = *current().gemm;
+  napi_value obj;
+  napi_create_object(env, &obj);
+  napi_set_named_property(env, obj, "mr", make_number(env, (double)g.mr));
+  napi_set_named_property(env, obj, "nr", make_number(env, (double)g.nr));
+  napi_set_named_property(env, obj, "kc", make_number(env, (double)g.kc));
+  napi_set_named_property(env, obj, "mc", make_number(env, (double)g.mc));
+  napi_set_named_property(env, obj, "nc", make_number(env, (double)(g.ncp * g.nr)));
+  napi_set_named_property(env, obj, "blockedMinMacs", make_number(env, kBlockedMinMacs));
+  napi_set_named_property(env, obj, "threadMinMacs", make_number(env, kThreadMinMacs));
+  napi_set_named_property(env, obj, "elementwiseWordsPerThread", make_number(env, (double)kElemWordsPerThread));
+  return obj;
+}
+
+// Keeps C++ exceptions (bad_alloc from a vector, say) from unwinding into Node.
+template <napi_value (*F)(napi_env, napi_callback_info)>
+napi_value guarded(napi_env env, napi_callback_info info) {
+  try {
+    return F(env, info);
+  } catch (const std::bad_alloc&) {
+    throw_error(env, "error", "peermpc_ring: out of memory");
+  } catch (const std::exception& e) {
+    throw_error(env, "error", std::string("peermpc_ring: ") + e.what());
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  detect_levels();
+  const napi_property_descriptor props[] = {
+      {"add", nullptr, guarded<js_add>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sub", nullptr, guarded<js_sub>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"mul", nullptr, guarded<js_mul>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"mulAdd", nullptr, guarded<js_mul_add>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"neg", nullptr, guarded<js_neg>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"addScalar", nullptr, guarded<js_add_scalar>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"mulScalar", nullptr, guarded<js_mul_scalar>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"and", nullptr, guarded<js_band>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"or", nullptr, guarded<js_bor>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"xor", nullptr, guarded<js_bxor>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"not", nullptr, guarded<js_bnot>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"shl", nullptr, guarded<js_shl>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"shrLogical", nullptr, guarded<js_shr>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"shrArithmetic", nullptr, guarded<js_sar>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"matmul", nullptr, guarded<js_matmul>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"level", nullptr, guarded<js_level>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"levels", nullptr, guarded<js_levels>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setLevel", nullptr, guarded<js_set_level>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"threads", nullptr, guarded<js_threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setThreads", nullptr, guarded<js_set_threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"blocking", nullptr, guarded<js_blocking>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  return exports;
+}
