@@ -190,6 +190,23 @@ test('dataset add/list/search/show/remove: paths resolved, text and --json, serv
   });
 });
 
+test('access list, allow, deny, clear', async () => {
+  await withFakeDaemon(async (dir) => {
+    const empty = await runCli(['access', '-d', dir]);
+    assert.is(empty.code, 0, empty.stderr);
+    assert.match(empty.stdout, /allow\s+\(empty: every peer not denied\)/);
+    const denied = JSON.parse((await runCli(['access', 'deny', 'p1', 'p2', '--json', '-d', dir])).stdout) as {
+      deny: string[];
+    };
+    assert.equal(denied.deny, ['p1', 'p2']);
+    await runCli(['access', 'allow', 'p3', '-d', dir]);
+    const cleared = await runCli(['access', 'clear', 'p1', '-d', dir]);
+    assert.match(cleared.stdout, /allow\s+p3\ndeny\s+p2/);
+    const none = await runCli(['access', 'deny', '-d', dir]);
+    assert.is(none.code, 2);
+  });
+});
+
 test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });

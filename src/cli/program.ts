@@ -1,6 +1,7 @@
 /** The `peermpc` command tree (commander). */
 import { Command } from 'commander';
 import { packageVersion } from '../util/paths.js';
+import { registerAccess } from './commands/access.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerInit } from './commands/init.js';
@@ -30,5 +31,6 @@ export function buildProgram(io: Io): Command {
   registerStatus(program, ctx);
   registerPeers(program, ctx);
   registerDataset(program, ctx);
+  registerAccess(program, ctx);
   return program;
 }

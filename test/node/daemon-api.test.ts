@@ -11,7 +11,8 @@ import { ApiClient, ApiRequestError, DaemonNotRunningError } from '../../src/nod
 import { startDaemon, type RunningDaemon } from '../../src/node/daemon/daemon.js';
 import { DataDirLockedError } from '../../src/node/daemon/lock.js';
 import { ConfigError } from '../../src/node/daemon/config.js';
-import { fakePeer, type FakePeer } from './daemon-fake-peer.js';
+import { statusOf } from '../../src/node/daemon/api/errors.js';
+import { fakePeer, namedError, type FakePeer } from './daemon-fake-peer.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -282,6 +283,24 @@ test('stop aborts a running request and stops the peer', async () => {
   assert.ok(['ShuttingDownError', 'DaemonNotRunningError', 'TypeError'].includes(outcome), outcome);
   assert.ok(peer!.stopped);
   await d.stop(); // idempotent
+});
+
+test('error names map to statuses', () => {
+  const cases: Array<[string, number]> = [
+    ['CsvImportError', 400],
+    ['InvalidNameError', 400],
+    ['DatasetNotFoundError', 404],
+    ['DatasetExistsError', 409],
+    ['AccessDeniedError', 403],
+    ['CatalogRequestError', 502],
+    ['DialError', 502],
+    ['ConnectionFailedError', 502],
+    ['TimeoutError', 504],
+    ['InvalidParametersError', 400],
+    ['SomethingElse', 500],
+  ];
+  for (const [name, status] of cases) assert.is(statusOf(namedError(name, 'x')), status, name);
+  assert.is(statusOf('not an error'), 500);
 });
 
 test.after(() => {

@@ -133,6 +133,16 @@ test('datasets are found across daemons by name and tag, shown, and removed', as
       return r.found.some((s) => s.description.owner === a.peerId) ? undefined : true;
     });
 
+    // deny: A refuses D from now on, through the CLI on both sides.
+    const denied = await runCli(['access', 'deny', d.peerId, '-d', a.dataDir]);
+    assert.is(denied.code, 0, denied.stderr);
+    const refused = await eventually('A refuses D', async () => {
+      const r = await runCli(['connect', a.multiaddrs[0]!, '-d', d.dataDir]);
+      return r.code === 0 ? undefined : r;
+    });
+    assert.is(refused.code, 1);
+    assert.match(refused.stderr, /^error: /);
+
     for (const daemon of daemons) assert.is(await daemon.stop(), 0, daemon.output());
   } finally {
     await Promise.all(daemons.map((daemon) => daemon.stop().catch(() => undefined)));

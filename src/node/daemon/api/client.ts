@@ -14,7 +14,12 @@ import type { ApiErrorBody } from './errors.js';
 import type { StatusResponse } from './routes/status.js';
 import type { ConnectResponse, PeersResponse, PingResponse } from './routes/peers.js';
 import type { DatasetListResponse, DatasetRemoveResponse } from './routes/datasets.js';
-import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../types.js';
+import type {
+  AccessLists,
+  DatasetSearchResult,
+  LocalDataset,
+  SignedDatasetDescription,
+} from '../../types.js';
 
 /** There is no daemon for this data directory, or it does not answer. */
 export class DaemonNotRunningError extends Error {
@@ -170,6 +175,20 @@ export class ApiClient {
   /** `POST /peers/ping`. */
   ping(target: string, options?: RequestOptions): Promise<PingResponse> {
     return this.request('POST', '/peers/ping', { target }, options);
+  }
+
+  /** `GET /access`: the allow and deny lists. */
+  access(options?: RequestOptions): Promise<AccessLists> {
+    return this.request('GET', '/access', undefined, options);
+  }
+
+  /** `POST /access/allow|deny|clear`: changes the lists; resolves with the new lists. */
+  changeAccess(
+    action: 'allow' | 'deny' | 'clear',
+    peerIds: string[],
+    options?: RequestOptions,
+  ): Promise<AccessLists> {
+    return this.request('POST', `/access/${action}`, { peerIds }, options);
   }
 
   /** `GET /datasets`: local datasets. */

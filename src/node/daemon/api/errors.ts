@@ -99,8 +99,12 @@ const PEER_ERROR_STATUS: Record<string, number> = {
   AbortError: 503,
 };
 
-/** Fallbacks for other errors, by pattern of their `name`; first match wins. */
+/** Fallbacks for other errors (libp2p's included), by pattern of their `name`; first match wins. */
 const NAME_STATUS: Array<[RegExp, number]> = [
+  [
+    /^(Dial|Connection\w*|Muxer\w*|Stream\w*|UnexpectedEOF|UnsupportedProtocol|Protocol|Encryption\w*)Error$/,
+    502,
+  ],
   [/NotFound/i, 404],
   [/Exists|Conflict/i, 409],
   [/Denied|Forbidden/i, 403],

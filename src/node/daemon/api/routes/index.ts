@@ -4,6 +4,7 @@
  */
 import type { ApiContext } from '../context.js';
 import { Router } from '../router.js';
+import { accessRoutes } from './access.js';
 import { datasetRoutes } from './datasets.js';
 import { peerRoutes } from './peers.js';
 import { statusRoutes } from './status.js';
@@ -14,5 +15,6 @@ export function apiRouter(ctx: ApiContext): Router {
   statusRoutes(router, ctx);
   peerRoutes(router, ctx);
   datasetRoutes(router, ctx);
+  accessRoutes(router, ctx);
   return router;
 }
