@@ -14,7 +14,7 @@
  * parties that excludes D sees only PRG output of seeds it does not hold, or values masked by it.
  * Dealer traffic: 8 bytes per fixed word, one message to K per batch; no other party hears from D.
  */
-import { RingTensor, sizeOf, type Prg } from '../../tensor/index.js';
+import { RingTensor, kernel, sizeOf, type Prg } from '../../tensor/index.js';
 import type { Session } from '../session.js';
 import { correctionWords, type CorrelationSpec } from './correlations.js';
 import { wordBytes } from '../wire.js';
@@ -43,6 +43,7 @@ export interface Dealt {
 export class SeededDealer {
   private readonly prgs = new Map<number, Prg>();
   private readonly own: Prg | undefined;
+  private scratch = new BigUint64Array(0);
   /** The compute party that receives the dealer's corrections. */
   readonly correctionParty: number;
 
@@ -88,30 +89,57 @@ export class SeededDealer {
     return { free, ready };
   }
 
+  /** The dealer's scratch words, grown to at least `n`. */
+  private arena(n: number): BigUint64Array {
+    if (this.scratch.length < n) this.scratch = kernel().alloc(n);
+    return this.scratch;
+  }
+
   private produce(step: number, specs: readonly CorrelationSpec[]): Dealt {
     const k = this.correctionParty;
+    // Temporaries (the free totals and every draw that is folded into a total) live in a scratch
+    // buffer reused across batches: this method does not await, and only the corrections, which
+    // `derive` allocates, leave it.
+    let need = 0;
+    let largest = 0;
+    for (const spec of specs) {
+      for (const part of spec.free) need += sizeOf(part.shape);
+      for (const part of [...spec.free, ...spec.fixed]) largest = Math.max(largest, sizeOf(part.shape));
+    }
+    const arena = this.arena(need + largest);
+    const draw = new RingTensor([largest], arena.subarray(need, need + largest));
+    let off = 0;
+    const totals = specs.map((spec) =>
+      spec.free.map((part) => {
+        const t = new RingTensor(part.shape, arena.subarray(off, off + sizeOf(part.shape)));
+        off += t.size;
+        return t;
+      }),
+    );
     // Per party the order is the one `deal` uses: the free parts of every spec, then the fixed parts.
-    const totals: RingTensor[][] = specs.map(() => []);
-    for (const p of this.computeParties) {
+    this.computeParties.forEach((p, idx) => {
       const prg = this.prgs.get(p)!;
       specs.forEach((spec, i) =>
         spec.free.forEach((part, j) => {
-          const t = prg.ring(part.shape);
-          const acc = totals[i]![j];
-          if (acc === undefined) totals[i]![j] = t;
-          else if (part.xor) acc.xor(t, acc);
-          else acc.add(t, acc);
+          const acc = totals[i]![j]!;
+          if (idx === 0) return prg.fillWords(acc.data);
+          const t = draw.data.subarray(0, acc.size);
+          prg.fillWords(t);
+          const tt = new RingTensor(part.shape, t);
+          if (part.xor) acc.xor(tt, acc);
+          else acc.add(tt, acc);
         }),
       );
-    }
+    });
     const corrections = specs.map((spec, i) => spec.derive(totals[i]!, this.own!));
     for (const p of this.computeParties) {
       if (p === k) continue;
       const prg = this.prgs.get(p)!;
       specs.forEach((spec, i) =>
         spec.fixed.forEach((part, j) => {
-          const t = prg.ring(part.shape);
           const acc = corrections[i]![j]!;
+          const t = new RingTensor(part.shape, draw.data.subarray(0, acc.size));
+          prg.fillWords(t.data);
           if (part.xor) acc.xor(t, acc);
           else acc.sub(t, acc);
         }),
