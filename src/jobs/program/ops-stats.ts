@@ -147,9 +147,16 @@ export const histogramOp = defineOp({
 });
 
 /** Default epochs of {@link linregOp}. */
-export const LINREG_DEFAULT_EPOCHS = 60;
-/** Default learning rate of {@link linregOp} (on standardized features). */
-export const LINREG_DEFAULT_LEARNING_RATE = 0.5;
+export const LINREG_DEFAULT_EPOCHS = 100;
+
+/**
+ * Default learning rate of {@link linregOp} for `features` standardized features: min(1, 1.5 / k).
+ * The step's matrix is a correlation matrix, whose largest eigenvalue is at most k, so the
+ * iteration always converges (lr * lambda_max <= 1.5 < 2).
+ */
+export function linregLearningRate(features: number): number {
+  return Math.min(1, 1.5 / features);
+}
 
 /**
  * `linreg(t, {features, target, epochs?, learningRate?})`: least-squares linear regression of
@@ -159,7 +166,7 @@ export const LINREG_DEFAULT_LEARNING_RATE = 0.5;
 export const linregOp = defineOp({
   name: 'linreg',
   summary:
-    'linear regression by gradient descent: [intercept, coefficients] (params: features, target, epochs, learningRate)',
+    'linear regression by gradient descent on standardized data: [intercept, coefficients] (params: features, target, epochs (100), learningRate (min(1, 1.5/features)))',
   category: 'statistic',
   arity: { min: 1, max: 1 },
   params: ['features', 'target', 'epochs', 'learningRate'],
@@ -173,7 +180,7 @@ export const linregOp = defineOp({
     }
     if (features.includes(target)) throw new OpTypeError(`the target "${target}" is also a feature`);
     intParam(params, 'epochs', LINREG_DEFAULT_EPOCHS, 1, PROGRAM_LIMITS.epochs);
-    numberParam(params, 'learningRate', LINREG_DEFAULT_LEARNING_RATE, 1e-6, 2);
+    numberParam(params, 'learningRate', 1, 1e-6, 2);
     checkRowsForDdof(t!, 1);
     return tensorType([features.length + 1], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources, [
       ['intercept', ...features],

@@ -1,0 +1,61 @@
+/**
+ * Op name -> MPC implementation, for every op of the catalogue. The ML layer registers the
+ * implementations of `predict` and `train` with {@link registerOpImpl}, next to `registerOp`.
+ */
+import { OpUnavailableError } from '../errors.js';
+import type { CheckedProgram } from '../program/validate.js';
+import type { NonlinearOps } from './context.js';
+import type { OpImpl } from './op-impl.js';
+import { ENGINE_IMPLS } from './ops-engine.js';
+import { RELATIONAL_IMPLS } from './ops-relational.js';
+import { STATISTIC_IMPLS } from './ops-stats.js';
+
+const impls = new Map<string, OpImpl>(
+  Object.entries({ ...RELATIONAL_IMPLS, ...STATISTIC_IMPLS, ...ENGINE_IMPLS }),
+);
+
+/** The nonlinear functions each op needs. */
+const needs = new Map<string, (keyof NonlinearOps)[]>([
+  ['std', ['rsqrt']],
+  ['correlation', ['rsqrt']],
+  ['linreg', ['rsqrt']],
+  ['rsqrt', ['rsqrt']],
+  ['sqrt', ['rsqrt']],
+  ['reciprocal', ['reciprocal']],
+  ['div', ['reciprocal']],
+  ['exp', ['exp']],
+  ['sigmoid', ['sigmoid']],
+]);
+
+/** The implementation of `op`, or undefined. */
+export function getOpImpl(op: string): OpImpl | undefined {
+  return impls.get(op);
+}
+
+/**
+ * Registers the implementation of an op added with `registerOp`.
+ * @throws TypeError when `op` already has one.
+ */
+export function registerOpImpl(op: string, impl: OpImpl, nonlinear: (keyof NonlinearOps)[] = []): void {
+  if (impls.has(op)) throw new TypeError(`op "${op}" already has an implementation`);
+  impls.set(op, impl);
+  if (nonlinear.length > 0) needs.set(op, nonlinear);
+}
+
+/**
+ * Checks that this build can run every op of `checked` (an implementation and the nonlinear
+ * functions it needs), so that a job that cannot run fails before any share moves.
+ * @throws OpUnavailableError naming the first op that cannot run.
+ */
+export function assertRunnable(checked: CheckedProgram, nonlinear: NonlinearOps): void {
+  for (const node of checked.order) {
+    if (!impls.has(node.op)) throw new OpUnavailableError(node.op, 'no MPC implementation is registered');
+    const missing = (needs.get(node.op) ?? []).find((fn) => nonlinear[fn] === undefined);
+    if (missing !== undefined) {
+      throw new OpUnavailableError(
+        node.op,
+        `it needs the engine's ${missing}, which src/protocols/ops does not provide yet`,
+      );
+    }
+  }
+}

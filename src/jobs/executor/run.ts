@@ -1,0 +1,134 @@
+/**
+ * Runs a validated program on the MPC engine, on one party of the job's session (SPMD: every
+ * party calls it with the same program, owners and recipient; each owner passes its own inputs).
+ *
+ * 1. input: each owner secret-shares its table (fixed point, rows x columns) to the compute parties;
+ * 2. compute: the nodes in topological order, each through its op implementation;
+ * 3. output: each output is revealed to the recipient only, which decodes it.
+ *
+ * The recipient gets the outputs; every other party gets none. Progress is reported after every
+ * step (inputs, each node, outputs). Nothing here logs a value.
+ */
+import { decodeFixed, encodeFixed } from '../../tensor/index.js';
+import type { Protocol, Share } from '../../protocols/protocol.js';
+import { logger } from '../../util/log.js';
+import type { CheckedProgram } from '../program/validate.js';
+import type { JobOutputValue, JobProgress } from '../store.js';
+import { ExecContext, type NonlinearOps } from './context.js';
+import { ENGINE_NONLINEAR } from './engine-nonlinear.js';
+import { assertRunnable, getOpImpl } from './registry.js';
+
+const log = logger('jobs:executor');
+
+/** What {@link runProgram} takes. */
+export interface RunProgramInput {
+  /** The protocol over the job's session. */
+  protocol: Protocol;
+  /** The program, validated with the inputs' row counts. */
+  checked: CheckedProgram;
+  /** Session index of the owner of each input, by input name. */
+  owners: Record<string, number>;
+  /** This party's own inputs: row-major rows x columns values, by input name. */
+  values?: Record<string, ArrayLike<number>>;
+  /** Session index of the party that receives the outputs. */
+  recipient: number;
+  /** Fractional bits. */
+  fractionalBits: number;
+  /** Nonlinear functions (default: the engine's, {@link ENGINE_NONLINEAR}). */
+  nonlinear?: NonlinearOps;
+  /** Called after every step. */
+  onProgress?: (progress: JobProgress) => void;
+  /** Stops between steps. */
+  signal?: AbortSignal;
+}
+
+/** What {@link runProgram} returns. */
+export interface RunProgramResult {
+  /** The outputs (on the recipient only). */
+  outputs?: JobOutputValue[];
+  /** Milliseconds per phase on this party. */
+  ms: { input: number; compute: number; output: number };
+}
+
+/** Total steps of a program: inputs, each node, outputs. */
+export function programSteps(checked: CheckedProgram): number {
+  return checked.order.length + 2;
+}
+
+/**
+ * Runs `checked` on this party.
+ * @throws OpUnavailableError before any communication when an op cannot run in this build.
+ */
+export async function runProgram(input: RunProgramInput): Promise<RunProgramResult> {
+  const { protocol: p, checked, owners, recipient, fractionalBits: f } = input;
+  const nonlinear = input.nonlinear ?? ENGINE_NONLINEAR;
+  assertRunnable(checked, nonlinear);
+  const ctx = new ExecContext(p, f, nonlinear);
+  const total = programSteps(checked);
+  let done = 0;
+  const progress = (phase: string): void => input.onProgress?.({ done, total, phase });
+  const check = (): void => input.signal?.throwIfAborted();
+  const values = new Map<string, Share>();
+  const self = p.session.self;
+
+  let t = performance.now();
+  progress('input');
+  for (const inp of checked.program.inputs) {
+    check();
+    const shape = checked.types.get(inp.name)!.shape as number[];
+    const owner = owners[inp.name];
+    if (owner === undefined) throw new RangeError(`input "${inp.name}" has no owner party`);
+    let ring;
+    if (owner === self) {
+      const v = input.values?.[inp.name];
+      if (v === undefined)
+        throw new RangeError(`this party owns input "${inp.name}" but has no values for it`);
+      ring = encodeFixed(v, shape, f);
+    }
+    values.set(inp.name, await p.input(owner, ring, shape));
+  }
+  const inputMs = performance.now() - t;
+  done++;
+
+  t = performance.now();
+  for (const node of checked.order) {
+    check();
+    progress(node.id);
+    const call = {
+      ctx,
+      args: node.args.map((a) => values.get(a)!),
+      argTypes: node.args.map((a) => checked.types.get(a)!),
+      params: node.params ?? {},
+      node,
+      type: checked.types.get(node.id)!,
+    };
+    values.set(node.id, await getOpImpl(node.op)!(call));
+    done++;
+    log.trace('node %s (%s) done', node.id, node.op);
+  }
+  const computeMs = performance.now() - t;
+
+  t = performance.now();
+  progress('output');
+  const outputs: JobOutputValue[] = [];
+  for (const out of checked.outputs) {
+    check();
+    const share = values.get(out.node)!;
+    const opened = await p.reveal(share, [recipient]);
+    if (opened !== undefined) {
+      const o: JobOutputValue = {
+        name: out.name,
+        shape: [...share.shape],
+        values: Array.from(decodeFixed(opened, f)),
+      };
+      if (out.type.labels !== undefined) o.labels = out.type.labels.map((l) => l ?? null);
+      outputs.push(o);
+    }
+  }
+  done++;
+  progress('finished');
+  return {
+    ...(self === recipient ? { outputs } : {}),
+    ms: { input: inputMs, compute: computeMs, output: performance.now() - t },
+  };
+}
