@@ -43,7 +43,7 @@ export interface Dealt {
 export class SeededDealer {
   private readonly prgs = new Map<number, Prg>();
   private readonly own: Prg | undefined;
-  private scratch = new BigUint64Array(0);
+  private scratch: BigUint64Array = new BigUint64Array(0);
   /** The compute party that receives the dealer's corrections. */
   readonly correctionParty: number;
 
