@@ -34,6 +34,11 @@ export interface MemoryNetworkOptions {
   link?: LinkShape;
   /** Per-link shaping: return the shape of the link from `from` to `to`, or undefined for `link`. */
   shape?: (from: number, to: number) => LinkShape | undefined;
+  /**
+   * Observes every message as it is delivered (tests and traffic studies). It sees payloads, i.e.
+   * what the receiving party sees; never log them.
+   */
+  tap?: (from: number, to: number, step: number, payload: Uint8Array) => void;
 }
 
 interface Waiter {
@@ -66,6 +71,7 @@ export class MemoryChannel implements Channel {
     /** This party's index. */
     readonly self: number,
     private readonly shapes: (LinkShape | undefined)[],
+    private readonly tap?: MemoryNetworkOptions['tap'],
   ) {
     this.stats = emptyStats(parties);
     this.signal = this.controller.signal;
@@ -117,6 +123,7 @@ export class MemoryChannel implements Channel {
   /** Called by a peer's channel to hand over a message. */
   deliver(from: number, step: number, payload: Uint8Array): void {
     if (this.failure !== undefined) return; // dropped: this party already failed or closed
+    this.tap?.(from, this.self, step, payload);
     const r = this.stats.received[from]!;
     r.bytes += payload.byteLength;
     r.messages++;
@@ -229,7 +236,7 @@ export function createMemoryChannels(parties: number, options: MemoryNetworkOpti
       if (s !== undefined) checkShape(s);
       return s;
     });
-    return new MemoryChannel(parties, self, shapes);
+    return new MemoryChannel(parties, self, shapes, options.tap);
   });
   for (const c of channels) c.peers = channels;
   return channels;

@@ -7,3 +7,4 @@ export * from './compare.js';
 export * from './fixed.js';
 export * from './max.js';
 export * from './reduce.js';
+export * from './cost.js';

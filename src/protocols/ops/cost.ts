@@ -1,0 +1,50 @@
+/**
+ * Declared costs of the generic ops, composed from the primitives' own `cost` declarations (so they
+ * hold for every protocol): what tests compare measured traffic against, and benchmarks report.
+ */
+import type { Cost, Protocol, Share } from '../protocol.js';
+
+/** Generic ops with a declared cost. */
+export type CostedOp = 'msb' | 'lt' | 'gt' | 'le' | 'ge' | 'eq' | 'relu' | 'mean' | 'max' | 'argmax';
+
+function plus(...cs: Cost[]): Cost {
+  return cs.reduce((a, c) => ({ rounds: a.rounds + c.rounds, bytesSent: a.bytesSent + c.bytesSent }), {
+    rounds: 0,
+    bytesSent: 0,
+  });
+}
+
+/**
+ * The cost of a generic op on this party. `n` is the number of compared or output elements; for
+ * max/argmax, `n` is the number of rows and `len` the length of the reduced axis.
+ */
+export function opCost<S extends Share>(p: Protocol<S>, op: CostedOp, n: number, len = 1): Cost {
+  const cmp = (k: number): Cost => plus(p.cost('a2b', k), p.cost('bitToA', k));
+  switch (op) {
+    case 'msb':
+    case 'lt':
+    case 'gt':
+    case 'le':
+    case 'ge':
+      return cmp(n);
+    case 'eq':
+      return plus(
+        p.cost('a2b', n),
+        ...Array.from({ length: 6 }, () => p.cost('andB', n)),
+        p.cost('bitToA', n),
+      );
+    case 'relu':
+      return plus(cmp(n), p.cost('mul', n));
+    case 'mean':
+      return p.cost('truncate', n);
+    case 'max':
+    case 'argmax': {
+      const parts: Cost[] = [];
+      for (let m = len; m > 1; m = (m >> 1) + (m % 2)) {
+        const pairs = n * (m >> 1);
+        parts.push(cmp(pairs), p.cost('mul', op === 'argmax' ? 2 * pairs : pairs));
+      }
+      return plus(...parts);
+    }
+  }
+}
