@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { datasetNameCid } from '../../src/node/catalog/keys.js';
-import { createPeer, type Peer } from '../../src/node/peer.js';
+import { createPeer, type Peer, type SignedDatasetDescription } from '../../src/node/peer.js';
 import {
   internals,
   removeDir,
@@ -121,8 +121,17 @@ test('a peer restarted alone keeps its state and advertises once a peer appears'
       signal,
       'advertisement',
     );
-    const found = await late.datasets.search('alone', { signal });
-    assert.equal(found.found, [added.signed]);
+    // provider records travel asynchronously (ADD_PROVIDER has no answer): poll the search
+    let found: SignedDatasetDescription[] = [];
+    await waitFor(
+      async () => {
+        found = (await late.datasets.search('alone', { signal, timeoutMs: 3_000 })).found;
+        return found.length > 0;
+      },
+      signal,
+      'the dataset to be found',
+    );
+    assert.equal(found, [added.signed]);
   } finally {
     await stopAll(peers);
     removeDir(root);

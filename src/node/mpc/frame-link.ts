@@ -119,7 +119,10 @@ export class FrameLink {
     this.end({ kind: 'local' });
   }
 
-  /** Sends a final frame (best effort) and closes. */
+  /**
+   * Sends a final frame (best effort), flushes it, then aborts the stream so nothing of it stays
+   * open on this side whatever the remote does.
+   */
   async closeWith(frame: Uint8Array, timeoutMs = 5_000): Promise<void> {
     try {
       if (this.stream.writeStatus === 'writable') this.send(frame);
@@ -127,6 +130,7 @@ export class FrameLink {
       // unwritable: nothing to tell
     }
     await this.close(timeoutMs);
+    if (this.stream.status === 'open') this.stream.abort(new Error('link closed after a final frame'));
   }
 
   /** Aborts the stream at once. */

@@ -361,7 +361,7 @@ export class Libp2pChannel implements Channel {
     const frame = this.abortFrameFor(culprit, reason.slice(0, 256));
     this.links.forEach((l, i) => {
       if (l === undefined) return;
-      if (i === skip || i === culprit) void l.close();
+      if (i === skip || i === culprit) l.abort(new Error(`session failed: ${reason}`));
       else void l.closeWith(frame);
     });
   }
