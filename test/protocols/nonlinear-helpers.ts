@@ -63,7 +63,8 @@ export function maxAbsError(got: ArrayLike<number>, want: ArrayLike<number>): { 
 export function logGrid(lo: number, hi: number, n: number, f = 16): number[] {
   const xs: number[] = [lo, hi];
   for (let i = 0; i < n; i++) xs.push(lo * (hi / lo) ** (i / (n - 1)));
-  return xs.map((x) => Math.round(x * 2 ** f) / 2 ** f).map((x) => Math.min(Math.max(x, lo), hi));
+  const q = 2 ** f;
+  return xs.map((x) => Math.min(Math.max(Math.round(x * q), Math.ceil(lo * q)), Math.floor(hi * q)) / q);
 }
 
 /** Values on the fixed-point grid spread uniformly over [lo, hi], plus both ends. */

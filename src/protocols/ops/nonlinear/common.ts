@@ -125,15 +125,6 @@ export async function prefixOrFromTop<S extends Share>(p: Protocol<S>, xB: S): P
   return y;
 }
 
-/**
- * A shares of the sign of `x` (1 where x < 0 as a signed value, else 0): a2b, then bit 63 to
- * arithmetic. Rounds: a2b + 1.
- */
-export async function isNegative<S extends Share>(p: Protocol<S>, x: S): Promise<S> {
-  const s = await bitsToA(p, await p.a2b(x), [63]);
-  return p.reshape(s, x.shape);
-}
-
 /** Public scalar share of a fixed-point constant, broadcastable. */
 export function constShare<S extends Share>(p: Protocol<S>, v: number, bits: number): S {
   return p.fromPublic(RingTensor.fromBigInts([fixedWord(v, bits)], []), 'A');

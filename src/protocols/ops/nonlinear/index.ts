@@ -7,3 +7,8 @@ export { fracBits, type FixedOptions } from './common.js';
 export { fitPolynomial, evalPolynomial } from './poly.js';
 export { normalize, oneHotWeights, type Normalized } from './normalize.js';
 export { rsqrt, sqrt, DEFAULT_MAX_LOG2, type RangeOptions } from './roots.js';
+export { reciprocal, divide, type ReciprocalOptions } from './reciprocal.js';
+export { exp, expNonPositive, expNegAbs } from './exp.js';
+export { sigmoid, tanh } from './sigmoid.js';
+export { log } from './log.js';
+export { softmax, logSoftmax } from './softmax.js';

@@ -7,8 +7,8 @@
  * 1. a2b(x), then a prefix OR from the top (6 AND rounds) and the one-hot word z = y ^ (y >> 1):
  *    bit j of z is 1 exactly at the MSB of X;
  * 2. bits 0..J-1 of z to arithmetic (one bitToA round, J bits per element): e_j ∈ {0, 1};
- * 3. m = X * c >> (J - 1 - f) with the integer c = sum_j e_j 2^(J-1-j): X * c ∈ [2^(J-1), 2^J), so
- *    one mulTrunc gives m with f fractional bits.
+ * 3. m = X * c >> (J - 1 - f - 4) with the integer c = sum_j e_j 2^(J-1-j): X * c ∈ [2^(J-1), 2^J),
+ *    so one mulTrunc gives m with f + 4 fractional bits (returned as t = m - 1).
  * Any public function of j is then local: sum_j e_j * g(j) ({@link oneHotWeights}).
  *
  * Rounds (rep3): a2b 8 + 6 + 1 + mulTrunc 2 = 17. Domain: 2^-f <= x < 2^maxLog2; x <= 0 or beyond
@@ -19,10 +19,15 @@ import { RingTensor } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
 import { bitsToA, checkProductBits, fixedWord, prefixOrFromTop } from './common.js';
 
+/** Fractional bits of the normalised mantissa beyond f (less rounding in the polynomials after). */
+export const MANTISSA_EXTRA_BITS = 4;
+
 /** The normalised form of x. */
 export interface Normalized<S extends Share> {
-  /** m = x / 2^(j - f) ∈ [1, 2), fixed point with f bits, x's shape. */
-  m: S;
+  /** t = m - 1 = x / 2^(j - f) - 1 ∈ [0, 1), fixed point with `tBits` = f + 4 bits, x's shape. */
+  t: S;
+  /** Fractional bits of t. */
+  tBits: number;
   /** One-hot MSB positions: shape [J, ...x.shape], row j is 1 where X's MSB is j. */
   oneHot: S;
   /** Number of candidate positions J = f + maxLog2. */
@@ -42,7 +47,7 @@ export async function normalize<S extends Share>(
   if (!Number.isInteger(maxLog2) || maxLog2 < 1 || maxLog2 > MAX_LOG2_LIMIT)
     throw new RangeError(`maxLog2 ${maxLog2} is not an integer in [1, ${MAX_LOG2_LIMIT}]`);
   const J = f + maxLog2;
-  checkProductBits(J, 'normalize');
+  checkProductBits(Math.max(J, f + MANTISSA_EXTRA_BITS + 1), 'normalize');
   const y = await prefixOrFromTop(p, await p.a2b(x));
   const z = p.xorB(y, p.shrB(y, 1));
   const oneHot = await bitsToA(
@@ -50,13 +55,15 @@ export async function normalize<S extends Share>(
     z,
     Array.from({ length: J }, (_, j) => j),
   );
+  const tBits = f + MANTISSA_EXTRA_BITS;
+  const C = Math.max(J - 1, tBits);
   const c = oneHotWeights(
     p,
     oneHot,
-    Array.from({ length: J }, (_, j) => 2n ** BigInt(J - 1 - j)),
+    Array.from({ length: J }, (_, j) => 2n ** BigInt(C - j)),
   );
-  const m = await p.mulTrunc(x, c, J - 1 - f);
-  return { m, oneHot, positions: J };
+  const m = await p.mulTrunc(x, c, C - tBits);
+  return { t: p.addPublic(m, BigInt.asUintN(64, -(1n << BigInt(tBits)))), tBits, oneHot, positions: J };
 }
 
 /**

@@ -6,15 +6,16 @@
  *
  * Evaluation of sum_k c_k t^k on a share t with 0 <= t <= 1: the powers t^2..t^d by a product tree
  * (level L computes t^(2^(L-1)+1..2^L) from the powers before it, one batched mulTrunc per level:
- * ceil(log2 d) levels), then sum_k t^k * round(c_k * 2^(f+e)) locally and one truncation by f+e
- * (e = 6 extra bits keep the coefficients' rounding below 2^-(f+6)), plus c_0. Rounds (rep3):
+ * ceil(log2 d) levels), then sum_k t^k * round(c_k * 2^(f+e)) locally and one truncation by
+ * inBits+e (e = 4 extra bits keep the coefficients' rounding below 2^-(f+4)), plus c_0. t may carry
+ * a few more fractional bits than the result (inBits > f) to cut the powers' rounding. Rounds (rep3):
  * 2 * ceil(log2 d) + 1. Error: the fit's error (tabulated in docs/ML.md) plus about
  * (1 + sum |c_k|) ulp of rounding.
  */
 import type { Protocol, Share } from '../../protocol.js';
 import { fixedWord, mulTruncMany } from './common.js';
 
-const EXTRA_BITS = 6;
+const EXTRA_BITS = 4;
 const cache = new Map<string, number[]>();
 
 /** Monomial coefficients c_0..c_d of the Chebyshev interpolant of `fn` on [0, 1] (cached under `key`). */
@@ -54,37 +55,30 @@ export function polynomialLevels(degree: number): number {
 }
 
 /**
- * sum_k coeffs[k] * t^k on a fixed-point share t (0 <= t <= 1 for the stated error; any shape).
- * Extra `pairs` are multiplied (mulTrunc by f) in the first power level's call, to share its round;
- * their products are returned in `extra`.
+ * sum_k coeffs[k] * t^k on a fixed-point share t with `inBits` fractional bits (default f; 0 <= t <= 1
+ * for the stated error; any shape); the result has f fractional bits.
  */
 export async function evalPolynomial<S extends Share>(
   p: Protocol<S>,
   t: S,
   coeffs: readonly number[],
   f: number,
-  pairs: readonly (readonly [S, S])[] = [],
-): Promise<{ value: S; extra: S[] }> {
+  inBits = f,
+): Promise<S> {
   const d = coeffs.length - 1;
   const pw: S[] = [t]; // pw[k-1] = t^k
-  let extra: S[] = [];
-  let pending = [...pairs];
-  while (pw.length < d || pending.length > 0) {
+  while (pw.length < d) {
     const have = pw.length;
     const want = Math.min(d, 2 * have);
     const level: [S, S][] = [];
     for (let k = have + 1; k <= want; k++) level.push([pw[have - 1]!, pw[k - have - 1]!]);
-    const out = await mulTruncMany(p, [...level, ...pending], f);
-    pw.push(...out.slice(0, level.length));
-    if (pending.length > 0) extra = out.slice(level.length);
-    pending = [];
+    pw.push(...(await mulTruncMany(p, level, inBits)));
   }
   let acc: S | undefined;
   for (let k = 1; k <= d; k++) {
     const term = p.mulPublic(pw[k - 1]!, fixedWord(coeffs[k]!, f + EXTRA_BITS));
     acc = acc === undefined ? term : p.add(acc, term);
   }
-  let value = acc === undefined ? p.mulPublic(t, 0n) : await p.truncate(acc, f + EXTRA_BITS);
-  value = p.addPublic(value, fixedWord(coeffs[0]!, f));
-  return { value, extra };
+  const value = acc === undefined ? p.mulPublic(t, 0n) : await p.truncate(acc, inBits + EXTRA_BITS);
+  return p.addPublic(value, fixedWord(coeffs[0]!, f));
 }

@@ -29,13 +29,12 @@ async function powerHalf<S extends Share>(p: Protocol<S>, x: S, sign: 1 | -1, o:
   const maxLog2 = o.maxLog2 ?? DEFAULT_MAX_LOG2;
   // the last product: 2^(∓e/2) (at most 2^(f/2), or 2^(maxLog2/2)) times y < sqrt(2), both with f bits
   checkProductBits(2 * f + 1 + (sign < 0 ? f / 2 : maxLog2 / 2), sign < 0 ? 'rsqrt' : 'sqrt');
-  const { m, oneHot, positions } = await normalize(p, x, f, maxLog2);
+  const { t, tBits, oneHot, positions } = await normalize(p, x, f, maxLog2);
   const coeffs =
     sign < 0
       ? fitPolynomial('rsqrt', (t) => (1 + t) ** -0.5, 6)
       : fitPolynomial('sqrt', (t) => Math.sqrt(1 + t), 5);
-  const t = p.addPublic(m, BigInt.asUintN(64, -(1n << BigInt(f))));
-  const { value } = await evalPolynomial(p, t, coeffs, f);
+  const value = await evalPolynomial(p, t, coeffs, f, tBits);
   const g = oneHotWeights(
     p,
     oneHot,

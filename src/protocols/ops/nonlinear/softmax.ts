@@ -1,0 +1,73 @@
+/**
+ * softmax and log-softmax along the last axis, generic over any protocol.
+ *
+ * softmax: subtract the row maximum (the engine's tournament max: 10 ceil(log2 K) rounds on rep3)
+ * so every exponent is <= 0; e = e^(x - max) ({@link expNonPositive}, 24 rounds); the row sum S lies
+ * in [1, K]; 1/S by {@link reciprocal} with maxLog2 = ceil(log2(K + 1)) (26 rounds); e * (1/S)
+ * (2 rounds). With K = 2 classes it is [sigmoid(a - b), 1 - sigmoid(a - b)] (32 rounds, no max).
+ * log-softmax: (x - max) - ln S, with {@link log} on [1, K].
+ *
+ * Domain: row ranges max - min < 2^(54-2f) (2^22 for f = 16). Error: each output within
+ * 6 ulp (2^-f) (measured at f = 16: 3 ulp). Rounds (rep3, K > 2): 10 ceil(log2 K) + 52.
+ */
+import { normalizeAxis } from '../../../tensor/index.js';
+import type { Protocol, Share } from '../../protocol.js';
+import { maxArgmax } from '../max.js';
+import { fixedWord, fracBits, mulTruncMany, type FixedOptions } from './common.js';
+import { expNonPositive } from './exp.js';
+import { log } from './log.js';
+import { reciprocal } from './reciprocal.js';
+import { sigmoid } from './sigmoid.js';
+
+function lastAxis(x: Share, axis: number | undefined): number {
+  const ax = normalizeAxis(axis ?? -1, x.shape.length);
+  if (ax !== x.shape.length - 1)
+    throw new RangeError(`softmax is supported along the last axis only (got axis ${axis})`);
+  return x.shape[ax]!;
+}
+
+/**
+ * softmax along the last axis.
+ * @example const probs = await softmax(protocol, logits);
+ */
+export async function softmax<S extends Share>(
+  p: Protocol<S>,
+  x: S,
+  options: FixedOptions & { axis?: number } = {},
+): Promise<S> {
+  const f = fracBits(options);
+  const k = lastAxis(x, options.axis);
+  if (k === 1) return p.addPublic(p.mulPublic(x, 0n), fixedWord(1, f));
+  const rank = x.shape.length;
+  if (k === 2) {
+    const a = p.slice(x, rank - 1, 0, 1);
+    const b = p.slice(x, rank - 1, 1, 2);
+    const s = await sigmoid(p, p.sub(a, b), { fractionalBits: f });
+    return p.concat([s, p.addPublic(p.neg(s), fixedWord(1, f))], rank - 1);
+  }
+  const { max } = await maxArgmax(p, x, -1, { keepDims: true });
+  const e = await expNonPositive(p, p.sub(x, max), { fractionalBits: f });
+  const sum = p.sum(e, rank - 1, true);
+  const r = await reciprocal(p, sum, { fractionalBits: f, maxLog2: Math.ceil(Math.log2(k + 1)) });
+  const [out] = await mulTruncMany(p, [[e, p.broadcastTo(r, x.shape)]], f);
+  return out!;
+}
+
+/** log(softmax(x)) along the last axis: (x - max) - ln(sum e^(x - max)). */
+export async function logSoftmax<S extends Share>(
+  p: Protocol<S>,
+  x: S,
+  options: FixedOptions & { axis?: number } = {},
+): Promise<S> {
+  const f = fracBits(options);
+  const k = lastAxis(x, options.axis);
+  const rank = x.shape.length;
+  const { max } = await maxArgmax(p, x, -1, { keepDims: true });
+  const d = p.sub(x, max);
+  const e = await expNonPositive(p, d, { fractionalBits: f });
+  const l = await log(p, p.sum(e, rank - 1, true), {
+    fractionalBits: f,
+    maxLog2: Math.ceil(Math.log2(k + 1)),
+  });
+  return p.sub(d, l);
+}

@@ -1,0 +1,166 @@
+/**
+ * exp, sigmoid, tanh, reciprocal/divide, log and softmax on every protocol, against tfjs, over each
+ * function's documented range and at its edges, within the documented bound (docs/ML.md).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as nl from '../../src/protocols/ops/nonlinear/index.js';
+import type { Protocol, Share } from '../../src/protocols/protocol.js';
+import { loadTf } from '../../src/tensor/index.js';
+import { linGrid, logGrid, runOp, type ProtoName } from './nonlinear-helpers.js';
+
+const tf = await loadTf();
+type T = ReturnType<typeof tf.tensor1d>;
+const ULP = 2 ** -16;
+
+interface Case {
+  name: string;
+  xs: number[];
+  op: (p: Protocol<Share>, x: Share) => Promise<Share>;
+  ref: (x: T) => T;
+  /** Allowed |error| for the expected value. */
+  bound: (want: number) => number;
+}
+
+const cases: Case[] = [
+  {
+    name: 'exp on [-2^22, 0] (edges: -2^22, -32, 0)',
+    xs: [...linGrid(-40, 0, 300), -(2 ** 22) + 1, -1e5, -32, -31.99, -22.2, -ULP, 0],
+    op: (p, x) => nl.expNonPositive(p, x),
+    ref: (x) => tf.exp(x),
+    bound: () => 3 * ULP,
+  },
+  {
+    name: 'exp on [-20, 5.54] (general)',
+    xs: [...linGrid(-20, 5.54, 300), 5.545, 0, -ULP, ULP],
+    op: (p, x) => nl.exp(p, x),
+    ref: (x) => tf.exp(x),
+    bound: (w) => 3 * ULP + 4e-5 * w,
+  },
+  {
+    name: 'sigmoid on [-2^22, 2^22]',
+    xs: [...linGrid(-40, 40, 300), -(2 ** 22) + 1, 2 ** 22 - 1, -1000, 1000, 0, ULP, -ULP],
+    op: (p, x) => nl.sigmoid(p, x),
+    ref: (x) => tf.sigmoid(x),
+    bound: () => 4 * ULP,
+  },
+  {
+    name: 'tanh on [-2^21, 2^21]',
+    xs: [...linGrid(-20, 20, 300), -(2 ** 21), 2 ** 21, 0, ULP],
+    op: (p, x) => nl.tanh(p, x),
+    ref: (x) => tf.tanh(x),
+    bound: () => 8 * ULP,
+  },
+  {
+    name: 'reciprocal on [2^-8, 2^20)',
+    xs: logGrid(2 ** -8, 2 ** 20 - ULP, 300),
+    op: (p, x) => nl.reciprocal(p, x),
+    ref: (x) => tf.reciprocal(x),
+    bound: (w) => 4 * ULP + 4 * ULP * Math.abs(w),
+  },
+  {
+    name: 'signed reciprocal on ±[2^-8, 2^20)',
+    xs: [...logGrid(2 ** -8, 2 ** 20 - ULP, 150), ...logGrid(2 ** -8, 2 ** 20 - ULP, 150).map((v) => -v)],
+    op: (p, x) => nl.reciprocal(p, x, { signed: true }),
+    ref: (x) => tf.reciprocal(x),
+    bound: (w) => 4 * ULP + 4 * ULP * Math.abs(w),
+  },
+  {
+    name: 'log on [2^-16, 2^20)',
+    xs: logGrid(2 ** -16, 2 ** 20 - ULP, 300),
+    op: (p, x) => nl.log(p, x),
+    ref: (x) => tf.log(x),
+    bound: () => 3 * ULP,
+  },
+];
+
+function check(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  xs: readonly number[],
+  what: string,
+  bound: (w: number) => number,
+) {
+  for (let i = 0; i < xs.length; i++) {
+    const e = Math.abs(got[i]! - want[i]!);
+    assert.ok(
+      e <= bound(want[i]!),
+      `${what}: x=${xs[i]} got ${got[i]} want ${want[i]} (error ${(e / ULP).toFixed(2)} ulp)`,
+    );
+  }
+}
+
+for (const proto of ['plaintext', 'rep3', 'additive'] as ProtoName[]) {
+  for (const c of cases) {
+    test(`${proto}: ${c.name}`, async () => {
+      const want = c.ref(tf.tensor1d(c.xs, 'float32')).dataSync();
+      const r = await runOp(proto, [{ values: c.xs, shape: [c.xs.length] }], (p, [x]) => c.op(p, x!));
+      check(r.values, want, c.xs, `${proto} ${c.name}`, c.bound);
+    });
+  }
+
+  test(`${proto}: softmax and logSoftmax with K = 1, 2, 3, 10 (rows with large and equal logits)`, async () => {
+    for (const K of [1, 2, 3, 10]) {
+      const rows = 20;
+      const xs: number[] = [];
+      for (let i = 0; i < rows * K; i++) xs.push(Math.round(Math.sin(i * 7.31) * 30 * 2 ** 16) / 2 ** 16);
+      for (let k = 0; k < K; k++) xs[k] = 3; // a row of equal logits
+      if (K > 1) xs[K] = 1000; // a dominant logit
+      const x = tf.tensor2d(xs, [rows, K]);
+      const sm = await runOp(proto, [{ values: xs, shape: [rows, K] }], (p, [s]) => nl.softmax(p, s!));
+      assert.equal(sm.shape, [rows, K]);
+      check(sm.values, tf.softmax(x).dataSync(), xs, `${proto} softmax K=${K}`, () => 6 * ULP);
+      if (K > 1) {
+        const ls = await runOp(proto, [{ values: xs, shape: [rows, K] }], (p, [s]) => nl.logSoftmax(p, s!));
+        check(
+          ls.values,
+          tf.logSoftmax(x).dataSync(),
+          xs,
+          `${proto} logSoftmax K=${K}`,
+          (w) => 6 * ULP + 2e-6 * Math.abs(w),
+        );
+      }
+    }
+  });
+
+  test(`${proto}: divide`, async () => {
+    const a = linGrid(-50, 50, 40);
+    const b = logGrid(0.01, 1000, 40);
+    const r = await runOp(
+      proto,
+      [
+        { values: a, shape: [a.length] },
+        { values: b, shape: [b.length] },
+      ],
+      (p, [x, y]) => nl.divide(p, x!, y!),
+    );
+    // |a| times reciprocal's bound, plus the product's ulp
+    const bound = (v: number, w: number) => ULP + Math.abs(v) * (4 * ULP + 4 * ULP * Math.abs(1 / w));
+    a.forEach((v, i) => assert.ok(Math.abs(r.values[i]! - v / b[i]!) <= bound(v, b[i]!), `${v}/${b[i]}`));
+  });
+}
+
+test('rounds on rep3 (the figures docs/ML.md states)', async () => {
+  const one = [{ values: [0.5, -1.5], shape: [2] }];
+  const rounds = async (op: (p: Protocol<Share>, x: Share) => Promise<Share>) =>
+    (await runOp('rep3', one, (p, [x]) => op(p, x!))).rounds;
+  assert.is(await rounds((p, x) => nl.expNonPositive(p, x)), 24);
+  assert.is(await rounds((p, x) => nl.exp(p, x)), 25);
+  assert.is(await rounds((p, x) => nl.sigmoid(p, x)), 32);
+  assert.is(await rounds((p, x) => nl.tanh(p, x)), 32);
+  assert.is(await rounds((p, x) => nl.reciprocal(p, x, { signed: true })), 37);
+  assert.is(await rounds((p, x) => nl.log(p, p.mulPublic(x, x.shape.length === 1 ? 0n : 0n))), 24);
+});
+
+test('softmax is along the last axis only', async () => {
+  try {
+    await runOp('plaintext', [{ values: [1, 2, 3, 4], shape: [2, 2] }], (p, [x]) =>
+      nl.softmax(p, x!, { axis: 0 }),
+    );
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /last axis/);
+  }
+});
+
+test.run();
