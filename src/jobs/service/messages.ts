@@ -1,0 +1,79 @@
+/**
+ * The messages of the jobs protocol between peers (one request, one reply per stream; the
+ * transport authenticates the sender's peer id):
+ *
+ * - `propose` (requester -> participant): the signed job. Reply: `approved`, `pending` (a person
+ *   decides) or an error (refused: bad signature, replay, policy...).
+ * - `decision` (participant -> requester): a person's later approval or rejection.
+ * - `start` (requester -> participant): every participant approved; open the MPC session.
+ * - `end` (either way): the job ended in `state` (rejected, cancelled, expired, failed) elsewhere;
+ *   `party` names the peer at fault. Nothing is released.
+ */
+import type { SignedJob } from '../job/types.js';
+
+/** Final states an `end` message may carry. */
+export const END_STATES = ['rejected', 'cancelled', 'expired', 'failed'] as const;
+
+/** A message of the jobs protocol. */
+export type JobsMessage =
+  | { type: 'propose'; signed: SignedJob }
+  | { type: 'decision'; jobId: string; decision: 'approved' | 'rejected'; reason?: string }
+  | { type: 'start'; jobId: string }
+  | { type: 'end'; jobId: string; state: (typeof END_STATES)[number]; reason: string; party?: string };
+
+/** The reply to a message. */
+export type JobsReply =
+  { ok: true; decision?: 'approved' | 'pending' } | { ok: false; error: { name: string; message: string } };
+
+/** Largest message (a job with a large program). */
+export const MAX_JOBS_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const JOB_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * Checks the envelope of an untrusted message (the job itself is verified by the service).
+ * @throws TypeError describing what is wrong.
+ */
+export function parseMessage(value: unknown): JobsMessage {
+  if (!isObj(value)) throw new TypeError('message is not an object');
+  const id = value.jobId;
+  const needId = (): string => {
+    if (typeof id !== 'string' || !JOB_ID.test(id)) throw new TypeError('invalid job id');
+    return id;
+  };
+  switch (value.type) {
+    case 'propose':
+      if (!isObj(value.signed)) throw new TypeError('propose carries no signed job');
+      return { type: 'propose', signed: value.signed as unknown as SignedJob };
+    case 'decision': {
+      if (value.decision !== 'approved' && value.decision !== 'rejected')
+        throw new TypeError('invalid decision');
+      const m: JobsMessage = { type: 'decision', jobId: needId(), decision: value.decision };
+      if (typeof value.reason === 'string') m.reason = value.reason.slice(0, 1000);
+      return m;
+    }
+    case 'start':
+      return { type: 'start', jobId: needId() };
+    case 'end': {
+      if (!(END_STATES as readonly unknown[]).includes(value.state)) throw new TypeError('invalid end state');
+      const m: JobsMessage = {
+        type: 'end',
+        jobId: needId(),
+        state: value.state as (typeof END_STATES)[number],
+        reason: typeof value.reason === 'string' ? value.reason.slice(0, 1000) : '',
+      };
+      if (typeof value.party === 'string') m.party = value.party;
+      return m;
+    }
+    default:
+      throw new TypeError('unknown message type');
+  }
+}
+
+/** A reply that carries an error. */
+export function errorReply(err: unknown): JobsReply {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { ok: false, error: { name: e.name, message: e.message } };
+}

@@ -1,0 +1,81 @@
+/**
+ * What a requester asks for (the body of `POST /jobs`, what `peermpc job run` builds), and how it
+ * becomes a job: each input is resolved against its owner's signed dataset description (fetched
+ * and verified through the peer's catalog), which gives the columns and the row count.
+ */
+import type { SignedDatasetDescription } from '../../node/types.js';
+import type { JobInput, JobProtocol } from '../job/types.js';
+import type { Program } from '../program/types.js';
+
+/** One dataset a job reads. */
+export interface JobRequestInput {
+  /** The program input it binds (default `h1`, `h2`... in order). */
+  name?: string;
+  /** Owner peer id. */
+  owner: string;
+  /** Dataset name. */
+  dataset: string;
+  /** Columns (default: all of the dataset's, in order). */
+  columns?: string[];
+}
+
+/** A job request. */
+export interface JobRequest {
+  /** The program (its inputs must match the request's inputs by name and columns). */
+  program: Program;
+  /** Datasets bound to the program's inputs. */
+  inputs: JobRequestInput[];
+  /** Compute parties (default: the owners when there are exactly three, else the configured ones). */
+  computeParties?: string[];
+  /** Protocol (default rep3). */
+  protocol?: JobProtocol;
+  /** Dealer (additive). */
+  dealer?: string;
+  /** Time to live in ms (default 15 minutes). */
+  ttlMs?: number;
+}
+
+/** Default name of the i-th input (0-based). */
+export function defaultInputName(i: number): string {
+  return `h${i + 1}`;
+}
+
+/** Resolves request inputs against verified descriptions (same order). */
+export function resolveInputs(
+  inputs: JobRequestInput[],
+  descriptions: SignedDatasetDescription[],
+): JobInput[] {
+  return inputs.map((inp, i) => {
+    const d = descriptions[i]!.description;
+    const have = d.columns.map((c) => c.name);
+    const columns = inp.columns ?? have;
+    const missing = columns.find((c) => !have.includes(c));
+    if (missing !== undefined)
+      throw new RangeError(`dataset ${inp.owner}/${inp.dataset} has no column "${missing}"`);
+    return {
+      name: inp.name ?? defaultInputName(i),
+      owner: d.owner,
+      dataset: d.name,
+      columns: [...columns],
+      rows: d.rows,
+    };
+  });
+}
+
+/** Compute parties for a job: as asked, else the three distinct owners, else `fallback`. */
+export function chooseComputeParties(
+  request: JobRequest,
+  owners: string[],
+  fallback: string[] | undefined,
+): string[] {
+  if (request.computeParties !== undefined && request.computeParties.length > 0)
+    return [...request.computeParties];
+  const distinct = [...new Set(owners)];
+  const protocol = request.protocol ?? 'rep3';
+  if (protocol === 'rep3' && distinct.length === 3) return distinct;
+  if (protocol !== 'rep3' && distinct.length >= 2) return distinct;
+  if (fallback !== undefined && fallback.length > 0) return [...fallback];
+  throw new RangeError(
+    `choose the compute parties: the job has ${distinct.length} owner(s) and no compute parties are configured (rep3 needs 3)`,
+  );
+}
