@@ -47,7 +47,7 @@ export function loadJobsConfig(jobsDir: string, overrides: Partial<JobsConfig> =
     file = JSON.parse(readFileSync(join(jobsDir, JOBS_CONFIG_FILE), 'utf8')) as Record<string, unknown>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new TypeError(`${JOBS_CONFIG_FILE}: ${(err as Error).message}`);
+      throw new TypeError(`${JOBS_CONFIG_FILE}: ${(err as Error).message}`, { cause: err });
   }
   const out: JobsConfig = { ...DEFAULT_JOBS_CONFIG };
   for (const k of ['connectMs', 'stepMs', 'sessionMs', 'proposeMs', 'sweepMs'] as const) {
