@@ -12,3 +12,4 @@ export { exp, expNonPositive, expNegAbs } from './exp.js';
 export { sigmoid, tanh } from './sigmoid.js';
 export { log } from './log.js';
 export { softmax, logSoftmax } from './softmax.js';
+export { conv2d, maxPool2d, avgPool2d, type WindowOptions } from './conv.js';
