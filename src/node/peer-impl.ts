@@ -3,7 +3,7 @@
  * dataset store, advertiser, catalog and MPC sessions together, and owns their lifecycle.
  */
 import '../polyfills.js';
-import { KEEP_ALIVE, type PeerId } from '@libp2p/interface';
+import { KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { LevelDatastore } from 'datastore-level';
@@ -13,12 +13,20 @@ import { Advertiser } from './catalog/advertiser.js';
 import { Catalog } from './catalog/catalog.js';
 import { CATALOG_PROTOCOL, catalogHandler } from './catalog/protocol.js';
 import { DatasetStore } from './dataset/store.js';
-import { InvalidPeerAddressError, PeerNotStartedError } from './errors.js';
+import { AccessDeniedError, InvalidPeerAddressError, PeerNotStartedError } from './errors.js';
 import { ensureDataDir, loadOrCreateIdentity } from './identity.js';
 import { buildLibp2p, openDatastore, type PeerNode } from './libp2p-node.js';
 import { nodeLogger } from './log.js';
 import { MPC_PROTOCOL, SessionManager } from './mpc/sessions.js';
 import type { AccessControl, Peer } from './peer.js';
+import {
+  checkRequestProtocol,
+  requestStreamHandler,
+  sendRequest,
+  type HandleRequestsOptions,
+  type RequestHandler,
+  type RequestOptions,
+} from './request-protocol.js';
 import type {
   AbortOptions,
   AccessLists,
@@ -53,8 +61,14 @@ export class PeerImpl implements Peer {
   private bootstrapTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly log = nodeLogger('node');
 
+  private readonly requestHandlers = new Map<
+    string,
+    { handler: RequestHandler; options: HandleRequestsOptions }
+  >();
+
   private constructor(
     private readonly init: PeerInit,
+    private readonly key: PrivateKey,
     private readonly node: PeerNode,
     private readonly datastore: LevelDatastore,
     private readonly accessList: AccessList,
@@ -111,7 +125,7 @@ export class PeerImpl implements Peer {
       log: nodeLogger('mpc'),
       maxPayload: init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     });
-    return new PeerImpl(init, node, datastore, accessList, advertiser, store, sessions, catalog);
+    return new PeerImpl(init, key, node, datastore, accessList, advertiser, store, sessions, catalog);
   }
 
   multiaddrs(): string[] {
@@ -137,6 +151,8 @@ export class PeerImpl implements Peer {
       maxInboundStreams: 256,
       maxOutboundStreams: 256,
     });
+    for (const [protocol, h] of this.requestHandlers)
+      await this.registerRequests(protocol, h.handler, h.options);
     this.running = true;
     this.advertiser.start(this.store.list().map((e) => e.signed));
     this.log('peer %s started, listening on %s', this.peerId, this.multiaddrs().join(' '));
@@ -235,6 +251,54 @@ export class PeerImpl implements Peer {
   async openSession(input: OpenSessionInput, options: AbortOptions = {}): Promise<Channel> {
     this.assertRunning();
     return this.sessions.open(input, options);
+  }
+
+  async sign(data: Uint8Array, _options: AbortOptions = {}): Promise<Uint8Array> {
+    return this.key.sign(data);
+  }
+
+  async handleRequests(
+    protocol: string,
+    handler: RequestHandler,
+    options: HandleRequestsOptions = {},
+  ): Promise<void> {
+    checkRequestProtocol(protocol);
+    this.requestHandlers.set(protocol, { handler, options });
+    if (this.running) await this.registerRequests(protocol, handler, options);
+  }
+
+  private async registerRequests(
+    protocol: string,
+    handler: RequestHandler,
+    options: HandleRequestsOptions,
+  ): Promise<void> {
+    const serve = requestStreamHandler(
+      protocol,
+      handler,
+      (p) => this.accessList.isAllowed(p),
+      nodeLogger('requests'),
+      options,
+    );
+    await this.node.handle(protocol, serve, { force: true, maxInboundStreams: 64 });
+  }
+
+  async request(
+    peerId: string,
+    protocol: string,
+    message: unknown,
+    options: RequestOptions = {},
+  ): Promise<unknown> {
+    this.assertRunning();
+    checkRequestProtocol(protocol);
+    const peer = peerIdFromString(peerId);
+    if (!this.accessList.isAllowed(peerId)) throw new AccessDeniedError(peerId);
+    return sendRequest(
+      (p, proto, o) => this.node.dialProtocol(p, proto, o),
+      peer,
+      protocol,
+      message,
+      options,
+    );
   }
 
   private assertRunning(): void {

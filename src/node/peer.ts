@@ -11,6 +11,14 @@
 import '../polyfills.js';
 import type { Channel } from '../protocols/channel.js';
 import { PeerImpl } from './peer-impl.js';
+import type { HandleRequestsOptions, RequestHandler, RequestOptions } from './request-protocol.js';
+
+export {
+  RequestError,
+  type HandleRequestsOptions,
+  type RequestHandler,
+  type RequestOptions,
+} from './request-protocol.js';
 import type {
   AbortOptions,
   AccessLists,
@@ -90,6 +98,20 @@ export interface Peer {
    * Every party must call it with the same jobId and parties.
    */
   openSession(input: OpenSessionInput, options?: AbortOptions): Promise<Channel>;
+  /**
+   * Signs `data` with this peer's Ed25519 key (verifiable with the public key in the peer id).
+   * Callers must put a domain-separation prefix of their own in `data` (as dataset descriptions
+   * and jobs do), so a signature made for one purpose never verifies for another.
+   */
+  sign(data: Uint8Array, options?: AbortOptions): Promise<Uint8Array>;
+  /**
+   * Serves JSON requests on `protocol` (`/peermpc/<name>/<version>`, not a reserved one): one
+   * request and one reply per stream, from peers the access lists admit; replaces a previous
+   * handler of the same protocol.
+   */
+  handleRequests(protocol: string, handler: RequestHandler, options?: HandleRequestsOptions): Promise<void>;
+  /** Sends one JSON request to `peerId` on `protocol` and resolves with its JSON reply. @throws {RequestError} */
+  request(peerId: string, protocol: string, message: unknown, options?: RequestOptions): Promise<unknown>;
 }
 
 /** Options of {@link createPeer}. */

@@ -1,0 +1,127 @@
+/**
+ * Request/reply messaging between peers for the layers above (jobs): one JSON request and one JSON
+ * reply per stream, each length-prefixed, on a protocol id under `/peermpc/`.
+ *
+ * The sender is authenticated by libp2p (Noise): the handler receives the remote peer id. Both ends
+ * check the access lists; the server bounds the request size and the time to read it and to
+ * answer; the client bounds the reply size and the whole exchange.
+ */
+import '../polyfills.js';
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
+import { AccessDeniedError } from './errors.js';
+
+/** A request/reply exchange failed (unreachable peer, timeout, oversized or malformed reply). */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+  constructor(
+    readonly peer: string,
+    readonly protocol: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`request to ${peer} on ${protocol} failed: ${reason}`, options);
+  }
+}
+
+/** Handles one request from an authenticated peer; resolves with the reply (JSON-serialisable). */
+export type RequestHandler = (message: unknown, from: string) => Promise<unknown>;
+
+/** Options of a request handler. */
+export interface HandleRequestsOptions {
+  /** Largest request accepted, in bytes. Default 4 MiB. */
+  maxRequestBytes?: number;
+  /** Time to read the request and send the reply, in ms. Default 30 000. */
+  timeoutMs?: number;
+}
+
+/** Options of a request. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Largest reply accepted, in bytes. Default 4 MiB. */
+  maxReplyBytes?: number;
+  /** Whole exchange, in ms. Default 30 000. */
+  timeoutMs?: number;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const RESERVED = ['/peermpc/kad/', '/peermpc/catalog/', '/peermpc/mpc/'];
+
+/** Checks a protocol id for application messaging. @throws {RangeError} */
+export function checkRequestProtocol(protocol: string): string {
+  if (
+    !/^\/peermpc\/[a-z0-9][a-z0-9._/-]*\/\d+\.\d+\.\d+$/.test(protocol) ||
+    RESERVED.some((r) => protocol.startsWith(r))
+  ) {
+    throw new RangeError(
+      `protocol must look like /peermpc/<name>/<version> and not be a reserved one: ${protocol}`,
+    );
+  }
+  return protocol;
+}
+
+/** The stream handler serving `handler` on `protocol`. */
+export function requestStreamHandler(
+  protocol: string,
+  handler: RequestHandler,
+  isAllowed: (peerId: string) => boolean,
+  log: Logger,
+  options: HandleRequestsOptions = {},
+): (stream: Stream, connection: Connection) => Promise<void> {
+  const maxBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return async (stream, connection) => {
+    const from = connection.remotePeer.toString();
+    if (!isAllowed(from)) {
+      log('%s request from denied peer %s refused', protocol, from);
+      stream.abort(new AccessDeniedError(from));
+      return;
+    }
+    const signal = AbortSignal.timeout(timeoutMs);
+    const lp = lpStream(stream, { maxDataLength: maxBytes });
+    try {
+      let message: unknown;
+      try {
+        message = JSON.parse(dec.decode((await lp.read({ signal })).subarray()));
+      } catch (err) {
+        log('%s: unreadable request from %s: %s', protocol, from, (err as Error).message);
+        stream.abort(err as Error);
+        return;
+      }
+      const reply = await handler(message, from);
+      await lp.write(enc.encode(JSON.stringify(reply ?? null)), { signal });
+      await stream.close({ signal });
+    } catch (err) {
+      log('%s: request from %s failed: %s', protocol, from, (err as Error).message);
+      stream.abort(err as Error);
+    }
+  };
+}
+
+/** Sends one request and returns the parsed reply. @throws {RequestError} */
+export async function sendRequest(
+  dial: (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>,
+  peer: PeerId,
+  protocol: string,
+  message: unknown,
+  options: RequestOptions = {},
+): Promise<unknown> {
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  let stream: Stream | undefined;
+  try {
+    stream = await dial(peer, protocol, { signal });
+    const lp = lpStream(stream, { maxDataLength: options.maxReplyBytes ?? 4 * 1024 * 1024 });
+    await lp.write(enc.encode(JSON.stringify(message)), { signal });
+    const reply = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as unknown;
+    await stream.close({ signal }).catch(() => {});
+    return reply;
+  } catch (err) {
+    stream?.abort(err as Error);
+    const reason = signal.aborted && !options.signal?.aborted ? 'timeout' : (err as Error).message;
+    throw new RequestError(peer.toString(), protocol, reason, { cause: err });
+  }
+}
