@@ -38,11 +38,11 @@ test('datasets are found across daemons by name and tag, shown, and removed', as
     const c = await startDaemonProcess(cDir);
     daemons.push(c);
 
-    const peersOfB = await cliJson<Array<{ peerId: string }>>(['peers', '-d', b.dataDir]);
-    assert.ok(
-      peersOfB.some((p) => p.peerId === a.peerId),
-      'B is connected to its bootstrap peer',
-    );
+    // Bootstrap dials run in the background: B is connected to A soon after it started.
+    await eventually('B connects to its bootstrap peer', async () => {
+      const peers = await cliJson<Array<{ peerId: string }>>(['peers', '-d', b.dataDir]);
+      return peers.some((p) => p.peerId === a.peerId) ? true : undefined;
+    });
 
     const csv = join(a.dataDir, 'heights.csv');
     writeFileSync(csv, 'age,height,weight\n31,170,70\n45,182,88\n22,165,60\n50,175,80\n');
@@ -103,8 +103,11 @@ test('datasets are found across daemons by name and tag, shown, and removed', as
       shown.description.columns.map((col) => col.name),
       ['age', 'height', 'weight'],
     );
-    assert.ok(shown.description.mock.length > 0);
-    assert.ok(shown.description.mock.every((row) => row.length === 3));
+    assert.ok(shown.description.mock.length > 0, 'mock rows');
+    assert.ok(
+      shown.description.mock.every((row) => row.length === 3),
+      'mock rows have 3 columns',
+    );
     assert.is(shown.description.mockSource, 'synthetic');
     const showText = await runCli(['dataset', 'show', `${a.peerId}/heights`, '-d', b.dataDir]);
     assert.is(showText.code, 0, showText.stderr);
@@ -120,7 +123,10 @@ test('datasets are found across daemons by name and tag, shown, and removed', as
     assert.is(connected.code, 0, connected.stderr);
     assert.is(connected.stdout.trim(), `connected to ${a.peerId}`);
     const peersOfD = await cliJson<Array<{ peerId: string }>>(['peers', '-d', d.dataDir]);
-    assert.ok(peersOfD.some((p) => p.peerId === a.peerId));
+    assert.ok(
+      peersOfD.some((p) => p.peerId === a.peerId),
+      'D lists A after connect',
+    );
     const badAddr = await runCli(['connect', 'not-an-address', '-d', d.dataDir]);
     assert.is(badAddr.code, 1);
     assert.match(badAddr.stderr, 'not a peer id or a multiaddr');
