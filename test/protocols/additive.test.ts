@@ -17,11 +17,32 @@ import {
   unpackBits,
 } from '../../src/protocols/additive/correlations.js';
 import { SeededDealer, type Summands } from '../../src/protocols/additive/dealer.js';
-import { ProtocolUsageError } from '../../src/protocols/protocol.js';
+import { ProtocolUsageError, type Protocol, type Share } from '../../src/protocols/protocol.js';
+import type { Session } from '../../src/protocols/session.js';
 import { simulate, SimulationError } from '../../src/protocols/simulate.js';
 import { RingTensor } from '../../src/tensor/index.js';
 import { M, signed } from '../helpers/bigint-ref.js';
-import { chiSquare, nibbleCounts, recording, tampering, type Received } from './additive-helpers.js';
+import {
+  chiSquare,
+  nibbleCounts,
+  recording,
+  tampering,
+  withMatmulOperands,
+  type Received,
+} from './additive-helpers.js';
+import { runConformance } from './conformance.js';
+
+const additive =
+  (n: number, truncation?: 'local' | 'pair') =>
+  (s: Session): Protocol<Share> =>
+    withMatmulOperands(new AdditiveProtocol(s, { computeParties: range(n), dealer: n, truncation }));
+
+// The shared suite: n compute parties [0..n-1], the dealer n, and (where given) a data owner and
+// result recipient n+1 that neither computes nor deals.
+runConformance('additive, 2 compute parties + dealer', additive(2), 3);
+runConformance('additive, 2 compute parties + dealer + owner, truncation pairs', additive(2, 'pair'), 4);
+runConformance('additive, 3 compute parties + dealer', additive(3), 4);
+runConformance('additive, 5 compute parties + dealer', additive(5), 6);
 
 const isUsage = (e: unknown): boolean => e instanceof ProtocolUsageError;
 const range = (n: number): number[] => [...Array(n).keys()];
@@ -199,7 +220,7 @@ test('a malformed message is rejected with the sender and step named', async () 
   assert.match(e0!.message, /party 1/);
 });
 
-test('usage errors: roles, reveal to the dealer, local truncation with three parties', async () => {
+test('usage errors: roles, local truncation with three parties, kinds', async () => {
   await simulate(4, async (s) => {
     assert.throws(() => new AdditiveProtocol(s, { computeParties: [0], dealer: 1 }), isUsage);
     assert.throws(() => new AdditiveProtocol(s, { computeParties: [0, 1], dealer: 1 }), isUsage);
@@ -210,8 +231,8 @@ test('usage errors: roles, reveal to the dealer, local truncation with three par
     );
     const p = new AdditiveProtocol(s, { computeParties: [0, 1, 2], dealer: 3 });
     const x = p.fromPublic(RingTensor.fill([2], 1), 'A');
-    await p.reveal(x, [3]).then(
-      () => assert.unreachable('reveal to the dealer must throw'),
+    await p.reveal(x, [1, 1]).then(
+      () => assert.unreachable('a recipient named twice must throw'),
       (e: unknown) => assert.instance(e, ProtocolUsageError),
     );
     assert.throws(() => p.xorB(x, x), isUsage);

@@ -9,8 +9,8 @@
  *    one message, to every other compute party; all open e = x - a and f = y - b.
  * 3. P_i sets z_i = c_i + e ∘ b_i + x_i ∘ f; the sum is c + e∘b + x∘f = a∘b + (x-a)∘b + x∘(y-b) = x∘y.
  *    (For AND: z_i = c_i ^ (e & b_i) ^ (x_i & f).) No party adds a special term.
- * Cost per compute party: 1 round, 8·(|x| + |y|)·(n-1) bytes; the dealer: 1 round, 8·|z| bytes to
- * one party. e and f are uniform to any coalition that misses one compute party, since they are
+ * Cost per compute party: 1 round, 8·(|x| + |y|)·(n-1) bytes (elementwise operands are broadcast
+ * to the result first: 16·|z|·(n-1)); the dealer: 1 round, 8·|z| bytes to one party. e and f are uniform to any coalition that misses one compute party, since they are
  * masked by a and b, whose summands that party alone (with the dealer) holds.
  */
 import { RingTensor, broadcastShapes, shapesEqual, sizeOf } from '../../tensor/index.js';
@@ -76,8 +76,14 @@ export async function beaver(
   extra: readonly CorrelationSpec[] = [],
 ): Promise<{ z: AdditiveShare; extra: Summands[] }> {
   const shape = kind === 'mul' ? broadcastShapes(x.shape, y.shape) : matmulShape(x.shape, y.shape);
+  if (kind === 'mul' && !(shapesEqual(x.shape, shape) && shapesEqual(y.shape, shape))) {
+    // Elementwise operands are broadcast first, so a mul's traffic depends on its result size only.
+    const widen = (v: AdditiveShare): AdditiveShare =>
+      new AdditiveShare(shape, 'A', v.local === undefined ? undefined : v.local.broadcastTo(shape));
+    return beaver(ctx, kind, widen(x), widen(y), extra);
+  }
   const step = ctx.session.nextStep();
-  const spec = kind === 'mul' ? mulTriple(x.shape, y.shape) : matmulTriple(x.shape, y.shape);
+  const spec = kind === 'mul' ? mulTriple(shape, shape) : matmulTriple(x.shape, y.shape);
   const dealt = ctx.dealer.deal(step, [spec, ...extra]);
   if (!ctx.isCompute) {
     await dealt.ready;
@@ -95,12 +101,9 @@ export async function beaver(
   if (kind === 'matmul') {
     z = c.add(e.matmul(b!), c);
     z.add(xi.matmul(f), z);
-  } else if (shapesEqual(x.shape, y.shape)) {
+  } else {
     z = e.mulAdd(b!, c, c);
     xi.mulAdd(f, z, z);
-  } else {
-    z = c.add(e.mul(b!), c);
-    z.add(xi.mul(f), z);
   }
   return { z: new AdditiveShare(shape, 'A', z), extra: all.slice(1) };
 }

@@ -8,7 +8,7 @@
  * | input, other owner | owner 1, 8m; last compute party 1, 0 | (as any party) |
  * | reveal to R | 1, 8m·|R \ {self}|; a recipient that does not compute: 1, 0 | 0, 0 |
  * | mul, andB | 1, 16m(N-1) | 1, 8m |
- * | matmul [a,k]·[k,b] (m = ab) | 1, 8(ak + kb)(N-1) | 1, 8m |
+ * | matmul A·B (m result words) | 1, 8(|A| + |B|)(N-1) | 1, 8m |
  * | truncate (pair) | 1, 8m(N-1) | 1, 8m |
  * | truncate (local, N = 2) | 0, 0 | 0, 0 |
  * | mulTrunc / matmulTrunc (pair) | mul or matmul + 1 round, + 8m(N-1) | 1, 16m |
@@ -37,12 +37,21 @@ export interface CostParty {
 
 const none: Cost = { rounds: 0, bytesSent: 0 };
 
+/**
+ * CostExtra plus the operand sizes a Beaver matmul's traffic depends on (the masked operands are
+ * what is sent). Without them a matmul is assumed square: [√m, k]·[k, √m].
+ */
+export interface AdditiveCostExtra extends CostExtra {
+  /** Element counts of the two operands of a matmul / matmulTrunc. */
+  operands?: readonly [number, number];
+}
+
 /** The cost of `primitive` on party `who` for `m` result words; see the module table. */
 export function additiveCost(
   who: CostParty,
   primitive: CostedPrimitive,
   m: number,
-  extra: CostExtra = {},
+  extra: AdditiveCostExtra = {},
 ): Cost {
   const N = who.parties.length;
   const computes = who.parties.includes(who.self);
@@ -50,6 +59,7 @@ export function additiveCost(
   const dealt = (computeBytes: number, dealerBytes: number, rounds = 1): Cost =>
     computes ? { rounds, bytesSent: computeBytes } : isDealer ? { rounds: 1, bytesSent: dealerBytes } : none;
   const matmulOperands = (): number => {
+    if (extra.operands !== undefined) return extra.operands[0] + extra.operands[1];
     const k = extra.k;
     if (k === undefined) throw new ProtocolUsageError('cost(matmul): give the inner dimension k');
     const b = extra.n ?? Math.sqrt(m); // result columns; a square result by default

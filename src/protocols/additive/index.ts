@@ -5,4 +5,4 @@
 export { AdditiveProtocol, type AdditiveOptions } from './protocol.js';
 export { AdditiveShare } from './share.js';
 export type { TruncationMode } from './truncation.js';
-export { additiveCost, type CostParty } from './cost.js';
+export { additiveCost, type AdditiveCostExtra, type CostParty } from './cost.js';

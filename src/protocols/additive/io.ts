@@ -11,14 +11,16 @@
  * reveal (to named parties only), one round: the compute parties first re-randomise their
  * summands with a zero-sharing from the PRGs of neighbouring compute parties (so the summands a
  * recipient sees are uniform given the value), then each sends its summand to every recipient
- * other than itself. A party not named receives nothing.
+ * other than itself. A party not named receives nothing. The dealer too may be named: the
+ * re-randomisation uses seeds it does not hold, so although it knows every triple summand, it
+ * learns the revealed value and nothing else; it receives nothing in any other primitive.
  */
 import { RingTensor, fmtShape, shapesEqual, sizeOf, type Shape } from '../../tensor/index.js';
 import { ProtocolUsageError, type ShareKind } from '../protocol.js';
 import type { AdditiveContext } from './context.js';
 import { AdditiveShare, own } from './share.js';
 import { wordBytes } from '../wire.js';
-import { recvWords } from './wire.js';
+import { recvWords, settleLater } from './wire.js';
 
 /** Party `owner` shares `value` (given on the owner only) of `shape` as an A share. */
 export async function input(
@@ -63,7 +65,7 @@ export async function input(
   return new AdditiveShare(shape, 'A', undefined);
 }
 
-/** Validates reveal recipients: distinct session parties, never the dealer. */
+/** Validates reveal recipients: distinct session parties. */
 function checkRecipients(ctx: AdditiveContext, to: readonly number[]): void {
   const seen = new Set<number>();
   for (const r of to) {
@@ -71,8 +73,6 @@ function checkRecipients(ctx: AdditiveContext, to: readonly number[]): void {
       throw new ProtocolUsageError(`reveal: recipient ${r} is not a party of this session`);
     }
     if (seen.has(r)) throw new ProtocolUsageError(`reveal: recipient ${r} is named twice`);
-    if (r === ctx.dealer.dealer)
-      throw new ProtocolUsageError('reveal: the dealer receives nothing in the additive protocol');
     seen.add(r);
   }
 }
@@ -119,13 +119,14 @@ export async function reveal(
   }
   if (!to.includes(self)) {
     if (ctx.isCompute) session.countRound();
-    await Promise.all(sends);
+    await settleLater(sends);
     return undefined;
   }
   session.countRound();
   const senders = parties.filter((p) => p !== self);
+  const sent = settleLater(sends);
   const received = await Promise.all(senders.map((p) => recvWords(session, p, step, m)));
-  await Promise.all(sends);
+  await sent;
   // `mine` may have been handed to the channel: accumulate into a fresh tensor.
   const acc = new RingTensor(x.shape);
   if (mine !== undefined) acc.data.set(mine.data);

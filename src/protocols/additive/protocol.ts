@@ -16,7 +16,6 @@ import { RingTensor, broadcastShapes, type Conv2dGeometry, type Shape } from '..
 import {
   ProtocolUsageError,
   type Cost,
-  type CostExtra,
   type CostedPrimitive,
   type Protocol,
   type ShareKind,
@@ -25,7 +24,7 @@ import type { Session } from '../session.js';
 import { andMany, beaver } from './beaver.js';
 import { pairPrgCache, type AdditiveContext } from './context.js';
 import { a2b, bitToA } from './convert.js';
-import { additiveCost } from './cost.js';
+import { additiveCost, type AdditiveCostExtra } from './cost.js';
 import { truncPair } from './correlations.js';
 import { SeededDealer } from './dealer.js';
 import { input, reveal } from './io.js';
@@ -289,8 +288,11 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     return bitToA(this.ctx, b);
   }
 
-  /** The cost of a primitive on this party (see cost.ts). */
-  cost(primitive: CostedPrimitive, elements: number, extra?: CostExtra): Cost {
+  /**
+   * The cost of a primitive on this party (see cost.ts). A matmul's traffic depends on its
+   * operands' sizes: pass them as `extra.operands` (see AdditiveCostExtra).
+   */
+  cost(primitive: CostedPrimitive, elements: number, extra?: AdditiveCostExtra): Cost {
     const who = {
       self: this.session.self,
       parties: this.computeParties,
