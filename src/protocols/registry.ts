@@ -3,6 +3,7 @@
  * by name. plaintext and rep3 are built in; another protocol registers itself with
  * `registerProtocol` (or gets a line in BUILTIN below).
  */
+import { additiveWithDealer } from './additive/index.js';
 import { plaintextProtocol } from './plaintext/index.js';
 import type { Protocol } from './protocol.js';
 import { rep3Protocol } from './rep3/index.js';
@@ -32,6 +33,13 @@ const BUILTIN: ProtocolFactory[] = [
     description: 'replicated 2-out-of-3 over Z_2^64, 3 parties, one semi-honest corruption',
     defaultParties: 3,
     create: (s) => rep3Protocol(s),
+  },
+  {
+    name: 'additive',
+    description:
+      'additive n-out-of-n over Z_2^64, last party deals (seeded triples); semi-honest, dealer not colluding',
+    defaultParties: 3,
+    create: (s) => additiveWithDealer(s),
   },
 ];
 

@@ -374,3 +374,9 @@ function checkBits(bits: number): void {
   if (!Number.isInteger(bits) || bits < 0 || bits > 63)
     throw new RangeError(`truncation by ${bits} bits is not in [0, 63]`);
 }
+
+/** The registry's default setup: every session party computes but the last, which deals. */
+export function additiveWithDealer(session: Session): Protocol<AdditiveShare> {
+  const n = session.parties - 1;
+  return new AdditiveProtocol(session, { computeParties: [...Array(n).keys()], dealer: n });
+}
