@@ -46,7 +46,7 @@ export class ApiRequestError extends Error {
 export interface RequestOptions {
   /** Aborts the request. */
   signal?: AbortSignal;
-  /** Time budget in ms. Default: the client's. */
+  /** Time budget in ms (0: none). Default: the client's. */
   timeoutMs?: number;
 }
 
@@ -56,7 +56,7 @@ export interface ApiClientInit {
   url: string;
   /** Bearer token; omit only to test that the server refuses. */
   token?: string;
-  /** Default time budget of a request in ms. Default 130 000. */
+  /** Default time budget of a request in ms (0: none). Default 130 000. */
   timeoutMs?: number;
   /** The data directory, for error messages. */
   dataDir?: string;
@@ -119,7 +119,8 @@ export class ApiClient {
 
   /** Sends one request; resolves with the parsed JSON body of a 2xx response. */
   async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
-    const signals = [AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs)];
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const signals = timeoutMs > 0 ? [AbortSignal.timeout(timeoutMs)] : [];
     if (options.signal !== undefined) signals.push(options.signal);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;

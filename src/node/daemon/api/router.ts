@@ -36,10 +36,17 @@ export class RouteResponse {
 /** Handles one route; its result is sent as JSON (see {@link RouteResponse}). */
 export type RouteHandler = (req: RouteRequest) => Promise<unknown>;
 
+/** Per-route settings. */
+export interface RouteOptions {
+  /** Time budget of the handler in ms, instead of the server's default; 0 means none (e.g. a job that streams progress). */
+  timeoutMs?: number;
+}
+
 interface Route {
   method: Method;
   segments: string[];
   handler: RouteHandler;
+  options: RouteOptions;
 }
 
 /** A route that matched, with its captured params. */
@@ -48,6 +55,8 @@ export interface RouteMatch {
   handler: RouteHandler;
   /** The captured `:name` segments. */
   params: Record<string, string>;
+  /** The route's settings. */
+  options: RouteOptions;
 }
 
 /** Method + pattern routing; see the module comment. */
@@ -55,25 +64,25 @@ export class Router {
   private readonly routes: Route[] = [];
 
   /** Registers `handler` for `method` on `pattern` (e.g. `/datasets/:name`). */
-  add(method: Method, pattern: string, handler: RouteHandler): this {
+  add(method: Method, pattern: string, handler: RouteHandler, options: RouteOptions = {}): this {
     if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with /: ${pattern}`);
-    this.routes.push({ method, segments: split(pattern), handler });
+    this.routes.push({ method, segments: split(pattern), handler, options });
     return this;
   }
 
   /** Shorthand for `add('GET', ...)`. */
-  get(pattern: string, handler: RouteHandler): this {
-    return this.add('GET', pattern, handler);
+  get(pattern: string, handler: RouteHandler, options?: RouteOptions): this {
+    return this.add('GET', pattern, handler, options);
   }
 
   /** Shorthand for `add('POST', ...)`. */
-  post(pattern: string, handler: RouteHandler): this {
-    return this.add('POST', pattern, handler);
+  post(pattern: string, handler: RouteHandler, options?: RouteOptions): this {
+    return this.add('POST', pattern, handler, options);
   }
 
   /** Shorthand for `add('DELETE', ...)`. */
-  delete(pattern: string, handler: RouteHandler): this {
-    return this.add('DELETE', pattern, handler);
+  delete(pattern: string, handler: RouteHandler, options?: RouteOptions): this {
+    return this.add('DELETE', pattern, handler, options);
   }
 
   /**
@@ -87,7 +96,7 @@ export class Router {
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
       if (params === undefined) continue;
-      if (route.method === method) return { handler: route.handler, params };
+      if (route.method === method) return { handler: route.handler, params, options: route.options };
       allowed.add(route.method);
     }
     if (allowed.size > 0) throw new MethodNotAllowedError(method, path, [...allowed]);

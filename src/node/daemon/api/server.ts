@@ -48,7 +48,8 @@ export class ApiServer {
     this.init = { maxBodyBytes: 1024 * 1024, handlerTimeoutMs: 120_000, ...init };
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = this.init.handlerTimeoutMs + 10_000;
+    // Receiving a request (headers and body) is bounded; handlers are bounded by their own signal.
+    this.server.requestTimeout = 60_000;
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -97,16 +98,15 @@ export class ApiServer {
       path = url.pathname;
       if (this.closing.signal.aborted) throw new ShuttingDownError();
       this.authorize(req);
-      const { handler, params } = this.init.router.match(method, path);
+      const { handler, params, options } = this.init.router.match(method, path);
       const clientGone = new AbortController();
       res.once('close', () => {
         if (!res.writableFinished) clientGone.abort(new Error('client closed the connection'));
       });
-      const signal = AbortSignal.any([
-        clientGone.signal,
-        this.closing.signal,
-        AbortSignal.timeout(this.init.handlerTimeoutMs),
-      ]);
+      const timeoutMs = options.timeoutMs ?? this.init.handlerTimeoutMs;
+      const signals = [clientGone.signal, this.closing.signal];
+      if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
+      const signal = AbortSignal.any(signals);
       const result = await handler({
         params,
         query: url.searchParams,
