@@ -285,6 +285,35 @@ test('stop aborts a running request and stops the peer', async () => {
   await d.stop(); // idempotent
 });
 
+test('stop order: API closed, then stop hooks (last registered first), then the peer', async () => {
+  const order: string[] = [];
+  let peer: FakePeer | undefined;
+  const d = await startDaemon({
+    dataDir: tmp(),
+    createPeer: async (init) => {
+      peer = fakePeer(init);
+      const stop = peer.stop.bind(peer);
+      peer.stop = async (o) => {
+        order.push('peer');
+        await stop(o);
+      };
+      return peer;
+    },
+    extraRoutes: (router, ctx) => {
+      router.get('/extra', async () => ({ extra: true }));
+      ctx.onStop(() => void order.push('first hook'));
+      ctx.onStop(async () => {
+        order.push('second hook');
+        throw new Error('a failing hook does not stop the shutdown');
+      });
+    },
+  });
+  const client = ApiClient.fromDataDir(d.dataDir, { timeoutMs: 5000 });
+  assert.equal(await client.request('GET', '/extra'), { extra: true });
+  await d.stop();
+  assert.equal(order, ['second hook', 'first hook', 'peer']);
+});
+
 test('error names map to statuses', () => {
   const cases: Array<[string, number]> = [
     ['CsvImportError', 400],

@@ -4,7 +4,7 @@
  * Start: take the data directory's lock (one daemon per directory), read the config and apply the
  * overrides, create and start the peer, write a fresh token, serve the API on 127.0.0.1, then write
  * `api.json` (its presence means "ready"). Stop (SIGINT/SIGTERM or `stop()`): stop serving the API
- * (running requests are aborted), stop the peer (closes sessions and streams, flushes state), remove
+ * (running requests are aborted), run the resources' stop hooks, stop the peer (closes sessions and streams, flushes state), remove
  * `api.json` and the token, release the lock.
  */
 import { unlinkSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { packageVersion } from '../../util/paths.js';
 import type { Peer } from '../peer.js';
 import type { PeerInit } from '../types.js';
 import { removeApiAddress, writeApiAddress } from './api-file.js';
-import type { ApiPeer } from './api/context.js';
+import type { ApiContext, ApiPeer } from './api/context.js';
+import type { Router } from './api/router.js';
 import { apiRouter } from './api/routes/index.js';
 import { ApiServer } from './api/server.js';
 import { applyOverrides, loadConfig, type ConfigOverrides, type DaemonConfig } from './config.js';
@@ -34,6 +35,8 @@ export interface DaemonOptions {
   overrides?: ConfigOverrides;
   /** Builds the peer; default `createPeer` from `src/node/peer.ts`, loaded on demand (tests inject a fake). */
   createPeer?: (init: PeerInit) => Promise<DaemonPeer>;
+  /** Registers more routes after the built-in ones (embedding applications, tests). */
+  extraRoutes?: (router: Router, ctx: ApiContext) => void;
   /** Time budget of stopping the peer in ms. Default 15 000. */
   stopTimeoutMs?: number;
 }
@@ -84,6 +87,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const startedAt = Date.now();
   let peer: DaemonPeer | undefined;
   let server: ApiServer | undefined;
+  const stopHooks: Array<() => Promise<void> | void> = [];
+  const runStopHooks = async (): Promise<void> => {
+    for (const hook of stopHooks.splice(0)) {
+      try {
+        await hook();
+      } catch (err) {
+        log.error('a stop hook failed: %s', (err as Error).message);
+      }
+    }
+  };
 
   const cleanupFiles = (): void => {
     removeApiAddress(apiFile, process.pid);
@@ -99,7 +112,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     log('peer %s started', peer.peerId);
     const token = createToken(tokenFile);
-    const router = apiRouter({ peer, dataDir, version: packageVersion(), startedAt });
+    const ctx: ApiContext = {
+      peer,
+      dataDir,
+      version: packageVersion(),
+      startedAt,
+      onStop: (hook) => void stopHooks.unshift(hook),
+    };
+    const router = apiRouter(ctx);
+    options.extraRoutes?.(router, ctx);
     server = new ApiServer({ router, token, maxBodyBytes: config.apiMaxBodyBytes });
     const apiUrl = await server.listen(config.apiPort);
     writeApiAddress(apiFile, {
@@ -125,6 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           log('stopping');
           try {
             await api.close();
+            await runStopHooks();
             await running.stop({ signal: AbortSignal.timeout(stopTimeoutMs) });
           } finally {
             cleanupFiles();
@@ -136,6 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await runStopHooks();
     await peer
       ?.stop()
       .catch((e: Error) => log.error('stopping the peer after a failed start: %s', e.message));

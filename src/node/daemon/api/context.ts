@@ -17,4 +17,9 @@ export interface ApiContext {
   version: string;
   /** When the daemon started (ms since the epoch). */
   startedAt: number;
+  /**
+   * Registers cleanup for something a resource started (e.g. a service that answers other peers):
+   * the daemon runs the hooks, last registered first, after the API stopped and before the peer stops.
+   */
+  onStop(hook: () => Promise<void> | void): void;
 }
