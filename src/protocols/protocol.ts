@@ -109,6 +109,15 @@ export interface Protocol<S extends Share = Share> {
   bitToA(b: S): Promise<S>;
 
   /**
+   * Optional: B shares of two values whose sum mod 2^64 is the value of `a` (a2b without its final
+   * adder). Ops that need only the sign (comparisons, ReLU) then run a carry circuit that is much
+   * cheaper than a full adder; protocols without it get a2b. Provide `a2bSummandsCost` with it.
+   */
+  a2bSummands?(a: S): Promise<[S, S]>;
+  /** The cost of `a2bSummands` on this party for `elements` words. */
+  a2bSummandsCost?(elements: number): Cost;
+
+  /**
    * The cost a primitive will have on this party for `elements` words (for tests and benchmarks).
    * `elements` is the number of result words (for matmul: m*n; `k` is the inner dimension).
    * Input and reveal costs depend on who sends and receives: `owner` is the input's owner,
@@ -130,6 +139,8 @@ export interface CostExtra {
   owner?: number;
   /** The parties a reveal opens to. */
   recipients?: readonly number[];
+  /** Element counts of the two operands of a matmul (protocols whose traffic depends on them). */
+  operands?: readonly [number, number];
 }
 
 /** Primitives whose cost a protocol declares. */

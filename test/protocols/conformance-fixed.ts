@@ -40,7 +40,11 @@ export function fixedTests(t: Test, cfg: SuiteConfig): void {
       }
       const a = await inputFixed(p, last, A, [6, 16], F);
       const b = await inputFixed(p, 0, B, [16, 5], F);
-      const ab = await c.prim('matmulTrunc', 30, () => matmulFixed(p, a, b, F), { k: 16 });
+      const ab = await c.prim('matmulTrunc', 30, () => matmulFixed(p, a, b, F), {
+        k: 16,
+        n: 5,
+        operands: [96, 80],
+      });
       return { chain: await revealFixed(p, x, [0], F), mm: await revealFixed(p, ab, [0], F) };
     });
     assert.equal(costErrors(runs), []);
@@ -144,6 +148,35 @@ export function fixedTests(t: Test, cfg: SuiteConfig): void {
         run.value[10],
         ex.map((a) => BigInt.asUintN(64, a > 0n ? a : 0n)),
         'relu',
+      );
+    }
+  });
+
+  t('lt and relu on many values (several packed words, n not a multiple of 64)', async () => {
+    for (const n of [65, 333, 1000]) {
+      const xs = reals(n, 90 + n, -1e6, 1e6).map((v, i) => (i % 5 === 0 ? v * 1e-6 : v));
+      const ys = reals(n, 91 + n, -1e6, 1e6).map((v, i) => (i % 7 === 0 ? xs[i]! : v));
+      const runs = await runAll(parties, make, async (c) => {
+        const p = c.p;
+        const x = await inputFixed(p, 0, xs, [n], F);
+        const y = await inputFixed(p, last, ys, [n], F);
+        const l = await c.costed('lt', opCost(p, 'lt', n), () => lt(p, x, y));
+        const r = await c.costed('relu', opCost(p, 'relu', n), () => relu(p, x));
+        return [(await c.open(l)).toBigInts(), (await c.open(r)).toBigInts()];
+      });
+      assert.equal(costErrors(runs), []);
+      const ex = encodeFixed(xs, [n], F).toSignedBigInts();
+      const ey = encodeFixed(ys, [n], F).toSignedBigInts();
+      const [l, r] = runs[0]!.value;
+      assert.equal(
+        l,
+        ex.map((a, i) => (a < ey[i]! ? 1n : 0n)),
+        `lt on ${n} values`,
+      );
+      assert.equal(
+        r,
+        ex.map((a) => BigInt.asUintN(64, a > 0n ? a : 0n)),
+        `relu on ${n} values`,
       );
     }
   });

@@ -15,6 +15,7 @@ export interface SuiteConfig {
   parties: number;
 }
 
+const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 const big = (t: RingTensor): bigint[] => t.toBigInts();
 const zip = (a: bigint[], b: bigint[], f: (x: bigint, y: bigint) => bigint): bigint[] =>
   a.map((x, i) => M(f(x, b[i]!)));
@@ -190,7 +191,11 @@ export function ringTests(t: Test, cfg: SuiteConfig): void {
         const n = outShape.reduce((x, y) => x * y, 1);
         const z = elementwise
           ? await c.prim('mul', n, () => c.p.mul(a, b))
-          : await c.prim('matmul', n, () => c.p.matmul(a, b), { k: sa[sa.length - 1]! });
+          : await c.prim('matmul', n, () => c.p.matmul(a, b), {
+              k: sa[sa.length - 1]!,
+              n: sb[sb.length - 1]!,
+              operands: [size(sa), size(sb)],
+            });
         out.push(big(await c.open(z)));
       }
       return out;
@@ -290,7 +295,15 @@ export function ringTests(t: Test, cfg: SuiteConfig): void {
         out.push(big(await c.open(await c.prim('truncate', 64, () => p.truncate(x, bits)))));
         out.push(big(await c.open(await c.prim('mulTrunc', 64, () => p.mulTrunc(a, b, bits)))));
         out.push(
-          big(await c.open(await c.prim('matmulTrunc', 12, () => p.matmulTrunc(A, B, bits), { k: 8 }))),
+          big(
+            await c.open(
+              await c.prim('matmulTrunc', 12, () => p.matmulTrunc(A, B, bits), {
+                k: 8,
+                n: 3,
+                operands: [32, 24],
+              }),
+            ),
+          ),
         );
       }
       return out;

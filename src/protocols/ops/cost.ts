@@ -3,6 +3,7 @@
  * hold for every protocol): what tests compare measured traffic against, and benchmarks report.
  */
 import type { Cost, Protocol, Share } from '../protocol.js';
+import { msbCost } from './msb.js';
 
 /** Generic ops with a declared cost. */
 export type CostedOp = 'msb' | 'lt' | 'gt' | 'le' | 'ge' | 'eq' | 'relu' | 'mean' | 'max' | 'argmax';
@@ -19,7 +20,7 @@ function plus(...cs: Cost[]): Cost {
  * max/argmax, `n` is the number of rows and `len` the length of the reduced axis.
  */
 export function opCost<S extends Share>(p: Protocol<S>, op: CostedOp, n: number, len = 1): Cost {
-  const cmp = (k: number): Cost => plus(p.cost('a2b', k), p.cost('bitToA', k));
+  const cmp = (k: number): Cost => plus(msbCost(p, k), p.cost('bitToA', k));
   switch (op) {
     case 'msb':
     case 'lt':
@@ -28,11 +29,7 @@ export function opCost<S extends Share>(p: Protocol<S>, op: CostedOp, n: number,
     case 'ge':
       return cmp(n);
     case 'eq':
-      return plus(
-        p.cost('a2b', n),
-        ...Array.from({ length: 6 }, () => p.cost('andB', n)),
-        p.cost('bitToA', n),
-      );
+      return plus(msbCost(p, 2 * n), p.cost('andB', n), p.cost('bitToA', n));
     case 'relu':
       return plus(cmp(n), p.cost('mul', n));
     case 'mean':

@@ -8,3 +8,4 @@ export * from './fixed.js';
 export * from './max.js';
 export * from './reduce.js';
 export * from './cost.js';
+export * from './msb.js';

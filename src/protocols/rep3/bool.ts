@@ -82,15 +82,19 @@ export async function andBMany(
   });
 }
 
-/** Arithmetic to boolean: local summands, one carry-save reshare round, a Kogge-Stone adder. */
-export async function a2b(ctx: Rep3Context, proto: Protocol<Rep3Share>, x: Rep3Share): Promise<Rep3Share> {
+/**
+ * The two boolean summands of an A share: s = the components themselves read as boolean, and
+ * c = maj(x_0, x_1, x_2) << 1 (1 round: the carry-save reshare), so that s + c = x mod 2^64.
+ */
+export async function a2bSummands(
+  ctx: Rep3Context,
+  proto: Protocol<Rep3Share>,
+  x: Rep3Share,
+): Promise<[Rep3Share, Rep3Share]> {
   expectKind(x, 'A', 'a2b');
   const shape = x.shape;
   const step = ctx.step();
-  if (!ctx.compute) {
-    const none = new Rep3Share(shape, 'B');
-    return addB(proto, none, none);
-  }
+  if (!ctx.compute) return [new Rep3Share(shape, 'B'), new Rep3Share(shape, 'B')];
   const [cur, prev] = ctx.parts(x, 'a2b');
   const sum = new Rep3Share(shape, 'B', cur, prev);
   const k = kernel();
@@ -100,7 +104,13 @@ export async function a2b(ctx: Rep3Context, proto: Protocol<Rep3Share>, x: Rep3S
   k.and(cur.data, prev.data, u);
   k.xor(t.data, u, t.data);
   const maj = await reshare(ctx, step, shape, t, 'B');
-  return addB(proto, sum, proto.shlB(maj, 1));
+  return [sum, proto.shlB(maj, 1)];
+}
+
+/** Arithmetic to boolean: local summands, one carry-save reshare round, a Kogge-Stone adder. */
+export async function a2b(ctx: Rep3Context, proto: Protocol<Rep3Share>, x: Rep3Share): Promise<Rep3Share> {
+  const [s, c] = await a2bSummands(ctx, proto, x);
+  return addB(proto, s, c);
 }
 
 /** Bit 0 of each word of a B share, as an A share of 0/1 (1 round). */

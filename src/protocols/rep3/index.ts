@@ -25,10 +25,11 @@ import {
 import type { Session } from '../session.js';
 import * as shapes from '../shapes.js';
 import { matmul, matmulTrunc, mul, mulTrunc, truncate } from './arith.js';
-import { a2b, andBMany, bitToA } from './bool.js';
+import { a2b, a2bSummands, andBMany, bitToA } from './bool.js';
 import { expectKind, Rep3Context, Rep3Share } from './context.js';
 import { rep3Cost } from './cost.js';
 import { input, reveal } from './io.js';
+import { bitwiseScalar, sliceView } from './local.js';
 
 export { Rep3Share } from './context.js';
 
@@ -110,7 +111,7 @@ export class Rep3Protocol implements Protocol<Rep3Share> {
   }
   slice(x: Rep3Share, axis: number, start: number, end: number): Rep3Share {
     return this.map(x, shapes.sliceShape(x.shape, axis, start, end), x.kind, (t) =>
-      t.slice(axis, start, end),
+      sliceView(t, axis, start, end),
     );
   }
   concat(xs: readonly Rep3Share[], axis: number): Rep3Share {
@@ -219,10 +220,14 @@ export class Rep3Protocol implements Protocol<Rep3Share> {
     return this.zip(a, b, 'B', 'xorB', (x, y) => x.xor(y));
   }
   xorPublicB(a: Rep3Share, p: RingTensor | bigint): Rep3Share {
-    return this.pub(a, p, 'B', 'xorPublicB', (t) => t.xor(p));
+    return this.pub(a, p, 'B', 'xorPublicB', (t) =>
+      typeof p === 'bigint' ? bitwiseScalar(t, p, 'xor') : t.xor(p),
+    );
   }
   andPublicB(a: Rep3Share, p: RingTensor | bigint): Rep3Share {
-    return this.pub(a, p, 'B', 'andPublicB', undefined, (t) => t.and(p));
+    return this.pub(a, p, 'B', 'andPublicB', undefined, (t) =>
+      typeof p === 'bigint' ? bitwiseScalar(t, p, 'and') : t.and(p),
+    );
   }
   notB(a: Rep3Share): Rep3Share {
     return this.pub(a, 0n, 'B', 'notB', (t) => t.not());
@@ -248,6 +253,14 @@ export class Rep3Protocol implements Protocol<Rep3Share> {
   }
   bitToA(b: Rep3Share): Promise<Rep3Share> {
     return bitToA(this.ctx, b);
+  }
+  /** The carry-save summands of a2b (1 round, n words to the next party). */
+  a2bSummands(a: Rep3Share): Promise<[Rep3Share, Rep3Share]> {
+    return a2bSummands(this.ctx, this, a);
+  }
+  /** Cost of {@link a2bSummands}: that of an AND. */
+  a2bSummandsCost(elements: number): Cost {
+    return rep3Cost(this.ctx, 'andB', elements, {});
   }
 
   /** This party's rounds and bytes for a primitive (see cost.ts). */
