@@ -30,6 +30,8 @@ export function view(words: BigUint64Array, off: number, shape: readonly number[
 interface Opened {
   e: RingTensor;
   f: RingTensor;
+  /** The pooled buffer e and f live in (give it back once done). */
+  words: BigUint64Array;
 }
 
 /**
@@ -60,13 +62,14 @@ async function openMasks(
   mask(xs, a, 0);
   mask(ys, b, a.size);
   ctx.session.countRound();
-  const opened = await openAmong(ctx.session, ctx.parties, step, buf.data, xor);
-  return { e: view(opened.data, 0, [a.size]), f: view(opened.data, a.size, [b.size]) };
+  const opened = await openAmong(ctx.session, ctx.parties, step, buf.data, xor, ctx.pool);
+  return { e: view(opened.data, 0, [a.size]), f: view(opened.data, a.size, [b.size]), words: opened.data };
 }
 
 /**
  * One Beaver multiplication round for `kind`, with `extra` correlations dealt in the same dealer
- * message (their summands are returned for a following step, e.g. a truncation pair).
+ * message (their summands are returned for a following step, e.g. a truncation pair; call
+ * `release` once they are used, to recycle the free summands' buffers).
  */
 export async function beaver(
   ctx: AdditiveContext,
@@ -74,7 +77,7 @@ export async function beaver(
   x: AdditiveShare,
   y: AdditiveShare,
   extra: readonly CorrelationSpec[] = [],
-): Promise<{ z: AdditiveShare; extra: Summands[] }> {
+): Promise<{ z: AdditiveShare; extra: Summands[]; release: () => void }> {
   const shape = kind === 'mul' ? broadcastShapes(x.shape, y.shape) : matmulShape(x.shape, y.shape);
   if (kind === 'mul' && !(shapesEqual(x.shape, shape) && shapesEqual(y.shape, shape))) {
     // Elementwise operands are broadcast first, so a mul's traffic depends on its result size only.
@@ -87,7 +90,7 @@ export async function beaver(
   const dealt = ctx.dealer.deal(step, [spec, ...extra]);
   if (!ctx.isCompute) {
     await dealt.ready;
-    return { z: new AdditiveShare(shape, 'A', undefined), extra: [] };
+    return { z: new AdditiveShare(shape, 'A', undefined), extra: [], release: dealt.release };
   }
   const xi = own(x, kind);
   const yi = own(y, kind);
@@ -105,7 +108,10 @@ export async function beaver(
     z = e.mulAdd(b!, c, c);
     xi.mulAdd(f, z, z);
   }
-  return { z: new AdditiveShare(shape, 'A', z), extra: all.slice(1) };
+  ctx.pool.give(opened.words);
+  if (extra.length === 0) dealt.release();
+  const release = extra.length === 0 ? () => undefined : dealt.release;
+  return { z: new AdditiveShare(shape, 'A', z), extra: all.slice(1), release };
 }
 
 /** Elementwise AND of B shares, all pairs in one round with one dealer message (andBMany). */
@@ -129,16 +135,19 @@ export async function andMany(
   const [a, b] = dealt.free[0]!;
   const xs = pairs.map(([x], i) => own(x, 'andB').broadcastTo(shapes[i]!));
   const ys = pairs.map(([, y], i) => own(y, 'andB').broadcastTo(shapes[i]!));
-  const { e, f } = await openMasks(ctx, step, xs, ys, a!, b!, true);
+  const { e, f, words } = await openMasks(ctx, step, xs, ys, a!, b!, true);
   const c = (await dealt.ready)[0]!.fixed[0]!;
   // z = c ^ (e & b) ^ (x & f): the first term over the whole batch, the second per pair.
-  const t = e.and(b!);
+  const t = e.and(b!, new RingTensor([total], ctx.pool.take(total)));
   c.xor(t, c);
-  return shapes.map((s, i) => {
+  const out = shapes.map((s, i) => {
     const z = view(c.data, offsets[i]!, s);
     const tz = view(t.data, offsets[i]!, s);
     xs[i]!.and(view(f.data, offsets[i]!, s), tz);
     z.xor(tz, z);
     return new AdditiveShare(s, 'B', z);
   });
+  ctx.pool.give(words, t.data);
+  dealt.release();
+  return out;
 }

@@ -5,6 +5,7 @@
 import type { Prg } from '../../tensor/index.js';
 import type { Session } from '../session.js';
 import type { SeededDealer } from './dealer.js';
+import type { ScratchPool } from './pool.js';
 
 /** Roles and shared state of one party running the `additive` protocol. */
 export interface AdditiveContext {
@@ -18,6 +19,8 @@ export interface AdditiveContext {
   readonly leader: number;
   /** The dealer's correlated randomness (also on compute parties: their side of it). */
   readonly dealer: SeededDealer;
+  /** Recycled scratch buffers for temporaries. */
+  readonly pool: ScratchPool;
   /** The PRG this party shares with `peer`, created once per peer (streams must never restart). */
   pairPrg(peer: number): Prg;
 }

@@ -17,6 +17,7 @@
 import { RingTensor, kernel, sizeOf, type Prg } from '../../tensor/index.js';
 import type { Session } from '../session.js';
 import { correctionWords, type CorrelationSpec } from './correlations.js';
+import type { ScratchPool } from './pool.js';
 import { wordBytes } from '../wire.js';
 import { recvWords } from './wire.js';
 
@@ -37,6 +38,8 @@ export interface Dealt {
   readonly free: RingTensor[][];
   /** All summands per correlation; on the dealer it resolves (to []) once its message is sent. */
   readonly ready: Promise<Summands[]>;
+  /** Gives the free summands' buffers back to the pool: call once they are no longer used. */
+  release(): void;
 }
 
 /** Serves correlated randomness to one party of a session, dealer or compute party. */
@@ -53,6 +56,7 @@ export class SeededDealer {
     /** The session index of the dealer. */
     readonly dealer: number,
     pairPrg: (peer: number) => Prg,
+    private readonly pool: ScratchPool,
   ) {
     this.correctionParty = computeParties[computeParties.length - 1]!;
     if (session.self === dealer) {
@@ -68,11 +72,18 @@ export class SeededDealer {
     const self = this.session.self;
     if (self === this.dealer) return this.produce(step, specs);
     const prg = this.prgs.get(this.dealer);
-    if (prg === undefined) return { free: [], ready: Promise.resolve([]) };
-    const free = specs.map((s) => s.free.map((p) => prg.ring(p.shape)));
+    if (prg === undefined) return { free: [], ready: Promise.resolve([]), release: () => undefined };
+    const free = specs.map((s) =>
+      s.free.map((p) => {
+        const t = new RingTensor(p.shape, this.pool.take(sizeOf(p.shape)));
+        prg.fillWords(t.data);
+        return t;
+      }),
+    );
+    const release = (): void => this.pool.give(...free.flat().map((t) => t.data));
     if (self !== this.correctionParty) {
       const all = specs.map((s, i) => ({ free: free[i]!, fixed: s.fixed.map((p) => prg.ring(p.shape)) }));
-      return { free, ready: Promise.resolve(all) };
+      return { free, ready: Promise.resolve(all), release };
     }
     const ready = recvWords(this.session, this.dealer, step, correctionWords(specs)).then((words) => {
       let off = 0;
@@ -86,7 +97,7 @@ export class SeededDealer {
       }));
     });
     ready.catch(() => undefined); // awaited by the op; this only marks it handled meanwhile
-    return { free, ready };
+    return { free, ready, release };
   }
 
   /** The dealer's scratch words, grown to at least `n`. */
@@ -150,7 +161,7 @@ export class SeededDealer {
     const payload = flat.length === 1 ? flat[0]!.data : concatWords(flat);
     const ready = this.session.send(k, step, wordBytes(payload)).then(() => []);
     ready.catch(() => undefined);
-    return { free: [], ready };
+    return { free: [], ready, release: () => undefined };
   }
 }
 

@@ -27,6 +27,7 @@ import { a2b, bitToA } from './convert.js';
 import { additiveCost, type AdditiveCostExtra } from './cost.js';
 import { truncPair } from './correlations.js';
 import { SeededDealer } from './dealer.js';
+import { ScratchPool } from './pool.js';
 import { input, reveal } from './io.js';
 import { AdditiveShare, expectKind, own } from './share.js';
 import * as shapes from '../shapes.js';
@@ -86,12 +87,14 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     this.truncation = truncation;
     this.isComputeParty = computeParties.includes(session.self);
     const pairPrg = pairPrgCache(session);
+    const pool = new ScratchPool();
     this.ctx = {
       session,
       parties: this.computeParties,
       isCompute: this.isComputeParty,
       leader: computeParties[0]!,
-      dealer: new SeededDealer(session, this.computeParties, dealer, pairPrg),
+      dealer: new SeededDealer(session, this.computeParties, dealer, pairPrg, pool),
+      pool,
       pairPrg,
     };
   }
@@ -313,8 +316,10 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
       return truncateLocal(this.ctx, (await beaver(this.ctx, kind, a, b)).z, bits);
     const outShape = kind === 'mul' ? undefined : shapes.matmulShape(a.shape, b.shape);
     const pair = truncPair(outShape ?? broadcast(a.shape, b.shape), bits);
-    const { z, extra } = await beaver(this.ctx, kind, a, b, [pair]);
-    return truncateWithPair(this.ctx, this.session.nextStep(), z, bits, extra[0]);
+    const { z, extra, release } = await beaver(this.ctx, kind, a, b, [pair]);
+    const out = await truncateWithPair(this.ctx, this.session.nextStep(), z, bits, extra[0]);
+    release();
+    return out;
   }
 
   private isLeader(): boolean {

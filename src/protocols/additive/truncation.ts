@@ -26,12 +26,26 @@ import { openAmong } from './wire.js';
 /** How a protocol instance truncates. */
 export type TruncationMode = 'local' | 'pair';
 
-/** SecureML local truncation (n = 2 only): no communication. */
-export function truncateLocal(ctx: AdditiveContext, x: AdditiveShare, bits: number): AdditiveShare {
+/**
+ * SecureML local truncation (n = 2 only): no communication. `inPlace` overwrites x's summand (for
+ * a product nothing else references).
+ */
+export function truncateLocal(
+  ctx: AdditiveContext,
+  x: AdditiveShare,
+  bits: number,
+  inPlace = false,
+): AdditiveShare {
   if (!ctx.isCompute) return new AdditiveShare(x.shape, 'A', undefined);
   const xi = own(x, 'truncate');
-  const z = ctx.session.self === ctx.leader ? xi.sar(bits) : xi.neg().sar(bits);
-  if (ctx.session.self !== ctx.leader) z.neg(z);
+  let z: RingTensor;
+  if (ctx.session.self === ctx.leader) {
+    z = xi.sar(bits, inPlace ? xi : undefined);
+  } else {
+    z = xi.neg(inPlace ? xi : undefined);
+    z.sar(bits, z);
+    z.neg(z);
+  }
   return new AdditiveShare(x.shape, 'A', z);
 }
 
@@ -63,7 +77,9 @@ export async function truncatePair(
     return new AdditiveShare(x.shape, 'A', undefined);
   }
   const rs = dealt.ready.then((all) => all[0]!.fixed[0]!);
-  return openAndShift(ctx, step, x, bits, dealt.free[0]![0]!, rs);
+  const z = await openAndShift(ctx, step, x, bits, dealt.free[0]![0]!, rs);
+  dealt.release();
+  return z;
 }
 
 /** Opens u = x + r, then z = (u >> d) - r' on the leader, -r' elsewhere. r' is awaited last. */
@@ -77,15 +93,16 @@ async function openAndShift(
 ): Promise<AdditiveShare> {
   const masked = own(x, 'truncate').add(r);
   ctx.session.countRound();
-  const u = await openAmong(ctx.session, ctx.parties, step, masked.data, false);
+  const u = await openAmong(ctx.session, ctx.parties, step, masked.data, false, ctx.pool);
   const rs = await shifted;
-  let z: RingTensor;
+  // z = (u >> d) - r' on the leader, -r' elsewhere, written over r' (this party's own summand).
   if (ctx.session.self === ctx.leader) {
-    z = u.reshape(x.shape);
-    z.sar(bits, z);
-    z.sub(rs, z);
+    const su = u.reshape(x.shape);
+    su.sar(bits, su);
+    su.sub(rs, rs);
   } else {
-    z = rs.neg(rs);
+    rs.neg(rs);
   }
-  return new AdditiveShare(x.shape, 'A', z);
+  ctx.pool.give(u.data);
+  return new AdditiveShare(x.shape, 'A', rs);
 }

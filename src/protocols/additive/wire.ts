@@ -7,6 +7,7 @@
 import { RingTensor } from '../../tensor/index.js';
 import type { Session } from '../session.js';
 import { payloadWords, wordBytes } from '../wire.js';
+import type { ScratchPool } from './pool.js';
 
 /**
  * Receives `n` words from `from` for `step`.
@@ -24,7 +25,8 @@ export async function recvWords(
 /**
  * Opens a value among `parties` in one round: sends `mine` (this party's summand, flat) to every
  * other party of `parties` for `step` and returns the sum (or XOR) of all summands as a new flat
- * tensor. `mine` is handed to the channel and must not be modified afterwards.
+ * tensor (from `pool` when given: the caller gives it back). `mine` is handed to the channel and
+ * must not be modified afterwards.
  */
 export async function openAmong(
   session: Session,
@@ -32,13 +34,14 @@ export async function openAmong(
   step: number,
   mine: BigUint64Array,
   xor: boolean,
+  pool?: ScratchPool,
 ): Promise<RingTensor> {
   const n = mine.length;
   const peers = parties.filter((p) => p !== session.self);
   const sent = settleLater(peers.map((p) => session.send(p, step, wordBytes(mine))));
   const received = await Promise.all(peers.map((p) => recvWords(session, p, step, n)));
   await sent;
-  const acc = new RingTensor([n]);
+  const acc = new RingTensor([n], pool?.take(n));
   const own = new RingTensor([n], mine);
   received.forEach((w, i) => {
     const other = new RingTensor([n], w);
