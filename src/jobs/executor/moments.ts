@@ -6,7 +6,10 @@
  * cov  = D'^T D' * 2^(2s) / (n - ddof), with D = X - mean and D' = D / 2^s, s = ceil(log2(n) / 2):
  *        pre-scaling keeps the sum of products, before its truncation, near n * var * 2^(2f - 2s),
  *        about var * 2^(2f), instead of n times that; the matrix product sends p*p words, not n*p.
- * corr = cov * (r r^T) with r = rsqrt(diag(cov)), the diagonal set to exactly 1.
+ * corr = (cov * r_i) * r_j with r = rsqrt(diag(cov)), the diagonal set to exactly 1. The
+ *        products go in that order so that no intermediate is small (r_i r_j would keep few
+ *        significant bits), and r carries {@link RSQRT_EXTRA_BITS} more fractional bits than the
+ *        data (see {@link inverseStd}).
  */
 import type { Share } from '../../protocols/protocol.js';
 import { RingTensor } from '../../tensor/index.js';
@@ -38,20 +41,40 @@ export async function covariance(
   return { mean, cov: await ctx.scalePublic(gram, 2 ** (2 * s) / (n - ddof)) };
 }
 
-/** 1/sqrt of each variance on the diagonal of `cov` [p, p], as [p]. */
-export function inverseStd(ctx: ExecContext, cov: Share, op: string): Promise<Share> {
-  return ctx.need('rsqrt', op)(ctx.p, ctx.diagonal(cov), ctx.f);
+/** A share of value * 2^bits (a fixed-point value with `bits` fractional bits). */
+export interface ScaledShare {
+  /** The share. */
+  share: Share;
+  /** Its fractional bits. */
+  bits: number;
+}
+
+/**
+ * Extra fractional bits asked of rsqrt (the engine's rsqrt takes at most 18): reading the variance
+ * with f + e fractional bits makes rsqrt see var / 2^e and return r * 2^(e/2) with f + e bits, so r
+ * comes back with f + 3e/2 fractional bits: 8 times finer than with f, for e = 2.
+ */
+export const RSQRT_EXTRA_BITS = 2;
+
+/** 1/sqrt of each variance on the diagonal of `cov` [p, p], as [p] with extra fractional bits. */
+export async function inverseStd(ctx: ExecContext, cov: Share, op: string): Promise<ScaledShare> {
+  const e = Math.max(0, Math.min(RSQRT_EXTRA_BITS, 18 - ctx.f)) & ~1;
+  const share = await ctx.need('rsqrt', op)(ctx.p, ctx.diagonal(cov), ctx.f + e);
+  return { share, bits: ctx.f + (3 * e) / 2 };
+}
+
+/** x * r (x with f fractional bits, r scaled and broadcast to x): the result has f fractional bits. */
+export function mulScaled(ctx: ExecContext, x: Share, r: ScaledShare): Promise<Share> {
+  return ctx.p.mulTrunc(x, ctx.p.broadcastTo(r.share, x.shape), r.bits);
 }
 
 /** Correlation [p, p] from covariance [p, p] and r = 1/std [p]. */
-export async function correlationFrom(ctx: ExecContext, cov: Share, r: Share): Promise<Share> {
+export async function correlationFrom(ctx: ExecContext, cov: Share, r: ScaledShare): Promise<Share> {
   const { p } = ctx;
   const k = cov.shape[0]!;
-  const outer = await ctx.mul(
-    p.broadcastTo(p.reshape(r, [k, 1]), [k, k]),
-    p.broadcastTo(p.reshape(r, [1, k]), [k, k]),
-  );
-  const corr = await ctx.mul(cov, outer);
+  const rows = { share: p.broadcastTo(p.reshape(r.share, [k, 1]), [k, k]), bits: r.bits };
+  const cols = { share: p.broadcastTo(p.reshape(r.share, [1, k]), [k, k]), bits: r.bits };
+  const corr = await mulScaled(ctx, await mulScaled(ctx, cov, rows), cols);
   const offDiag: number[] = [];
   const eye: number[] = [];
   for (let i = 0; i < k; i++) {

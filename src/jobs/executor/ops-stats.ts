@@ -6,7 +6,7 @@
  */
 import { intParam, numberParam } from '../program/params.js';
 import { LINREG_DEFAULT_EPOCHS, linregLearningRate } from '../program/ops-stats.js';
-import { correlationFrom, covariance, inverseStd } from './moments.js';
+import { correlationFrom, covariance, inverseStd, mulScaled } from './moments.js';
 import { columnIndices, type OpImpl } from './op-impl.js';
 import { takeColumns } from './ops-relational.js';
 
@@ -31,8 +31,7 @@ const variance: OpImpl = async ({ ctx, args, params }) => {
 
 const std: OpImpl = async ({ ctx, args, params, node }) => {
   const { cov } = await covariance(ctx, args[0]!, intParam(params, 'ddof', 1, 0, 1));
-  const r = await inverseStd(ctx, cov, node.op);
-  return ctx.mul(ctx.diagonal(cov), r);
+  return mulScaled(ctx, ctx.diagonal(cov), await inverseStd(ctx, cov, node.op));
 };
 
 const covarianceImpl: OpImpl = async ({ ctx, args, params }) =>
@@ -90,9 +89,10 @@ const linreg: OpImpl = async ({ ctx, args, argTypes, params, node }) => {
   let w = lrH; // the first step from w = 0
   for (let t = 1; t < epochs; t++) w = p.sub(p.add(w, lrH), await ctx.matmul(lrG, w));
   const varY = p.slice(ctx.diagonal(cov), 0, k, k + 1);
-  const sdY = await ctx.mul(varY, p.slice(r, 0, k, k + 1));
-  const scaled = await ctx.mul(p.reshape(w, [k]), p.slice(r, 0, 0, k));
-  const beta = await ctx.mul(scaled, p.broadcastTo(sdY, [k]));
+  const sdY = await mulScaled(ctx, varY, { share: p.slice(r.share, 0, k, k + 1), bits: r.bits });
+  // w * sd_y first (about beta * sd_x: not small), then * r_x
+  const wsd = await ctx.mul(p.reshape(w, [k]), p.broadcastTo(sdY, [k]));
+  const beta = await mulScaled(ctx, wsd, { share: p.slice(r.share, 0, 0, k), bits: r.bits });
   const fitted = p.sum(await ctx.mul(beta, p.slice(mean, 0, 0, k)), 0, true);
   const intercept = p.sub(p.slice(mean, 0, k, k + 1), fitted);
   return p.concat([intercept, beta], 0);

@@ -1,0 +1,103 @@
+/**
+ * Printing jobs for people: a record's key facts, its decisions, its result (labelled tables) and
+ * its timings and traffic. Only a requester's record has a result; nothing else holds a value.
+ */
+import type { JobOutputValue, JobRecord } from '../../jobs/store.js';
+import { bytes, duration, keyValues, table, type Io } from '../output.js';
+
+/** Formats a number for a result table. */
+export function num(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e7) ? v.toExponential(4) : v.toFixed(4);
+}
+
+/** Prints one output as a scalar, a labelled vector or a labelled matrix. */
+export function printOutput(io: Io, o: JobOutputValue): void {
+  io.out(`${o.name}:`);
+  if (o.shape.length === 0) {
+    io.out(`  ${num(o.values[0]!)}`);
+  } else if (o.shape.length === 1) {
+    const labels = o.labels?.[0] ?? o.values.map((_, i) => String(i));
+    io.out(
+      indent(
+        table(
+          ['', 'VALUE'],
+          labels.map((l, i) => [l, num(o.values[i]!)]),
+        ),
+      ),
+    );
+  } else if (o.shape.length === 2) {
+    const [r, c] = o.shape as [number, number];
+    const rows = o.labels?.[0] ?? Array.from({ length: r }, (_, i) => String(i));
+    const cols = o.labels?.[1] ?? Array.from({ length: c }, (_, j) => String(j));
+    io.out(
+      indent(
+        table(
+          ['', ...cols],
+          rows.map((l, i) => [l, ...o.values.slice(i * c, (i + 1) * c).map(num)]),
+        ),
+      ),
+    );
+  } else {
+    io.out(`  shape [${o.shape.join(', ')}]: ${o.values.map(num).join(' ')}`);
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** Prints a record's summary (what `job show` and `job status` print). */
+export function printRecord(io: Io, r: JobRecord, full: boolean): void {
+  const { job } = r.signed;
+  const pairs: Array<[string, unknown]> = [
+    ['job', r.id],
+    ['state', r.state + (r.error ? ` (${r.error.message})` : '')],
+    ['roles', r.roles],
+    ['requester', job.requester],
+    ['program hash', job.programHash],
+    ['datasets', job.inputs.map((i) => `${i.owner}/${i.dataset} (${i.rows} rows: ${i.columns.join(',')})`)],
+    ['protocol', `${job.protocol} on ${job.computeParties.length} compute parties`],
+    ['progress', `${r.progress.done}/${r.progress.total} steps (${r.progress.phase})`],
+    [
+      'decisions',
+      Object.entries(r.approvals).map(
+        ([p, a]) => `${p}: ${a.decision}${a.by ? ` by ${a.by}` : ''}${a.reason ? ` (${a.reason})` : ''}`,
+      ),
+    ],
+  ];
+  if (full) {
+    pairs.push(['compute parties', job.computeParties]);
+    pairs.push(['outputs', job.program.outputs.map((o) => o.name)]);
+    pairs.push(['created', job.created], ['expires', job.expires]);
+    pairs.push(['history', r.history.map((h) => `${h.at} ${h.state}${h.reason ? `: ${h.reason}` : ''}`)]);
+  }
+  io.out(keyValues(pairs));
+  if (r.stats !== undefined) printStats(io, r);
+  if (r.result !== undefined && full) {
+    io.out('');
+    for (const o of r.result) printOutput(io, o);
+  }
+}
+
+/** Prints timings, bytes and rounds of a record on this peer. */
+export function printStats(io: Io, r: JobRecord): void {
+  const s = r.stats!;
+  const phases = (['discovery', 'approval', 'connect', 'input', 'compute', 'output', 'total'] as const)
+    .filter((k) => s.ms[k] !== undefined)
+    .map((k) => `${k} ${duration(s.ms[k]!)}`);
+  io.out(
+    keyValues([
+      ['time', phases.join(', ') || '-'],
+      [
+        'traffic',
+        `${bytes(s.bytesSent)} sent, ${bytes(s.bytesReceived)} received, ${s.rounds} rounds (this peer)`,
+      ],
+    ]),
+  );
+}

@@ -1,0 +1,203 @@
+/**
+ * `peermpc job run [program.json]`: submits a job to this peer's daemon and follows it to the end.
+ *
+ * Datasets come from `--dataset owner/name` (repeatable) or `--search <name or tag>`. The program is
+ * a JSON file (its inputs are bound to the datasets in order) or the shorthand flags for the common
+ * statistics: `--stats mean,std,correlation`, `--histogram age:20,40,60,80`, `--linreg sbp~age,bmi`.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseProgram } from '../../jobs/program/validate.js';
+import { shorthandProgram, SHORTHAND_STATS, type ShorthandStat } from '../../jobs/program/shorthand.js';
+import type { Program } from '../../jobs/program/types.js';
+import type { JobRequest, JobRequestInput } from '../../jobs/service/request.js';
+import type { SignedDatasetDescription } from '../../node/types.js';
+import { clientFor, commonOptions, listValue, positiveIntValue, type CommonOptions } from '../common.js';
+import { printJson, type Io } from '../output.js';
+import { JobsClient } from './job-client.js';
+import { printOutput, printStats } from './job-print.js';
+import { followJob } from './job-wait.js';
+
+interface RunOptions extends CommonOptions {
+  dataset?: string[];
+  search?: string;
+  columns?: string[];
+  join?: boolean;
+  stats?: string[];
+  histogram?: { column: string; edges: number[] };
+  linreg?: { target: string; features: string[] };
+  epochs?: number;
+  compute?: string[];
+  protocol?: 'rep3' | 'additive' | 'plaintext';
+  dealer?: string;
+  ttl?: number;
+  wait: boolean;
+  timeout?: number;
+}
+
+function histogramValue(value: string): { column: string; edges: number[] } {
+  const m = /^([^:]+):(.+)$/.exec(value);
+  const edges = m?.[2]!.split(',').map(Number) ?? [];
+  if (m === null || edges.length < 2 || edges.some((e) => !Number.isFinite(e))) {
+    throw new InvalidArgumentError('expected <column>:<edge>,<edge>,... (at least two numeric edges)');
+  }
+  return { column: m[1]!, edges };
+}
+
+function linregValue(value: string): { target: string; features: string[] } {
+  const m = /^([^~]+)~(.+)$/.exec(value);
+  const features =
+    m?.[2]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '') ?? [];
+  if (m === null || features.length === 0)
+    throw new InvalidArgumentError('expected <target>~<feature>,<feature>,...');
+  return { target: m[1]!.trim(), features };
+}
+
+function statsValue(value: string, previous: string[] | undefined): string[] {
+  const list = listValue(value, previous);
+  const bad = list.find((s) => !(SHORTHAND_STATS as readonly string[]).includes(s));
+  if (bad !== undefined)
+    throw new InvalidArgumentError(`unknown statistic "${bad}" (known: ${SHORTHAND_STATS.join(', ')})`);
+  return list;
+}
+
+function datasetRef(value: string): { owner: string; name: string } {
+  const [owner, name, extra] = value.split('/');
+  if (!owner || !name || extra !== undefined)
+    throw new InvalidArgumentError('expected <owner peer id>/<dataset name>');
+  return { owner, name };
+}
+
+/** The descriptions of the datasets the options name (fetched through the daemon, verified there). */
+async function findDatasets(opts: RunOptions, io: Io): Promise<SignedDatasetDescription[]> {
+  const api = clientFor(opts);
+  if (opts.search !== undefined) {
+    const res = await api.searchDatasets(opts.search);
+    for (const r of res.rejected)
+      io.err(`warning: dropped ${r.owner}${r.name ? '/' + r.name : ''}: ${r.reason}`);
+    if (res.found.length === 0) throw new Error(`no datasets found for "${opts.search}"`);
+    return res.found;
+  }
+  const refs = (opts.dataset ?? []).map(datasetRef);
+  if (refs.length === 0)
+    throw new Error('name the datasets with --dataset <owner>/<name> or --search <term>');
+  return Promise.all(refs.map((r) => api.showDataset(r.owner, r.name)));
+}
+
+/** Columns shared by every dataset, in the first one's order. */
+function commonColumns(found: SignedDatasetDescription[]): string[] {
+  const sets = found.map((f) => new Set(f.description.columns.map((c) => c.name)));
+  return found[0]!.description.columns.map((c) => c.name).filter((c) => sets.every((s) => s.has(c)));
+}
+
+/** Builds the job request from the options and the datasets found. */
+export function buildRequest(
+  opts: RunOptions,
+  found: SignedDatasetDescription[],
+  programFile?: string,
+): JobRequest {
+  let program: Program;
+  let inputs: JobRequestInput[];
+  if (programFile !== undefined) {
+    program = parseProgram(JSON.parse(readFileSync(programFile, 'utf8')) as unknown);
+    if (program.inputs.length !== found.length) {
+      throw new Error(
+        `the program has ${program.inputs.length} inputs but ${found.length} datasets were named`,
+      );
+    }
+    inputs = found.map((f, i) => ({
+      name: program.inputs[i]!.name,
+      owner: f.description.owner,
+      dataset: f.description.name,
+      columns: program.inputs[i]!.columns,
+    }));
+  } else {
+    const columns = (i: number): string[] =>
+      opts.columns ??
+      (opts.join === true ? found[i]!.description.columns.map((c) => c.name) : commonColumns(found));
+    inputs = found.map((f, i) => ({
+      name: `h${i + 1}`,
+      owner: f.description.owner,
+      dataset: f.description.name,
+      columns: columns(i),
+    }));
+    program = shorthandProgram({
+      inputs: inputs.map((i) => ({ name: i.name!, columns: i.columns! })),
+      combine: opts.join === true ? 'join' : 'union',
+      stats: (opts.stats ?? []) as ShorthandStat[],
+      ...(opts.histogram ? { histogram: opts.histogram } : {}),
+      ...(opts.linreg ? { linreg: { ...opts.linreg, ...(opts.epochs ? { epochs: opts.epochs } : {}) } } : {}),
+    });
+  }
+  return {
+    program,
+    inputs,
+    ...(opts.compute ? { computeParties: opts.compute } : {}),
+    ...(opts.protocol ? { protocol: opts.protocol } : {}),
+    ...(opts.dealer ? { dealer: opts.dealer } : {}),
+    ...(opts.ttl ? { ttlMs: opts.ttl * 60_000 } : {}),
+  };
+}
+
+/** Registers `job run` under `job`. */
+export function registerJobRun(job: Command, io: Io): void {
+  commonOptions(job.command('run'))
+    .description('run a job on datasets of other peers; the result comes back to this peer only')
+    .argument('[program]', 'program JSON file (default: build one from --stats/--histogram/--linreg)')
+    .option('--dataset <owner/name...>', 'datasets to use (repeatable)', listValue)
+    .option('--search <term>', 'use every dataset a search by name or tag finds')
+    .option(
+      '--columns <names>',
+      'columns to take from each dataset (default: the columns all share)',
+      listValue,
+    )
+    .option('--join', 'combine datasets column-wise (aligned rows) instead of appending rows')
+    .option('--stats <list>', `statistics: ${SHORTHAND_STATS.join(',')}`, statsValue)
+    .option('--histogram <column:edges>', 'a histogram, e.g. age:20,40,60,80', histogramValue)
+    .option('--linreg <target~features>', 'a linear regression, e.g. sbp~age,bmi', linregValue)
+    .option('--epochs <n>', 'gradient-descent epochs of --linreg', positiveIntValue)
+    .option('--compute <peer ids>', 'compute parties (default: the owners when there are three)', listValue)
+    .addOption(new Option('--protocol <name>', 'MPC protocol').choices(['rep3', 'additive', 'plaintext']))
+    .option('--dealer <peer id>', 'the dealer of the additive protocol')
+    .option('--ttl <minutes>', 'minutes the owners have to approve (default 15)', positiveIntValue)
+    .option('--no-wait', 'print the job id and return at once')
+    .option('--timeout <seconds>', 'stop following after this long (the job goes on)', positiveIntValue)
+    .action(async (programFile: string | undefined, opts: RunOptions) => {
+      const found = await findDatasets(opts, io);
+      const request = buildRequest(opts, found, programFile);
+      const jobs = new JobsClient(clientFor(opts));
+      const quiet = opts.json === true;
+      if (!quiet)
+        io.err(
+          `submitting a job on ${found.length} dataset(s): ${found.map((f) => `${f.description.owner}/${f.description.name}`).join(', ')}`,
+        );
+      const submitted = await jobs.submit(request);
+      if (!quiet) io.err(`job ${submitted.id} (program ${submitted.signed.job.programHash.slice(0, 16)}...)`);
+      if (!opts.wait) {
+        if (quiet) return printJson(io, { id: submitted.id, state: submitted.state });
+        return io.out(submitted.id);
+      }
+      const r = await followJob(jobs, io, submitted.id, {
+        quiet,
+        ...(opts.timeout ? { timeoutMs: opts.timeout * 1000 } : {}),
+      });
+      if (quiet) {
+        printJson(io, {
+          id: r.id,
+          state: r.state,
+          result: r.result ?? null,
+          error: r.error ?? null,
+          stats: r.stats ?? null,
+        });
+      } else if (r.state === 'done') {
+        for (const o of r.result ?? []) printOutput(io, o);
+        printStats(io, r);
+      } else {
+        io.err(`job ${r.id} ${r.state}${r.error ? `: ${r.error.message}` : ''}; nothing was released`);
+      }
+      if (r.state !== 'done') process.exitCode = 1;
+    });
+}

@@ -1,0 +1,105 @@
+/**
+ * The job service of a real peer: the jobs protocol on the peer's request/reply messaging
+ * (`/peermpc/jobs/1.0.0`, sender authenticated by Noise, access lists enforced by the peer), MPC
+ * channels from `openSession`, jobs signed with the peer's key, datasets from its catalog, state
+ * under `<dataDir>/jobs` and the audit log at `<dataDir>/audit.log`.
+ */
+import { join } from 'node:path';
+import type { Peer } from '../../node/peer.js';
+import { logger } from '../../util/log.js';
+import type { NonlinearOps } from '../executor/context.js';
+import type { JobsConfig } from './config.js';
+import { MAX_JOBS_MESSAGE_BYTES, type JobsReply } from './messages.js';
+import { JobService } from './service.js';
+import type { JobsHandler, JobsTransport, OpenChannel } from './transport.js';
+
+/** The jobs protocol id. */
+export const JOBS_PROTOCOL = '/peermpc/jobs/1.0.0';
+
+/** The audit log's file name in the data directory. */
+export const AUDIT_FILE = 'audit.log';
+
+/** The part of a {@link Peer} the job service uses. */
+export type JobsPeer = Pick<
+  Peer,
+  'peerId' | 'datasets' | 'access' | 'openSession' | 'sign' | 'handleRequests' | 'request'
+>;
+
+const log = logger('jobs:peer');
+
+/** Whether `peer` has everything the job service needs (a daemon's test peer may not). */
+export function isJobsPeer(peer: unknown): peer is JobsPeer {
+  const p = peer as Partial<Record<keyof JobsPeer, unknown>>;
+  return ['openSession', 'sign', 'handleRequests', 'request'].every(
+    (m) => typeof p[m as keyof JobsPeer] === 'function',
+  );
+}
+
+/** The jobs transport over the peer's request/reply messaging. */
+export function peerJobsTransport(peer: JobsPeer, timeoutMs: number): JobsTransport {
+  let handler: JobsHandler = async () => ({
+    ok: false,
+    error: { name: 'NotReady', message: 'the job service is starting' },
+  });
+  void peer
+    .handleRequests(JOBS_PROTOCOL, (message, from) => handler(message, from), {
+      maxRequestBytes: MAX_JOBS_MESSAGE_BYTES,
+      timeoutMs,
+    })
+    .catch((err: Error) => log.error('cannot serve %s: %s', JOBS_PROTOCOL, err.message));
+  return {
+    async request(peerId, message, options = {}) {
+      return (await peer.request(peerId, JOBS_PROTOCOL, message, {
+        timeoutMs,
+        maxReplyBytes: MAX_JOBS_MESSAGE_BYTES,
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      })) as JobsReply;
+    },
+    setHandler(h) {
+      handler = h;
+    },
+  };
+}
+
+/** Options of {@link jobServiceForPeer}. */
+export interface PeerJobServiceOptions {
+  /** Settings over `<dataDir>/jobs/config.json`. */
+  config?: Partial<JobsConfig>;
+  /** Nonlinear ops (default the engine's). */
+  nonlinear?: NonlinearOps;
+}
+
+/** Builds the job service of `peer` with its state in `dataDir`. */
+export function jobServiceForPeer(
+  peer: JobsPeer,
+  dataDir: string,
+  options: PeerJobServiceOptions = {},
+): JobService {
+  const proposeMs = options.config?.proposeMs ?? 15_000;
+  const openChannel: OpenChannel = ({ jobId, parties, timeouts }, { signal }) =>
+    peer.openSession(
+      {
+        jobId,
+        parties,
+        timeouts: { connectMs: timeouts.connectMs, stepMs: timeouts.stepMs, jobMs: timeouts.sessionMs },
+      },
+      signal !== undefined ? { signal } : {},
+    );
+  return new JobService({
+    self: peer.peerId,
+    signer: { sign: (data) => peer.sign(data) },
+    transport: peerJobsTransport(peer, proposeMs),
+    openChannel,
+    datasets: {
+      show: (owner, name, o) =>
+        peer.datasets.show(owner, name, o?.signal !== undefined ? { signal: o.signal } : {}),
+      get: (name) => peer.datasets.get(name),
+      readValues: (name) => peer.datasets.readValues(name),
+    },
+    isAllowed: (id) => peer.access.isAllowed(id),
+    jobsDir: join(dataDir, 'jobs'),
+    auditPath: join(dataDir, AUDIT_FILE),
+    ...(options.config !== undefined ? { config: options.config } : {}),
+    ...(options.nonlinear !== undefined ? { nonlinear: options.nonlinear } : {}),
+  });
+}
