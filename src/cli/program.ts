@@ -2,9 +2,12 @@
 import { Command } from 'commander';
 import { packageVersion } from '../util/paths.js';
 import { registerAccess } from './commands/access.js';
+import { registerAudit } from './commands/audit.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerInit } from './commands/init.js';
+import { registerJob } from './commands/job.js';
+import { registerPolicy } from './commands/job-policy.js';
 import { registerPeers } from './commands/peers.js';
 import { registerStatus } from './commands/status.js';
 import type { Io } from './output.js';
@@ -32,5 +35,8 @@ export function buildProgram(io: Io): Command {
   registerPeers(program, ctx);
   registerDataset(program, ctx);
   registerAccess(program, ctx);
+  registerJob(program, ctx);
+  registerPolicy(program, ctx);
+  registerAudit(program, ctx);
   return program;
 }

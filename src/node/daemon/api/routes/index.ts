@@ -5,7 +5,9 @@
 import type { ApiContext } from '../context.js';
 import { Router } from '../router.js';
 import { accessRoutes } from './access.js';
+import { auditRoutes } from './audit.js';
 import { datasetRoutes } from './datasets.js';
+import { jobRoutes } from './jobs.js';
 import { peerRoutes } from './peers.js';
 import { statusRoutes } from './status.js';
 
@@ -16,5 +18,7 @@ export function apiRouter(ctx: ApiContext): Router {
   peerRoutes(router, ctx);
   datasetRoutes(router, ctx);
   accessRoutes(router, ctx);
+  jobRoutes(router, ctx);
+  auditRoutes(router, ctx);
   return router;
 }
