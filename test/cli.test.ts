@@ -151,7 +151,12 @@ test('dataset add/list/search/show/remove: paths resolved, text and --json, serv
     const dup = await runCli(['dataset', 'add', csv, '--name', 'heights', '-d', dir]);
     assert.is(dup.code, 1);
     assert.match(dup.stderr, 'already exists');
-    const bad = await runCli(['dataset', 'add', '/data/bad.csv', '-n', 'b', '-d', dir, '--json']);
+    const nofile = await runCli(['dataset', 'add', 'nothere.csv', '-n', 'b', '-d', dir]);
+    assert.is(nofile.code, 1);
+    assert.is(nofile.stderr.trim(), 'error: nothere.csv: no such file');
+    const badCsv = join(dir, 'bad.csv');
+    writeFileSync(badCsv, 'a,b\n1,x\n');
+    const bad = await runCli(['dataset', 'add', badCsv, '-n', 'b', '-d', dir, '--json']);
     assert.is(bad.code, 1);
     assert.is((JSON.parse(bad.stderr) as { error: { name: string } }).error.name, 'CsvImportError');
 

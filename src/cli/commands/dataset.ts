@@ -1,6 +1,7 @@
 /**
  * `peermpc dataset add|list|search|show|remove`: the local catalog and search through the network.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DatasetDescription, LocalDataset, SignedDatasetDescription } from '../../node/types.js';
@@ -40,12 +41,13 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
     .option('--mock <file>', 'CSV of mock rows to publish instead of synthetic ones')
     .option('--replace', 'replace an existing dataset of that name')
     .action(async (file: string, opts: AddOptions) => {
-      const added = await clientFor(opts).addDataset({
-        csvPath: resolve(file),
+      const client = clientFor(opts);
+      const added = await client.addDataset({
+        csvPath: existingFile(file),
         name: opts.name,
         description: opts.description,
         tags: opts.tags,
-        mockPath: opts.mock === undefined ? undefined : resolve(opts.mock),
+        mockPath: opts.mock === undefined ? undefined : existingFile(opts.mock),
         replace: opts.replace,
       });
       if (opts.json === true) return printJson(io, added);
@@ -105,6 +107,13 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
       if (opts.json === true) return printJson(io, res);
       io.out(`removed ${res.name}`);
     });
+}
+
+/** The absolute path of `file`; the daemon reads it, so say here when it does not exist. */
+function existingFile(file: string): string {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`${file}: no such file`);
+  return path;
 }
 
 interface DatasetRef {
