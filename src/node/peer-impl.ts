@@ -180,6 +180,12 @@ export class PeerImpl implements Peer {
         }
       }),
     );
+    if (connected > 0 && this.running) {
+      // learn the rest of the network now rather than at the next periodic self-query
+      this.node.services.dht
+        .refreshRoutingTable()
+        .catch((err: Error) => this.log('routing table refresh: %s', err.message));
+    }
     if (connected === 0 && this.running) {
       const delay = Math.min(30_000, 1000 * 2 ** attempt);
       this.bootstrapTimer = setTimeout(() => void this.bootstrap(attempt + 1), delay);

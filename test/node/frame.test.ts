@@ -84,6 +84,22 @@ test('property: random data frames round-trip through random chunking', () => {
   );
 });
 
+test('large data frames (single-copy path) decode whole and across chunks', () => {
+  const payload = new Uint8Array(50_000).map((_, i) => (i * 7) & 0xff);
+  const f = encodeData('job-large', 12, payload);
+  for (const chunk of [f.length, 4096, 1000, 7]) {
+    const [got] = decodeAll(f, chunk);
+    assert.equal(got, { kind: 'data', jobId: 'job-large', step: 12, payload });
+  }
+  // the same path refuses a bad job id
+  const bad = f.slice();
+  bad[5] = 0;
+  assert.throws(
+    () => new FrameDecoder(MAX).push(bad),
+    (e: FrameError) => e.reason === 'bad-job-id',
+  );
+});
+
 test('oversized length prefix is refused before the body arrives', () => {
   const d = new FrameDecoder(MAX);
   const head = new Uint8Array(4);

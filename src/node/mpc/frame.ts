@@ -281,6 +281,26 @@ export class FrameDecoder {
     return this.buf.byteLength;
   }
 
+  /**
+   * A data frame whose payload spans several chunks, decoded with one copy of the payload (the
+   * generic path would concatenate the body, then copy the payload out of it); undefined otherwise.
+   */
+  private largeData(len: number): Frame | undefined {
+    if (len < 4096 || this.buf.get(4) !== FRAME_KIND.data) return undefined;
+    const jobLen = this.buf.get(5);
+    const headLen = 2 + jobLen + 4;
+    if (jobLen < 1 || jobLen > MAX_JOB_ID_BYTES || headLen > len) return undefined; // let the generic path refuse it
+    const head = decodeFrameBody(this.buf.subarray(4, 4 + headLen));
+    if (head.kind !== 'data') return undefined;
+    const payload = new Uint8Array(len - headLen);
+    let at = 0;
+    for (const chunk of this.buf.sublist(4 + headLen, 4 + len)) {
+      payload.set(chunk, at);
+      at += chunk.length;
+    }
+    return { kind: 'data', jobId: head.jobId, step: head.step, payload };
+  }
+
   /** Appends a chunk and returns the frames completed by it. @throws {FrameError} */
   push(chunk: Uint8Array | Uint8ArrayList): Frame[] {
     this.buf.append(chunk);
@@ -292,9 +312,9 @@ export class FrameDecoder {
         throw new FrameError('oversized', `frame of ${len} bytes, limit ${this.maxLength}`);
       if (len < 2) throw new FrameError('too-short', `frame length ${len}`);
       if (this.buf.byteLength < 4 + len) return out;
-      const body = this.buf.subarray(4, 4 + len);
+      const frame = this.largeData(len) ?? decodeFrameBody(this.buf.subarray(4, 4 + len));
       this.buf.consume(4 + len);
-      out.push(decodeFrameBody(body));
+      out.push(frame);
     }
   }
 }

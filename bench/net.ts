@@ -1,0 +1,339 @@
+/**
+ * `npm run bench -- net`: what the network layer costs.
+ *
+ * Cases (rows {suite, case, n, protocol, parties, transport, median_ms, p95_ms, ops_per_s,
+ * bytes_per_party, rounds}):
+ * - `stream` / `channel`: throughput of one raw libp2p stream (1 MiB writes) and of the MPC
+ *   Channel (1 MiB payloads, one per step) between two peers in this process; n = MiB moved,
+ *   ops_per_s = MB/s. The `channel` row's `vs_stream` is its share of the raw stream's throughput,
+ *   measured alternately so machine load hits both alike.
+ * - `rtt`: a 32-byte channel ping-pong (n round trips); median and p95 of one round trip.
+ * - `discovery`: 20 peers in this process; one adds a dataset, the others search for it by name;
+ *   median and p95 of one search (DHT lookup + catalog fetch + signature check).
+ * - `mul` (n = 1e6) and `matmul` (n = 512) with rep3: transport `memory` (simulate, in-memory
+ *   channels) and `libp2p-tcp` (three parties in three processes on loopback). The libp2p row's
+ *   `vs_memory` is its time over the memory row's.
+ */
+import '../src/polyfills.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Stream } from '@libp2p/interface';
+import type { PeerNode } from '../src/node/libp2p-node.js';
+import { createPeer, type Peer, type PeerInit } from '../src/node/peer.js';
+import { simulate } from '../src/protocols/simulate.js';
+import { median, percentile, progress, type Row, type SuiteOptions } from './harness.js';
+import { runNetOp, type NetOpCase, type NetOpResult } from './net-ops.js';
+
+const MiB = 1 << 20;
+/** MiB moved per throughput run. */
+const TP_MIB = 64;
+
+function init(dataDir: string, extra: Partial<PeerInit> = {}): PeerInit {
+  return {
+    dataDir,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    allowPrivateAddresses: true,
+    inboundConnectionThreshold: 10_000,
+    dht: { initialQuerySelfInterval: 100 },
+    maxFrameBytes: 256 * MiB,
+    ...extra,
+  };
+}
+
+const nodeOf = (p: Peer): PeerNode => (p as unknown as { node: PeerNode }).node;
+
+async function startPeers(root: string, n: number): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  for (let i = 0; i < n; i++) {
+    const bootstrap = i === 0 ? [] : [peers[0]!.multiaddrs()[0]!];
+    peers.push(await createPeer(init(join(root, `p${i}`), { bootstrap })));
+  }
+  const deadline = Date.now() + 60_000;
+  while (!peers.every((p) => p.status().routingTableSize >= 1)) {
+    if (Date.now() > deadline) throw new Error('peers did not find each other within 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return peers;
+}
+
+async function rawStreamMbps(a: Peer, b: Peer, mib: number): Promise<number> {
+  const chunk = new Uint8Array(MiB);
+  const s: Stream = await nodeOf(a).dialProtocol(peerIdFromString(b.peerId), '/peermpc-bench/raw/1.0.0');
+  const done = new Promise((r) => s.addEventListener('message', r, { once: true }));
+  const t0 = performance.now();
+  for (let i = 0; i < mib; i++) if (!s.send(chunk)) await s.onDrain();
+  await done;
+  const ms = performance.now() - t0;
+  await s.close();
+  return mib / (ms / 1000);
+}
+
+async function channelMbps(a: Peer, b: Peer, mib: number, jobId: string): Promise<number> {
+  const parties = [a.peerId, b.peerId];
+  const [ca, cb] = await Promise.all([a.openSession({ jobId, parties }), b.openSession({ jobId, parties })]);
+  const chunk = new Uint8Array(MiB);
+  const t0 = performance.now();
+  const recv = (async () => {
+    for (let i = 0; i < mib; i++) await cb.recv(0, i);
+  })();
+  for (let i = 0; i < mib; i++) await ca.send(1, i, chunk);
+  await recv;
+  const ms = performance.now() - t0;
+  await Promise.all([ca.close(), cb.close()]);
+  return mib / (ms / 1000);
+}
+
+async function rttCase(a: Peer, b: Peer, n: number): Promise<number[]> {
+  const parties = [a.peerId, b.peerId];
+  const [ca, cb] = await Promise.all([
+    a.openSession({ jobId: 'bench-rtt', parties }),
+    b.openSession({ jobId: 'bench-rtt', parties }),
+  ]);
+  const small = new Uint8Array(32);
+  const echo = (async () => {
+    for (let i = 0; i < n; i++) {
+      await cb.recv(0, i);
+      await cb.send(0, i, small);
+    }
+  })();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await ca.send(1, i, small);
+    await ca.recv(1, i);
+    times.push(performance.now() - t0);
+  }
+  await echo;
+  await Promise.all([ca.close(), cb.close()]);
+  return times;
+}
+
+async function transportRows(root: string, runs: number): Promise<Row[]> {
+  progress('net: stream vs channel throughput, rtt (2 peers, one process)');
+  const [a, b] = (await startPeers(join(root, 'pair'), 2)) as [Peer, Peer];
+  try {
+    await nodeOf(b).handle('/peermpc-bench/raw/1.0.0', (stream) => {
+      let n = 0;
+      stream.addEventListener('message', (e) => {
+        n += e.data.byteLength;
+        if (n === TP_MIB * MiB) stream.send(new Uint8Array(1));
+      });
+    });
+    const mib = TP_MIB;
+    const raw: number[] = [];
+    const chan: number[] = [];
+    await rawStreamMbps(a, b, mib);
+    await channelMbps(a, b, mib, 'bench-warm');
+    for (let r = 0; r < runs; r++) {
+      raw.push(await rawStreamMbps(a, b, mib));
+      chan.push(await channelMbps(a, b, mib, `bench-tp-${r}`));
+    }
+    const rtt = await rttCase(a, b, 1000);
+    const row = (c: string, mbps: number[]): Row => ({
+      suite: 'net',
+      case: c,
+      n: mib,
+      protocol: '',
+      parties: 2,
+      transport: 'libp2p-tcp',
+      median_ms: median(mbps.map((v) => (mib / v) * 1000)),
+      p95_ms: percentile(
+        mbps.map((v) => (mib / v) * 1000),
+        95,
+      ),
+      ops_per_s: median(mbps) * 1.048576,
+      bytes_per_party: mib * MiB,
+      rounds: c === 'channel' ? mib : 0,
+    });
+    return [
+      row('stream', raw),
+      { ...row('channel', chan), vs_stream: median(chan) / median(raw) },
+      {
+        suite: 'net',
+        case: 'rtt',
+        n: 1000,
+        protocol: '',
+        parties: 2,
+        transport: 'libp2p-tcp',
+        median_ms: median(rtt),
+        p95_ms: percentile(rtt, 95),
+        ops_per_s: 1000 / median(rtt),
+        bytes_per_party: 32 * 1000,
+        rounds: 1000,
+      },
+    ];
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+async function discoveryRow(root: string, runs: number): Promise<Row> {
+  const n = 20;
+  progress(`net: discovery among ${n} peers`);
+  const peers = await startPeers(join(root, 'disc'), n);
+  try {
+    const csv = join(root, 'd.csv');
+    writeFileSync(csv, 'a,b\n1,2\n3,4\n');
+    await peers[0]!.datasets.add({ csvPath: csv, name: 'bench-data', tags: ['bench'] });
+    // warm-up: every peer searches once (this also fills the routing tables of late joiners)
+    await Promise.all(peers.slice(1).map((p) => p.datasets.search('bench-data')));
+    const times: number[] = [];
+    const searches = Math.max(runs * 4, 19);
+    for (let i = 0; i < searches; i++) {
+      const p = peers[1 + (i % (n - 1))]!;
+      const t0 = performance.now();
+      const r = await p.datasets.search('bench-data');
+      times.push(performance.now() - t0);
+      if (r.found.length !== 1) throw new Error(`discovery: peer ${i} found ${r.found.length} datasets`);
+    }
+    return {
+      suite: 'net',
+      case: 'discovery',
+      n,
+      protocol: '',
+      parties: n,
+      transport: 'libp2p-tcp',
+      median_ms: median(times),
+      p95_ms: percentile(times, 95),
+      ops_per_s: 1000 / median(times),
+      bytes_per_party: null,
+      rounds: null,
+    };
+  } finally {
+    await Promise.all(peers.map((p) => p.stop()));
+  }
+}
+
+interface Party {
+  proc: ChildProcess;
+  next(pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  send(v: unknown): void;
+}
+
+function spawnParty(dataDir: string, bootstrap?: string): Party {
+  const script = fileURLToPath(new URL('./net-party.ts', import.meta.url));
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, dataDir, ...(bootstrap ? [bootstrap] : [])],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const msgs: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  createInterface({ input: proc.stdout! }).on('line', (l) => {
+    try {
+      msgs.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      return;
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  const next = async (pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {
+    for (;;) {
+      const i = msgs.findIndex(pred);
+      if (i >= 0) return msgs.splice(i, 1)[0]!;
+      if (proc.exitCode !== null) throw new Error('a party process exited');
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  return { proc, next, send: (v) => proc.stdin!.write(JSON.stringify(v) + '\n') };
+}
+
+function opRow(c: NetOpCase, n: number, transport: string, results: NetOpResult[]): Row {
+  const t = results[0]!.times;
+  const ms = median(t);
+  return {
+    suite: 'net',
+    case: c,
+    n,
+    protocol: 'rep3',
+    parties: 3,
+    transport,
+    median_ms: ms,
+    p95_ms: percentile(t, 95),
+    ops_per_s: (c === 'mul' ? n : n * n * n) / (ms / 1000),
+    bytes_per_party: Math.round(results.reduce((a, r) => a + r.bytes, 0) / results.length),
+    rounds: results[0]!.rounds,
+  };
+}
+
+async function mpcRows(root: string, runs: number, only: string[]): Promise<Row[]> {
+  const cases: [NetOpCase, number][] = (
+    [
+      ['mul', 1e6],
+      ['matmul', 512],
+    ] as [NetOpCase, number][]
+  ).filter(([c]) => only.length === 0 || only.includes(c));
+  if (cases.length === 0) return [];
+  const rows: Row[] = [];
+  progress('net: starting three party processes');
+  const first = spawnParty(join(root, 'mpc0'));
+  const parties: Party[] = [first];
+  try {
+    const ready0 = await first.next((m) => m.ready === true);
+    parties.push(
+      spawnParty(join(root, 'mpc1'), ready0.addr as string),
+      spawnParty(join(root, 'mpc2'), ready0.addr as string),
+    );
+    const ready = [
+      ready0,
+      ...(await Promise.all(parties.slice(1).map((p) => p.next((m) => m.ready === true)))),
+    ];
+    const ids = ready.map((m) => m.peerId as string);
+    for (const [c, n] of cases) {
+      progress(`net: rep3 ${c} ${n} over memory`);
+      const mem = await simulate(3, (s) => runNetOp(s, c, n, runs), { timeouts: { stepMs: 600_000 } });
+      const memRow = opRow(c, n, 'memory', mem);
+      progress(`net: rep3 ${c} ${n} over libp2p-tcp (3 processes)`);
+      const jobId = `bench-${c}-${n}`;
+      for (const p of parties) p.send({ jobId, parties: ids, case: c, n, runs });
+      const res = await Promise.all(parties.map((p) => p.next((m) => m.jobId === jobId)));
+      const failed = res.find((r) => r.error !== undefined);
+      if (failed) throw new Error(`net ${c}: ${String(failed.error)}`);
+      const netRow = opRow(c, n, 'libp2p-tcp', res as unknown as NetOpResult[]);
+      rows.push(memRow, { ...netRow, vs_memory: netRow.median_ms / memRow.median_ms });
+    }
+  } finally {
+    for (const p of parties) p.send({ exit: true });
+    await Promise.all(
+      parties.map(
+        (p) =>
+          new Promise<void>((r) => {
+            if (p.proc.exitCode !== null) return r();
+            const t = setTimeout(() => {
+              p.proc.kill('SIGKILL');
+              r();
+            }, 10_000);
+            p.proc.once('exit', () => {
+              clearTimeout(t);
+              r();
+            });
+          }),
+      ),
+    );
+  }
+  return rows;
+}
+
+/** Runs the net suite; `only` filters by case name (stream, channel, rtt, discovery, mul, matmul). */
+export async function benchNet(opts: SuiteOptions): Promise<Row[]> {
+  const root = mkdtempSync(join(tmpdir(), 'peermpc-bench-net-'));
+  const want = (...names: string[]): boolean =>
+    opts.only.length === 0 || names.some((n) => opts.only.includes(n));
+  try {
+    const rows: Row[] = [];
+    if (want('stream', 'channel', 'rtt')) rows.push(...(await transportRows(root, opts.runs)));
+    if (want('discovery')) rows.push(await discoveryRow(root, opts.runs));
+    const mpcOnly = opts.only.filter((o) => o === 'mul' || o === 'matmul');
+    if (opts.only.length === 0 || mpcOnly.length > 0) rows.push(...(await mpcRows(root, opts.runs, mpcOnly)));
+    return rows;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
