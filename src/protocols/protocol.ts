@@ -116,6 +116,14 @@ export interface Protocol<S extends Share = Share> {
   a2bSummands?(a: S): Promise<[S, S]>;
   /** The cost of `a2bSummands` on this party for `elements` words. */
   a2bSummandsCost?(elements: number): Cost;
+  /**
+   * Optional: the sign bit (bit 63) of each element of an A share, as a B share with the bit in
+   * position 0 and all other bits zero: a protocol's fastest comparison circuit. Provide
+   * `signBitCost` with it. Without it, ops/msb.ts builds one from a2bSummands or a2b.
+   */
+  signBit?(a: S): Promise<S>;
+  /** The cost of `signBit` on this party for `elements` words. */
+  signBitCost?(elements: number): Cost;
 
   /**
    * The cost a primitive will have on this party for `elements` words (for tests and benchmarks).

@@ -13,7 +13,8 @@
  * AND words per element: 1 (G) + 2 * (1/2 + 1/4 + ... + 1/32) + 1/64 ~ 2.95 (a full Kogge-Stone
  * adder: 12), rounds: 7 (the same as the adder). Elements are padded to a multiple of 64.
  *
- * Without `a2bSummands`: msb = bit 63 of a2b(x).
+ * A protocol's own `signBit` (rep3: this circuit fused on its share words) is used when present;
+ * without it and without `a2bSummands`: msb = bit 63 of a2b(x).
  */
 import { RingTensor } from '../../tensor/index.js';
 import type { Cost, Protocol, Share } from '../protocol.js';
@@ -22,7 +23,7 @@ const MASK64 = (1n << 64n) - 1n;
 const BIT63 = 1n << 63n;
 
 /** Words whose bit p is set iff floor(p / k) is odd (the "high" k-bit blocks). */
-function hiMask(k: number): bigint {
+export function hiMask(k: number): bigint {
   let m = 0n;
   for (let p = 0; p < 64; p++) if (Math.floor(p / k) % 2 === 1) m |= 1n << BigInt(p);
   return m;
@@ -33,7 +34,7 @@ function hiMask(k: number): bigint {
  * element of word j at bit p is q(p) * (N/64) + j. A bit comes from the low half of the words
  * (the moved one) at every level where it lies in an even k-block.
  */
-function finalBlocks(): number[] {
+export function finalBlocks(): number[] {
   const q: number[] = [];
   for (let p = 0; p < 64; p++) {
     let pos = p;
@@ -110,6 +111,7 @@ export async function carryTree<S extends Share>(p: Protocol<S>, s: S, c: S): Pr
 
 /** The sign bit of x as a B share with the bit in position 0 (other bits zero). */
 export async function msbB<S extends Share>(p: Protocol<S>, x: S): Promise<S> {
+  if (p.signBit !== undefined) return p.signBit(x);
   if (p.a2bSummands === undefined) return p.andPublicB(p.shrB(await p.a2b(x), 63), 1n);
   const shape = x.shape;
   const n = shape.reduce((a, b) => a * b, 1);
@@ -121,6 +123,7 @@ export async function msbB<S extends Share>(p: Protocol<S>, x: S): Promise<S> {
 
 /** The declared cost of {@link msbB} on this party (without the bitToA that usually follows). */
 export function msbCost<S extends Share>(p: Protocol<S>, n: number): Cost {
+  if (p.signBit !== undefined && p.signBitCost !== undefined) return p.signBitCost(n);
   if (p.a2bSummands === undefined || p.a2bSummandsCost === undefined) return p.cost('a2b', n);
   const parts = [p.a2bSummandsCost(n), ...carryTreeAnds(n).map((w) => p.cost('andB', w))];
   return parts.reduce((a, c) => ({ rounds: a.rounds + c.rounds, bytesSent: a.bytesSent + c.bytesSent }));

@@ -30,6 +30,7 @@ import { expectKind, Rep3Context, Rep3Share } from './context.js';
 import { rep3Cost } from './cost.js';
 import { input, reveal } from './io.js';
 import { bitwiseScalar, sliceView } from './local.js';
+import { signBit, signBitCost } from './sign.js';
 
 export { Rep3Share } from './context.js';
 
@@ -257,6 +258,14 @@ export class Rep3Protocol implements Protocol<Rep3Share> {
   /** The carry-save summands of a2b (1 round, n words to the next party). */
   a2bSummands(a: Rep3Share): Promise<[Rep3Share, Rep3Share]> {
     return a2bSummands(this.ctx, this, a);
+  }
+  /** The sign bit, by the packed carry tree fused on the share words (8 rounds). */
+  signBit(a: Rep3Share): Promise<Rep3Share> {
+    return signBit(this.ctx, a);
+  }
+  /** Cost of {@link signBit}. */
+  signBitCost(elements: number): Cost {
+    return signBitCost(this.ctx, elements);
   }
   /** Cost of {@link a2bSummands}: that of an AND. */
   a2bSummandsCost(elements: number): Cost {
