@@ -14,7 +14,7 @@
  * masked by a and b, whose summands that party alone (with the dealer) holds.
  */
 import { RingTensor, broadcastShapes, shapesEqual, sizeOf } from '../../tensor/index.js';
-import type { AdditiveContext } from './context.js';
+import { roundStep, type AdditiveContext } from './context.js';
 import { andTriple, matmulTriple, mulTriple, type CorrelationSpec } from './correlations.js';
 import type { Summands } from './dealer.js';
 import { AdditiveShare, own } from './share.js';
@@ -61,7 +61,6 @@ async function openMasks(
   };
   mask(xs, a, 0);
   mask(ys, b, a.size);
-  ctx.session.countRound();
   const opened = await openAmong(ctx.session, ctx.parties, step, buf.data, xor, ctx.pool);
   return { e: view(opened.data, 0, [a.size]), f: view(opened.data, a.size, [b.size]), words: opened.data };
 }
@@ -85,7 +84,7 @@ export async function beaver(
       new AdditiveShare(shape, 'A', v.local === undefined ? undefined : v.local.broadcastTo(shape));
     return beaver(ctx, kind, widen(x), widen(y), extra);
   }
-  const step = ctx.session.nextStep();
+  const step = roundStep(ctx.session);
   const spec = kind === 'mul' ? mulTriple(shape, shape) : matmulTriple(x.shape, y.shape);
   const dealt = ctx.dealer.deal(step, [spec, ...extra]);
   if (!ctx.isCompute) {
@@ -126,7 +125,7 @@ export async function andMany(
     offsets.push(total);
     total += sizeOf(s);
   }
-  const step = ctx.session.nextStep();
+  const step = roundStep(ctx.session);
   const dealt = ctx.dealer.deal(step, [andTriple(total)]);
   if (!ctx.isCompute) {
     await dealt.ready;

@@ -25,6 +25,16 @@ export interface AdditiveContext {
   pairPrg(peer: number): Prg;
 }
 
+/**
+ * Allocates the step of one communication round and counts the round, on every party of the
+ * session, compute or not (the session-wide convention: a primitive's rounds are the same on all).
+ */
+export function roundStep(session: Session): number {
+  const step = session.nextStep();
+  session.countRound();
+  return step;
+}
+
 /** A per-peer cache over session.pairPrg, so every user of a pair draws from one stream. */
 export function pairPrgCache(session: Session): (peer: number) => Prg {
   const prgs = new Map<number, Prg>();

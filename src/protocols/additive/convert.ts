@@ -18,7 +18,7 @@
 import { RingTensor, sizeOf } from '../../tensor/index.js';
 import type { Protocol } from '../protocol.js';
 import { sumB } from './adder.js';
-import type { AdditiveContext } from './context.js';
+import { roundStep, type AdditiveContext } from './context.js';
 import { daBits, packBits, unpackBits } from './correlations.js';
 import { AdditiveShare, own } from './share.js';
 import { openAmong } from './wire.js';
@@ -40,14 +40,13 @@ export async function a2b(
 /** bitToA for bit 0 of each word of a B share: A shares of 0/1, one round. */
 export async function bitToA(ctx: AdditiveContext, b: AdditiveShare): Promise<AdditiveShare> {
   const m = sizeOf(b.shape);
-  const step = ctx.session.nextStep();
+  const step = roundStep(ctx.session);
   const dealt = ctx.dealer.deal(step, [daBits(m)]);
   const [bits] = await dealt.ready;
   if (!ctx.isCompute) return new AdditiveShare(b.shape, 'A', undefined);
   const [rA, rB] = bits!.fixed as [RingTensor, RingTensor];
   const masked = packBits(own(b, 'bitToA').data);
   new RingTensor([masked.length], masked).xor(rB, new RingTensor([masked.length], masked));
-  ctx.session.countRound();
   const opened = await openAmong(ctx.session, ctx.parties, step, masked, true);
   const c = unpackBits(opened.data, m);
   // s = 1 - 2c; z = r·s (+ c on the leader)

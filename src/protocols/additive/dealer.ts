@@ -156,7 +156,6 @@ export class SeededDealer {
         }),
       );
     }
-    this.session.countRound();
     const flat = corrections.flat();
     const payload = flat.length === 1 ? flat[0]!.data : concatWords(flat);
     const ready = this.session.send(k, step, wordBytes(payload)).then(() => []);

@@ -17,7 +17,7 @@
  */
 import { RingTensor, fmtShape, shapesEqual, sizeOf, type Shape } from '../../tensor/index.js';
 import { ProtocolUsageError, type ShareKind } from '../protocol.js';
-import type { AdditiveContext } from './context.js';
+import { roundStep, type AdditiveContext } from './context.js';
 import { AdditiveShare, own } from './share.js';
 import { wordBytes } from '../wire.js';
 import { recvWords, settleLater } from './wire.js';
@@ -45,20 +45,18 @@ export async function input(
   }
   const ownerComputes = parties.includes(owner);
   const k = parties[parties.length - 1]!;
-  const step = ownerComputes ? -1 : session.nextStep();
+  const step = ownerComputes ? -1 : roundStep(session);
   // The parties whose summand comes from the seed they share with the owner.
   const seeded = parties.filter((p) => p !== (ownerComputes ? owner : k));
   if (self === owner) {
     const rest = value!.clone();
     for (const p of seeded) rest.sub(ctx.pairPrg(p).ring(shape), rest);
     if (ownerComputes) return new AdditiveShare(shape, 'A', rest);
-    session.countRound();
     await session.send(k, step, wordBytes(rest.data));
     return new AdditiveShare(shape, 'A', undefined);
   }
   if (seeded.includes(self)) return new AdditiveShare(shape, 'A', ctx.pairPrg(owner).ring(shape));
   if (self === k && !ownerComputes) {
-    session.countRound();
     const words = await recvWords(session, owner, step, sizeOf(shape));
     return new AdditiveShare(shape, 'A', new RingTensor(shape, words));
   }
@@ -108,7 +106,7 @@ export async function reveal(
   const { session, parties } = ctx;
   const self = session.self;
   if (to.length === 0) return undefined;
-  const step = session.nextStep();
+  const step = roundStep(session);
   const m = sizeOf(x.shape);
   const xor = x.kind === 'B';
   let mine: RingTensor | undefined;
@@ -118,11 +116,9 @@ export async function reveal(
     for (const r of to) if (r !== self) sends.push(session.send(r, step, wordBytes(mine.data)));
   }
   if (!to.includes(self)) {
-    if (ctx.isCompute) session.countRound();
     await settleLater(sends);
     return undefined;
   }
-  session.countRound();
   const senders = parties.filter((p) => p !== self);
   const sent = settleLater(sends);
   const received = await Promise.all(senders.map((p) => recvWords(session, p, step, m)));

@@ -22,7 +22,7 @@ import {
 } from '../protocol.js';
 import type { Session } from '../session.js';
 import { andMany, beaver } from './beaver.js';
-import { pairPrgCache, type AdditiveContext } from './context.js';
+import { pairPrgCache, roundStep, type AdditiveContext } from './context.js';
 import { a2b, bitToA } from './convert.js';
 import { additiveCost, type AdditiveCostExtra } from './cost.js';
 import { truncPair } from './correlations.js';
@@ -317,7 +317,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     const outShape = kind === 'mul' ? undefined : shapes.matmulShape(a.shape, b.shape);
     const pair = truncPair(outShape ?? broadcast(a.shape, b.shape), bits);
     const { z, extra, release } = await beaver(this.ctx, kind, a, b, [pair]);
-    const out = await truncateWithPair(this.ctx, this.session.nextStep(), z, bits, extra[0]);
+    const out = await truncateWithPair(this.ctx, roundStep(this.session), z, bits, extra[0]);
     release();
     return out;
   }

@@ -17,7 +17,7 @@
  * with probability |X| / 2^64 (when x_1 = X - x_0 wraps), where it is off by ±2^(64-d).
  */
 import { RingTensor } from '../../tensor/index.js';
-import type { AdditiveContext } from './context.js';
+import { roundStep, type AdditiveContext } from './context.js';
 import type { Summands } from './dealer.js';
 import { truncPair } from './correlations.js';
 import { AdditiveShare, own } from './share.js';
@@ -70,7 +70,7 @@ export async function truncatePair(
   x: AdditiveShare,
   bits: number,
 ): Promise<AdditiveShare> {
-  const step = ctx.session.nextStep();
+  const step = roundStep(ctx.session);
   const dealt = ctx.dealer.deal(step, [truncPair(x.shape, bits)]);
   if (!ctx.isCompute) {
     await dealt.ready;
@@ -92,7 +92,6 @@ async function openAndShift(
   shifted: Promise<RingTensor>,
 ): Promise<AdditiveShare> {
   const masked = own(x, 'truncate').add(r);
-  ctx.session.countRound();
   const u = await openAmong(ctx.session, ctx.parties, step, masked.data, false, ctx.pool);
   const rs = await shifted;
   // z = (u >> d) - r' on the leader, -r' elsewhere, written over r' (this party's own summand).
