@@ -60,7 +60,9 @@ export function registerAudit(program: Command, { io }: CommandContext): void {
 
   commonOptions(audit.command('verify'))
     .description('check the hash chain: detects an edited, deleted or reordered line')
-    .action(async (opts: CommonOptions) => {
+    .action(async (_opts: CommonOptions, cmd: Command) => {
+      // `audit` has the same options: after `verify` commander may give them to the parent
+      const opts = cmd.optsWithGlobals<CommonOptions>();
       const res = await new JobsClient(clientFor(opts)).verifyAudit();
       if (opts.json === true) printJson(io, res);
       else if (res.ok) io.out(`audit log intact: ${res.entries} entries, head ${res.head.slice(0, 16)}`);
