@@ -96,7 +96,6 @@ export class SessionImpl implements Session {
       () => this.abort(new SessionTimeoutError(this.timeouts.sessionMs)),
       this.timeouts.sessionMs,
     );
-    this.sessionTimer.unref?.();
     if (signal?.aborted) onOuter();
   }
 
@@ -159,12 +158,14 @@ export class SessionImpl implements Session {
   /** Fails the session here and on every peer (they learn this party's step and the reason). */
   abort(reason: Error): void {
     if (this.controller.signal.aborted) return;
+    // The session's own signal first, so that the channel's abort (which calls back through the
+    // channel signal) finds the session already aborted.
+    this.controller.abort(reason);
     const err = new Error(`${reason.name}: ${reason.message} (party ${this.self} at step ${this.step})`, {
       cause: reason,
     });
     err.name = reason.name;
     this.channel.abort(err);
-    this.controller.abort(reason);
     this.stop();
   }
 
@@ -187,7 +188,9 @@ export class SessionImpl implements Session {
 
 /**
  * Creates a session over `init.channel` and runs its setup round (x25519 key agreement with every
- * peer). Every party of the channel must call it with the same id.
+ * peer). Every party of the channel must call it with the same id. Call `close()` when done: the
+ * session timer keeps the process alive until then (so a stuck session fails instead of the
+ * process exiting with the job unsettled).
  * @throws the channel's error (naming the party) when a peer fails or stays silent during setup.
  */
 export async function createSession(init: SessionInit): Promise<SessionImpl> {
