@@ -53,7 +53,6 @@ export async function bitToA(ctx: AdditiveContext, b: AdditiveShare): Promise<Ad
   const s = c.shl(1);
   s.neg(s);
   s.add(1n, s);
-  const base = ctx.session.self === ctx.leader ? c : new RingTensor([m]);
-  const z = rA.mulAdd(s, base, base);
+  const z = ctx.session.self === ctx.leader ? rA.mulAdd(s, c, c) : rA.mul(s, s);
   return new AdditiveShare(b.shape, 'A', z.reshape(b.shape));
 }
