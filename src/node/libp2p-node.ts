@@ -17,6 +17,7 @@ import { createLibp2p, type Libp2pOptions } from 'libp2p';
 import { join } from 'node:path';
 import { datasetRecordSelector, datasetRecordValidator, DATASET_RECORD_NAMESPACE } from './catalog/keys.js';
 import type { PeerInit } from './types.js';
+import { ensureWebSocketGlobal } from './websocket-global.js';
 
 /** The DHT protocol id: a private DHT, separate from the public IPFS one. */
 export const DHT_PROTOCOL = '/peermpc/kad/1.0.0';
@@ -51,7 +52,10 @@ export async function buildLibp2p(
   const dht = init.dht ?? {};
   const validityMs = dht.provideValidityMs ?? 48 * 3600_000;
   const transports: NonNullable<Libp2pOptions['transports']> = [tcp()];
-  if (init.websockets === true) transports.push(webSockets());
+  if (init.websockets === true) {
+    ensureWebSocketGlobal();
+    transports.push(webSockets());
+  }
   const options: Libp2pOptions<PeerServices> = {
     privateKey,
     datastore,

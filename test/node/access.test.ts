@@ -126,7 +126,9 @@ test('an allow list admits only its peers, and persists', async () => {
     // as with a deny: c's dial may report success for an instant, a closes the connection at once
     await c.dial(a.multiaddrs()[0]!, { signal }).catch(() => {});
     await waitFor(
-      () => !a.connectedPeers().some((x) => x.peerId === c.peerId) && !c.connectedPeers().some((x) => x.peerId === a.peerId),
+      () =>
+        !a.connectedPeers().some((x) => x.peerId === c.peerId) &&
+        !c.connectedPeers().some((x) => x.peerId === a.peerId),
       signal,
       'the refused connection to close',
     );
