@@ -32,7 +32,10 @@ const MANUAL = 'riverside';
 
 const t0 = performance.now();
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-const say = (s = ''): void => console.log(s);
+let interrupted = false;
+const say = (s = ''): void => {
+  if (!interrupted) console.log(s);
+};
 const step = (n: number, text: string): void => say(`\n[${n}/6] ${text}`);
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
@@ -81,9 +84,10 @@ async function main(): Promise<number> {
   step(1, "generating the hospitals' synthetic patient tables");
   const names = [...HOSPITALS.map((h) => h.name), 'scientist'];
   let net: DemoNetwork | undefined;
-  const removeHandlers = cleanupOnSignals(() =>
-    say('\ninterrupted: stopping the daemons and removing the data directories'),
-  );
+  const removeHandlers = cleanupOnSignals(() => {
+    say('\ninterrupted: stopping the daemons and removing the data directories');
+    interrupted = true;
+  });
   try {
     const tStart = performance.now();
     net = await startNetwork(names, { jobs: { stepMs: 30_000 } });
@@ -270,6 +274,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } catch (err) {
+    if (interrupted) return 130;
     console.error(`\ndemo failed: ${(err as Error).message}`);
     if (net !== undefined) {
       for (const d of net.daemons) {
