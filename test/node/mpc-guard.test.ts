@@ -148,6 +148,15 @@ test('inside a session: a foreign, malformed or oversized frame fails it naming 
         ]),
     ],
     ['hello again', (jobId) => encodeHello(jobId, 0, 1, 2, new Uint8Array(32))],
+    [
+      'flood of unreceived messages',
+      (jobId) => {
+        const frames = [10, 11, 12, 13, 14].map((step) => encodeData(jobId, step, new Uint8Array(1 << 20)));
+        const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+        frames.reduce((at, f) => (all.set(f, at), at + f.length), 0);
+        return all;
+      },
+    ],
   ];
   for (const [i, [what, makeFrame]] of cases.entries()) {
     const jobId = `job-in-${i}`;

@@ -28,6 +28,9 @@ import {
 import { ABORT_CODE, encodeAbort, encodeDataHeader, encodeJobId, type Frame } from './frame.js';
 import type { FrameLink, LinkEnd } from './frame-link.js';
 
+/** Most messages buffered from one party before this party receives them. */
+const MAX_BUFFERED_MESSAGES = 65_536;
+
 /** Payloads up to this size are copied into the header's buffer and sent as one write. */
 const COALESCE_BYTES = 64 * 1024;
 
@@ -68,6 +71,8 @@ export class Libp2pChannel implements Channel {
   private readonly controller = new AbortController();
   private readonly links: (FrameLink | undefined)[];
   private readonly inbox: Map<number, Uint8Array>[];
+  /** Bytes waiting in each party's inbox (bounded: a party cannot make this peer buffer without end). */
+  private readonly inboxBytes: number[];
   private readonly waiters: Map<number, Waiter>[];
   private readonly remoteEnded: boolean[];
   private failure: Failure | undefined;
@@ -83,6 +88,7 @@ export class Libp2pChannel implements Channel {
     this.signal = this.controller.signal;
     this.links = Array.from({ length: init.parties }, () => undefined);
     this.inbox = Array.from({ length: init.parties }, () => new Map());
+    this.inboxBytes = new Array<number>(init.parties).fill(0);
     this.waiters = Array.from({ length: init.parties }, () => new Map());
     this.remoteEnded = Array.from({ length: init.parties }, () => false);
     this.jobBytes = encodeJobId(init.jobId);
@@ -192,6 +198,7 @@ export class Libp2pChannel implements Channel {
     const have = this.inbox[from]!.get(step);
     if (have !== undefined) {
       this.inbox[from]!.delete(step);
+      this.inboxBytes[from]! -= have.length;
       return Promise.resolve(have);
     }
     if (this.failure !== undefined) return Promise.reject(this.failure(from, step));
@@ -254,6 +261,11 @@ export class Libp2pChannel implements Channel {
     await this.closeLinks();
   }
 
+  /** Most payload bytes buffered from one party: four maximal frames. */
+  private maxBufferedBytes(): number {
+    return 4 * this.init.maxPayload;
+  }
+
   private checkParty(p: number): void {
     if (!Number.isInteger(p) || p < 0 || p >= this.parties || p === this.self) {
       throw new RangeError(`party must be another party's index (0..${this.parties - 1}, not ${this.self})`);
@@ -280,8 +292,14 @@ export class Libp2pChannel implements Channel {
           waiter.resolve(f.payload);
         } else if (this.inbox[party]!.has(f.step)) {
           this.protocolFailure(party, `second message for step ${f.step}`);
+        } else if (
+          this.inbox[party]!.size >= MAX_BUFFERED_MESSAGES ||
+          this.inboxBytes[party]! + f.payload.length > this.maxBufferedBytes()
+        ) {
+          this.protocolFailure(party, 'too many unreceived messages buffered');
         } else {
           this.inbox[party]!.set(f.step, f.payload);
+          this.inboxBytes[party]! += f.payload.length;
         }
         return;
       }
