@@ -66,6 +66,20 @@ const cases: Case[] = [
     bound: (w) => 4 * ULP + 4 * ULP * Math.abs(w),
   },
   {
+    name: 'reciprocalBounded on [1, 10] (a softmax denominator)',
+    xs: [...linGrid(1, 10, 200), 1, 10, 1 + ULP, 10 - ULP],
+    op: (p, x) => nl.reciprocalBounded(p, x, 1, 10),
+    ref: (x) => tf.reciprocal(x),
+    bound: (w) => 3 * ULP + 2 * ULP * Math.abs(w),
+  },
+  {
+    name: 'reciprocalBounded on [0.5, 3]',
+    xs: [...linGrid(0.5, 3, 200), 0.5, 3],
+    op: (p, x) => nl.reciprocalBounded(p, x, 0.5, 3),
+    ref: (x) => tf.reciprocal(x),
+    bound: (w) => 3 * ULP + 2 * ULP * Math.abs(w),
+  },
+  {
     name: 'log on [2^-16, 2^20)',
     xs: logGrid(2 ** -16, 2 ** 20 - ULP, 300),
     op: (p, x) => nl.log(p, x),
@@ -107,9 +121,13 @@ for (const proto of ['plaintext', 'rep3', 'additive'] as ProtoName[]) {
       for (let k = 0; k < K; k++) xs[k] = 3; // a row of equal logits
       if (K > 1) xs[K] = 1000; // a dominant logit
       const x = tf.tensor2d(xs, [rows, K]);
-      const sm = await runOp(proto, [{ values: xs, shape: [rows, K] }], (p, [s]) => nl.softmax(p, s!));
-      assert.equal(sm.shape, [rows, K]);
-      check(sm.values, tf.softmax(x).dataSync(), xs, `${proto} softmax K=${K}`, () => 6 * ULP);
+      for (const max of ['tournament', 'pairwise'] as const) {
+        const sm = await runOp(proto, [{ values: xs, shape: [rows, K] }], (p, [s]) =>
+          nl.softmax(p, s!, { max }),
+        );
+        assert.equal(sm.shape, [rows, K]);
+        check(sm.values, tf.softmax(x).dataSync(), xs, `${proto} softmax K=${K} ${max}`, () => 6 * ULP);
+      }
       if (K > 1) {
         const ls = await runOp(proto, [{ values: xs, shape: [rows, K] }], (p, [s]) => nl.logSoftmax(p, s!));
         check(
@@ -144,12 +162,24 @@ test('rounds on rep3 (the figures docs/ML.md states)', async () => {
   const one = [{ values: [0.5, -1.5], shape: [2] }];
   const rounds = async (op: (p: Protocol<Share>, x: Share) => Promise<Share>) =>
     (await runOp('rep3', one, (p, [x]) => op(p, x!))).rounds;
-  assert.is(await rounds((p, x) => nl.expNonPositive(p, x)), 24);
-  assert.is(await rounds((p, x) => nl.exp(p, x)), 25);
-  assert.is(await rounds((p, x) => nl.sigmoid(p, x)), 32);
-  assert.is(await rounds((p, x) => nl.tanh(p, x)), 32);
+  assert.is(await rounds((p, x) => nl.expNonPositive(p, x)), 25);
+  assert.is(await rounds((p, x) => nl.exp(p, x)), 26);
+  assert.is(await rounds((p, x) => nl.sigmoid(p, x)), 33);
+  assert.is(await rounds((p, x) => nl.tanh(p, x)), 33);
+  assert.is(await rounds((p, x) => nl.reciprocalBounded(p, p.addPublic(x, 1n << 18n), 1, 10)), 18);
   assert.is(await rounds((p, x) => nl.reciprocal(p, x, { signed: true })), 37);
   assert.is(await rounds((p, x) => nl.log(p, p.mulPublic(x, x.shape.length === 1 ? 0n : 0n))), 24);
+});
+
+test('rowMax (pairwise) = tf.max, with ties, K from 1 to 17', async () => {
+  for (const K of [1, 2, 3, 7, 16, 17]) {
+    const rows = 12;
+    const xs = Array.from({ length: rows * K }, (_, i) => Math.round(Math.sin(i * 3.7) * 5) / 2); // many ties
+    const r = await runOp('rep3', [{ values: xs, shape: [3, 4, K] }], (p, [x]) => nl.rowMax(p, x!));
+    assert.equal(r.shape, [3, 4, 1]);
+    const want = tf.max(tf.tensor3d(xs, [3, 4, K]), -1).dataSync();
+    assert.equal(Array.from(r.values), Array.from(want));
+  }
 });
 
 test('softmax is along the last axis only', async () => {

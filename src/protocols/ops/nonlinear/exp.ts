@@ -4,98 +4,100 @@
  * polynomial), after ABY3 §5.3 / Aly & Smart's bit-decomposition exponentiation.
  *
  * Steps (one a2b, no truncation before the bits):
- * 1. V = x * round(log2(e) * 2^(f+8)): v with 2f+8 fractional bits, exact (local; needs |x| < 2^(54-2f));
+ * 1. V = x * round(log2(e) * 2^(f+8)): v with 2f+8 fractional bits, exact (local; |x| < 2^(54-2f));
  * 2. a2b(V); the sign s is bit 63. The word w = s ? V : -V - 1 = -|V| - (1 - s) < 0 costs nothing in
  *    boolean form: -V - 1 = ~V, so w = V ^ ~spread(s) (spread: bit 0 copied to all 64, local);
- * 3. w = 2^(2f+8) * (I - 32) + F with I = bits 2f+8..2f+12 of w, F the fraction: valid when every
- *    bit of w from 2f+13 up is 1; otherwise (|v| >= 32) a clamp bit c = OR of those bits of ~w
- *    (6 AND rounds) zeroes the result (2^-32 is below every supported ulp);
- * 4. one bitToA for bits f+8..2f+7 (the fraction t, floor to f bits), the 5 integer bits, c and s;
- * 5. 2^(v) for v < 0 is 2^t * 2^(I-32) = 2^t * (1/2) * prod_i (bit_i ? 1 : 2^-(2^i)) * (1 - c), the
- *    factors multiplied by a tree batched with the powers of t (degree-4 polynomial for 2^t).
+ * 3. w = 2^(2f+8) * (I - 2^K) + F with I = bits 2f+8..2f+7+K of w (K = ceil(log2 f), 4 for f = 16)
+ *    and F the fraction, valid when every higher bit of w is 1; otherwise (|v| >= 2^K, so the
+ *    result is below 2^-f) a clamp bit c = OR of those bits of ~w (6 AND rounds) zeroes it;
+ * 4. one bitToA for the K integer bits, c and s (K + 2 bits per element); w's A share is
+ *    -V - 1 + s (2V + 1) (one exact mul), and t = F >> (f + 8) the fraction with f bits (one
+ *    truncation);
+ * 5. 2^v for v < 0 is 2^t * 2^(I - 2^K) = 2^t * (1/2) * prod_i (bit_i ? 1 : 2^-(2^i)), the factors
+ *    multiplied by a tree batched with the powers of t (degree-4 polynomial for 2^t, fit error
+ *    2e-6); the clamp is applied last by an exact mul with 1 - c, so garbage never leaks.
  * e^-|x| (for sigmoid and softmax) needs only the negative branch. The positive branch of {@link exp}
- * uses the same bits (for s = 0, ~w = V): 2^v = 2^(1-2^-f-t) * prod_{i<3} (bit_i ? 1 : 2^(2^i)),
- * and s selects (one mul).
+ * uses the same bits (for s = 0, ~w = V): 2^v = 2^(1-2^-(f+8)-t) * prod_{i<3} (bit_i ? 1 : 2^(2^i)),
+ * and the final exact mul selects: (1 - s) pos + (s - s c) neg.
  *
- * Domains and errors (docs/ML.md): expNegAbs any x with |x| < 2^(46-2f) (2^14 for f = 16: beyond,
- * V wraps); {@link exp} -2^(54-2f) < x < 8 ln 2 ≈ 5.545
- * (2^v < 256; beyond, garbage). Error: |error| <= 3 ulp + 4e-5 |e^x| (measured at f = 16: 1.6 ulp
- * for x <= 0, 3e-5 relative above).
- * Rounds (rep3): a2b 8 + 6 + 1 + 9 = 24 (e^-|x|), 25 (exp).
+ * Domains and errors (docs/ML.md): expNegAbs any |x| < 2^(54-2f) (2^22 for f = 16; beyond, V wraps);
+ * {@link exp} -2^(54-2f) < x < 8 ln 2 ≈ 5.545 (results below 256; beyond, garbage). Error:
+ * |error| <= 3 ulp + 4e-5 |e^x| (measured at f = 16: 1.6 ulp for x <= 0, 3e-5 relative above).
+ * Rounds (rep3): 8 + 6 + 1 + 1 + 1 + 2 + 2 + 1 + 2 + 1 = 25 (e^-|x|), 26 (exp).
  */
 import { RingTensor } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
 import { fixedWord, fracBits, mulMany, mulTruncMany, prefixOrFromTop, type FixedOptions } from './common.js';
-import { oneHotWeights } from './normalize.js';
 import { fitPolynomial } from './poly.js';
 
-const INT_BITS = 5;
+const POS_BITS = 3;
+const EXTRA = 4;
 /** Extra fractional bits of V beyond 2f, so that log2(e)'s rounding stays below 2^-(f+9) relative. */
 const G = 8;
-const POS_BITS = 3;
-const EXTRA = 6;
 
 /** Bits of x's exponent as A shares, from one a2b. */
 interface ExpBits<S extends Share> {
   /** 1 where x < 0. */
   s: S;
+  /** 1 where x < 0 and the clamp is set (for exp's select), when asked for. */
+  sc?: S;
   /** The fraction of w = -|v| (f bits, in [0, 1)). */
   t: S;
-  /** Bits 0..4 of w's integer part (0/1). */
+  /** Bits 0..K-1 of w's integer part (0/1). */
   bits: S[];
-  /** 1 where |v| >= 32 (result 0 on the negative branch). */
+  /** 1 where |v| >= 2^K (result 0 on the negative branch). */
   clamp: S;
 }
 
-async function expBits<S extends Share>(p: Protocol<S>, x: S, f: number, scale: number): Promise<ExpBits<S>> {
-  const V = p.mulPublic(x, fixedWord(scale * Math.LOG2E, f + G));
-  if (2 * f + G + INT_BITS > 56)
+/** Integer bits K: 2^-(2^K) <= 2^-f, so a clamped result is below one ulp. */
+function intBits(f: number): number {
+  return Math.ceil(Math.log2(f));
+}
+
+async function expBits<S extends Share>(
+  p: Protocol<S>,
+  x: S,
+  f: number,
+  scale: number,
+  withSc: boolean,
+): Promise<ExpBits<S>> {
+  const K = intBits(f);
+  if (2 * f + G + K > 56)
     throw new RangeError(`exp: ${f} fractional bits leave no room for the exponent (at most 21)`);
-  const lo = f + G; // bits lo..lo+f-1 of V are v's fraction's top f bits; the integer part starts at lo + f
+  const lo = f + G; // v's fraction occupies bits 0..lo+f-1 of V; the integer part starts at lo + f
+  const V = p.mulPublic(x, fixedWord(scale * Math.LOG2E, lo));
   const vB = await p.a2b(V);
-  let spread = p.andPublicB(p.shrB(vB, 63), 1n);
+  const sB = p.andPublicB(p.shrB(vB, 63), 1n);
+  let spread = sB;
   for (let k = 1; k < 64; k *= 2) spread = p.xorB(spread, p.shlB(spread, k));
   const wB = p.xorB(vB, p.notB(spread));
-  const hiStart = lo + f + INT_BITS;
+  const hiStart = lo + f + K;
   const mask = (1n << BigInt(63 - hiStart)) - 1n;
-  const clampB = await prefixOrFromTop(p, p.andPublicB(p.shrB(p.notB(wB), hiStart), mask));
-  const row = (b: S, j: number) => p.reshape(p.andPublicB(p.shrB(b, j), 1n), [1, ...x.shape]);
+  const clampB = p.andPublicB(await prefixOrFromTop(p, p.andPublicB(p.shrB(p.notB(wB), hiStart), mask)), 1n);
+  const row = (b: S) => p.reshape(b, [1, ...x.shape]);
   const rows: S[] = [];
-  for (let k = 0; k < f; k++) rows.push(row(wB, lo + k));
-  for (let i = 0; i < INT_BITS; i++) rows.push(row(wB, lo + f + i));
-  rows.push(row(clampB, 0), row(vB, 63));
+  for (let i = 0; i < K; i++) rows.push(row(p.andPublicB(p.shrB(wB, lo + f + i), 1n)));
+  rows.push(row(clampB), row(sB));
+  if (withSc) rows.push(row(await p.andB(sB, clampB)));
   const A = await p.bitToA(p.concat(rows, 0));
   const at = (i: number) => p.reshape(p.slice(A, 0, i, i + 1), x.shape);
-  const t = oneHotWeights(
-    p,
-    p.slice(A, 0, 0, f),
-    Array.from({ length: f }, (_, k) => 1n << BigInt(k)),
-  );
-  return {
-    t,
-    bits: Array.from({ length: INT_BITS }, (_, i) => at(f + i)),
-    clamp: at(f + INT_BITS),
-    s: at(f + INT_BITS + 1),
-  };
+  const bits = Array.from({ length: K }, (_, i) => at(i));
+  const clamp = at(K);
+  const s = at(K + 1);
+  // w = -V - 1 + s (2V + 1); F = w - 2^(lo+f) (I - 2^K) in [0, 2^(lo+f)); t = F >> lo
+  const [sw] = await mulMany(p, [[s, p.addPublic(p.mulPublic(V, 2n), 1n)]]);
+  let F = p.add(p.addPublic(p.neg(V), BigInt.asUintN(64, -1n)), sw!);
+  for (let i = 0; i < K; i++) F = p.sub(F, p.mulPublic(bits[i]!, 1n << BigInt(lo + f + i)));
+  F = p.addPublic(F, 1n << BigInt(lo + f + K));
+  const t = await p.truncate(F, lo);
+  const out: ExpBits<S> = { s, t, bits, clamp };
+  if (withSc) out.sc = at(K + 2);
+  return out;
 }
 
-/** 1 + bit * (c - 1) as fixed point (scaled by `k`): bit ? k*c : k. */
+/** bit ? whenOne : whenZero, as fixed point. */
 function select<S extends Share>(p: Protocol<S>, bit: S, whenOne: number, whenZero: number, f: number): S {
   return p.addPublic(p.mulPublic(bit, fixedWord(whenOne - whenZero, f)), fixedWord(whenZero, f));
-}
-
-/** The powers t^1..t^4 batched with the given first- and second-level products. */
-async function powersWith<S extends Share>(
-  p: Protocol<S>,
-  t: S,
-  f: number,
-  level1: [S, S][],
-  level2: (l1: S[]) => [S, S][],
-): Promise<{ pw: S[]; l1: S[]; l2: S[] }> {
-  const [t2, ...l1] = await mulTruncMany(p, [[t, t], ...level1], f);
-  const l2pairs = level2(l1);
-  const [t3, t4, ...l2] = await mulTruncMany(p, [[t2!, t], [t2!, t2!], ...l2pairs], f);
-  return { pw: [t, t2!, t3!, t4!], l1, l2 };
 }
 
 /** sum_k c_k t^k from the powers (k >= 1), as an untruncated sum with f + EXTRA bits. */
@@ -106,11 +108,60 @@ function polySum<S extends Share>(p: Protocol<S>, pw: S[], coeffs: readonly numb
   return acc;
 }
 
-/** Factors of the negative branch: (1/2) * prod_i (bit_i ? 1 : 2^-(2^i)) * (1 - clamp). */
+/** Factors of the negative branch: (1/2) * prod_i (bit_i ? 1 : 2^-(2^i)). */
 function negFactors<S extends Share>(p: Protocol<S>, e: ExpBits<S>, f: number): S[] {
-  const fs = e.bits.map((b, i) => select(p, b, i === 0 ? 0.5 : 1, (i === 0 ? 0.5 : 1) * 2 ** -(2 ** i), f));
-  fs.push(select(p, e.clamp, 0, 1, f));
-  return fs; // 6 factors
+  return e.bits.map((b, i) => select(p, b, i === 0 ? 0.5 : 1, (i === 0 ? 0.5 : 1) * 2 ** -(2 ** i), f));
+}
+
+/**
+ * The product of `factors` and the degree-4 polynomials `polys` in t (each poly times the product
+ * of its factor list), batching the powers of t with the factor tree. Returns one share per list.
+ */
+async function productsWithPolys<S extends Share>(
+  p: Protocol<S>,
+  t: S,
+  lists: { factors: S[]; coeffs: number[] }[],
+  f: number,
+  shape: readonly number[],
+): Promise<S[]> {
+  // level by level: the powers t^2 (level 1), t^3, t^4 (level 2) and pairwise factor products
+  let cur = lists.map((l) => [...l.factors]);
+  let pw: S[] = [t];
+  for (let level = 1; level <= 2 || cur.some((c) => c.length > 1); level++) {
+    const pairs: [S, S][] = [];
+    if (level === 1) pairs.push([t, t]);
+    if (level === 2) pairs.push([pw[1]!, t], [pw[1]!, pw[1]!]);
+    const spans = cur.map((c) => {
+      const from = pairs.length;
+      for (let i = 0; i + 1 < c.length; i += 2) pairs.push([c[i]!, c[i + 1]!]);
+      return from;
+    });
+    if (pairs.length === 0) break;
+    const out = await mulTruncMany(p, pairs, f);
+    if (level === 1) pw = [t, out[0]!];
+    if (level === 2) pw = [...pw, out[0]!, out[1]!];
+    cur = cur.map((c, j) => {
+      const n = Math.floor(c.length / 2);
+      const next = out.slice(spans[j]!, spans[j]! + n);
+      if (c.length % 2 === 1) next.push(c[c.length - 1]!);
+      return next;
+    });
+  }
+  const sums = p.concat(
+    lists.map((l) => p.reshape(polySum(p, pw, l.coeffs, f), [1, ...shape])),
+    0,
+  );
+  const c0 = RingTensor.fromBigInts(
+    lists.map((l) => fixedWord(l.coeffs[0]!, f)),
+    [lists.length, ...shape.map(() => 1)],
+  );
+  const polys = p.addPublic(await p.truncate(sums, f + EXTRA), c0);
+  const poly = (j: number) => p.reshape(p.slice(polys, 0, j, j + 1), shape);
+  return mulTruncMany(
+    p,
+    cur.map((c, j) => [c[0]!, poly(j)] as [S, S]),
+    f,
+  );
 }
 
 /**
@@ -123,23 +174,10 @@ export async function expNegAbs<S extends Share>(
   options: FixedOptions & { scale?: number } = {},
 ): Promise<{ value: S; negative: S }> {
   const f = fracBits(options);
-  const e = await expBits(p, x, f, options.scale ?? 1);
-  const [a, b, c, d, g, h] = negFactors(p, e, f) as [S, S, S, S, S, S];
+  const e = await expBits(p, x, f, options.scale ?? 1, false);
   const coeffs = fitPolynomial('exp2', (t) => 2 ** t, 4);
-  const { pw, l1, l2 } = await powersWith(
-    p,
-    e.t,
-    f,
-    [
-      [a, b],
-      [c, d],
-      [g, h],
-    ],
-    (l) => [[l[0]!, l[1]!]],
-  );
-  const poly = p.addPublic(await p.truncate(polySum(p, pw, coeffs, f), f + EXTRA), fixedWord(coeffs[0]!, f));
-  const [ghPoly] = await mulTruncMany(p, [[l1[2]!, poly]], f);
-  const [value] = await mulTruncMany(p, [[l2[0]!, ghPoly!]], f);
+  const [raw] = await productsWithPolys(p, e.t, [{ factors: negFactors(p, e, f), coeffs }], f, x.shape);
+  const [value] = await mulMany(p, [[p.addPublic(p.neg(e.clamp), 1n), raw!]]);
   return { value: value!, negative: e.s };
 }
 
@@ -158,51 +196,26 @@ export async function expNonPositive<S extends Share>(
  */
 export async function exp<S extends Share>(p: Protocol<S>, x: S, options: FixedOptions = {}): Promise<S> {
   const f = fracBits(options);
-  const e = await expBits(p, x, f, 1);
-  const [a, b, c, d, g, h] = negFactors(p, e, f) as [S, S, S, S, S, S];
+  const e = await expBits(p, x, f, 1, true);
   // positive branch: bits of V are the complements of w's
-  const [u0, u1, u2] = e.bits.slice(0, POS_BITS).map((bit, i) => select(p, bit, 1, 2 ** (2 ** i), f)) as [
-    S,
-    S,
-    S,
-  ];
-  const negC = fitPolynomial('exp2', (t) => 2 ** t, 4);
-  const posC = fitPolynomial('exp2neg', (t) => 2 ** -t, 4).map((c) => c * 2 ** (1 - 2 ** -f));
-  const { pw, l1, l2 } = await powersWith(
+  const posFactors = e.bits.slice(0, POS_BITS).map((bit, i) => select(p, bit, 1, 2 ** (2 ** i), f));
+  const [neg, pos] = await productsWithPolys(
     p,
     e.t,
-    f,
     [
-      [a, b],
-      [c, d],
-      [g, h],
-      [u0, u1],
-    ],
-    (l) => [
-      [l[0]!, l[1]!],
-      [l[3]!, u2],
-    ],
-  );
-  const sums = p.concat(
-    [polySum(p, pw, negC, f), polySum(p, pw, posC, f)].map((s) => p.reshape(s, [1, ...x.shape])),
-    0,
-  );
-  const polys = p.addPublic(
-    await p.truncate(sums, f + EXTRA),
-    RingTensor.fromBigInts([fixedWord(negC[0]!, f), fixedWord(posC[0]!, f)], [2, ...x.shape.map(() => 1)]),
-  );
-  const polyN = p.reshape(p.slice(polys, 0, 0, 1), x.shape);
-  const polyP = p.reshape(p.slice(polys, 0, 1, 2), x.shape);
-  const [ghN, pos] = await mulTruncMany(
-    p,
-    [
-      [l1[2]!, polyN],
-      [l2[1]!, polyP],
+      { factors: negFactors(p, e, f), coeffs: fitPolynomial('exp2', (t) => 2 ** t, 4) },
+      {
+        factors: posFactors,
+        coeffs: fitPolynomial('exp2neg', (t) => 2 ** -t, 4).map((c) => c * 2 ** (1 - 2 ** -(f + G))),
+      },
     ],
     f,
+    x.shape,
   );
-  const [neg] = await mulTruncMany(p, [[l2[0]!, ghN!]], f);
-  // s ? neg : pos
-  const [sel] = await mulMany(p, [[e.s, p.sub(neg!, pos!)]]);
-  return p.add(pos!, sel!);
+  // (1 - s) pos + (s - s c) neg, one exact mul round
+  const [a, b] = await mulMany(p, [
+    [p.addPublic(p.neg(e.s), 1n), pos!],
+    [p.sub(e.s, e.sc!), neg!],
+  ]);
+  return p.add(a!, b!);
 }

@@ -1,23 +1,41 @@
 /**
  * softmax and log-softmax along the last axis, generic over any protocol.
  *
- * softmax: subtract the row maximum (the engine's tournament max: 10 ceil(log2 K) rounds on rep3)
- * so every exponent is <= 0; e = e^(x - max) ({@link expNonPositive}, 24 rounds); the row sum S lies
- * in [1, K]; 1/S by {@link reciprocal} with maxLog2 = ceil(log2(K + 1)) (26 rounds); e * (1/S)
- * (2 rounds). With K = 2 classes it is [sigmoid(a - b), 1 - sigmoid(a - b)] (32 rounds, no max).
+ * softmax: subtract the row maximum (the engine's tournament max, 40 rounds on rep3 for K = 10, or
+ * with `max: 'pairwise'` {@link rowMax}, 14 rounds but K^2 comparisons) so every exponent is <= 0; e = e^(x - max) ({@link expNonPositive}, 25 rounds); the row sum S lies in [1, K]; 1/S by
+ * {@link reciprocalBounded} on [1, K] (18 rounds for K = 10); e * (1/S) (2 rounds). With K = 2 classes
+ * it is [sigmoid(a - b), 1 - sigmoid(a - b)] (no max).
  * log-softmax: (x - max) - ln S, with {@link log} on [1, K].
  *
  * Domain: row ranges max - min < 2^(54-2f) (2^22 for f = 16). Error: each output within
- * 6 ulp (2^-f) (measured at f = 16: 3 ulp). Rounds (rep3, K > 2): 10 ceil(log2 K) + 52.
+ * 6 ulp (2^-f) (measured at f = 16: 3 ulp). Rounds (rep3) for K = 10: 85 (tournament), 59 (pairwise).
  */
 import { normalizeAxis } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
-import { maxArgmax } from '../max.js';
 import { fixedWord, fracBits, mulTruncMany, type FixedOptions } from './common.js';
 import { expNonPositive } from './exp.js';
 import { log } from './log.js';
-import { reciprocal } from './reciprocal.js';
+import { reciprocalBounded } from './reciprocal.js';
+import { rowMax } from './row-max.js';
+import { maxArgmax } from '../max.js';
 import { sigmoid } from './sigmoid.js';
+
+/** Options of {@link softmax} and {@link logSoftmax}. */
+export interface SoftmaxOptions extends FixedOptions {
+  /** Only the last axis (-1) is supported. */
+  axis?: number;
+  /**
+   * How to find the row maximum: 'tournament' (default; the engine's max, fewest comparisons, 10
+   * rounds per halving) or 'pairwise' ({@link rowMax}: all pairs at once, 14 rounds for K = 10 but
+   * K^2 comparisons; better when rounds are expensive, e.g. across a WAN).
+   */
+  max?: 'tournament' | 'pairwise';
+}
+
+async function maxOf<S extends Share>(p: Protocol<S>, x: S, how: SoftmaxOptions['max']): Promise<S> {
+  if (how === 'pairwise') return rowMax(p, x);
+  return (await maxArgmax(p, x, -1, { keepDims: true })).max;
+}
 
 function lastAxis(x: Share, axis: number | undefined): number {
   const ax = normalizeAxis(axis ?? -1, x.shape.length);
@@ -33,7 +51,7 @@ function lastAxis(x: Share, axis: number | undefined): number {
 export async function softmax<S extends Share>(
   p: Protocol<S>,
   x: S,
-  options: FixedOptions & { axis?: number } = {},
+  options: SoftmaxOptions = {},
 ): Promise<S> {
   const f = fracBits(options);
   const k = lastAxis(x, options.axis);
@@ -45,10 +63,10 @@ export async function softmax<S extends Share>(
     const s = await sigmoid(p, p.sub(a, b), { fractionalBits: f });
     return p.concat([s, p.addPublic(p.neg(s), fixedWord(1, f))], rank - 1);
   }
-  const { max } = await maxArgmax(p, x, -1, { keepDims: true });
+  const max = await maxOf(p, x, options.max);
   const e = await expNonPositive(p, p.sub(x, max), { fractionalBits: f });
   const sum = p.sum(e, rank - 1, true);
-  const r = await reciprocal(p, sum, { fractionalBits: f, maxLog2: Math.ceil(Math.log2(k + 1)) });
+  const r = await reciprocalBounded(p, sum, 1, k, { fractionalBits: f });
   const [out] = await mulTruncMany(p, [[e, p.broadcastTo(r, x.shape)]], f);
   return out!;
 }
@@ -57,13 +75,12 @@ export async function softmax<S extends Share>(
 export async function logSoftmax<S extends Share>(
   p: Protocol<S>,
   x: S,
-  options: FixedOptions & { axis?: number } = {},
+  options: SoftmaxOptions = {},
 ): Promise<S> {
   const f = fracBits(options);
   const k = lastAxis(x, options.axis);
   const rank = x.shape.length;
-  const { max } = await maxArgmax(p, x, -1, { keepDims: true });
-  const d = p.sub(x, max);
+  const d = p.sub(x, await maxOf(p, x, options.max));
   const e = await expNonPositive(p, d, { fractionalBits: f });
   const l = await log(p, p.sum(e, rank - 1, true), {
     fractionalBits: f,
