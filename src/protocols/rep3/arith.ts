@@ -24,7 +24,7 @@
  * x / 2^d (|error| < 1 ulp) except with probability |x| / 2^64 per element, when the signed sum
  * A + B overflows and the result is off by about ±2^(64-d) (see docs/PROTOCOLS.md).
  */
-import { broadcastShapes, kernel, RingTensor, type Shape } from '../../tensor/index.js';
+import { broadcastShapes, kernel, RingTensor, sizeOf, type Shape } from '../../tensor/index.js';
 import { matmulShape } from '../shapes.js';
 import { payloadTensor, wordBytes } from '../wire.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
@@ -194,7 +194,8 @@ export async function mulTrunc(
   const s1 = ctx.step();
   const s2 = ctx.step();
   if (!ctx.compute) return new Rep3Share(shape, 'A');
-  const z = new RingTensor(shape);
+  // Role 1's product is only truncated and dropped: a scratch buffer (the others send theirs).
+  const z = ctx.role === 1 ? new RingTensor(shape, ctx.scratch(sizeOf(shape), 1)) : new RingTensor(shape);
   maskForTrunc(ctx, z);
   localMul(bcast(ctx, a, shape, 'mulTrunc'), bcast(ctx, b, shape, 'mulTrunc'), z);
   return truncRounds(ctx, shape, z, bits, s1, s2);

@@ -27,6 +27,7 @@ import type { Protocol } from '../protocol.js';
 import { payloadWords, wordBytes } from '../wire.js';
 import { reshare } from './arith.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
+import { bitwiseScalarInto } from './local.js';
 
 /** Several elementwise ANDs of B shares in one round. */
 export async function andBMany(
@@ -125,24 +126,26 @@ export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share>
   const s = ctx.session;
   const [p0, p1, p2] = ctx.parties;
   if (ctx.role === 0) {
-    const e = cur.xor(prev).and(1n); // b_0 ^ b_2
+    const e = ctx.scratch(n, 1); // b_0 ^ b_2, bit 0
+    k.xor(cur.data, prev.data, e);
+    bitwiseScalarInto(e, 1n, 'and', e);
     const rb = new RingTensor(shape);
-    const wK0 = k.alloc(2 * n); // w'_0 | w'_1
+    const wK0 = ctx.scratch(2 * n, 2); // w'_0 | w'_1
     ctx.kNext().fillWords(rb.data);
     ctx.kNext().fillWords(wK0);
     const ra = new RingTensor(shape);
-    const wK2 = k.alloc(2 * n); // w_0 | w_1
+    const wK2 = ctx.scratch(2 * n, 3); // w_0 | w_1
     ctx.kPrev().fillWords(ra.data);
     ctx.kPrev().fillWords(wK2);
     // m_0 = e - r, m_1 = 1 - e - r, written into both halves of a 2n buffer.
-    const m = k.alloc(2 * n);
+    const m = ctx.scratch(2 * n, 4);
     const m0 = m.subarray(0, n);
     const m1 = m.subarray(n);
     k.add(ra.data, rb.data, m1); // r
-    k.sub(e.data, m1, m0);
-    k.neg(e.data, e.data);
-    k.addScalar(e.data, 1n, e.data); // 1 - e
-    k.sub(e.data, m1, m1);
+    k.sub(e, m1, m0);
+    k.neg(e, e);
+    k.addScalar(e, 1n, e); // 1 - e
+    k.sub(e, m1, m1);
     const to1 = k.alloc(2 * n);
     const to2 = k.alloc(2 * n);
     k.add(m, wK2, to1);
@@ -152,13 +155,14 @@ export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share>
   }
   // Roles 1 and 2: c = b_1 (role 1's cur, role 2's prev). Role 1 shares K_0 with role 0 (its kPrev),
   // role 2 shares K_2 with role 0 (its kNext).
-  const c = (ctx.role === 1 ? cur : prev).and(1n);
+  const c = k.alloc(n); // used again after the await: not a scratch buffer
+  bitwiseScalarInto((ctx.role === 1 ? cur : prev).data, 1n, 'and', c);
   const withSender = ctx.role === 1 ? ctx.kPrev() : ctx.kNext();
   const mine = new RingTensor(shape); // r_b (role 1) or r_a (role 2)
   withSender.fillWords(mine.data);
-  const w = k.alloc(2 * n);
+  const w = ctx.scratch(2 * n, 2);
   withSender.fillWords(w);
-  const wc = select(c.data, w, n);
+  const wc = select(c, w, n);
   const other = ctx.role === 1 ? p2 : p1;
   const [, fromSender, fromOther] = await Promise.all([
     s.send(other, step, wordBytes(wc)),
@@ -166,7 +170,7 @@ export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share>
     s.recv(other, step),
   ]);
   const masked = payloadWords(fromSender, 2 * n, p0, step);
-  const mc = select(c.data, masked, n);
+  const mc = select(c, masked, n);
   k.sub(mc, payloadWords(fromOther, n, other, step), mc);
   const y1 = new RingTensor(shape, mc);
   return ctx.role === 1 ? new Rep3Share(shape, 'A', y1, mine) : new Rep3Share(shape, 'A', mine, y1);

@@ -45,7 +45,7 @@ export class Rep3Context {
   readonly next: number;
   /** Session index of the previous compute party (role-1), -1 when not a compute party. */
   readonly prev: number;
-  private scratchWords: BigUint64Array = new BigUint64Array(0);
+  private readonly scratchWords: BigUint64Array[] = [];
 
   constructor(
     /** The session. */
@@ -73,11 +73,17 @@ export class Rep3Context {
     return this.session.pairPrg(this.prev);
   }
 
-  /** A reusable scratch area of n words (never sent, never kept in a share). */
-  scratch(n: number): BigUint64Array {
-    if (this.scratchWords.length < n)
-      this.scratchWords = kernel().alloc(Math.max(n, 2 * this.scratchWords.length));
-    return this.scratchWords.subarray(0, n);
+  /**
+   * A reusable scratch area of n words (never sent, never kept in a share). `slot` 0 is used by
+   * zeroA/zeroB; callers use other slots for their own temporaries.
+   */
+  scratch(n: number, slot = 0): BigUint64Array {
+    let b = this.scratchWords[slot];
+    if (b === undefined || b.length < n) {
+      b = kernel().alloc(Math.max(n, 2 * (b?.length ?? 0)));
+      this.scratchWords[slot] = b;
+    }
+    return b.subarray(0, n);
   }
 
   /** Overwrites `out` with this party's arithmetic zero-share K_r - K_{r-1}. */

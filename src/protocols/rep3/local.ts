@@ -5,7 +5,7 @@
  */
 import { kernel, normalizeAxis, RingTensor } from '../../tensor/index.js';
 
-const CHUNK = 4096;
+const CHUNK = 16384;
 const constants = new Map<bigint, BigUint64Array>();
 
 function constant(v: bigint): BigUint64Array {
@@ -18,17 +18,27 @@ function constant(v: bigint): BigUint64Array {
   return c;
 }
 
-/** t & s or t ^ s for a public 64-bit scalar s, into a new tensor. */
-export function bitwiseScalar(t: RingTensor, s: bigint, op: 'and' | 'xor'): RingTensor {
-  const out = new RingTensor(t.shape);
+/** out = a & s or a ^ s for a public 64-bit scalar s (out may alias a). */
+export function bitwiseScalarInto(
+  a: BigUint64Array,
+  s: bigint,
+  op: 'and' | 'xor',
+  out: BigUint64Array,
+): void {
   const c = constant(BigInt.asUintN(64, s));
   const k = kernel();
   const f = op === 'and' ? k.and.bind(k) : k.xor.bind(k);
-  const n = t.size;
+  const n = a.length;
   for (let i = 0; i < n; i += CHUNK) {
     const e = Math.min(n, i + CHUNK);
-    f(t.data.subarray(i, e), c.subarray(0, e - i), out.data.subarray(i, e));
+    f(a.subarray(i, e), c.subarray(0, e - i), out.subarray(i, e));
   }
+}
+
+/** t & s or t ^ s for a public 64-bit scalar s, into a new tensor. */
+export function bitwiseScalar(t: RingTensor, s: bigint, op: 'and' | 'xor'): RingTensor {
+  const out = new RingTensor(t.shape);
+  bitwiseScalarInto(t.data, s, op, out.data);
   return out;
 }
 

@@ -63,7 +63,8 @@ class Arena {
     return b.subarray(0, n);
   }
 }
-const arenas = new WeakMap<Rep3Context, Arena>();
+/** Free arenas per party: a call takes one for its duration, so concurrent calls never share. */
+const arenas = new WeakMap<Rep3Context, Arena[]>();
 
 type Pair = [BigUint64Array, BigUint64Array];
 
@@ -104,8 +105,24 @@ export async function signBit(ctx: Rep3Context, x: Rep3Share): Promise<Rep3Share
     for (let i = 0; i < 8; i++) ctx.step();
     return new Rep3Share(shape, 'B');
   }
-  let ar = arenas.get(ctx);
-  if (ar === undefined) arenas.set(ctx, (ar = new Arena()));
+  let free = arenas.get(ctx);
+  if (free === undefined) arenas.set(ctx, (free = []));
+  const ar = free.pop() ?? new Arena();
+  try {
+    return await signBitWith(ctx, x, ar, n, N);
+  } finally {
+    free.push(ar);
+  }
+}
+
+async function signBitWith(
+  ctx: Rep3Context,
+  x: Rep3Share,
+  ar: Arena,
+  n: number,
+  N: number,
+): Promise<Rep3Share> {
+  const shape = x.shape;
   const k = kernel();
   const [xc, xp] = ctx.parts(x, 'signBit');
   // s = the components read as boolean (padded with zeros to N words).
