@@ -10,8 +10,11 @@
  *   update) of the same MLP on a batch of 128 shared rows.
  * - `logreg epoch` (n = 10000): one epoch of logistic regression on 10,000 x 20 shared rows, batches
  *   of 128.
- * Rows: {suite, case, n, protocol, parties, median_ms, ops_per_s, bytes_per_party, rounds}, ops
- * being rows (predictions or training rows) per second. Peers (issue 6): MP-SPDZ replicated ring
+ * Transports: `memory` (every party in this thread, simulate's in-memory channels: the parties'
+ * CPU adds up on one core) and `threads` (one worker thread per party over MessagePorts, so the
+ * parties use both cores as separate processes would).
+ * Rows: {suite, case, n, protocol, parties, transport, median_ms, ops_per_s, bytes_per_party,
+ * rounds}, ops being rows (predictions or training rows) per second. Peers (issue 6): MP-SPDZ replicated ring
  * 62 ms for the inference, CrypTen 132 ms, TF Encrypted 167 ms per training batch of 128;
  * targets on this 2-core machine: rep3 inference < 60 ms, training step < 150 ms.
  */
@@ -26,12 +29,14 @@ import { protocolFactory, protocolNames } from '../src/protocols/registry.js';
 import { simulate } from '../src/protocols/simulate.js';
 import { kernel } from '../src/tensor/index.js';
 import { median, progress, type Row, type SuiteOptions } from './harness.js';
+import { runThreaded } from './ml-threads.js';
 
 const F = 16;
 const MLP = denseArchitecture([784, 128, 128, 10], 'relu', 'softmax');
 const LOGREG = denseArchitecture([20, 1], 'linear', 'sigmoid');
 
-interface Case {
+/** One benchmark case: an untimed set-up and the timed part, run by every party. */
+export interface Case {
   name: string;
   n: number;
   /** Untimed set-up on every party (shares the training data). */
@@ -88,9 +93,10 @@ const CASES: Case[] = [
     setup: async (p) => [
       await inputFixed(p, 0, p.session.self === 0 ? reals(128 * 784, 5) : undefined, [128, 784], F),
       await inputFixed(p, 1, p.session.self === 1 ? oneHot(128, 10, 6) : undefined, [128, 10], F),
+      ...publicWeights(p, MLP, initialWeights(MLP, 1)),
     ],
-    run: (p, [x, y]) =>
-      trainShares(p, MLP, x!, y!, publicWeights(p, MLP, initialWeights(MLP, 1)), {
+    run: (p, [x, y, ...w]) =>
+      trainShares(p, MLP, x!, y!, w, {
         epochs: 1,
         batchSize: 128,
         learningRate: 0.05,
@@ -119,6 +125,13 @@ const CASES: Case[] = [
   },
 ];
 
+/** The case named `name`. @throws RangeError for an unknown name. */
+export function mlCase(name: string): Case {
+  const c = CASES.find((k) => k.name === name);
+  if (c === undefined) throw new RangeError(`no ml benchmark case "${name}"`);
+  return c;
+}
+
 /** Makes the parties wait for each other; the last to arrive records the time. */
 class Barrier {
   private waiting = 0;
@@ -143,58 +156,84 @@ class Barrier {
   }
 }
 
-/** Runs the ml suite; returns its rows. */
+/** Where the parties run: all in this thread over in-memory channels, or one worker thread each. */
+export type MlTransport = 'memory' | 'threads';
+
+async function runInMemory(name: string, c: Case, runs: number) {
+  const factory = protocolFactory(name);
+  const parties = factory.defaultParties;
+  const start = new Barrier(parties);
+  const end = new Barrier(parties);
+  const results = await simulate(
+    parties,
+    async (s) => {
+      const p = factory.create(s);
+      const xs = await c.setup(p);
+      const times: number[] = [];
+      let bytes = 0;
+      let rounds = 0;
+      for (let r = 0; r <= runs; r++) {
+        await start.wait();
+        const b0 = s.stats.bytesSent;
+        const r0 = s.stats.rounds;
+        await c.run(p, xs);
+        bytes = s.stats.bytesSent - b0;
+        rounds = s.stats.rounds - r0;
+        await end.wait();
+        if (r > 0 && s.self === 0) times.push(end.at - start.at); // run 0 warms up
+      }
+      return { times, bytes, rounds };
+    },
+    { timeouts: { stepMs: 600_000, sessionMs: 3_600_000 } },
+  );
+  return {
+    times: results[0]!.times,
+    bytes: Math.round(results.reduce((a, r) => a + r.bytes, 0) / parties),
+    rounds: results[0]!.rounds,
+  };
+}
+
+/**
+ * Runs the ml suite; returns its rows. Filters (`only`): protocol names, case names (substrings),
+ * and `memory` / `threads` for the transport (default both).
+ */
 export async function benchMl(opts: SuiteOptions): Promise<Row[]> {
   const only = opts.only ?? [];
+  const transports: MlTransport[] = ['memory', 'threads'];
   const protoFilter = only.filter((o) => protocolNames().includes(o));
-  const caseFilter = only.filter((o) => !protocolNames().includes(o));
+  const transportFilter = only.filter((o): o is MlTransport => (transports as string[]).includes(o));
+  const caseFilter = only.filter(
+    (o) => !protocolNames().includes(o) && !(transports as string[]).includes(o),
+  );
   const names = protoFilter.length > 0 ? protoFilter : protocolNames().filter((n) => n !== 'plaintext');
   const rows: Row[] = [];
   for (const name of names) {
-    const factory = protocolFactory(name);
-    const parties = factory.defaultParties;
-    for (const c of CASES.filter(
-      (k) => caseFilter.length === 0 || caseFilter.some((o) => k.name.includes(o)),
-    )) {
-      const runs = c.name === 'logreg epoch' ? Math.min(opts.runs, 3) : opts.runs;
-      progress(`ml ${name} ${c.name} (${runs} runs, kernel ${kernel().name})`);
-      const start = new Barrier(parties);
-      const end = new Barrier(parties);
-      const results = await simulate(
-        parties,
-        async (s) => {
-          const p = factory.create(s);
-          const xs = await c.setup(p);
-          const times: number[] = [];
-          let bytes = 0;
-          let rounds = 0;
-          for (let r = 0; r <= runs; r++) {
-            await start.wait();
-            const b0 = s.stats.bytesSent;
-            const r0 = s.stats.rounds;
-            await c.run(p, xs);
-            bytes = s.stats.bytesSent - b0;
-            rounds = s.stats.rounds - r0;
-            await end.wait();
-            if (r > 0 && s.self === 0) times.push(end.at - start.at); // run 0 warms up
-          }
-          return { times, bytes, rounds };
-        },
-        { timeouts: { stepMs: 600_000, sessionMs: 3_600_000 } },
-      );
-      const ms = median(results[0]!.times);
-      rows.push({
-        suite: 'ml',
-        case: c.name,
-        n: c.n,
-        protocol: name,
-        parties,
-        median_ms: ms,
-        ops_per_s: c.n / (ms / 1000),
-        bytes_per_party: Math.round(results.reduce((a, r) => a + r.bytes, 0) / parties),
-        rounds: results[0]!.rounds,
-        kernel: kernel().name,
-      });
+    const parties = protocolFactory(name).defaultParties;
+    for (const transport of transportFilter.length > 0 ? transportFilter : transports) {
+      for (const c of CASES.filter(
+        (k) => caseFilter.length === 0 || caseFilter.some((o) => k.name.includes(o)),
+      )) {
+        const runs = c.name === 'logreg epoch' ? Math.min(opts.runs, 3) : opts.runs;
+        progress(`ml ${name} ${transport} ${c.name} (${runs} runs, kernel ${kernel().name})`);
+        const r =
+          transport === 'memory'
+            ? await runInMemory(name, c, runs)
+            : await runThreaded(name, parties, c.name, runs);
+        const ms = median(r.times);
+        rows.push({
+          suite: 'ml',
+          case: c.name,
+          n: c.n,
+          protocol: name,
+          parties,
+          transport,
+          median_ms: ms,
+          ops_per_s: c.n / (ms / 1000),
+          bytes_per_party: r.bytes,
+          rounds: r.rounds,
+          kernel: kernel().name,
+        });
+      }
     }
   }
   return rows;
