@@ -1,6 +1,4 @@
-/** Helpers for the additive protocol tests: sessions that record or tamper, cost glue, statistics. */
-import type { AdditiveProtocol } from '../../src/protocols/additive/index.js';
-import type { Cost, CostedPrimitive, CostExtra, Protocol, Share } from '../../src/protocols/protocol.js';
+/** Helpers for the additive protocol tests: sessions that record or tamper, statistics. */
 import type { Session } from '../../src/protocols/session.js';
 
 /** One received message. */
@@ -58,41 +56,4 @@ export function nibbleCounts(words: BigUint64Array): { top: number[]; bottom: nu
     bottom[Number(w & 15n)]!++;
   }
   return { top, bottom };
-}
-
-/**
- * `p` for the conformance suite, whose cost calls give a matmul's result size and k but not its
- * operand sizes, on which a Beaver matmul's traffic depends (AdditiveCostExtra.operands). Until
- * CostExtra carries them, a matmul cost without them is evaluated lazily, when the suite compares
- * it after the call, with the operand sizes of the latest matmul this party ran.
- */
-export function withMatmulOperands(p: AdditiveProtocol): Protocol<Share> {
-  let last: [number, number] | undefined;
-  const size = (x: Share): number => x.shape.reduce((a, b) => a * b, 1);
-  return new Proxy(p, {
-    get(target, key) {
-      if (key === 'matmul' || key === 'matmulTrunc') {
-        return (a: Share, b: Share, ...rest: unknown[]) => {
-          last = [size(a), size(b)];
-          return (target[key] as (...args: unknown[]) => unknown).call(target, a, b, ...rest);
-        };
-      }
-      if (key === 'cost') {
-        return (prim: CostedPrimitive, elements: number, extra?: CostExtra): Cost => {
-          if (prim !== 'matmul' && prim !== 'matmulTrunc') return target.cost(prim, elements, extra);
-          const now = (): Cost => target.cost(prim, elements, { ...extra, operands: last });
-          return {
-            get rounds() {
-              return now().rounds;
-            },
-            get bytesSent() {
-              return now().bytesSent;
-            },
-          } as Cost;
-        };
-      }
-      const v = Reflect.get(target, key, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  }) as unknown as Protocol<Share>;
 }

@@ -23,20 +23,13 @@ import type { Session } from '../../src/protocols/session.js';
 import { simulate, SimulationError } from '../../src/protocols/simulate.js';
 import { RingTensor } from '../../src/tensor/index.js';
 import { M, signed } from '../helpers/bigint-ref.js';
-import {
-  chiSquare,
-  nibbleCounts,
-  recording,
-  tampering,
-  withMatmulOperands,
-  type Received,
-} from './additive-helpers.js';
+import { chiSquare, nibbleCounts, recording, tampering, type Received } from './additive-helpers.js';
 import { runConformance } from './conformance.js';
 
 const additive =
   (n: number, truncation?: 'local' | 'pair') =>
   (s: Session): Protocol<Share> =>
-    withMatmulOperands(new AdditiveProtocol(s, { computeParties: range(n), dealer: n, truncation }));
+    new AdditiveProtocol(s, { computeParties: range(n), dealer: n, truncation }) as Protocol<Share>;
 
 // The shared suite: n compute parties [0..n-1], the dealer n, and (where given) a data owner and
 // result recipient n+1 that neither computes nor deals.

@@ -24,10 +24,10 @@ export function csaCount(n: number): number {
   return Math.max(0, n - 2);
 }
 
-/** The sum mod 2^64 of `summands` (B shares, at least one): carry-save tree, then Kogge-Stone. */
-export async function sumB<S extends Share>(p: Protocol<S>, summands: readonly S[]): Promise<S> {
+/** Two B shares with the same sum mod 2^64 as `summands` (at least two): the carry-save levels. */
+export async function reduceToTwo<S extends Share>(p: Protocol<S>, summands: readonly S[]): Promise<[S, S]> {
   let xs = [...summands];
-  if (xs.length === 0) throw new RangeError('sumB needs at least one summand');
+  if (xs.length < 2) throw new RangeError('reduceToTwo needs at least two summands');
   while (xs.length > 2) {
     const groups = Math.floor(xs.length / 3);
     const pairs: [S, S][] = [];
@@ -43,5 +43,11 @@ export async function sumB<S extends Share>(p: Protocol<S>, summands: readonly S
     }
     xs = [...next, ...xs.slice(3 * groups)];
   }
-  return xs.length === 1 ? xs[0]! : addB(p, xs[0]!, xs[1]!);
+  return [xs[0]!, xs[1]!];
+}
+
+/** The sum mod 2^64 of `summands` (B shares, at least two): carry-save levels, then Kogge-Stone. */
+export async function sumB<S extends Share>(p: Protocol<S>, summands: readonly S[]): Promise<S> {
+  const [a, b] = await reduceToTwo(p, summands);
+  return addB(p, a, b);
 }

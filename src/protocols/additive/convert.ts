@@ -5,7 +5,9 @@
  * compute party P_i is itself a boolean sharing of x_i (P_i holds x_i, everyone else 0). The n
  * summands are reduced to two by carry-save adders (one batched AND round per level), then added
  * by a Kogge-Stone adder on packed 64-bit words (7 rounds): csaLevels(n) + 7 rounds, (n + 10)
- * AND words per value.
+ * AND words per value. a2bSummands stops before the adder (comparisons need only the carry into bit
+ * 63, which ops/msb.ts computes with a packed carry tree): no communication for two compute
+ * parties, csaLevels(n) rounds otherwise.
  *
  * bitToA with daBits (Rotaru & Wood 2019; Escudero et al. 2020, "Improved primitives for MPC over
  * mixed arithmetic-binary circuits"), one round:
@@ -17,24 +19,40 @@
  */
 import { RingTensor, sizeOf } from '../../tensor/index.js';
 import type { Protocol } from '../protocol.js';
-import { sumB } from './adder.js';
+import { reduceToTwo, sumB } from './adder.js';
 import { roundStep, type AdditiveContext } from './context.js';
 import { daBits, packBits, unpackBits } from './correlations.js';
 import { AdditiveShare, own } from './share.js';
 import { openAmong } from './wire.js';
 
-/** a2b: the summands as boolean summands, then carry-save reduction and a Kogge-Stone adder. */
-export async function a2b(
-  ctx: AdditiveContext,
-  p: Protocol<AdditiveShare>,
-  x: AdditiveShare,
-): Promise<AdditiveShare> {
-  const summands = ctx.parties.map((party) => {
+/** Every compute party's summand of `x` as a boolean summand (it holds x_i, everyone else 0). */
+function booleanSummands(ctx: AdditiveContext, x: AdditiveShare): AdditiveShare[] {
+  return ctx.parties.map((party) => {
     if (!ctx.isCompute) return new AdditiveShare(x.shape, 'B', undefined);
     const local = party === ctx.session.self ? own(x, 'a2b') : new RingTensor(x.shape);
     return new AdditiveShare(x.shape, 'B', local);
   });
-  return sumB(p, summands);
+}
+
+/** a2b: the summands as boolean summands, then carry-save reduction and a Kogge-Stone adder. */
+export function a2b(
+  ctx: AdditiveContext,
+  p: Protocol<AdditiveShare>,
+  x: AdditiveShare,
+): Promise<AdditiveShare> {
+  return sumB(p, booleanSummands(ctx, x));
+}
+
+/**
+ * Two B shares whose sum mod 2^64 is x (a2b without its adder, for sign-bit circuits): for two
+ * compute parties the boolean summands themselves (no communication), else the carry-save levels.
+ */
+export function a2bSummands(
+  ctx: AdditiveContext,
+  p: Protocol<AdditiveShare>,
+  x: AdditiveShare,
+): Promise<[AdditiveShare, AdditiveShare]> {
+  return reduceToTwo(p, booleanSummands(ctx, x));
 }
 
 /** bitToA for bit 0 of each word of a B share: A shares of 0/1, one round. */

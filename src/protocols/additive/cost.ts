@@ -16,6 +16,7 @@
  * | mulTrunc / matmulTrunc, pairs | 2 | product + 8m(N-1) | 16m |
  * | mulTrunc / matmulTrunc, local | 1 | as mul / matmul | 8m |
  * | a2b | L + 7 | 16(N-1)·m(N+10) | 8m(N+10) |
+ * | a2bSummands | L | 16(N-1)·m(N-2) | 8m(N-2) |
  * | bitToA | 1 | 8⌈m/64⌉(N-1) | 8(m + ⌈m/64⌉) |
  * L = carry-save levels to reduce N summands to 2 (0 for N = 2, 1 for 3, 3 for 5).
  */
@@ -51,7 +52,7 @@ export interface AdditiveCostExtra extends CostExtra {
 /** The cost of `primitive` on party `who` for `m` result words; see the module table. */
 export function additiveCost(
   who: CostParty,
-  primitive: CostedPrimitive,
+  primitive: CostedPrimitive | 'a2bSummands',
   m: number,
   extra: AdditiveCostExtra = {},
 ): Cost {
@@ -100,6 +101,8 @@ export function additiveCost(
       const ands = m * (csaCount(N) + ADDER_AND_WORDS);
       return dealt(csaLevels(N) + ADDER_ROUNDS, 16 * ands * (N - 1), 8 * ands);
     }
+    case 'a2bSummands':
+      return dealt(csaLevels(N), 16 * m * csaCount(N) * (N - 1), 8 * m * csaCount(N));
     case 'bitToA':
       return dealt(1, 8 * packedWords(m) * (N - 1), 8 * (m + packedWords(m)));
   }

@@ -23,8 +23,8 @@ import {
 import type { Session } from '../session.js';
 import { andMany, beaver } from './beaver.js';
 import { pairPrgCache, roundStep, type AdditiveContext } from './context.js';
-import { a2b, bitToA } from './convert.js';
-import { additiveCost, type AdditiveCostExtra } from './cost.js';
+import { a2b, a2bSummands, bitToA } from './convert.js';
+import { additiveCost, type AdditiveCostExtra, type CostParty } from './cost.js';
 import { truncPair } from './correlations.js';
 import { SeededDealer } from './dealer.js';
 import { ScratchPool } from './pool.js';
@@ -285,6 +285,17 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     return a2b(this.ctx, this, a);
   }
 
+  /** B shares of two values summing to `a` (the carry-save levels of a2b; free for two compute parties). */
+  a2bSummands(a: AdditiveShare): Promise<[AdditiveShare, AdditiveShare]> {
+    expectKind(a, 'A', 'a2bSummands');
+    return a2bSummands(this.ctx, this, a);
+  }
+
+  /** The cost of {@link a2bSummands} on this party. */
+  a2bSummandsCost(elements: number): Cost {
+    return additiveCost(this.costParty(), 'a2bSummands', elements);
+  }
+
   /** Bit 0 of B shares as A shares of 0/1 (daBits, one round). */
   bitToA(b: AdditiveShare): Promise<AdditiveShare> {
     expectKind(b, 'B', 'bitToA');
@@ -296,13 +307,16 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
    * operands' sizes: pass them as `extra.operands` (see AdditiveCostExtra).
    */
   cost(primitive: CostedPrimitive, elements: number, extra?: AdditiveCostExtra): Cost {
-    const who = {
+    return additiveCost(this.costParty(), primitive, elements, extra);
+  }
+
+  private costParty(): CostParty {
+    return {
       self: this.session.self,
       parties: this.computeParties,
       dealer: this.dealer,
       truncation: this.truncation,
     };
-    return additiveCost(who, primitive, elements, extra);
   }
 
   private async productTrunc(
