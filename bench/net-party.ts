@@ -52,6 +52,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       const session = await createSession({ id: c.jobId, channel, timeouts: { stepMs: 600_000 } });
       try {
         out({ jobId: c.jobId, ...(await runNetOp(session, c.case, c.n, c.runs)) });
+      } catch (err) {
+        session.abort(err as Error); // tells the other parties why, instead of a bare close
+        throw err;
       } finally {
         await channel.close();
       }

@@ -294,8 +294,10 @@ async function mpcRows(root: string, runs: number, only: string[]): Promise<Row[
       const jobId = `bench-${c}-${n}`;
       for (const p of parties) p.send({ jobId, parties: ids, case: c, n, runs });
       const res = await Promise.all(parties.map((p) => p.next((m) => m.jobId === jobId)));
-      const failed = res.find((r) => r.error !== undefined);
-      if (failed) throw new Error(`net ${c}: ${String(failed.error)}`);
+      const failed = res
+        .map((r, i) => (r.error !== undefined ? `party ${i}: ${String(r.error)}` : ''))
+        .filter(Boolean);
+      if (failed.length > 0) throw new Error(`net ${c}: ${failed.join('; ')}`);
       const netRow = opRow(c, n, 'libp2p-tcp', res as unknown as NetOpResult[]);
       rows.push(memRow, { ...netRow, vs_memory: netRow.median_ms / memRow.median_ms });
     }

@@ -73,9 +73,14 @@ export async function buildLibp2p(
       maxConnections: init.maxConnections ?? 300,
       dialTimeout: init.timeouts?.dialMs ?? 10_000,
     },
+    // The connection monitor pings every connection every 10 s and aborts it when a ping fails.
+    // Its defaults killed healthy connections under MPC load: a ping waits behind megabytes of
+    // shares (and a CPU-bound party), so allow 30 s; and its pings count against the ping
+    // service's stream limit (1 by default), so a slow ping made the next one fail at once.
+    connectionMonitor: { pingTimeout: { minTimeout: 30_000, maxTimeout: 120_000 } },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxOutboundStreams: 16, maxInboundStreams: 16 }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         clientMode: false,

@@ -41,7 +41,11 @@ export class FrameLink {
     this.decoder = new FrameDecoder(maxPayload);
     stream.addEventListener('message', (evt) => this.onData(evt.data));
     // 'end': the remote closed its write side and everything it sent has been delivered
-    stream.addEventListener('end', () => this.end({ kind: 'remote-closed' }));
+    stream.addEventListener('end', () => {
+      // an abort or reset also emits 'end' first; the 'close' event that follows carries the error
+      if (stream.status === 'aborted' || stream.status === 'reset') return;
+      this.end({ kind: 'remote-closed' });
+    });
     stream.addEventListener('close', (evt) => {
       if (evt.error !== undefined && !this.closing) this.end({ kind: 'reset', error: evt.error });
       else this.end(this.closing ? { kind: 'local' } : { kind: 'remote-closed' });

@@ -177,6 +177,9 @@ export class Libp2pChannel implements Channel {
         ok = link.send(payload);
       }
     } catch (err) {
+      const failure = this.failure as Failure | undefined; // the link may have failed the session already
+      if (failure !== undefined) throw failure(to, step);
+      if (this.remoteEnded[to]) throw new PartyAbortedError(to, step, 'it closed the session');
       throw new ChannelClosedError(to, step, `stream not writable: ${(err as Error).message}`);
     }
     this.stats.sent[to]!.bytes += payload.length;
