@@ -15,16 +15,23 @@ function random(n) {
   return a;
 }
 
+// Median wall time in ms; `cpu` is the median process CPU time, which on a shared machine shows how
+// much of the wall time went to other processes (meaningful for single-threaded runs).
 function median(fn, runs = RUNS) {
   fn(); // warm up
   const times = [];
+  const cpus = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1000);
   }
-  times.sort((x, y) => x - y);
-  return times[Math.floor(times.length / 2)];
+  const mid = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const wall = mid(times);
+  return Object.assign(Number(wall), { cpu: mid(cpus) });
 }
 
 const levels = process.argv.length > 2 ? process.argv.slice(2) : ring.levels();
@@ -42,7 +49,9 @@ for (const level of levels) {
     for (let t = 1; t <= maxThreads; t++) {
       ring.setThreads(t);
       const ms = median(() => ring.matmul(a, b, out, size, size, size), size >= 1024 ? 5 : RUNS);
-      row.push(`${t}T ${ms.toFixed(2)} ms = ${(size ** 3 / ms / 1e6).toFixed(2)} G mul-add/s`);
+      const rate = (x) => (size ** 3 / x / 1e6).toFixed(2);
+      const cpu = t === 1 ? ` (cpu ${ms.cpu.toFixed(2)} ms = ${rate(ms.cpu)})` : '';
+      row.push(`${t}T ${ms.toFixed(2)} ms = ${rate(ms)} G mul-add/s${cpu}`);
     }
     console.log(`${level.padEnd(12)} matmul ${size}: ${row.join(' | ')}`);
   }

@@ -3,11 +3,14 @@
 // Every op takes BigUint64Array arguments (views of an ArrayBuffer or a SharedArrayBuffer, e.g.
 // WebAssembly shared memory) and works on their memory in place. The loops are compiled for several
 // x86 levels (level_*.cc, via target attributes) and one level is picked at load time with
-// __builtin_cpu_supports; PEERMPC_NATIVE_LEVEL=<name> (or setLevel) forces a lower one, for tests.
-// Large matmuls are split across std::threads: min(hardware threads, PEERMPC_THREADS).
+// __builtin_cpu_supports: generic, avx2, avx512 (F+DQ: vpmullq), avx512-ifma (IFMA matmul).
+// PEERMPC_NATIVE_LEVEL=<name> (or setLevel) forces a lower one, for tests. Large matmuls and long
+// elementwise ops are split across std::threads: min(hardware threads, PEERMPC_THREADS).
 //
 // Exports: add sub mul mulAdd neg addScalar mulScalar and or xor not shl shrLogical shrArithmetic
 // matmul (the RingKernel ops), level() levels() setLevel(name) threads() setThreads(n) blocking().
+// Argument errors throw TypeError (not a BigUint64Array, scalar not a bigint) or RangeError (lengths,
+// shift amounts, dimensions), with the reference kernel's messages.
 #define NAPI_VERSION 8
 #include <node_api.h>
 
@@ -115,8 +118,12 @@ struct Buffer {
   Buffer& operator=(const Buffer&) = delete;
 };
 
-bool overlaps(const u64* x, const u64* y, size_t n) { return n > 0 && x < y + n && y < x + n; }
-bool overlaps2(const u64* x, size_t nx, const u64* y, size_t ny) { return nx > 0 && ny > 0 && x < y + ny && y < x + nx; }
+// Whether [x, x + nx) and [y, y + ny) share a word (compared as addresses: they may be unrelated arrays).
+bool overlaps2(const u64* x, size_t nx, const u64* y, size_t ny) {
+  const uintptr_t px = (uintptr_t)x, py = (uintptr_t)y;
+  return nx > 0 && ny > 0 && px < py + ny * sizeof(u64) && py < px + nx * sizeof(u64);
+}
+bool overlaps(const u64* x, const u64* y, size_t n) { return overlaps2(x, n, y, n); }
 
 // ---------------------------------------------------------------------------------------------
 // Matmul driver: packing, threading
@@ -174,7 +181,9 @@ bool matmul(const Level& level, const u64* a, const u64* b, u64* out, size_t m, 
   }
   const GemmOps& g = *level.gemm;
   const double macs = (double)m * (double)k * (double)n;
-  if (macs < kBlockedMinMacs || m * 2 < g.mr || n * 2 < g.nr) {
+  // Tiny products, a single column (a dot product per row) and fewer rows than half a microkernel
+  // tile (the i-k-j loop vectorises along n) skip packing.
+  if (macs < kBlockedMinMacs || n == 1 || m * 2 < g.mr) {
     g.naive(a, b, out, m, k, n);
     return true;
   }
