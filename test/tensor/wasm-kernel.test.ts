@@ -470,6 +470,33 @@ test('views survive many allocations and memory growth', () => {
   same(first, expected, 'in place on a pre-growth view');
 });
 
+test('operands above 2 GiB (pointers with the top bit set) work', () => {
+  const k = loadWasmKernel();
+  // Untouched memory costs address space only; skip where the OS refuses to commit 2 GiB.
+  const pad = k.alloc(2 ** 28 + 2 ** 17);
+  if (!k.isResident(pad)) {
+    console.log('  (skipped the > 2 GiB check: the memory could not grow that far here)');
+    return;
+  }
+  const n = 1001;
+  const av = words(n, 31);
+  const bv = words(n, 32);
+  const a = place(k, av, true);
+  const b = place(k, bv, true);
+  const out = k.alloc(n);
+  assert.ok(out.byteOffset > 2 ** 31);
+  const expected = new BigUint64Array(n);
+  k.mulAdd(a, b, a, out);
+  ref.mulAdd(av, bv, av, expected);
+  same(out, expected, 'mulAdd above 2 GiB');
+  const c = k.alloc(33 * n);
+  k.matmul(a.subarray(0, 33), b, c, 33, 1, n);
+  const cExpected = new BigUint64Array(33 * n);
+  ref.matmul(av.subarray(0, 33), bv, cExpected, 33, 1, n);
+  same(c, cExpected, 'matmul above 2 GiB');
+  k.free(pad);
+});
+
 test('exhausted memory: alloc falls back to plain arrays and ops stay correct', () => {
   const k = loadWasmKernel({ initialBytes: 64 * 1024, maxBytes: 256 * 1024 });
   const big = k.alloc(20_000); // 160 KB: fits

@@ -132,9 +132,9 @@ const ALIGN = 64;
 const HEAP_BASE = 64;
 /**
  * Matmul blocking: a kb x nb panel of b is packed (kb * nb * 16 bytes) and reused by every group of
- * 4 rows of a. Measured on 512 x 512 (see bench/wasm-probe notes in the commit): the micro-kernel is
- * compute-bound, so anything from 128 x 128 to 512 x 512 lands within noise; 256 x 256 keeps the
- * packed panel (1 MiB) inside a 2 MiB L2.
+ * 4 rows of a. Measured on 512 x 512 (2-core AVX-512 Xeon, Node 20): panels of 0.5-1 MiB (128-256 x
+ * 256, 192 x 192) are best and equal within noise; 64 x 64 is ~20% slower, 512 x 512 (4 MiB, past
+ * the 2 MiB L2) ~15% slower when other processes share the caches.
  */
 const MATMUL_KB = 256;
 const MATMUL_NB = 256;
@@ -560,13 +560,14 @@ export function loadWasmKernel(options: WasmKernelOptions = {}): WasmKernel {
     },
   };
 
-  // Warm-up and self-check: run every hot loop on small data so the engine's tier-up starts early,
-  // and refuse the kernel if the arithmetic is wrong on this engine.
+  // A quick exact check, so that an engine that miscompiles the module never gets used. (No
+  // warm-up: V8 tiers each function up from its baseline compiler after ~20k loop turns of use,
+  // so only the first large call of each op runs on baseline code.)
   selfCheck(kernel);
   return kernel;
 }
 
-/** A few exact checks on values whose products need all 64 bits; throws KernelUnavailableError. */
+/** Exact checks on values whose products need all 64 bits; throws KernelUnavailableError. */
 function selfCheck(k: WasmKernel): void {
   const n = 37;
   const a = k.alloc(n);
@@ -577,17 +578,13 @@ function selfCheck(k: WasmKernel): void {
       a[i] = BigInt.asUintN(64, 0x9e3779b97f4a7c15n * BigInt(i + 1));
       b[i] = BigInt.asUintN(64, 0xc2b2ae3d27d4eb4fn * BigInt(i + 3));
     }
-    for (let r = 0; r < 64; r++) {
-      k.mulAdd(a, b, a, c.subarray(0, n));
-      k.matmul(a, b, c, n, 1, n);
-    }
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        if (c[i * n + j] !== BigInt.asUintN(64, a[i]! * b[j]!)) {
-          throw new KernelUnavailableError('wasm', 'self-check failed: matmul is wrong on this engine');
-        }
-      }
-    }
+    // Outer product: 36 rows through the packed micro-kernel, 1 through the plain path, odd n.
+    k.matmul(a, b, c, n, 1, n);
+    let ok = true;
+    for (let i = 0; i < n * n; i++) ok &&= c[i] === BigInt.asUintN(64, a[Math.floor(i / n)]! * b[i % n]!);
+    k.mulAdd(a, b, a, c.subarray(0, n));
+    for (let i = 0; i < n; i++) ok &&= c[i] === BigInt.asUintN(64, a[i]! * b[i]! + a[i]!);
+    if (!ok) throw new KernelUnavailableError('wasm', 'self-check failed: wrong products on this engine');
   } finally {
     k.free(a);
     k.free(b);
