@@ -14,7 +14,9 @@
  * CPU adds up on one core) and `threads` (one worker thread per party over MessagePorts, so the
  * parties use both cores as separate processes would).
  * Rows: {suite, case, n, protocol, parties, transport, median_ms, ops_per_s, bytes_per_party,
- * rounds}, ops being rows (predictions or training rows) per second. Peers (issue 6): MP-SPDZ replicated ring
+ * rounds, cpu_ms, kernel}, ops being rows (predictions or training rows) per second; cpu_ms (memory
+ * transport) is the process CPU time of one run, all parties together: a figure a busy machine
+ * distorts less than wall time. Peers (issue 6): MP-SPDZ replicated ring
  * 62 ms for the inference, CrypTen 132 ms, TF Encrypted 167 ms per training batch of 128;
  * targets on this 2-core machine: rep3 inference < 60 ms, training step < 150 ms.
  */
@@ -139,6 +141,8 @@ class Barrier {
   private gate: Promise<void> = this.reset();
   /** performance.now() when the last party arrived. */
   at = 0;
+  /** Process CPU time (user + system, ms) when the last party arrived. */
+  cpu = 0;
   constructor(private readonly n: number) {}
   private reset(): Promise<void> {
     return new Promise<void>((r) => (this.release = r));
@@ -148,6 +152,8 @@ class Barrier {
     if (++this.waiting === this.n) {
       this.waiting = 0;
       this.at = performance.now();
+      const u = process.cpuUsage();
+      this.cpu = (u.user + u.system) / 1000;
       const release = this.release!;
       this.gate = this.reset();
       release();
@@ -170,6 +176,7 @@ async function runInMemory(name: string, c: Case, runs: number) {
       const p = factory.create(s);
       const xs = await c.setup(p);
       const times: number[] = [];
+      const cpu: number[] = [];
       let bytes = 0;
       let rounds = 0;
       for (let r = 0; r <= runs; r++) {
@@ -180,14 +187,18 @@ async function runInMemory(name: string, c: Case, runs: number) {
         bytes = s.stats.bytesSent - b0;
         rounds = s.stats.rounds - r0;
         await end.wait();
-        if (r > 0 && s.self === 0) times.push(end.at - start.at); // run 0 warms up
+        if (r > 0 && s.self === 0) {
+          times.push(end.at - start.at); // run 0 warms up
+          cpu.push(end.cpu - start.cpu);
+        }
       }
-      return { times, bytes, rounds };
+      return { times, cpu, bytes, rounds };
     },
     { timeouts: { stepMs: 600_000, sessionMs: 3_600_000 } },
   );
   return {
     times: results[0]!.times,
+    cpuMs: median(results[0]!.cpu),
     bytes: Math.round(results.reduce((a, r) => a + r.bytes, 0) / parties),
     rounds: results[0]!.rounds,
   };
@@ -215,7 +226,7 @@ export async function benchMl(opts: SuiteOptions): Promise<Row[]> {
       )) {
         const runs = c.name === 'logreg epoch' ? Math.min(opts.runs, 3) : opts.runs;
         progress(`ml ${name} ${transport} ${c.name} (${runs} runs, kernel ${kernel().name})`);
-        const r =
+        const r: { times: number[]; bytes: number; rounds: number; cpuMs?: number } =
           transport === 'memory'
             ? await runInMemory(name, c, runs)
             : await runThreaded(name, parties, c.name, runs);
@@ -231,6 +242,7 @@ export async function benchMl(opts: SuiteOptions): Promise<Row[]> {
           ops_per_s: c.n / (ms / 1000),
           bytes_per_party: r.bytes,
           rounds: r.rounds,
+          cpu_ms: r.cpuMs ?? null,
           kernel: kernel().name,
         });
       }
