@@ -5,9 +5,10 @@
  *
  * Cases: mul (fixed-point, with truncation) of 1e5 and 1e6 values; matmul n x n by n x n with
  * truncation, n = 256 and 1000; lt (shared vs shared) of 1e5 and 1e6; relu of 1e5 and 1e6.
- * Rows: {suite, case, n, protocol, parties, median_ms, ops_per_s, bytes_per_party, rounds, kernel}:
- * ops are elements (multiply-adds for matmul); bytes_per_party is the mean payload sent per session
- * party for one op, rounds the op's communication rounds. Protocols come from the registry
+ * Rows: {suite, case, n, protocol, parties, median_ms, ops_per_s, bytes_per_party, rounds, cpu_ms,
+ * kernel}: ops are elements (multiply-adds for matmul); bytes_per_party is the mean payload sent per
+ * session party for one op, rounds the op's communication rounds; cpu_ms the median process CPU
+ * time of one op (all parties; on a shared machine it says more than the wall time). Protocols come from the registry
  * (src/protocols/registry.ts); the plaintext reference is left out unless asked for by name.
  */
 import { lt, relu } from '../src/protocols/ops/compare.js';
@@ -83,6 +84,8 @@ class Barrier {
   private gate: Promise<void> = this.reset();
   /** performance.now() when the last party arrived. */
   at = 0;
+  /** process.cpuUsage() (µs, all threads) when the last party arrived. */
+  cpu = 0;
   constructor(private readonly n: number) {}
   private reset(): Promise<void> {
     return new Promise<void>((r) => (this.release = r));
@@ -92,6 +95,8 @@ class Barrier {
     if (++this.waiting === this.n) {
       this.waiting = 0;
       this.at = performance.now();
+      const u = process.cpuUsage();
+      this.cpu = u.user + u.system;
       const release = this.release!;
       this.gate = this.reset();
       release();
@@ -117,8 +122,9 @@ function randomReals(n: number, seed: number): Float64Array {
 /** Runs the mpc suite; returns its rows. */
 export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
   const only = opts.only ?? [];
+  const named = only.filter((o) => protocolNames().includes(o));
   const names =
-    opts.protocols ?? protocolNames().filter((n) => n !== 'plaintext' || only.includes('plaintext'));
+    opts.protocols ?? (named.length > 0 ? named : protocolNames().filter((n) => n !== 'plaintext'));
   const rows: Row[] = [];
   const kname = kernel().name;
   for (const name of names) {
@@ -147,6 +153,7 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
             );
           }
           const times: number[] = [];
+          const cpus: number[] = [];
           let bytes = 0;
           let rounds = 0;
           for (let r = 0; r <= runs; r++) {
@@ -157,9 +164,13 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
             bytes = s.stats.bytesSent - b0;
             rounds = s.stats.rounds - r0;
             await end.wait();
-            if (r > 0 && s.self === 0) times.push(end.at - start.at); // run 0 warms up
+            if (r > 0 && s.self === 0) {
+              // run 0 warms up; CPU time of the whole process (all parties, all threads)
+              times.push(end.at - start.at);
+              cpus.push((end.cpu - start.cpu) / 1000);
+            }
           }
-          return { times, bytes, rounds };
+          return { times, cpus, bytes, rounds };
         },
         { timeouts: { stepMs: 600_000 } },
       );
@@ -174,6 +185,7 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
         ops_per_s: c.ops / (ms / 1000),
         bytes_per_party: Math.round(results.reduce((a, r) => a + r.bytes, 0) / parties),
         rounds: results[0]!.rounds,
+        cpu_ms: median(results[0]!.cpus),
         kernel: kname,
       });
     }
