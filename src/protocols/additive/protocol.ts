@@ -30,6 +30,7 @@ import { SeededDealer } from './dealer.js';
 import { ScratchPool } from './pool.js';
 import { input, reveal } from './io.js';
 import { AdditiveShare, expectKind, own } from './share.js';
+import { signBit, signBitCost } from './sign.js';
 import * as shapes from '../shapes.js';
 import { truncateLocal, truncatePair, truncateWithPair, type TruncationMode } from './truncation.js';
 
@@ -294,6 +295,22 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
   /** The cost of {@link a2bSummands} on this party. */
   a2bSummandsCost(elements: number): Cost {
     return additiveCost(this.costParty(), 'a2bSummands', elements);
+  }
+
+  /** The sign bit as a B share (bit 0): the packed carry tree of ops/msb.ts, fused on the summands. */
+  signBit(a: AdditiveShare): Promise<AdditiveShare> {
+    expectKind(a, 'A', 'signBit');
+    return signBit(this.ctx, this, a);
+  }
+
+  /** The cost of {@link signBit} on this party. */
+  signBitCost(elements: number): Cost {
+    const who = this.costParty();
+    return signBitCost(
+      additiveCost(who, 'a2bSummands', elements),
+      (w) => additiveCost(who, 'andB', w),
+      elements,
+    );
   }
 
   /** Bit 0 of B shares as A shares of 0/1 (daBits, one round). */
