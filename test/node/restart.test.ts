@@ -100,6 +100,23 @@ test('restart keeps peer id, datasets, access lists, DHT records and advertiseme
   }
 });
 
+test('the peer store persists: restarted without bootstrap peers, a peer reconnects to the ones it knew', async () => {
+  const signal = AbortSignal.timeout(60_000);
+  const root = tempDir();
+  let peers: (Peer | undefined)[] = [];
+  try {
+    peers = await startPeers(root, 3, signal);
+    await waitFor(() => peers[2]!.status().connectedPeers >= 2, signal, 'a full mesh');
+    await peers[2]!.stop();
+    const again = await createPeer(testInit(join(root, 'p2'))); // no bootstrap list at all
+    peers[2] = again;
+    await waitFor(() => again.status().connectedPeers >= 2, signal, 'reconnection from the stored peers');
+  } finally {
+    await stopAll(peers);
+    removeDir(root);
+  }
+});
+
 test('a peer restarted alone keeps its state and advertises once a peer appears', async () => {
   const signal = AbortSignal.timeout(60_000);
   const root = tempDir();
