@@ -13,12 +13,6 @@ import type { Channel } from '../protocols/channel.js';
 import { PeerImpl } from './peer-impl.js';
 import type { HandleRequestsOptions, RequestHandler, RequestOptions } from './request-protocol.js';
 
-export {
-  RequestError,
-  type HandleRequestsOptions,
-  type RequestHandler,
-  type RequestOptions,
-} from './request-protocol.js';
 import type {
   AbortOptions,
   AccessLists,
@@ -34,6 +28,13 @@ import type {
 } from './types.js';
 
 export type * from './types.js';
+export * from './errors.js';
+export {
+  RequestError,
+  type HandleRequestsOptions,
+  type RequestHandler,
+  type RequestOptions,
+} from './request-protocol.js';
 
 /** The dataset catalog of a peer: local datasets and search through the DHT. */
 export interface DatasetCatalog {
