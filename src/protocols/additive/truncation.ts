@@ -12,9 +12,10 @@
  * probability |X| / 2^64, and then the result is off by ±2^(64-d).
  *
  * Local truncation for n = 2 (SecureML, Mohassel & Zhang 2017, Theorem 1), no communication:
- * P_0 sets z_0 = x_0 >> d, P_1 sets z_1 = -((-x_1) >> d). Same result and the same failure: for
- * uniform x_0 the sum is floor(X / 2^d) + δ, δ ∈ {0, 1} with P(δ = 1) = (X mod 2^d) / 2^d, except
- * with probability |X| / 2^64 (when x_1 = X - x_0 wraps), where it is off by ±2^(64-d).
+ * P_0 sets z_0 = x_0 >> d, P_1 sets z_1 = -((-x_1) >> d), computed as (x_1 + 2^d - 1) >> d. Same
+ * result and the same failure: for uniform x_0 the sum is floor(X / 2^d) + δ, δ ∈ {0, 1} with
+ * P(δ = 1) = (X mod 2^d) / 2^d, except with probability |X| / 2^64 + 2^(d-64) (x_1 = X - x_0, or
+ * x_1 + 2^d - 1, wraps), where it is off by ±2^(64-d).
  */
 import { RingTensor } from '../../tensor/index.js';
 import { roundStep, type AdditiveContext } from './context.js';
@@ -42,9 +43,9 @@ export function truncateLocal(
   if (ctx.session.self === ctx.leader) {
     z = xi.sar(bits, inPlace ? xi : undefined);
   } else {
-    z = xi.neg(inPlace ? xi : undefined);
+    // -((-x_1) >> d) = ceil(x_1 / 2^d) = (x_1 + 2^d - 1) >> d: two passes instead of three.
+    z = xi.add((1n << BigInt(bits)) - 1n, inPlace ? xi : undefined);
     z.sar(bits, z);
-    z.neg(z);
   }
   return new AdditiveShare(x.shape, 'A', z);
 }
