@@ -261,4 +261,32 @@ test('a party that disappears mid-run fails the job everywhere, naming it; nothi
   }
 });
 
+test('a session that fails while every party still answers is retried once, and succeeds', async () => {
+  let delivered = 0;
+  let hiccup: (() => void) | undefined;
+  const net = await testNetwork(
+    [200, 200, 200],
+    { stepMs: 1_500 },
+    {
+      tap: () => {
+        if (++delivered === 20) queueMicrotask(() => hiccup?.());
+      },
+    },
+  );
+  try {
+    await setPolicies(net, { approval: 'auto' });
+    hiccup = () => net.net.channels(net.net.sessionIds()[0]!)![1]!.abort(new Error('connection reset'));
+    const { id } = await net.sci.service.submit(request(net, ['mean', 'correlation']));
+    await allIn(net, id, 'done');
+    assert.equal(net.net.sessionIds(), [id, `${id}.1`]);
+    const all = net.hospitals.flatMap((h) => h.rows!);
+    close(net.sci.service.store.get(id).result!.find((o) => o.name === 'mean')!.values, means(all), 1e-4);
+    assert.ok(
+      net.sci.service.audit.list({ job: id }).some((e) => /retrying the session/.test(e.event.reason ?? '')),
+    );
+  } finally {
+    net.close();
+  }
+});
+
 test.run();

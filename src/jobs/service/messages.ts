@@ -5,9 +5,12 @@
  * - `propose` (requester -> participant): the signed job. Reply: `approved`, `pending` (a person
  *   decides) or an error (refused: bad signature, replay, policy...).
  * - `decision` (participant -> requester): a person's later approval or rejection.
- * - `start` (requester -> participant): every participant approved; open the MPC session.
+ * - `start` (requester -> participant): every participant approved; open the MPC session (again,
+ *   as attempt `attempt`, after a session failed while every party still answered).
  * - `end` (either way): the job ended in `state` (rejected, cancelled, expired, failed) elsewhere;
  *   `party` names the peer at fault. Nothing is released.
+ * - `probe` (any party -> any party of a job): "are you there?", to tell which party disappeared
+ *   when a session fails. The reply says nothing but that the peer answers.
  */
 import type { SignedJob } from '../job/types.js';
 
@@ -18,8 +21,9 @@ export const END_STATES = ['rejected', 'cancelled', 'expired', 'failed'] as cons
 export type JobsMessage =
   | { type: 'propose'; signed: SignedJob }
   | { type: 'decision'; jobId: string; decision: 'approved' | 'rejected'; reason?: string }
-  | { type: 'start'; jobId: string }
-  | { type: 'end'; jobId: string; state: (typeof END_STATES)[number]; reason: string; party?: string };
+  | { type: 'start'; jobId: string; attempt?: number }
+  | { type: 'end'; jobId: string; state: (typeof END_STATES)[number]; reason: string; party?: string }
+  | { type: 'probe'; jobId: string };
 
 /** The reply to a message. */
 export type JobsReply =
@@ -54,8 +58,21 @@ export function parseMessage(value: unknown): JobsMessage {
       if (typeof value.reason === 'string') m.reason = value.reason.slice(0, 1000);
       return m;
     }
-    case 'start':
-      return { type: 'start', jobId: needId() };
+    case 'start': {
+      const m: JobsMessage = { type: 'start', jobId: needId() };
+      if (value.attempt !== undefined) {
+        if (
+          typeof value.attempt !== 'number' ||
+          !Number.isInteger(value.attempt) ||
+          value.attempt < 0 ||
+          value.attempt > 16
+        ) {
+          throw new TypeError('invalid attempt');
+        }
+        m.attempt = value.attempt;
+      }
+      return m;
+    }
     case 'end': {
       if (!(END_STATES as readonly unknown[]).includes(value.state)) throw new TypeError('invalid end state');
       const m: JobsMessage = {
@@ -67,6 +84,8 @@ export function parseMessage(value: unknown): JobsMessage {
       if (typeof value.party === 'string') m.party = value.party;
       return m;
     }
+    case 'probe':
+      return { type: 'probe', jobId: needId() };
     default:
       throw new TypeError('unknown message type');
   }

@@ -20,6 +20,8 @@ export interface RunJobSessionInput {
   verified: VerifiedJob;
   /** This peer's id. */
   self: string;
+  /** The session id: the job id, or `<job id>.<attempt>` for a retry. */
+  sessionId?: string;
   /** Opens the channel. */
   openChannel: OpenChannel;
   /** Timeouts. */
@@ -60,17 +62,18 @@ export async function runJobSession(input: RunJobSessionInput): Promise<RunJobSe
   const { job, checked } = { job: input.verified.signed.job, checked: input.verified.checked };
   const parties = sessionParties(job);
   const self = parties.indexOf(input.self);
+  const sessionId = input.sessionId ?? job.id;
   const ms: JobStats['ms'] = {};
   const t0 = performance.now();
   let session;
   try {
     const channel = await input.openChannel(
-      { jobId: job.id, parties, timeouts: input.timeouts },
+      { jobId: sessionId, parties, timeouts: input.timeouts },
       { signal: input.signal },
     );
     ms.connect = performance.now() - t0;
     session = await createSession({
-      id: job.id,
+      id: sessionId,
       channel,
       timeouts: { stepMs: input.timeouts.stepMs, sessionMs: input.timeouts.sessionMs },
       signal: input.signal,

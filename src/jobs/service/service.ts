@@ -25,7 +25,7 @@ import type { NonlinearOps } from '../executor/context.js';
 import { ENGINE_NONLINEAR } from '../executor/engine-nonlinear.js';
 import { assertRunnable } from '../executor/registry.js';
 import { programSteps } from '../executor/run.js';
-import { participants, rolesOf } from '../job/parties.js';
+import { participants, rolesOf, sessionParties } from '../job/parties.js';
 import { createJob, signJob, type JobSigner } from '../job/sign.js';
 import type { SignedJob } from '../job/types.js';
 import { verifySignedJob, type VerifiedJob } from '../job/verify.js';
@@ -42,6 +42,12 @@ import { runJobSession, SessionFailure } from './run-session.js';
 import type { JobsTransport, OpenChannel } from './transport.js';
 
 const log = logger('jobs');
+
+/** How long a party that does not answer a probe is given, after a session failed (ms). */
+export const PROBE_TIMEOUT_MS = 2_000;
+
+/** Session attempts per job: one retry when a session fails but every party still answers. */
+export const MAX_SESSION_ATTEMPTS = 2;
 
 /** What the service needs of the peer's dataset catalog. */
 export interface JobDatasets {
@@ -79,7 +85,12 @@ export interface JobServiceInit {
 
 interface Live {
   verified: VerifiedJob;
+  /** Aborts the job (cancel, end, stop). */
   abort: AbortController;
+  /** Aborts the current session attempt only. */
+  current?: AbortController;
+  /** The current session attempt (0, 1...). */
+  attempt?: number;
   /** When the proposals went out (requester), for the approval time. */
   proposedAt?: number;
 }
@@ -300,9 +311,11 @@ export class JobService {
         case 'decision':
           return this.onDecision(message, from);
         case 'start':
-          return this.onStart(message.jobId, from);
+          return this.onStart(message.jobId, from, message.attempt ?? 0);
         case 'end':
           return this.onEnd(message, from);
+        case 'probe':
+          return { ok: true };
       }
     } catch (err) {
       log.error('message %s from %s: %s', message.type, from, (err as Error).message);
@@ -422,11 +435,18 @@ export class JobService {
     return { ok: true };
   }
 
-  private onStart(id: string, from: string): JobsReply {
+  private onStart(id: string, from: string, attempt = 0): JobsReply {
     const r = this.store.get(id);
     if (from !== r.signed.job.requester) throw new JobFailedError(id, 'only the requester starts a job');
     if (r.approvals[this.self]?.decision !== 'approved')
       throw new JobFailedError(id, `job ${id} is not approved on ${this.self}`);
+    if (attempt > 0) {
+      const live = this.live.get(id);
+      if (r.state !== 'running' || live === undefined)
+        throw new InvalidTransitionError(id, r.state, 'running (retry)');
+      if ((live.attempt ?? 0) < attempt) void this.runLocal(id, attempt);
+      return { ok: true };
+    }
     if (r.state !== 'proposed') throw new InvalidTransitionError(id, r.state, 'approved');
     if (Date.parse(r.signed.job.expires) <= Date.now()) {
       this.setState(id, 'expired', 'the job expired before it started');
@@ -539,21 +559,28 @@ export class JobService {
 
   // ---------------------------------------------------------------- running
 
-  private async runLocal(id: string): Promise<void> {
+  private async runLocal(id: string, attempt = 0): Promise<void> {
     const r = this.store.get(id);
     const live = this.liveOf(r);
     const { job } = live.verified.signed;
-    try {
-      this.setState(id, 'running');
-    } catch (err) {
-      if (err instanceof InvalidTransitionError) return; // ended meanwhile
-      throw err;
-    }
+    if (attempt === 0) {
+      try {
+        this.setState(id, 'running');
+      } catch (err) {
+        if (err instanceof InvalidTransitionError) return; // ended meanwhile
+        throw err;
+      }
+    } else if (r.state !== 'running') return;
+    live.current?.abort(new Error(`superseded by attempt ${attempt + 1}`));
+    const current = new AbortController();
+    live.current = current;
+    live.attempt = attempt;
     try {
       const values = await this.loadInputs(live.verified);
       const out = await runJobSession({
         verified: live.verified,
         self: this.self,
+        sessionId: attempt === 0 ? id : `${id}.${attempt}`,
         openChannel: this.init.openChannel,
         timeouts: {
           connectMs: this.config.connectMs,
@@ -561,20 +588,20 @@ export class JobService {
           sessionMs: this.config.sessionMs,
         },
         values,
-        signal: live.abort.signal,
+        signal: AbortSignal.any([live.abort.signal, current.signal]),
         nonlinear: this.nonlinear,
         onProgress: (progress) => {
           this.store.update(id, { progress });
           this.events.emit({ job: id, type: 'progress', progress });
         },
       });
+      if (this.store.get(id).state !== 'running' || live.attempt !== attempt) return; // ended or superseded
       const before = this.store.get(id).stats;
       const stats = { ...out.stats, ms: { ...before?.ms, ...out.stats.ms } };
       const shapes = live.verified.checked.outputs.map((o) => ({
         name: o.name,
         shape: o.type.shape as number[],
       }));
-      if (this.store.get(id).state !== 'running') return; // cancelled meanwhile: keep nothing
       if (job.requester === this.self) {
         this.store.update(id, { result: out.outputs ?? [], stats });
         this.auditJob('job.released', live.verified.signed, {
@@ -586,25 +613,110 @@ export class JobService {
         this.store.update(id, { stats });
         this.auditJob('job.released', live.verified.signed, { releasedTo: job.requester, outputs: shapes });
       }
+      this.live.delete(id);
       this.setState(id, 'done');
     } catch (err) {
-      const party = err instanceof SessionFailure ? err.party : undefined;
-      const message = (err as Error).message;
-      if (isFinal(this.store.get(id).state)) return;
-      if (job.requester === this.self) this.endEverywhere(id, 'failed', message, party);
-      else {
-        this.finishLocal(id, 'failed', message, party);
-        await this.tellRequester(r, {
-          type: 'end',
-          jobId: id,
-          state: 'failed',
-          reason: `failed on ${this.self}: ${message}`,
-          ...(party ? { party } : {}),
-        }).catch(() => undefined);
-      }
-    } finally {
-      this.live.delete(id);
+      await this.afterSessionFailure(id, live, attempt, err);
     }
+  }
+
+  /**
+   * A session attempt failed on this peer. When every other party still answers (a transport
+   * hiccup, not a disappearance), the requester starts one more attempt and participants wait for
+   * it; otherwise the job fails, naming the parties that no longer answer.
+   */
+  private async afterSessionFailure(id: string, live: Live, attempt: number, err: unknown): Promise<void> {
+    const stale = (): boolean => isFinal(this.store.get(id).state) || live.attempt !== attempt;
+    if (stale()) return;
+    const { job } = live.verified.signed;
+    const gone = await this.unreachableParties(job, err);
+    if (stale()) return;
+    const party = gone[0] ?? (err instanceof SessionFailure ? err.party : undefined);
+    const message =
+      gone.length > 0
+        ? `party ${gone.join(', ')} disappeared: ${(err as Error).message}`
+        : (err as Error).message;
+    const retry =
+      err instanceof SessionFailure &&
+      gone.length === 0 &&
+      attempt + 1 < MAX_SESSION_ATTEMPTS &&
+      !live.abort.signal.aborted;
+    if (retry) {
+      if (job.requester === this.self) {
+        const reason = `retrying the session (attempt ${attempt + 2} of ${MAX_SESSION_ATTEMPTS}) after: ${message}`;
+        this.audit.append({ type: 'job.state', job: id, state: 'running', reason });
+        this.events.emit({ job: id, type: 'state', state: 'running', reason });
+        log('job %s: %s', id, reason);
+        void this.restart(id, attempt + 1);
+      } else {
+        const timer = setTimeout(
+          () => {
+            if (!stale()) this.failHere(id, live, message, party);
+          },
+          2 * PROBE_TIMEOUT_MS + this.config.proposeMs,
+        );
+        timer.unref();
+      }
+      return;
+    }
+    this.failHere(id, live, message, party);
+  }
+
+  /** Fails the job on this peer and tells the others (requester: everyone; participant: the requester). */
+  private failHere(id: string, live: Live, message: string, party: string | undefined): void {
+    const { job } = live.verified.signed;
+    if (job.requester === this.self) {
+      this.endEverywhere(id, 'failed', message, party);
+      return;
+    }
+    this.finishLocal(id, 'failed', message, party);
+    this.tellRequester(this.store.get(id), {
+      type: 'end',
+      jobId: id,
+      state: 'failed',
+      reason: `failed on ${this.self}: ${message}`,
+      ...(party ? { party } : {}),
+    }).catch(() => undefined);
+  }
+
+  /** On the requester: starts attempt `attempt` of the session everywhere. */
+  private async restart(id: string, attempt: number): Promise<void> {
+    const job = this.store.get(id).signed.job;
+    const run = this.runLocal(id, attempt);
+    await Promise.all(
+      participants(job)
+        .filter((p) => p !== this.self)
+        .map(async (p) => {
+          try {
+            const reply = await this.init.transport.request(
+              p,
+              { type: 'start', jobId: id, attempt },
+              { signal: AbortSignal.timeout(this.config.proposeMs) },
+            );
+            if (!reply.ok) throw new Error(reply.error.message);
+          } catch (err) {
+            this.fail(id, `participant ${p} could not restart: ${(err as Error).message}`, p);
+          }
+        }),
+    );
+    await run;
+  }
+
+  /** After a session failure: the other session parties that no longer answer (probed in parallel). */
+  private async unreachableParties(job: SignedJob['job'], err: unknown): Promise<string[]> {
+    if (!(err instanceof SessionFailure)) return [];
+    const others = sessionParties(job).filter((p) => p !== this.self);
+    const answers = await Promise.all(
+      others.map((p) =>
+        this.init.transport
+          .request(p, { type: 'probe', jobId: job.id }, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+          .then(
+            () => true,
+            () => false,
+          ),
+      ),
+    );
+    return others.filter((_, i) => !answers[i]);
   }
 
   private async loadInputs(verified: VerifiedJob): Promise<Record<string, Float64Array>> {

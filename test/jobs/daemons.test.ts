@@ -1,0 +1,287 @@
+/**
+ * Jobs end to end with real daemons in separate processes on 127.0.0.1 (three hospitals and a
+ * scientist): approval by policy and by a person through the CLI (result = plaintext within the
+ * fixed-point bound), rejection, policy refusals before any share moves (forbidden op, forbidden
+ * requester, too few rows), a bad signature and a replayed job id from another peer, audit
+ * verification catching an edited line, and a killed compute party failing the job everywhere.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import '../../src/polyfills.js';
+import { createJob, signJob } from '../../src/jobs/job/sign.js';
+import { refCorrelation, refLinregGd, refMeans } from '../../src/jobs/reference.js';
+import { JOBS_PROTOCOL } from '../../src/jobs/service/for-peer.js';
+import type { JobRecord } from '../../src/jobs/store.js';
+import { createPeer, type Peer } from '../../src/node/peer.js';
+import { cleanupAll, peermpc } from '../../scripts/demo-network.js';
+import {
+  allRows,
+  JOB_COLUMNS,
+  jobRequest,
+  recordOn,
+  setPolicy,
+  startJobsNetwork,
+  waitForState,
+  within,
+  type JobsTestNetwork,
+} from './helpers/daemons.js';
+
+let t: JobsTestNetwork;
+
+test.before(async () => {
+  t = await within(120_000, 'starting the network', startJobsNetwork);
+});
+
+test.after(async () => {
+  await t?.net.stop();
+  await cleanupAll();
+});
+
+async function submit(body: unknown): Promise<JobRecord> {
+  return t.scientist.client.request<JobRecord>('POST', '/jobs', body);
+}
+
+async function resetPolicies(policy: Record<string, unknown> = { approval: 'auto' }): Promise<void> {
+  for (const h of t.hospitals) await setPolicy(h, policy);
+}
+
+function close(actual: number[], expected: number[], tol: number, what: string): void {
+  expected.forEach((e, i) =>
+    assert.ok(
+      Math.abs(actual[i]! - e) <= tol * Math.max(1, Math.abs(e)),
+      `${what}[${i}]: ${actual[i]} vs ${e}`,
+    ),
+  );
+}
+
+/** Nothing moved: the job never ran anywhere and no party has traffic or a result. */
+async function assertNothingMoved(id: string): Promise<void> {
+  for (const d of [...t.hospitals, t.scientist]) {
+    const r = await recordOn(d, id);
+    if (r === undefined) continue;
+    assert.not.ok(
+      r.history.some((h) => h.state === 'running'),
+      `${d.name} ran the job`,
+    );
+    assert.is(r.result, undefined);
+    assert.is(r.stats?.bytesSent ?? 0, 0, `${d.name} sent MPC traffic`);
+  }
+}
+
+test('approve path: two owners by policy, one by a person with the CLI; the result equals plaintext', () =>
+  within(90_000, 'approve path', async () => {
+    await resetPolicies();
+    const manual = t.hospitals[2]!;
+    const set = await peermpc([
+      'policy',
+      'set',
+      manual.name,
+      '--approval',
+      'manual',
+      '--min-rows',
+      '100',
+      '--data-dir',
+      manual.dataDir,
+    ]);
+    assert.is(set.code, 0, set.stderr);
+    const job = await submit(
+      jobRequest(t, ['count', 'mean', 'correlation'], {
+        linreg: { target: 'systolic_bp', features: ['age', 'bmi'] },
+      }),
+    );
+    const pending = await peermpc(['job', 'pending', '--data-dir', manual.dataDir]);
+    assert.is(pending.code, 0, pending.stderr);
+    assert.match(pending.stdout, job.id);
+    const approve = await peermpc(['job', 'approve', job.id, '--data-dir', manual.dataDir]);
+    assert.is(approve.code, 0, approve.stderr);
+    const done = await waitForState(t.scientist, job.id, ['done', 'failed', 'rejected'], 60_000);
+    assert.is(done.state, 'done', done.error?.message);
+    const rows = allRows(t);
+    const out = Object.fromEntries(done.result!.map((o) => [o.name, o.values]));
+    close(out.count!, [rows.length], 0, 'count');
+    close(out.mean!, refMeans(rows), 1e-4, 'mean');
+    close(out.correlation!, refCorrelation(rows).flat(), 2e-4, 'correlation');
+    const c = JOB_COLUMNS;
+    close(
+      out.linreg!,
+      refLinregGd(rows, [c.indexOf('age'), c.indexOf('bmi')], c.indexOf('systolic_bp')),
+      1e-3,
+      'linreg',
+    );
+    for (const h of t.hospitals) {
+      const r = (await waitForState(h, job.id, ['done']))!;
+      assert.is(r.result, undefined, `${h.name} must not hold the result`);
+      assert.ok(r.stats!.bytesSent > 0);
+      const audit = await peermpc(['audit', '--job', job.id, '--json', '--data-dir', h.dataDir]);
+      const entries = JSON.parse(audit.stdout) as { event: { type: string; releasedTo?: string } }[];
+      assert.ok(
+        entries.some((e) => e.event.type === 'job.released' && e.event.releasedTo === t.scientist.peerId),
+        h.name,
+      );
+      assert.not.match(audit.stdout, /"values"/);
+    }
+    const show = await peermpc(['job', 'show', job.id, '--data-dir', t.scientist.dataDir]);
+    assert.match(show.stdout, /correlation:/);
+  }));
+
+test('reject path: a person rejects with the CLI; rejected everywhere, nothing released', () =>
+  within(60_000, 'reject path', async () => {
+    await resetPolicies();
+    const manual = t.hospitals[2]!;
+    await setPolicy(manual, { approval: 'manual' });
+    const job = await submit(jobRequest(t, ['mean']));
+    const reject = await peermpc([
+      'job',
+      'reject',
+      job.id,
+      '--reason',
+      'not for this study',
+      '--data-dir',
+      manual.dataDir,
+    ]);
+    assert.is(reject.code, 0, reject.stderr);
+    const r = await waitForState(t.scientist, job.id, ['rejected', 'done', 'failed']);
+    assert.is(r.state, 'rejected');
+    assert.match(r.error!.message, /not for this study/);
+    for (const h of t.hospitals) await waitForState(h, job.id, ['rejected', 'cancelled']);
+    await assertNothingMoved(job.id);
+  }));
+
+test('policy violations are refused before any share moves: forbidden op, forbidden requester, too few rows', () =>
+  within(60_000, 'policy violations', async () => {
+    await resetPolicies();
+    await setPolicy(t.hospitals[1]!, { approval: 'auto', ops: ['union', 'count', 'mean'] });
+    const op = await submit(jobRequest(t, ['mean', 'correlation']));
+    const r1 = await waitForState(t.scientist, op.id, ['rejected', 'done', 'failed']);
+    assert.is(r1.state, 'rejected');
+    assert.match(r1.error!.message, /op "correlation" is not allowed/);
+    await assertNothingMoved(op.id);
+
+    await resetPolicies();
+    await setPolicy(t.hospitals[0]!, { approval: 'auto', requesters: [t.hospitals[1]!.peerId] });
+    const who = await submit(jobRequest(t, ['mean']));
+    const r2 = await waitForState(t.scientist, who.id, ['rejected', 'done', 'failed']);
+    assert.is(r2.state, 'rejected');
+    assert.match(r2.error!.message, /requester .* is not allowed/);
+    await assertNothingMoved(who.id);
+
+    await resetPolicies();
+    await setPolicy(t.hospitals[1]!, { approval: 'auto', minRows: 1000 });
+    const few = await submit(jobRequest(t, ['mean']));
+    const r3 = await waitForState(t.scientist, few.id, ['rejected', 'done', 'failed']);
+    assert.is(r3.state, 'rejected');
+    assert.match(r3.error!.message, /720 rows, fewer than the minimum of 1000/);
+    await assertNothingMoved(few.id);
+    const audit = await peermpc(['audit', '--job', few.id, '--json', '--data-dir', t.hospitals[1]!.dataDir]);
+    assert.match(audit.stdout, /"decision": "refused"/);
+  }));
+
+test('a bad signature and a replayed job id are refused (from another peer on the network)', () =>
+  within(60_000, 'bad signature and replay', async () => {
+    await resetPolicies();
+    const dir = mkdtempSync(join(tmpdir(), 'peermpc-intruder-'));
+    let peer: Peer | undefined;
+    try {
+      peer = await createPeer({
+        dataDir: dir,
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        allowPrivateAddresses: true,
+      });
+      const target = t.hospitals[0]!;
+      await peer.dial(target.multiaddrs[0]!);
+      const req = jobRequest(t, ['mean']);
+      const job = createJob({
+        requester: peer.peerId,
+        program: req.program,
+        inputs: t.hospitals.map((h, i) => ({
+          name: `h${i + 1}`,
+          owner: h.peerId,
+          dataset: h.name,
+          columns: JOB_COLUMNS,
+          rows: t.tables[i]!.length,
+        })),
+        computeParties: t.hospitals.map((h) => h.peerId),
+      });
+      const signed = await signJob(job, { sign: (d) => peer!.sign(d) });
+      const forged = {
+        ...signed,
+        job: {
+          ...signed.job,
+          outputRecipient: peer.peerId,
+          expires: new Date(Date.now() + 600_000).toISOString(),
+        },
+      };
+      const bad = (await peer.request(target.peerId, JOBS_PROTOCOL, { type: 'propose', signed: forged })) as {
+        ok: boolean;
+        error?: { message: string };
+      };
+      assert.is(bad.ok, false);
+      assert.match(bad.error!.message, /bad signature/);
+      const first = (await peer.request(target.peerId, JOBS_PROTOCOL, { type: 'propose', signed })) as {
+        ok: boolean;
+      };
+      assert.is(first.ok, true);
+      const replay = (await peer.request(target.peerId, JOBS_PROTOCOL, { type: 'propose', signed })) as {
+        ok: boolean;
+        error?: { message: string };
+      };
+      assert.is(replay.ok, false);
+      assert.match(replay.error!.message, /seen before/);
+      const audit = await peermpc(['audit', '--json', '--data-dir', target.dataDir]);
+      const refused = (
+        JSON.parse(audit.stdout) as { event: { decision?: string; by?: string; reason?: string } }[]
+      ).filter((e) => e.event.decision === 'refused' && e.event.by === 'check');
+      assert.ok(refused.some((e) => /bad signature/.test(e.event.reason ?? '')));
+      assert.ok(refused.some((e) => /seen before/.test(e.event.reason ?? '')));
+    } finally {
+      await peer?.stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }));
+
+test('audit verify catches an edited line', () =>
+  within(30_000, 'audit verify', async () => {
+    const h = t.hospitals[0]!;
+    const ok = await peermpc(['audit', 'verify', '--data-dir', h.dataDir]);
+    assert.is(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /intact/);
+    const path = join(h.dataDir, 'audit.log');
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    lines[1] = lines[1]!.replace(/"seq":2,"time":"[^"]+"/, '"seq":2,"time":"2000-01-01T00:00:00.000Z"');
+    writeFileSync(path, lines.join('\n') + '\n');
+    const broken = await peermpc(['audit', 'verify', '--data-dir', h.dataDir]);
+    assert.is(broken.code, 1);
+    assert.match(broken.stdout, /line 2: entry 2 was edited/);
+  }));
+
+test('a killed compute party fails the job on every peer, naming it; nothing is released; the others keep serving', () =>
+  within(90_000, 'killed party', async () => {
+    await resetPolicies();
+    const victim = t.hospitals[1]!;
+    const job = await submit(
+      jobRequest(t, ['mean'], { linreg: { target: 'systolic_bp', features: ['age', 'bmi'], epochs: 3000 } }),
+    );
+    await waitForState(t.scientist, job.id, ['running']);
+    await new Promise((r) => setTimeout(r, 300));
+    await victim.kill();
+    const survivors = [t.scientist, t.hospitals[0]!, t.hospitals[2]!];
+    for (const d of survivors) {
+      const r = await waitForState(d, job.id, ['failed', 'done'], 30_000);
+      assert.is(r.state, 'failed', `${d.name}: ${r.state}`);
+      assert.is(r.result, undefined);
+      assert.match(
+        r.error!.message + (r.error!.party ?? ''),
+        victim.peerId,
+        `${d.name}: ${r.error!.message}`,
+      );
+      const audit = await peermpc(['audit', '--job', job.id, '--json', '--data-dir', d.dataDir]);
+      assert.not.match(audit.stdout, /job\.released/);
+    }
+    const status = await t.hospitals[0]!.client.status();
+    assert.is(status.peerId, t.hospitals[0]!.peerId);
+  }));
+
+test.run();
