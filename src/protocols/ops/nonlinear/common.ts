@@ -7,7 +7,7 @@
  * ({@link mulTruncMany}). Calls are never issued concurrently: every party must allocate steps in
  * the same order (SPMD), so each op awaits its calls one after another.
  */
-import { DEFAULT_FRACTIONAL_BITS, RingTensor } from '../../../tensor/index.js';
+import { DEFAULT_FRACTIONAL_BITS } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
 
 /** Options every fixed-point op accepts. */
@@ -27,14 +27,6 @@ export function fracBits(o: FixedOptions | undefined): number {
 /** round(v * 2^bits) as a ring word (two's complement for negatives). */
 export function fixedWord(v: number, bits: number): bigint {
   return BigInt.asUintN(64, BigInt(Math.round(v * 2 ** bits)));
-}
-
-/** A public tensor of fixed-point words round(v * 2^bits). */
-export function fixedTensor(values: readonly number[], shape: readonly number[], bits: number): RingTensor {
-  return RingTensor.fromBigInts(
-    values.map((v) => fixedWord(v, bits)),
-    shape,
-  );
 }
 
 /**
@@ -123,11 +115,6 @@ export async function prefixOrFromTop<S extends Share>(p: Protocol<S>, xB: S): P
   let y = xB;
   for (let s = 1; s < 64; s *= 2) y = await orB(p, y, p.shrB(y, s));
   return y;
-}
-
-/** Public scalar share of a fixed-point constant, broadcastable. */
-export function constShare<S extends Share>(p: Protocol<S>, v: number, bits: number): S {
-  return p.fromPublic(RingTensor.fromBigInts([fixedWord(v, bits)], []), 'A');
 }
 
 /** x * c for a public real c: mulPublic by round(c * 2^f), then truncate by f (one truncation). */

@@ -49,11 +49,6 @@ export function polyValue(coeffs: readonly number[], t: number): number {
   return s;
 }
 
-/** Rounds of {@link evalPolynomial} for degree d on a protocol whose mulTrunc takes `mulTruncRounds`. */
-export function polynomialLevels(degree: number): number {
-  return degree <= 1 ? 0 : Math.ceil(Math.log2(degree));
-}
-
 /**
  * sum_k coeffs[k] * t^k on a fixed-point share t with `inBits` fractional bits (default f; 0 <= t <= 1
  * for the stated error; any shape); the result has f fractional bits.
