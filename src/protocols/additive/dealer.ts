@@ -10,7 +10,8 @@
  * 3. D draws the same summands for every P_i, sums them to the free totals, derives the fixed
  *    totals (c = a·b, r' = r >> d, ...) and sends K, at step s, the only message of the batch:
  *    K's fixed summands (total minus, or XOR of, everyone else's), all parts concatenated.
- * D sends and never receives, so it sees no data and no masked value. Any coalition of compute
+ * In a deal D only sends, so it sees no data and no masked value (it receives only a value a program
+ * explicitly reveals to it). Any coalition of compute
  * parties that excludes D sees only PRG output of seeds it does not hold, or values masked by it.
  * Dealer traffic: 8 bytes per fixed word, one message to K per batch; no other party hears from D.
  */
