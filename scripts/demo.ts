@@ -16,18 +16,14 @@ import '../src/polyfills.js';
 import { join } from 'node:path';
 import type { JobEventsResponse } from '../src/node/daemon/api/routes/jobs.js';
 import { LINREG_DEFAULT_EPOCHS } from '../src/jobs/program/ops-stats.js';
-import { shorthandProgram } from '../src/jobs/program/shorthand.js';
 import { refCorrelation, refLinregGd, refMeans, refOls } from '../src/jobs/reference.js';
 import type { JobRecord } from '../src/jobs/store.js';
 import type { SignedDatasetDescription } from '../src/node/types.js';
 import { cleanupAll, cleanupOnSignals, peermpc, startNetwork, type DemoNetwork } from './demo-network.js';
-import { DEMO_COLUMNS, generateHospital, HOSPITALS, writeDemoData } from './make-demo-data.js';
+import { demoJobRequest, demoJobRows, FEATURES, JOB_COLUMNS, TARGET } from './demo-job.js';
+import { DEMO_COLUMNS, HOSPITALS, writeDemoData } from './make-demo-data.js';
 
-/** Columns the job uses. */
-const COLUMNS = ['age', 'bmi', 'systolic_bp', 'cholesterol', 'glucose'];
-/** The regression: systolic_bp ~ age + bmi. */
-const TARGET = 'systolic_bp';
-const FEATURES = ['age', 'bmi'];
+const COLUMNS = JOB_COLUMNS;
 const MANUAL = 'riverside';
 
 const t0 = performance.now();
@@ -156,21 +152,8 @@ async function main(): Promise<number> {
       5,
       `the scientist submits one job: means, correlation matrix, and ${TARGET} ~ ${FEATURES.join(' + ')}, by rep3 among the 3 hospitals`,
     );
-    const program = shorthandProgram({
-      inputs: found.map((_, i) => ({ name: `h${i + 1}`, columns: COLUMNS })),
-      stats: ['count', 'mean', 'correlation'],
-      linreg: { target: TARGET, features: FEATURES },
-    });
     const tJob = performance.now();
-    const submitted = await sci.client.request<JobRecord>('POST', '/jobs', {
-      program,
-      inputs: found.map((f, i) => ({
-        name: `h${i + 1}`,
-        owner: f.description.owner,
-        dataset: f.description.name,
-        columns: COLUMNS,
-      })),
-    });
+    const submitted = await sci.client.request<JobRecord>('POST', '/jobs', demoJobRequest(found));
     const id = submitted.id;
     say(
       `      job ${id}, program hash ${submitted.signed.job.programHash.slice(0, 16)}…, signed by the scientist`,
@@ -199,9 +182,7 @@ async function main(): Promise<number> {
       6,
       'the result (revealed to the scientist only) beside the plaintext answer computed from the generated files',
     );
-    const rows = HOSPITALS.flatMap((h) => generateHospital(h)).map((r) =>
-      COLUMNS.map((c) => r[DEMO_COLUMNS.indexOf(c as never)]!),
-    );
+    const rows = demoJobRows();
     const out = Object.fromEntries(record.result!.map((o) => [o.name, o.values]));
     say(`      rows behind every value: ${out.count![0]} (plaintext ${rows.length})`);
     const means = refMeans(rows);
