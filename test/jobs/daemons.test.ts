@@ -257,6 +257,86 @@ test('audit verify catches an edited line', () =>
     assert.match(broken.stdout, /line 2: entry 2 was edited/);
   }));
 
+test('the CLI: job run with shorthand flags and with a program file, job list, status and cancel', () =>
+  within(90_000, 'cli', async () => {
+    await resetPolicies();
+    const dd = ['--data-dir', t.scientist.dataDir];
+    const run = await peermpc(
+      [
+        'job',
+        'run',
+        '--search',
+        'patients',
+        '--columns',
+        'age,bmi',
+        '--stats',
+        'count,mean',
+        '--json',
+        ...dd,
+      ],
+      { timeoutMs: 60_000 },
+    );
+    assert.is(run.code, 0, run.stderr);
+    const res = JSON.parse(run.stdout) as {
+      id: string;
+      state: string;
+      result: { name: string; values: number[] }[];
+    };
+    assert.is(res.state, 'done');
+    const rows = allRows(t);
+    assert.is(res.result.find((o) => o.name === 'count')!.values[0], rows.length);
+
+    const dir = mkdtempSync(join(tmpdir(), 'peermpc-program-'));
+    try {
+      const file = join(dir, 'program.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          version: 1,
+          inputs: t.hospitals.map((_, i) => ({ name: `site${i}`, columns: ['glucose'] })),
+          nodes: [
+            { id: 'all', op: 'union', args: t.hospitals.map((_, i) => `site${i}`) },
+            { id: 'avg', op: 'mean', args: ['all'] },
+          ],
+          outputs: [{ name: 'glucose_mean', node: 'avg' }],
+        }),
+      );
+      const datasets = t.hospitals.flatMap((h) => ['--dataset', `${h.peerId}/${h.name}`]);
+      const fromFile = await peermpc(['job', 'run', file, ...datasets, ...dd], { timeoutMs: 60_000 });
+      assert.is(fromFile.code, 0, fromFile.stderr);
+      assert.match(fromFile.stdout, /glucose_mean:/);
+      const g = JOB_COLUMNS.indexOf('glucose');
+      const expected = rows.reduce((s, r) => s + r[g]!, 0) / rows.length;
+      const printed = Number(/glucose_mean:[\s\S]*?glucose\s+([0-9.]+)/.exec(fromFile.stdout)?.[1]);
+      assert.ok(Math.abs(printed - expected) < 1e-3, `${printed} vs ${expected}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const list = await peermpc(['job', 'list', '--json', ...dd]);
+    assert.ok((JSON.parse(list.stdout) as { id: string }[]).some((j) => j.id === res.id));
+    const status = await peermpc(['job', 'status', res.id, ...dd]);
+    assert.match(status.stdout, /state\s+done/);
+
+    await setPolicy(t.hospitals[0]!, { approval: 'manual' });
+    const pending = await peermpc([
+      'job',
+      'run',
+      '--search',
+      'patients',
+      '--stats',
+      'mean',
+      '--no-wait',
+      ...dd,
+    ]);
+    assert.is(pending.code, 0, pending.stderr);
+    const id = pending.stdout.trim();
+    const cancel = await peermpc(['job', 'cancel', id, '--reason', 'wrong columns', ...dd]);
+    assert.is(cancel.code, 0, cancel.stderr);
+    for (const h of t.hospitals) await waitForState(h, id, ['cancelled']);
+    await assertNothingMoved(id);
+  }));
+
 test('a killed compute party fails the job on every peer, naming it; nothing is released; the others keep serving', () =>
   within(90_000, 'killed party', async () => {
     await resetPolicies();
