@@ -12,9 +12,11 @@
  * - `GET /policies`, `GET /policies/:dataset` (the effective one), `PUT /policies/:dataset` (fields
  *   left out take the defaults), `DELETE /policies/:dataset`.
  *
- * The job service is created with the routes (one per daemon) when the peer supports it.
+ * The job service is created with the routes (one per daemon) when the peer supports it; the model
+ * layer's `predict` and `train` ops are added to the catalogue then.
  */
 import { listOps } from '../../../../jobs/program/catalogue.js';
+import { registerMlOps } from '../../../../ml/job-catalogue.js';
 import type { DatasetPolicy } from '../../../../jobs/policy/types.js';
 import type { JobEvent } from '../../../../jobs/service/events.js';
 import { isJobsPeer, jobServiceForPeer } from '../../../../jobs/service/for-peer.js';
@@ -101,6 +103,7 @@ function jobId(params: Record<string, string>): string {
 
 /** Registers the job and policy routes (and starts the job service). */
 export function jobRoutes(router: Router, ctx: ApiContext): void {
+  registerMlOps(); // predict and train join the catalogue
   if (isJobsPeer(ctx.peer)) jobServiceOf(ctx); // serve the jobs protocol from the start
   const svc = (): JobService => jobServiceOf(ctx);
 
