@@ -3,8 +3,7 @@
  * with the bound row counts) and its hash, the inputs against the program, the parties against the
  * protocol, and the clock (not expired, not from the future, not too long-lived).
  */
-import '../../polyfills.js';
-import { peerIdFromString } from '@libp2p/peer-id';
+import { ed25519PublicKeyOf } from '../../node/peer-keys.js';
 import { JobVerificationError, ProgramValidationError } from '../errors.js';
 import { programHash } from '../program/hash.js';
 import { validateProgram, type CheckedProgram } from '../program/validate.js';
@@ -51,15 +50,7 @@ const JOB_KEYS = [
 ];
 
 /** The public key of an Ed25519 peer id, or undefined. */
-function ed25519Key(peerId: unknown): ReturnType<typeof peerIdFromString>['publicKey'] | undefined {
-  if (typeof peerId !== 'string') return undefined;
-  try {
-    const key = peerIdFromString(peerId).publicKey;
-    return key?.type === 'Ed25519' ? key : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const ed25519Key = ed25519PublicKeyOf;
 
 function shapeProblem(j: Record<string, unknown>): string | undefined {
   for (const k of Object.keys(j)) if (!JOB_KEYS.includes(k)) return `unknown field "${k}"`;
