@@ -1,6 +1,7 @@
 // Quick benchmark of the native kernel: matmul at 256/512/1024 and elementwise ops at 1e6 words,
 // per dispatch level and thread count, median of RUNS runs.
 // Usage: node native/bench.mjs [level...]   (build first: node scripts/build-native.mjs)
+// Env: RUNS (default 9), SIZES (default 256,512,1024), THREADS (default 1..all, e.g. "2").
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
@@ -41,12 +42,15 @@ console.log(
 );
 for (const level of levels) {
   ring.setLevel(level);
-  for (const size of [256, 512, 1024]) {
+  for (const size of (process.env.SIZES ?? '256,512,1024').split(',').map(Number)) {
     const a = random(size * size);
     const b = random(size * size);
     const out = new BigUint64Array(size * size);
     const row = [];
-    for (let t = 1; t <= maxThreads; t++) {
+    const counts = process.env.THREADS
+      ? process.env.THREADS.split(',').map(Number)
+      : Array.from({ length: maxThreads }, (_, i) => i + 1);
+    for (const t of counts) {
       ring.setThreads(t);
       const ms = median(() => ring.matmul(a, b, out, size, size, size), size >= 1024 ? 5 : RUNS);
       const rate = (x) => (size ** 3 / x / 1e6).toFixed(2);
