@@ -6,6 +6,8 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { emptyStats, type AbortOptions, type Channel, type ChannelStats } from '../src/protocols/channel.js';
 import { ChannelClosedError, PartyAbortedError } from '../src/protocols/channel.js';
+import { kernel } from '../src/tensor/index.js';
+import { nativeDispatch } from '../src/tensor/kernels/native.js';
 
 interface Msg {
   step?: number;
@@ -123,6 +125,10 @@ export async function runThreaded(
     }
   }
   const sessionId = `ml-bench-${Date.now()}`;
+  // the parties already run in parallel: one native matmul thread each, not one per core each
+  const native = kernel().name === 'native' ? nativeDispatch() : undefined;
+  const threadsBefore = native?.threads();
+  native?.setThreads(1);
   const workers = Array.from({ length: parties }, () => new Worker(boot, { eval: true }));
   const times: number[] = [];
   try {
@@ -146,6 +152,7 @@ export async function runThreaded(
     return { times, bytes, rounds: res[0]!.rounds };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
+    if (threadsBefore !== undefined) native!.setThreads(threadsBefore);
   }
 }
 
