@@ -18,17 +18,19 @@ function done(line) {
   process.exit(0);
 }
 
-function fail(reason, log) {
-  let where = '';
-  if (log) {
-    try {
-      mkdirSync(dirname(logFile), { recursive: true });
-      writeFileSync(logFile, log);
-      where = `, log in ${logFile}`;
-    } catch {
-      // no log then
-    }
+// Saves a build log; returns where (or a note that it could not).
+function writeLog(log) {
+  try {
+    mkdirSync(dirname(logFile), { recursive: true });
+    writeFileSync(logFile, log);
+    return logFile;
+  } catch {
+    return 'nowhere (cannot write build/)';
   }
+}
+
+function fail(reason, log) {
+  const where = log ? `, log in ${writeLog(log)}` : '';
   console.warn(`peermpc: warning: native kernel not built (${reason}${where}); ${FALLBACK}`);
   process.exit(0);
 }
@@ -81,19 +83,33 @@ function main() {
   if (!gyp) fail('node-gyp not found');
   // configure + build, not rebuild: rebuild deletes build/, which also holds the WebAssembly kernel.
   rmSync(addon, { force: true });
-  const args = [gyp, 'configure', 'build', '--release', '--jobs=max'];
+  const opts = ['--release', '--jobs=max'];
   const nodedir = findNodeDir();
-  if (nodedir) args.push(`--nodedir=${nodedir}`);
-  const build = spawnSync(process.execPath, args, {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 10 * 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const log = `$ ${process.execPath} ${args.join(' ')}\n${build.stdout ?? ''}${build.stderr ?? ''}`;
-  if (build.error) fail(`node-gyp did not run: ${build.error.message}`, log);
-  if (build.status !== 0) {
-    fail(`node-gyp exited with ${build.status ?? build.signal}: ${firstError(log)}`, log);
+  if (nodedir) opts.push(`--nodedir=${nodedir}`);
+  const gypRun = (commands) => {
+    const args = [gyp, ...commands, ...opts];
+    const run = spawnSync(process.execPath, args, {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 10 * 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const log = `$ ${process.execPath} ${args.join(' ')}\n${run.stdout ?? ''}${run.stderr ?? ''}`;
+    if (run.error) fail(`node-gyp did not run: ${run.error.message}`, log);
+    return { status: run.status ?? run.signal, log };
+  };
+  let { status, log } = gypRun(['configure', 'build']);
+  // binding.gyp may hold other optional targets: if one of them broke the build, build the kernel
+  // target alone; the kernel counts as built if its addon was made.
+  let partial = '';
+  if (status !== 0) {
+    const reason = `node-gyp exited with ${status}: ${firstError(log)}`;
+    if (!existsSync(addon)) {
+      const retry = gypRun(['build', 'peermpc_ring']);
+      log += `\n${retry.log}`;
+      if (retry.status !== 0 || !existsSync(addon)) fail(reason, log);
+    }
+    partial = `; other native targets failed (${reason}), log in ${writeLog(log)}`;
   }
   if (!existsSync(addon)) fail(`${addon} missing after the build`, log);
 
@@ -111,7 +127,7 @@ function main() {
     rmSync(addon, { force: true });
     fail('the built addon does not load', `${log}\n$ load probe\n${probe.stdout ?? ''}${probe.stderr ?? ''}`);
   }
-  done(`peermpc: native kernel built (${probe.stdout} threads)`);
+  done(`peermpc: native kernel built (${probe.stdout} threads)${partial}`);
 }
 
 try {
