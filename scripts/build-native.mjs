@@ -127,6 +127,7 @@ function main() {
     rmSync(addon, { force: true });
     fail('the built addon does not load', `${log}\n$ load probe\n${probe.stdout ?? ''}${probe.stderr ?? ''}`);
   }
+  if (!partial) rmSync(logFile, { force: true }); // an old failure's log would only mislead
   done(`peermpc: native kernel built (${probe.stdout} threads)${partial}`);
 }
 
