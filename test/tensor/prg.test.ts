@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Prg } from '../../src/tensor/index.js';
+import { nativeAesCtr } from '../../src/tensor/kernels/native-prg.js';
 
 const seed = (b: number) => new Uint8Array(16).fill(b);
 
@@ -62,6 +63,41 @@ test('rejects bad seeds and stream ids', () => {
   assert.throws(() => new Prg(new Uint8Array(15)), /16 bytes/);
   assert.throws(() => new Prg(seed(1), -1n), /stream id/);
   assert.throws(() => new Prg(seed(1), 1n << 64n), /stream id/);
+});
+
+test('the native in-place keystream equals node:crypto at every offset and chunking', async () => {
+  const native = nativeAesCtr();
+  if (native === null) {
+    assert.ok(process.env.PEERMPC_REQUIRE_NATIVE === undefined, 'native PRG required but not built');
+    return;
+  }
+  const { createCipheriv } = await import('node:crypto');
+  const key = new Uint8Array(16).map((_, i) => i * 17 + 3);
+  const rk = native.expandKey(key);
+  for (const [stream, first, skip, len] of [
+    [0n, 0n, 0, 0],
+    [0n, 0n, 0, 16],
+    [9n, 0n, 0, 1000],
+    [7n, 3n, 5, 333],
+    [(1n << 64n) - 1n, 1n << 40n, 15, 4097],
+    [3n, 1n, 1, 256 * 16 + 7],
+  ] as const) {
+    const iv = Buffer.alloc(16);
+    iv.writeBigUInt64BE(stream, 0);
+    iv.writeBigUInt64BE(first, 8);
+    const expected = createCipheriv('aes-128-ctr', key, iv)
+      .update(Buffer.alloc(len + skip))
+      .subarray(skip);
+    const out = new Uint8Array(len);
+    native.fill(rk, stream, first, skip, out);
+    assert.equal(
+      Buffer.compare(Buffer.from(out), expected),
+      0,
+      `stream ${stream} block ${first} skip ${skip} len ${len}`,
+    );
+  }
+  assert.throws(() => native.fill(rk, 0n, 0n, 16, new Uint8Array(1)), /skip/);
+  assert.throws(() => native.fill(new Uint8Array(10), 0n, 0n, 0, new Uint8Array(1)), /176/);
 });
 
 test.run();
