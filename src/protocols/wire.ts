@@ -4,9 +4,21 @@
  */
 import { RingTensor, sizeOf, type Shape } from '../tensor/index.js';
 
-/** The bytes of `words` (a view, no copy). */
+/** The bytes of `words`: a view, or a copy when the words live in WebAssembly memory. */
 export function wordBytes(words: BigUint64Array): Uint8Array {
+  // Words resident in WebAssembly memory (a SharedArrayBuffer) are freed and reused once their
+  // tensor is collected, and a byte view over `.buffer` does not keep the block alive: a payload
+  // that outlives the send (an in-memory channel passes it by reference) must own its bytes.
+  if (words.buffer instanceof SharedArrayBuffer) {
+    return copyOf(words);
+  }
   return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+}
+
+function copyOf(words: BigUint64Array): Uint8Array {
+  const out = new Uint8Array(words.byteLength);
+  out.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+  return out;
 }
 
 /**
