@@ -9,7 +9,8 @@
  * - Arrays are BigUint64Array views of any buffer. A kernel may keep its own memory (the WebAssembly
  *   kernel does) and `alloc` returns arrays that live there, so passing them in costs no copy; any
  *   other array must still work (the kernel copies it in and out).
- * - Elementwise ops take arrays of the same length; `out` may alias any input.
+ * - Elementwise ops take arrays of the same length; `out` may be the very same array (same memory,
+ *   same offset) as any input. A partial overlap (out shifted against an input) is unspecified.
  * - `matmul` writes `out = a · b` for row-major a (m x k) and b (k x n); `out` must not alias a or b.
  * - Shift amounts are integers in [0, 63].
  * - Kernels never throw on arithmetic (everything wraps); they throw RangeError on a length mismatch.
