@@ -182,6 +182,23 @@ test('select, join, histogram and engine ops', async () => {
   );
 });
 
+test('reciprocal, div, exp and sigmoid (engine nonlinear functions) match plaintext', async () => {
+  const b = new ProgramBuilder();
+  const h1 = b.input('h1', COLS);
+  const age = b.select(h1, ['age']);
+  b.output('recip', b.sum(b.node('reciprocal', [age])));
+  b.output('div', b.sum(b.node('div', [b.select(h1, ['sbp']), age])));
+  b.output('exp', b.sum(b.node('exp', [b.scale(age, 0.05)])));
+  b.output('sig', b.sum(b.node('sigmoid', [b.scale(b.sub(age, b.constant([50], [1])), 0.1)])));
+  const { out } = await run(b.build(), { tables: [TABLES[0]!] });
+  const t = TABLES[0]!;
+  const sum = (f: (r: number[]) => number) => t.reduce((s, r) => s + f(r), 0);
+  close(out.recip!.values, [sum((r) => 1 / r[0]!)], 1e-3, 'sum of 1/age');
+  close(out.div!.values, [sum((r) => r[2]! / r[0]!)], 1e-3, 'sum of sbp/age');
+  close(out.exp!.values, [sum((r) => Math.exp(r[0]! * 0.05))], 1e-3, 'sum of exp(age/20)');
+  close(out.sig!.values, [sum((r) => 1 / (1 + Math.exp(-(r[0]! - 50) * 0.1)))], 1e-3, 'sum of sigmoid');
+});
+
 test('additive and plaintext protocols give the same answers', async () => {
   const b = new ProgramBuilder();
   const all = b.union(...threeInputs(b));
