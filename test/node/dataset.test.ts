@@ -118,6 +118,7 @@ test('CSV shape errors: ragged row, empty cell, duplicate or empty header, missi
       ['', /empty file/],
       ['a,b\n1,Infinity\n', /column "b": not a number/],
       ['a,b\n1,0x10\n', /column "b": not a number/],
+      ['a,b\n1,2\n12.75"x,3\n', /malformed CSV at row 3 \(INVALID_OPENING_QUOTE\)/],
     ];
     for (const [text, re] of cases) {
       const p = writeText(dir, 'c.csv', text);
@@ -126,6 +127,8 @@ test('CSV shape errors: ragged row, empty cell, duplicate or empty header, missi
         (err: Error) => {
           assert.instance(err, CsvImportError);
           assert.match(err.message, re);
+          assert.not.match(err.message, /12\.75/, 'a cell value in the message');
+          assert.is(err.cause, undefined, 'no cause that could quote a cell');
         },
       );
     }

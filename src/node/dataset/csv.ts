@@ -3,8 +3,8 @@
  *
  * Streams the file (csv-parse), so large files do not sit in memory. Any problem is a
  * {@link CsvImportError} naming the file, the row (the file's line number; the header is row 1)
- * and the column. Error messages name positions, never cell contents beyond a short prefix of the
- * offending cell (which is not a number, hence not a data value).
+ * and the column. Error messages name positions and csv-parse's error code, never cell contents
+ * (csv-parse's own messages can quote a cell, so they are not passed on).
  */
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
@@ -114,14 +114,13 @@ export async function readNumericCsv(
     if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
       throw new CsvImportError(`${path}: cannot read (${e.code})`, path, 0, '', { cause: err });
     }
+    // csv-parse's message (and so its error, kept out of `cause`) can quote the offending cell, a
+    // data value: name the row and csv-parse's code only.
     throw new CsvImportError(
-      `${path}: malformed CSV${e.lines ? ` at row ${e.lines}` : ''}: ${e.message}`,
+      `${path}: malformed CSV${e.lines ? ` at row ${e.lines}` : ''} (${e.code ?? 'parse error'})`,
       path,
       e.lines ?? 0,
       '',
-      {
-        cause: err,
-      },
     );
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
