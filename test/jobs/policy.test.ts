@@ -68,6 +68,18 @@ test('a forbidden op or output is refused, naming it', async () => {
   assert.match(onlyMeans.reasons.join(), /output "covariance" \(covariance\) may not be released/);
 });
 
+test('plaintext: refused unless this owner is the compute party that holds the values', async () => {
+  const plain = await job([100, 200, 300], { protocol: 'plaintext' });
+  const other = evaluatePolicies(plain, ctx(hs[1]!.peerId, { approval: 'auto' }, 200));
+  assert.is(other.decision, 'refuse');
+  assert.match(
+    other.reasons.join(),
+    new RegExp(`protocol plaintext would send its values in the clear to ${hs[0]!.peerId}`),
+  );
+  const holder = evaluatePolicies(plain, ctx(hs[0]!.peerId, { approval: 'auto' }));
+  assert.is(holder.decision, 'auto');
+});
+
 test('an aggregate over fewer rows than the minimum is refused', async () => {
   const d = evaluatePolicies(
     await job([10, 10, 10]),

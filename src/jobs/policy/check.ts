@@ -6,7 +6,11 @@
  * reported (each naming the dataset and the rule): the dataset exists here with those columns and
  * that row count; the requester is allowed; every op applied to data derived from it is allowed;
  * every released value derived from it comes from an allowed output op and stands behind at least
- * `minRows` rows.
+ * `minRows` rows; and its values are not sent in the clear to another peer (a `plaintext` job is
+ * refused unless this owner is the one compute party that holds the values).
+ *
+ * Not checked: who the compute parties and the dealer are. The protocol's security rests on them
+ * not colluding (docs/PROTOCOLS.md), and an automatic approval takes the requester's choice.
  */
 import type { VerifiedJob } from '../job/verify.js';
 import { allows, defaultPolicy, type DatasetPolicy } from './types.js';
@@ -64,6 +68,10 @@ export function evaluatePolicies(
       if (i.rows !== info.rows)
         reasons.push(`dataset "${dataset}": the job says ${i.rows} rows, the dataset has ${info.rows}`);
     }
+    if (job.protocol === 'plaintext' && job.computeParties[0] !== ctx.self)
+      reasons.push(
+        `dataset "${dataset}": protocol plaintext would send its values in the clear to ${job.computeParties[0]}`,
+      );
     if (!allows(policy.requesters, job.requester))
       reasons.push(`dataset "${dataset}": requester ${job.requester} is not allowed`);
     const badOps = [
