@@ -48,6 +48,30 @@ export function parseTarget(target: string): Multiaddr | PeerId {
   }
 }
 
+/** `work`, or a rejection with the signal's reason when `signal` aborts first (`work` goes on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      work.catch(() => undefined); // its failure is no longer anyone's to handle
+      return;
+    }
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err as Error);
+      },
+    );
+  });
+}
+
 function peerIdOf(ma: Multiaddr): string | undefined {
   return ma.getComponents().findLast((c) => c.name === 'p2p')?.value;
 }
@@ -58,6 +82,7 @@ export class PeerImpl implements Peer {
   readonly datasets: Catalog;
   readonly access: AccessControl;
   private running = false;
+  private stopping: Promise<void> | undefined;
   private bootstrapTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly log = nodeLogger('node');
 
@@ -132,10 +157,15 @@ export class PeerImpl implements Peer {
     return this.node.getMultiaddrs().map((m) => m.toString());
   }
 
-  async start(_options: AbortOptions = {}): Promise<void> {
+  /** Starts the node and serves its protocols; an abort between steps rejects (stop() then undoes it). */
+  async start(options: AbortOptions = {}): Promise<void> {
     if (this.running) return;
+    const check = (): void => options.signal?.throwIfAborted();
+    check();
     if (this.datastore.db.status !== 'open') await this.datastore.open();
+    check();
     await this.node.start();
+    check();
     const catalogTimeout = this.init.timeouts?.catalogRequestMs ?? 5_000;
     await this.node.handle(
       CATALOG_PROTOCOL,
@@ -193,18 +223,29 @@ export class PeerImpl implements Peer {
     }
   }
 
-  async stop(_options: AbortOptions = {}): Promise<void> {
-    if (!this.running) {
-      if (this.datastore.db.status === 'open') await this.datastore.close();
-      return;
-    }
+  /**
+   * Stops the peer (concurrent calls share one stop). When `options.signal` aborts first, rejects
+   * with its reason while the stop goes on in the background.
+   */
+  stop(options: AbortOptions = {}): Promise<void> {
+    this.stopping ??= this.stopNow().finally(() => {
+      this.stopping = undefined;
+    });
+    return untilAborted(this.stopping, options.signal);
+  }
+
+  private async stopNow(): Promise<void> {
+    const wasRunning = this.running;
     this.running = false;
     clearTimeout(this.bootstrapTimer);
-    this.advertiser.stop();
-    await this.sessions.closeAll();
+    if (wasRunning) {
+      this.advertiser.stop();
+      await this.sessions.closeAll();
+    }
+    // Also after a start that failed half way: libp2p's stop does nothing on a stopped node.
     await this.node.stop();
-    await this.datastore.close();
-    this.log('peer %s stopped', this.peerId);
+    if (this.datastore.db.status === 'open') await this.datastore.close();
+    if (wasRunning) this.log('peer %s stopped', this.peerId);
   }
 
   status(): PeerStatus {

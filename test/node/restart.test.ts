@@ -155,4 +155,28 @@ test('a peer restarted alone keeps its state and advertises once a peer appears'
   }
 });
 
+test('start and stop honour their signal: an aborted start leaves nothing running, an aborted stop rejects and the stop goes on', async () => {
+  const root = tempDir();
+  try {
+    const dir = join(root, 'abort');
+    const aborted = AbortSignal.abort(new Error('start aborted'));
+    await createPeer(testInit(dir), { signal: aborted }).then(
+      () => assert.unreachable('an aborted start must reject'),
+      (err: Error) => assert.is(err.message, 'start aborted'),
+    );
+    // the data directory is free again: the datastore was closed
+    const peer = await createPeer(testInit(dir));
+    const stopping = peer.stop({ signal: AbortSignal.abort(new Error('stop aborted')) });
+    await stopping.then(
+      () => assert.unreachable('an aborted stop must reject'),
+      (err: Error) => assert.is(err.message, 'stop aborted'),
+    );
+    await peer.stop(); // waits for the stop already under way
+    assert.is(peer.status().started, false);
+    assert.is(internals(peer).node.status, 'stopped');
+  } finally {
+    removeDir(root);
+  }
+});
+
 test.run();
