@@ -18,7 +18,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     }
     await rename(tmp, path);
   } catch (err) {
-    await unlink(tmp).catch(() => {});
+    await unlink(tmp).catch(() => {}); // the temporary file may not exist: the error below matters
     throw err;
   }
 }

@@ -76,7 +76,7 @@ async function createIdentity(path: string): Promise<Ed25519PrivateKey> {
     if (checksModes) await chmod(tmp, 0o600); // in case the umask interfered
     await rename(tmp, path);
   } catch (err) {
-    await unlink(tmp).catch(() => {});
+    await unlink(tmp).catch(() => {}); // the temporary file may not exist: the error below matters
     throw new KeyFileError(path, `cannot create: ${(err as Error).message}`, { cause: err });
   }
   return key;

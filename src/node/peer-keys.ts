@@ -18,6 +18,6 @@ export function ed25519PublicKeyOf(peerId: unknown): PeerPublicKey | undefined {
     const key = peerIdFromString(peerId).publicKey;
     return key?.type === 'Ed25519' ? key : undefined;
   } catch {
-    return undefined;
+    return undefined; // not a peer id at all
   }
 }

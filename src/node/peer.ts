@@ -134,7 +134,7 @@ export async function createPeer(init: PeerInit, options: CreatePeerOptions = {}
     try {
       await peer.start(options);
     } catch (err) {
-      await peer.stop().catch(() => {});
+      await peer.stop().catch(() => {}); // the start error below is what the caller needs
       throw err;
     }
   }

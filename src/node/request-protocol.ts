@@ -117,7 +117,7 @@ export async function sendRequest(
     const lp = lpStream(stream, { maxDataLength: options.maxReplyBytes ?? 4 * 1024 * 1024 });
     await lp.write(enc.encode(JSON.stringify(message)), { signal });
     const reply = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as unknown;
-    await stream.close({ signal }).catch(() => {});
+    await stream.close({ signal }).catch(() => {}); // the reply is read: a failed close loses nothing
     return reply;
   } catch (err) {
     stream?.abort(err as Error);

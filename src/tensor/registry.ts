@@ -53,7 +53,7 @@ export function availableKernels(): KernelName[] {
       getKernel(n);
       return true;
     } catch {
-      return false;
+      return false; // it does not load here: that is the answer
     }
   });
 }

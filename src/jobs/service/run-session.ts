@@ -106,7 +106,7 @@ export async function runJobSession(input: RunJobSessionInput): Promise<RunJobSe
     session.abort(err instanceof Error ? err : new Error(String(err)));
     throw failure(err, parties, self, 'the session failed');
   } finally {
-    await session.close().catch(() => undefined);
+    await session.close().catch(() => undefined); // the result or the failure above is what counts
   }
 }
 

@@ -676,7 +676,9 @@ export class JobService {
       state: 'failed',
       reason: `failed on ${this.self}: ${message}`,
       ...(party ? { party } : {}),
-    }).catch(() => undefined);
+    }).catch((err: Error) =>
+      log.error('job %s: could not tell the requester of the failure: %s', id, err.message),
+    );
   }
 
   /** On the requester: starts attempt `attempt` of the session everywhere. */

@@ -62,7 +62,7 @@ export class Catalog implements DatasetCatalog {
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => {});
+    this.lock = run.catch(() => {}); // the lock only orders calls: each caller gets its own failure from `run`
     return run;
   }
 
@@ -153,6 +153,7 @@ export class Catalog implements DatasetCatalog {
             if (ev.name !== 'PROVIDER') continue;
             for (const p of ev.providers) {
               if (p.multiaddrs.length > 0 && !asked.has(p.id.toString())) {
+                // best effort: without the hint, the dial below looks the addresses up itself
                 await this.deps.node.peerStore.merge(p.id, { multiaddrs: p.multiaddrs }).catch(() => {});
               }
               ask(p.id);

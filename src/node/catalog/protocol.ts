@@ -124,7 +124,7 @@ export async function requestCatalog(
     const lp = lpStream(stream, { maxDataLength: MAX_RESPONSE_BYTES });
     await lp.write(enc.encode(JSON.stringify(query)), { signal });
     const res = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as CatalogResponse;
-    await stream.close({ signal }).catch(() => {});
+    await stream.close({ signal }).catch(() => {}); // the response is read: a failed close loses nothing
     if (typeof res !== 'object' || res === null) throw new Error('response is not an object');
     if (res.ok !== true) throw new Error(`peer answered: ${String((res as { error?: unknown }).error)}`);
     if (!Array.isArray(res.descriptions)) throw new Error('response has no description list');

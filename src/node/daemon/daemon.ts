@@ -157,7 +157,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     };
   } catch (err) {
-    await server?.close().catch(() => undefined);
+    await server?.close().catch(() => undefined); // the start error below is what the caller needs
     await runStopHooks();
     await peer
       ?.stop()

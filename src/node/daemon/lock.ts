@@ -77,7 +77,7 @@ function readPid(path: string): number | undefined {
     const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
     return Number.isSafeInteger(pid) ? pid : undefined;
   } catch {
-    return undefined;
+    return undefined; // missing or unreadable: no pid to report
   }
 }
 

@@ -70,7 +70,7 @@ export class DataFileWriter {
 
   /** Closes without finishing (the caller deletes the file). */
   async abort(): Promise<void> {
-    await this.fh.close().catch(() => {});
+    await this.fh.close().catch(() => {}); // the caller deletes the file: a failed close changes nothing
   }
 }
 

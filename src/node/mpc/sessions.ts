@@ -247,7 +247,7 @@ export class SessionManager {
         try {
           link.send(encodeHello(jobId, job.self, j, job.parties.length, job.digest));
         } catch {
-          resolve(undefined);
+          resolve(undefined); // the stream is already unwritable: as no answer, dial again
         }
       });
       if (answer?.kind === 'ready' && answer.jobId === jobId) {
@@ -273,7 +273,7 @@ function safeJobId(jobId: string): string {
     encodeJobId(jobId);
     return jobId;
   } catch {
-    return '?';
+    return '?'; // not encodable in a frame: the refusal names no job
   }
 }
 

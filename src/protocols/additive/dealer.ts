@@ -160,7 +160,7 @@ export class SeededDealer {
     const flat = corrections.flat();
     const payload = flat.length === 1 ? flat[0]!.data : concatWords(flat);
     const ready = this.session.send(k, step, wordBytes(payload)).then(() => []);
-    ready.catch(() => undefined);
+    ready.catch(() => undefined); // awaited by the op; this only marks it handled meanwhile
     return { free: [], ready, release: () => undefined };
   }
 }

@@ -33,7 +33,7 @@ export function nativeAesCtr(): NativeAesCtr | null {
     addon.expandKey(new Uint8Array(16)); // throws when the CPU has no AES instructions
     cached = addon;
   } catch {
-    cached = null;
+    cached = null; // no addon or no AES instructions: node:crypto's keystream serves instead
   }
   return cached;
 }

@@ -119,7 +119,7 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
       try {
         decoded = decodeURIComponent(v);
       } catch {
-        return undefined;
+        return undefined; // a malformed %-escape matches no route (404)
       }
       params[p.slice(1)] = decoded;
     } else if (p !== v) {
