@@ -29,12 +29,19 @@ import { CATALOG_PROTOCOL, requestCatalog, type CatalogQuery } from './protocol.
 
 /** What the catalog needs from the peer. */
 export interface CatalogDeps {
+  /** The libp2p node (DHT lookups, dials). */
   node: PeerNode;
+  /** The local datasets. */
   store: DatasetStore;
+  /** Puts local datasets into the DHT. */
   advertiser: Advertiser;
+  /** This peer's id. */
   self: string;
+  /** Logger (ids and counts only). */
   log: Logger;
+  /** Time budget of one catalog request to an owner (ms). */
   catalogRequestMs: number;
+  /** Default time budget of a search (ms). */
   searchMs: number;
   /** Time to wait for the first advertisement in `add` before returning (ms). */
   addAdvertiseWaitMs: number;
@@ -90,8 +97,10 @@ export class Catalog implements DatasetCatalog {
     return this.local(name)!;
   }
 
-  async remove(name: string, _options: AbortOptions = {}): Promise<boolean> {
+  async remove(name: string, options: AbortOptions = {}): Promise<boolean> {
+    options.signal?.throwIfAborted();
     return this.serial(async () => {
+      options.signal?.throwIfAborted(); // still nothing done after waiting for the lock
       await this.deps.advertiser.remove(name);
       const removed = await this.deps.store.remove(name);
       if (removed) this.deps.log('dataset %s removed', name);
@@ -107,7 +116,8 @@ export class Catalog implements DatasetCatalog {
     return this.local(name);
   }
 
-  async readValues(name: string, _options: AbortOptions = {}) {
+  async readValues(name: string, options: AbortOptions = {}) {
+    options.signal?.throwIfAborted();
     return this.deps.store.readValues(name);
   }
 
