@@ -4,17 +4,24 @@
  * any real row.
  *
  * Only aggregates of the real data are used (per-column min, max, mean and whether all values are
- * integers), and the range is widened to two significant digits so the exact extremes (which are
- * real values of some row) do not appear. Rows are never sampled from the real data. Values in a
- * mock row can still coincide with a real row by chance (e.g. 0/1 columns): that reveals nothing.
+ * integers); rows are never sampled from the real data. The range is rounded outward to two
+ * significant digits, which hides the exact extremes only where they have more digits than that:
+ * an extreme with at most two significant digits (an age of 25, a count of 7, a 0/1 flag) is its
+ * own rounding and can appear in the mock rows as the end of the range. The mean shapes the
+ * distribution (its mode). Values in a mock row can coincide with a real row by chance.
  */
 
 /** Running per-column aggregates over the real rows. */
 export class ColumnStats {
+  /** Smallest value per column. */
   readonly min: Float64Array;
+  /** Largest value per column. */
   readonly max: Float64Array;
+  /** Sum per column. */
   readonly sum: Float64Array;
+  /** Whether every value of the column is an integer. */
   readonly integer: boolean[];
+  /** Rows added. */
   count = 0;
 
   constructor(readonly columns: number) {
