@@ -16,8 +16,9 @@ export interface JobSummary {
   programHash: string;
   /** Datasets as owner/name. */
   datasets: string[];
-  /** Creation and expiry times. */
+  /** Creation time (ISO 8601). */
   created: string;
+  /** Expiry time (ISO 8601). */
   expires: string;
   /** Steps done of total. */
   progress: { done: number; total: number; phase: string };

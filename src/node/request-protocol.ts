@@ -37,6 +37,7 @@ export interface HandleRequestsOptions {
 
 /** Options of a request. */
 export interface RequestOptions {
+  /** Aborts the dial, the write and the wait for the reply. */
   signal?: AbortSignal;
   /** Largest reply accepted, in bytes. Default 4 MiB. */
   maxReplyBytes?: number;

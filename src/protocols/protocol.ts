@@ -61,21 +61,30 @@ export interface Protocol<S extends Share = Share> {
 
   /** A public tensor as a share (A or B) of it, no communication. */
   fromPublic(p: RingTensor, kind: ShareKind): S;
-  /** Local layout ops, applied to every local component (kind is kept). */
+  /** Local layout op, applied to every local component (kind is kept): as RingTensor.reshape. */
   reshape(x: S, shape: Shape): S;
+  /** Permutes axes (default: reverses them), locally. */
   transpose(x: S, perm?: readonly number[]): S;
+  /** Elements [start, end) along `axis`, locally. */
   slice(x: S, axis: number, start: number, end: number): S;
+  /** Concatenation along `axis`, locally (all of one kind). */
   concat(xs: readonly S[], axis: number): S;
+  /** Materialises a broadcast to `shape`, locally. */
   broadcastTo(x: S, shape: Shape): S;
+  /** im2col patches of an NHWC share, locally (see RingTensor.im2col). */
   im2col(x: S, g: Conv2dGeometry): { patches: S; oh: number; ow: number };
   /** Sum along an axis (A shares); all elements when axis is undefined. */
   sum(x: S, axis?: number, keepDims?: boolean): S;
 
-  /** Local arithmetic on A shares. */
+  /** a + b on A shares, locally. */
   add(a: S, b: S): S;
+  /** a - b on A shares, locally. */
   sub(a: S, b: S): S;
+  /** -a on A shares, locally. */
   neg(a: S): S;
+  /** a + p for a public tensor or scalar p, locally. */
   addPublic(a: S, p: RingTensor | bigint): S;
+  /** a * p for a public tensor or scalar p (no truncation), locally. */
   mulPublic(a: S, p: RingTensor | bigint): S;
   /** a << k on A shares (multiplication by 2^k). */
   shlA(a: S, k: number): S;
@@ -91,12 +100,17 @@ export interface Protocol<S extends Share = Share> {
   /** matmul then truncate, fused where the protocol can. */
   matmulTrunc(a: S, b: S, bits: number): Promise<S>;
 
-  /** Local ops on B shares. */
+  /** a ^ b on B shares, locally. */
   xorB(a: S, b: S): S;
+  /** a ^ p for a public p on B shares, locally. */
   xorPublicB(a: S, p: RingTensor | bigint): S;
+  /** a & p for a public p on B shares, locally. */
   andPublicB(a: S, p: RingTensor | bigint): S;
+  /** ~a on B shares, locally. */
   notB(a: S): S;
+  /** Left shift of every word by k on B shares, locally. */
   shlB(a: S, k: number): S;
+  /** Logical right shift of every word by k on B shares, locally. */
   shrB(a: S, k: number): S;
   /** Elementwise AND of B shares. */
   andB(a: S, b: S): Promise<S>;

@@ -16,7 +16,9 @@ export const DEFAULT_FRACTIONAL_BITS = 16;
 
 /** Anything with a shape and float data, such as a tfjs Tensor. */
 export interface TensorLike {
+  /** Dimensions, outermost first. */
   readonly shape: readonly number[];
+  /** The values, row-major. */
   dataSync(): ArrayLike<number>;
 }
 

@@ -12,10 +12,15 @@ import type { JobRecord } from '../../jobs/store.js';
 
 /** An op of the catalogue as `GET /jobs/ops` lists it. */
 export interface OpInfo {
+  /** Op name, as programs use it. */
   name: string;
+  /** Group: relational, statistic, engine, ml. */
   category: string;
+  /** One line for people. */
   summary: string;
+  /** Fewest and most arguments. */
   arity: { min: number; max: number };
+  /** Parameter names. */
   params: string[];
 }
 

@@ -40,9 +40,13 @@ const dec = new TextDecoder();
 
 /** What the server side needs from the peer. */
 export interface CatalogServerDeps {
+  /** Whether the access lists admit `peerId`. */
   isAllowed(peerId: string): boolean;
+  /** This peer's descriptions matching a query. */
   query(q: CatalogQuery): SignedDatasetDescription[];
+  /** Logger (peer ids and counts only). */
   log: Logger;
+  /** Time an inbound request has to arrive and be answered (ms). */
   timeoutMs: number;
 }
 

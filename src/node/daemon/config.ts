@@ -161,9 +161,13 @@ export function writeConfig(path: string, config: DaemonConfig, overwrite = fals
 
 /** Command-line values that override the file; undefined or empty leaves the file's value. */
 export interface ConfigOverrides {
+  /** `--listen`: libp2p listen addresses. */
   listen?: string[];
+  /** `--bootstrap`: bootstrap peers. */
   bootstrap?: string[];
+  /** `--api-port`: control API port on 127.0.0.1. */
   apiPort?: number;
+  /** `--allow-private-addresses`: keep loopback and private addresses in the DHT. */
   allowPrivateAddresses?: boolean;
 }
 

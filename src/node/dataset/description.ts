@@ -115,15 +115,25 @@ export async function verifySignedDescription(
 
 /** Fields for {@link buildDescription}. */
 export interface DescriptionFields {
+  /** Dataset name. */
   name: string;
+  /** The owner's peer id. */
   owner: string;
+  /** Free text. */
   description: string;
+  /** Column names (all numeric). */
   columns: string[];
+  /** Number of rows. */
   rows: number;
+  /** Tags (normalised). */
   tags: string[];
+  /** Mock rows to publish (never real rows). */
   mock: number[][];
+  /** Where the mock rows come from. */
   mockSource: 'synthetic' | 'file';
+  /** The policy summary to publish. */
   policy: PolicySummary;
+  /** Creation time (default: now). */
   created?: Date;
 }
 

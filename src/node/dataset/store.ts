@@ -30,7 +30,9 @@ const DESCRIPTION_FILE = 'description.json';
 
 /** One stored dataset. */
 export interface StoredDataset {
+  /** The signed description. */
   signed: SignedDatasetDescription;
+  /** Size of the stored values file in bytes. */
   dataBytes: number;
 }
 

@@ -20,7 +20,9 @@ export type LinkEnd =
 
 /** Receives the frames and the end of a link. */
 export interface LinkHandler {
+  /** A frame arrived. */
   onFrame(frame: Frame): void;
+  /** The link ended (once), and why. */
   onEnd(end: LinkEnd): void;
 }
 

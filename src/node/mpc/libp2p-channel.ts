@@ -36,8 +36,11 @@ const COALESCE_BYTES = 64 * 1024;
 
 /** Options of a channel. */
 export interface Libp2pChannelInit {
+  /** The job (session) id carried by every frame. */
   jobId: string;
+  /** Number of parties. */
   parties: number;
+  /** This party's index. */
   self: number;
   /** Step timeout (ms). */
   stepMs: number;
@@ -45,6 +48,7 @@ export interface Libp2pChannelInit {
   jobMs: number;
   /** Largest payload accepted or sent. */
   maxPayload: number;
+  /** Logger (job ids, party indices, steps and byte counts only). */
   log: Logger;
   /** Called once when the session is over (closed or failed). */
   onDone: () => void;

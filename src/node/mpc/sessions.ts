@@ -38,9 +38,13 @@ export const MPC_PROTOCOL = '/peermpc/mpc/1.0.0';
 
 /** Settings of the session manager. */
 export interface SessionManagerInit {
+  /** The libp2p node (dials, streams). */
   node: PeerNode;
+  /** This peer's id. */
   self: string;
+  /** Whether the access lists admit `peerId`. */
   isAllowed: (peerId: string) => boolean;
+  /** Logger (job ids, party indices, steps and byte counts only). */
   log: Logger;
   /** Largest payload of a data frame. */
   maxPayload: number;
