@@ -173,3 +173,25 @@ export type CostedPrimitive =
 export class ProtocolUsageError extends Error {
   override readonly name = 'ProtocolUsageError';
 }
+
+/**
+ * Checks that `party` is a party index of a session of `parties` parties (every protocol's input
+ * owner). @throws ProtocolUsageError naming `what` and the index.
+ */
+export function checkParty(parties: number, party: number, what: string): void {
+  if (!Number.isInteger(party) || party < 0 || party >= parties)
+    throw new ProtocolUsageError(`${what} ${party} is not a party of this session (0..${parties - 1})`);
+}
+
+/**
+ * Checks the recipients of a reveal: distinct party indices of a session of `parties` parties.
+ * @throws ProtocolUsageError naming the first bad or repeated recipient.
+ */
+export function checkRecipients(parties: number, to: readonly number[]): void {
+  const seen = new Set<number>();
+  for (const r of to) {
+    checkParty(parties, r, 'reveal: recipient');
+    if (seen.has(r)) throw new ProtocolUsageError(`reveal: recipient ${r} is named twice`);
+    seen.add(r);
+  }
+}

@@ -16,7 +16,7 @@
  * learns the revealed value and nothing else; it receives nothing in any other primitive.
  */
 import { RingTensor, fmtShape, shapesEqual, sizeOf, type Shape } from '../../tensor/index.js';
-import { ProtocolUsageError, type ShareKind } from '../protocol.js';
+import { checkParty, checkRecipients, ProtocolUsageError, type ShareKind } from '../protocol.js';
 import { roundStep, type AdditiveContext } from './context.js';
 import { AdditiveShare, own } from './share.js';
 import { wordBytes } from '../wire.js';
@@ -31,9 +31,7 @@ export async function input(
 ): Promise<AdditiveShare> {
   const { session, parties } = ctx;
   const self = session.self;
-  if (!Number.isInteger(owner) || owner < 0 || owner >= session.parties) {
-    throw new ProtocolUsageError(`input: owner ${owner} is not a party of this session`);
-  }
+  checkParty(session.parties, owner, 'input: owner');
   if (self === owner) {
     if (!(value instanceof RingTensor))
       throw new ProtocolUsageError('input: the owner must give a RingTensor');
@@ -63,18 +61,6 @@ export async function input(
   return new AdditiveShare(shape, 'A', undefined);
 }
 
-/** Validates reveal recipients: distinct session parties. */
-function checkRecipients(ctx: AdditiveContext, to: readonly number[]): void {
-  const seen = new Set<number>();
-  for (const r of to) {
-    if (!Number.isInteger(r) || r < 0 || r >= ctx.session.parties) {
-      throw new ProtocolUsageError(`reveal: recipient ${r} is not a party of this session`);
-    }
-    if (seen.has(r)) throw new ProtocolUsageError(`reveal: recipient ${r} is named twice`);
-    seen.add(r);
-  }
-}
-
 /** This party's summand plus its part of a fresh zero-sharing among the compute parties. */
 function rerandomise(ctx: AdditiveContext, x: RingTensor, kind: ShareKind): RingTensor {
   const { parties } = ctx;
@@ -102,7 +88,7 @@ export async function reveal(
   x: AdditiveShare,
   to: readonly number[],
 ): Promise<RingTensor | undefined> {
-  checkRecipients(ctx, to);
+  checkRecipients(ctx.session.parties, to);
   const { session, parties } = ctx;
   const self = session.self;
   if (to.length === 0) return undefined;

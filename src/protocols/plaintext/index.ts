@@ -11,6 +11,8 @@
 import type { Conv2dGeometry, RingTensor, Shape } from '../../tensor/index.js';
 import { RingTensor as RT } from '../../tensor/index.js';
 import {
+  checkParty,
+  checkRecipients,
   ProtocolUsageError,
   type Cost,
   type CostedPrimitive,
@@ -93,6 +95,7 @@ export class PlaintextProtocol implements Protocol<PlainShare> {
   /** The owner sends its value to every compute party (1 round). */
   async input(owner: number, value: RingTensor | undefined, shape: Shape): Promise<PlainShare> {
     const s = this.session;
+    checkParty(s.parties, owner, 'input: owner');
     const step = s.nextStep();
     s.countRound();
     if (s.self === owner) {
@@ -112,10 +115,11 @@ export class PlaintextProtocol implements Protocol<PlainShare> {
   /** The first compute party sends the value to each recipient without a copy (1 round). */
   async reveal(x: PlainShare, to: readonly number[]): Promise<RingTensor | undefined> {
     const s = this.session;
+    checkRecipients(s.parties, to);
     const step = s.nextStep();
     s.countRound();
     const sender = this.computeParties[0]!;
-    const needy = [...new Set(to)].filter((p) => !this.computeParties.includes(p));
+    const needy = to.filter((p) => !this.computeParties.includes(p));
     if (s.self === sender) await Promise.all(needy.map((p) => s.send(p, step, wordBytes(this.v(x).data))));
     if (!to.includes(s.self)) return undefined;
     if (this.isComputeParty) return this.v(x).clone();

@@ -14,7 +14,7 @@
  * receive nothing.
  */
 import { kernel, Prg, RingTensor, SEED_BYTES, sizeOf, type Shape } from '../../tensor/index.js';
-import { ProtocolUsageError } from '../protocol.js';
+import { checkParty, checkRecipients, ProtocolUsageError } from '../protocol.js';
 import { payloadTensor, payloadWords, wordBytes } from '../wire.js';
 import { Rep3Share, type Rep3Context } from './context.js';
 
@@ -26,8 +26,7 @@ export async function input(
   shape: Shape,
 ): Promise<Rep3Share> {
   const s = ctx.session;
-  if (!Number.isInteger(owner) || owner < 0 || owner >= s.parties)
-    throw new RangeError(`input: owner ${owner} is not a session party`);
+  checkParty(s.parties, owner, 'input: owner');
   const n = sizeOf(shape);
   const step = ctx.step();
   if (s.self === owner && (value === undefined || value.size !== n)) {
@@ -111,15 +110,6 @@ function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Checks and deduplicates reveal recipients. */
-export function recipients(parties: number, to: readonly number[]): number[] {
-  const r = [...new Set(to)];
-  for (const p of r)
-    if (!Number.isInteger(p) || p < 0 || p >= parties)
-      throw new RangeError(`reveal: ${p} is not a session party`);
-  return r;
-}
-
 /** Opens `x` to the parties in `to` only (1 round). */
 export async function reveal(
   ctx: Rep3Context,
@@ -127,7 +117,8 @@ export async function reveal(
   to: readonly number[],
 ): Promise<RingTensor | undefined> {
   const s = ctx.session;
-  const recips = recipients(s.parties, to);
+  checkRecipients(s.parties, to);
+  const recips = to;
   const step = ctx.step();
   const boolean = x.kind === 'B';
   const k = kernel();
