@@ -6,7 +6,7 @@ export * from './kernel.js';
 export * from './registry.js';
 export * from './shape.js';
 export { RingTensor, type RingOperand } from './ring-tensor.js';
-export { convOutput, type Conv2dGeometry } from './layout.js';
+export { convOutput, im2colShape, type Conv2dGeometry } from './layout.js';
 export * from './fixed-point.js';
 export * from './prg.js';
 export * from './codec.js';

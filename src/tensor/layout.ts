@@ -4,7 +4,17 @@
  * These move words rather than compute on them, so plain TypeScript is as fast as anything here;
  * they are shared by every kernel. All take and return row-major arrays with explicit shapes.
  */
-import { fmtShape, normalizeAxis, sizeOf, stridesOf, type Shape } from './shape.js';
+import {
+  concatShape,
+  fmtShape,
+  normalizeAxis,
+  sizeOf,
+  sliceShape,
+  stridesOf,
+  sumShape,
+  transposeShape,
+  type Shape,
+} from './shape.js';
 
 /** Allocator used for results (the active kernel's `alloc`, so results can be resident). */
 export type Alloc = (n: number) => BigUint64Array;
@@ -54,13 +64,8 @@ export function transpose(
   alloc: Alloc,
 ): { data: BigUint64Array; shape: number[] } {
   const rank = shape.length;
+  const outShape = transposeShape(shape, perm);
   const p = perm ?? shape.map((_, i) => rank - 1 - i);
-  if (p.length !== rank || [...p].sort((x, y) => x - y).some((v, i) => v !== i)) {
-    throw new RangeError(
-      `transpose: [${p.join(',')}] is not a permutation of the ${rank} axes of ${fmtShape(shape)}`,
-    );
-  }
-  const outShape = p.map((a) => shape[a]!);
   const n = sizeOf(shape);
   const out = alloc(n);
   if (n === 0) return { data: out, shape: outShape };
@@ -102,16 +107,12 @@ export function slice(
   end: number,
   alloc: Alloc,
 ): { data: BigUint64Array; shape: number[] } {
+  const outShape = sliceShape(shape, axis, start, end);
   const ax = normalizeAxis(axis, shape.length);
   const dim = shape[ax]!;
-  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > dim || start > end) {
-    throw new RangeError(`slice [${start}, ${end}) is out of range for axis ${ax} of ${fmtShape(shape)}`);
-  }
   const outer = sizeOf(shape.slice(0, ax));
   const inner = sizeOf(shape.slice(ax + 1));
   const len = end - start;
-  const outShape = [...shape];
-  outShape[ax] = len;
   const out = alloc(outer * len * inner);
   for (let o = 0; o < outer; o++) {
     const src = (o * dim + start) * inner;
@@ -126,22 +127,15 @@ export function concat(
   axis: number,
   alloc: Alloc,
 ): { data: BigUint64Array; shape: number[] } {
-  if (parts.length === 0) throw new RangeError('concat needs at least one tensor');
+  const outShape = concatShape(
+    parts.map((p) => p.shape),
+    axis,
+  );
   const first = parts[0]!.shape;
   const ax = normalizeAxis(axis, first.length);
-  let total = 0;
-  for (const [i, p] of parts.entries()) {
-    if (p.shape.length !== first.length || p.shape.some((d, j) => j !== ax && d !== first[j])) {
-      throw new RangeError(
-        `concat: tensor ${i} has shape ${fmtShape(p.shape)}, incompatible with ${fmtShape(first)} on axis ${ax}`,
-      );
-    }
-    total += p.shape[ax]!;
-  }
+  const total = outShape[ax]!;
   const outer = sizeOf(first.slice(0, ax));
   const inner = sizeOf(first.slice(ax + 1));
-  const outShape = [...first];
-  outShape[ax] = total;
   const out = alloc(outer * total * inner);
   for (let o = 0; o < outer; o++) {
     let dst = o * total * inner;
@@ -174,8 +168,7 @@ export function sumAxis(
       for (let j = 0; j < inner; j++) row[j] = row[j]! + data[src + j]!;
     }
   }
-  const outShape = keepDims ? shape.map((d, i) => (i === ax ? 1 : d)) : shape.filter((_, i) => i !== ax);
-  return { data: out, shape: outShape };
+  return { data: out, shape: sumShape(shape, axis, keepDims) };
 }
 
 /** Geometry of a 2-D convolution (NHWC input, HWIO filter, as tfjs). */
@@ -203,6 +196,15 @@ export function convOutput(h: number, w: number, g: Conv2dGeometry) {
   return { oh: Math.floor((h - kh) / sh) + 1, ow: Math.floor((w - kw) / sw) + 1, padTop: 0, padLeft: 0 };
 }
 
+/** The patches' shape [n*oh*ow, kh*kw*c] and the output height and width of im2col on NHWC `from`. */
+export function im2colShape(from: Shape, g: Conv2dGeometry): { shape: number[]; oh: number; ow: number } {
+  if (from.length !== 4)
+    throw new RangeError(`im2col expects an NHWC tensor of rank 4, got ${fmtShape(from)}`);
+  const [n, h, w, c] = from as [number, number, number, number];
+  const { oh, ow } = convOutput(h, w, g);
+  return { shape: [n * oh * ow, g.kernelSize[0] * g.kernelSize[1] * c], oh, ow };
+}
+
 /**
  * im2col for NHWC input [n, h, w, c]: returns [n*oh*ow, kh*kw*c] patches (zero padding), so that
  * a convolution is `patches · filter.reshape([kh*kw*c, outC])`.
@@ -213,13 +215,12 @@ export function im2col(
   g: Conv2dGeometry,
   alloc: Alloc,
 ): { data: BigUint64Array; shape: number[]; oh: number; ow: number } {
-  if (shape.length !== 4)
-    throw new RangeError(`im2col expects an NHWC tensor of rank 4, got ${fmtShape(shape)}`);
+  const { shape: outShape, oh, ow } = im2colShape(shape, g);
   const [n, h, w, c] = shape as [number, number, number, number];
   const [kh, kw] = g.kernelSize;
   const [sh, sw] = g.strides ?? [1, 1];
-  const { oh, ow, padTop, padLeft } = convOutput(h, w, g);
-  const cols = kh * kw * c;
+  const { padTop, padLeft } = convOutput(h, w, g);
+  const cols = outShape[1]!;
   const out = alloc(n * oh * ow * cols);
   let dst = 0;
   for (let b = 0; b < n; b++) {
@@ -239,5 +240,5 @@ export function im2col(
       }
     }
   }
-  return { data: out, shape: [n * oh * ow, cols], oh, ow };
+  return { data: out, shape: outShape, oh, ow };
 }

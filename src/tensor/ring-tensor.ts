@@ -9,7 +9,16 @@
 import type { RingKernel } from './kernel.js';
 import * as layout from './layout.js';
 import { kernel } from './registry.js';
-import { assertShape, broadcastShapes, fmtShape, shapesEqual, sizeOf, type Shape } from './shape.js';
+import {
+  assertShape,
+  broadcastShapes,
+  fmtShape,
+  matmulShape,
+  reshapeShape,
+  shapesEqual,
+  sizeOf,
+  type Shape,
+} from './shape.js';
 
 const MOD = 1n << 64n;
 
@@ -107,20 +116,7 @@ export class RingTensor {
 
   /** The same words with a new shape of equal size (shares the data). */
   reshape(shape: Shape): RingTensor {
-    const s = [...shape];
-    const infer = s.indexOf(-1);
-    if (infer >= 0) {
-      const rest = sizeOf(s.filter((_, i) => i !== infer));
-      if (rest === 0 || this.size % rest !== 0)
-        throw new RangeError(`cannot reshape ${fmtShape(this.shape)} to ${fmtShape(shape)}`);
-      s[infer] = this.size / rest;
-    }
-    assertShape(s);
-    if (sizeOf(s) !== this.size)
-      throw new RangeError(
-        `cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(s)}`,
-      );
-    return new RingTensor(s, this.data);
+    return new RingTensor(reshapeShape(this.shape, shape), this.data);
   }
 
   /** This tensor materialised at a broadcast shape. */
@@ -239,32 +235,24 @@ export class RingTensor {
    */
   matmul(b: RingTensor): RingTensor {
     const a: RingTensor = this as RingTensor;
-    if (a.rank < 2 || b.rank < 2)
-      throw new RangeError(`matmul needs rank >= 2, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+    const outShape = matmulShape(a.shape, b.shape); // checks ranks, inner and batch dimensions
     const [m, k] = a.shape.slice(-2) as [number, number];
-    const [k2, n] = b.shape.slice(-2) as [number, number];
-    if (k !== k2)
-      throw new RangeError(`matmul: inner dimensions differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
+    const n = b.shape[b.rank - 1]!;
     const ka = kernel();
     if (a.rank === 2 && b.rank === 2) {
-      const out = new RingTensor([m, n]);
+      const out = new RingTensor(outShape);
       ka.matmul(a.data, b.data, out.data, m, k, n);
       return out;
     }
     const batchA = a.shape.slice(0, -2);
-    const batchB = b.shape.slice(0, -2);
     if (b.rank === 2) {
       // Fold the batch into rows: one big product.
       const out = ka.alloc(sizeOf(batchA) * m * n);
       ka.matmul(a.data, b.data, out, sizeOf(batchA) * m, k, n);
-      return new RingTensor([...batchA, m, n], out);
+      return new RingTensor(outShape, out);
     }
-    if (a.rank !== 2 && !shapesEqual(batchA, batchB)) {
-      throw new RangeError(`matmul: batch dimensions differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
-    }
-    const batch = a.rank === 2 ? batchB : batchA;
-    const nb = sizeOf(batch);
-    const out = new RingTensor([...batch, m, n]);
+    const nb = sizeOf(a.rank === 2 ? b.shape.slice(0, -2) : batchA);
+    const out = new RingTensor(outShape);
     const tmpA = a.rank === 2 ? a.data : undefined;
     for (let i = 0; i < nb; i++) {
       const ai = tmpA ?? a.data.subarray(i * m * k, (i + 1) * m * k);
