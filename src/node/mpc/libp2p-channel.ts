@@ -321,7 +321,9 @@ export class Libp2pChannel implements Channel {
           f.code,
           culprit,
         );
-        this.fail((_from, step) => new PartyAbortedError(culprit, step, reason), -1, reason, party);
+        // Pass the culprit on: a peer that hears of the abort from us first must still blame the
+        // party that aborted, not us (a race the channel tests caught under load).
+        this.fail((_from, step) => new PartyAbortedError(culprit, step, reason), culprit, reason, party);
         return;
       }
       default:
