@@ -29,5 +29,13 @@ async function loadCli() {
   return import(dist.href);
 }
 
+// A reader that goes away (`peermpc dataset list | head`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err?.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const { main } = await loadCli();
 process.exitCode = await main(process.argv);
