@@ -9,5 +9,6 @@ export { RingTensor, type RingOperand } from './ring-tensor.js';
 export { convOutput, im2colShape, type Conv2dGeometry } from './layout.js';
 export * from './fixed-point.js';
 export * from './prg.js';
+export { bitwiseWordInto, type BitwiseOp } from './word-ops.js';
 export * from './codec.js';
 export * from './tf.js';

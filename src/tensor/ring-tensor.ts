@@ -9,6 +9,7 @@
 import type { RingKernel } from './kernel.js';
 import * as layout from './layout.js';
 import { kernel } from './registry.js';
+import { bitwiseWordInto } from './word-ops.js';
 import {
   assertShape,
   broadcastShapes,
@@ -161,7 +162,7 @@ export class RingTensor {
       b,
       out,
       (k, x, y, o) => k.and(x, y, o),
-      (k, x, s, o) => k.and(x, scalarArray(s, x.length), o),
+      (k, x, s, o) => bitwiseWordInto('and', x, s, o, k),
     );
   }
 
@@ -171,7 +172,7 @@ export class RingTensor {
       b,
       out,
       (k, x, y, o) => k.or(x, y, o),
-      (k, x, s, o) => k.or(x, scalarArray(s, x.length), o),
+      (k, x, s, o) => bitwiseWordInto('or', x, s, o, k),
     );
   }
 
@@ -181,7 +182,7 @@ export class RingTensor {
       b,
       out,
       (k, x, y, o) => k.xor(x, y, o),
-      (k, x, s, o) => k.xor(x, scalarArray(s, x.length), o),
+      (k, x, s, o) => bitwiseWordInto('xor', x, s, o, k),
     );
   }
 
@@ -337,10 +338,4 @@ export class RingTensor {
 
 function alloc(n: number): BigUint64Array {
   return kernel().alloc(n);
-}
-
-function scalarArray(s: bigint, n: number): BigUint64Array {
-  const a = alloc(n);
-  a.fill(s);
-  return a;
 }

@@ -16,6 +16,39 @@ const eq = (t: RingTensor, expected: bigint[], msg: string) => assert.equal(t.to
 for (const name of kernels) {
   const use = () => setKernel(name as KernelName);
 
+  test(`[${name}] bitwise ops with a public word, across chunk boundaries and in place`, () => {
+    use();
+    for (const n of [0, 5, 16384, 40001]) {
+      const av = randomWords(n, n + 7);
+      const a = RingTensor.fromBigInts(av);
+      for (const w of [0n, 1n, (1n << 63n) | 5n, MOD - 1n, -3n]) {
+        const v = M(w);
+        eq(
+          a.and(w),
+          av.map((x) => x & v),
+          `and ${w} n=${n}`,
+        );
+        eq(
+          a.or(w),
+          av.map((x) => x | v),
+          `or ${w} n=${n}`,
+        );
+        eq(
+          a.xor(w),
+          av.map((x) => x ^ v),
+          `xor ${w} n=${n}`,
+        );
+      }
+      const inPlace = RingTensor.fromBigInts(av);
+      inPlace.xor(7n, inPlace);
+      eq(
+        inPlace,
+        av.map((x) => x ^ 7n),
+        `xor in place n=${n}`,
+      );
+    }
+  });
+
   test(`[${name}] elementwise ops equal BigInt on random and edge values`, () => {
     use();
     for (const n of [0, 1, 2, 3, 7, 64, 65, 1001]) {

@@ -9,7 +9,7 @@
  * P = s ^ c with bit 63 made neutral; six levels of the packed tree, each one batched Beaver AND
  * round; msb = s_63 ^ c_63 ^ carry_63. Rounds: L + 7; AND words: carryTreeAnds(n) (~2.95n).
  */
-import { kernel, RingTensor } from '../../tensor/index.js';
+import { bitwiseWordInto, kernel, RingTensor } from '../../tensor/index.js';
 import { carryTreeAnds, finalBlocks, hiMask } from '../ops/msb.js';
 import type { Cost, Protocol } from '../protocol.js';
 import { andMany } from './beaver.js';
@@ -19,22 +19,8 @@ import { AdditiveShare, own } from './share.js';
 
 const MASK64 = (1n << 64n) - 1n;
 const BIT63 = 1n << 63n;
-const CHUNK = 65536;
 const BLOCKS = finalBlocks();
 const HI = Array.from({ length: 6 }, (_, l) => hiMask(2 ** l));
-const constants = new Map<bigint, BigUint64Array>();
-
-/** out = a op v for a public word v, against a cached constant chunk; out may alias a. */
-function withConstant(op: 'and' | 'xor', a: BigUint64Array, v: bigint, out: BigUint64Array): void {
-  let c = constants.get(v);
-  if (c === undefined) constants.set(v, (c = kernel().alloc(CHUNK).fill(v)));
-  const k = kernel();
-  for (let i = 0; i < a.length; i += CHUNK) {
-    const e = Math.min(a.length, i + CHUNK);
-    k[op](a.subarray(i, e), c.subarray(0, e - i), out.subarray(i, e));
-  }
-}
-
 type Words = BigUint64Array | undefined;
 
 /** One batched AND round on word arrays (undefined on parties that hold no shares). */
@@ -90,13 +76,13 @@ export async function signBit(
   let top: RingTensor | undefined;
   if (compute) {
     g = take(N);
-    withConstant('and', g0!, MASK64 ^ BIT63, g);
+    bitwiseWordInto('and', g0!, MASK64 ^ BIT63, g);
     pr = take(N);
     k.xor(sw!, cw!, pr);
     top = new RingTensor([n]);
     k.shrLogical(pr.subarray(0, n), 63, top.data);
-    withConstant('and', pr, MASK64 ^ BIT63, pr);
-    if (ctx.session.self === ctx.leader) withConstant('xor', pr, BIT63, pr);
+    bitwiseWordInto('and', pr, MASK64 ^ BIT63, pr);
+    if (ctx.session.self === ctx.leader) bitwiseWordInto('xor', pr, BIT63, pr);
   }
   let m = N;
   for (let level = 1; level <= 6; level++) {
@@ -109,17 +95,17 @@ export async function signBit(
       // merge(x) = (u & hi) ^ ((v & hi) >> kk); shifted(x) = ((u << kk) & hi) ^ (v & ~hi), u, v the halves.
       const merge = (x: BigUint64Array): BigUint64Array => {
         const out = take(h);
-        withConstant('and', x.subarray(h, m), hi, t);
+        bitwiseWordInto('and', x.subarray(h, m), hi, t);
         k.shrLogical(t, kk, t);
-        withConstant('and', x.subarray(0, h), hi, out);
+        bitwiseWordInto('and', x.subarray(0, h), hi, out);
         k.xor(out, t, out);
         return out;
       };
       const shifted = (x: BigUint64Array): BigUint64Array => {
         const out = take(h);
         k.shl(x.subarray(0, h), kk, out);
-        withConstant('and', out, hi, out);
-        withConstant('and', x.subarray(h, m), MASK64 ^ hi, t);
+        bitwiseWordInto('and', out, hi, out);
+        bitwiseWordInto('and', x.subarray(h, m), MASK64 ^ hi, t);
         k.xor(out, t, out);
         return out;
       };
@@ -150,7 +136,7 @@ export async function signBit(
     const dst = BLOCKS[bit]! * m;
     k.shrLogical(g!, bit, carry.subarray(dst, dst + m));
   }
-  withConstant('and', carry, 1n, carry);
+  bitwiseWordInto('and', carry, 1n, carry);
   k.xor(top!.data, carry.subarray(0, n), top!.data);
   ctx.pool.give(...taken);
   return new AdditiveShare(shape, 'B', top!.reshape(shape));

@@ -21,13 +21,12 @@
  * w_c to role 1 and role 1 sends w'_c to role 2, so both learn m_c = b - r and nothing else. The
  * result is y_0 = r_b, y_1 = m_c, y_2 = r_a. Role 0 sends 4n words, roles 1 and 2 send n words.
  */
-import { broadcastShapes, kernel, RingTensor } from '../../tensor/index.js';
+import { bitwiseWordInto, broadcastShapes, kernel, RingTensor } from '../../tensor/index.js';
 import { addB } from '../ops/adder.js';
 import type { Protocol } from '../protocol.js';
 import { payloadWords, wordBytes } from '../wire.js';
 import { reshare } from './arith.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
-import { bitwiseScalarInto } from './local.js';
 
 /** Several elementwise ANDs of B shares in one round. */
 export async function andBMany(
@@ -128,7 +127,7 @@ export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share>
   if (ctx.role === 0) {
     const e = ctx.scratch(n, 1); // b_0 ^ b_2, bit 0
     k.xor(cur.data, prev.data, e);
-    bitwiseScalarInto(e, 1n, 'and', e);
+    bitwiseWordInto('and', e, 1n, e);
     const rb = new RingTensor(shape);
     const wK0 = ctx.scratch(2 * n, 2); // w'_0 | w'_1
     ctx.kNext().fillWords(rb.data);
@@ -156,7 +155,7 @@ export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share>
   // Roles 1 and 2: c = b_1 (role 1's cur, role 2's prev). Role 1 shares K_0 with role 0 (its kPrev),
   // role 2 shares K_2 with role 0 (its kNext).
   const c = k.alloc(n); // used again after the await: not a scratch buffer
-  bitwiseScalarInto((ctx.role === 1 ? cur : prev).data, 1n, 'and', c);
+  bitwiseWordInto('and', (ctx.role === 1 ? cur : prev).data, 1n, c);
   const withSender = ctx.role === 1 ? ctx.kPrev() : ctx.kNext();
   const mine = new RingTensor(shape); // r_b (role 1) or r_a (role 2)
   withSender.fillWords(mine.data);

@@ -29,7 +29,7 @@ import { a2b, a2bSummands, andBMany, bitToA } from './bool.js';
 import { expectKind, Rep3Context, Rep3Share } from './context.js';
 import { rep3Cost } from './cost.js';
 import { input, reveal } from './io.js';
-import { bitwiseScalar, sliceView } from './local.js';
+import { sliceView } from './local.js';
 import { signBit, signBitCost } from './sign.js';
 
 export { Rep3Share } from './context.js';
@@ -221,14 +221,10 @@ export class Rep3Protocol implements Protocol<Rep3Share> {
     return this.zip(a, b, 'B', 'xorB', (x, y) => x.xor(y));
   }
   xorPublicB(a: Rep3Share, p: RingTensor | bigint): Rep3Share {
-    return this.pub(a, p, 'B', 'xorPublicB', (t) =>
-      typeof p === 'bigint' ? bitwiseScalar(t, p, 'xor') : t.xor(p),
-    );
+    return this.pub(a, p, 'B', 'xorPublicB', (t) => t.xor(p));
   }
   andPublicB(a: Rep3Share, p: RingTensor | bigint): Rep3Share {
-    return this.pub(a, p, 'B', 'andPublicB', undefined, (t) =>
-      typeof p === 'bigint' ? bitwiseScalar(t, p, 'and') : t.and(p),
-    );
+    return this.pub(a, p, 'B', 'andPublicB', undefined, (t) => t.and(p));
   }
   notB(a: Rep3Share): Rep3Share {
     return this.pub(a, 0n, 'B', 'notB', (t) => t.not());

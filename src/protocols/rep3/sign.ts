@@ -8,7 +8,7 @@
  * Rounds: 1 (summands) + 1 (G) + 6; bytes per party: 8 * (n + N + sum of the level ANDs), N = n
  * rounded up to a multiple of 64 (see ops/msb.ts carryTreeAnds).
  */
-import { kernel, RingTensor } from '../../tensor/index.js';
+import { bitwiseWordInto, kernel, RingTensor } from '../../tensor/index.js';
 import { carryTreeAnds, finalBlocks, hiMask } from '../ops/msb.js';
 import type { Cost } from '../protocol.js';
 import { payloadWords, wordBytes } from '../wire.js';
@@ -17,40 +17,8 @@ import { rep3Cost } from './cost.js';
 
 const MASK64 = (1n << 64n) - 1n;
 const BIT63 = 1n << 63n;
-const CHUNK = 65536;
 const BLOCKS = finalBlocks();
 const HI = Array.from({ length: 6 }, (_, l) => hiMask(2 ** l));
-const constCache = new Map<bigint, BigUint64Array>();
-
-function konst(v: bigint): BigUint64Array {
-  let c = constCache.get(v);
-  if (c === undefined) {
-    c = new BigUint64Array(CHUNK).fill(v);
-    constCache.set(v, c);
-  }
-  return c;
-}
-
-/** out = a & v (v a public constant), chunked against a small constant buffer; out may alias a. */
-function andK(a: BigUint64Array, v: bigint, out: BigUint64Array): void {
-  const c = konst(v);
-  const k = kernel();
-  for (let i = 0; i < a.length; i += CHUNK) {
-    const e = Math.min(a.length, i + CHUNK);
-    k.and(a.subarray(i, e), c.subarray(0, e - i), out.subarray(i, e));
-  }
-}
-
-/** out = a ^ v. */
-function xorK(a: BigUint64Array, v: bigint, out: BigUint64Array): void {
-  const c = konst(v);
-  const k = kernel();
-  for (let i = 0; i < a.length; i += CHUNK) {
-    const e = Math.min(a.length, i + CHUNK);
-    k.xor(a.subarray(i, e), c.subarray(0, e - i), out.subarray(i, e));
-  }
-}
-
 /** Reusable word buffers of a sign computation (grown on demand, never sent). */
 class Arena {
   private bufs: BigUint64Array[] = [];
@@ -158,8 +126,8 @@ async function signBitWith(
   );
   let gc = ar.get(5, N);
   let gp = ar.get(6, N);
-  andK(g0c, MASK64 ^ BIT63, gc);
-  andK(g0p, MASK64 ^ BIT63, gp);
+  bitwiseWordInto('and', g0c, MASK64 ^ BIT63, gc);
+  bitwiseWordInto('and', g0p, MASK64 ^ BIT63, gp);
   let pc = ar.get(7, N);
   let pp = ar.get(8, N);
   k.xor(sc, cc, pc);
@@ -169,10 +137,10 @@ async function signBitWith(
   const topP = k.alloc(n);
   k.shrLogical(pc.subarray(0, n), 63, topC);
   k.shrLogical(pp.subarray(0, n), 63, topP);
-  andK(pc, MASK64 ^ BIT63, pc);
-  andK(pp, MASK64 ^ BIT63, pp);
-  if (ctx.role === 0) xorK(pc, BIT63, pc);
-  if (ctx.role === 1) xorK(pp, BIT63, pp);
+  bitwiseWordInto('and', pc, MASK64 ^ BIT63, pc);
+  bitwiseWordInto('and', pp, MASK64 ^ BIT63, pp);
+  if (ctx.role === 0) bitwiseWordInto('xor', pc, BIT63, pc);
+  if (ctx.role === 1) bitwiseWordInto('xor', pp, BIT63, pp);
   let m = N;
   for (let level = 1; level <= 6; level++) {
     let slot = 10 * level;
@@ -186,17 +154,17 @@ async function signBitWith(
     const merge = (x: BigUint64Array, out: BigUint64Array): void => {
       const u = x.subarray(0, h);
       const v = x.subarray(h, m);
-      andK(v, hi, t.subarray(0, h));
+      bitwiseWordInto('and', v, hi, t.subarray(0, h));
       k.shrLogical(t.subarray(0, h), kk, t.subarray(0, h));
-      andK(u, hi, out);
+      bitwiseWordInto('and', u, hi, out);
       k.xor(out, t.subarray(0, h), out);
     };
     const mergeShifted = (x: BigUint64Array, out: BigUint64Array): void => {
       const u = x.subarray(0, h);
       const v = x.subarray(h, m);
       k.shl(u, kk, out);
-      andK(out, hi, out);
-      andK(v, lo, t.subarray(0, h));
+      bitwiseWordInto('and', out, hi, out);
+      bitwiseWordInto('and', v, lo, t.subarray(0, h));
       k.xor(out, t.subarray(0, h), out);
     };
     const phc = next();
@@ -260,8 +228,8 @@ async function signBitWith(
     k.shrLogical(gc, bit, outC.subarray(dst, dst + m));
     k.shrLogical(gp, bit, outP.subarray(dst, dst + m));
   }
-  andK(outC, 1n, outC);
-  andK(outP, 1n, outP);
+  bitwiseWordInto('and', outC, 1n, outC);
+  bitwiseWordInto('and', outP, 1n, outP);
   k.xor(topC, outC.subarray(0, n), topC);
   k.xor(topP, outP.subarray(0, n), topP);
   return new Rep3Share(shape, 'B', new RingTensor(shape, topC), new RingTensor(shape, topP));
