@@ -28,6 +28,42 @@ import { payloadWords, wordBytes } from '../wire.js';
 import { reshare } from './arith.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
 
+/** This party's two components of a B share as raw words: (x_r, x_{r-1}). */
+export type WordPair = [BigUint64Array, BigUint64Array];
+
+/**
+ * One round of ANDs on raw share words (1 step, compute parties only): for each (x, y),
+ * z_r = (x_r & (y_r ^ y_{r-1})) ^ (x_{r-1} & y_r) ^ beta_r, all in one payload to the next party.
+ * `t` is scratch of at least the longest pair's length. Returns (mine, theirs): this party's
+ * components of the concatenated results.
+ */
+export async function andWords(
+  ctx: Rep3Context,
+  pairs: readonly (readonly [WordPair, WordPair])[],
+  t: BigUint64Array,
+): Promise<WordPair> {
+  const total = pairs.reduce((a, [x]) => a + x[0].length, 0);
+  const k = kernel();
+  const z = k.alloc(total);
+  const step = ctx.step();
+  ctx.zeroB(z);
+  let off = 0;
+  for (const [[xc, xp], [yc, yp]] of pairs) {
+    const n = xc.length;
+    const zz = z.subarray(off, off + n);
+    const tt = t.subarray(0, n);
+    k.xor(yc, yp, tt);
+    k.and(xc, tt, tt);
+    k.xor(zz, tt, zz);
+    k.and(xp, yc, tt);
+    k.xor(zz, tt, zz);
+    off += n;
+  }
+  const s = ctx.session;
+  const [, payload] = await Promise.all([s.send(ctx.next, step, wordBytes(z)), s.recv(ctx.prev, step)]);
+  return [z, payloadWords(payload, total, ctx.prev, step)];
+}
+
 /** Several elementwise ANDs of B shares in one round. */
 export async function andBMany(
   ctx: Rep3Context,
@@ -38,37 +74,19 @@ export async function andBMany(
     expectKind(b, 'B', 'andB');
     return broadcastShapes(a.shape, b.shape);
   });
-  const step = ctx.step();
-  if (!ctx.compute) return outShapes.map((sh) => new Rep3Share(sh, 'B'));
+  if (!ctx.compute) {
+    ctx.step();
+    return outShapes.map((sh) => new Rep3Share(sh, 'B'));
+  }
   const sizes = outShapes.map((sh) => sh.reduce((x, y) => x * y, 1));
-  const total = sizes.reduce((x, y) => x + y, 0);
-  const k = kernel();
-  const z = k.alloc(total);
-  ctx.zeroB(z);
+  const words = (x: Rep3Share, i: number): WordPair =>
+    ctx.parts(x, 'andB').map((t) => t.broadcastTo(outShapes[i]!).data) as WordPair;
+  const [z, got] = await andWords(
+    ctx,
+    pairs.map(([a, b], i) => [words(a, i), words(b, i)] as const),
+    ctx.scratch(sizes.reduce((m, n) => Math.max(m, n), 0)),
+  );
   let off = 0;
-  pairs.forEach(([a, b], i) => {
-    const n = sizes[i]!;
-    const [ac, ap] = ctx.parts(a, 'andB').map((t) => t.broadcastTo(outShapes[i]!).data) as [
-      BigUint64Array,
-      BigUint64Array,
-    ];
-    const [bc, bp] = ctx.parts(b, 'andB').map((t) => t.broadcastTo(outShapes[i]!).data) as [
-      BigUint64Array,
-      BigUint64Array,
-    ];
-    const zz = z.subarray(off, off + n);
-    const t = ctx.scratch(n);
-    k.xor(bc, bp, t);
-    k.and(ac, t, t);
-    k.xor(zz, t, zz);
-    k.and(ap, bc, t);
-    k.xor(zz, t, zz);
-    off += n;
-  });
-  const s = ctx.session;
-  const [, payload] = await Promise.all([s.send(ctx.next, step, wordBytes(z)), s.recv(ctx.prev, step)]);
-  const got = payloadWords(payload, total, ctx.prev, step);
-  off = 0;
   return outShapes.map((sh, i) => {
     const n = sizes[i]!;
     const share = new Rep3Share(

@@ -12,6 +12,7 @@ import { bitwiseWordInto, kernel, RingTensor } from '../../tensor/index.js';
 import { carryTreeAnds, finalBlocks, hiMask } from '../ops/msb.js';
 import type { Cost } from '../protocol.js';
 import { payloadWords, wordBytes } from '../wire.js';
+import { andWords } from './bool.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
 import { rep3Cost } from './cost.js';
 
@@ -33,35 +34,6 @@ class Arena {
 }
 /** Free arenas per party: a call takes one for its duration, so concurrent calls never share. */
 const arenas = new WeakMap<Rep3Context, Arena[]>();
-
-type Pair = [BigUint64Array, BigUint64Array];
-
-/**
- * One round of ANDs: for each (x, y), z_r = (x_r & (y_r ^ y_{r-1})) ^ (x_{r-1} & y_r) ^ beta_r,
- * all in one payload. Returns (mine, theirs) word arrays of the concatenated results.
- */
-async function andRound(ctx: Rep3Context, pairs: [Pair, Pair][], t: BigUint64Array): Promise<Pair> {
-  const total = pairs.reduce((a, [x]) => a + x[0].length, 0);
-  const k = kernel();
-  const z = k.alloc(total);
-  const step = ctx.step();
-  ctx.zeroB(z);
-  let off = 0;
-  for (const [[xc, xp], [yc, yp]] of pairs) {
-    const n = xc.length;
-    const zz = z.subarray(off, off + n);
-    const tt = t.subarray(0, n);
-    k.xor(yc, yp, tt);
-    k.and(xc, tt, tt);
-    k.xor(zz, tt, zz);
-    k.and(xp, yc, tt);
-    k.xor(zz, tt, zz);
-    off += n;
-  }
-  const s = ctx.session;
-  const [, payload] = await Promise.all([s.send(ctx.next, step, wordBytes(z)), s.recv(ctx.prev, step)]);
-  return [z, payloadWords(payload, total, ctx.prev, step)];
-}
 
 /** The sign bit of an A share as a B share (bit 0; other bits zero). */
 export async function signBit(ctx: Rep3Context, x: Rep3Share): Promise<Rep3Share> {
@@ -114,7 +86,7 @@ async function signBitWith(
   k.shl(m0, 1, cc);
   k.shl(payloadWords(majPayload, N, ctx.prev, step), 1, cp);
   // G = s & c; P = s ^ c; bit 63 neutral (G = 0, P = 1, the constant on x_0 only).
-  const [g0c, g0p] = await andRound(
+  const [g0c, g0p] = await andWords(
     ctx,
     [
       [
@@ -184,7 +156,7 @@ async function signBitWith(
       const zsp = next();
       mergeShifted(pc, zsc);
       mergeShifted(pp, zsp);
-      const [rc, rp] = await andRound(
+      const [rc, rp] = await andWords(
         ctx,
         [
           [
@@ -203,7 +175,7 @@ async function signBitWith(
       pc = rc.subarray(h, 2 * h);
       pp = rp.subarray(h, 2 * h);
     } else {
-      const [rc, rp] = await andRound(
+      const [rc, rp] = await andWords(
         ctx,
         [
           [
