@@ -6,7 +6,14 @@
 import { defineOp, type OpDef } from './op-def.js';
 import { stringListParam } from './params.js';
 import { PROGRAM_LIMITS } from './types.js';
-import { mergeSources, OpTypeError, requireTable, tableType, type Dim } from './value-type.js';
+import {
+  mergeSources,
+  OpTypeError,
+  requireColumns,
+  requireTable,
+  tableType,
+  type Dim,
+} from './value-type.js';
 
 /** `select(t, {columns})`: the named columns of a table, in the given order. */
 export const selectOp = defineOp({
@@ -18,9 +25,7 @@ export const selectOp = defineOp({
   infer([t], params) {
     const have = requireTable(t!);
     const columns = stringListParam(params, 'columns');
-    const missing = columns.find((c) => !have.includes(c));
-    if (missing !== undefined)
-      throw new OpTypeError(`column "${missing}" is not in the table (has ${have.join(', ')})`);
+    requireColumns(have, columns);
     return tableType(columns, t!.shape[0], t!.sources);
   },
 });

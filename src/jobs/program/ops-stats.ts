@@ -16,7 +16,14 @@ import {
   stringParam,
 } from './params.js';
 import { PROGRAM_LIMITS, type Params } from './types.js';
-import { mulRows, OpTypeError, requireTable, tensorType, type ValueType } from './value-type.js';
+import {
+  mulRows,
+  OpTypeError,
+  requireColumns,
+  requireTable,
+  tensorType,
+  type ValueType,
+} from './value-type.js';
 
 function reduceInfer(t: ValueType, params: Params): ValueType {
   if (t.kind === 'table') {
@@ -134,8 +141,7 @@ export const histogramOp = defineOp({
     if (column === undefined && cols.length !== 1) {
       throw new OpTypeError(`param "column" is required: the table has ${cols.length} columns`);
     }
-    if (column !== undefined && !cols.includes(column))
-      throw new OpTypeError(`column "${column}" is not in the table`);
+    if (column !== undefined) requireColumns(cols, [column]);
     const edges = numberListParam(params, 'edges', PROGRAM_LIMITS.histogramEdges);
     if (edges.length < 2) throw new OpTypeError('param "edges" needs at least 2 edges (1 bin)');
     for (let i = 1; i < edges.length; i++) {
@@ -174,10 +180,7 @@ export const linregOp = defineOp({
     const cols = requireTable(t!);
     const features = stringListParam(params, 'features');
     const target = stringParam(params, 'target', true);
-    for (const c of [...features, target]) {
-      if (!cols.includes(c))
-        throw new OpTypeError(`column "${c}" is not in the table (has ${cols.join(', ')})`);
-    }
+    requireColumns(cols, [...features, target]);
     if (features.includes(target)) throw new OpTypeError(`the target "${target}" is also a feature`);
     intParam(params, 'epochs', LINREG_DEFAULT_EPOCHS, 1, PROGRAM_LIMITS.epochs);
     numberParam(params, 'learningRate', 1, 1e-6, 2);

@@ -78,6 +78,16 @@ export function requireTable(t: ValueType, what = 'argument'): string[] {
   return t.columns;
 }
 
+/**
+ * Checks that every name in `names` is a column of `have`.
+ * @throws OpTypeError naming the first missing column and the table's columns.
+ */
+export function requireColumns(have: readonly string[], names: readonly string[]): void {
+  const missing = names.find((c) => !have.includes(c));
+  if (missing !== undefined)
+    throw new OpTypeError(`column "${missing}" is not in the table (has ${have.join(', ')})`);
+}
+
 /** Formats a shape, `?` for unknown dims. */
 export function fmtDims(shape: readonly Dim[]): string {
   return `[${shape.map((d) => (d === undefined ? '?' : String(d))).join(', ')}]`;
