@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, ApiRequestError, DaemonNotRunningError } from '../../src/node/daemon/api/client.js';
+import { ApiAddressFileError } from '../../src/node/daemon/api-file.js';
 import { startDaemon, type RunningDaemon } from '../../src/node/daemon/daemon.js';
 import { DataDirLockedError } from '../../src/node/daemon/lock.js';
 import { ConfigError } from '../../src/node/daemon/config.js';
@@ -77,6 +78,20 @@ test('start writes api.json and a 0600 token; stop removes them and the lock', a
     () => ApiClient.fromDataDir(dir),
     (e: Error) => e instanceof DaemonNotRunningError,
   );
+});
+
+test('a corrupt api.json is a named error for clients, and does not stop a shutdown from cleaning up', async () => {
+  const dir = tmp();
+  await withDaemon(async () => {
+    writeFileSync(join(dir, 'api.json'), '{ not json');
+    assert.throws(
+      () => ApiClient.fromDataDir(dir),
+      (e: Error) => e instanceof ApiAddressFileError && e.name === 'ApiAddressFileError',
+    );
+  }, dir);
+  assert.ok(existsSync(join(dir, 'api.json')), 'not ours: left alone');
+  assert.not.ok(existsSync(join(dir, 'api-token')));
+  assert.not.ok(existsSync(join(dir, 'daemon.lock')));
 });
 
 test('requests without the token, or with a wrong one, get 401', async () => {

@@ -25,7 +25,21 @@ export function writeApiAddress(path: string, address: ApiAddress): void {
   renameSync(tmp, path);
 }
 
-/** Reads `api.json`; undefined when it does not exist. Throws when it exists but is not valid. */
+/** `api.json` exists but does not hold a control API address (not JSON, or no 127.0.0.1 URL). */
+export class ApiAddressFileError extends Error {
+  override readonly name = 'ApiAddressFileError';
+  constructor(
+    /** The file. */
+    readonly path: string,
+  ) {
+    super(`${path} does not hold a valid control API address`);
+  }
+}
+
+/**
+ * Reads `api.json`; undefined when it does not exist.
+ * @throws {ApiAddressFileError} when it exists but is not valid.
+ */
 export function readApiAddress(path: string): ApiAddress | undefined {
   let text: string;
   try {
@@ -34,19 +48,28 @@ export function readApiAddress(path: string): ApiAddress | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const v = JSON.parse(text) as Partial<ApiAddress>;
-  if (typeof v.url !== 'string' || !v.url.startsWith('http://127.0.0.1:')) {
-    throw new Error(`${path} does not hold a valid control API address`);
+  let v: Partial<ApiAddress> | null;
+  try {
+    v = JSON.parse(text) as Partial<ApiAddress> | null;
+  } catch {
+    throw new ApiAddressFileError(path);
   }
+  if (typeof v?.url !== 'string' || !v.url.startsWith('http://127.0.0.1:'))
+    throw new ApiAddressFileError(path);
   return v as ApiAddress;
 }
 
-/** Removes `api.json` if it belongs to process `pid` (or unconditionally when `pid` is undefined). */
+/**
+ * Removes `api.json` if it belongs to process `pid` (or unconditionally when `pid` is undefined).
+ * An invalid file is not `pid`'s (the daemon writes it atomically): it is left alone, so a shutdown
+ * still removes the token and releases the lock.
+ */
 export function removeApiAddress(path: string, pid?: number): void {
   try {
     if (pid !== undefined && readApiAddress(path)?.pid !== pid) return;
     unlinkSync(path);
   } catch (err) {
+    if (err instanceof ApiAddressFileError) return;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
