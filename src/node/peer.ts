@@ -22,6 +22,7 @@ import type {
   DatasetSearchResult,
   LocalDataset,
   OpenSessionInput,
+  PolicySummary,
   PeerInit,
   PeerStatus,
   SignedDatasetDescription,
@@ -40,6 +41,19 @@ export {
 export interface DatasetCatalog {
   /** Imports a CSV, signs its description, stores both, and advertises it. */
   add(input: AddDatasetInput, options?: AbortOptions): Promise<LocalDataset>;
+  /**
+   * Replaces the policy summary a local dataset's description publishes: re-signs the description
+   * with this peer's key and stores it atomically (the data is untouched); the catalog serves the
+   * new description at once. A no-op when the summary is already the published one.
+   * @throws {DatasetNotFoundError} {TypeError} when `summary` is not a valid summary.
+   */
+  setPolicySummary(name: string, summary: PolicySummary, options?: AbortOptions): Promise<LocalDataset>;
+  /**
+   * Installs the function that gives the policy summary of a dataset being added without an
+   * explicit `policy` (the jobs layer installs one giving the effective policy); `undefined`
+   * removes it.
+   */
+  setPolicySummaryProvider(provider: ((name: string) => PolicySummary) | undefined): void;
   /** Stops advertising and deletes a local dataset; false when there was none of that name. */
   remove(name: string, options?: AbortOptions): Promise<boolean>;
   /** Local datasets, sorted by name. */

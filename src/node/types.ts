@@ -110,8 +110,32 @@ export interface PeerStatus {
   started: boolean;
 }
 
-/** Placeholder for a dataset's policy summary; the jobs layer fills it. */
-export type PolicySummary = { [key: string]: JsonValue };
+/**
+ * What an owner publishes of a dataset's job policy, inside the signed description, so that
+ * requesters know before they ask (`peermpc dataset show`). Plain JSON. It is informative: the
+ * owner checks its current policy on every job whatever the summary says. The jobs layer writes it
+ * from the effective policy (`policySummary` in `src/jobs/policy/types.ts`) when a dataset is added,
+ * when its policy is set or removed, and at daemon start. `"*"` in a list means any.
+ *
+ * Every field is optional: descriptions signed by older versions carry only `approval`, and a
+ * peer without the job service publishes `{ approval: 'manual' }`.
+ */
+export interface PolicySummary {
+  /** `auto`: a job that passes the rules is approved at once; `manual`: a person approves each job. */
+  approval?: 'auto' | 'manual';
+  /** True when the owner set no policy for this dataset, so the default policy applies. */
+  default?: boolean;
+  /** True when only the peers in `requesters` may request jobs on this dataset. */
+  requestersRestricted?: boolean;
+  /** Peer ids allowed to request jobs (not secret), or `["*"]` for anyone. */
+  requesters?: string[];
+  /** Ops allowed anywhere on data derived from this dataset, or `["*"]`. */
+  ops?: string[];
+  /** Ops whose result may be released (the op of an output's node), or `["*"]`. */
+  outputs?: string[];
+  /** Fewest data rows behind every element of a released value. */
+  minRows?: number;
+}
 
 /** One column of a dataset (all columns are numeric). */
 export interface ColumnInfo {
@@ -141,7 +165,7 @@ export interface DatasetDescription {
   mock: number[][];
   /** Where the mock rows come from. */
   mockSource: 'synthetic' | 'file';
-  /** Policy summary (placeholder until the jobs layer defines policies). */
+  /** Summary of the owner's job policy for this dataset (see {@link PolicySummary}). */
   policy: PolicySummary;
   /** ISO 8601 creation time. */
   created: string;
@@ -169,7 +193,10 @@ export interface AddDatasetInput {
   mockPath?: string;
   /** Number of synthetic mock rows. Default 5. */
   mockRows?: number;
-  /** Policy summary. Default `{ approval: 'manual' }`. */
+  /**
+   * Policy summary to publish. Default: the catalog's policy summary provider's (the jobs layer
+   * installs one giving the effective policy), else `{ approval: 'manual' }`.
+   */
   policy?: PolicySummary;
   /** Replace an existing dataset of the same name. Default false (an error). */
   replace?: boolean;

@@ -242,6 +242,85 @@ test('a bad signature and a replayed job id are refused (from another peer on th
     }
   }));
 
+test("dataset show on another daemon carries the owner's policy: set, removed, and at add", () =>
+  within(60_000, 'policy summary', async () => {
+    const h = t.hospitals[1]!;
+    const sci = t.scientist;
+    const show = async (name = h.name) => {
+      const r = await peermpc(['dataset', 'show', `${h.peerId}/${name}`, '--data-dir', sci.dataDir]);
+      assert.is(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    const set = await peermpc([
+      'policy',
+      'set',
+      h.name,
+      '--approval',
+      'auto',
+      '--requesters',
+      sci.peerId,
+      '--outputs',
+      'mean,count',
+      '--min-rows',
+      '50',
+      '--data-dir',
+      h.dataDir,
+    ]);
+    assert.is(set.code, 0, set.stderr);
+    assert.not.match(set.stderr, /warning/);
+    let out = await show();
+    assert.match(out, /^policy +set by the owner/m);
+    assert.match(out, /^approval +auto /m);
+    assert.match(out, new RegExp(`^requesters +only ${sci.peerId}$`, 'm'));
+    assert.match(out, /^allowed ops +any$/m);
+    assert.match(out, /^released outputs +count, mean$/m);
+    assert.match(out, /^min rows +50$/m);
+    assert.not.match(out, /\{"approval"/, 'not raw JSON');
+    // the JSON form is the verified signed description
+    const json = await peermpc([
+      'dataset',
+      'show',
+      `${h.peerId}/${h.name}`,
+      '--json',
+      '--data-dir',
+      sci.dataDir,
+    ]);
+    const signed = JSON.parse(json.stdout) as { description: { policy: unknown; rows: number } };
+    assert.equal(signed.description.policy, {
+      approval: 'auto',
+      default: false,
+      requestersRestricted: true,
+      requesters: [sci.peerId],
+      ops: ['*'],
+      outputs: ['count', 'mean'],
+      minRows: 50,
+    });
+    assert.is(signed.description.rows, 180);
+
+    const removed = await peermpc(['policy', 'remove', h.name, '--data-dir', h.dataDir]);
+    assert.is(removed.code, 0, removed.stderr);
+    out = await show();
+    assert.match(out, /^policy +the default/m);
+    assert.match(out, /^approval +manual /m);
+    assert.match(out, /^requesters +anyone$/m);
+    assert.match(out, /^min rows +10$/m);
+
+    // a policy set before the dataset exists is in its first description
+    const fresh = `${h.name}-fresh`;
+    await setPolicy({ ...h, name: fresh }, { approval: 'auto', minRows: 20, ops: ['count'] });
+    const csv = join(t.net.root, `${fresh}.csv`);
+    writeFileSync(csv, 'a,b\n1,2\n3,4\n');
+    const added = await h.client.addDataset({ csvPath: csv, name: fresh });
+    assert.equal(added.signed.description.policy.minRows, 20);
+    out = await show(fresh);
+    assert.match(out, /^approval +auto /m);
+    assert.match(out, /^allowed ops +count$/m);
+    assert.match(out, /^min rows +20$/m);
+    await h.client.request('DELETE', `/datasets/${fresh}`);
+    await h.client.request('DELETE', `/policies/${fresh}`);
+    await resetPolicies();
+  }));
+
 test('audit verify catches an edited line', () =>
   within(30_000, 'audit verify', async () => {
     const h = t.hospitals[0]!;

@@ -97,6 +97,18 @@ export function fakePeer(
         local.set(input.name, ds);
         return ds;
       },
+      async setPolicySummary(name, summary) {
+        calls.push(`policy ${name}`);
+        const ds = local.get(name);
+        if (ds === undefined) throw namedError('DatasetNotFoundError', `dataset ${peerId}/${name} not found`);
+        const updated: LocalDataset = {
+          ...ds,
+          signed: { ...ds.signed, description: { ...ds.signed.description, policy: summary } },
+        };
+        local.set(name, updated);
+        return updated;
+      },
+      setPolicySummaryProvider() {},
       async remove(name) {
         calls.push(`remove ${name}`);
         return local.delete(name);

@@ -18,6 +18,7 @@ import { DatasetStore } from '../../src/node/dataset/store.js';
 import {
   CsvImportError,
   DatasetExistsError,
+  DatasetNotFoundError,
   DescriptionVerificationError,
   InvalidNameError,
   KeyFileError,
@@ -214,6 +215,79 @@ test('signatures: tampering, another owner, and a corrupt file on disk are rejec
   }
 });
 
+test('a policy summary is re-signed in place: verified, persisted, data untouched, bad ones refused', async () => {
+  const dir = tempDir();
+  try {
+    const { store, owner } = await openStore(dir);
+    const e = await store.add({ csvPath: writeText(dir, 'd.csv', SAMPLE_CSV), name: 'ds' });
+    assert.equal(e.signed.description.policy, { approval: 'manual' });
+    const dataPath = join(dir, 'datasets', 'ds', 'data.bin');
+    const dataBefore = readFileSync(dataPath);
+    const valuesBefore = await store.readValues('ds');
+    const summary = {
+      approval: 'auto' as const,
+      default: false,
+      requestersRestricted: true,
+      requesters: [owner],
+      ops: ['count', 'mean'],
+      outputs: ['mean'],
+      minRows: 3,
+    };
+    const updated = await store.setPolicySummary('ds', summary);
+    assert.equal(updated.signed.description.policy, summary);
+    assert.is.not(updated.signed.signature, e.signed.signature);
+    assert.equal(
+      { ...updated.signed.description, policy: e.signed.description.policy },
+      e.signed.description,
+    );
+    assert.is(updated.dataBytes, e.dataBytes);
+    await verifySignedDescription(updated.signed, owner, { owner, name: 'ds' });
+    // the old signature does not cover the new summary
+    await verifySignedDescription({ ...updated.signed, signature: e.signed.signature }, owner).then(
+      () => assert.unreachable('old signature accepted'),
+      (err: DescriptionVerificationError) => assert.is(err.reason, 'bad signature'),
+    );
+    assert.equal(store.get('ds')!.signed, updated.signed);
+    assert.equal(readFileSync(dataPath), dataBefore);
+    assert.equal(await store.readValues('ds'), valuesBefore);
+    assert.equal(
+      readdirSync(join(dir, 'datasets', 'ds')).sort(),
+      ['data.bin', 'description.json'],
+      'no temporary file left',
+    );
+    // the same summary again writes nothing
+    assert.is(await store.setPolicySummary('ds', { ...summary }), store.get('ds'));
+    // persisted and verified at the next open
+    const again = await openStore(dir);
+    assert.equal(again.store.get('ds')!.signed, updated.signed);
+    await again.store.setPolicySummary('nope', summary).then(
+      () => assert.unreachable(),
+      (err: Error) => assert.instance(err, DatasetNotFoundError),
+    );
+    await again.store.setPolicySummary('ds', { approval: 'sometimes' } as never).then(
+      () => assert.unreachable(),
+      (err: Error) => assert.match(err.message, 'approval'),
+    );
+    await again.store.setPolicySummary('ds', { minRows: 1.5 }).then(
+      () => assert.unreachable(),
+      (err: Error) => assert.match(err.message, 'minRows'),
+    );
+    assert.equal(again.store.get('ds')!.signed, updated.signed, 'unchanged after refusals');
+    // a description with a malformed summary from the network is refused
+    const key = await loadOrCreateIdentity(dir);
+    const bad = await signDescription(
+      { ...updated.signed.description, policy: { requesters: 'everyone' } as never },
+      key,
+    );
+    await verifySignedDescription(bad, owner).then(
+      () => assert.unreachable(),
+      (err: DescriptionVerificationError) => assert.is(err.reason, 'invalid policy summary: requesters'),
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('canonical JSON sorts keys and rejects non-JSON values', async () => {
   assert.is(
     canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1, y: undefined } }),
@@ -232,11 +306,14 @@ test('canonical JSON sorts keys and rejects non-JSON values', async () => {
     tags: [],
     mock: [],
     mockSource: 'synthetic',
-    policy: { b: 1, a: 2 },
+    policy: { minRows: 5, approval: 'auto' },
   });
   const signed = await signDescription(d, key);
   const reordered = JSON.parse(
-    JSON.stringify({ signature: signed.signature, description: { ...d, policy: { a: 2, b: 1 } } }),
+    JSON.stringify({
+      signature: signed.signature,
+      description: { ...d, policy: { approval: 'auto', minRows: 5 } },
+    }),
   );
   await verifySignedDescription(reordered, owner, { owner });
 });

@@ -1,12 +1,16 @@
 /**
  * Restart: a peer stopped and created again from the same data directory keeps its peer id, its
  * datasets (values and signed descriptions), its access lists and its DHT state, and its datasets
- * are still found by the others.
+ * are still found by the others. A description signed before policy summaries existed (or while
+ * the policy changed with the daemon down) carries the effective policy once the job service starts.
  */
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { jobServiceForPeer } from '../../src/jobs/service/for-peer.js';
 import { datasetNameCid } from '../../src/node/catalog/keys.js';
+import { verifySignedDescription } from '../../src/node/dataset/description.js';
 import { createPeer, type Peer, type SignedDatasetDescription } from '../../src/node/peer.js';
 import {
   internals,
@@ -176,6 +180,65 @@ test('start and stop honour their signal: an aborted start leaves nothing runnin
     assert.is(internals(peer).node.status, 'stopped');
   } finally {
     removeDir(root);
+  }
+});
+
+test('at start, the job service re-signs every local description with its effective policy summary', async () => {
+  const signal = AbortSignal.timeout(60_000);
+  const dir = tempDir();
+  let peer: Peer | undefined;
+  try {
+    peer = await createPeer(testInit(dir), { signal });
+    const csv = writeText(dir, 'd.csv', SAMPLE_CSV);
+    // as an older peermpc wrote it: the fixed placeholder
+    const old = await peer.datasets.add(
+      { csvPath: csv, name: 'old', policy: { approval: 'manual' } },
+      { signal },
+    );
+    await peer.datasets.add({ csvPath: csv, name: 'plain' }, { signal });
+    await peer.stop();
+    // the policy was set while the daemon was down
+    mkdirSync(join(dir, 'jobs'), { recursive: true });
+    const policy = {
+      dataset: 'old',
+      requesters: ['*'],
+      ops: ['*'],
+      outputs: ['mean'],
+      minRows: 2,
+      approval: 'auto',
+    };
+    writeFileSync(join(dir, 'jobs', 'policies.json'), JSON.stringify({ version: 1, policies: [policy] }));
+    peer = await createPeer(testInit(dir), { signal });
+    const p = peer;
+    const service = jobServiceForPeer(p, dir);
+    try {
+      const summary = async (name: string) => (await p.datasets.get(name))!.signed.description.policy;
+      await waitFor(async () => (await summary('old')).minRows === 2, signal, 'the healed description');
+      assert.equal(await summary('old'), {
+        approval: 'auto',
+        default: false,
+        requestersRestricted: false,
+        requesters: ['*'],
+        ops: ['*'],
+        outputs: ['mean'],
+        minRows: 2,
+      });
+      await waitFor(async () => (await summary('plain')).default === true, signal, 'the default summary');
+      assert.is((await summary('plain')).minRows, 10);
+      const healed = await p.datasets.show(p.peerId, 'old', { signal });
+      await verifySignedDescription(healed, p.peerId, { owner: p.peerId, name: 'old' });
+      assert.is(healed.description.created, old.signed.description.created);
+      assert.equal(await p.datasets.readValues('old'), await p.datasets.readValues('plain'));
+      // a policy change through the service is published before it returns
+      const res = await service.removePolicy('old');
+      assert.ok(res.removed && res.published);
+      assert.is((await summary('old')).default, true);
+    } finally {
+      service.stop();
+    }
+  } finally {
+    await stopAll([peer]);
+    removeDir(dir);
   }
 });
 

@@ -4,7 +4,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { DatasetDescription, LocalDataset, SignedDatasetDescription } from '../../node/types.js';
+import type {
+  DatasetDescription,
+  LocalDataset,
+  PolicySummary,
+  SignedDatasetDescription,
+} from '../../node/types.js';
 import {
   clientFor,
   commonOptions,
@@ -150,6 +155,45 @@ function foundTable(found: DatasetDescription[]): string {
   );
 }
 
+/** `["*"]` as `any`, else the items on one line. */
+function anyOrList(list: string[]): string {
+  return list.includes('*') ? 'any' : list.length === 0 ? 'none' : list.join(', ');
+}
+
+/** The owner's published policy summary, one line per field (fields it left out are not shown). */
+export function policyLines(p: PolicySummary): Array<[string, string | number]> {
+  const lines: Array<[string, string | number]> = [];
+  const full = p.requesters !== undefined || p.ops !== undefined || p.outputs !== undefined;
+  lines.push([
+    'policy',
+    !full
+      ? 'summary not published by the owner (older peermpc)'
+      : p.default === true
+        ? 'the default (the owner set none); checked by the owner on every job'
+        : 'set by the owner; checked by the owner on every job',
+  ]);
+  if (p.approval !== undefined)
+    lines.push([
+      'approval',
+      p.approval === 'auto'
+        ? 'auto (a job that passes the rules is approved at once)'
+        : 'manual (a person approves each job)',
+    ]);
+  if (p.requesters !== undefined)
+    lines.push([
+      'requesters',
+      p.requestersRestricted === false || p.requesters.includes('*')
+        ? 'anyone'
+        : p.requesters.length === 0
+          ? 'nobody'
+          : `only ${p.requesters.join(', ')}`,
+    ]);
+  if (p.ops !== undefined) lines.push(['allowed ops', anyOrList(p.ops)]);
+  if (p.outputs !== undefined) lines.push(['released outputs', anyOrList(p.outputs)]);
+  if (p.minRows !== undefined) lines.push(['min rows', p.minRows]);
+  return lines;
+}
+
 function printDescription(io: Io, { description: d }: SignedDatasetDescription): void {
   io.out(
     keyValues([
@@ -158,7 +202,7 @@ function printDescription(io: Io, { description: d }: SignedDatasetDescription):
       ['rows', d.rows],
       ['columns', d.columns.map((c) => `${c.name} (${c.type})`)],
       ['tags', d.tags.length === 0 ? '-' : d.tags.join(', ')],
-      ['policy', JSON.stringify(d.policy)],
+      ...policyLines(d.policy),
       ['created', d.created],
       ['signature', "verified against the owner's key"],
     ]),

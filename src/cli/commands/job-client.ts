@@ -87,12 +87,15 @@ export class JobsClient {
   policy(dataset: string): Promise<{ policy: DatasetPolicy; default: boolean }> {
     return this.api.request('GET', `/policies/${encodeURIComponent(dataset)}`);
   }
-  /** `PUT /policies/:dataset`. */
-  setPolicy(dataset: string, policy: Partial<DatasetPolicy>): Promise<{ policy: DatasetPolicy }> {
+  /** `PUT /policies/:dataset` (`published`: the dataset's description now carries its summary). */
+  setPolicy(
+    dataset: string,
+    policy: Partial<DatasetPolicy>,
+  ): Promise<{ policy: DatasetPolicy; published?: boolean }> {
     return this.api.request('PUT', `/policies/${encodeURIComponent(dataset)}`, policy);
   }
   /** `DELETE /policies/:dataset`. */
-  removePolicy(dataset: string): Promise<{ removed: boolean; policy: DatasetPolicy }> {
+  removePolicy(dataset: string): Promise<{ removed: boolean; policy: DatasetPolicy; published?: boolean }> {
     return this.api.request('DELETE', `/policies/${encodeURIComponent(dataset)}`);
   }
   /** `GET /audit`. */

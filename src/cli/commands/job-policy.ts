@@ -24,6 +24,10 @@ interface SetOptions extends CommonOptions {
   approval?: 'auto' | 'manual';
 }
 
+const NOT_PUBLISHED =
+  "warning: the policy applies, but the dataset's published description could not be re-signed " +
+  'with it (see the daemon log); it is retried when the daemon restarts';
+
 function printPolicy(p: DatasetPolicy, isDefault: boolean): string {
   return keyValues([
     ['dataset', p.dataset + (isDefault ? ' (default policy)' : '')],
@@ -79,6 +83,7 @@ export function registerPolicy(program: Command, { io }: CommandContext): void {
         ...(opts.approval ? { approval: opts.approval } : {}),
       };
       const res = await new JobsClient(clientFor(opts)).setPolicy(dataset, body);
+      if (res.published === false) io.err(NOT_PUBLISHED);
       if (opts.json === true) return printJson(io, res);
       io.out(printPolicy(res.policy, false));
     });
@@ -88,6 +93,7 @@ export function registerPolicy(program: Command, { io }: CommandContext): void {
     .argument('<dataset>', 'dataset name')
     .action(async (dataset: string, opts: CommonOptions) => {
       const res = await new JobsClient(clientFor(opts)).removePolicy(dataset);
+      if (res.published === false) io.err(NOT_PUBLISHED);
       if (opts.json === true) return printJson(io, res);
       io.out(
         res.removed ? `removed the policy of ${dataset}; the default applies` : `${dataset} had no policy`,

@@ -2,6 +2,7 @@
  * Dataset policies: who may use a dataset, which ops may touch it, which results may be released,
  * how many rows must stand behind every released aggregate, and whether a person approves.
  */
+import type { PolicySummary } from '../../node/types.js';
 import { PolicyValidationError } from '../errors.js';
 
 /** `*` in a list means "any". */
@@ -26,6 +27,22 @@ export interface DatasetPolicy {
 /** The policy of a dataset that has none: anyone may ask, a person approves, aggregates of 10+ rows. */
 export function defaultPolicy(dataset: string): DatasetPolicy {
   return { dataset, requesters: [ANY], ops: [ANY], outputs: [ANY], minRows: 10, approval: 'manual' };
+}
+
+/**
+ * The summary of `policy` that the owner publishes in the dataset's signed description (every
+ * rule: nothing in a policy is secret). `isDefault`: the owner set no policy of its own.
+ */
+export function policySummary(policy: DatasetPolicy, isDefault: boolean): PolicySummary {
+  return {
+    approval: policy.approval,
+    default: isDefault,
+    requestersRestricted: !policy.requesters.includes(ANY),
+    requesters: policy.requesters.includes(ANY) ? [ANY] : [...policy.requesters].sort(),
+    ops: policy.ops.includes(ANY) ? [ANY] : [...policy.ops].sort(),
+    outputs: policy.outputs.includes(ANY) ? [ANY] : [...policy.outputs].sort(),
+    minRows: policy.minRows,
+  };
 }
 
 /** Whether `list` allows `item` (`*` allows everything). */

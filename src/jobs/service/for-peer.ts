@@ -69,7 +69,11 @@ export interface PeerJobServiceOptions {
   nonlinear?: NonlinearOps;
 }
 
-/** Builds the job service of `peer` with its state in `dataDir`. */
+/**
+ * Builds the job service of `peer` with its state in `dataDir`, and makes the peer's dataset
+ * descriptions publish the summary of each dataset's effective policy (now, on every add, and on
+ * every policy change through the service).
+ */
 export function jobServiceForPeer(
   peer: JobsPeer,
   dataDir: string,
@@ -85,7 +89,7 @@ export function jobServiceForPeer(
       },
       signal !== undefined ? { signal } : {},
     );
-  return new JobService({
+  const service = new JobService({
     self: peer.peerId,
     signer: { sign: (data) => peer.sign(data) },
     transport: peerJobsTransport(peer, proposeMs),
@@ -95,6 +99,8 @@ export function jobServiceForPeer(
         peer.datasets.show(owner, name, o?.signal !== undefined ? { signal: o.signal } : {}),
       get: (name) => peer.datasets.get(name),
       readValues: (name) => peer.datasets.readValues(name),
+      list: () => peer.datasets.list(),
+      setPolicySummary: (name, summary) => peer.datasets.setPolicySummary(name, summary),
     },
     isAllowed: (id) => peer.access.isAllowed(id),
     jobsDir: join(dataDir, 'jobs'),
@@ -102,4 +108,9 @@ export function jobServiceForPeer(
     ...(options.config !== undefined ? { config: options.config } : {}),
     ...(options.nonlinear !== undefined ? { nonlinear: options.nonlinear } : {}),
   });
+  // A dataset added from now on publishes its effective policy at once; those already here
+  // (older data directories, policies set while the daemon was down) are brought up to date.
+  peer.datasets.setPolicySummaryProvider((name) => service.policySummary(name));
+  void service.publishPolicySummaries();
+  return service;
 }

@@ -17,7 +17,7 @@
  * audit log (never a value).
  */
 import { logger } from '../../util/log.js';
-import type { LocalDataset, SignedDatasetDescription } from '../../node/types.js';
+import type { LocalDataset, PolicySummary, SignedDatasetDescription } from '../../node/types.js';
 import { AuditLog } from '../audit/log.js';
 import type { AuditEvent } from '../audit/events.js';
 import { InvalidTransitionError, JobFailedError, JobReplayError, PolicyDeniedError } from '../errors.js';
@@ -31,6 +31,7 @@ import type { SignedJob } from '../job/types.js';
 import { verifySignedJob, type VerifiedJob } from '../job/verify.js';
 import { evaluatePolicies, type LocalDatasetInfo, type PolicyDecision } from '../policy/check.js';
 import { PolicyStore } from '../policy/store.js';
+import { policySummary, type DatasetPolicy } from '../policy/types.js';
 import { ReplayGuard } from '../replay.js';
 import { isFinal, type JobState } from '../state.js';
 import { JobStore, type ApprovalState, type JobRecord } from '../store.js';
@@ -57,6 +58,13 @@ export interface JobDatasets {
   get(name: string): Promise<LocalDataset | undefined>;
   /** A local dataset's values, row-major. */
   readValues(name: string): Promise<{ columns: string[]; rows: number; values: Float64Array }>;
+  /** The local datasets (to publish their policy summaries at start); optional. */
+  list?(): Promise<LocalDataset[]>;
+  /**
+   * Re-signs a local dataset's description with a new policy summary; optional: without it, the
+   * service publishes no summaries.
+   */
+  setPolicySummary?(name: string, summary: PolicySummary): Promise<unknown>;
 }
 
 /** What {@link JobService} is built from. */
@@ -138,6 +146,64 @@ export class JobService {
   stop(): void {
     clearInterval(this.sweeper);
     for (const l of this.live.values()) l.abort.abort(new Error('the peer is stopping'));
+  }
+
+  // ---------------------------------------------------------------- policies
+
+  /** The summary of the policy that applies to `dataset`, as its description publishes it. */
+  policySummary(dataset: string): PolicySummary {
+    return policySummary(this.policies.effective(dataset), this.policies.get(dataset) === undefined);
+  }
+
+  /**
+   * Sets (replaces) a dataset's policy, audits it, and publishes its summary in the dataset's
+   * signed description when the dataset is local. `published` is false when that failed (the
+   * policy is set and enforced all the same; the error is logged).
+   * @throws PolicyValidationError when invalid.
+   */
+  async setPolicy(dataset: string, value: unknown): Promise<{ policy: DatasetPolicy; published: boolean }> {
+    const policy = await this.policies.set(dataset, value);
+    this.audit.append({ type: 'policy.changed', dataset, reason: 'set' });
+    return { policy, published: await this.publishPolicySummary(dataset) };
+  }
+
+  /** Removes a dataset's policy (the default applies again), audits and publishes it like {@link setPolicy}. */
+  async removePolicy(dataset: string): Promise<{ removed: boolean; published: boolean }> {
+    const removed = await this.policies.remove(dataset);
+    if (removed) this.audit.append({ type: 'policy.changed', dataset, reason: 'removed' });
+    return { removed, published: await this.publishPolicySummary(dataset) };
+  }
+
+  /**
+   * Publishes the effective policy's summary of one local dataset (a no-op for a dataset that is
+   * not local, or when the description already says it). False when re-signing failed (logged).
+   */
+  async publishPolicySummary(dataset: string): Promise<boolean> {
+    const ds = this.init.datasets;
+    if (ds.setPolicySummary === undefined) return false;
+    try {
+      // called synchronously with the summary of now, so publications land in call order
+      await ds.setPolicySummary(dataset, this.policySummary(dataset));
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'DatasetNotFoundError') return true; // not local: nothing to publish
+      log.error('dataset %s: cannot publish its policy summary: %s', dataset, (err as Error).message);
+      return false;
+    }
+  }
+
+  /** Publishes every local dataset's policy summary (at start, so older descriptions heal). */
+  async publishPolicySummaries(): Promise<void> {
+    const list = this.init.datasets.list;
+    if (list === undefined || this.init.datasets.setPolicySummary === undefined) return;
+    let datasets: LocalDataset[];
+    try {
+      datasets = await list.call(this.init.datasets);
+    } catch (err) {
+      log.error('cannot list the local datasets: %s', (err as Error).message);
+      return;
+    }
+    for (const d of datasets) await this.publishPolicySummary(d.signed.description.name);
   }
 
   // ---------------------------------------------------------------- requester

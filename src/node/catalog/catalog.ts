@@ -20,6 +20,7 @@ import type {
   DatasetSearchOptions,
   DatasetSearchResult,
   LocalDataset,
+  PolicySummary,
   RejectedDescription,
   SignedDatasetDescription,
 } from '../types.js';
@@ -56,6 +57,7 @@ export function matchesQuery(signed: SignedDatasetDescription, q: CatalogQuery):
 /** Implementation of {@link DatasetCatalog}. */
 export class Catalog implements DatasetCatalog {
   private lock: Promise<unknown> = Promise.resolve();
+  private policyProvider: ((name: string) => PolicySummary) | undefined;
 
   constructor(private readonly deps: CatalogDeps) {}
 
@@ -82,7 +84,8 @@ export class Catalog implements DatasetCatalog {
   async add(input: AddDatasetInput, options: AbortOptions = {}): Promise<LocalDataset> {
     const stored = await this.serial(async () => {
       const replacing = this.deps.store.get(input.name);
-      const entry = await this.deps.store.add(input, options);
+      const policy = input.policy ?? this.policyProvider?.(input.name);
+      const entry = await this.deps.store.add(policy !== undefined ? { ...input, policy } : input, options);
       if (replacing !== undefined) await this.deps.advertiser.remove(input.name);
       return entry;
     });
@@ -95,6 +98,24 @@ export class Catalog implements DatasetCatalog {
     ]);
     await Promise.race([advertising, new Promise((resolve) => wait.addEventListener('abort', resolve))]);
     return this.local(name)!;
+  }
+
+  async setPolicySummary(
+    name: string,
+    summary: PolicySummary,
+    options: AbortOptions = {},
+  ): Promise<LocalDataset> {
+    options.signal?.throwIfAborted();
+    return this.serial(async () => {
+      const before = this.deps.store.get(name);
+      const entry = await this.deps.store.setPolicySummary(name, summary, options);
+      if (entry !== before) this.deps.log('dataset %s: policy summary re-signed', name);
+      return this.local(name)!;
+    });
+  }
+
+  setPolicySummaryProvider(provider: ((name: string) => PolicySummary) | undefined): void {
+    this.policyProvider = provider;
   }
 
   async remove(name: string, options: AbortOptions = {}): Promise<boolean> {

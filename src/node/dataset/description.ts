@@ -37,6 +37,33 @@ export async function signDescription(
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Most entries in one list of a policy summary (requesters, ops, outputs). */
+export const MAX_POLICY_LIST = 1024;
+
+const isStrList = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.length <= MAX_POLICY_LIST &&
+  v.every((s) => typeof s === 'string' && s !== '' && s.length <= 256);
+
+/**
+ * Checks the shape of a policy summary (every field optional, unknown fields ignored); returns a
+ * reason or undefined.
+ */
+export function policySummaryProblem(p: unknown): string | undefined {
+  if (!isObj(p)) return 'invalid policy summary';
+  if (p.approval !== undefined && p.approval !== 'auto' && p.approval !== 'manual')
+    return 'invalid policy summary: approval';
+  for (const f of ['default', 'requestersRestricted'] as const) {
+    if (p[f] !== undefined && typeof p[f] !== 'boolean') return `invalid policy summary: ${f}`;
+  }
+  for (const f of ['requesters', 'ops', 'outputs'] as const) {
+    if (p[f] !== undefined && !isStrList(p[f])) return `invalid policy summary: ${f}`;
+  }
+  if (p.minRows !== undefined && (typeof p.minRows !== 'number' || !Number.isSafeInteger(p.minRows)))
+    return 'invalid policy summary: minRows';
+  return undefined;
+}
+
 /** Checks the shape of an untrusted description (no signature check); returns a reason or undefined. */
 function shapeProblem(d: unknown): string | undefined {
   if (!isObj(d)) return 'description is not an object';
@@ -70,7 +97,8 @@ function shapeProblem(d: unknown): string | undefined {
     }
   }
   if (d.mockSource !== 'synthetic' && d.mockSource !== 'file') return 'invalid mock source';
-  if (!isObj(d.policy)) return 'invalid policy summary';
+  const policyProblem = policySummaryProblem(d.policy);
+  if (policyProblem !== undefined) return policyProblem;
   if (typeof d.created !== 'string' || Number.isNaN(Date.parse(d.created))) return 'invalid creation time';
   return undefined;
 }

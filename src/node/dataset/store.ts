@@ -12,13 +12,15 @@ import { join } from 'node:path';
 import type { PrivateKey } from '@libp2p/interface';
 import { writeFileAtomic } from '../atomic-file.js';
 import { CsvImportError, DatasetExistsError, DatasetNotFoundError, StateFileError } from '../errors.js';
-import type { AbortOptions, AddDatasetInput, SignedDatasetDescription } from '../types.js';
+import { canonicalJson } from '../canonical-json.js';
+import type { AbortOptions, AddDatasetInput, PolicySummary, SignedDatasetDescription } from '../types.js';
 import { readNumericCsv } from './csv.js';
 import { DataFileWriter, readDataFile } from './data-file.js';
 import {
   buildDescription,
   MAX_DESCRIPTION_CHARS,
   MAX_MOCK_ROWS,
+  policySummaryProblem,
   signDescription,
   verifySignedDescription,
 } from './description.js';
@@ -100,7 +102,7 @@ export class DatasetStore {
   /**
    * Imports a CSV (and optional mock CSV), signs the description and stores both.
    *
-   * @throws {InvalidNameError} {DatasetExistsError} {CsvImportError}
+   * @throws {InvalidNameError} {DatasetExistsError} {CsvImportError} {TypeError} (bad policy summary)
    */
   async add(input: AddDatasetInput, options: AbortOptions = {}): Promise<StoredDataset> {
     const name = checkDatasetName(input.name);
@@ -110,6 +112,9 @@ export class DatasetStore {
       throw new RangeError(`description longer than ${MAX_DESCRIPTION_CHARS} characters`);
     }
     if (this.entries.has(name) && input.replace !== true) throw new DatasetExistsError(name);
+    const policy = input.policy ?? { approval: 'manual' };
+    const policyProblem = policySummaryProblem(policy);
+    if (policyProblem !== undefined) throw new TypeError(policyProblem);
     const mockCount = input.mockRows ?? 5;
     if (!Number.isInteger(mockCount) || mockCount < 0 || mockCount > MAX_MOCK_ROWS) {
       throw new RangeError(`mockRows must be an integer in 0..${MAX_MOCK_ROWS}`);
@@ -159,7 +164,7 @@ export class DatasetStore {
         tags,
         mock,
         mockSource,
-        policy: input.policy ?? { approval: 'manual' },
+        policy: JSON.parse(canonicalJson(policy)) as PolicySummary,
       });
       const signed = await signDescription(description, this.key);
       await writeFileAtomic(join(tmp, DESCRIPTION_FILE), JSON.stringify(signed, null, 2) + '\n');
@@ -179,6 +184,32 @@ export class DatasetStore {
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Replaces the policy summary of a local dataset: re-signs its description with the owner's key
+   * and replaces `description.json` atomically (the data file is untouched; every other field,
+   * `created` included, stays). Nothing is written when the summary is already the published one.
+   *
+   * @throws {DatasetNotFoundError} {TypeError} when `policy` is not a valid summary.
+   */
+  async setPolicySummary(
+    name: string,
+    policy: PolicySummary,
+    options: AbortOptions = {},
+  ): Promise<StoredDataset> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) throw new DatasetNotFoundError(this.owner, name);
+    const problem = policySummaryProblem(policy);
+    if (problem !== undefined) throw new TypeError(problem);
+    const summary = JSON.parse(canonicalJson(policy)) as PolicySummary; // a plain copy, undefined fields dropped
+    if (canonicalJson(entry.signed.description.policy) === canonicalJson(summary)) return entry;
+    const signed = await signDescription({ ...entry.signed.description, policy: summary }, this.key);
+    options.signal?.throwIfAborted();
+    await writeFileAtomic(join(this.root, name, DESCRIPTION_FILE), JSON.stringify(signed, null, 2) + '\n');
+    const updated: StoredDataset = { signed, dataBytes: entry.dataBytes };
+    this.entries.set(name, updated);
+    return updated;
   }
 
   /** Deletes a dataset; false when there was none. */

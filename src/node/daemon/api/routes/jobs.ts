@@ -10,7 +10,9 @@
  *   `after`, waiting up to `waitMs` (at most 60 000) for the first (long polling).
  * - `POST /jobs/:id/approve`, `POST /jobs/:id/reject { reason }`, `POST /jobs/:id/cancel { reason }`.
  * - `GET /policies`, `GET /policies/:dataset` (the effective one), `PUT /policies/:dataset` (fields
- *   left out take the defaults), `DELETE /policies/:dataset`.
+ *   left out take the defaults), `DELETE /policies/:dataset`. Setting or removing a policy re-signs
+ *   the local dataset's description with the new policy summary; `published` is false when that
+ *   failed (the policy applies all the same).
  *
  * The job service is created with the routes (one per daemon) when the peer supports it; the model
  * layer's `predict` and `train` ops are added to the catalogue then.
@@ -182,11 +184,9 @@ export function jobRoutes(router: Router, ctx: ApiContext): void {
     'PUT',
     '/policies/:dataset',
     mapped(async (req) => {
-      const s = svc();
       const dataset = req.params.dataset!;
-      const policy = await s.policies.set(dataset, objectBody(await req.body()));
-      s.audit.append({ type: 'policy.changed', dataset, reason: 'set' });
-      return { policy, default: false };
+      const { policy, published } = await svc().setPolicy(dataset, objectBody(await req.body()));
+      return { policy, default: false, published };
     }),
   );
   router.delete(
@@ -194,9 +194,8 @@ export function jobRoutes(router: Router, ctx: ApiContext): void {
     mapped(async (req) => {
       const s = svc();
       const dataset = req.params.dataset!;
-      const removed = await s.policies.remove(dataset);
-      if (removed) s.audit.append({ type: 'policy.changed', dataset, reason: 'removed' });
-      return { dataset, removed, policy: s.policies.effective(dataset) };
+      const { removed, published } = await s.removePolicy(dataset);
+      return { dataset, removed, policy: s.policies.effective(dataset), published };
     }),
   );
 }
