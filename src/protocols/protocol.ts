@@ -184,6 +184,16 @@ export function checkParty(parties: number, party: number, what: string): void {
 }
 
 /**
+ * Checks the bit count of a truncation (`truncate`, `mulTrunc`, `matmulTrunc`): an integer in
+ * [0, 62], as fractional bits are. Every protocol checks it before any step, on every party.
+ * @throws RangeError naming the bit count.
+ */
+export function checkTruncation(bits: number): void {
+  if (!Number.isInteger(bits) || bits < 0 || bits > 62)
+    throw new RangeError(`truncation by ${bits} bits: not an integer in [0, 62]`);
+}
+
+/**
  * Checks the recipients of a reveal: distinct party indices of a session of `parties` parties.
  * @throws ProtocolUsageError naming the first bad or repeated recipient.
  */

@@ -64,30 +64,40 @@ export function ringTests(t: Test, cfg: SuiteConfig): void {
     }
   });
 
-  t('a bad input owner or reveal recipient is a ProtocolUsageError on every party', async () => {
-    const runs = await runAll(parties, make, async (c) => {
-      const x = await c.input(0, ringData([2], 1));
-      const misuses = [
-        () => c.p.input(parties, undefined, [2]),
-        () => c.p.input(-1, undefined, [2]),
-        () => c.p.reveal(x, [parties]),
-        () => c.p.reveal(x, [0, 0]),
-      ];
-      const names: string[] = [];
-      for (const misuse of misuses) {
-        await misuse().then(
-          () => names.push('no error'),
-          (e: unknown) => names.push((e as Error).name),
+  t(
+    'a bad input owner or reveal recipient, or a truncation outside [0, 62], fails on every party',
+    async () => {
+      const runs = await runAll(parties, make, async (c) => {
+        const x = await c.input(0, ringData([2], 1));
+        const misuses = [
+          () => c.p.input(parties, undefined, [2]),
+          () => c.p.input(-1, undefined, [2]),
+          () => c.p.reveal(x, [parties]),
+          () => c.p.reveal(x, [0, 0]),
+          () => c.p.truncate(x, 63),
+          () => c.p.mulTrunc(x, x, -1),
+          () => c.p.mulTrunc(x, x, 1.5),
+        ];
+        const names: string[] = [];
+        for (const misuse of misuses) {
+          await misuse().then(
+            () => names.push('no error'),
+            (e: unknown) => names.push((e as Error).name),
+          );
+        }
+        // the session is still in step: a good reveal works after the refusals
+        return { names, opened: big(await c.open(x)) };
+      });
+      for (const [party, run] of runs.entries()) {
+        assert.equal(
+          run.value.names,
+          [...Array<string>(4).fill('ProtocolUsageError'), ...Array<string>(3).fill('RangeError')],
+          `party ${party}`,
         );
+        assert.equal(run.value.opened, big(ringData([2], 1)));
       }
-      // the session is still in step: a good reveal works after the refusals
-      return { names, opened: big(await c.open(x)) };
-    });
-    for (const [party, run] of runs.entries()) {
-      assert.equal(run.value.names, Array(4).fill('ProtocolUsageError'), `party ${party}`);
-      assert.equal(run.value.opened, big(ringData([2], 1)));
-    }
-  });
+    },
+  );
 
   t('local ops are exact and free: add, sub, neg, public add/mul, shifts, sums, layout', async () => {
     const xv = ringData([2, 3, 4], 7);

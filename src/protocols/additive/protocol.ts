@@ -14,6 +14,7 @@
  */
 import { RingTensor, broadcastShapes, type Conv2dGeometry, type Shape } from '../../tensor/index.js';
 import {
+  checkTruncation,
   ProtocolUsageError,
   type Cost,
   type CostedPrimitive,
@@ -101,12 +102,12 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
   }
 
   /** Party `owner` secret-shares `value` (given on the owner only) as an A share. */
-  input(owner: number, value: RingTensor | undefined, shape: Shape): Promise<AdditiveShare> {
+  async input(owner: number, value: RingTensor | undefined, shape: Shape): Promise<AdditiveShare> {
     return input(this.ctx, owner, value, shape);
   }
 
   /** Opens `x` to the parties in `to` only (never the dealer). */
-  reveal(x: AdditiveShare, to: readonly number[]): Promise<RingTensor | undefined> {
+  async reveal(x: AdditiveShare, to: readonly number[]): Promise<RingTensor | undefined> {
     return reveal(this.ctx, x, to);
   }
 
@@ -214,21 +215,21 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
   }
 
   /** Probabilistic truncation by `bits` (see truncation.ts for the error). */
-  truncate(a: AdditiveShare, bits: number): Promise<AdditiveShare> {
+  async truncate(a: AdditiveShare, bits: number): Promise<AdditiveShare> {
     expectKind(a, 'A', 'truncate');
-    checkBits(bits);
+    checkTruncation(bits);
     if (this.truncation === 'local') return Promise.resolve(truncateLocal(this.ctx, a, bits));
     return truncatePair(this.ctx, a, bits);
   }
 
   /** mul then truncate; with pairs, the triple and the pair come in one dealer message. */
-  mulTrunc(a: AdditiveShare, b: AdditiveShare, bits: number): Promise<AdditiveShare> {
+  async mulTrunc(a: AdditiveShare, b: AdditiveShare, bits: number): Promise<AdditiveShare> {
     this.checkBinary(a, b, 'A', 'mulTrunc');
     return this.productTrunc('mul', a, b, bits);
   }
 
   /** matmul then truncate, as mulTrunc. */
-  matmulTrunc(a: AdditiveShare, b: AdditiveShare, bits: number): Promise<AdditiveShare> {
+  async matmulTrunc(a: AdditiveShare, b: AdditiveShare, bits: number): Promise<AdditiveShare> {
     this.checkBinary(a, b, 'A', 'matmulTrunc');
     return this.productTrunc('matmul', a, b, bits);
   }
@@ -274,20 +275,20 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
   }
 
   /** Independent ANDs in one round and one dealer message. */
-  andBMany(pairs: readonly (readonly [AdditiveShare, AdditiveShare])[]): Promise<AdditiveShare[]> {
+  async andBMany(pairs: readonly (readonly [AdditiveShare, AdditiveShare])[]): Promise<AdditiveShare[]> {
     for (const [a, b] of pairs) this.checkBinary(a, b, 'B', 'andB');
     if (pairs.length === 0) return Promise.resolve([]);
     return andMany(this.ctx, pairs);
   }
 
   /** Arithmetic to boolean: carry-save tree and Kogge-Stone adder. */
-  a2b(a: AdditiveShare): Promise<AdditiveShare> {
+  async a2b(a: AdditiveShare): Promise<AdditiveShare> {
     expectKind(a, 'A', 'a2b');
     return a2b(this.ctx, this, a);
   }
 
   /** B shares of two values summing to `a` (the carry-save levels of a2b; free for two compute parties). */
-  a2bSummands(a: AdditiveShare): Promise<[AdditiveShare, AdditiveShare]> {
+  async a2bSummands(a: AdditiveShare): Promise<[AdditiveShare, AdditiveShare]> {
     expectKind(a, 'A', 'a2bSummands');
     return a2bSummands(this.ctx, this, a);
   }
@@ -298,7 +299,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
   }
 
   /** The sign bit as a B share (bit 0): the packed carry tree of ops/msb.ts, fused on the summands. */
-  signBit(a: AdditiveShare): Promise<AdditiveShare> {
+  async signBit(a: AdditiveShare): Promise<AdditiveShare> {
     expectKind(a, 'A', 'signBit');
     return signBit(this.ctx, this, a);
   }
@@ -314,7 +315,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
   }
 
   /** Bit 0 of B shares as A shares of 0/1 (daBits, one round). */
-  bitToA(b: AdditiveShare): Promise<AdditiveShare> {
+  async bitToA(b: AdditiveShare): Promise<AdditiveShare> {
     expectKind(b, 'B', 'bitToA');
     return bitToA(this.ctx, b);
   }
@@ -342,7 +343,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     b: AdditiveShare,
     bits: number,
   ): Promise<AdditiveShare> {
-    checkBits(bits);
+    checkTruncation(bits);
     if (this.truncation === 'local')
       return truncateLocal(this.ctx, (await beaver(this.ctx, kind, a, b)).z, bits);
     const outShape = kind === 'mul' ? undefined : shapes.matmulShape(a.shape, b.shape);
@@ -404,11 +405,6 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
 
 function broadcast(a: readonly number[], b: readonly number[]): number[] {
   return broadcastShapes(a, b);
-}
-
-function checkBits(bits: number): void {
-  if (!Number.isInteger(bits) || bits < 0 || bits > 63)
-    throw new RangeError(`truncation by ${bits} bits is not in [0, 63]`);
 }
 
 /** The registry's default setup: every session party computes but the last, which deals. */

@@ -13,6 +13,7 @@ import { RingTensor as RT } from '../../tensor/index.js';
 import {
   checkParty,
   checkRecipients,
+  checkTruncation,
   ProtocolUsageError,
   type Cost,
   type CostedPrimitive,
@@ -208,24 +209,27 @@ export class PlaintextProtocol implements Protocol<PlainShare> {
     this.kindOf(a, 'A', 'shlA');
     return this.make(a.shape, 'A', () => this.v(a).shl(k));
   }
-  mul(a: PlainShare, b: PlainShare): Promise<PlainShare> {
+  async mul(a: PlainShare, b: PlainShare): Promise<PlainShare> {
     return Promise.resolve(this.bin(a, b, 'A', 'mul', (x, y) => x.mul(y)));
   }
-  matmul(a: PlainShare, b: PlainShare): Promise<PlainShare> {
+  async matmul(a: PlainShare, b: PlainShare): Promise<PlainShare> {
     this.kindOf(a, 'A', 'matmul');
     this.kindOf(b, 'A', 'matmul');
     return Promise.resolve(
       this.make(shapes.matmulShape(a.shape, b.shape), 'A', () => this.v(a).matmul(this.v(b))),
     );
   }
-  truncate(a: PlainShare, bits: number): Promise<PlainShare> {
+  async truncate(a: PlainShare, bits: number): Promise<PlainShare> {
     this.kindOf(a, 'A', 'truncate');
+    checkTruncation(bits);
     return Promise.resolve(this.make(a.shape, 'A', () => this.v(a).sar(bits)));
   }
   async mulTrunc(a: PlainShare, b: PlainShare, bits: number): Promise<PlainShare> {
+    checkTruncation(bits);
     return this.truncate(await this.mul(a, b), bits);
   }
   async matmulTrunc(a: PlainShare, b: PlainShare, bits: number): Promise<PlainShare> {
+    checkTruncation(bits);
     return this.truncate(await this.matmul(a, b), bits);
   }
 
@@ -250,17 +254,17 @@ export class PlaintextProtocol implements Protocol<PlainShare> {
     this.kindOf(a, 'B', 'shrB');
     return this.make(a.shape, 'B', () => this.v(a).shr(k));
   }
-  andB(a: PlainShare, b: PlainShare): Promise<PlainShare> {
+  async andB(a: PlainShare, b: PlainShare): Promise<PlainShare> {
     return Promise.resolve(this.bin(a, b, 'B', 'andB', (x, y) => x.and(y)));
   }
-  andBMany(pairs: readonly (readonly [PlainShare, PlainShare])[]): Promise<PlainShare[]> {
+  async andBMany(pairs: readonly (readonly [PlainShare, PlainShare])[]): Promise<PlainShare[]> {
     return Promise.resolve(pairs.map(([a, b]) => this.bin(a, b, 'B', 'andBMany', (x, y) => x.and(y))));
   }
-  a2b(a: PlainShare): Promise<PlainShare> {
+  async a2b(a: PlainShare): Promise<PlainShare> {
     this.kindOf(a, 'A', 'a2b');
     return Promise.resolve(new PlainShare(a.shape, 'B', a.value));
   }
-  bitToA(b: PlainShare): Promise<PlainShare> {
+  async bitToA(b: PlainShare): Promise<PlainShare> {
     this.kindOf(b, 'B', 'bitToA');
     return Promise.resolve(this.make(b.shape, 'A', () => this.v(b).and(1n)));
   }

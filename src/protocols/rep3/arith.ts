@@ -25,6 +25,7 @@
  * A + B overflows and the result is off by about ±2^(64-d) (see docs/PROTOCOLS.md).
  */
 import { broadcastShapes, kernel, RingTensor, sizeOf, type Shape } from '../../tensor/index.js';
+import { checkTruncation } from '../protocol.js';
 import { matmulShape } from '../shapes.js';
 import { payloadTensor, wordBytes } from '../wire.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
@@ -93,11 +94,6 @@ export async function reshare(
   return new Rep3Share(shape, kind, z, payloadTensor(payload, shape, ctx.prev, step));
 }
 
-function checkBits(bits: number): void {
-  if (!Number.isInteger(bits) || bits < 0 || bits > 62)
-    throw new RangeError(`truncation bits ${bits} is not an integer in [0, 62]`);
-}
-
 /** -((-b) >> d): the rounding-up shift of the second half of a 2-out-of-2 split. */
 function negSar(b: RingTensor, bits: number): RingTensor {
   const o = b.neg();
@@ -110,7 +106,7 @@ function negSar(b: RingTensor, bits: number): RingTensor {
 /** Truncation of A shares by `bits` (1 round; role 0 sends n words to role 1). */
 export async function truncate(ctx: Rep3Context, a: Rep3Share, bits: number): Promise<Rep3Share> {
   expectKind(a, 'A', 'truncate');
-  checkBits(bits);
+  checkTruncation(bits);
   const step = ctx.step();
   if (!ctx.compute) return new Rep3Share(a.shape, 'A');
   const [cur, prev] = ctx.parts(a, 'truncate');
@@ -189,7 +185,7 @@ export async function mulTrunc(
 ): Promise<Rep3Share> {
   expectKind(a, 'A', 'mulTrunc');
   expectKind(b, 'A', 'mulTrunc');
-  checkBits(bits);
+  checkTruncation(bits);
   const shape = broadcastShapes(a.shape, b.shape);
   const s1 = ctx.step();
   const s2 = ctx.step();
@@ -210,7 +206,7 @@ export async function matmulTrunc(
 ): Promise<Rep3Share> {
   expectKind(a, 'A', 'matmulTrunc');
   expectKind(b, 'A', 'matmulTrunc');
-  checkBits(bits);
+  checkTruncation(bits);
   const shape = matmulShape(a.shape, b.shape);
   const s1 = ctx.step();
   const s2 = ctx.step();
