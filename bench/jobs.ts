@@ -15,7 +15,7 @@
 import { demoJobRequest } from '../scripts/demo-job.js';
 import { startNetwork, type DemoNetwork } from '../scripts/demo-network.js';
 import { HOSPITALS, writeDemoData } from '../scripts/make-demo-data.js';
-import type { JobEventsResponse } from '../src/node/daemon/api/routes/jobs.js';
+import type { JobEventsResponse } from '../src/daemon/api/routes/jobs.js';
 import type { JobRecord } from '../src/jobs/store.js';
 import { join } from 'node:path';
 import { median, progress, type Row, type SuiteOptions } from './harness.js';

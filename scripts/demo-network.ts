@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiClient } from '../src/node/daemon/api/client.js';
+import { ApiClient } from '../src/daemon/api/client.js';
 import type { JobsConfig } from '../src/jobs/service/config.js';
 
 /** The package's CLI entry. */

@@ -14,7 +14,7 @@
  */
 import '../src/polyfills.js';
 import { join } from 'node:path';
-import type { JobEventsResponse } from '../src/node/daemon/api/routes/jobs.js';
+import type { JobEventsResponse } from '../src/daemon/api/routes/jobs.js';
 import { LINREG_DEFAULT_EPOCHS } from '../src/jobs/program/ops-stats.js';
 import { refCorrelation, refLinregGd, refMeans, refOls } from '../src/jobs/reference.js';
 import type { JobRecord } from '../src/jobs/store.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startDaemon, type RunningDaemon } from '../src/node/daemon/daemon.js';
+import { startDaemon, type RunningDaemon } from '../src/daemon/daemon.js';
 import { packageVersion } from '../src/util/paths.js';
 import { fakePeer, type FakePeer } from './node/daemon-fake-peer.js';
 import { runCli } from './cli-helpers.js';

@@ -1,7 +1,7 @@
 /** Options and helpers every CLI command shares. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ApiClient } from '../node/daemon/api/client.js';
-import { resolveDataDir } from '../node/daemon/data-dir.js';
+import { ApiClient } from '../daemon/api/client.js';
+import { resolveDataDir } from '../daemon/data-dir.js';
 import type { Io } from './output.js';
 
 /** Options every command accepts. */

@@ -7,7 +7,7 @@
  */
 import '../polyfills.js';
 import { CommanderError } from 'commander';
-import { DaemonNotRunningError } from '../node/daemon/api/client.js';
+import { DaemonNotRunningError } from '../daemon/api/client.js';
 import { consoleIo, type Io } from './output.js';
 import { buildProgram } from './program.js';
 

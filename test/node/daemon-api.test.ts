@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, ApiRequestError, DaemonNotRunningError } from '../../src/node/daemon/api/client.js';
-import { ApiAddressFileError } from '../../src/node/daemon/api-file.js';
-import { startDaemon, type RunningDaemon } from '../../src/node/daemon/daemon.js';
-import { DataDirLockedError } from '../../src/node/daemon/lock.js';
-import { ConfigError } from '../../src/node/daemon/config.js';
-import { statusOf } from '../../src/node/daemon/api/errors.js';
+import { ApiClient, ApiRequestError, DaemonNotRunningError } from '../../src/daemon/api/client.js';
+import { ApiAddressFileError } from '../../src/daemon/api-file.js';
+import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js';
+import { DataDirLockedError } from '../../src/daemon/lock.js';
+import { ConfigError } from '../../src/daemon/config.js';
+import { statusOf } from '../../src/daemon/api/errors.js';
 import { fakePeer, namedError, type FakePeer } from './daemon-fake-peer.js';
 
 const dirs: string[] = [];

@@ -2,7 +2,7 @@
  * A fake peer for the daemon's in-process tests: implements the part of the Peer the daemon and
  * its control API use, records the calls, and raises the peer's named errors on demand.
  */
-import type { DaemonPeer } from '../../src/node/daemon/daemon.js';
+import type { DaemonPeer } from '../../src/daemon/daemon.js';
 import type {
   AccessLists,
   AddDatasetInput,

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../../src/node/daemon/api/client.js';
+import { ApiClient } from '../../src/daemon/api/client.js';
 import { BIN } from '../cli-helpers.js';
 
 /** A daemon child process. */

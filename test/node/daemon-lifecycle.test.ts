@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, ApiRequestError } from '../../src/node/daemon/api/client.js';
+import { ApiClient, ApiRequestError } from '../../src/daemon/api/client.js';
 import { BIN, runCli } from '../cli-helpers.js';
 import { exitOf, killAll, startDaemonProcess, tmpDataDir, type DaemonProcess } from './daemon-helpers.js';
 

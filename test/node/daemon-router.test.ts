@@ -1,10 +1,10 @@
 /** The control API's router and HTTP server on their own: matching, params, per-route timeouts. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, ApiRequestError } from '../../src/node/daemon/api/client.js';
-import { MethodNotAllowedError, NotFoundError } from '../../src/node/daemon/api/errors.js';
-import { RouteResponse, Router } from '../../src/node/daemon/api/router.js';
-import { ApiServer } from '../../src/node/daemon/api/server.js';
+import { ApiClient, ApiRequestError } from '../../src/daemon/api/client.js';
+import { MethodNotAllowedError, NotFoundError } from '../../src/daemon/api/errors.js';
+import { RouteResponse, Router } from '../../src/daemon/api/router.js';
+import { ApiServer } from '../../src/daemon/api/server.js';
 
 const ok = async (): Promise<unknown> => ({});
 

@@ -1,6 +1,6 @@
 /** `peermpc daemon`: runs the peer and its control API until SIGINT or SIGTERM. */
 import type { Command } from 'commander';
-import { dataDirFile } from '../../node/daemon/data-dir.js';
+import { dataDirFile } from '../../daemon/data-dir.js';
 import {
   commonOptions,
   dataDirOf,
@@ -28,7 +28,7 @@ export function registerDaemon(program: Command, { io }: CommandContext): void {
     .option('--allow-private-addresses', 'keep loopback and private addresses in the DHT (LAN, one machine)')
     .action(async (opts: DaemonCliOptions) => {
       // Loaded here so that other commands never load libp2p.
-      const { startDaemon, superviseDaemon } = await import('../../node/daemon/daemon.js');
+      const { startDaemon, superviseDaemon } = await import('../../daemon/daemon.js');
       const dataDir = dataDirOf(opts);
       const daemon = await startDaemon({
         dataDir,

@@ -1,7 +1,7 @@
 /** `peermpc init`: writes a default config file into the data directory. */
 import type { Command } from 'commander';
-import { applyOverrides, defaultConfig, writeConfig } from '../../node/daemon/config.js';
-import { dataDirFile, ensureDataDir } from '../../node/daemon/data-dir.js';
+import { applyOverrides, defaultConfig, writeConfig } from '../../daemon/config.js';
+import { dataDirFile, ensureDataDir } from '../../daemon/data-dir.js';
 import {
   commonOptions,
   dataDirOf,

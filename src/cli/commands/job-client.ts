@@ -2,9 +2,9 @@
  * Typed calls of the control API's job, policy and audit routes, over the daemon client's generic
  * `request` (the route files define the bodies).
  */
-import type { ApiClient, RequestOptions } from '../../node/daemon/api/client.js';
-import type { AuditListResponse } from '../../node/daemon/api/routes/audit.js';
-import type { JobEventsResponse, JobListResponse } from '../../node/daemon/api/routes/jobs.js';
+import type { ApiClient, RequestOptions } from '../../daemon/api/client.js';
+import type { AuditListResponse } from '../../daemon/api/routes/audit.js';
+import type { JobEventsResponse, JobListResponse } from '../../daemon/api/routes/jobs.js';
 import type { AuditVerifyResult } from '../../jobs/audit/log.js';
 import type { DatasetPolicy } from '../../jobs/policy/types.js';
 import type { JobRequest } from '../../jobs/service/request.js';

@@ -3,7 +3,7 @@
  * the end-to-end jobs tests; plus helpers to follow a job through the control API.
  */
 import { join } from 'node:path';
-import type { JobEventsResponse } from '../../../src/node/daemon/api/routes/jobs.js';
+import type { JobEventsResponse } from '../../../src/daemon/api/routes/jobs.js';
 import type { JobRecord } from '../../../src/jobs/store.js';
 import type { JobRequest } from '../../../src/jobs/service/request.js';
 import { shorthandProgram, type ShorthandStat } from '../../../src/jobs/program/shorthand.js';

@@ -2,7 +2,7 @@
  * The audit log: `GET /audit?job=<id>&limit=<n>` lists entries (oldest first; never values), and
  * `GET /audit/verify` checks the hash chain (edited, deleted or reordered lines).
  */
-import type { AuditEntry, AuditVerifyResult } from '../../../../jobs/audit/log.js';
+import type { AuditEntry, AuditVerifyResult } from '../../../jobs/audit/log.js';
 import type { ApiContext } from '../context.js';
 import type { Router } from '../router.js';
 import { optionalPositiveInt } from '../validate.js';

@@ -17,17 +17,17 @@
  * The job service is created with the routes (one per daemon) when the peer supports it; the model
  * layer's `predict` and `train` ops are added to the catalogue then.
  */
-import { listOps } from '../../../../jobs/program/catalogue.js';
-import { registerMlOps } from '../../../../ml/job-catalogue.js';
-import type { DatasetPolicy } from '../../../../jobs/policy/types.js';
-import type { JobEvent } from '../../../../jobs/service/events.js';
-import { isJobsPeer, jobServiceForPeer } from '../../../../jobs/service/for-peer.js';
-import type { JobRequest } from '../../../../jobs/service/request.js';
-import type { JobService } from '../../../../jobs/service/service.js';
-import type { JobState } from '../../../../jobs/state.js';
-import { summarize, type JobSummary } from '../../../../jobs/summary.js';
-import type { JobRecord } from '../../../../jobs/store.js';
-import { logger } from '../../../../util/log.js';
+import { listOps } from '../../../jobs/program/catalogue.js';
+import { registerMlOps } from '../../../ml/job-catalogue.js';
+import type { DatasetPolicy } from '../../../jobs/policy/types.js';
+import type { JobEvent } from '../../../jobs/service/events.js';
+import { isJobsPeer, jobServiceForPeer } from '../../../jobs/service/for-peer.js';
+import type { JobRequest } from '../../../jobs/service/request.js';
+import type { JobService } from '../../../jobs/service/service.js';
+import type { JobState } from '../../../jobs/state.js';
+import { summarize, type JobSummary } from '../../../jobs/summary.js';
+import type { JobRecord } from '../../../jobs/store.js';
+import { logger } from '../../../util/log.js';
 import type { ApiContext } from '../context.js';
 import { BadRequestError, HttpError } from '../errors.js';
 import { RouteResponse, type RouteHandler, type Router } from '../router.js';

@@ -6,7 +6,7 @@
  * does not silently fall back to a default.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { multiaddr } from '@multiformats/multiaddr';
+import { multiaddrProtocols } from '../node/addresses.js';
 
 /** Everything a daemon reads from its config file. */
 export interface DaemonConfig {
@@ -104,15 +104,15 @@ export function parseConfig(value: unknown, source = 'config'): DaemonConfig {
 }
 
 function checkMultiaddr(source: string, field: string, addr: string, needsPeerId: boolean): void {
-  let components: Array<{ name: string }>;
+  let protocols: string[];
   try {
-    components = multiaddr(addr).getComponents();
+    protocols = multiaddrProtocols(addr);
   } catch (err) {
     throw new ConfigError(
       `${source}: "${field}" entry ${JSON.stringify(addr)} is not a multiaddr: ${(err as Error).message}`,
     );
   }
-  if (needsPeerId && !components.some((c) => c.name === 'p2p')) {
+  if (needsPeerId && !protocols.includes('p2p')) {
     throw new ConfigError(`${source}: "${field}" entry ${JSON.stringify(addr)} must end in /p2p/<peer id>`);
   }
 }

@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { logger } from '../../../util/log.js';
+import { logger } from '../../util/log.js';
 import { tokensEqual } from '../token.js';
 import {
   BadRequestError,

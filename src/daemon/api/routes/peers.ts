@@ -2,7 +2,7 @@
  * Peers: `GET /peers` (open connections), `POST /peers/connect` `{ target }` (dial a multiaddr or
  * peer id), `POST /peers/ping` `{ target }`.
  */
-import type { ConnectedPeer } from '../../../types.js';
+import type { ConnectedPeer } from '../../../node/types.js';
 import type { ApiContext } from '../context.js';
 import type { Router } from '../router.js';
 import { objectBody, requiredString } from '../validate.js';

@@ -19,7 +19,7 @@ import type {
   DatasetSearchResult,
   LocalDataset,
   SignedDatasetDescription,
-} from '../../types.js';
+} from '../../node/types.js';
 
 /** There is no daemon for this data directory, or it does not answer. */
 export class DaemonNotRunningError extends Error {

@@ -8,10 +8,10 @@
  * `api.json` and the token, release the lock.
  */
 import { unlinkSync } from 'node:fs';
-import { logger } from '../../util/log.js';
-import { packageVersion } from '../../util/paths.js';
-import type { Peer } from '../peer.js';
-import type { PeerInit } from '../types.js';
+import { logger } from '../util/log.js';
+import { packageVersion } from '../util/paths.js';
+import type { Peer } from '../node/peer.js';
+import type { PeerInit } from '../node/types.js';
 import { removeApiAddress, writeApiAddress } from './api-file.js';
 import type { ApiContext, ApiPeer } from './api/context.js';
 import type { Router } from './api/router.js';
@@ -106,7 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   try {
     const config = applyOverrides(loadConfig(dataDirFile(dataDir, 'config')), options.overrides ?? {});
-    const make = options.createPeer ?? (await import('../peer.js')).createPeer;
+    const make = options.createPeer ?? (await import('../node/peer.js')).createPeer;
     peer = await make(peerInitFromConfig(dataDir, config)).catch((err: unknown) => {
       throw clarifyStartError(err);
     });

@@ -8,7 +8,7 @@
  * - `GET /datasets/:owner/:name`: one description, fetched from its owner and verified.
  * - `DELETE /datasets/:name`: stops advertising and deletes a local dataset.
  */
-import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../../types.js';
+import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../../node/types.js';
 import type { ApiContext } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { RouteResponse, type Router } from '../router.js';

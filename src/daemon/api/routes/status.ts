@@ -1,5 +1,5 @@
 /** `GET /status`: the daemon's identity, addresses and counters. */
-import type { PeerStatus } from '../../../types.js';
+import type { PeerStatus } from '../../../node/types.js';
 import type { ApiContext } from '../context.js';
 import type { Router } from '../router.js';
 

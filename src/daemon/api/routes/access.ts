@@ -2,7 +2,7 @@
  * Access lists: `GET /access`, and `POST /access/allow|deny|clear` `{ peerIds: [...] }`, each
  * answering with the lists after the change. Deny closes the peer's connections at once.
  */
-import type { AccessLists } from '../../../types.js';
+import type { AccessLists } from '../../../node/types.js';
 import type { ApiContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import type { Router } from '../router.js';

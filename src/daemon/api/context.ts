@@ -1,5 +1,5 @@
 /** What every route handler of the control API can reach. */
-import type { Peer } from '../../peer.js';
+import type { Peer } from '../../node/peer.js';
 
 /** The part of the {@link Peer} the control API uses (tests pass a fake). */
 export type ApiPeer = Pick<
