@@ -75,3 +75,32 @@ export function table(rows: readonly Row[]): string {
   const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i]!)).join('  ');
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
+
+/** Makes `n` parties (all in this process) wait for each other; the last to arrive records the time. */
+export class Barrier {
+  private waiting = 0;
+  private release: (() => void) | undefined;
+  private gate: Promise<void> = this.reset();
+  /** performance.now() when the last party arrived. */
+  at = 0;
+  /** Process CPU time (user + system, all threads, ms) when the last party arrived. */
+  cpu = 0;
+  constructor(private readonly n: number) {}
+  private reset(): Promise<void> {
+    return new Promise<void>((r) => (this.release = r));
+  }
+  /** Resolves once all `n` parties have called it. */
+  async wait(): Promise<void> {
+    const gate = this.gate;
+    if (++this.waiting === this.n) {
+      this.waiting = 0;
+      this.at = performance.now();
+      const u = process.cpuUsage();
+      this.cpu = (u.user + u.system) / 1000;
+      const release = this.release!;
+      this.gate = this.reset();
+      release();
+    }
+    await gate;
+  }
+}

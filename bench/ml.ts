@@ -30,7 +30,7 @@ import type { Protocol, Share } from '../src/protocols/protocol.js';
 import { protocolFactory, protocolNames } from '../src/protocols/registry.js';
 import { simulate } from '../src/protocols/simulate.js';
 import { kernel } from '../src/tensor/index.js';
-import { median, progress, type Row, type SuiteOptions } from './harness.js';
+import { Barrier, median, progress, type Row, type SuiteOptions } from './harness.js';
 import { runThreaded } from './ml-threads.js';
 
 const F = 16;
@@ -132,34 +132,6 @@ export function mlCase(name: string): Case {
   const c = CASES.find((k) => k.name === name);
   if (c === undefined) throw new RangeError(`no ml benchmark case "${name}"`);
   return c;
-}
-
-/** Makes the parties wait for each other; the last to arrive records the time. */
-class Barrier {
-  private waiting = 0;
-  private release: (() => void) | undefined;
-  private gate: Promise<void> = this.reset();
-  /** performance.now() when the last party arrived. */
-  at = 0;
-  /** Process CPU time (user + system, ms) when the last party arrived. */
-  cpu = 0;
-  constructor(private readonly n: number) {}
-  private reset(): Promise<void> {
-    return new Promise<void>((r) => (this.release = r));
-  }
-  async wait(): Promise<void> {
-    const gate = this.gate;
-    if (++this.waiting === this.n) {
-      this.waiting = 0;
-      this.at = performance.now();
-      const u = process.cpuUsage();
-      this.cpu = (u.user + u.system) / 1000;
-      const release = this.release!;
-      this.gate = this.reset();
-      release();
-    }
-    await gate;
-  }
 }
 
 /** Where the parties run: all in this thread over in-memory channels, or one worker thread each. */

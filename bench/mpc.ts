@@ -17,7 +17,7 @@ import type { Protocol, Share } from '../src/protocols/protocol.js';
 import { protocolFactory, protocolNames } from '../src/protocols/registry.js';
 import { simulate } from '../src/protocols/simulate.js';
 import { kernel } from '../src/tensor/index.js';
-import { median, progress, type Row } from './harness.js';
+import { Barrier, median, progress, type Row } from './harness.js';
 
 /** Options of {@link benchMpc} (the harness's SuiteOptions fit). */
 export interface MpcBenchOptions {
@@ -76,34 +76,6 @@ const CASES: Case[] = [
     run: (p: Protocol<Share>, [a]: Share[]) => relu(p, a!),
   })),
 ];
-
-/** Makes `n` parties wait for each other; the last to arrive records the time. */
-class Barrier {
-  private waiting = 0;
-  private release: (() => void) | undefined;
-  private gate: Promise<void> = this.reset();
-  /** performance.now() when the last party arrived. */
-  at = 0;
-  /** process.cpuUsage() (µs, all threads) when the last party arrived. */
-  cpu = 0;
-  constructor(private readonly n: number) {}
-  private reset(): Promise<void> {
-    return new Promise<void>((r) => (this.release = r));
-  }
-  async wait(): Promise<void> {
-    const gate = this.gate;
-    if (++this.waiting === this.n) {
-      this.waiting = 0;
-      this.at = performance.now();
-      const u = process.cpuUsage();
-      this.cpu = u.user + u.system;
-      const release = this.release!;
-      this.gate = this.reset();
-      release();
-    }
-    await gate;
-  }
-}
 
 function randomReals(n: number, seed: number): Float64Array {
   const out = new Float64Array(n);
@@ -167,7 +139,7 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
             if (r > 0 && s.self === 0) {
               // run 0 warms up; CPU time of the whole process (all parties, all threads)
               times.push(end.at - start.at);
-              cpus.push((end.cpu - start.cpu) / 1000);
+              cpus.push(end.cpu - start.cpu);
             }
           }
           return { times, cpus, bytes, rounds };
