@@ -104,3 +104,44 @@ export class Barrier {
     await gate;
   }
 }
+
+/** What one party measured over the timed runs of {@link timeParties}. */
+export interface PartyTiming {
+  /** Wall times of the timed runs, ms (on party 0; empty elsewhere). */
+  times: number[];
+  /** Process CPU time of the timed runs, ms (on party 0; empty elsewhere). */
+  cpu: number[];
+  /** Payload bytes this party sent in one run. */
+  bytes: number;
+  /** Rounds of one run. */
+  rounds: number;
+}
+
+/**
+ * Runs `run` once to warm up and then `runs` times on one party of an in-process session, all
+ * parties starting together at `start` and the clock stopping when the last one reaches `end`.
+ */
+export async function timeParties(
+  s: { self: number; stats: { bytesSent: number; rounds: number } },
+  runs: number,
+  start: Barrier,
+  end: Barrier,
+  run: () => Promise<unknown>,
+): Promise<PartyTiming> {
+  const out: PartyTiming = { times: [], cpu: [], bytes: 0, rounds: 0 };
+  for (let r = 0; r <= runs; r++) {
+    await start.wait();
+    const b0 = s.stats.bytesSent;
+    const r0 = s.stats.rounds;
+    await run();
+    out.bytes = s.stats.bytesSent - b0;
+    out.rounds = s.stats.rounds - r0;
+    await end.wait();
+    if (r > 0 && s.self === 0) {
+      // run 0 warms up; CPU time is the whole process's (all parties, all threads)
+      out.times.push(end.at - start.at);
+      out.cpu.push(end.cpu - start.cpu);
+    }
+  }
+  return out;
+}

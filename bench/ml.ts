@@ -30,7 +30,7 @@ import type { Protocol, Share } from '../src/protocols/protocol.js';
 import { protocolFactory, protocolNames } from '../src/protocols/registry.js';
 import { simulate } from '../src/protocols/simulate.js';
 import { kernel } from '../src/tensor/index.js';
-import { Barrier, median, progress, type Row, type SuiteOptions } from './harness.js';
+import { Barrier, median, progress, timeParties, type Row, type SuiteOptions } from './harness.js';
 import { runThreaded } from './ml-threads.js';
 
 const F = 16;
@@ -147,24 +147,7 @@ async function runInMemory(name: string, c: Case, runs: number) {
     async (s) => {
       const p = factory.create(s);
       const xs = await c.setup(p);
-      const times: number[] = [];
-      const cpu: number[] = [];
-      let bytes = 0;
-      let rounds = 0;
-      for (let r = 0; r <= runs; r++) {
-        await start.wait();
-        const b0 = s.stats.bytesSent;
-        const r0 = s.stats.rounds;
-        await c.run(p, xs);
-        bytes = s.stats.bytesSent - b0;
-        rounds = s.stats.rounds - r0;
-        await end.wait();
-        if (r > 0 && s.self === 0) {
-          times.push(end.at - start.at); // run 0 warms up
-          cpu.push(end.cpu - start.cpu);
-        }
-      }
-      return { times, cpu, bytes, rounds };
+      return timeParties(s, runs, start, end, () => c.run(p, xs));
     },
     { timeouts: { stepMs: 600_000, sessionMs: 3_600_000 } },
   );

@@ -17,7 +17,7 @@ import type { Protocol, Share } from '../src/protocols/protocol.js';
 import { protocolFactory, protocolNames } from '../src/protocols/registry.js';
 import { simulate } from '../src/protocols/simulate.js';
 import { kernel } from '../src/tensor/index.js';
-import { Barrier, median, progress, type Row } from './harness.js';
+import { Barrier, median, progress, timeParties, type Row } from './harness.js';
 
 /** Options of {@link benchMpc} (the harness's SuiteOptions fit). */
 export interface MpcBenchOptions {
@@ -124,25 +124,7 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
               await inputFixed(p, owner, s.self === owner ? randomReals(size, 17 + i) : undefined, shape, F),
             );
           }
-          const times: number[] = [];
-          const cpus: number[] = [];
-          let bytes = 0;
-          let rounds = 0;
-          for (let r = 0; r <= runs; r++) {
-            await start.wait();
-            const b0 = s.stats.bytesSent;
-            const r0 = s.stats.rounds;
-            await c.run(p, xs);
-            bytes = s.stats.bytesSent - b0;
-            rounds = s.stats.rounds - r0;
-            await end.wait();
-            if (r > 0 && s.self === 0) {
-              // run 0 warms up; CPU time of the whole process (all parties, all threads)
-              times.push(end.at - start.at);
-              cpus.push(end.cpu - start.cpu);
-            }
-          }
-          return { times, cpus, bytes, rounds };
+          return timeParties(s, runs, start, end, () => c.run(p, xs));
         },
         { timeouts: { stepMs: 600_000 } },
       );
@@ -157,7 +139,7 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
         ops_per_s: c.ops / (ms / 1000),
         bytes_per_party: Math.round(results.reduce((a, r) => a + r.bytes, 0) / parties),
         rounds: results[0]!.rounds,
-        cpu_ms: median(results[0]!.cpus),
+        cpu_ms: median(results[0]!.cpu),
         kernel: kname,
       });
     }

@@ -12,7 +12,7 @@ import { Rep3Protocol } from '../../src/protocols/rep3/index.js';
 import { simulate } from '../../src/protocols/simulate.js';
 import { encodeFixed, loadTf } from '../../src/tensor/index.js';
 import { PrivateModel, type PredictRoles } from '../../src/ml/private-model.js';
-import { recording, wordsSeen, type Received } from './helpers/recording.js';
+import { recording, wordsSeen, type Received } from '../helpers/recording.js';
 
 const tf = await loadTf();
 let seed = 11;

@@ -18,7 +18,7 @@ import { loadTfModelFiles, saveTfModelFiles } from '../../src/ml/io.js';
 import { trainPrivately } from '../../src/ml/private-training.js';
 import { TrainingSpecError } from '../../src/ml/training-spec.js';
 import { loadBreastCancer, sliceRows } from './helpers/breast-cancer.js';
-import { recording, wordsSeen, type Received } from './helpers/recording.js';
+import { recording, wordsSeen, type Received } from '../helpers/recording.js';
 
 const tf = await loadTf();
 const data = loadBreastCancer();

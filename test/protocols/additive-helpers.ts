@@ -1,29 +1,6 @@
 /** Helpers for the additive protocol tests: sessions that record or tamper, statistics. */
 import type { Session } from '../../src/protocols/session.js';
-
-/** One received message. */
-export interface Received {
-  from: number;
-  step: number;
-  payload: Uint8Array;
-}
-
-/** `s`, with every payload it receives appended (copied) to `log`. */
-export function recording(s: Session, log: Received[]): Session {
-  return new Proxy(s, {
-    get(target, key) {
-      if (key === 'recv') {
-        return async (from: number, step: number) => {
-          const payload = await target.recv(from, step);
-          log.push({ from, step, payload: payload.slice() });
-          return payload;
-        };
-      }
-      const v = Reflect.get(target, key, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
+export { recording, type Received } from '../helpers/recording.js';
 
 /** `s`, with `tamper` applied to every payload it sends. */
 export function tampering(

@@ -1,5 +1,5 @@
 /** A session wrapper that records every payload a party receives (for the privacy-split tests). */
-import type { Session } from '../../../src/protocols/session.js';
+import type { Session } from '../../src/protocols/session.js';
 
 /** One received message. */
 export interface Received {
