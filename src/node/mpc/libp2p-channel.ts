@@ -184,7 +184,7 @@ export class Libp2pChannel implements Channel {
       const failure = this.failure as Failure | undefined; // the link may have failed the session already
       if (failure !== undefined) throw failure(to, step);
       if (this.remoteEnded[to]) throw new PartyAbortedError(to, step, 'it closed the session');
-      throw new ChannelClosedError(to, step, `stream not writable: ${(err as Error).message}`);
+      throw this.linkLost(to, `stream not writable: ${(err as Error).message}`)(to, step);
     }
     this.stats.sent[to]!.bytes += payload.length;
     this.stats.sent[to]!.messages++;
@@ -195,7 +195,7 @@ export class Libp2pChannel implements Channel {
         if (options.signal?.aborted) throw options.signal.reason;
         const failure = this.failure as Failure | undefined; // may have been set while awaiting
         if (failure !== undefined) throw failure(to, step);
-        throw new ChannelClosedError(to, step, `stream closed while sending: ${(err as Error).message}`);
+        throw this.linkLost(to, `stream closed while sending: ${(err as Error).message}`)(to, step);
       }
     }
   }
@@ -344,11 +344,7 @@ export class Libp2pChannel implements Channel {
         return;
       case 'reset':
         this.init.log('job %s: stream with party %d reset: %s', this.jobId, party, end.error.message);
-        this.fail(
-          (_f, step) => new PartyAbortedError(party, step, `disconnected (${end.error.message})`),
-          party,
-          'disconnected',
-        );
+        this.linkLost(party, end.error.message);
         return;
       case 'protocol-error':
         this.fail(
@@ -379,6 +375,19 @@ export class Libp2pChannel implements Channel {
    * Fails the session: sets the failure, rejects waiters, tells every other party (except `skip`)
    * that `culprit` failed it, and closes the links.
    */
+  /**
+   * The stream to `party` died (a reset seen by the reader, or a send that failed first): the peer
+   * vanished, so the session fails naming it, whichever direction noticed. Returns the failure.
+   */
+  private linkLost(party: number, detail: string): Failure {
+    this.fail(
+      (_f, step) => new PartyAbortedError(party, step, `disconnected (${detail})`),
+      party,
+      'disconnected',
+    );
+    return this.failure ?? ((from, step) => new ChannelClosedError(from, step, detail));
+  }
+
   private fail(failure: Failure, culprit: number, reason: string, skip = -1): void {
     if (this.done) return;
     this.done = true;
