@@ -65,6 +65,9 @@ interface Waiter {
 /** Why the session failed: builds the error a `recv(from, step)` rejects with. */
 type Failure = (from: number, step: number) => ChannelError;
 
+/** How long a failed send waits for the reading side to explain the dead stream, ms. */
+const SEND_ERROR_GRACE_MS = 1000;
+
 /** A party's channel to the other parties of one session, over libp2p streams. */
 export class Libp2pChannel implements Channel {
   readonly parties: number;
@@ -183,8 +186,7 @@ export class Libp2pChannel implements Channel {
     } catch (err) {
       const failure = this.failure as Failure | undefined; // the link may have failed the session already
       if (failure !== undefined) throw failure(to, step);
-      if (this.remoteEnded[to]) throw new PartyAbortedError(to, step, 'it closed the session');
-      throw this.linkLost(to, `stream not writable: ${(err as Error).message}`)(to, step);
+      throw await this.sendFailure(to, step, `stream not writable: ${(err as Error).message}`);
     }
     this.stats.sent[to]!.bytes += payload.length;
     this.stats.sent[to]!.messages++;
@@ -195,7 +197,7 @@ export class Libp2pChannel implements Channel {
         if (options.signal?.aborted) throw options.signal.reason;
         const failure = this.failure as Failure | undefined; // may have been set while awaiting
         if (failure !== undefined) throw failure(to, step);
-        throw this.linkLost(to, `stream closed while sending: ${(err as Error).message}`)(to, step);
+        throw await this.sendFailure(to, step, `stream closed while sending: ${(err as Error).message}`);
       }
     }
   }
@@ -375,6 +377,31 @@ export class Libp2pChannel implements Channel {
    * Fails the session: sets the failure, rejects waiters, tells every other party (except `skip`)
    * that `culprit` failed it, and closes the links.
    */
+  /**
+   * The error for a send to `to` that found its stream dead. The stream may have died because the
+   * peer vanished, or because the peer failed and closed it after an abort frame we have not read
+   * yet: give the reading side a moment to tell which, then blame the peer as disconnected.
+   */
+  private async sendFailure(to: number, step: number, detail: string): Promise<Error> {
+    if (!this.signal.aborted && !this.remoteEnded[to]) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, SEND_ERROR_GRACE_MS);
+        this.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+    const failure = this.failure as Failure | undefined;
+    if (failure !== undefined) return failure(to, step);
+    if (this.remoteEnded[to]) return new PartyAbortedError(to, step, 'it closed the session');
+    return this.linkLost(to, detail)(to, step);
+  }
+
   /**
    * The stream to `party` died (a reset seen by the reader, or a send that failed first): the peer
    * vanished, so the session fails naming it, whichever direction noticed. Returns the failure.
