@@ -12,7 +12,9 @@
  * this party for `step`, whenever it arrived (before or after the call).
  *
  * Failure: `abort(err)` rejects every pending and future `recv` on this party and tells every peer,
- * whose pending and future `recv`s then reject with a {@link PartyAbortedError} naming this party.
+ * whose pending and future `recv`s then reject with a {@link PartyAbortedError} naming this party,
+ * or, when `err` is itself a PartyAbortedError or StepTimeoutError naming another party (this party
+ * gives up because of that one), naming that party: see {@link culpritOf}.
  * A `recv` that waits longer than the step timeout rejects with a {@link StepTimeoutError} naming the
  * awaited party and the step. Implementations count bytes and messages per peer.
  */
@@ -109,4 +111,15 @@ export class ChannelClosedError extends ChannelError {
 export function emptyStats(parties: number): ChannelStats {
   const mk = (): LinkStats[] => Array.from({ length: parties }, () => ({ bytes: 0, messages: 0 }));
   return { sent: mk(), received: mk() };
+}
+
+/**
+ * The party an abort should blame: the party `reason` names when it is a {@link PartyAbortedError}
+ * or {@link StepTimeoutError} about another party, else `self` (the aborting party itself).
+ */
+export function culpritOf(reason: Error, self: number, parties: number): number {
+  if (reason instanceof PartyAbortedError || reason instanceof StepTimeoutError) {
+    if (reason.party >= 0 && reason.party < parties && reason.party !== self) return reason.party;
+  }
+  return self;
 }

@@ -14,6 +14,7 @@
 import {
   ChannelClosedError,
   PartyAbortedError,
+  culpritOf,
   emptyStats,
   type AbortOptions,
   type Channel,
@@ -175,7 +176,8 @@ export class MemoryChannel implements Channel {
     if (this.failure !== undefined) return;
     const msg = reason.message;
     this.fail((from, step) => new ChannelClosedError(from, step, `this party aborted: ${msg}`), reason);
-    for (const p of this.peers) if (p !== this) p.peerAborted(this.self, msg);
+    const culprit = culpritOf(reason, this.self, this.parties);
+    for (const p of this.peers) if (p !== this) p.peerAborted(culprit, msg);
   }
 
   /** Called by a peer that aborted. */

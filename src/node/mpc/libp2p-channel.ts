@@ -18,6 +18,7 @@ import type { Logger } from '@libp2p/interface';
 import {
   ChannelClosedError,
   ChannelError,
+  culpritOf,
   emptyStats,
   PartyAbortedError,
   StepTimeoutError,
@@ -253,7 +254,7 @@ export class Libp2pChannel implements Channel {
     this.init.log('job %s: aborted locally: %s', this.jobId, reason.message);
     this.fail(
       (from, step) => new ChannelClosedError(from, step, `aborted: ${reason.message}`),
-      this.self,
+      culpritOf(reason, this.self, this.parties),
       reason.message,
     );
   }
