@@ -145,3 +145,18 @@ export async function timeParties(
   }
   return out;
 }
+
+/** `n` deterministic reals, uniform in [-scale, scale) (xorshift32 from `seed`): benchmark inputs. */
+export function randomReals(n: number, seed: number, scale = 1): Float64Array {
+  const out = new Float64Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = (s / 2 ** 32) * 2 * scale - scale;
+  }
+  return out;
+}

@@ -30,7 +30,15 @@ import type { Protocol, Share } from '../src/protocols/protocol.js';
 import { protocolFactory, protocolNames } from '../src/protocols/registry.js';
 import { simulate } from '../src/protocols/simulate.js';
 import { kernel } from '../src/tensor/index.js';
-import { Barrier, median, progress, timeParties, type Row, type SuiteOptions } from './harness.js';
+import {
+  Barrier,
+  median,
+  progress,
+  randomReals,
+  timeParties,
+  type Row,
+  type SuiteOptions,
+} from './harness.js';
 import { runThreaded } from './ml-threads.js';
 
 const F = 16;
@@ -47,29 +55,15 @@ export interface Case {
   run: (p: Protocol<Share>, xs: Share[]) => Promise<unknown>;
 }
 
-function reals(n: number, seed: number, scale = 1): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = (s / 2 ** 32) * 2 * scale - scale;
-  }
-  return out;
-}
-
 function oneHot(rows: number, k: number, seed: number): Float64Array {
   const y = new Float64Array(rows * k);
-  const r = reals(rows, seed);
+  const r = randomReals(rows, seed);
   for (let i = 0; i < rows; i++) y[i * k + (Math.floor(((r[i]! + 1) / 2) * k) % k)] = 1;
   return y;
 }
 
 const mlpWeights = flatWeights(initialWeights(MLP, 1));
-const mlpInput = reals(100 * 784, 3);
+const mlpInput = randomReals(100 * 784, 3);
 
 function inferenceCase(output: 'model' | 'logits'): Case {
   return {
@@ -93,7 +87,7 @@ const CASES: Case[] = [
     name: 'mlp train step',
     n: 128,
     setup: async (p) => [
-      await inputFixed(p, 0, p.session.self === 0 ? reals(128 * 784, 5) : undefined, [128, 784], F),
+      await inputFixed(p, 0, p.session.self === 0 ? randomReals(128 * 784, 5) : undefined, [128, 784], F),
       await inputFixed(p, 1, p.session.self === 1 ? oneHot(128, 10, 6) : undefined, [128, 10], F),
       ...publicWeights(p, MLP, initialWeights(MLP, 1)),
     ],
@@ -109,7 +103,7 @@ const CASES: Case[] = [
     n: 10_000,
     setup: async (p) => {
       const self = p.session.self;
-      const x = reals(10_000 * 20, 7);
+      const x = randomReals(10_000 * 20, 7);
       const y = new Float64Array(10_000);
       for (let i = 0; i < y.length; i++) y[i] = x[i * 20]! + 0.5 * x[i * 20 + 1]! > 0 ? 1 : 0;
       // rows split across two owners

@@ -17,7 +17,7 @@ import type { Protocol, Share } from '../src/protocols/protocol.js';
 import { protocolFactory, protocolNames } from '../src/protocols/registry.js';
 import { simulate } from '../src/protocols/simulate.js';
 import { kernel } from '../src/tensor/index.js';
-import { Barrier, median, progress, timeParties, type Row } from './harness.js';
+import { Barrier, median, progress, randomReals, timeParties, type Row } from './harness.js';
 
 /** Options of {@link benchMpc} (the harness's SuiteOptions fit). */
 export interface MpcBenchOptions {
@@ -77,20 +77,6 @@ const CASES: Case[] = [
   })),
 ];
 
-function randomReals(n: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = (s / 2 ** 32) * 8 - 4;
-  }
-  return out;
-}
-
 /** Runs the mpc suite; returns its rows. */
 export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
   const only = opts.only ?? [];
@@ -121,7 +107,13 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
             const size = shape.reduce((a, b) => a * b, 1);
             const owner = i % parties;
             xs.push(
-              await inputFixed(p, owner, s.self === owner ? randomReals(size, 17 + i) : undefined, shape, F),
+              await inputFixed(
+                p,
+                owner,
+                s.self === owner ? randomReals(size, 17 + i, 4) : undefined,
+                shape,
+                F,
+              ),
             );
           }
           return timeParties(s, runs, start, end, () => c.run(p, xs));

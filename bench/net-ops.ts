@@ -6,6 +6,7 @@
  * one round trip.
  */
 import { inputFixed } from '../src/protocols/ops/fixed.js';
+import { randomReals } from './harness.js';
 import type { Protocol, Share } from '../src/protocols/protocol.js';
 import { rep3Protocol } from '../src/protocols/rep3/index.js';
 import type { Session } from '../src/protocols/session.js';
@@ -22,16 +23,6 @@ export interface NetOpResult {
 
 const F = 16;
 
-function reals(n: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 8 - 4;
-  }
-  return out;
-}
-
 async function barrier(s: Session): Promise<void> {
   const step = s.nextStep();
   const others = [...Array(s.parties).keys()].filter((p) => p !== s.self);
@@ -44,8 +35,8 @@ export async function runNetOp(s: Session, c: NetOpCase, n: number, runs: number
   const p: Protocol<Share> = rep3Protocol(s) as Protocol<Share>;
   const shape = c === 'mul' ? [n] : [n, n];
   const size = shape.reduce((a, b) => a * b, 1);
-  const a = await inputFixed(p, 0, s.self === 0 ? reals(size, 1) : undefined, shape, F);
-  const b = await inputFixed(p, 1, s.self === 1 ? reals(size, 2) : undefined, shape, F);
+  const a = await inputFixed(p, 0, s.self === 0 ? randomReals(size, 1, 4) : undefined, shape, F);
+  const b = await inputFixed(p, 1, s.self === 1 ? randomReals(size, 2, 4) : undefined, shape, F);
   const times: number[] = [];
   let bytes = 0;
   let rounds = 0;
