@@ -95,6 +95,21 @@ export class AuditLogError extends Error {
   }
 }
 
+/** The release ledger has a corrupt line (other than a torn last one) or cannot be written. */
+export class ReleaseLedgerError extends Error {
+  override readonly name = 'ReleaseLedgerError';
+  constructor(
+    /** The ledger file. */
+    readonly path: string,
+    /** 1-based line at fault, 0 when the error is not tied to a line. */
+    readonly line: number,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`release ledger ${path}${line === 0 ? '' : `:${line}`}: ${problem}`, options);
+  }
+}
+
 /** An op of the catalogue has no MPC implementation in this build (e.g. a nonlinear op not landed yet). */
 export class OpUnavailableError extends Error {
   override readonly name = 'OpUnavailableError';

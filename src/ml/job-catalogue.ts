@@ -24,12 +24,9 @@ import { intParam, numberParam, stringListParam, stringParam } from '../jobs/pro
 import { PROGRAM_LIMITS, type Params } from '../jobs/program/types.js';
 import {
   mergeSources,
-  minRowsBehind,
-  mulRows,
   OpTypeError,
   requireTable,
   tensorType,
-  type Dim,
   type ValueType,
 } from '../jobs/program/value-type.js';
 import {
@@ -84,11 +81,7 @@ export const predictOp = defineOp({
     if (w !== undefined && w !== weightCount(arch))
       throw new OpTypeError(`the model has ${weightCount(arch)} weights, the weights table has ${w} rows`);
     outputParam(params);
-    return tensorType(
-      [data!.shape[0], ...arch.outputShape],
-      data!.rowsBehind,
-      mergeSources([data!, weights!]),
-    );
+    return tensorType([data!.shape[0], ...arch.outputShape], mergeSources([data!, weights!]));
   },
 });
 
@@ -119,10 +112,7 @@ export const trainOp = defineOp({
       throw new OpTypeError(`the model takes ${counts.features} features, got ${features.length}`);
     if (labels.length !== counts.labels)
       throw new OpTypeError(`the model has ${counts.labels} outputs, got ${labels.length} label columns`);
-    let rows: Dim = 0;
-    for (const t of args)
-      rows = rows === undefined || t.shape[0] === undefined ? undefined : rows + t.shape[0];
-    return tensorType([weightCount(arch)], mulRows(minRowsBehind(args), rows), mergeSources(args));
+    return tensorType([weightCount(arch)], mergeSources(args));
   },
 });
 

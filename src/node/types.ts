@@ -135,6 +135,11 @@ export interface PolicySummary {
   outputs?: string[];
   /** Fewest data rows behind every element of a released value. */
   minRows?: number;
+  /**
+   * The compute parties and dealers the owner trusts (`self` for itself, peer ids, or `["*"]`): a
+   * job is accepted when the protocol protects the data against the parties outside this list.
+   */
+  computeParties?: string[];
 }
 
 /** One column of a dataset (all columns are numeric). */

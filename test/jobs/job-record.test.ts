@@ -33,7 +33,8 @@ async function refused(value: unknown, pattern: RegExp, options = {}): Promise<v
 test('a signed job verifies and its program is checked with the bound rows', async () => {
   const signed = await demoJob(sci, hs, [100, 200, 300]);
   const { checked } = await verifySignedJob(JSON.parse(JSON.stringify(signed)));
-  assert.is(checked.outputs.find((o) => o.name === 'mean')!.type.rowsBehind, 600);
+  assert.is(checked.types.get(checked.outputs.find((o) => o.name === 'mean')!.node)!.sources.length, 3);
+  assert.is(checked.outputs.find((o) => o.name === 'mean')!.type.shape.length, 1);
   assert.is(signed.job.outputRecipient, sci.peerId);
   assert.match(signed.job.id, /^[0-9a-f]{32}$/);
 });

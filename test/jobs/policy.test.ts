@@ -25,7 +25,10 @@ function ctx(self: string, policy: Partial<DatasetPolicy> | undefined, rows = 10
   return {
     self,
     datasets: (name) => (name === 'patients' ? { columns: [...COLUMNS, 'glucose'], rows } : undefined),
-    policy: (dataset) => (policy === undefined ? undefined : parsePolicy({ ...policy, dataset })),
+    policy: (dataset) =>
+      policy === undefined
+        ? undefined
+        : parsePolicy({ computeParties: hs.map((h) => h.peerId), ...policy, dataset }),
   };
 }
 
@@ -86,7 +89,8 @@ test('an aggregate over fewer rows than the minimum is refused', async () => {
     ctx(hs[0]!.peerId, { approval: 'auto', minRows: 50 }, 10),
   );
   assert.is(d.decision, 'refuse');
-  assert.match(d.reasons.join(), /stands behind 30 rows, fewer than the minimum of 50/);
+  // each owner counts its own rows (10), not the union's 30: the others' rows could be the requester's
+  assert.match(d.reasons.join(), /stands behind 10 rows, fewer than the minimum of 50/);
 });
 
 test('row-level outputs stand behind single rows', async () => {
@@ -125,7 +129,12 @@ test('a peer that owns nothing in the job has nothing to decide', async () => {
 });
 
 test('policy parsing fills defaults and rejects bad fields', () => {
-  assert.equal(parsePolicy({ approval: 'auto' }, 'd'), { ...defaultPolicy('d'), approval: 'auto' });
+  assert.equal(parsePolicy({ approval: 'auto' }, 'd'), {
+    ...defaultPolicy('d'),
+    approval: 'auto',
+    computeParties: ['self'],
+  });
+  assert.equal(parsePolicy({ approval: 'manual' }, 'd').computeParties, ['*']);
   assert.throws(
     () => parsePolicy({ minRows: 0 }, 'd'),
     (e: Error) => e instanceof PolicyValidationError,

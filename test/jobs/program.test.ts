@@ -43,7 +43,10 @@ test('builder produces a valid program with inferred types', () => {
   assert.equal(byName.corr!.shape, [3, 3]);
   assert.equal(byName.fit!.shape, [3]);
   assert.equal(byName.fit!.labels, [['intercept', 'age', 'bmi']]);
-  assert.is(byName.means!.rowsBehind, 150);
+  assert.equal(checked.types.get('union1')!.segments![0], [
+    { source: 'a', rows: 100 },
+    { source: 'c', rows: 50 },
+  ]);
   assert.equal(byName.means!.sources, ['a', 'c']);
   assert.equal(checked.types.get('union1')!.shape, [150, 3]);
 });
@@ -51,7 +54,10 @@ test('builder produces a valid program with inferred types', () => {
 test('row counts unknown without binding', () => {
   const checked = validateProgram(demoProgram());
   assert.is(checked.types.get('union1')!.shape[0], undefined);
-  assert.is(checked.outputs[0]!.type.rowsBehind, undefined);
+  assert.equal(checked.types.get('union1')!.segments![0], [
+    { source: 'a', rows: undefined },
+    { source: 'c', rows: undefined },
+  ]);
 });
 
 test('the catalogue has the required ops', () => {

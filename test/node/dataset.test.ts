@@ -252,7 +252,7 @@ test('a policy summary is re-signed in place: verified, persisted, data untouche
     assert.equal(await store.readValues('ds'), valuesBefore);
     assert.equal(
       readdirSync(join(dir, 'datasets', 'ds')).sort(),
-      ['data.bin', 'description.json'],
+      ['data.bin', 'description.json', 'prints.bin'],
       'no temporary file left',
     );
     // the same summary again writes nothing

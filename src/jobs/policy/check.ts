@@ -5,15 +5,19 @@
  * For each of this owner's datasets the job uses, every rule is checked and every violation
  * reported (each naming the dataset and the rule): the dataset exists here with those columns and
  * that row count; the requester is allowed; every op applied to data derived from it is allowed;
- * every released value derived from it comes from an allowed output op and stands behind at least
- * `minRows` rows; and its values are not sent in the clear to another peer (a `plaintext` job is
- * refused unless this owner is the one compute party that holds the values).
- *
- * Not checked: who the compute parties and the dealer are. The protocol's security rests on them
- * not colluding (docs/PROTOCOLS.md), and an automatic approval takes the requester's choice.
+ * every released value derived from it comes from an allowed output op and, by the disclosure
+ * analysis (src/jobs/disclosure/), stands behind at least `minRows` of its rows (row-level values
+ * stand behind one); the compute parties and dealer are ones the protocol protects it from
+ * (`computeParties`); its rows do not differ from those behind an earlier release to the same
+ * requester by fewer than `minRows` (the caller looks that up: {@link PolicyContext.differencing});
+ * and its values are not sent in the clear to another peer (a `plaintext` job is refused unless
+ * this owner is the one compute party that holds the values).
  */
+import type { Job } from '../job/types.js';
 import type { VerifiedJob } from '../job/verify.js';
-import { allows, defaultPolicy, type DatasetPolicy } from './types.js';
+import { analyzeDisclosure } from '../disclosure/analyze.js';
+import { rowLevelReason, rowsBehind } from '../disclosure/types.js';
+import { allows, ANY, defaultPolicy, SELF, type DatasetPolicy } from './types.js';
 
 /** What an owner knows of one of its datasets. */
 export interface LocalDatasetInfo {
@@ -41,6 +45,32 @@ export interface PolicyContext {
   datasets: (name: string) => LocalDatasetInfo | undefined;
   /** This peer's policies by dataset name (a dataset without one gets {@link defaultPolicy}). */
   policy: (dataset: string) => DatasetPolicy | undefined;
+  /**
+   * An earlier release of `dataset` to this job's requester whose rows differ from the dataset's
+   * current rows by 0 < differ < its policy's minRows (differ -1: the earlier rows are unknown),
+   * looked up by the caller from its release ledger; undefined when there is none.
+   */
+  differencing?: (dataset: string) => { job: string; differ: number } | undefined;
+}
+
+/**
+ * Why the job's compute parties (and dealer) are not ones `trusted` lets this owner rely on, or
+ * undefined when they are. rep3 keeps the data secret while at most one of its three compute
+ * parties is corrupt; additive while the dealer is honest and at least one compute party is.
+ */
+export function untrustedParties(job: Job, trusted: readonly string[], self: string): string | undefined {
+  if (trusted.includes(ANY) || job.protocol === 'plaintext') return undefined;
+  const ok = (p: string): boolean => trusted.includes(p) || (p === self && trusted.includes(SELF));
+  const outside = job.computeParties.filter((p) => !ok(p));
+  if (job.protocol === 'rep3' && outside.length > 1)
+    return `rep3 compute parties ${outside.join(', ')} are not trusted by the policy: rep3 protects the data only while at most one of the three is untrusted`;
+  if (job.protocol === 'additive') {
+    if (job.dealer === undefined || !ok(job.dealer))
+      return `additive dealer ${job.dealer ?? '(none)'} is not trusted by the policy: the dealer with any compute party sees every value`;
+    if (outside.length === job.computeParties.length)
+      return 'no additive compute party is trusted by the policy: all of them together see every value';
+  }
+  return undefined;
 }
 
 /** Evaluates this owner's policies for a verified job. */
@@ -52,6 +82,7 @@ export function evaluatePolicies(
   const mine = job.inputs.filter((i) => i.owner === ctx.self);
   const datasets = [...new Set(mine.map((i) => i.dataset))].sort();
   let manual = false;
+  const disclosure = analyzeDisclosure(checked);
   for (const dataset of datasets) {
     const policy = ctx.policy(dataset) ?? defaultPolicy(dataset);
     const info = ctx.datasets(dataset);
@@ -82,18 +113,30 @@ export function evaluatePolicies(
       ),
     ];
     for (const op of badOps) reasons.push(`dataset "${dataset}": op "${op}" is not allowed`);
-    for (const out of checked.outputs) {
-      if (!derives(out.type.sources)) continue;
+    const parties = untrustedParties(job, policy.computeParties, ctx.self);
+    if (parties !== undefined) reasons.push(`dataset "${dataset}": ${parties}`);
+    for (const out of disclosure.outputs) {
+      const deps = inputNames.map((n) => out.deps.get(n)).filter((d) => d !== undefined);
+      if (deps.length === 0) continue;
       const op = checked.program.nodes.find((n) => n.id === out.node)?.op ?? 'input';
       if (!allows(policy.outputs, op))
         reasons.push(`dataset "${dataset}": output "${out.name}" (${op}) may not be released`);
-      const behind = out.type.rowsBehind ?? 0;
+      const weakest = deps.reduce((a, b) => ((rowsBehind(b) ?? 0) < (rowsBehind(a) ?? 0) ? b : a));
+      const behind = rowsBehind(weakest) ?? 0;
       if (behind < policy.minRows) {
+        const why = rowLevelReason(weakest);
         reasons.push(
-          `dataset "${dataset}": output "${out.name}" stands behind ${behind === 1 ? 'single rows' : `${behind} rows`}, fewer than the minimum of ${policy.minRows}`,
+          `dataset "${dataset}": output "${out.name}" stands behind ${why !== undefined ? `single rows (${why})` : `${behind} rows`}, fewer than the minimum of ${policy.minRows}`,
         );
       }
     }
+    const earlier = ctx.differencing?.(dataset);
+    if (earlier !== undefined)
+      reasons.push(
+        earlier.differ < 0
+          ? `dataset "${dataset}": the rows behind earlier job ${earlier.job} for this requester are unknown, so a difference with this job cannot be ruled out`
+          : `dataset "${dataset}": its rows differ from those behind earlier job ${earlier.job} for this requester by ${earlier.differ}, fewer than the minimum of ${policy.minRows} (the two results would isolate them)`,
+      );
     if (policy.approval === 'manual') manual = true;
   }
   return { decision: reasons.length > 0 ? 'refuse' : manual ? 'manual' : 'auto', reasons, datasets };

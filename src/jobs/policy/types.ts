@@ -8,6 +8,9 @@ import { PolicyValidationError } from '../errors.js';
 /** `*` in a list means "any". */
 export const ANY = '*';
 
+/** In `computeParties`: the owner itself. */
+export const SELF = 'self';
+
 /** The policy of one dataset. */
 export interface DatasetPolicy {
   /** Dataset name. */
@@ -22,11 +25,27 @@ export interface DatasetPolicy {
   minRows: number;
   /** `auto`: approve when the rules pass; `manual`: a person approves with `peermpc job approve`. */
   approval: 'auto' | 'manual';
+  /**
+   * Compute parties and dealers this owner trusts: `self`, peer ids, or `["*"]` (any). A job is
+   * accepted only when its protocol protects the data against the parties outside the list
+   * (check.ts: rep3 at most one untrusted compute party; additive a trusted dealer and at least
+   * one trusted compute party). Default: `["self"]` under `auto` approval, `["*"]` under `manual`
+   * (the person who approves checks the parties, which `job pending` shows).
+   */
+  computeParties: string[];
 }
 
 /** The policy of a dataset that has none: anyone may ask, a person approves, aggregates of 10+ rows. */
 export function defaultPolicy(dataset: string): DatasetPolicy {
-  return { dataset, requesters: [ANY], ops: [ANY], outputs: [ANY], minRows: 10, approval: 'manual' };
+  return {
+    dataset,
+    requesters: [ANY],
+    ops: [ANY],
+    outputs: [ANY],
+    minRows: 10,
+    approval: 'manual',
+    computeParties: [ANY],
+  };
 }
 
 /**
@@ -42,6 +61,7 @@ export function policySummary(policy: DatasetPolicy, isDefault: boolean): Policy
     ops: policy.ops.includes(ANY) ? [ANY] : [...policy.ops].sort(),
     outputs: policy.outputs.includes(ANY) ? [ANY] : [...policy.outputs].sort(),
     minRows: policy.minRows,
+    computeParties: policy.computeParties.includes(ANY) ? [ANY] : [...policy.computeParties].sort(),
   };
 }
 
@@ -72,7 +92,7 @@ export function parsePolicy(value: unknown, dataset?: string): DatasetPolicy {
     throw new PolicyValidationError(`"dataset" is "${name}", expected "${dataset}"`);
   const base = defaultPolicy(name);
   for (const k of Object.keys(value)) {
-    if (!['dataset', 'requesters', 'ops', 'outputs', 'minRows', 'approval'].includes(k)) {
+    if (!['dataset', 'requesters', 'ops', 'outputs', 'minRows', 'approval', 'computeParties'].includes(k)) {
       throw new PolicyValidationError(`unknown field "${k}"`);
     }
   }
@@ -90,5 +110,9 @@ export function parsePolicy(value: unknown, dataset?: string): DatasetPolicy {
     outputs: value.outputs === undefined ? base.outputs : strList(value.outputs, 'outputs'),
     minRows,
     approval,
+    computeParties:
+      value.computeParties === undefined
+        ? [approval === 'auto' ? SELF : ANY]
+        : strList(value.computeParties, 'computeParties'),
   };
 }

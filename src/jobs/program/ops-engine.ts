@@ -2,10 +2,8 @@
  * The MPC engine's tensor ops, exposed to programs: elementwise arithmetic (numpy broadcasting),
  * scaling by a public factor, matrix product, transpose, public constants and the nonlinear
  * functions. A table used as an argument is its `rows x columns` matrix.
- *
- * Elementwise results stand behind the fewest rows of their arguments; a matrix product behind the
- * fewest rows of its arguments too (conservative: `transpose(X) @ X` is really an aggregate, but
- * policies treat it as row-level, which can only refuse more).
+ * What each result discloses about the rows of each input is the disclosure analysis's business
+ * (src/jobs/disclosure/rules.ts).
  */
 import { defineOp, type OpDef } from './op-def.js';
 import { numberListParam, numberParam, shapeParam } from './params.js';
@@ -14,7 +12,6 @@ import {
   broadcastDims,
   fmtDims,
   mergeSources,
-  minRowsBehind,
   OpTypeError,
   tensorType,
   type ValueType,
@@ -27,8 +24,7 @@ function binary(name: string, summary: string): OpDef {
     category: 'engine',
     arity: { min: 2, max: 2 },
     params: [],
-    infer: ([a, b]) =>
-      tensorType(broadcastDims(a!.shape, b!.shape), minRowsBehind([a!, b!]), mergeSources([a!, b!])),
+    infer: ([a, b]) => tensorType(broadcastDims(a!.shape, b!.shape), mergeSources([a!, b!])),
   });
 }
 
@@ -39,7 +35,7 @@ function unary(name: string, summary: string): OpDef {
     category: 'engine',
     arity: { min: 1, max: 1 },
     params: [],
-    infer: ([a]) => tensorType([...a!.shape], a!.rowsBehind, a!.sources, a!.labels ?? tableLabels(a!)),
+    infer: ([a]) => tensorType([...a!.shape], a!.sources, a!.labels ?? tableLabels(a!)),
   });
 }
 
@@ -80,7 +76,7 @@ export const scaleOp = defineOp({
   infer([a], params) {
     numberParam(params, 'factor', 1, -(2 ** 30), 2 ** 30);
     if (params.factor === undefined) throw new OpTypeError('param "factor" is required');
-    return tensorType([...a!.shape], a!.rowsBehind, a!.sources, a!.labels ?? tableLabels(a!));
+    return tensorType([...a!.shape], a!.sources, a!.labels ?? tableLabels(a!));
   },
 });
 
@@ -100,7 +96,7 @@ export const matmulOp = defineOp({
     if (k1 !== undefined && k2 !== undefined && k1 !== k2) {
       throw new OpTypeError(`inner dimensions differ: ${fmtDims(a!.shape)} @ ${fmtDims(b!.shape)}`);
     }
-    return tensorType([m, n], minRowsBehind([a!, b!]), mergeSources([a!, b!]));
+    return tensorType([m, n], mergeSources([a!, b!]));
   },
 });
 
@@ -115,12 +111,7 @@ export const transposeOp = defineOp({
     if (a!.shape.length !== 2)
       throw new OpTypeError(`transpose needs a 2-D argument, got ${fmtDims(a!.shape)}`);
     const labels = a!.labels ?? tableLabels(a!);
-    return tensorType(
-      [a!.shape[1], a!.shape[0]],
-      a!.rowsBehind,
-      a!.sources,
-      labels && [labels[1], labels[0]],
-    );
+    return tensorType([a!.shape[1], a!.shape[0]], a!.sources, labels && [labels[1], labels[0]]);
   },
 });
 
@@ -137,7 +128,7 @@ export const constantOp = defineOp({
     const size = shape.reduce((a, b) => a * b, 1);
     if (size !== values.length)
       throw new OpTypeError(`${values.length} values do not fill shape ${fmtDims(shape)}`);
-    return tensorType(shape, Infinity, []);
+    return tensorType(shape, []);
   },
 });
 

@@ -7,12 +7,12 @@ import { defineOp, type OpDef } from './op-def.js';
 import { stringListParam } from './params.js';
 import { PROGRAM_LIMITS } from './types.js';
 import {
-  mergeSources,
   OpTypeError,
   requireColumns,
   requireTable,
   tableType,
   type Dim,
+  type RowSegment,
 } from './value-type.js';
 
 /** `select(t, {columns})`: the named columns of a table, in the given order. */
@@ -26,7 +26,10 @@ export const selectOp = defineOp({
     const have = requireTable(t!);
     const columns = stringListParam(params, 'columns');
     requireColumns(have, columns);
-    return tableType(columns, t!.shape[0], t!.sources);
+    return tableType(
+      columns,
+      columns.map((c) => t!.segments![have.indexOf(c)]!),
+    );
   },
 });
 
@@ -39,7 +42,7 @@ export const unionOp = defineOp({
   params: [],
   infer(args) {
     const first = requireTable(args[0]!, 'argument 1');
-    let rows: Dim = 0;
+    const segments: RowSegment[][] = first.map(() => []);
     args.forEach((t, i) => {
       const cols = requireTable(t, `argument ${i + 1}`);
       if (cols.length !== first.length || cols.some((c, j) => c !== first[j])) {
@@ -47,10 +50,9 @@ export const unionOp = defineOp({
           `argument ${i + 1} has columns (${cols.join(', ')}) but argument 1 has (${first.join(', ')}): union needs the same columns in the same order`,
         );
       }
-      const r = t.shape[0];
-      rows = rows === undefined || r === undefined ? undefined : rows + r;
+      t.segments!.forEach((col, j) => segments[j]!.push(...col));
     });
-    return tableType(first, rows, mergeSources(args));
+    return tableType(first, segments);
   },
 });
 
@@ -63,6 +65,7 @@ export const joinOp = defineOp({
   params: [],
   infer(args) {
     const columns: string[] = [];
+    const segments: RowSegment[][] = [];
     let rows: Dim = undefined;
     args.forEach((t, i) => {
       const cols = requireTable(t, `argument ${i + 1}`);
@@ -74,6 +77,7 @@ export const joinOp = defineOp({
         }
         columns.push(c);
       }
+      segments.push(...t.segments!);
       const r = t.shape[0];
       if (r !== undefined) {
         if (rows !== undefined && r !== rows) {
@@ -86,7 +90,7 @@ export const joinOp = defineOp({
     });
     if (columns.length > PROGRAM_LIMITS.columns)
       throw new OpTypeError(`more than ${PROGRAM_LIMITS.columns} columns`);
-    return tableType(columns, rows, mergeSources(args));
+    return tableType(columns, segments);
   },
 });
 

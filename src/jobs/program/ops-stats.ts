@@ -2,9 +2,9 @@
  * Statistics: count, sum, mean, variance, standard deviation, covariance and correlation matrices,
  * histograms over public bin edges, and linear regression trained by gradient descent.
  *
- * Each aggregates the rows of a table, so every element of its result stands behind all the
- * table's rows (what a policy's minimum-rows rule checks). `sum` and `mean` also reduce a tensor
- * along an axis.
+ * Each aggregates the rows of a table; `sum` and `mean` also reduce a tensor along an axis. What
+ * each result discloses about each input is the disclosure analysis's business
+ * (src/jobs/disclosure/rules.ts).
  */
 import { defineOp, type OpDef } from './op-def.js';
 import {
@@ -16,30 +16,23 @@ import {
   stringParam,
 } from './params.js';
 import { PROGRAM_LIMITS, type Params } from './types.js';
-import {
-  mulRows,
-  OpTypeError,
-  requireColumns,
-  requireTable,
-  tensorType,
-  type ValueType,
-} from './value-type.js';
+import { OpTypeError, requireColumns, requireTable, tensorType, type ValueType } from './value-type.js';
 
 function reduceInfer(t: ValueType, params: Params): ValueType {
   if (t.kind === 'table') {
     checkKnownParams(params, []);
-    return tensorType([t.shape[1]], mulRows(t.rowsBehind, t.shape[0]), t.sources, [t.columns]);
+    return tensorType([t.shape[1]], t.sources, [t.columns]);
   }
   if (t.shape.length === 0) throw new OpTypeError('cannot reduce a scalar');
   const axis = intParam(params, 'axis', 0, 0, t.shape.length - 1);
   const shape = t.shape.filter((_, i) => i !== axis);
   const labels = t.labels?.filter((_, i) => i !== axis);
-  return tensorType(shape, mulRows(t.rowsBehind, t.shape[axis]), t.sources, labels);
+  return tensorType(shape, t.sources, labels);
 }
 
 function perColumn(t: ValueType): ValueType {
   const cols = requireTable(t);
-  return tensorType([cols.length], mulRows(t.rowsBehind, t.shape[0]), t.sources, [cols]);
+  return tensorType([cols.length], t.sources, [cols]);
 }
 
 function checkRowsForDdof(t: ValueType, ddof: number): void {
@@ -57,7 +50,7 @@ export const countOp = defineOp({
   params: [],
   infer([t]) {
     requireTable(t!);
-    return tensorType([], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources);
+    return tensorType([], t!.sources);
   },
 });
 
@@ -113,10 +106,7 @@ function matrixOp(name: string, summary: string, params: string[]): OpDef {
       const cols = requireTable(t!);
       const ddof = params.includes('ddof') ? intParam(p, 'ddof', 1, 0, 1) : 1;
       checkRowsForDdof(t!, ddof);
-      return tensorType([cols.length, cols.length], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources, [
-        cols,
-        cols,
-      ]);
+      return tensorType([cols.length, cols.length], t!.sources, [cols, cols]);
     },
   });
 }
@@ -128,13 +118,19 @@ export const covarianceOp = matrixOp('covariance', 'covariance matrix of the col
 /** `correlation(t)`: the Pearson correlation matrix of the columns. */
 export const correlationOp = matrixOp('correlation', 'Pearson correlation matrix of the columns', []);
 
-/** `histogram(t, {edges, column?})`: counts per bin [e_i, e_i+1) over public, increasing edges. */
+/**
+ * `histogram(t, {edges, column?, minCount?})`: counts per bin [e_i, e_i+1) over public, increasing
+ * edges. With `minCount` (>= 1), small cells are suppressed inside the MPC: a bin whose count from
+ * any one input is below it is released as suppressed (null), and so is every bin when an input
+ * has between 1 and minCount - 1 rows outside the released bins.
+ */
 export const histogramOp = defineOp({
   name: 'histogram',
-  summary: 'counts per bin [e_i, e_i+1) of one column over public increasing edges (params: edges, column)',
+  summary:
+    'counts per bin [e_i, e_i+1) of one column over public increasing edges; bins below minCount rows of any input are suppressed (params: edges, column, minCount)',
   category: 'statistic',
   arity: { min: 1, max: 1 },
-  params: ['edges', 'column'],
+  params: ['edges', 'column', 'minCount'],
   infer([t], params) {
     const cols = requireTable(t!);
     const column = stringParam(params, 'column');
@@ -142,13 +138,14 @@ export const histogramOp = defineOp({
       throw new OpTypeError(`param "column" is required: the table has ${cols.length} columns`);
     }
     if (column !== undefined) requireColumns(cols, [column]);
+    intParam(params, 'minCount', 0, 0, 1_000_000_000);
     const edges = numberListParam(params, 'edges', PROGRAM_LIMITS.histogramEdges);
     if (edges.length < 2) throw new OpTypeError('param "edges" needs at least 2 edges (1 bin)');
     for (let i = 1; i < edges.length; i++) {
       if (!(edges[i]! > edges[i - 1]!)) throw new OpTypeError('param "edges" must be strictly increasing');
     }
     const labels = edges.slice(0, -1).map((e, i) => `[${e}, ${edges[i + 1]})`);
-    return tensorType([edges.length - 1], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources, [labels]);
+    return tensorType([edges.length - 1], t!.sources, [labels]);
   },
 });
 
@@ -185,9 +182,7 @@ export const linregOp = defineOp({
     intParam(params, 'epochs', LINREG_DEFAULT_EPOCHS, 1, PROGRAM_LIMITS.epochs);
     numberParam(params, 'learningRate', 1, 1e-6, 2);
     checkRowsForDdof(t!, 1);
-    return tensorType([features.length + 1], mulRows(t!.rowsBehind, t!.shape[0]), t!.sources, [
-      ['intercept', ...features],
-    ]);
+    return tensorType([features.length + 1], t!.sources, [['intercept', ...features]]);
   },
 });
 

@@ -14,7 +14,7 @@ import { ProgramValidationError } from '../errors.js';
 import { getOp } from './catalogue.js';
 import { checkKnownParams } from './params.js';
 import { PROGRAM_LIMITS, PROGRAM_VERSION, type Params, type Program, type ProgramNode } from './types.js';
-import { OpTypeError, tableType, type ValueType } from './value-type.js';
+import { inputTableType, OpTypeError, type ValueType } from './value-type.js';
 
 /** A program that passed validation, with its evaluation order and types. */
 export interface CheckedProgram {
@@ -190,7 +190,7 @@ export function validateProgram(value: unknown, options: ValidateOptions = {}): 
     const rows = options.rows?.[inp.name];
     if (rows !== undefined && (!Number.isSafeInteger(rows) || rows < 0))
       fail(inp.name, 'row count must be a non-negative integer');
-    types.set(inp.name, tableType(inp.columns, rows, [inp.name]));
+    types.set(inp.name, inputTableType(inp.name, inp.columns, rows));
   }
   for (const node of order) {
     const op = getOp(node.op)!;

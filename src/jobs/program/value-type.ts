@@ -1,7 +1,8 @@
 /**
  * The static type of a value flowing through a program: a table (rows x named columns) or a
- * tensor (a shape, optionally labelled per axis), plus what the policies need to know about it:
- * which inputs it derives from and how many data rows stand behind each of its elements.
+ * tensor (a shape, optionally labelled per axis), plus which inputs it derives from and, for a
+ * table, which input's rows fill each column (its row segments). What a released value discloses
+ * about each input is derived apart, by the disclosure analysis (src/jobs/disclosure/).
  *
  * Row counts are public (dataset descriptions publish them), so shapes are known once the job binds
  * the inputs; a program checked on its own has unknown row counts (`undefined` dims).
@@ -20,13 +21,22 @@ export interface ValueType {
   columns?: string[];
   /** Optional labels per axis (e.g. column names of a mean, `intercept` + features of a regression). */
   labels?: (string[] | undefined)[];
-  /**
-   * The fewest data rows aggregated into any one element (1 for row-level data, Infinity for public
-   * constants, undefined while row counts are unknown). Policies compare it with their minimum.
-   */
-  rowsBehind: number | undefined;
   /** Names of the program inputs this value derives from, sorted. */
   sources: string[];
+  /**
+   * A table's row segments per column: column j's rows are, from the top, `segments[j][0].rows`
+   * rows of input `segments[j][0].source`, then the next segment's, and so on (a union stacks
+   * segments, a join puts columns of different inputs side by side).
+   */
+  segments?: RowSegment[][];
+}
+
+/** A run of consecutive rows of one table column that come from one program input. */
+export interface RowSegment {
+  /** The program input the rows come from. */
+  source: string;
+  /** How many rows (undefined while row counts are unknown). */
+  rows: Dim;
 }
 
 /** Thrown by an op's type rule; validation wraps it into an error naming the node. */
@@ -34,41 +44,41 @@ export class OpTypeError extends Error {
   override readonly name = 'OpTypeError';
 }
 
-/** A table type. */
-export function tableType(columns: string[], rows: Dim, sources: string[]): ValueType {
-  return { kind: 'table', shape: [rows, columns.length], columns, rowsBehind: 1, sources };
+/** The table type of program input `source`: `rows` rows of its `columns`. */
+export function inputTableType(source: string, columns: string[], rows: Dim): ValueType {
+  return tableType(
+    columns,
+    columns.map(() => [{ source, rows }]),
+  );
+}
+
+/**
+ * A table type from its columns and each column's row segments (all columns must have as many
+ * rows; the sources are those of the segments).
+ */
+export function tableType(columns: string[], segments: RowSegment[][]): ValueType {
+  const rows = segments[0] === undefined ? 0 : segmentRows(segments[0]);
+  const sources = [...new Set(segments.flatMap((col) => col.map((s) => s.source)))].sort();
+  return { kind: 'table', shape: [rows, columns.length], columns, sources, segments };
+}
+
+/** The rows of a column's segments (undefined when any count is unknown). */
+export function segmentRows(segments: readonly RowSegment[]): Dim {
+  let n: Dim = 0;
+  for (const s of segments) n = n === undefined || s.rows === undefined ? undefined : n + s.rows;
+  return n;
 }
 
 /** A tensor type. */
-export function tensorType(
-  shape: Dim[],
-  rowsBehind: number | undefined,
-  sources: string[],
-  labels?: (string[] | undefined)[],
-): ValueType {
+export function tensorType(shape: Dim[], sources: string[], labels?: (string[] | undefined)[]): ValueType {
   return labels === undefined
-    ? { kind: 'tensor', shape, rowsBehind, sources }
-    : { kind: 'tensor', shape, rowsBehind, sources, labels };
+    ? { kind: 'tensor', shape, sources }
+    : { kind: 'tensor', shape, sources, labels };
 }
 
 /** The sorted union of the sources of `types`. */
 export function mergeSources(types: readonly ValueType[]): string[] {
   return [...new Set(types.flatMap((t) => t.sources))].sort();
-}
-
-/** The smallest rowsBehind of `types` (undefined if any is unknown). */
-export function minRowsBehind(types: readonly ValueType[]): number | undefined {
-  let m = Infinity;
-  for (const t of types) {
-    if (t.rowsBehind === undefined) return undefined;
-    m = Math.min(m, t.rowsBehind);
-  }
-  return m;
-}
-
-/** `a * b` for rowsBehind counts (undefined stays unknown). */
-export function mulRows(a: number | undefined, b: Dim): number | undefined {
-  return a === undefined || b === undefined ? undefined : a * b;
 }
 
 /** Requires `t` to be a table; returns its columns. */

@@ -56,7 +56,7 @@ export function policySummaryProblem(p: unknown): string | undefined {
   for (const f of ['default', 'requestersRestricted'] as const) {
     if (p[f] !== undefined && typeof p[f] !== 'boolean') return `invalid policy summary: ${f}`;
   }
-  for (const f of ['requesters', 'ops', 'outputs'] as const) {
+  for (const f of ['requesters', 'ops', 'outputs', 'computeParties'] as const) {
     if (p[f] !== undefined && !isStrList(p[f])) return `invalid policy summary: ${f}`;
   }
   if (p.minRows !== undefined && (typeof p.minRows !== 'number' || !Number.isSafeInteger(p.minRows)))

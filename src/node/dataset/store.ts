@@ -4,6 +4,10 @@
  * An import writes everything into a hidden temporary directory and renames it into place at the
  * end, so a failed import (bad cell, crash, abort) leaves nothing behind and a dataset directory is
  * always complete. Leftover temporary directories are removed at load.
+ *
+ * Every dataset directory also holds `prints.bin`, the sorted keyed prints of its rows (see
+ * row-prints.ts), written in the same import directory; a dataset imported before prints existed
+ * gets them computed from its data file on first request.
  */
 import '../../polyfills.js';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +30,15 @@ import {
 } from './description.js';
 import { ColumnStats, syntheticMockRows, type Rng } from './mock.js';
 import { checkDatasetName, normaliseTags } from './names.js';
+import {
+  computeRowPrints,
+  decodeRowPrints,
+  encodeRowPrints,
+  PRINTS_FILE,
+  RowPrintCollector,
+  rowPrintKey,
+  rowPrintsDigest,
+} from './row-prints.js';
 
 const DATA_FILE = 'data.bin';
 const DESCRIPTION_FILE = 'description.json';
@@ -38,10 +51,22 @@ export interface StoredDataset {
   dataBytes: number;
 }
 
+/** The sorted row prints of a dataset and the hex SHA-256 of their file form. */
+export interface RowPrintSet {
+  /** Sorted ascending (see row-prints.ts). */
+  prints: BigUint64Array;
+  /** Hex SHA-256 of `prints.bin`. */
+  digest: string;
+}
+
 /** The local dataset directory of a peer. */
 export class DatasetStore {
   private readonly root: string;
   private readonly entries = new Map<string, StoredDataset>();
+  /** Key of the row prints, derived from the private key (never stored). */
+  private readonly printKey: Buffer;
+  /** Serialises directory swaps (add, remove) with the lazy writes of `prints.bin`. */
+  private lock: Promise<unknown> = Promise.resolve();
 
   private constructor(
     dataDir: string,
@@ -50,6 +75,14 @@ export class DatasetStore {
     private readonly rng: Rng,
   ) {
     this.root = join(dataDir, 'datasets');
+    this.printKey = rowPrintKey(key.raw);
+  }
+
+  /** Runs `fn` once every earlier `exclusive` call has settled. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => {}); // the caller sees the error; the chain goes on
+    return run;
   }
 
   /** Opens the store, removing leftovers of interrupted imports and checking every description. */
@@ -126,6 +159,7 @@ export class DatasetStore {
       let stats: ColumnStats | undefined;
       let writer: DataFileWriter | undefined;
       let rows: number;
+      const printer = new RowPrintCollector(this.printKey);
       try {
         rows = await readNumericCsv(
           input.csvPath,
@@ -136,6 +170,7 @@ export class DatasetStore {
           async (row) => {
             writer ??= await DataFileWriter.create(join(tmp, DATA_FILE), columns.length);
             stats!.add(row);
+            printer.add(row);
             await writer.append(row);
           },
           options,
@@ -146,6 +181,7 @@ export class DatasetStore {
         throw err;
       }
       const dataBytes = await writer.finish();
+      await writeFileAtomic(join(tmp, PRINTS_FILE), encodeRowPrints(printer.finish()));
       let mock: number[][];
       let mockSource: 'synthetic' | 'file';
       if (input.mockPath !== undefined) {
@@ -170,17 +206,19 @@ export class DatasetStore {
       await writeFileAtomic(join(tmp, DESCRIPTION_FILE), JSON.stringify(signed, null, 2) + '\n');
       options.signal?.throwIfAborted();
       const dest = join(this.root, name);
-      if (this.entries.has(name)) {
-        const old = join(this.root, `.old-${randomBytes(6).toString('hex')}`);
-        await rename(dest, old);
-        await rename(tmp, dest);
-        await rm(old, { recursive: true, force: true });
-      } else {
-        await rename(tmp, dest);
-      }
-      const entry = { signed, dataBytes };
-      this.entries.set(name, entry);
-      return entry;
+      return await this.exclusive(async () => {
+        if (this.entries.has(name)) {
+          const old = join(this.root, `.old-${randomBytes(6).toString('hex')}`);
+          await rename(dest, old);
+          await rename(tmp, dest);
+          await rm(old, { recursive: true, force: true });
+        } else {
+          await rename(tmp, dest);
+        }
+        const entry = { signed, dataBytes };
+        this.entries.set(name, entry);
+        return entry;
+      });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
@@ -214,12 +252,49 @@ export class DatasetStore {
 
   /** Deletes a dataset; false when there was none. */
   async remove(name: string): Promise<boolean> {
-    if (!this.entries.has(name)) return false;
-    const trash = join(this.root, `.removed-${randomBytes(6).toString('hex')}`);
-    await rename(join(this.root, name), trash);
-    this.entries.delete(name);
-    await rm(trash, { recursive: true, force: true });
-    return true;
+    return this.exclusive(async () => {
+      if (!this.entries.has(name)) return false;
+      const trash = join(this.root, `.removed-${randomBytes(6).toString('hex')}`);
+      await rename(join(this.root, name), trash);
+      this.entries.delete(name);
+      await rm(trash, { recursive: true, force: true });
+      return true;
+    });
+  }
+
+  /**
+   * The sorted row prints of a dataset with their digest. When `prints.bin` is missing or
+   * malformed (a dataset imported before prints existed), computes them from the data file and
+   * writes the file atomically. @throws {DatasetNotFoundError}
+   */
+  async rowPrintSet(name: string): Promise<RowPrintSet> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) throw new DatasetNotFoundError(this.owner, name);
+    const path = join(this.root, name, PRINTS_FILE);
+    const stored = await readPrintsFile(path, entry.signed.description.rows);
+    if (stored !== undefined) return stored;
+    // Under the lock, so that no import swaps the directory between reading the data and writing.
+    return this.exclusive(async () => {
+      const current = this.entries.get(name);
+      if (current === undefined) throw new DatasetNotFoundError(this.owner, name);
+      const again = await readPrintsFile(path, current.signed.description.rows);
+      if (again !== undefined) return again;
+      const { columns, values } = await readDataFile(join(this.root, name, DATA_FILE));
+      const prints = computeRowPrints(this.printKey, values, columns);
+      const bytes = encodeRowPrints(prints);
+      await writeFileAtomic(path, bytes);
+      return { prints, digest: rowPrintsDigest(bytes) };
+    });
+  }
+
+  /** The sorted row prints of a dataset (see {@link rowPrintSet}). @throws {DatasetNotFoundError} */
+  async rowPrints(name: string): Promise<BigUint64Array> {
+    return (await this.rowPrintSet(name)).prints;
+  }
+
+  /** Hex SHA-256 of a dataset's `prints.bin` (see {@link rowPrintSet}). @throws {DatasetNotFoundError} */
+  async rowPrintsDigest(name: string): Promise<string> {
+    return (await this.rowPrintSet(name)).digest;
   }
 
   /** Reads a dataset's values. @throws {DatasetNotFoundError} */
@@ -229,6 +304,23 @@ export class DatasetStore {
     const { rows, values } = await readDataFile(join(this.root, name, DATA_FILE));
     return { columns: entry.signed.description.columns.map((c) => c.name), rows, values };
   }
+}
+
+/**
+ * Reads a prints file; undefined when it is missing, malformed or not of `rows` prints (the caller
+ * recomputes it from the data file).
+ */
+async function readPrintsFile(path: string, rows: number): Promise<RowPrintSet | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const prints = decodeRowPrints(bytes);
+  if (prints === undefined || prints.length !== rows) return undefined;
+  return { prints, digest: rowPrintsDigest(bytes) };
 }
 
 /** Reads a mock CSV: same header as the data, at most {@link MAX_MOCK_ROWS} rows. */
