@@ -111,9 +111,11 @@ async function main(): Promise<number> {
         approval: manual ? 'manual' : 'auto',
         minRows: 100,
         outputs: ['count', 'mean', 'correlation', 'linreg'],
+        // the consortium: each hospital trusts itself and the other two as compute parties
+        computeParties: HOSPITALS.map((o) => net!.get(o.name).peerId),
       });
       say(
-        `      ${pad(h.name, 11)} ${manual ? 'manual approval by a person' : 'automatic approval'}; only aggregates over >= 100 rows; outputs: count, mean, correlation, linreg`,
+        `      ${pad(h.name, 11)} ${manual ? 'manual approval by a person' : 'automatic approval'}; only aggregates over >= 100 rows; outputs: count, mean, correlation, linreg; compute parties: the three hospitals`,
       );
     }
 

@@ -39,8 +39,11 @@ export interface JobOutputValue {
   name: string;
   /** Shape. */
   shape: number[];
-  /** Row-major values. */
-  values: number[];
+  /**
+   * Row-major values; `null` marks a suppressed cell (a histogram bin with fewer than the op's
+   * `minCount` rows from some input, kept `null` in JSON).
+   */
+  values: (number | null)[];
   /** Labels per axis, when the op gives them (column names...). */
   labels?: (string[] | null)[];
 }

@@ -69,6 +69,11 @@ export interface DatasetCatalog {
     name: string,
     options?: AbortOptions,
   ): Promise<{ columns: string[]; rows: number; values: Float64Array }>;
+  /**
+   * The sorted keyed fingerprints of a local dataset's rows and their digest (for the jobs
+   * layer's differencing guard: how many rows two versions of a dataset differ by).
+   */
+  rowPrints(name: string, options?: AbortOptions): Promise<{ prints: BigUint64Array; digest: string }>;
 }
 
 /** The access lists of a peer, persisted in the data directory and enforced at once. */

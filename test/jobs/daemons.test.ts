@@ -173,7 +173,7 @@ test('policy violations are refused before any share moves: forbidden op, forbid
     const few = await submit(jobRequest(t, ['mean']));
     const r3 = await waitForState(t.scientist, few.id, ['rejected', 'done', 'failed']);
     assert.is(r3.state, 'rejected');
-    assert.match(r3.error!.message, /720 rows, fewer than the minimum of 1000/);
+    assert.match(r3.error!.message, / 180 rows, fewer than the minimum of 1000/);
     await assertNothingMoved(few.id);
     const audit = await peermpc(['audit', '--job', few.id, '--json', '--data-dir', t.hospitals[1]!.dataDir]);
     assert.match(audit.stdout, /"decision": "refused"/);
@@ -294,6 +294,7 @@ test("dataset show on another daemon carries the owner's policy: set, removed, a
       ops: ['*'],
       outputs: ['count', 'mean'],
       minRows: 50,
+      computeParties: ['self'],
     });
     assert.is(signed.description.rows, 180);
 

@@ -28,8 +28,14 @@ function request(
   };
 }
 
+/** The hospitals trust each other as compute parties (a consortium). */
+function consortium(net: TestNetwork): string[] {
+  return net.hospitals.map((h) => h.id.peerId);
+}
+
 async function setPolicies(net: TestNetwork, policy: Record<string, unknown>): Promise<void> {
-  for (const h of net.hospitals) await h.service.policies.set('patients', policy);
+  for (const h of net.hospitals)
+    await h.service.policies.set('patients', { computeParties: consortium(net), ...policy });
 }
 
 function stateOf(p: TestPeer, id: string): JobState | undefined {
@@ -82,7 +88,10 @@ test('manual approval by a person on one owner', async () => {
   const net = await testNetwork();
   try {
     await setPolicies(net, { approval: 'auto' });
-    await net.hospitals[1]!.service.policies.set('patients', { approval: 'manual' });
+    await net.hospitals[1]!.service.policies.set('patients', {
+      computeParties: consortium(net),
+      approval: 'manual',
+    });
     const rec = await net.sci.service.submit(request(net));
     assert.is(rec.state, 'proposed');
     assert.is(rec.approvals[net.hospitals[1]!.id.peerId]!.decision, 'pending');
@@ -126,12 +135,17 @@ test('policy violations are refused before any share moves', async () => {
   const net = await testNetwork([30, 30, 30]);
   try {
     await setPolicies(net, { approval: 'auto' });
-    await net.hospitals[2]!.service.policies.set('patients', { approval: 'auto', ops: ['union', 'mean'] });
+    await net.hospitals[2]!.service.policies.set('patients', {
+      computeParties: consortium(net),
+      approval: 'auto',
+      ops: ['union', 'mean'],
+    });
     const forbiddenOp = await net.sci.service.submit(request(net));
     await allIn(net, forbiddenOp.id, 'rejected');
     assert.match(net.sci.service.store.get(forbiddenOp.id).error!.message, /op "covariance" is not allowed/);
 
     await net.hospitals[2]!.service.policies.set('patients', {
+      computeParties: consortium(net),
       approval: 'auto',
       requesters: [net.hospitals[0]!.id.peerId],
     });
@@ -142,12 +156,16 @@ test('policy violations are refused before any share moves', async () => {
       /requester .* is not allowed/,
     );
 
-    await net.hospitals[2]!.service.policies.set('patients', { approval: 'auto', minRows: 100 });
+    await net.hospitals[2]!.service.policies.set('patients', {
+      computeParties: consortium(net),
+      approval: 'auto',
+      minRows: 100,
+    });
     const tooFew = await net.sci.service.submit(request(net));
     await allIn(net, tooFew.id, 'rejected');
     assert.match(
       net.sci.service.store.get(tooFew.id).error!.message,
-      /90 rows, fewer than the minimum of 100/,
+      / 30 rows, fewer than the minimum of 100/,
     );
     assert.is(net.net.sessionCount, 0);
     const audit = net.hospitals[2]!.service.audit.list({ job: tooFew.id });

@@ -85,6 +85,9 @@ export function fakePeer(
       return 1.5;
     },
     datasets: {
+      async rowPrints() {
+        return { prints: new BigUint64Array(0), digest: '0'.repeat(64) };
+      },
       async add(input) {
         calls.push(`add ${input.name} ${input.csvPath}`);
         if (input.csvPath.endsWith('bad.csv')) {

@@ -191,6 +191,11 @@ export function policyLines(p: PolicySummary): Array<[string, string | number]> 
   if (p.ops !== undefined) lines.push(['allowed ops', anyOrList(p.ops)]);
   if (p.outputs !== undefined) lines.push(['released outputs', anyOrList(p.outputs)]);
   if (p.minRows !== undefined) lines.push(['min rows', p.minRows]);
+  if (p.computeParties !== undefined)
+    lines.push([
+      'trusted compute parties',
+      p.computeParties.includes('*') ? 'any (a person checks each job)' : p.computeParties.join(', '),
+    ]);
   return lines;
 }
 

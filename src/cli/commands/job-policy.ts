@@ -22,6 +22,7 @@ interface SetOptions extends CommonOptions {
   outputs?: string[];
   minRows?: number;
   approval?: 'auto' | 'manual';
+  computeParties?: string[];
 }
 
 const NOT_PUBLISHED =
@@ -36,6 +37,7 @@ function printPolicy(p: DatasetPolicy, isDefault: boolean): string {
     ['outputs', p.outputs],
     ['min rows', p.minRows],
     ['approval', p.approval],
+    ['compute parties', p.computeParties],
   ]);
 }
 
@@ -74,6 +76,11 @@ export function registerPolicy(program: Command, { io }: CommandContext): void {
     .option('--outputs <ops>', 'ops whose results may be released ("*" for any)', listValue)
     .option('--min-rows <n>', 'fewest rows behind every released value', positiveIntValue)
     .addOption(new Option('--approval <mode>', 'who approves').choices(['auto', 'manual']))
+    .option(
+      '--compute-parties <ids>',
+      'compute parties and dealers you trust: "self", peer ids, or "*" (default: self under auto, * under manual); rep3 needs at most one untrusted, additive a trusted dealer and one trusted compute party',
+      listValue,
+    )
     .action(async (dataset: string, opts: SetOptions) => {
       const body: Partial<DatasetPolicy> = {
         ...(opts.requesters ? { requesters: opts.requesters } : {}),
@@ -81,6 +88,7 @@ export function registerPolicy(program: Command, { io }: CommandContext): void {
         ...(opts.outputs ? { outputs: opts.outputs } : {}),
         ...(opts.minRows ? { minRows: opts.minRows } : {}),
         ...(opts.approval ? { approval: opts.approval } : {}),
+        ...(opts.computeParties ? { computeParties: opts.computeParties } : {}),
       };
       const res = await new JobsClient(clientFor(opts)).setPolicy(dataset, body);
       if (res.published === false) io.err(NOT_PUBLISHED);

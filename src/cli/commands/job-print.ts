@@ -5,8 +5,9 @@
 import type { JobOutputValue, JobRecord } from '../../jobs/store.js';
 import { bytes, duration, keyValues, table, type Io } from '../output.js';
 
-/** Formats a number for a result table. */
-export function num(v: number): string {
+/** Formats a number for a result table; `null` (a suppressed histogram bin) prints `suppressed`. */
+export function num(v: number | null): string {
+  if (v === null) return 'suppressed';
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
   const a = Math.abs(v);
@@ -17,14 +18,14 @@ export function num(v: number): string {
 export function printOutput(io: Io, o: JobOutputValue): void {
   io.out(`${o.name}:`);
   if (o.shape.length === 0) {
-    io.out(`  ${num(o.values[0]!)}`);
+    io.out(`  ${num(o.values[0] ?? null)}`);
   } else if (o.shape.length === 1) {
     const labels = o.labels?.[0] ?? o.values.map((_, i) => String(i));
     io.out(
       indent(
         table(
           ['', 'VALUE'],
-          labels.map((l, i) => [l, num(o.values[i]!)]),
+          labels.map((l, i) => [l, num(o.values[i] ?? null)]),
         ),
       ),
     );

@@ -2,10 +2,12 @@
  * MPC implementations of the statistics. Costs (rep3, per party, p columns, n rows): mean 2 rounds
  * and p words; covariance about 6 rounds and p*p + n*p words (the pre-scaling truncation of the
  * centred data is n*p); correlation adds an rsqrt of p values and two p*p products; histogram one
- * a2b and bitToA of n*bins words; linreg a correlation plus one p*p @ p product per epoch.
+ * comparison of n*edges words (plus the suppression of small bins: histogram.ts); linreg a
+ * correlation plus one p*p @ p product per epoch.
  */
 import { intParam, numberParam } from '../program/params.js';
 import { LINREG_DEFAULT_EPOCHS, linregLearningRate } from '../program/ops-stats.js';
+import { histogram } from './histogram.js';
 import { correlationFrom, covariance, inverseStd, mulScaled } from './moments.js';
 import { columnIndices, type OpImpl } from './op-impl.js';
 import { takeColumns } from './ops-relational.js';
@@ -40,29 +42,6 @@ const covarianceImpl: OpImpl = async ({ ctx, args, params }) =>
 const correlation: OpImpl = async ({ ctx, args, node }) => {
   const { cov } = await covariance(ctx, args[0]!, 1);
   return correlationFrom(ctx, cov, await inverseStd(ctx, cov, node.op));
-};
-
-const histogram: OpImpl = async ({ ctx, args, argTypes, params }) => {
-  const { p } = ctx;
-  const x = args[0]!;
-  const cols = argTypes[0]!.columns!;
-  const column = typeof params.column === 'string' ? params.column : cols[0]!;
-  const edges = params.edges as number[];
-  const n = x.shape[0]!;
-  const e = edges.length;
-  const col = takeColumns(p, x, [cols.indexOf(column)]);
-  const diff = p.addPublic(
-    p.broadcastTo(col, [n, e]),
-    ctx
-      .fixed(
-        edges.map((v) => -v),
-        [1, e],
-      )
-      .broadcastTo([n, e]),
-  );
-  const atLeast = p.sum(await ctx.geZero(diff), 0); // [e]: rows with x >= edge k
-  const bins = p.sub(p.slice(atLeast, 0, 0, e - 1), p.slice(atLeast, 0, 1, e));
-  return p.shlA(bins, ctx.f);
 };
 
 /**

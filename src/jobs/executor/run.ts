@@ -4,7 +4,8 @@
  *
  * 1. input: each owner secret-shares its table (fixed point, rows x columns) to the compute parties;
  * 2. compute: the nodes in topological order, each through its op implementation;
- * 3. output: each output is revealed to the recipient only, which decodes it.
+ * 3. output: each output is revealed to the recipient only, which decodes it (a histogram with
+ *    `minCount` releases -1 for a suppressed bin, decoded as null).
  *
  * The recipient gets the outputs; every other party gets none. Progress is reported after every
  * step (inputs, each node, outputs). Nothing here logs a value.
@@ -16,6 +17,7 @@ import type { CheckedProgram } from '../program/validate.js';
 import type { JobOutputValue, JobProgress } from '../store.js';
 import { ExecContext, type NonlinearOps } from './context.js';
 import { ENGINE_NONLINEAR } from './engine-nonlinear.js';
+import { suppressesBins } from './histogram.js';
 import { assertRunnable, getOpImpl } from './registry.js';
 
 const log = logger('jobs:executor');
@@ -111,15 +113,17 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
   t = performance.now();
   progress('output');
   const outputs: JobOutputValue[] = [];
+  const suppressing = new Set(checked.order.filter(suppressesBins).map((n) => n.id));
   for (const out of checked.outputs) {
     check();
     const share = values.get(out.node)!;
     const opened = await p.reveal(share, [recipient]);
     if (opened !== undefined) {
+      const decoded = Array.from(decodeFixed(opened, f));
       const o: JobOutputValue = {
         name: out.name,
         shape: [...share.shape],
-        values: Array.from(decodeFixed(opened, f)),
+        values: suppressing.has(out.node) ? decoded.map((v) => (v < -0.5 ? null : v)) : decoded,
       };
       if (out.type.labels !== undefined) o.labels = out.type.labels.map((l) => l ?? null);
       outputs.push(o);

@@ -99,6 +99,7 @@ export function jobServiceForPeer(
         peer.datasets.show(owner, name, o?.signal !== undefined ? { signal: o.signal } : {}),
       get: (name) => peer.datasets.get(name),
       readValues: (name) => peer.datasets.readValues(name),
+      rowPrints: (name) => peer.datasets.rowPrints(name),
       list: () => peer.datasets.list(),
       setPolicySummary: (name, summary) => peer.datasets.setPolicySummary(name, summary),
     },

@@ -142,6 +142,11 @@ export class Catalog implements DatasetCatalog {
     return this.deps.store.readValues(name);
   }
 
+  async rowPrints(name: string, options: AbortOptions = {}) {
+    options.signal?.throwIfAborted();
+    return this.deps.store.rowPrintSet(name);
+  }
+
   async search(term: string, options: DatasetSearchOptions = {}): Promise<DatasetSearchResult> {
     const t = term.trim().toLowerCase();
     const result: DatasetSearchResult = { term: t, found: [], rejected: [] };

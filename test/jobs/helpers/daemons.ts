@@ -41,6 +41,7 @@ export async function startJobsNetwork(env?: NodeJS.ProcessEnv): Promise<JobsTes
         await net.get(s.name).client.addDataset({ csvPath: csv, name: s.name, tags: ['patients'] });
       }),
     );
+    consortium = specs.map((s) => net.get(s.name).peerId);
     return { net, hospitals: specs.map((s) => net.get(s.name)), scientist: net.get('scientist'), tables };
   } catch (err) {
     await net.stop();
@@ -76,9 +77,15 @@ export function allRows(t: JobsTestNetwork): number[][] {
   return t.tables.flat().map((r) => idx.map((i) => r[i]!));
 }
 
-/** Sets a hospital's policy through the API. */
+/** The hospitals of the running test network: they trust each other as compute parties. */
+let consortium: string[] = [];
+
+/**
+ * Sets a hospital's policy through the API; unless the policy names its own `computeParties`, the
+ * hospitals of the network trust each other as compute parties (a consortium).
+ */
 export async function setPolicy(d: DemoDaemon, policy: Record<string, unknown>): Promise<void> {
-  await d.client.request('PUT', `/policies/${d.name}`, policy);
+  await d.client.request('PUT', `/policies/${d.name}`, { computeParties: consortium, ...policy });
 }
 
 /** A job's record on a daemon, or undefined when it does not know it. */
