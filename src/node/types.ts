@@ -196,7 +196,11 @@ export interface AddDatasetInput {
   tags?: string[];
   /** Path of a CSV file of mock rows (same header); default: synthetic mock rows. */
   mockPath?: string;
-  /** Number of synthetic mock rows. Default 5. */
+  /**
+   * Number of synthetic mock rows. Default 0: synthetic rows are drawn from each column's real
+   * range (rounded to two significant digits) and mean, so they disclose approximate extremes and
+   * means; an owner opts in, or publishes its own mock file.
+   */
   mockRows?: number;
   /**
    * Policy summary to publish. Default: the catalog's policy summary provider's (the jobs layer

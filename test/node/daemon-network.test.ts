@@ -54,6 +54,8 @@ test('datasets are found across daemons by name and tag, shown, and removed', as
       'heights',
       '--tags',
       'health,bio',
+      '--mock-rows',
+      '3',
       '-d',
       a.dataDir,
     ]);

@@ -45,6 +45,7 @@ test('a CSV imports: columns, rows, values, signed description, synthetic mock r
       name: 'people',
       tags: ['Health', 'demo', 'demo'],
       description: 'x',
+      mockRows: 5,
     });
     const d = e.signed.description;
     assert.is(d.owner, owner);
@@ -138,6 +139,17 @@ test('CSV shape errors: ragged row, empty cell, duplicate or empty header, missi
       (err: Error) => assert.match(err.message, /cannot read \(ENOENT\)/),
     );
     assert.equal(readdirSync(join(dir, 'datasets')), []);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a new dataset publishes no synthetic mock rows unless its owner asks (they disclose ranges)', async () => {
+  const dir = tempDir();
+  try {
+    const { store } = await openStore(dir);
+    const e = await store.add({ csvPath: writeText(dir, 'd.csv', SAMPLE_CSV), name: 'quiet' });
+    assert.equal(e.signed.description.mock, []);
   } finally {
     removeDir(dir);
   }

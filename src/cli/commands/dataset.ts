@@ -25,6 +25,7 @@ interface AddOptions extends CommonOptions {
   description?: string;
   tags?: string[];
   mock?: string;
+  mockRows?: number;
   replace?: boolean;
 }
 
@@ -43,7 +44,12 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
     .requiredOption('-n, --name <name>', 'dataset name (lower-case letters, digits, - _ .)')
     .option('--description <text>', 'free-text description')
     .option('--tags <tags>', 'comma-separated tags', listValue)
-    .option('--mock <file>', 'CSV of mock rows to publish instead of synthetic ones')
+    .option('--mock <file>', 'CSV of mock rows to publish (your own, e.g. from a synthesiser)')
+    .option(
+      '--mock-rows <n>',
+      'publish n synthetic mock rows (default none: they disclose approximate ranges and means of the real columns)',
+      positiveIntValue,
+    )
     .option('--replace', 'replace an existing dataset of that name')
     .action(async (file: string, opts: AddOptions) => {
       const client = clientFor(opts);
@@ -53,6 +59,7 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
         description: opts.description,
         tags: opts.tags,
         mockPath: opts.mock === undefined ? undefined : existingFile(opts.mock),
+        mockRows: opts.mockRows,
         replace: opts.replace,
       });
       if (opts.json === true) return printJson(io, added);

@@ -148,7 +148,7 @@ export class DatasetStore {
     const policy = input.policy ?? { approval: 'manual' };
     const policyProblem = policySummaryProblem(policy);
     if (policyProblem !== undefined) throw new TypeError(policyProblem);
-    const mockCount = input.mockRows ?? 5;
+    const mockCount = input.mockRows ?? 0;
     if (!Number.isInteger(mockCount) || mockCount < 0 || mockCount > MAX_MOCK_ROWS) {
       throw new RangeError(`mockRows must be an integer in 0..${MAX_MOCK_ROWS}`);
     }

@@ -2,13 +2,14 @@
  * Datasets: the local catalog and search through the network.
  *
  * - `GET /datasets`: local datasets.
- * - `POST /datasets` `{ csvPath, name, description?, tags?, mockPath?, replace? }` (absolute paths
+ * - `POST /datasets` `{ csvPath, name, description?, tags?, mockPath?, mockRows?, replace? }` (absolute paths
  *   on the daemon's machine): imports and advertises a dataset; 201 with the local dataset.
  * - `GET /datasets/search?term=..[&by=name|tag|any][&timeoutMs=..]`: verified descriptions found.
  * - `GET /datasets/:owner/:name`: one description, fetched from its owner and verified.
  * - `DELETE /datasets/:name`: stops advertising and deletes a local dataset.
  */
 import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../../node/types.js';
+import { MAX_MOCK_ROWS } from '../../../node/dataset/description.js';
 import type { ApiContext } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { RouteResponse, type Router } from '../router.js';
@@ -58,6 +59,7 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
         description: optionalString(body, 'description'),
         tags: optionalStringArray(body, 'tags'),
         mockPath: optionalAbsolutePath(body, 'mockPath'),
+        mockRows: optionalPositiveInt(body.mockRows, 'mockRows', MAX_MOCK_ROWS),
         replace: optionalBoolean(body, 'replace'),
       },
       { signal: req.signal },
