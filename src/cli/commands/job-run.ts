@@ -25,6 +25,7 @@ interface RunOptions extends CommonOptions {
   join?: boolean;
   stats?: string[];
   histogram?: { column: string; edges: number[] };
+  minCount?: number;
   linreg?: { target: string; features: string[] };
   epochs?: number;
   compute?: string[];
@@ -93,6 +94,14 @@ function commonColumns(found: SignedDatasetDescription[]): string[] {
   return found[0]!.description.columns.map((c) => c.name).filter((c) => sets.every((s) => s.has(c)));
 }
 
+/**
+ * The largest `minRows` the datasets' owners publish (10, the default policy's, for a description
+ * without one): the smallest histogram cell every owner accepts.
+ */
+function publishedMinRows(found: SignedDatasetDescription[]): number {
+  return Math.max(...found.map((f) => f.description.policy.minRows ?? 10));
+}
+
 /** Builds the job request from the options and the datasets found. */
 export function buildRequest(
   opts: RunOptions,
@@ -128,7 +137,9 @@ export function buildRequest(
       inputs: inputs.map((i) => ({ name: i.name!, columns: i.columns! })),
       combine: opts.join === true ? 'join' : 'union',
       stats: (opts.stats ?? []) as ShorthandStat[],
-      ...(opts.histogram ? { histogram: opts.histogram } : {}),
+      ...(opts.histogram
+        ? { histogram: { ...opts.histogram, minCount: opts.minCount ?? publishedMinRows(found) } }
+        : {}),
       ...(opts.linreg ? { linreg: { ...opts.linreg, ...(opts.epochs ? { epochs: opts.epochs } : {}) } } : {}),
     });
   }
@@ -157,6 +168,11 @@ export function registerJobRun(job: Command, io: Io): void {
     .option('--join', 'combine datasets column-wise (aligned rows) instead of appending rows')
     .option('--stats <list>', `statistics: ${SHORTHAND_STATS.join(',')}`, statsValue)
     .option('--histogram <column:edges>', 'a histogram, e.g. age:20,40,60,80', histogramValue)
+    .option(
+      '--min-count <n>',
+      "suppress --histogram bins with fewer rows from any one dataset (default: the owners' largest published minimum rows)",
+      positiveIntValue,
+    )
     .option('--linreg <target~features>', 'a linear regression, e.g. sbp~age,bmi', linregValue)
     .option('--epochs <n>', 'gradient-descent epochs of --linreg', positiveIntValue)
     .option('--compute <peer ids>', 'compute parties (default: the owners when there are three)', listValue)

@@ -95,6 +95,10 @@ export function registerJob(program: Command, { io }: CommandContext): void {
           `program: ${r.signed.job.program.nodes.map((n) => `${n.id}=${n.op}(${n.args.join(',')})`).join(' ')}`,
         );
         io.out(`outputs: ${r.signed.job.program.outputs.map((o) => `${o.name} <- ${o.node}`).join(', ')}`);
+        const j = r.signed.job;
+        io.out(
+          `compute: ${j.protocol} on ${j.computeParties.join(', ')}${j.dealer !== undefined ? `; dealer ${j.dealer}` : ''} (check you trust them: ${j.protocol === 'rep3' ? 'no two of them may collude' : j.protocol === 'additive' ? 'the dealer must not collude with any of them' : 'plaintext sees every value'})`,
+        );
         io.out(`decide with: peermpc job approve ${r.id}   or   peermpc job reject ${r.id} --reason "..."\n`);
       }
     });

@@ -28,8 +28,8 @@ export interface ShorthandSpec {
   combine?: 'union' | 'join';
   /** Statistics over all columns of the combined table. */
   stats?: ShorthandStat[];
-  /** A histogram of one column. */
-  histogram?: { column: string; edges: number[] };
+  /** A histogram of one column; bins below `minCount` rows of any input are suppressed. */
+  histogram?: { column: string; edges: number[]; minCount?: number };
   /** A linear regression. */
   linreg?: { features: string[]; target: string; epochs?: number; learningRate?: number };
 }
@@ -62,7 +62,11 @@ export function shorthandProgram(spec: ShorthandSpec): Program {
       b.node(
         'histogram',
         [table],
-        { column: spec.histogram.column, edges: spec.histogram.edges },
+        {
+          column: spec.histogram.column,
+          edges: spec.histogram.edges,
+          ...(spec.histogram.minCount !== undefined ? { minCount: spec.histogram.minCount } : {}),
+        },
         'histogram_node',
       ),
     );
