@@ -15,7 +15,7 @@ import type { JobRequest } from '../../src/jobs/service/request.js';
 import type { JobRecord } from '../../src/jobs/store.js';
 import { cleanupAll } from '../../scripts/demo-network.js';
 import { DEMO_COLUMNS } from '../../scripts/make-demo-data.js';
-import { ATTACKS } from './helpers/adversarial.js';
+import { ATTACKS, identityWeights } from './helpers/adversarial.js';
 import {
   JOB_COLUMNS,
   recordOn,
@@ -35,6 +35,9 @@ test.before(async () => {
   const csv = join(t.net.root, 'spy.csv');
   writeFileSync(csv, ['flag', ...Array.from({ length: N }, (_, i) => (i === 5 ? '1' : '0'))].join('\n'));
   await t.scientist.client.addDataset({ csvPath: csv, name: 'spy' });
+  const weights = join(t.net.root, 'weights.csv');
+  writeFileSync(weights, ['w', ...identityWeights(JOB_COLUMNS.length).map(String)].join('\n'));
+  await t.scientist.client.addDataset({ csvPath: weights, name: 'weights' });
   for (const h of t.hospitals) await setPolicy(h, { approval: 'auto', minRows: 50 });
 });
 
@@ -46,12 +49,15 @@ test.after(async () => {
 const victim = () => t.hospitals[0]!;
 const computeParties = () => t.hospitals.map((h) => h.peerId);
 
-function request(program: JobRequest['program'], spy = false): JobRequest {
+function request(program: JobRequest['program'], spy = false, weights = false): JobRequest {
   return {
     program,
     inputs: [
       { name: 'd', owner: victim().peerId, dataset: victim().name, columns: JOB_COLUMNS },
       ...(spy ? [{ name: 'spy', owner: t.scientist.peerId, dataset: 'spy', columns: ['flag'] }] : []),
+      ...(weights
+        ? [{ name: 'weights', owner: t.scientist.peerId, dataset: 'weights', columns: ['w'] }]
+        : []),
     ],
     computeParties: computeParties(),
   };
@@ -79,7 +85,7 @@ async function assertRefused(r: JobRecord, reason: RegExp): Promise<void> {
 test('every program of the adversarial corpus is refused before any share moves', () =>
   within(240_000, 'corpus', async () => {
     for (const attack of ATTACKS) {
-      const r = await run(request(attack.program(JOB_COLUMNS, N), attack.spy));
+      const r = await run(request(attack.program(JOB_COLUMNS, N), attack.spy, attack.weights));
       await assertRefused(r, /single rows/);
     }
   }));

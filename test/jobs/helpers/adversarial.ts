@@ -4,7 +4,8 @@
  * disclosure tests and the real-daemon test. `d` has the victim's columns and `n` rows; `spy` is a
  * table the requester itself owns (one column `flag`, `n` rows) for the join attacks.
  */
-import type { Program, ProgramNode } from '../../../src/jobs/program/types.js';
+import type { Params, Program, ProgramNode } from '../../../src/jobs/program/types.js';
+import { denseArchitecture } from '../../../src/ml/init.js';
 
 /** One attack. */
 export interface Attack {
@@ -14,6 +15,8 @@ export interface Attack {
   extracts: string;
   /** Whether it needs the requester's own `spy` table. */
   spy?: boolean;
+  /** Whether it needs the requester's own `weights` table ({@link identityWeights}, column `w`). */
+  weights?: boolean;
   /** The program over `d` (columns `cols`, `n` rows), and `spy` when `spy` is set. */
   program(cols: string[], n: number): Program;
 }
@@ -36,6 +39,19 @@ const col = (n: number, values: number[]): ProgramNode => ({
   args: [],
   params: { values, shape: [n, 1] },
 });
+
+/** A linear model of k features and k outputs: with identity weights, predict returns the rows. */
+export function identityArch(k: number): Params {
+  return denseArchitecture([k, k], 'linear', 'linear') as unknown as Params;
+}
+
+/** Its weights, flattened (kernel then bias): the identity and a zero bias (k * k + k rows). */
+export function identityWeights(k: number): number[] {
+  return [
+    ...Array.from({ length: k * k }, (_, i) => (i % (k + 1) === 0 ? 1 : 0)),
+    ...new Array<number>(k).fill(0),
+  ];
+}
 
 /** The attacks. */
 export const ATTACKS: Attack[] = [
@@ -271,6 +287,49 @@ export const ATTACKS: Attack[] = [
         ],
         ['out'],
         true,
+      ),
+  },
+  {
+    name: 'predict with identity weights',
+    extracts: 'every row: the model returns its input',
+    weights: true,
+    program: (cols) => ({
+      version: 1,
+      inputs: [
+        { name: 'd', columns: cols },
+        { name: 'weights', columns: ['w'] },
+      ],
+      nodes: [
+        {
+          id: 'out',
+          op: 'predict',
+          args: ['d', 'weights'],
+          params: { architecture: identityArch(cols.length) },
+        },
+      ],
+      outputs: [{ name: 'out', node: 'out' }],
+    }),
+  },
+  {
+    name: 'train a model that can memorise rows',
+    extracts: 'rows encoded in the trained weights',
+    program: (cols) =>
+      prog(
+        cols,
+        [
+          {
+            id: 'out',
+            op: 'train',
+            args: ['d'],
+            params: {
+              architecture: denseArchitecture([cols.length - 1, 1], 'linear', 'linear') as unknown as Params,
+              features: cols.slice(0, -1),
+              labels: cols.slice(-1),
+              epochs: 1,
+            },
+          },
+        ],
+        ['out'],
       ),
   },
 ];
