@@ -48,7 +48,7 @@ async function resetPolicies(policy: Record<string, unknown> = { approval: 'auto
   for (const h of t.hospitals) await setPolicy(h, policy);
 }
 
-function close(actual: number[], expected: number[], tol: number, what: string): void {
+function close(actual: readonly (number | null)[], expected: number[], tol: number, what: string): void {
   expected.forEach((e, i) =>
     assert.ok(
       Math.abs(actual[i]! - e) <= tol * Math.max(1, Math.abs(e)),

@@ -81,12 +81,17 @@ async function run(
   return { results, out };
 }
 
-function close(actual: readonly number[], expected: readonly number[], tol: number, what: string): void {
+function close(
+  actual: readonly (number | null)[],
+  expected: readonly number[],
+  tol: number,
+  what: string,
+): void {
   assert.is(actual.length, expected.length, `${what}: length`);
   actual.forEach((a, i) => {
     const e = expected[i]!;
     assert.ok(
-      Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)),
+      a !== null && Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)),
       `${what}[${i}]: got ${a}, expected ${e} (tol ${tol})`,
     );
   });

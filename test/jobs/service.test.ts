@@ -50,9 +50,9 @@ async function allIn(net: TestNetwork, id: string, state: JobState): Promise<voi
   );
 }
 
-function close(a: number[], e: number[], tol: number): void {
+function close(a: readonly (number | null)[], e: number[], tol: number): void {
   a.forEach((v, i) =>
-    assert.ok(Math.abs(v - e[i]!) <= tol * Math.max(1, Math.abs(e[i]!)), `[${i}] ${v} vs ${e[i]}`),
+    assert.ok(Math.abs(v! - e[i]!) <= tol * Math.max(1, Math.abs(e[i]!)), `[${i}] ${v} vs ${e[i]}`),
   );
 }
 

@@ -116,7 +116,7 @@ test("train: rows of two owners; the recipient's weights = the plaintext referen
   );
   const refFlat = flatWeights(ref.weights);
   refFlat.forEach((v, i) => assert.ok(Math.abs(out!.values[i]! - v) < 2e-3, `weight ${i}`));
-  const model = weightsToTfModel(tf, arch, out!.values);
+  const model = weightsToTfModel(tf, arch, out!.values as number[]);
   assert.is((model.predict(tf.tensor2d([[1, -1]])) as Tensor).shape.join(','), '1,1');
 });
 
