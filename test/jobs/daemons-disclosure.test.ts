@@ -111,6 +111,47 @@ test('compute parties the policy does not trust are refused, with the reason', (
     }
   }));
 
+test('a histogram over three owners suppresses small cells inside the MPC, as the plaintext rule says', () =>
+  within(90_000, 'suppressed histogram', async () => {
+    const edges = [0, 18, 50, 100]; // nobody is under 18: an empty bin, suppressed with no leftover
+    const k = 50;
+    const age = DEMO_COLUMNS.indexOf('age');
+    const counts = t.tables.map((rows) =>
+      edges.slice(1).map((hi, b) => rows.filter((r) => r[age]! >= edges[b]! && r[age]! < hi).length),
+    );
+    const keep = edges.slice(1).map((_, b) => counts.every((c) => c[b]! >= k));
+    const leftover = counts.map(
+      (c, i) => t.tables[i]!.length - c.reduce((s, v, b) => s + (keep[b] ? v : 0), 0),
+    );
+    const all = leftover.every((l) => !(l > 0 && l < k));
+    const expected = keep.map((kb, b) => (all && kb ? counts.reduce((s, c) => s + c[b]!, 0) : null));
+    assert.ok(
+      expected.some((v) => v === null) && expected.some((v) => v !== null),
+      `a mixed case: ${expected}`,
+    );
+    const req: JobRequest = {
+      program: {
+        version: 1,
+        inputs: t.hospitals.map((_, i) => ({ name: `h${i + 1}`, columns: ['age'] })),
+        nodes: [
+          { id: 'u', op: 'union', args: t.hospitals.map((_, i) => `h${i + 1}`) },
+          { id: 'hist', op: 'histogram', args: ['u'], params: { edges, minCount: k } },
+        ],
+        outputs: [{ name: 'hist', node: 'hist' }],
+      },
+      inputs: t.hospitals.map((h, i) => ({
+        name: `h${i + 1}`,
+        owner: h.peerId,
+        dataset: h.name,
+        columns: ['age'],
+      })),
+      computeParties: computeParties(),
+    };
+    const r = await run(req);
+    assert.is(r.state, 'done', r.error?.message);
+    assert.equal(r.result![0]!.values, expected);
+  }));
+
 test('an honest aggregate runs; the same after a one-row change of the dataset is refused', () =>
   within(90_000, 'differencing', async () => {
     const mean = request({
