@@ -222,6 +222,7 @@ test('at start, the job service re-signs every local description with its effect
         ops: ['*'],
         outputs: ['mean'],
         minRows: 2,
+        computeParties: ['self'], // a policy file from before the field: auto trusts only itself
       });
       await waitFor(async () => (await summary('plain')).default === true, signal, 'the default summary');
       assert.is((await summary('plain')).minRows, 10);
