@@ -111,6 +111,31 @@ test('row-level outputs stand behind single rows', async () => {
   assert.is(lax.decision, 'auto');
 });
 
+test('a dataset bound to two inputs is refused (two sources could be differenced)', async () => {
+  const b = new ProgramBuilder();
+  const a1 = b.input('a', COLUMNS);
+  const a2 = b.input('b', COLUMNS);
+  b.output('m', b.node('mean', [b.node('union', [a1, a2])]));
+  const j = createJob({
+    requester: sci.peerId,
+    program: b.build(),
+    inputs: ['a', 'b'].map((name) => ({
+      name,
+      owner: hs[0]!.peerId,
+      dataset: 'patients',
+      columns: COLUMNS,
+      rows: 100,
+    })),
+    computeParties: hs.map((h) => h.peerId),
+  });
+  const d = evaluatePolicies(
+    await verifySignedJob(await signJob(j, sci.key)),
+    ctx(hs[0]!.peerId, { approval: 'auto' }),
+  );
+  assert.is(d.decision, 'refuse');
+  assert.match(d.reasons.join(), /bound to 2 inputs/);
+});
+
 test('stale row counts, missing columns and unknown datasets are refused', async () => {
   const stale = evaluatePolicies(await job(), ctx(hs[0]!.peerId, { approval: 'auto' }, 99));
   assert.match(stale.reasons.join(), /says 100 rows, the dataset has 99/);

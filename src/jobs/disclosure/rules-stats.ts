@@ -106,7 +106,8 @@ export const linregRule = statistic(
  * `minCount`, a bin whose own count from any source is below it is suppressed inside the MPC, and
  * so is the whole histogram when a source has between 1 and minCount - 1 rows outside the released
  * bins (else subtraction from the public row count would isolate them). Two histograms of one
- * column with different edges can be differenced bin by bin, so they are row-level.
+ * column with different edges can be differenced bin by bin, and a column that repeats a source's
+ * rows (a union with itself) counts one row several times, so both are row-level.
  */
 export const histogramRule: DisclosureRule = (call) => {
   const t = call.argTypes[0]!;
@@ -117,7 +118,12 @@ export const histogramRule: DisclosureRule = (call) => {
   for (const { source: s } of segs) {
     if (deps.has(s)) continue;
     const edges = call.histogramEdges.get(`${s}/${column}`);
-    if (edges !== undefined && edges.size > 1)
+    if (segs.filter((seg) => seg.source === s).length > 1)
+      deps.set(
+        s,
+        rowLevel(call, `the column repeats the rows of ${s}, so a bin counts one row several times`),
+      );
+    else if (edges !== undefined && edges.size > 1)
       deps.set(
         s,
         rowLevel(call, `histograms of column "${column}" of ${s} with different edges can be differenced`),

@@ -25,6 +25,8 @@ export interface LocalDatasetInfo {
   columns: string[];
   /** Row count. */
   rows: number;
+  /** Each column's magnitude exponent, as its description publishes it (absent: none published). */
+  magnitudes?: Readonly<Record<string, number>>;
 }
 
 /** The outcome of {@link evaluatePolicies}. */
@@ -98,7 +100,19 @@ export function evaluatePolicies(
         reasons.push(`dataset "${dataset}": no column ${missing.map((c) => `"${c}"`).join(', ')}`);
       if (i.rows !== info.rows)
         reasons.push(`dataset "${dataset}": the job says ${i.rows} rows, the dataset has ${info.rows}`);
+      i.columns.forEach((c, k) => {
+        const declared = i.magnitudes?.[k];
+        const actual = info.magnitudes?.[c];
+        if (declared !== undefined && actual !== undefined && actual > declared)
+          reasons.push(
+            `dataset "${dataset}": the job bounds column "${c}" by 2^${declared}, its published magnitude is 2^${actual}`,
+          );
+      });
     }
+    if (inputNames.length > 1)
+      reasons.push(
+        `dataset "${dataset}": bound to ${inputNames.length} inputs; bind it once (two bindings would be two sources to the disclosure analysis, whose results can be differenced)`,
+      );
     if (job.protocol === 'plaintext' && job.computeParties[0] !== ctx.self)
       reasons.push(
         `dataset "${dataset}": protocol plaintext would send its values in the clear to ${job.computeParties[0]}`,

@@ -332,4 +332,22 @@ export const ATTACKS: Attack[] = [
         ['out'],
       ),
   },
+  {
+    name: 'a union of the table with itself under a suppressed histogram',
+    extracts: 'every row to 0.1: 50 copies make a one-row bin count 50, past minCount 50',
+    program: (cols) =>
+      prog(
+        cols,
+        [
+          { id: 'u', op: 'union', args: new Array<string>(50).fill('d') },
+          {
+            id: 'out',
+            op: 'histogram',
+            args: ['u'],
+            params: { column: cols[0]!, edges: Array.from({ length: 1001 }, (_, i) => i / 10), minCount: 50 },
+          },
+        ],
+        ['out'],
+      ),
+  },
 ];
