@@ -137,3 +137,45 @@ export class JobFailedError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A released value is impossible (a correlation beyond ±1, a negative variance, a mean beyond the
+ * column's bound): a fixed-point range was exceeded somewhere. The job fails instead of answering
+ * wrongly; the message names the output and element, never the value.
+ */
+export class ImpossibleResultError extends Error {
+  override readonly name = 'ImpossibleResultError';
+  constructor(
+    /** The output. */
+    readonly output: string,
+    /** The element's flat index. */
+    readonly index: number,
+    /** What is impossible about it. */
+    readonly problem: string,
+  ) {
+    super(
+      `output "${output}"[${index}] is impossible (${problem}): a fixed-point range was exceeded; nothing is reported`,
+    );
+  }
+}
+
+/**
+ * A range guard failed: an intermediate value of a node lies outside the domain where its method
+ * keeps the stated error (e.g. a variance too small for rsqrt), so the job fails before any output
+ * is opened. The message names the node, the element and the reason, never a value.
+ */
+export class ImpreciseResultError extends Error {
+  override readonly name = 'ImpreciseResultError';
+  constructor(
+    /** The node. */
+    readonly node: string,
+    /** The element (e.g. the column's index). */
+    readonly index: number,
+    /** What is out of range. */
+    readonly problem: string,
+  ) {
+    super(
+      `node "${node}" [${index}]: ${problem}; the result would exceed its stated error, so nothing is reported`,
+    );
+  }
+}

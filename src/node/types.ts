@@ -148,6 +148,13 @@ export interface ColumnInfo {
   name: string;
   /** Always `number` for now. */
   type: 'number';
+  /**
+   * The column's magnitude: the smallest integer e with max |x| <= 2^e over its values (or a
+   * larger bound its owner declared). Statistics scale the column by it. It discloses the order of
+   * magnitude of the column's largest |value|, within a factor of 2, unless the owner declares a
+   * larger one. Optional only because descriptions signed by older versions lack it.
+   */
+  magnitude?: number;
 }
 
 /** The description of a dataset that its owner publishes (the signed part). */

@@ -202,6 +202,7 @@ test('a bad signature and a replayed job id are refused (from another peer on th
           dataset: h.name,
           columns: JOB_COLUMNS,
           rows: t.tables[i]!.length,
+          magnitudes: JOB_COLUMNS.map(() => 10),
         })),
         computeParties: t.hospitals.map((h) => h.peerId),
       });

@@ -9,8 +9,7 @@ import { OpUnavailableError } from '../../src/jobs/errors.js';
 import type { NonlinearOps } from '../../src/jobs/executor/context.js';
 import { jobProtocol } from '../../src/jobs/executor/protocol-factory.js';
 import { runProgram, type RunProgramResult } from '../../src/jobs/executor/run.js';
-import { sessionParties } from '../../src/jobs/job/parties.js';
-import type { Job, JobProtocol } from '../../src/jobs/job/types.js';
+import type { JobProtocol } from '../../src/jobs/job/types.js';
 import { ProgramBuilder } from '../../src/jobs/program/builder.js';
 import { linregLearningRate } from '../../src/jobs/program/ops-stats.js';
 import type { Program } from '../../src/jobs/program/types.js';
@@ -18,67 +17,17 @@ import { validateProgram } from '../../src/jobs/program/validate.js';
 import { simulate } from '../../src/protocols/simulate.js';
 import type { JobOutputValue } from '../../src/jobs/store.js';
 import { corr, cov, linregGd, means, ols, patients } from './helpers/data.js';
+import { fakeJob, runSimulated } from './helpers/run-program.js';
 
 const COLS = ['age', 'bmi', 'sbp'];
 const TABLES = [patients(120, 1), patients(150, 2), patients(90, 3)];
 const ALL = TABLES.flat();
 
-/** A job-shaped object for the protocol factory (peer ids are plain labels here). */
-function fakeJob(protocol: JobProtocol): Job {
-  return {
-    version: 1,
-    id: '0'.repeat(32),
-    requester: 'R',
-    program: { version: 1, inputs: [], nodes: [], outputs: [] },
-    programHash: '',
-    inputs: ['A', 'B', 'C'].map((o, i) => ({
-      name: `h${i + 1}`,
-      owner: o,
-      dataset: 'd',
-      columns: COLS,
-      rows: TABLES[i]!.length,
-    })),
-    computeParties: ['A', 'B', 'C'],
-    protocol,
-    ...(protocol === 'additive' ? { dealer: 'D' } : {}),
-    outputRecipient: 'R',
-    fractionalBits: 16,
-    created: '',
-    expires: '',
-  };
-}
-
 async function run(
   program: Program,
   options: { protocol?: JobProtocol; nonlinear?: NonlinearOps; tables?: number[][][] } = {},
 ): Promise<{ results: RunProgramResult[]; out: Record<string, JobOutputValue> }> {
-  const tables = options.tables ?? TABLES;
-  const job = fakeJob(options.protocol ?? 'rep3');
-  const parties = sessionParties(job);
-  const rows = Object.fromEntries(tables.map((t, i) => [`h${i + 1}`, t.length]));
-  const checked = validateProgram(program, { rows });
-  const owners = Object.fromEntries(
-    tables.map((_, i) => [`h${i + 1}`, parties.indexOf(['A', 'B', 'C'][i]!)]),
-  );
-  const recipient = parties.indexOf('R');
-  const results = await simulate(
-    parties.length,
-    async (session) => {
-      const mine = tables.findIndex((_, i) => owners[`h${i + 1}`] === session.self);
-      return runProgram({
-        protocol: jobProtocol(job, session),
-        checked,
-        owners,
-        values: mine >= 0 ? { [`h${mine + 1}`]: tables[mine]!.flat() } : undefined,
-        recipient,
-        fractionalBits: 16,
-        nonlinear: options.nonlinear,
-      });
-    },
-    { timeouts: { stepMs: 30_000 } },
-  );
-  const out = Object.fromEntries((results[recipient]!.outputs ?? []).map((o) => [o.name, o]));
-  return { results, out };
+  return runSimulated(program, { ...options, tables: options.tables ?? TABLES });
 }
 
 function close(
@@ -220,7 +169,7 @@ test('an op whose nonlinear function is missing fails before any communication, 
   const b = new ProgramBuilder();
   b.output('c', b.correlation(b.union(...threeInputs(b))));
   const checked = validateProgram(b.build(), { rows: { h1: 120, h2: 150, h3: 90 } });
-  const job = fakeJob('rep3');
+  const job = fakeJob('rep3', TABLES, COLS);
   const outcomes = await simulate(4, async (session) => {
     const before = session.stats.bytesSent;
     try {

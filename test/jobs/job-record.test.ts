@@ -86,6 +86,8 @@ test('parties must fit the protocol; inputs must bind the program', async () => 
   const base = await demoJob(sci, hs, [100, 200, 300]);
   const job = structuredClone(base.job);
   job.inputs[0]!.columns = ['age'];
+  await refused(await signJob(job, sci.key), /magnitudes must be one integer .* per column/);
+  job.inputs[0]!.magnitudes = [10];
   await refused(await signJob(job, sci.key), /columns differ/);
   const job2 = structuredClone(base.job);
   job2.inputs.pop();

@@ -100,7 +100,16 @@ test('row-level outputs stand behind single rows', async () => {
   const j = createJob({
     requester: sci.peerId,
     program: b.build(),
-    inputs: [{ name: 'h1', owner: hs[0]!.peerId, dataset: 'patients', columns: COLUMNS, rows: 100 }],
+    inputs: [
+      {
+        name: 'h1',
+        owner: hs[0]!.peerId,
+        dataset: 'patients',
+        columns: COLUMNS,
+        rows: 100,
+        magnitudes: COLUMNS.map(() => 10),
+      },
+    ],
     computeParties: hs.map((h) => h.peerId),
   });
   const v = await verifySignedJob(await signJob(j, sci.key));
@@ -125,6 +134,7 @@ test('a dataset bound to two inputs is refused (two sources could be differenced
       dataset: 'patients',
       columns: COLUMNS,
       rows: 100,
+      magnitudes: COLUMNS.map(() => 10),
     })),
     computeParties: hs.map((h) => h.peerId),
   });

@@ -194,6 +194,7 @@ test('bad signatures and replayed job ids are refused and audited', async () => 
         dataset: 'patients',
         columns: COLUMNS,
         rows: p.rows!.length,
+        magnitudes: COLUMNS.map(() => 10),
       })),
       computeParties: net.hospitals.map((p) => p.id.peerId),
     });

@@ -27,8 +27,21 @@ export interface NonlinearOps {
   sigmoid?(p: Protocol, x: Share, f: number): Promise<Share>;
 }
 
+/** A range guard: shares of 0/1 integers (1: in range), opened to the recipient before the outputs. */
+export interface RangeGuard {
+  /** The node whose result depends on it. */
+  node: string;
+  /** What a 0 means, for the error (ids and shapes only). */
+  what: string;
+  /** The bits. */
+  bits: Share;
+}
+
 /** What op implementations run with. */
 export class ExecContext {
+  /** Range guards the ops registered (see {@link guard}). */
+  readonly guards: RangeGuard[] = [];
+
   constructor(
     /** The protocol (over the job's session). */
     readonly p: Protocol,
@@ -85,6 +98,15 @@ export class ExecContext {
    */
   async geZero(x: Share): Promise<Share> {
     return oneMinus(this.p, await msb(this.p, x));
+  }
+
+  /**
+   * Registers bits that must all be 1 for `node`'s result to be within its stated error (e.g. an
+   * rsqrt input inside its domain); the recipient opens them before any output and fails the job
+   * with ImpreciseResultError on a 0. Each bit discloses only whether an aggregate is in range.
+   */
+  guard(node: string, what: string, bits: Share): void {
+    this.guards.push({ node, what, bits });
   }
 
   /** The nonlinear function `name`, or an error saying it is not in this build. */

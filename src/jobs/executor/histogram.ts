@@ -31,6 +31,7 @@ import type { Params, ProgramNode } from '../program/types.js';
 import type { RowSegment } from '../program/value-type.js';
 import type { ExecContext } from './context.js';
 import type { OpImpl } from './op-impl.js';
+import { columnExps } from '../program/value-type.js';
 import { takeColumns } from './ops-relational.js';
 
 /**
@@ -152,15 +153,10 @@ export const histogram: OpImpl = async ({ ctx, args, argTypes, params }) => {
   const e = edges.length;
   const j = cols.indexOf(column);
   const col = takeColumns(p, x, [j]);
-  const diff = p.addPublic(
-    p.broadcastTo(col, [n, e]),
-    ctx
-      .fixed(
-        edges.map((v) => -v),
-        [1, e],
-      )
-      .broadcastTo([n, e]),
-  );
+  // the column is held as x / 2^exp (scale.ts): so are the edges, clamped far outside [-1, 1]
+  const unit = 2 ** -columnExps(t)[j]!;
+  const scaled = edges.map((v) => -Math.min(2 ** 30, Math.max(-(2 ** 30), v * unit)));
+  const diff = p.addPublic(p.broadcastTo(col, [n, e]), ctx.fixed(scaled, [1, e]).broadcastTo([n, e]));
   const ge = await ctx.geZero(diff); // [n, e]: [x >= edge j]
   if (k === 0) return p.shlA(binsOf(p, p.sum(ge, 0)), ctx.f);
   const segments = t.segments?.[j];

@@ -56,10 +56,29 @@ export interface ScaledShare {
  */
 export const RSQRT_EXTRA_BITS = 2;
 
-/** 1/sqrt of each variance on the diagonal of `cov` [p, p], as [p] with extra fractional bits. */
-export async function inverseStd(ctx: ExecContext, cov: Share, op: string): Promise<ScaledShare> {
+/** Smallest variance (in its scaled units) whose rsqrt keeps the stated error: 2^-14. */
+export const MIN_SCALED_VARIANCE_BITS = 14;
+
+/**
+ * 1/sqrt of each variance on the diagonal of `cov` [p, p], as [p] with extra fractional bits. A
+ * guard (ExecContext.guard) requires every variance >= 2^-14 in its scaled units, inside rsqrt's
+ * domain with margin: a column whose standard deviation is below 2^-17 of its magnitude bound fails
+ * the job instead of giving a wrong result.
+ */
+export async function inverseStd(
+  ctx: ExecContext,
+  cov: Share,
+  node: { id: string; op: string },
+): Promise<ScaledShare> {
   const e = Math.max(0, Math.min(RSQRT_EXTRA_BITS, 18 - ctx.f)) & ~1;
-  const share = await ctx.need('rsqrt', op)(ctx.p, ctx.diagonal(cov), ctx.f + e);
+  const diag = ctx.diagonal(cov);
+  const floor = RingTensor.fill(diag.shape, -(1n << BigInt(Math.max(0, ctx.f - MIN_SCALED_VARIANCE_BITS))));
+  ctx.guard(
+    node.id,
+    'a column varies too little relative to its magnitude bound',
+    await ctx.geZero(ctx.p.addPublic(diag, floor)),
+  );
+  const share = await ctx.need('rsqrt', node.op)(ctx.p, diag, ctx.f + e);
   return { share, bits: ctx.f + (3 * e) / 2 };
 }
 

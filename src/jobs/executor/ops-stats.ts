@@ -33,7 +33,7 @@ const variance: OpImpl = async ({ ctx, args, params }) => {
 
 const std: OpImpl = async ({ ctx, args, params, node }) => {
   const { cov } = await covariance(ctx, args[0]!, intParam(params, 'ddof', 1, 0, 1));
-  return mulScaled(ctx, ctx.diagonal(cov), await inverseStd(ctx, cov, node.op));
+  return mulScaled(ctx, ctx.diagonal(cov), await inverseStd(ctx, cov, node));
 };
 
 const covarianceImpl: OpImpl = async ({ ctx, args, params }) =>
@@ -41,7 +41,7 @@ const covarianceImpl: OpImpl = async ({ ctx, args, params }) =>
 
 const correlation: OpImpl = async ({ ctx, args, node }) => {
   const { cov } = await covariance(ctx, args[0]!, 1);
-  return correlationFrom(ctx, cov, await inverseStd(ctx, cov, node.op));
+  return correlationFrom(ctx, cov, await inverseStd(ctx, cov, node));
 };
 
 /**
@@ -60,7 +60,7 @@ const linreg: OpImpl = async ({ ctx, args, argTypes, params, node }) => {
   const lr = numberParam(params, 'learningRate', linregLearningRate(k));
   const xs = takeColumns(p, args[0]!, columnIndices(argTypes[0]!, [...features, target]));
   const { mean, cov } = await covariance(ctx, xs, 1);
-  const r = await inverseStd(ctx, cov, node.op);
+  const r = await inverseStd(ctx, cov, node);
   const c = await correlationFrom(ctx, cov, r);
   const top = p.slice(c, 0, 0, k);
   const lrG = await ctx.scalePublic(p.slice(top, 1, 0, k), lr);

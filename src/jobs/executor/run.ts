@@ -19,6 +19,9 @@ import { ExecContext, type NonlinearOps } from './context.js';
 import { ENGINE_NONLINEAR } from './engine-nonlinear.js';
 import { suppressesBins } from './histogram.js';
 import { assertRunnable, getOpImpl } from './registry.js';
+import { ImpreciseResultError } from '../errors.js';
+import { checkOutputs } from './output-checks.js';
+import { elementExps, scaleColumns, takesScaled, toNatural } from './scale.js';
 
 const log = logger('jobs:executor');
 
@@ -58,6 +61,18 @@ export function programSteps(checked: CheckedProgram): number {
 }
 
 /**
+ * Opens the range guards the ops registered to the recipient, before any output: on a 0 the
+ * recipient fails (ImpreciseResultError) and the session ends with no output opened.
+ */
+async function openGuards(ctx: ExecContext, recipient: number): Promise<void> {
+  for (const g of ctx.guards) {
+    const opened = await ctx.p.reveal(g.bits, [recipient]);
+    const bad = opened?.toSignedBigInts().findIndex((b) => b !== 1n) ?? -1;
+    if (bad >= 0) throw new ImpreciseResultError(g.node, bad, g.what);
+  }
+}
+
+/**
  * Runs `checked` on this party.
  * @throws OpUnavailableError before any communication when an op cannot run in this build.
  */
@@ -85,7 +100,7 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
       const v = input.values?.[inp.name];
       if (v === undefined)
         throw new RangeError(`this party owns input "${inp.name}" but has no values for it`);
-      ring = encodeFixed(v, shape, f);
+      ring = encodeFixed(scaleColumns(v, checked.types.get(inp.name)!.exps), shape, f);
     }
     values.set(inp.name, await p.input(owner, ring, shape));
   }
@@ -96,10 +111,16 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
   for (const node of checked.order) {
     check();
     progress(node.id);
+    const argTypes = node.args.map((a) => checked.types.get(a)!);
+    const args: Share[] = [];
+    for (const [i, a] of node.args.entries()) {
+      const t = argTypes[i]!;
+      args.push(takesScaled(node.op, t) ? values.get(a)! : await toNatural(ctx, values.get(a)!, t));
+    }
     const call = {
       ctx,
-      args: node.args.map((a) => values.get(a)!),
-      argTypes: node.args.map((a) => checked.types.get(a)!),
+      args,
+      argTypes,
       params: node.params ?? {},
       node,
       type: checked.types.get(node.id)!,
@@ -113,13 +134,15 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
   t = performance.now();
   progress('output');
   const outputs: JobOutputValue[] = [];
+  await openGuards(ctx, recipient);
   const suppressing = new Set(checked.order.filter(suppressesBins).map((n) => n.id));
   for (const out of checked.outputs) {
     check();
     const share = values.get(out.node)!;
     const opened = await p.reveal(share, [recipient]);
     if (opened !== undefined) {
-      const decoded = Array.from(decodeFixed(opened, f));
+      const exps = elementExps(out.type);
+      const decoded = Array.from(decodeFixed(opened, f), (v, i) => (exps ? v * 2 ** exps[i]! : v));
       const o: JobOutputValue = {
         name: out.name,
         shape: [...share.shape],
@@ -129,6 +152,7 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
       outputs.push(o);
     }
   }
+  if (self === recipient) checkOutputs(checked, outputs, f);
   done++;
   progress('finished');
   return {

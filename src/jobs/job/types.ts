@@ -22,6 +22,12 @@ export interface JobInput {
   columns: string[];
   /** Row count, as the owner's signed description publishes it (the owner checks it). */
   rows: number;
+  /**
+   * Each column's magnitude exponent (max |x| <= 2^e), as the owner's description publishes it
+   * (the owner checks its data is within): the public scale statistics hold the column at. Absent
+   * for descriptions that publish none: the columns then stay in natural units.
+   */
+  magnitudes?: number[];
 }
 
 /** The signed part of a job. */

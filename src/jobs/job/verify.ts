@@ -6,7 +6,8 @@
 import { ed25519PublicKeyOf } from '../../node/peer-keys.js';
 import { JobVerificationError, ProgramValidationError } from '../errors.js';
 import { programHash } from '../program/hash.js';
-import { validateProgram, type CheckedProgram } from '../program/validate.js';
+import type { Program } from '../program/types.js';
+import { parseProgram, validateProgram, type CheckedProgram } from '../program/validate.js';
 import { jobSigningBytes } from './sign.js';
 import type { Job, SignedJob } from './types.js';
 
@@ -70,6 +71,13 @@ function shapeProblem(j: Record<string, unknown>): string | undefined {
       return `input "${i.name}": invalid columns`;
     if (typeof i.rows !== 'number' || !Number.isSafeInteger(i.rows) || i.rows < 0)
       return `input "${i.name}": invalid row count`;
+    if (
+      i.magnitudes !== undefined &&
+      (!Array.isArray(i.magnitudes) ||
+        i.magnitudes.length !== i.columns.length ||
+        !i.magnitudes.every((e) => Number.isInteger(e) && e >= -40 && e <= 62))
+    )
+      return `input "${i.name}": magnitudes must be one integer in [-40, 62] per column`;
   }
   if (!Array.isArray(j.computeParties) || j.computeParties.length === 0) return 'no compute parties';
   for (const p of j.computeParties as unknown[])
@@ -103,6 +111,21 @@ function shapeProblem(j: Record<string, unknown>): string | undefined {
   if (typeof j.created !== 'string' || Number.isNaN(Date.parse(j.created))) return 'invalid creation time';
   if (typeof j.expires !== 'string' || Number.isNaN(Date.parse(j.expires))) return 'invalid expiry time';
   return undefined;
+}
+
+/** Why the job's inputs do not bind the program's inputs one to one, or undefined. */
+function bindingsProblem(job: Job, program: Program): string | undefined {
+  const bound = new Set<string>();
+  for (const i of job.inputs) {
+    const decl = program.inputs.find((p) => p.name === i.name);
+    if (decl === undefined) return `input "${i.name}" is not an input of the program`;
+    if (bound.has(i.name)) return `input "${i.name}" is bound twice`;
+    bound.add(i.name);
+    if (decl.columns.length !== i.columns.length || decl.columns.some((c, k) => c !== i.columns[k]))
+      return `input "${i.name}": columns differ from the program's`;
+  }
+  const unbound = program.inputs.find((p) => !bound.has(p.name));
+  return unbound === undefined ? undefined : `program input "${unbound.name}" is not bound to a dataset`;
 }
 
 /**
@@ -144,23 +167,21 @@ export async function verifySignedJob(value: unknown, options: VerifyJobOptions 
   let checked: CheckedProgram;
   try {
     if (programHash(job.program) !== job.programHash) return fail('program hash does not match the program');
+    const bindingProblem = bindingsProblem(job, parseProgram(job.program));
+    if (bindingProblem !== undefined) return fail(bindingProblem);
     const rows = Object.fromEntries(job.inputs.map((i) => [i.name, i.rows]));
-    checked = validateProgram(job.program, { rows });
+    const magnitudes = Object.fromEntries(
+      job.inputs.filter((i) => i.magnitudes !== undefined).map((i) => [i.name, i.magnitudes!]),
+    );
+    checked = validateProgram(job.program, {
+      rows,
+      magnitudes,
+      requireScales: true,
+      fractionalBits: job.fractionalBits,
+    });
   } catch (err) {
     if (err instanceof ProgramValidationError) return fail(err.message);
     throw err;
   }
-  const bound = new Set<string>();
-  for (const i of job.inputs) {
-    const decl = checked.program.inputs.find((p) => p.name === i.name);
-    if (decl === undefined) return fail(`input "${i.name}" is not an input of the program`);
-    if (bound.has(i.name)) return fail(`input "${i.name}" is bound twice`);
-    bound.add(i.name);
-    if (decl.columns.length !== i.columns.length || decl.columns.some((c, k) => c !== i.columns[k])) {
-      return fail(`input "${i.name}": columns differ from the program's`);
-    }
-  }
-  const unbound = checked.program.inputs.find((p) => !bound.has(p.name));
-  if (unbound !== undefined) return fail(`program input "${unbound.name}" is not bound to a dataset`);
   return { signed: { job, signature: value.signature }, checked };
 }

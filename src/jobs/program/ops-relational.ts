@@ -7,6 +7,7 @@ import { defineOp, type OpDef } from './op-def.js';
 import { stringListParam } from './params.js';
 import { PROGRAM_LIMITS } from './types.js';
 import {
+  columnExps,
   OpTypeError,
   requireColumns,
   requireTable,
@@ -26,9 +27,11 @@ export const selectOp = defineOp({
     const have = requireTable(t!);
     const columns = stringListParam(params, 'columns');
     requireColumns(have, columns);
+    const exps = columnExps(t!);
     return tableType(
       columns,
       columns.map((c) => t!.segments![have.indexOf(c)]!),
+      columns.map((c) => exps[have.indexOf(c)]!),
     );
   },
 });
@@ -52,7 +55,8 @@ export const unionOp = defineOp({
       }
       t.segments!.forEach((col, j) => segments[j]!.push(...col));
     });
-    return tableType(first, segments);
+    // every input holds a column name at the job's one exponent for it, so the first's are all's
+    return tableType(first, segments, columnExps(args[0]!));
   },
 });
 
@@ -66,6 +70,7 @@ export const joinOp = defineOp({
   infer(args) {
     const columns: string[] = [];
     const segments: RowSegment[][] = [];
+    const exps: number[] = [];
     let rows: Dim = undefined;
     args.forEach((t, i) => {
       const cols = requireTable(t, `argument ${i + 1}`);
@@ -78,6 +83,7 @@ export const joinOp = defineOp({
         columns.push(c);
       }
       segments.push(...t.segments!);
+      exps.push(...columnExps(t));
       const r = t.shape[0];
       if (r !== undefined) {
         if (rows !== undefined && r !== rows) {
@@ -90,7 +96,7 @@ export const joinOp = defineOp({
     });
     if (columns.length > PROGRAM_LIMITS.columns)
       throw new OpTypeError(`more than ${PROGRAM_LIMITS.columns} columns`);
-    return tableType(columns, segments);
+    return tableType(columns, segments, exps);
   },
 });
 

@@ -16,12 +16,25 @@ import {
   stringParam,
 } from './params.js';
 import { PROGRAM_LIMITS, type Params } from './types.js';
-import { OpTypeError, requireColumns, requireTable, tensorType, type ValueType } from './value-type.js';
+import {
+  columnExps,
+  OpTypeError,
+  requireColumns,
+  requireTable,
+  tensorType,
+  type ValueType,
+} from './value-type.js';
+
+/** `t` with per-axis units, dropped when every exponent is 0 (natural units). */
+function withUnits(t: ValueType, units: number[][]): ValueType {
+  if (units.some((axis) => axis.some((e) => e !== 0))) t.units = units;
+  return t;
+}
 
 function reduceInfer(t: ValueType, params: Params): ValueType {
   if (t.kind === 'table') {
     checkKnownParams(params, []);
-    return tensorType([t.shape[1]], t.sources, [t.columns]);
+    return withUnits(tensorType([t.shape[1]], t.sources, [t.columns]), [columnExps(t)]);
   }
   if (t.shape.length === 0) throw new OpTypeError('cannot reduce a scalar');
   const axis = intParam(params, 'axis', 0, 0, t.shape.length - 1);
@@ -30,9 +43,9 @@ function reduceInfer(t: ValueType, params: Params): ValueType {
   return tensorType(shape, t.sources, labels);
 }
 
-function perColumn(t: ValueType): ValueType {
+function perColumn(t: ValueType, power: number): ValueType {
   const cols = requireTable(t);
-  return tensorType([cols.length], t.sources, [cols]);
+  return withUnits(tensorType([cols.length], t.sources, [cols]), [columnExps(t).map((e) => e * power)]);
 }
 
 function checkRowsForDdof(t: ValueType, ddof: number): void {
@@ -74,7 +87,7 @@ export const meanOp = defineOp({
   infer: ([t], params) => reduceInfer(t!, params),
 });
 
-function ddofOp(name: string, summary: string): OpDef {
+function ddofOp(name: string, summary: string, power: number): OpDef {
   return defineOp({
     name,
     summary,
@@ -83,7 +96,7 @@ function ddofOp(name: string, summary: string): OpDef {
     params: ['ddof'],
     infer([t], params) {
       const ddof = intParam(params, 'ddof', 1, 0, 1);
-      const out = perColumn(t!);
+      const out = perColumn(t!, power);
       checkRowsForDdof(t!, ddof);
       return out;
     },
@@ -91,11 +104,11 @@ function ddofOp(name: string, summary: string): OpDef {
 }
 
 /** `variance(t, {ddof?})`: per-column variance; ddof 1 (sample, default) or 0 (population). */
-export const varianceOp = ddofOp('variance', 'per-column variance (param: ddof 1 sample (default) or 0)');
+export const varianceOp = ddofOp('variance', 'per-column variance (param: ddof 1 sample (default) or 0)', 2);
 /** `std(t, {ddof?})`: per-column standard deviation. */
-export const stdOp = ddofOp('std', 'per-column standard deviation (param: ddof 1 (default) or 0)');
+export const stdOp = ddofOp('std', 'per-column standard deviation (param: ddof 1 (default) or 0)', 1);
 
-function matrixOp(name: string, summary: string, params: string[]): OpDef {
+function matrixOp(name: string, summary: string, params: string[], scaled: boolean): OpDef {
   return defineOp({
     name,
     summary,
@@ -106,17 +119,21 @@ function matrixOp(name: string, summary: string, params: string[]): OpDef {
       const cols = requireTable(t!);
       const ddof = params.includes('ddof') ? intParam(p, 'ddof', 1, 0, 1) : 1;
       checkRowsForDdof(t!, ddof);
-      return tensorType([cols.length, cols.length], t!.sources, [cols, cols]);
+      const out = tensorType([cols.length, cols.length], t!.sources, [cols, cols]);
+      return scaled ? withUnits(out, [columnExps(t!), columnExps(t!)]) : out;
     },
   });
 }
 
 /** `covariance(t, {ddof?})`: the covariance matrix of the columns. */
-export const covarianceOp = matrixOp('covariance', 'covariance matrix of the columns (param: ddof)', [
-  'ddof',
-]);
+export const covarianceOp = matrixOp(
+  'covariance',
+  'covariance matrix of the columns (param: ddof)',
+  ['ddof'],
+  true,
+);
 /** `correlation(t)`: the Pearson correlation matrix of the columns. */
-export const correlationOp = matrixOp('correlation', 'Pearson correlation matrix of the columns', []);
+export const correlationOp = matrixOp('correlation', 'Pearson correlation matrix of the columns', [], false);
 
 /**
  * `histogram(t, {edges, column?, minCount?})`: counts per bin [e_i, e_i+1) over public, increasing
@@ -182,7 +199,11 @@ export const linregOp = defineOp({
     intParam(params, 'epochs', LINREG_DEFAULT_EPOCHS, 1, PROGRAM_LIMITS.epochs);
     numberParam(params, 'learningRate', 1, 1e-6, 2);
     checkRowsForDdof(t!, 1);
-    return tensorType([features.length + 1], t!.sources, [['intercept', ...features]]);
+    const exps = columnExps(t!);
+    const ey = exps[cols.indexOf(target)]!;
+    return withUnits(tensorType([features.length + 1], t!.sources, [['intercept', ...features]]), [
+      [ey, ...features.map((f) => ey - exps[cols.indexOf(f)]!)],
+    ]);
   },
 });
 

@@ -14,6 +14,7 @@ import { ProgramValidationError } from '../errors.js';
 import { getOp } from './catalogue.js';
 import { checkKnownParams } from './params.js';
 import { PROGRAM_LIMITS, PROGRAM_VERSION, type Params, type Program, type ProgramNode } from './types.js';
+import { checkScales, columnScales, type ScaleOptions } from './scales.js';
 import { inputTableType, OpTypeError, type ValueType } from './value-type.js';
 
 /** A program that passed validation, with its evaluation order and types. */
@@ -26,10 +27,16 @@ export interface CheckedProgram {
   types: Map<string, ValueType>;
   /** Outputs with the type of the value each reveals. */
   outputs: { name: string; node: string; type: ValueType }[];
+  /**
+   * The scale exponent of each column name: the largest magnitude bound of that column over the
+   * inputs less SCALE_TARGET_BITS (scales.ts); absent when some input has none (the column stays in
+   * natural units). Tables hold a column as x / 2^scale.
+   */
+  scales: Record<string, number>;
 }
 
 /** Options of {@link validateProgram}. */
-export interface ValidateOptions {
+export interface ValidateOptions extends ScaleOptions {
   /** Row count of each input (from the job's bound datasets); unknown when absent. */
   rows?: Record<string, number>;
 }
@@ -186,11 +193,20 @@ export function validateProgram(value: unknown, options: ValidateOptions = {}): 
   const order = topoOrder(program);
 
   const types = new Map<string, ValueType>();
+  const scales = columnScales(program, options.magnitudes);
   for (const inp of program.inputs) {
     const rows = options.rows?.[inp.name];
     if (rows !== undefined && (!Number.isSafeInteger(rows) || rows < 0))
       fail(inp.name, 'row count must be a non-negative integer');
-    types.set(inp.name, inputTableType(inp.name, inp.columns, rows));
+    types.set(
+      inp.name,
+      inputTableType(
+        inp.name,
+        inp.columns,
+        rows,
+        inp.columns.map((c) => scales[c] ?? 0),
+      ),
+    );
   }
   for (const node of order) {
     const op = getOp(node.op)!;
@@ -207,6 +223,8 @@ export function validateProgram(value: unknown, options: ValidateOptions = {}): 
       throw err;
     }
   }
+
+  checkScales(order, types, scales, options);
 
   // Every node and input must feed an output.
   const used = new Set<string>();
@@ -225,5 +243,6 @@ export function validateProgram(value: unknown, options: ValidateOptions = {}): 
     order,
     types,
     outputs: program.outputs.map((o) => ({ ...o, type: types.get(o.node)! })),
+    scales,
   };
 }

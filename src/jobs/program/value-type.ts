@@ -29,7 +29,40 @@ export interface ValueType {
    * segments, a join puts columns of different inputs side by side).
    */
   segments?: RowSegment[][];
+  /**
+   * A table's scale exponent per column: its values are held as x / 2^exps[j] (the job's public
+   * magnitude bound of that column name), so that statistics keep full precision and headroom
+   * whatever the data's scale. Absent or 0: natural units.
+   */
+  exps?: number[];
+  /**
+   * Per axis, the exponent each index contributes to its element's unit: the element at
+   * (i, j, ...) is held as v / 2^(units[0][i] + units[1][j] + ...), e.g. a covariance of columns
+   * with exponents e is [e, e]. The recipient multiplies back when it decodes. Absent: natural.
+   */
+  units?: number[][];
 }
+
+/** Ops that take tables at their columns' scale exponents (and say so in their result's units). */
+export const SCALED_OPS: ReadonlySet<string> = new Set([
+  'select',
+  'union',
+  'join',
+  'count',
+  'sum',
+  'mean',
+  'variance',
+  'std',
+  'covariance',
+  'correlation',
+  'histogram',
+  'linreg',
+]);
+
+/** Ops that need every column of their table argument at a known scale (the statistics). */
+export const STATISTIC_SCALED_OPS: ReadonlySet<string> = new Set(
+  [...SCALED_OPS].filter((op) => !['select', 'union', 'join', 'count'].includes(op)),
+);
 
 /** A run of consecutive rows of one table column that come from one program input. */
 export interface RowSegment {
@@ -44,11 +77,15 @@ export class OpTypeError extends Error {
   override readonly name = 'OpTypeError';
 }
 
-/** The table type of program input `source`: `rows` rows of its `columns`. */
-export function inputTableType(source: string, columns: string[], rows: Dim): ValueType {
+/**
+ * The table type of program input `source`: `rows` rows of its `columns`, each held at the scale
+ * exponent `exps[j]` (default 0: natural units).
+ */
+export function inputTableType(source: string, columns: string[], rows: Dim, exps?: number[]): ValueType {
   return tableType(
     columns,
     columns.map(() => [{ source, rows }]),
+    exps,
   );
 }
 
@@ -56,10 +93,17 @@ export function inputTableType(source: string, columns: string[], rows: Dim): Va
  * A table type from its columns and each column's row segments (all columns must have as many
  * rows; the sources are those of the segments).
  */
-export function tableType(columns: string[], segments: RowSegment[][]): ValueType {
+export function tableType(columns: string[], segments: RowSegment[][], exps?: number[]): ValueType {
   const rows = segments[0] === undefined ? 0 : segmentRows(segments[0]);
   const sources = [...new Set(segments.flatMap((col) => col.map((s) => s.source)))].sort();
-  return { kind: 'table', shape: [rows, columns.length], columns, sources, segments };
+  const t: ValueType = { kind: 'table', shape: [rows, columns.length], columns, sources, segments };
+  if (exps !== undefined && exps.some((e) => e !== 0)) t.exps = exps;
+  return t;
+}
+
+/** A table's scale exponent per column (0 for natural units). */
+export function columnExps(t: ValueType): number[] {
+  return t.exps ?? (t.columns ?? []).map(() => 0);
 }
 
 /** The rows of a column's segments (undefined when any count is unknown). */

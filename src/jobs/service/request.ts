@@ -52,12 +52,14 @@ export function resolveInputs(
     const missing = columns.find((c) => !have.includes(c));
     if (missing !== undefined)
       throw new RangeError(`dataset ${inp.owner}/${inp.dataset} has no column "${missing}"`);
+    const magnitudes = columns.map((c) => d.columns.find((x) => x.name === c)!.magnitude);
     return {
       name: inp.name ?? defaultInputName(i),
       owner: d.owner,
       dataset: d.name,
       columns: [...columns],
       rows: d.rows,
+      ...(magnitudes.every((m) => m !== undefined) ? { magnitudes: magnitudes as number[] } : {}),
     };
   });
 }

@@ -486,6 +486,11 @@ export class JobService {
         info.set(name, {
           columns: d.signed.description.columns.map((c) => c.name),
           rows: d.signed.description.rows,
+          magnitudes: Object.fromEntries(
+            d.signed.description.columns.flatMap((c) =>
+              c.magnitude === undefined ? [] : [[c.name, c.magnitude]],
+            ),
+          ),
         });
     }
     const earlier = new Map<string, DifferencingConflict>();

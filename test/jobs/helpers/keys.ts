@@ -41,6 +41,7 @@ export async function demoJob(
       dataset: 'patients',
       columns: COLUMNS,
       rows: rows[i]!,
+      magnitudes: COLUMNS.map(() => 10), // |x| <= 2^10: a bound the test data keeps
     })),
     computeParties: owners.map((o) => o.peerId),
     ...overrides,

@@ -24,20 +24,20 @@ function catalog(self: string, tables: Map<string, number[][]>): JobDatasets {
   const describe = (owner: string): SignedDatasetDescription => {
     const rows = tables.get(owner);
     if (rows === undefined) throw new Error(`no dataset patients at ${owner}`);
-    return {
-      description: buildDescription({
-        name: 'patients',
-        owner,
-        description: '',
-        columns: COLUMNS,
-        rows: rows.length,
-        tags: ['patients'],
-        mock: [],
-        mockSource: 'synthetic',
-        policy: {},
-      }),
-      signature: '',
-    };
+    const description = buildDescription({
+      name: 'patients',
+      owner,
+      description: '',
+      columns: COLUMNS,
+      rows: rows.length,
+      tags: ['patients'],
+      mock: [],
+      mockSource: 'synthetic',
+      policy: {},
+    });
+    // every test column stays within 2^10
+    description.columns = description.columns.map((c) => ({ ...c, magnitude: 10 }));
+    return { description, signature: '' };
   };
   return {
     show: async (owner, name) => {

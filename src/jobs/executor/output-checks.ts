@@ -1,0 +1,74 @@
+/**
+ * Checks of released values at the recipient, before a result is reported: a value no correct
+ * computation can produce (a correlation beyond ±1, a negative variance, a mean beyond the column's
+ * magnitude bound, a count that is not the public row count, a non-finite number) means a
+ * fixed-point range was exceeded, and the job fails with {@link ImpossibleResultError} instead of
+ * answering wrongly. Tolerances are 64 units in the last place of each element's scale.
+ */
+import { ImpossibleResultError } from '../errors.js';
+import type { CheckedProgram } from '../program/validate.js';
+import type { ValueType } from '../program/value-type.js';
+import type { JobOutputValue } from '../store.js';
+import { elementExps } from './scale.js';
+
+type Check = (v: number, i: number, ctx: CheckContext) => string | undefined;
+
+interface CheckContext {
+  values: readonly (number | null)[];
+  /** Tolerance of element i (64 ulps of its scale). */
+  tol: (i: number) => number;
+  /** The argument's type (the table a statistic summarises). */
+  arg: ValueType | undefined;
+  /** Side of a square matrix output. */
+  side: number;
+}
+
+const nonNegative: Check = (v, i, c) => (v < -c.tol(i) ? 'negative' : undefined);
+
+const CHECKS: Record<string, Check> = {
+  correlation: (v) => (Math.abs(v) > 1 + 1e-3 ? 'beyond ±1' : undefined),
+  variance: nonNegative,
+  std: nonNegative,
+  covariance: (v, i, c) => {
+    const [r, k] = [Math.floor(i / c.side), i % c.side];
+    const [a, b] = [c.values[r * c.side + r]!, c.values[k * c.side + k]!];
+    if (r === k) return nonNegative(v, i, c);
+    return Math.abs(v) > Math.sqrt(Math.max(0, a * b)) * (1 + 1e-3) + c.tol(i)
+      ? 'beyond the product of the standard deviations'
+      : undefined;
+  },
+  count: (v, _i, c) => (v !== c.arg?.shape[0] ? 'not the row count' : undefined),
+  histogram: (v, i, c) =>
+    v < -c.tol(i) || v > (c.arg?.shape[0] ?? Infinity) + 0.5 ? 'not a count' : undefined,
+  mean: (v, i, c) => {
+    const e = c.arg?.kind === 'table' ? c.arg.exps?.[i] : undefined;
+    return e !== undefined && Math.abs(v) > 2 ** (e + 10) * (1 + 1e-6) + c.tol(i)
+      ? "beyond the column's magnitude bound"
+      : undefined;
+  },
+};
+
+/**
+ * Checks the decoded outputs of `checked` (f fractional bits).
+ * @throws ImpossibleResultError naming the first impossible element.
+ */
+export function checkOutputs(checked: CheckedProgram, outputs: readonly JobOutputValue[], f: number): void {
+  const nodes = new Map(checked.program.nodes.map((n) => [n.id, n]));
+  for (const o of outputs) {
+    const out = checked.outputs.find((x) => x.name === o.name)!;
+    const node = nodes.get(out.node);
+    const exps = elementExps(out.type);
+    const ctx: CheckContext = {
+      values: o.values,
+      tol: (i) => 2 ** ((exps?.[i] ?? 0) - f + 6),
+      arg: node === undefined ? undefined : checked.types.get(node.args[0] ?? ''),
+      side: out.type.shape[0] ?? 0,
+    };
+    const check = node === undefined ? undefined : CHECKS[node.op];
+    o.values.forEach((v, i) => {
+      if (v === null) return;
+      const problem = !Number.isFinite(v) ? 'not finite' : check?.(v, i, ctx);
+      if (problem !== undefined) throw new ImpossibleResultError(o.name, i, problem);
+    });
+  }
+}

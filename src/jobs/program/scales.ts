@@ -1,0 +1,99 @@
+/**
+ * Column scales of a program: the public exponent each column name is held at (from the owners'
+ * published magnitudes) and the checks that every op gets its arguments in a range it handles.
+ */
+import { ProgramValidationError } from '../errors.js';
+import type { Program, ProgramNode } from './types.js';
+import { SCALED_OPS, STATISTIC_SCALED_OPS, type ValueType } from './value-type.js';
+
+/** Options of the scale checks (a subset of validateProgram's). */
+export interface ScaleOptions {
+  /**
+   * Magnitude exponent of each input's columns (max |x| <= 2^e, from the owners' published
+   * descriptions, in the input's column order); a column some input lacks one for stays natural.
+   */
+  magnitudes?: Record<string, readonly number[]>;
+  /**
+   * Refuse statistics on columns without a magnitude (jobs: a result in natural units can be
+   * silently wrong on large data); off for programs checked on their own.
+   */
+  requireScales?: boolean;
+  /** Fractional bits of the job (default 16), for the range checks of natural units. */
+  fractionalBits?: number;
+}
+
+function fail(node: string, problem: string): never {
+  throw new ProgramValidationError(node, problem);
+}
+
+/**
+ * Statistics hold a column of magnitude bound 2^e as x / 2^(e - SCALE_TARGET_BITS), so that every
+ * column lies within ±2^10: the regime the moments were designed for (deviations below 2^11 keep
+ * |x·y|·2^2f far below 2^63), with 2^-(f+10) of the bound as resolution.
+ */
+export const SCALE_TARGET_BITS = 10;
+
+/** The scale exponent of each known column name over the program's inputs (see CheckedProgram.scales). */
+export function columnScales(
+  program: Program,
+  magnitudes: ScaleOptions['magnitudes'],
+): Record<string, number> {
+  const scales: Record<string, number> = {};
+  const unknown = new Set<string>();
+  for (const inp of program.inputs) {
+    // magnitudes that do not fit the input's columns are none (binding them is checked apart)
+    const given = magnitudes?.[inp.name];
+    const m = given?.length === inp.columns.length ? given : undefined;
+    inp.columns.forEach((c, j) => {
+      const e = m?.[j];
+      if (e === undefined) unknown.add(c);
+      else if (!Number.isInteger(e) || e < -40 || e > 62) fail(inp.name, `column "${c}": invalid magnitude`);
+      else scales[c] = Math.max(scales[c] ?? -Infinity, e - SCALE_TARGET_BITS);
+    });
+  }
+  for (const c of unknown) delete scales[c];
+  return scales;
+}
+
+/** Largest magnitude exponent a statistic's result reaches in its scaled units (a covariance of ±2^11 deviations). */
+const SCALED_RESULT_BITS = 22;
+
+/**
+ * Checks the scales node by node: a statistic needs every column of its table at a known scale
+ * (with `requireScales`); an op that takes natural units needs its arguments representable in them.
+ */
+export function checkScales(
+  order: readonly ProgramNode[],
+  types: ReadonlyMap<string, ValueType>,
+  scales: Readonly<Record<string, number>>,
+  options: ScaleOptions,
+): void {
+  const room = 62 - (options.fractionalBits ?? 16);
+  for (const node of order) {
+    for (const a of node.args) {
+      const t = types.get(a)!;
+      if (t.kind === 'table') {
+        const missing = t.columns!.find((c) => scales[c] === undefined);
+        if (options.requireScales && STATISTIC_SCALED_OPS.has(node.op) && missing !== undefined)
+          fail(
+            node.id,
+            `${node.op}: column "${missing}" has no published magnitude (max |x| <= 2^e), which statistics need to keep it in range; its owner's peer publishes it from peermpc 0.2`,
+          );
+        if (SCALED_OPS.has(node.op)) continue;
+        const big = t.columns!.find((c) => (scales[c] ?? 0) + SCALE_TARGET_BITS >= room);
+        if (big !== undefined)
+          fail(
+            node.id,
+            `${node.op}: column "${big}" reaches 2^${scales[big]! + SCALE_TARGET_BITS}, beyond the fixed-point range of the op's natural units (2^${room})`,
+          );
+      } else if (t.units !== undefined) {
+        const top = Math.max(...t.units.map((axis) => Math.max(...axis)));
+        if (top + SCALED_RESULT_BITS >= room)
+          fail(
+            node.id,
+            `${node.op}: argument "${a}" may reach 2^${top + SCALED_RESULT_BITS}, beyond the fixed-point range of natural units (2^${room}); release it directly instead`,
+          );
+      }
+    }
+  }
+}

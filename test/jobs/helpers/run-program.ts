@@ -1,0 +1,88 @@
+/**
+ * Runs a program on simulated parties in one process: three owners A, B, C (inputs h1, h2, h3 in
+ * that order), compute parties A, B, C (and dealer D for additive), recipient R. Used by the
+ * executor, suppression and scale tests.
+ */
+import type { NonlinearOps } from '../../../src/jobs/executor/context.js';
+import { jobProtocol } from '../../../src/jobs/executor/protocol-factory.js';
+import { runProgram, type RunProgramResult } from '../../../src/jobs/executor/run.js';
+import { sessionParties } from '../../../src/jobs/job/parties.js';
+import type { Job, JobProtocol } from '../../../src/jobs/job/types.js';
+import type { Program } from '../../../src/jobs/program/types.js';
+import { validateProgram } from '../../../src/jobs/program/validate.js';
+import type { JobOutputValue } from '../../../src/jobs/store.js';
+import { simulate } from '../../../src/protocols/simulate.js';
+
+const OWNERS = ['A', 'B', 'C'];
+
+/** A job-shaped object for the protocol factory (peer ids are plain labels here). */
+export function fakeJob(protocol: JobProtocol, tables: readonly number[][][], columns: string[]): Job {
+  return {
+    version: 1,
+    id: '0'.repeat(32),
+    requester: 'R',
+    program: { version: 1, inputs: [], nodes: [], outputs: [] },
+    programHash: '',
+    inputs: tables.map((t, i) => ({
+      name: `h${i + 1}`,
+      owner: OWNERS[i]!,
+      dataset: 'd',
+      columns,
+      rows: t.length,
+    })),
+    computeParties: [...OWNERS],
+    protocol,
+    ...(protocol === 'additive' ? { dealer: 'D' } : {}),
+    outputRecipient: 'R',
+    fractionalBits: 16,
+    created: '',
+    expires: '',
+  };
+}
+
+/** Options of {@link runSimulated}. */
+export interface RunSimulatedOptions {
+  /** The tables of h1, h2, h3 (row-major), owned by A, B, C. */
+  tables: number[][][];
+  /** Protocol (default rep3). */
+  protocol?: JobProtocol;
+  /** Nonlinear functions (default the engine's). */
+  nonlinear?: NonlinearOps;
+  /** Magnitude exponents of each input's columns, by input name (as a job carries them). */
+  magnitudes?: Record<string, number[]>;
+}
+
+/** Runs `program`; returns every party's result and the recipient's outputs by name. */
+export async function runSimulated(
+  program: Program,
+  options: RunSimulatedOptions,
+): Promise<{ results: RunProgramResult[]; out: Record<string, JobOutputValue> }> {
+  const { tables } = options;
+  const job = fakeJob(options.protocol ?? 'rep3', tables, []);
+  const parties = sessionParties(job);
+  const rows = Object.fromEntries(tables.map((t, i) => [`h${i + 1}`, t.length]));
+  const checked = validateProgram(program, {
+    rows,
+    ...(options.magnitudes ? { magnitudes: options.magnitudes } : {}),
+  });
+  const owners = Object.fromEntries(tables.map((_, i) => [`h${i + 1}`, parties.indexOf(OWNERS[i]!)]));
+  const recipient = parties.indexOf('R');
+  const results = await simulate(
+    parties.length,
+    async (session) => {
+      const mine = tables.findIndex((_, i) => owners[`h${i + 1}`] === session.self);
+      return runProgram({
+        protocol: jobProtocol(job, session),
+        checked,
+        owners,
+        values: mine >= 0 ? { [`h${mine + 1}`]: tables[mine]!.flat() } : undefined,
+        recipient,
+        fractionalBits: 16,
+        nonlinear: options.nonlinear,
+      });
+    },
+    { timeouts: { stepMs: 30_000 } },
+  );
+  const out = Object.fromEntries((results[recipient]!.outputs ?? []).map((o) => [o.name, o]));
+  return { results, out };
+}
