@@ -201,6 +201,11 @@ export interface AddDatasetInput {
   description?: string;
   /** Tags. Default none. */
   tags?: string[];
+  /**
+   * Declared magnitude bounds (column -> e with |x| <= 2^e) to publish instead of the data's own
+   * (each at least the data's): a domain bound discloses nothing about the data.
+   */
+  magnitudes?: Record<string, number>;
   /** Path of a CSV file of mock rows (same header); default: synthetic mock rows. */
   mockPath?: string;
   /**

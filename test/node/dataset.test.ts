@@ -14,6 +14,7 @@ import {
   signDescription,
   buildDescription,
 } from '../../src/node/dataset/description.js';
+import { magnitudeOf } from '../../src/node/dataset/magnitude.js';
 import { DatasetStore } from '../../src/node/dataset/store.js';
 import {
   CsvImportError,
@@ -150,6 +151,54 @@ test('a new dataset publishes no synthetic mock rows unless its owner asks (they
     const { store } = await openStore(dir);
     const e = await store.add({ csvPath: writeText(dir, 'd.csv', SAMPLE_CSV), name: 'quiet' });
     assert.equal(e.signed.description.mock, []);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('magnitudes: each column publishes the smallest e with max |x| <= 2^e; owners may declare more', async () => {
+  assert.equal(
+    [0, 1, 2, 3, 128, 129, 0.001, 2 ** -41, 1e300].map(magnitudeOf),
+    [-40, 0, 1, 2, 7, 8, -9, -40, 62],
+  );
+  const dir = tempDir();
+  try {
+    const { store } = await openStore(dir);
+    const csv = writeText(dir, 'm.csv', 'neg,small,pow,zero\n-300,0.001,64,0\n5,0.0002,-3,0\n');
+    const e = await store.add({ csvPath: csv, name: 'mags' });
+    assert.equal(
+      e.signed.description.columns.map((c) => c.magnitude),
+      [9, -9, 6, -40],
+    );
+    const declared = await store.add({ csvPath: csv, name: 'decl', magnitudes: { pow: 20 } });
+    assert.is(declared.signed.description.columns[2]!.magnitude, 20);
+    await store.add({ csvPath: csv, name: 'low', magnitudes: { neg: 5 } }).then(
+      () => assert.unreachable('a declaration below the data must be refused'),
+      (err: Error) =>
+        assert.match(err.message, /column "neg": declared magnitude 2\^5 is below the data's 2\^9/),
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a description signed without magnitudes is healed at open, keeping its creation time', async () => {
+  const dir = tempDir();
+  try {
+    const { store, key, owner } = await openStore(dir);
+    const e = await store.add({ csvPath: writeText(dir, 'd.csv', SAMPLE_CSV), name: 'old' });
+    const d = e.signed.description;
+    const stripped = { ...d, columns: d.columns.map((c) => ({ name: c.name, type: c.type })) };
+    const path = join(dir, 'datasets', 'old', 'description.json');
+    writeFileSync(path, JSON.stringify(await signDescription(stripped, key)));
+    const reopened = await DatasetStore.open(dir, owner, key);
+    const healed = reopened.get('old')!.signed.description;
+    assert.equal(
+      healed.columns.map((c) => c.magnitude),
+      d.columns.map((c) => c.magnitude),
+    );
+    assert.is(healed.created, d.created);
+    await verifySignedDescription(JSON.parse(readFileSync(path, 'utf8')), owner, { owner, name: 'old' });
   } finally {
     removeDir(dir);
   }
@@ -314,6 +363,7 @@ test('canonical JSON sorts keys and rejects non-JSON values', async () => {
     owner,
     description: '',
     columns: ['a'],
+    magnitudes: [3],
     rows: 1,
     tags: [],
     mock: [],

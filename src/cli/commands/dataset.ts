@@ -26,12 +26,24 @@ interface AddOptions extends CommonOptions {
   tags?: string[];
   mock?: string;
   mockRows?: number;
+  magnitude?: Record<string, number>;
   replace?: boolean;
 }
 
 interface SearchOptions extends CommonOptions {
   by?: 'name' | 'tag' | 'any';
   timeout?: number;
+}
+
+/** Parses `--magnitude age:7,income:20`. */
+function magnitudesValue(value: string): Record<string, number> {
+  return Object.fromEntries(
+    listValue(value, undefined).map((item) => {
+      const m = /^(.+):(-?\d+)$/.exec(item);
+      if (m === null) throw new InvalidArgumentError(`"${item}" is not column:exponent`);
+      return [m[1]!, Number(m[2])];
+    }),
+  );
 }
 
 /** Registers `dataset` and its subcommands. */
@@ -50,6 +62,11 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
       'publish n synthetic mock rows (default none: they disclose approximate ranges and means of the real columns)',
       positiveIntValue,
     )
+    .option(
+      '--magnitude <column:exponent,...>',
+      "declare |x| <= 2^exponent for columns (e.g. age:7,income:20): a domain bound published instead of the data's own magnitude, so it discloses nothing about the data",
+      magnitudesValue,
+    )
     .option('--replace', 'replace an existing dataset of that name')
     .action(async (file: string, opts: AddOptions) => {
       const client = clientFor(opts);
@@ -60,6 +77,7 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
         tags: opts.tags,
         mockPath: opts.mock === undefined ? undefined : existingFile(opts.mock),
         mockRows: opts.mockRows,
+        magnitudes: opts.magnitude,
         replace: opts.replace,
       });
       if (opts.json === true) return printJson(io, added);
@@ -212,7 +230,12 @@ function printDescription(io: Io, { description: d }: SignedDatasetDescription):
       ['dataset', `${d.owner}/${d.name}`],
       ['description', d.description],
       ['rows', d.rows],
-      ['columns', d.columns.map((c) => `${c.name} (${c.type})`)],
+      [
+        'columns',
+        d.columns.map(
+          (c) => `${c.name} (${c.type}${c.magnitude === undefined ? '' : `, |x| <= 2^${c.magnitude}`})`,
+        ),
+      ],
       ['tags', d.tags.length === 0 ? '-' : d.tags.join(', ')],
       ...policyLines(d.policy),
       ['created', d.created],

@@ -74,6 +74,8 @@ export interface AddDatasetRequest {
   tags?: string[];
   /** Absolute path of a CSV of mock rows. */
   mockPath?: string;
+  /** Declared magnitude bounds by column (e with |x| <= 2^e, each at least the data's). */
+  magnitudes?: Record<string, number>;
   /** Synthetic mock rows to publish (default none: they disclose approximate ranges and means). */
   mockRows?: number;
   /** Replace an existing dataset of that name. */

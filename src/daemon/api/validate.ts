@@ -39,6 +39,27 @@ export function optionalStringArray(obj: Record<string, unknown>, field: string)
   return v as string[];
 }
 
+/** An optional object of integers in [min, max] by name (e.g. column magnitudes); at most 1024 keys. */
+export function optionalIntRecord(
+  obj: Record<string, unknown>,
+  field: string,
+  min: number,
+  max: number,
+): Record<string, number> | undefined {
+  const v = obj[field];
+  if (v === undefined || v === null) return undefined;
+  const ok =
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.keys(v).length <= 1024 &&
+    Object.entries(v).every(
+      ([k, n]) =>
+        k !== '' && k.length <= 256 && Number.isInteger(n) && (n as number) >= min && (n as number) <= max,
+    );
+  if (!ok) throw new BadRequestError(`"${field}" must be an object of integers in [${min}, ${max}] by name`);
+  return { ...(v as Record<string, number>) };
+}
+
 /** An optional boolean field. */
 export function optionalBoolean(obj: Record<string, unknown>, field: string): boolean | undefined {
   const v = obj[field];

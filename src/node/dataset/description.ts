@@ -12,6 +12,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { DescriptionVerificationError } from '../errors.js';
 import type { ColumnInfo, DatasetDescription, PolicySummary, SignedDatasetDescription } from '../types.js';
 import { MAX_COLUMNS } from './csv.js';
+import { isMagnitude } from './magnitude.js';
 import { isValidName } from './names.js';
 
 /** Prefix of the signed bytes, so a description signature can never be replayed as anything else. */
@@ -77,6 +78,7 @@ function shapeProblem(d: unknown): string | undefined {
   for (const c of d.columns as unknown[]) {
     if (!isObj(c) || typeof c.name !== 'string' || c.name === '' || c.type !== 'number')
       return 'invalid column';
+    if (c.magnitude !== undefined && !isMagnitude(c.magnitude)) return 'invalid column';
   }
   if (typeof d.rows !== 'number' || !Number.isSafeInteger(d.rows) || d.rows < 0) return 'invalid row count';
   if (
@@ -151,6 +153,8 @@ export interface DescriptionFields {
   description: string;
   /** Column names (all numeric). */
   columns: string[];
+  /** Each column's magnitude exponent (magnitude.ts), in column order. */
+  magnitudes: number[];
   /** Number of rows. */
   rows: number;
   /** Tags (normalised). */
@@ -167,7 +171,11 @@ export interface DescriptionFields {
 
 /** Builds a description object (not yet signed). */
 export function buildDescription(f: DescriptionFields): DatasetDescription {
-  const columns: ColumnInfo[] = f.columns.map((name) => ({ name, type: 'number' }));
+  const columns: ColumnInfo[] = f.columns.map((name, j) => ({
+    name,
+    type: 'number',
+    magnitude: f.magnitudes[j]!,
+  }));
   return {
     version: 1,
     name: f.name,

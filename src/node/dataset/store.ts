@@ -29,6 +29,7 @@ import {
   verifySignedDescription,
 } from './description.js';
 import { ColumnStats, syntheticMockRows, type Rng } from './mock.js';
+import { isMagnitude, magnitudeOf, magnitudesOf, MIN_MAGNITUDE } from './magnitude.js';
 import { checkDatasetName, normaliseTags } from './names.js';
 import {
   computeRowPrints,
@@ -117,9 +118,29 @@ export class DatasetStore {
         );
       }
       const dataBytes = (await stat(join(dir, DATA_FILE))).size;
+      if (signed.description.columns.some((c) => c.magnitude === undefined))
+        signed = await store.healMagnitudes(name, signed);
       store.entries.set(name, { signed, dataBytes });
     }
     return store;
+  }
+
+  /**
+   * Adds the column magnitudes a description signed by an older version lacks, from the data file;
+   * re-signs it and replaces description.json atomically (every other field, `created` included,
+   * stays).
+   */
+  private async healMagnitudes(
+    name: string,
+    signed: SignedDatasetDescription,
+  ): Promise<SignedDatasetDescription> {
+    const d = signed.description;
+    const { values } = await readDataFile(join(this.root, name, DATA_FILE));
+    const mags = magnitudesOf(values, d.columns.length);
+    const columns = d.columns.map((c, j) => ({ ...c, magnitude: c.magnitude ?? mags[j]! }));
+    const healed = await signDescription({ ...d, columns }, this.key);
+    await writeFileAtomic(join(this.root, name, DESCRIPTION_FILE), JSON.stringify(healed, null, 2) + '\n');
+    return healed;
   }
 
   /** Stored datasets sorted by name. */
@@ -196,6 +217,7 @@ export class DatasetStore {
         owner: this.owner,
         description: text,
         columns,
+        magnitudes: declaredMagnitudes(columns, stats!, input.magnitudes),
         rows,
         tags,
         mock,
@@ -321,6 +343,33 @@ async function readPrintsFile(path: string, rows: number): Promise<RowPrintSet |
   const prints = decodeRowPrints(bytes);
   if (prints === undefined || prints.length !== rows) return undefined;
   return { prints, digest: rowPrintsDigest(bytes) };
+}
+
+/**
+ * Each column's magnitude: the data's own, or a larger one the owner declared (a domain bound
+ * discloses nothing data-dependent).
+ * @throws RangeError naming a column whose declaration is below the data's magnitude, or unknown.
+ */
+function declaredMagnitudes(
+  columns: string[],
+  stats: ColumnStats,
+  declared: Readonly<Record<string, number>> = {},
+): number[] {
+  for (const c of Object.keys(declared))
+    if (!columns.includes(c)) throw new RangeError(`declared magnitude for "${c}", which is not a column`);
+  return columns.map((c, j) => {
+    const own =
+      stats.count === 0
+        ? MIN_MAGNITUDE
+        : magnitudeOf(Math.max(Math.abs(stats.min[j]!), Math.abs(stats.max[j]!)));
+    const d = declared[c];
+    if (d === undefined) return own;
+    if (!isMagnitude(d))
+      throw new RangeError(`declared magnitude of "${c}" must be an integer in [${MIN_MAGNITUDE}, 62]`);
+    if (d < own)
+      throw new RangeError(`column "${c}": declared magnitude 2^${d} is below the data's 2^${own}`);
+    return d;
+  });
 }
 
 /** Reads a mock CSV: same header as the data, at most {@link MAX_MOCK_ROWS} rows. */

@@ -29,14 +29,13 @@ function catalog(self: string, tables: Map<string, number[][]>): JobDatasets {
       owner,
       description: '',
       columns: COLUMNS,
+      magnitudes: COLUMNS.map(() => 10), // every test column stays within 2^10
       rows: rows.length,
       tags: ['patients'],
       mock: [],
       mockSource: 'synthetic',
       policy: {},
     });
-    // every test column stays within 2^10
-    description.columns = description.columns.map((c) => ({ ...c, magnitude: 10 }));
     return { description, signature: '' };
   };
   return {

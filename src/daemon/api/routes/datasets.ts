@@ -2,7 +2,7 @@
  * Datasets: the local catalog and search through the network.
  *
  * - `GET /datasets`: local datasets.
- * - `POST /datasets` `{ csvPath, name, description?, tags?, mockPath?, mockRows?, replace? }` (absolute paths
+ * - `POST /datasets` `{ csvPath, name, description?, tags?, mockPath?, mockRows?, magnitudes?, replace? }` (absolute paths
  *   on the daemon's machine): imports and advertises a dataset; 201 with the local dataset.
  * - `GET /datasets/search?term=..[&by=name|tag|any][&timeoutMs=..]`: verified descriptions found.
  * - `GET /datasets/:owner/:name`: one description, fetched from its owner and verified.
@@ -10,6 +10,7 @@
  */
 import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../../node/types.js';
 import { MAX_MOCK_ROWS } from '../../../node/dataset/description.js';
+import { MAX_MAGNITUDE, MIN_MAGNITUDE } from '../../../node/dataset/magnitude.js';
 import type { ApiContext } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { RouteResponse, type Router } from '../router.js';
@@ -17,6 +18,7 @@ import {
   objectBody,
   optionalAbsolutePath,
   optionalBoolean,
+  optionalIntRecord,
   optionalPositiveInt,
   optionalString,
   optionalStringArray,
@@ -60,6 +62,7 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
         tags: optionalStringArray(body, 'tags'),
         mockPath: optionalAbsolutePath(body, 'mockPath'),
         mockRows: optionalPositiveInt(body.mockRows, 'mockRows', MAX_MOCK_ROWS),
+        magnitudes: optionalIntRecord(body, 'magnitudes', MIN_MAGNITUDE, MAX_MAGNITUDE),
         replace: optionalBoolean(body, 'replace'),
       },
       { signal: req.signal },
