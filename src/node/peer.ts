@@ -74,6 +74,15 @@ export interface DatasetCatalog {
    * layer's differencing guard: how many rows two versions of a dataset differ by).
    */
   rowPrints(name: string, options?: AbortOptions): Promise<{ prints: BigUint64Array; digest: string }>;
+  /**
+   * The sorted keyed fingerprints of a local dataset's rows projected on `columns` (by name, in that
+   * order), or undefined when it lacks one: what a result over those columns depends on.
+   */
+  projectedPrints(
+    name: string,
+    columns: readonly string[],
+    options?: AbortOptions,
+  ): Promise<{ prints: BigUint64Array; digest: string } | undefined>;
 }
 
 /** The access lists of a peer, persisted in the data directory and enforced at once. */

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../src/polyfills.js';
 import { createJob, signJob } from '../../src/jobs/job/sign.js';
-import { refCorrelation, refLinregGd, refMeans } from '../../src/jobs/reference.js';
+import { refCorrelation, refCovariance, refLinregGd, refMeans } from '../../src/jobs/reference.js';
 import { JOBS_PROTOCOL } from '../../src/jobs/service/for-peer.js';
 import type { JobRecord } from '../../src/jobs/store.js';
 import { createPeer, type Peer } from '../../src/node/peer.js';
@@ -416,6 +416,42 @@ test('the CLI: job run with shorthand flags and with a program file, job list, s
     assert.is(cancel.code, 0, cancel.stderr);
     for (const h of t.hospitals) await waitForState(h, id, ['cancelled']);
     await assertNothingMoved(id);
+  }));
+
+test('incomes in dollars across three daemons: variance and correlation match float64 (they came back wrong)', () =>
+  within(90_000, 'incomes', async () => {
+    await resetPolicies();
+    let seed = 5;
+    const rand = (): number => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const tables = t.hospitals.map(() =>
+      Array.from({ length: 70 }, () => {
+        const age = 25 + Math.floor(rand() * 40);
+        return [age, Math.round(20_000 + 80_000 * rand() - 200 * (age - 45))];
+      }),
+    );
+    for (const [i, h] of t.hospitals.entries()) {
+      const csv = join(t.net.root, `${h.name}-incomes.csv`);
+      writeFileSync(csv, ['age,income', ...tables[i]!.map((r) => r.join(','))].join('\n'));
+      await h.client.addDataset({ csvPath: csv, name: 'incomes' });
+      await setPolicy({ ...h, name: 'incomes' }, { approval: 'auto' });
+    }
+    const req = jobRequest(t, ['variance', 'correlation']);
+    req.inputs = t.hospitals.map((h, i) => ({
+      name: `h${i + 1}`,
+      owner: h.peerId,
+      dataset: 'incomes',
+      columns: ['age', 'income'],
+    }));
+    req.program.inputs = req.program.inputs.map((inp) => ({ ...inp, columns: ['age', 'income'] }));
+    const job = await submit(req);
+    const done = await waitForState(t.scientist, job.id, ['done', 'failed', 'rejected'], 60_000);
+    assert.is(done.state, 'done', done.error?.message);
+    const all = tables.flat();
+    const out = Object.fromEntries(done.result!.map((o) => [o.name, o.values as number[]]));
+    const cov = refCovariance(all);
+    close(out.variance!, [cov[0]![0]!, cov[1]![1]!], 1e-4, 'variance');
+    close(out.correlation!, refCorrelation(all).flat(), 1e-3, 'correlation');
+    for (const h of t.hospitals) await h.client.request('DELETE', '/datasets/incomes');
   }));
 
 test('a killed compute party fails the job on every peer, naming it; nothing is released; the others keep serving', () =>

@@ -88,6 +88,9 @@ export function fakePeer(
       async rowPrints() {
         return { prints: new BigUint64Array(0), digest: '0'.repeat(64) };
       },
+      async projectedPrints() {
+        return undefined;
+      },
       async add(input) {
         calls.push(`add ${input.name} ${input.csvPath}`);
         if (input.csvPath.endsWith('bad.csv')) {

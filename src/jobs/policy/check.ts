@@ -17,6 +17,7 @@ import type { Job } from '../job/types.js';
 import type { VerifiedJob } from '../job/verify.js';
 import { analyzeDisclosure } from '../disclosure/analyze.js';
 import { rowLevelReason, rowsBehind } from '../disclosure/types.js';
+import type { DifferencingConflict } from './releases.js';
 import { allows, ANY, defaultPolicy, SELF, type DatasetPolicy } from './types.js';
 
 /** What an owner knows of one of its datasets. */
@@ -52,7 +53,7 @@ export interface PolicyContext {
    * current rows by 0 < differ < its policy's minRows (differ -1: the earlier rows are unknown),
    * looked up by the caller from its release ledger; undefined when there is none.
    */
-  differencing?: (dataset: string) => { job: string; differ: number } | undefined;
+  differencing?: (dataset: string) => DifferencingConflict | undefined;
 }
 
 /**
@@ -73,6 +74,16 @@ export function untrustedParties(job: Job, trusted: readonly string[], self: str
       return 'no additive compute party is trusted by the policy: all of them together see every value';
   }
   return undefined;
+}
+
+/** Why a differencing conflict refuses the job (ids, column names and counts only). */
+function differencingReason(c: DifferencingConflict, minRows: number): string {
+  const on = c.columns.join(', ');
+  if (c.kind === 'edges')
+    return `earlier job ${c.job} for this requester released a histogram of column "${on}" with other edges (their bins could be differenced)`;
+  if (c.differ < 0)
+    return `the rows behind earlier job ${c.job} for this requester are unknown, so a difference with this job cannot be ruled out`;
+  return `its rows on (${on}) differ from those behind ${c.job === '' ? 'another input of this job' : `earlier job ${c.job}`} for this requester by ${c.differ}, fewer than the minimum of ${minRows} (the two results would isolate them)`;
 }
 
 /** Evaluates this owner's policies for a verified job. */
@@ -146,11 +157,7 @@ export function evaluatePolicies(
     }
     const earlier = ctx.differencing?.(dataset);
     if (earlier !== undefined)
-      reasons.push(
-        earlier.differ < 0
-          ? `dataset "${dataset}": the rows behind earlier job ${earlier.job} for this requester are unknown, so a difference with this job cannot be ruled out`
-          : `dataset "${dataset}": its rows differ from those behind earlier job ${earlier.job} for this requester by ${earlier.differ}, fewer than the minimum of ${policy.minRows} (the two results would isolate them)`,
-      );
+      reasons.push(`dataset "${dataset}": ${differencingReason(earlier, policy.minRows)}`);
     if (policy.approval === 'manual') manual = true;
   }
   return { decision: reasons.length > 0 ? 'refuse' : manual ? 'manual' : 'auto', reasons, datasets };

@@ -1,25 +1,35 @@
 /**
  * The release ledger: which rows were behind each result an owner released, so that the owner can
  * refuse a differencing attack. Two approved aggregates over row sets that differ by one row reveal
- * that row (mean(x) before and after one row is added gives the row's x), so a job whose input rows
- * differ from the rows of an earlier release to the SAME requester on the SAME dataset by more than
- * 0 but fewer than `minRows` rows (symmetric difference of the row multisets) is refused.
+ * that row (mean(x) before and after one row is added gives the row's x). So, for the same
+ * requester, a job is refused when the rows it would use differ from the rows behind an earlier
+ * release by more than 0 but fewer than `minRows` rows (symmetric difference of the multisets),
+ * compared on what both results can depend on:
+ * - the rows projected on the earlier job's columns, and on each of those columns alone (so that
+ *   changing another column of every row does not hide a one-row change of the column released);
+ * - on any of the owner's datasets that has those columns (a copy under another name with one
+ *   more row is caught too);
+ * - and a histogram of a column of a dataset whose edges differ from an earlier one's (bins of
+ *   two edge sets can be differenced).
  *
  * Files under the jobs directory (`<dataDir>/jobs/`):
- * - `releases.jsonl`: one JSON line per release, `{ job, requester, dataset, printsDigest, rows,
- *   time }`, appended and fsynced. A torn last line (a crash mid-append) is dropped at load with a
- *   warning and cut from the file; any other corrupt line is a {@link ReleaseLedgerError}. Callers
- *   record a release BEFORE the result leaves, so a dropped torn line is a release that never
- *   happened.
+ * - `releases.jsonl`: one JSON line per release, `{ job, requester, dataset, rows, sets:
+ *   [{ columns, digest }], histograms?: [{ column, edges }], time }`, appended and fsynced. A torn
+ *   last line (a crash mid-append) is dropped at load with a warning and cut from the file; any
+ *   other corrupt line is a {@link ReleaseLedgerError}. Callers record a release BEFORE the result
+ *   leaves, so a dropped torn line is a release that never happened.
  * - `prints/<digest>.bin`: the released row prints (see src/node/dataset/row-prints.ts), stored
  *   once per digest. They are keyed by the owner's private key: whoever reads them cannot test
  *   guessed rows against them.
  *
- * Cost of {@link ReleaseLedger.check}: the ledger lines stay in memory (a few hundred bytes per
- * release); each check reads and merges one prints file per DISTINCT earlier version of that dataset
- * released to that requester, O(rows) each, and never the versions released to others.
+ * Not caught: requesters that collude, combinations of columns other than a release's full set
+ * and its single columns, and anything beyond row sets and histogram edges (docs/JOBS.md).
+ *
+ * Cost of {@link ReleaseLedger.check}: the ledger lines stay in memory; each check projects the
+ * current rows once per distinct column set and merges one stored prints file per distinct
+ * earlier set of that requester, O(rows) each.
  */
-import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
+import { mkdir, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../node/atomic-file.js';
 import {
@@ -30,6 +40,7 @@ import {
 } from '../../node/dataset/row-prints.js';
 import { logger } from '../../util/log.js';
 import { ReleaseLedgerError } from '../errors.js';
+import { appendSynced, entryProblem, exists, parseLine } from './releases-file.js';
 
 const log = logger('jobs:releases');
 
@@ -37,6 +48,24 @@ const log = logger('jobs:releases');
 export const RELEASES_FILE = 'releases.jsonl';
 /** Directory of the released prints sets under `<dataDir>/jobs/`. */
 export const RELEASE_PRINTS_DIR = 'prints';
+
+/** A set of row prints: the rows projected on `columns`, sorted, and their digest. */
+export interface PrintSet {
+  /** Column names, in projection order. */
+  columns: string[];
+  /** Sorted prints. */
+  prints: BigUint64Array;
+  /** Hex SHA-256 of their file form. */
+  digest: string;
+}
+
+/** A histogram released: the column and its edges. */
+export interface ReleasedHistogram {
+  /** Column name. */
+  column: string;
+  /** Edges. */
+  edges: number[];
+}
 
 /** One line of the ledger: a result released to `requester` computed on `dataset`. */
 export interface ReleaseEntry {
@@ -46,20 +75,40 @@ export interface ReleaseEntry {
   requester: string;
   /** Local dataset name. */
   dataset: string;
-  /** Hex SHA-256 of the sorted row prints of the rows used. */
-  printsDigest: string;
   /** Number of rows used. */
   rows: number;
+  /** The print sets stored for it (their columns and digests). */
+  sets: { columns: string[]; digest: string }[];
+  /** Histograms released from it. */
+  histograms?: ReleasedHistogram[];
   /** ISO time of the record. */
   time: string;
 }
 
-/** An earlier release too close to the current rows; `differ` is -1 when its rows are unknown. */
+/** What {@link ReleaseLedger.check} compares a new job against. */
+export interface ReleaseQuery {
+  /** The requester. */
+  requester: string;
+  /** The local dataset the job uses. */
+  dataset: string;
+  /** The columns of it the job uses. */
+  used: readonly string[];
+  /** The current rows projected on `columns`, or undefined when the dataset lacks one of them. */
+  project(columns: readonly string[]): Promise<PrintSet | undefined>;
+  /** Histograms the job would release from it. */
+  histograms: readonly ReleasedHistogram[];
+}
+
+/** An earlier release too close to the job; `differ` is -1 when its rows are unknown. */
 export interface DifferencingConflict {
   /** Job id of the earlier release. */
   job: string;
-  /** Rows in one set and not the other (multiset), or -1 when the earlier prints are missing. */
+  /** Rows in one set and not the other (multiset), -1 when the earlier prints are missing. */
   differ: number;
+  /** The columns compared, or the histogram's column. */
+  columns: string[];
+  /** `rows`: row sets too close; `edges`: a histogram with other edges. */
+  kind: 'rows' | 'edges';
   /** When the earlier release was recorded. */
   time: string;
 }
@@ -85,24 +134,31 @@ export class ReleaseLedger {
   }
 
   /**
-   * Records a release: stores `prints` as `prints/<digest>.bin` (once per digest), then appends
-   * the line. Call it before the result leaves. @throws {TypeError} when `entry` is malformed or
-   * `prints` do not have `entry.printsDigest`; {@link ReleaseLedgerError} when the ledger is corrupt.
+   * Records a release and stores each print set as `prints/<digest>.bin` (once per digest). Call
+   * it before the result leaves. @throws {TypeError} when a set's prints do not have its digest;
+   * {@link ReleaseLedgerError} when the ledger is corrupt or cannot be written.
    */
-  async record(entry: Omit<ReleaseEntry, 'time'>, prints: BigUint64Array): Promise<void> {
-    const full: ReleaseEntry = { ...entry, time: this.now().toISOString() };
+  async record(entry: Omit<ReleaseEntry, 'time' | 'sets'>, sets: readonly PrintSet[]): Promise<void> {
+    const full: ReleaseEntry = {
+      ...entry,
+      sets: sets.map((x) => ({ columns: [...x.columns], digest: x.digest })),
+      time: this.now().toISOString(),
+    };
     const problem = entryProblem(full);
     if (problem !== undefined) throw new TypeError(`release entry: ${problem}`);
-    const bytes = encodeRowPrints(prints);
-    if (rowPrintsDigest(bytes) !== full.printsDigest) {
-      throw new TypeError('release entry: printsDigest is not the digest of the prints');
-    }
+    const files = sets.map((x) => {
+      const bytes = encodeRowPrints(x.prints);
+      if (rowPrintsDigest(bytes) !== x.digest) throw new TypeError('a print set does not have its digest');
+      return { digest: x.digest, bytes };
+    });
     const run = this.tail.then(async () => {
       const entries = await this.load();
       try {
         await mkdir(this.printsDir, { recursive: true, mode: 0o700 });
-        const printsPath = join(this.printsDir, `${full.printsDigest}.bin`);
-        if (!(await exists(printsPath))) await writeFileAtomic(printsPath, bytes);
+        for (const f of files) {
+          const path = join(this.printsDir, `${f.digest}.bin`);
+          if (!(await exists(path))) await writeFileAtomic(path, f.bytes);
+        }
         await appendSynced(this.path, JSON.stringify(full) + '\n');
       } catch (err) {
         throw new ReleaseLedgerError(this.path, 0, `cannot record: ${(err as Error).message}`, {
@@ -116,40 +172,38 @@ export class ReleaseLedger {
   }
 
   /**
-   * The first earlier release to `requester` on `dataset` whose rows differ from the current ones
-   * by 0 < differ < `minRows`, or undefined. Identical digests differ by 0 and pass. An earlier
-   * release whose prints file is missing or corrupt is unverifiable: it is returned with
-   * `differ = -1` and the caller refuses (the earlier rows are unknown, so the guard cannot tell a
-   * one-row difference apart). With `minRows <= 1` no difference is small enough: undefined.
-   * @throws {TypeError} when `currentPrints` do not have `currentDigest`; {@link ReleaseLedgerError}
+   * The first earlier release to the query's requester too close to the job (see the module
+   * comment), or undefined. An earlier set whose prints file is missing or corrupt is unverifiable:
+   * it comes back with `differ = -1` and the caller refuses. With `minRows <= 1` no row difference
+   * is too small (histogram edges are still compared).
+   * @throws {ReleaseLedgerError}
    */
-  async check(
-    requester: string,
-    dataset: string,
-    currentDigest: string,
-    currentPrints: BigUint64Array,
-    minRows: number,
-  ): Promise<DifferencingConflict | undefined> {
-    if (!(minRows > 1)) return undefined;
-    if (rowPrintsDigest(currentPrints) !== currentDigest) {
-      throw new TypeError('currentDigest is not the digest of currentPrints');
-    }
-    const entries = await this.load();
-    const compared = new Set<string>([currentDigest]);
+  async check(q: ReleaseQuery, minRows: number): Promise<DifferencingConflict | undefined> {
+    const entries = (await this.load()).filter((e) => e.requester === q.requester);
+    const current = new Map<string, Promise<PrintSet | undefined>>();
+    const project = (columns: readonly string[]) => {
+      const key = JSON.stringify(columns);
+      if (!current.has(key)) current.set(key, q.project(columns));
+      return current.get(key)!;
+    };
     for (const e of entries) {
-      if (e.requester !== requester || e.dataset !== dataset || compared.has(e.printsDigest)) continue;
-      compared.add(e.printsDigest);
-      const earlier = await this.readPrints(e.printsDigest);
-      if (earlier === undefined) {
-        log.error(
-          'dataset %s: rows behind the release of job %s are unknown (prints missing)',
-          dataset,
-          e.job,
-        );
-        return { job: e.job, differ: -1, time: e.time };
+      const edges = histogramConflict(e, q);
+      if (edges !== undefined)
+        return { job: e.job, differ: 0, columns: [edges], kind: 'edges', time: e.time };
+      if (!(minRows > 1)) continue;
+      for (const set of e.sets) {
+        if (!set.columns.some((c) => q.used.includes(c))) continue;
+        const now = await project(set.columns);
+        if (now === undefined || now.digest === set.digest) continue;
+        const earlier = await this.readPrints(set.digest);
+        if (earlier === undefined) {
+          log.error('release of job %s: its prints are missing, so a difference cannot be ruled out', e.job);
+          return { job: e.job, differ: -1, columns: set.columns, kind: 'rows', time: e.time };
+        }
+        const differ = symmetricDifferenceSize(earlier, now.prints);
+        if (differ > 0 && differ < minRows)
+          return { job: e.job, differ, columns: set.columns, kind: 'rows', time: e.time };
       }
-      const differ = symmetricDifferenceSize(earlier, currentPrints);
-      if (differ > 0 && differ < minRows) return { job: e.job, differ, time: e.time };
     }
     return undefined;
   }
@@ -207,50 +261,14 @@ export class ReleaseLedger {
   }
 }
 
-/** Parses one ledger line. */
-function parseLine(text: string): { entry?: ReleaseEntry; problem?: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { problem: 'not JSON' };
+/** The column of a histogram of the same dataset the query releases with other edges, or undefined. */
+function histogramConflict(e: ReleaseEntry, q: ReleaseQuery): string | undefined {
+  if (e.dataset !== q.dataset) return undefined;
+  for (const h of q.histograms) {
+    const other = e.histograms?.find(
+      (x) => x.column === h.column && JSON.stringify(x.edges) !== JSON.stringify(h.edges),
+    );
+    if (other !== undefined) return h.column;
   }
-  const problem = entryProblem(value);
-  return problem === undefined ? { entry: value as ReleaseEntry } : { problem };
-}
-
-/** What is wrong with a ledger entry, or undefined. */
-function entryProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
-  const e = value as Record<string, unknown>;
-  for (const key of ['job', 'requester', 'dataset', 'time'] as const) {
-    if (typeof e[key] !== 'string' || e[key] === '') return `"${key}" is not a non-empty string`;
-  }
-  if (typeof e.printsDigest !== 'string' || !/^[0-9a-f]{64}$/.test(e.printsDigest)) {
-    return '"printsDigest" is not a hex SHA-256';
-  }
-  if (!Number.isSafeInteger(e.rows) || (e.rows as number) < 0) return '"rows" is not a count';
   return undefined;
-}
-
-/** Whether `path` exists. */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
-
-/** Appends `text` to `path` (created 0600) and fsyncs it. */
-async function appendSynced(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'a', 0o600);
-  try {
-    await fh.write(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

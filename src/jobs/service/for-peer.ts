@@ -100,6 +100,7 @@ export function jobServiceForPeer(
       get: (name) => peer.datasets.get(name),
       readValues: (name) => peer.datasets.readValues(name),
       rowPrints: (name) => peer.datasets.rowPrints(name),
+      projectedPrints: (name, columns) => peer.datasets.projectedPrints(name, columns),
       list: () => peer.datasets.list(),
       setPolicySummary: (name, summary) => peer.datasets.setPolicySummary(name, summary),
     },

@@ -27,10 +27,10 @@ import { assertRunnable } from '../executor/registry.js';
 import { programSteps } from '../executor/run.js';
 import { participants, rolesOf, sessionParties } from '../job/parties.js';
 import { createJob, signJob, type JobSigner } from '../job/sign.js';
-import type { Job, SignedJob } from '../job/types.js';
+import type { SignedJob } from '../job/types.js';
 import { verifySignedJob, type VerifiedJob } from '../job/verify.js';
 import { evaluatePolicies, type LocalDatasetInfo, type PolicyDecision } from '../policy/check.js';
-import { ReleaseLedger, type DifferencingConflict } from '../policy/releases.js';
+import { ReleaseLedger } from '../policy/releases.js';
 import { PolicyStore } from '../policy/store.js';
 import { policySummary, type DatasetPolicy } from '../policy/types.js';
 import { ReplayGuard } from '../replay.js';
@@ -40,6 +40,7 @@ import { loadJobsConfig, type JobsConfig } from './config.js';
 import { JobEvents } from './events.js';
 import { errorReply, parseMessage, type JobsMessage, type JobsReply } from './messages.js';
 import { chooseComputeParties, resolveInputs, type JobRequest } from './request.js';
+import { ReleaseGuard } from './release-guard.js';
 import { runJobSession, SessionFailure } from './run-session.js';
 import type { JobsTransport, OpenChannel } from './transport.js';
 
@@ -64,6 +65,11 @@ export interface JobDatasets {
    * optional: without it, no guard (an in-memory test network).
    */
   rowPrints?(name: string): Promise<{ prints: BigUint64Array; digest: string }>;
+  /** Prints of a local dataset's rows projected on `columns`, or undefined when it lacks one. */
+  projectedPrints?(
+    name: string,
+    columns: readonly string[],
+  ): Promise<{ prints: BigUint64Array; digest: string } | undefined>;
   /** The local datasets (to publish their policy summaries at start); optional. */
   list?(): Promise<LocalDataset[]>;
   /**
@@ -107,6 +113,8 @@ interface Live {
   attempt?: number;
   /** When the proposals went out (requester), for the approval time. */
   proposedAt?: number;
+  /** Digests of this owner's datasets' rows when their release was recorded. */
+  digests?: Map<string, string>;
 }
 
 /** A peer's job service; see the module comment. */
@@ -122,7 +130,7 @@ export class JobService {
   /** Settings. */
   readonly config: JobsConfig;
   private readonly replay: ReplayGuard;
-  private readonly releases: ReleaseLedger;
+  private readonly guard: ReleaseGuard;
   private readonly live = new Map<string, Live>();
   private readonly sweeper: ReturnType<typeof setInterval>;
   private readonly nonlinear: NonlinearOps;
@@ -131,7 +139,7 @@ export class JobService {
     this.store = new JobStore(init.jobsDir);
     this.policies = new PolicyStore(init.jobsDir);
     this.replay = new ReplayGuard(init.jobsDir);
-    this.releases = new ReleaseLedger(init.jobsDir);
+    this.guard = new ReleaseGuard(init.self, init.datasets, this.policies, new ReleaseLedger(init.jobsDir));
     this.audit = new AuditLog(init.auditPath);
     this.config = loadJobsConfig(init.jobsDir, init.config);
     this.nonlinear = init.nonlinear ?? ENGINE_NONLINEAR;
@@ -493,52 +501,13 @@ export class JobService {
           ),
         });
     }
-    const earlier = new Map<string, DifferencingConflict>();
-    for (const name of info.keys()) {
-      const conflict = await this.differencing(verified.signed.job, name);
-      if (conflict !== undefined) earlier.set(name, conflict);
-    }
+    const earlier = await this.guard.conflicts(verified.signed.job, verified.checked);
     return evaluatePolicies(verified, {
       self,
       datasets: (n) => info.get(n),
       policy: (n) => this.policies.get(n),
       differencing: (n) => earlier.get(n),
     });
-  }
-
-  /**
-   * An earlier release of local dataset `name` to the job's requester whose rows differ from its
-   * current rows by fewer than the policy's minRows (the differencing guard), or undefined.
-   */
-  private async differencing(job: Job, name: string): Promise<DifferencingConflict | undefined> {
-    const prints = await this.init.datasets.rowPrints?.(name);
-    if (prints === undefined) return undefined;
-    const { minRows } = this.policies.effective(name);
-    return this.releases.check(job.requester, name, prints.digest, prints.prints, minRows);
-  }
-
-  /**
-   * Before this owner's shares of a job's inputs move: checks the differencing guard again (the
-   * dataset may have been replaced since the approval) and records the release in the ledger.
-   * @throws JobFailedError when the guard now refuses.
-   */
-  private async guardReleases(job: Job): Promise<void> {
-    const mine = [...new Set(job.inputs.filter((i) => i.owner === this.self).map((i) => i.dataset))];
-    for (const name of mine) {
-      const conflict = await this.differencing(job, name);
-      if (conflict !== undefined)
-        throw new JobFailedError(
-          job.id,
-          `dataset ${name} differs from the rows behind earlier job ${conflict.job} by fewer than its minimum rows`,
-        );
-      const prints = await this.init.datasets.rowPrints?.(name);
-      if (prints === undefined) continue;
-      const rows = prints.prints.length;
-      await this.releases.record(
-        { job: job.id, requester: job.requester, dataset: name, printsDigest: prints.digest, rows },
-        prints.prints,
-      );
-    }
   }
 
   private onDecision(m: Extract<JobsMessage, { type: 'decision' }>, from: string): JobsReply {
@@ -696,7 +665,8 @@ export class JobService {
     live.current = current;
     live.attempt = attempt;
     try {
-      if (attempt === 0) await this.guardReleases(job);
+      if (attempt === 0) live.digests = await this.guard.beforeRelease(job, live.verified.checked);
+      else await this.guard.assertUnchanged(job, live.digests ?? new Map());
       const values = await this.loadInputs(live.verified);
       const out = await runJobSession({
         verified: live.verified,

@@ -147,6 +147,11 @@ export class Catalog implements DatasetCatalog {
     return this.deps.store.rowPrintSet(name);
   }
 
+  async projectedPrints(name: string, columns: readonly string[], options: AbortOptions = {}) {
+    options.signal?.throwIfAborted();
+    return this.deps.store.projectedPrintSet(name, columns);
+  }
+
   async search(term: string, options: DatasetSearchOptions = {}): Promise<DatasetSearchResult> {
     const t = term.trim().toLowerCase();
     const result: DatasetSearchResult = { term: t, found: [], rejected: [] };

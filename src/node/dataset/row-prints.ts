@@ -64,6 +64,26 @@ export function computeRowPrints(key: Uint8Array, values: Float64Array, columns:
   return collector.finish();
 }
 
+/**
+ * Sorted prints of the rows projected on the columns at `pick` (in that order): what a result over
+ * those columns can depend on. Row-major `values` of `columns` per row.
+ */
+export function projectedRowPrints(
+  key: Uint8Array,
+  values: Float64Array,
+  columns: number,
+  pick: readonly number[],
+): BigUint64Array {
+  const collector = new RowPrintCollector(key);
+  const row = new Float64Array(pick.length);
+  const rows = columns === 0 ? 0 : values.length / columns;
+  for (let r = 0; r < rows; r++) {
+    pick.forEach((j, k) => (row[k] = values[r * columns + j]!));
+    collector.add(row);
+  }
+  return collector.finish();
+}
+
 /** The file form of sorted prints: 8 bytes each, unsigned little-endian. */
 export function encodeRowPrints(prints: BigUint64Array): Buffer {
   const out = Buffer.alloc(8 * prints.length);

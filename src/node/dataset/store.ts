@@ -33,6 +33,7 @@ import { isMagnitude, magnitudeOf, magnitudesOf, MIN_MAGNITUDE } from './magnitu
 import { checkDatasetName, normaliseTags } from './names.js';
 import {
   computeRowPrints,
+  projectedRowPrints,
   decodeRowPrints,
   encodeRowPrints,
   PRINTS_FILE,
@@ -307,6 +308,22 @@ export class DatasetStore {
       await writeFileAtomic(path, bytes);
       return { prints, digest: rowPrintsDigest(bytes) };
     });
+  }
+
+  /**
+   * The sorted prints of a dataset's rows projected on `columns` (by name, in that order), or
+   * undefined when it lacks one of them: what a result over those columns depends on.
+   * @throws {DatasetNotFoundError}
+   */
+  async projectedPrintSet(name: string, columns: readonly string[]): Promise<RowPrintSet | undefined> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) throw new DatasetNotFoundError(this.owner, name);
+    const names = entry.signed.description.columns.map((c) => c.name);
+    const pick = columns.map((c) => names.indexOf(c));
+    if (pick.some((j) => j < 0)) return undefined;
+    const { values } = await readDataFile(join(this.root, name, DATA_FILE));
+    const prints = projectedRowPrints(this.printKey, values, names.length, pick);
+    return { prints, digest: rowPrintsDigest(prints) };
   }
 
   /** The sorted row prints of a dataset (see {@link rowPrintSet}). @throws {DatasetNotFoundError} */
