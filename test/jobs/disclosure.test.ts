@@ -16,6 +16,7 @@ import type { Program, ProgramNode } from '../../src/jobs/program/types.js';
 import { validateProgram } from '../../src/jobs/program/validate.js';
 import { registerMlOps } from '../../src/ml/job-catalogue.js';
 import { ATTACKS } from './helpers/adversarial.js';
+import { rng } from './helpers/data.js';
 import { evalPlain } from './helpers/eval-plain.js';
 
 registerMlOps();
@@ -103,18 +104,6 @@ test('the rules table and docs/JOBS.md list every op of the catalogue with the s
 });
 
 // ---------------------------------------------------------------- property test
-
-/** A seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RANGES: [number, number][] = [
   [20, 90],

@@ -9,19 +9,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import weald from 'weald';
 import { printOutput } from '../../src/cli/commands/job-print.js';
-import { jobProtocol } from '../../src/jobs/executor/protocol-factory.js';
-import { runProgram, type RunProgramResult } from '../../src/jobs/executor/run.js';
-import { sessionParties } from '../../src/jobs/job/parties.js';
-import type { Job, JobProtocol } from '../../src/jobs/job/types.js';
+import type { JobProtocol } from '../../src/jobs/job/types.js';
 import { ProgramBuilder } from '../../src/jobs/program/builder.js';
 import type { Params, Program } from '../../src/jobs/program/types.js';
-import { validateProgram } from '../../src/jobs/program/validate.js';
-import { simulate } from '../../src/protocols/simulate.js';
-import type { JobOutputValue } from '../../src/jobs/store.js';
 import { rng } from './helpers/data.js';
+import { runSimulated } from './helpers/run-program.js';
+import type { JobOutputValue } from '../../src/jobs/store.js';
 
 const COLS = ['age', 'w'];
-const OWNERS = ['A', 'B', 'C'];
 const EDGES = [0, 10, 20, 30, 40];
 const PROTOCOLS: JobProtocol[] = ['rep3', 'additive'];
 
@@ -35,62 +30,8 @@ function ages(lo: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => lo + 0.37 + ((i * 1.13) % 9));
 }
 
-function fakeJob(protocol: JobProtocol, tables: number[][][]): Job {
-  return {
-    version: 1,
-    id: '1'.repeat(32),
-    requester: 'R',
-    program: { version: 1, inputs: [], nodes: [], outputs: [] },
-    programHash: '',
-    inputs: tables.map((t, i) => ({
-      name: `h${i + 1}`,
-      owner: OWNERS[i % OWNERS.length]!,
-      dataset: 'd',
-      columns: COLS,
-      rows: t.length,
-    })),
-    computeParties: ['A', 'B', 'C'],
-    protocol,
-    ...(protocol === 'additive' ? { dealer: 'D' } : {}),
-    outputRecipient: 'R',
-    fractionalBits: 16,
-    created: '',
-    expires: '',
-  };
-}
-
-async function run(
-  program: Program,
-  tables: number[][][],
-  protocol: JobProtocol,
-): Promise<{ results: RunProgramResult[]; out: Record<string, JobOutputValue>; recipient: number }> {
-  const job = fakeJob(protocol, tables);
-  const parties = sessionParties(job);
-  const rows = Object.fromEntries(tables.map((t, i) => [`h${i + 1}`, t.length]));
-  const checked = validateProgram(program, { rows });
-  const owners = Object.fromEntries(
-    tables.map((_, i) => [`h${i + 1}`, parties.indexOf(OWNERS[i % OWNERS.length]!)]),
-  );
-  const recipient = parties.indexOf('R');
-  const results = await simulate(
-    parties.length,
-    async (session) => {
-      const mine = tables.flatMap((t, i) =>
-        owners[`h${i + 1}`] === session.self ? [[`h${i + 1}`, t.flat()] as const] : [],
-      );
-      return runProgram({
-        protocol: jobProtocol(job, session),
-        checked,
-        owners,
-        values: mine.length > 0 ? Object.fromEntries(mine) : undefined,
-        recipient,
-        fractionalBits: 16,
-      });
-    },
-    { timeouts: { stepMs: 30_000 } },
-  );
-  const out = Object.fromEntries((results[recipient]!.outputs ?? []).map((o) => [o.name, o]));
-  return { results, out, recipient };
+function run(program: Program, tables: number[][][], protocol: JobProtocol) {
+  return runSimulated(program, { tables, protocol });
 }
 
 /**

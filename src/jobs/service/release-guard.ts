@@ -38,7 +38,10 @@ export class ReleaseGuard {
             requester: job.requester,
             dataset: name,
             used,
-            project: (columns) => this.project(name, columns),
+            project: async (columns) => {
+              const set = await this.datasets.projectedPrints!(name, columns);
+              return set === undefined ? undefined : { columns: [...columns], ...set };
+            },
             histograms: histogramsOf(checked, job, name),
           },
           minRows,
@@ -64,8 +67,8 @@ export class ReleaseGuard {
       );
     for (const [name, used] of this.mine(job)) {
       const sets = [
-        await this.project(name, used),
-        ...(await Promise.all(used.map((c) => this.project(name, [c])))),
+        await this.project(job, name, used),
+        ...(await Promise.all(used.map((c) => this.project(job, name, [c])))),
       ];
       const full = await this.datasets.rowPrints?.(name);
       if (full !== undefined) digests.set(name, full.digest);
@@ -100,10 +103,11 @@ export class ReleaseGuard {
     return out;
   }
 
-  private async project(name: string, columns: readonly string[]): Promise<PrintSet> {
+  /** The prints of a dataset the job uses on columns it has (the policy checked them). */
+  private async project(job: Job, name: string, columns: readonly string[]): Promise<PrintSet> {
     const set = await this.datasets.projectedPrints!(name, columns);
     if (set === undefined)
-      throw new JobFailedError('', `dataset ${name} lacks a column of ${columns.join(', ')}`);
+      throw new JobFailedError(job.id, `dataset ${name} lacks a column of ${columns.join(', ')}`);
     return { columns: [...columns], ...set };
   }
 
@@ -120,7 +124,7 @@ export class ReleaseGuard {
       const common = used.filter((c) => otherUsed.includes(c));
       if (other === name || common.length === 0) continue;
       for (const cols of [common, ...common.map((c) => [c])]) {
-        const [a, b] = [await this.project(name, cols), await this.project(other, cols)];
+        const [a, b] = [await this.project(job, name, cols), await this.project(job, other, cols)];
         const differ = symmetricDifferenceSize(a.prints, b.prints);
         if (differ > 0 && differ < minRows)
           return { job: '', differ, columns: cols, kind: 'rows', time: job.created };

@@ -1,7 +1,7 @@
 /**
- * Runs a program on simulated parties in one process: three owners A, B, C (inputs h1, h2, h3 in
- * that order), compute parties A, B, C (and dealer D for additive), recipient R. Used by the
- * executor, suppression and scale tests.
+ * Runs a program on simulated parties in one process: owners A, B, C in turn (input h1 is A's, h2
+ * B's, h3 C's, h4 A's again...), compute parties A, B, C (and dealer D for additive), recipient R.
+ * Used by the executor, suppression and scale tests.
  */
 import type { NonlinearOps } from '../../../src/jobs/executor/context.js';
 import { jobProtocol } from '../../../src/jobs/executor/protocol-factory.js';
@@ -25,7 +25,7 @@ export function fakeJob(protocol: JobProtocol, tables: readonly number[][][], co
     programHash: '',
     inputs: tables.map((t, i) => ({
       name: `h${i + 1}`,
-      owner: OWNERS[i]!,
+      owner: OWNERS[i % OWNERS.length]!,
       dataset: 'd',
       columns,
       rows: t.length,
@@ -56,7 +56,7 @@ export interface RunSimulatedOptions {
 export async function runSimulated(
   program: Program,
   options: RunSimulatedOptions,
-): Promise<{ results: RunProgramResult[]; out: Record<string, JobOutputValue> }> {
+): Promise<{ results: RunProgramResult[]; out: Record<string, JobOutputValue>; recipient: number }> {
   const { tables } = options;
   const job = fakeJob(options.protocol ?? 'rep3', tables, []);
   const parties = sessionParties(job);
@@ -65,17 +65,21 @@ export async function runSimulated(
     rows,
     ...(options.magnitudes ? { magnitudes: options.magnitudes } : {}),
   });
-  const owners = Object.fromEntries(tables.map((_, i) => [`h${i + 1}`, parties.indexOf(OWNERS[i]!)]));
+  const owners = Object.fromEntries(
+    tables.map((_, i) => [`h${i + 1}`, parties.indexOf(OWNERS[i % OWNERS.length]!)]),
+  );
   const recipient = parties.indexOf('R');
   const results = await simulate(
     parties.length,
     async (session) => {
-      const mine = tables.findIndex((_, i) => owners[`h${i + 1}`] === session.self);
+      const mine = tables.flatMap((t, i) =>
+        owners[`h${i + 1}`] === session.self ? [[`h${i + 1}`, t.flat()] as const] : [],
+      );
       return runProgram({
         protocol: jobProtocol(job, session),
         checked,
         owners,
-        values: mine >= 0 ? { [`h${mine + 1}`]: tables[mine]!.flat() } : undefined,
+        values: mine.length > 0 ? Object.fromEntries(mine) : undefined,
         recipient,
         fractionalBits: 16,
         nonlinear: options.nonlinear,
@@ -84,5 +88,5 @@ export async function runSimulated(
     { timeouts: { stepMs: 30_000 } },
   );
   const out = Object.fromEntries((results[recipient]!.outputs ?? []).map((o) => [o.name, o]));
-  return { results, out };
+  return { results, out, recipient };
 }
