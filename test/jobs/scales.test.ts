@@ -8,6 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { refCorrelation, refCovariance, refLinregGd, refMeans } from '../../src/jobs/reference.js';
 import type { Program } from '../../src/jobs/program/types.js';
+import { checkOutputs } from '../../src/jobs/executor/output-checks.js';
+import { validateProgram } from '../../src/jobs/program/validate.js';
+import type { JobOutputValue } from '../../src/jobs/store.js';
 import { normal, rng } from './helpers/data.js';
 import { runSimulated } from './helpers/run-program.js';
 
@@ -140,6 +143,24 @@ test('a column that varies too little for its magnitude fails the job before any
   await runSimulated(program(['t', 'x'], 1), { tables: [rows], magnitudes: { h1: magnitudes(rows) } }).then(
     () => assert.unreachable('expected a refusal'),
     (err: Error) => assert.match(err.message, /varies too little relative to its magnitude bound/),
+  );
+});
+
+test('the recipient refuses impossible values: a variance beyond its bound, a correlation beyond 1', () => {
+  const checked = validateProgram(program(['x', 'y'], 1), { rows: { h1: 10 }, magnitudes: { h1: [4, 4] } });
+  const outputs = (variance: number, r: number): JobOutputValue[] => [
+    { name: 'variance', shape: [2], values: [variance, 1] },
+    { name: 'correlation', shape: [2, 2], values: [1, r, r, 1] },
+  ];
+  checkOutputs(checked, outputs(30, 0.5), 16);
+  assert.throws(
+    () => checkOutputs(checked, outputs(2 ** 9, 0.5), 16),
+    /"variance"\[0\] is impossible \(beyond its column's magnitude bound\)/,
+  );
+  assert.throws(() => checkOutputs(checked, outputs(-1, 0.5), 16), /negative/);
+  assert.throws(
+    () => checkOutputs(checked, outputs(30, 1.5), 16),
+    /"correlation"\[1\] is impossible \(beyond ±1\)/,
   );
 });
 

@@ -62,7 +62,7 @@ export const MIN_SCALED_VARIANCE_BITS = 14;
 /**
  * 1/sqrt of each variance on the diagonal of `cov` [p, p], as [p] with extra fractional bits. A
  * guard (ExecContext.guard) requires every variance >= 2^-14 in its scaled units, inside rsqrt's
- * domain with margin: a column whose standard deviation is below 2^-17 of its magnitude bound fails
+ * domain with margin: a column whose standard deviation is below 2^-13 of its magnitude bound fails
  * the job instead of giving a wrong result.
  */
 export async function inverseStd(

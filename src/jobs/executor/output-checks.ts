@@ -9,6 +9,7 @@ import { ImpossibleResultError } from '../errors.js';
 import type { CheckedProgram } from '../program/validate.js';
 import type { ValueType } from '../program/value-type.js';
 import type { JobOutputValue } from '../store.js';
+import { SCALE_TARGET_BITS } from '../program/scales.js';
 import { elementExps } from './scale.js';
 
 type Check = (v: number, i: number, ctx: CheckContext) => string | undefined;
@@ -23,16 +24,32 @@ interface CheckContext {
   side: number;
 }
 
-const nonNegative: Check = (v, i, c) => (v < -c.tol(i) ? 'negative' : undefined);
+/** The magnitude bound 2^e of column i of the statistic's table, when it has one. */
+function bound(c: CheckContext, i: number): number | undefined {
+  const e = c.arg?.kind === 'table' ? c.arg.exps?.[i] : undefined;
+  return e === undefined ? undefined : 2 ** (e + SCALE_TARGET_BITS);
+}
+
+/** A spread statistic of column i: not negative, and within (bound)^power times n/(n-1). */
+function spread(power: number): Check {
+  return (v, i, c) => {
+    const b = bound(c, i);
+    const n = c.arg?.shape[0] ?? 2;
+    if (v < -c.tol(i)) return 'negative';
+    return b !== undefined && v > b ** power * (n / Math.max(1, n - 1)) ** (power / 2) * (1 + 1e-6) + c.tol(i)
+      ? "beyond its column's magnitude bound"
+      : undefined;
+  };
+}
 
 const CHECKS: Record<string, Check> = {
   correlation: (v) => (Math.abs(v) > 1 + 1e-3 ? 'beyond ±1' : undefined),
-  variance: nonNegative,
-  std: nonNegative,
+  variance: spread(2),
+  std: spread(1),
   covariance: (v, i, c) => {
     const [r, k] = [Math.floor(i / c.side), i % c.side];
     const [a, b] = [c.values[r * c.side + r]!, c.values[k * c.side + k]!];
-    if (r === k) return nonNegative(v, i, c);
+    if (r === k) return spread(2)(v, r, c);
     return Math.abs(v) > Math.sqrt(Math.max(0, a * b)) * (1 + 1e-3) + c.tol(i)
       ? 'beyond the product of the standard deviations'
       : undefined;
@@ -41,8 +58,8 @@ const CHECKS: Record<string, Check> = {
   histogram: (v, i, c) =>
     v < -c.tol(i) || v > (c.arg?.shape[0] ?? Infinity) + 0.5 ? 'not a count' : undefined,
   mean: (v, i, c) => {
-    const e = c.arg?.kind === 'table' ? c.arg.exps?.[i] : undefined;
-    return e !== undefined && Math.abs(v) > 2 ** (e + 10) * (1 + 1e-6) + c.tol(i)
+    const b = bound(c, i);
+    return b !== undefined && Math.abs(v) > b * (1 + 1e-6) + c.tol(i)
       ? "beyond the column's magnitude bound"
       : undefined;
   },

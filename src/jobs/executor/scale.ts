@@ -1,8 +1,8 @@
 /**
- * Column scaling: statistics run on tables whose columns are held as x / 2^(e - 10), e the job's
- * public magnitude bound of the column (max |x| <= 2^e; validate.ts SCALE_TARGET_BITS), so every
- * column lies within ±2^10 whatever its scale (incomes, lab values, counts) and each op keeps the
- * headroom and precision it was designed for. A statistic's result says its units per axis (ValueType.units: a covariance of columns with
+ * Column scaling: statistics run on tables whose columns are held as x / 2^(e - 6), e the job's
+ * public magnitude bound of the column (max |x| <= 2^e; program/scales.ts SCALE_TARGET_BITS), so
+ * every column lies within ±2^6 whatever its scale (incomes, lab values, counts) and each op keeps
+ * the headroom and precision it was designed for. A statistic's result says its units per axis (ValueType.units: a covariance of columns with
  * exponents e is [e, e]); the recipient multiplies back in float64 when it decodes, so no scaled
  * value ever has to fit the fixed-point range in natural units.
  *

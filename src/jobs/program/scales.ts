@@ -28,10 +28,13 @@ function fail(node: string, problem: string): never {
 
 /**
  * Statistics hold a column of magnitude bound 2^e as x / 2^(e - SCALE_TARGET_BITS), so that every
- * column lies within ±2^10: the regime the moments were designed for (deviations below 2^11 keep
- * |x·y|·2^2f far below 2^63), with 2^-(f+10) of the bound as resolution.
+ * column lies within ±2^6, with 2^-(f+6) of the bound as resolution. The choice trades precision
+ * against probabilistic truncation: a covariance element's product before truncation stays near
+ * var' · 2^32 <= 2^46 (var' <= 2^14 for deviations within ±2^7), so it fails with probability at
+ * most 2^-18 (about |x| / 2^64), typically far less; the recipient's checks (output-checks.ts)
+ * catch a failure on the diagonal, whose error (about 2^16) exceeds the variance's bound.
  */
-export const SCALE_TARGET_BITS = 10;
+export const SCALE_TARGET_BITS = 6;
 
 /** The scale exponent of each known column name over the program's inputs (see CheckedProgram.scales). */
 export function columnScales(
@@ -55,8 +58,8 @@ export function columnScales(
   return scales;
 }
 
-/** Largest magnitude exponent a statistic's result reaches in its scaled units (a covariance of ±2^11 deviations). */
-const SCALED_RESULT_BITS = 22;
+/** Largest magnitude exponent a statistic's result reaches in its scaled units (a covariance of deviations within ±2^(SCALE_TARGET_BITS + 1)). */
+const SCALED_RESULT_BITS = 2 * SCALE_TARGET_BITS + 2;
 
 /**
  * Checks the scales node by node: a statistic needs every column of its table at a known scale
