@@ -146,6 +146,25 @@ test('a dataset bound to two inputs is refused (two sources could be differenced
   assert.match(d.reasons.join(), /bound to 2 inputs/);
 });
 
+test('a job that bounds a column otherwise than its published magnitude is refused', async () => {
+  const published = (m: number): PolicyContext => ({
+    ...ctx(hs[0]!.peerId, { approval: 'auto' }),
+    datasets: () => ({
+      columns: [...COLUMNS, 'glucose'],
+      rows: 100,
+      magnitudes: Object.fromEntries(COLUMNS.map((c) => [c, m])),
+    }),
+  });
+  assert.is(evaluatePolicies(await job(), published(10)).decision, 'auto');
+  for (const m of [9, 11]) {
+    const d = evaluatePolicies(await job(), published(m));
+    assert.match(
+      d.reasons.join(),
+      new RegExp(`bounds column "age" by 2\\^10, its published magnitude is 2\\^${m}`),
+    );
+  }
+});
+
 test('stale row counts, missing columns and unknown datasets are refused', async () => {
   const stale = evaluatePolicies(await job(), ctx(hs[0]!.peerId, { approval: 'auto' }, 99));
   assert.match(stale.reasons.join(), /says 100 rows, the dataset has 99/);

@@ -164,6 +164,89 @@ test('the recipient refuses impossible values: a variance beyond its bound, a co
   );
 });
 
+const oneInput = (nodes: Program['nodes'], out: string, columns = ['x', 'flag']): Program => ({
+  version: 1,
+  inputs: [{ name: 'h1', columns }],
+  nodes,
+  outputs: [{ name: out, node: out }],
+});
+
+test('engine ops get natural units, whatever mix of exponents (an all-zero column beside others)', async () => {
+  const rows = [
+    [100, 0],
+    [-37.5, 0],
+    [12.25, 0],
+  ];
+  const { out } = await runSimulated(oneInput([{ id: 'n', op: 'neg', args: ['h1'] }], 'n'), {
+    tables: [rows],
+    magnitudes: { h1: [7, -40] },
+  });
+  assert.equal(
+    out.n!.values,
+    [-100, -0, 37.5, -0, -12.25, -0].map((v) => v + 0),
+  );
+  const cov = await runSimulated(
+    oneInput(
+      [
+        { id: 'c', op: 'covariance', args: ['h1'] },
+        { id: 'n', op: 'neg', args: ['c'] },
+      ],
+      'n',
+    ),
+    { tables: [rows], magnitudes: { h1: [7, -40] } },
+  );
+  const want = refCovariance(rows)
+    .flat()
+    .map((v) => -v);
+  cov.out.n!.values.forEach((v, i) =>
+    assert.ok(Math.abs(v! - want[i]!) <= 1e-3 * Math.max(1, Math.abs(want[i]!)), `${v} vs ${want[i]}`),
+  );
+});
+
+test('validation refuses what natural units cannot hold, and histogram edges finer than the column resolution', () => {
+  const big = oneInput(
+    [
+      { id: 's', op: 'sum', args: ['h1'] },
+      { id: 'n', op: 'neg', args: ['s'] },
+    ],
+    'n',
+    ['x'],
+  );
+  assert.throws(
+    () => validateProgram(big, { rows: { h1: 4096 }, magnitudes: { h1: [36] } }),
+    /may reach 2\^\d+ in natural units/,
+  );
+  const fit = oneInput(
+    [
+      { id: 'l', op: 'linreg', args: ['h1'], params: { features: ['x'], target: 'flag' } },
+      { id: 'n', op: 'neg', args: ['l'] },
+    ],
+    'n',
+  );
+  assert.throws(
+    () => validateProgram(fit, { rows: { h1: 10 }, magnitudes: { h1: [30, 4] } }),
+    /has no bound in natural units/,
+  );
+  const hist = oneInput(
+    [{ id: 'h', op: 'histogram', args: ['h1'], params: { column: 'x', edges: [1000, 1001, 1002] } }],
+    'h',
+    ['x'],
+  );
+  assert.throws(
+    () => validateProgram(hist, { rows: { h1: 4 }, magnitudes: { h1: [31] } }),
+    /closer than 4 units of column "x"'s resolution/,
+  );
+  validateProgram(hist, { rows: { h1: 4 }, magnitudes: { h1: [11] } });
+});
+
+test("an owner's value beyond the job's bound of its column fails before it is shared", async () => {
+  const prog = oneInput([{ id: 'm', op: 'mean', args: ['h1'] }], 'm', ['x']);
+  await runSimulated(prog, { tables: [[[5], [300]]], magnitudes: { h1: [4] } }).then(
+    () => assert.unreachable('a value beyond 2^4 must be refused'),
+    (err: Error) => assert.match(err.message, /exceeds the job's magnitude bound of its column/),
+  );
+});
+
 test('two rows (40000, 1) and (40, 25): correlation -1', async () => {
   const { out } = await runSimulated(program(['x', 'y'], 1), {
     tables: [

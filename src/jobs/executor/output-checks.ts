@@ -22,12 +22,15 @@ interface CheckContext {
   arg: ValueType | undefined;
   /** Side of a square matrix output. */
   side: number;
+  /** The job's column scales (CheckedProgram.scales). */
+  scales: Readonly<Record<string, number>>;
 }
 
-/** The magnitude bound 2^e of column i of the statistic's table, when it has one. */
+/** The magnitude bound 2^e of column i of the statistic's table, when the job has one. */
 function bound(c: CheckContext, i: number): number | undefined {
-  const e = c.arg?.kind === 'table' ? c.arg.exps?.[i] : undefined;
-  return e === undefined ? undefined : 2 ** (e + SCALE_TARGET_BITS);
+  const column = c.arg?.kind === 'table' ? c.arg.columns?.[i] : undefined;
+  const scale = column === undefined ? undefined : c.scales[column];
+  return scale === undefined ? undefined : 2 ** (scale + SCALE_TARGET_BITS);
 }
 
 /** A spread statistic of column i: not negative, and within (bound)^power times n/(n-1). */
@@ -80,6 +83,7 @@ export function checkOutputs(checked: CheckedProgram, outputs: readonly JobOutpu
       tol: (i) => 2 ** ((exps?.[i] ?? 0) - f + 6),
       arg: node === undefined ? undefined : checked.types.get(node.args[0] ?? ''),
       side: out.type.shape[0] ?? 0,
+      scales: checked.scales,
     };
     const check = node === undefined ? undefined : CHECKS[node.op];
     o.values.forEach((v, i) => {

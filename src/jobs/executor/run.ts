@@ -100,7 +100,8 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
       const v = input.values?.[inp.name];
       if (v === undefined)
         throw new RangeError(`this party owns input "${inp.name}" but has no values for it`);
-      ring = encodeFixed(scaleColumns(v, checked.types.get(inp.name)!.exps), shape, f);
+      const scaled = inp.columns.map((c) => checked.scales[c] !== undefined);
+      ring = encodeFixed(scaleColumns(inp.name, v, checked.types.get(inp.name)!.exps, scaled), shape, f);
     }
     values.set(inp.name, await p.input(owner, ring, shape));
   }

@@ -12,6 +12,8 @@
  */
 import { RingTensor } from '../../tensor/index.js';
 import type { Share } from '../../protocols/protocol.js';
+import { ImpreciseResultError } from '../errors.js';
+import { SCALE_TARGET_BITS } from '../program/scales.js';
 import { SCALED_OPS, type ValueType } from '../program/value-type.js';
 import type { ExecContext } from './context.js';
 
@@ -38,35 +40,53 @@ export function elementExps(t: ValueType): number[] | undefined {
   return out;
 }
 
-/** The largest exponent of a value's elements (0 in natural units). */
-export function maxExp(t: ValueType): number {
-  return Math.max(0, ...(elementExps(t) ?? [0]));
-}
+/** Deepest truncation the engine takes: an element scaled down by more is below one unit (0). */
+const MAX_SHIFT = 62;
 
 /**
- * `x` (of type `t`) in natural units: each element times 2^exp, exactly (a public multiplication)
- * when every exponent is >= 0, else multiplied by 2^(exp + k) and truncated by k bits.
+ * `x` (of type `t`) in natural units: each element times 2^exp. Elements with exp >= 0 are
+ * multiplied exactly (one public multiplication); those of each negative exponent d are masked and
+ * truncated by -d bits, one truncation per distinct d (never one shift for all, which would
+ * overflow the large ones); below 2^-62 an element is 0 in natural units.
  */
 export async function toNatural(ctx: ExecContext, x: Share, t: ValueType): Promise<Share> {
   const exps = elementExps(t);
-  if (exps === undefined) return x;
-  const k = Math.max(0, ...exps.map((e) => -e));
-  const factors = RingTensor.fromBigInts(
-    exps.map((e) => 1n << BigInt(e + k)),
-    [...x.shape],
+  if (exps === undefined || exps.every((e) => e === 0)) return x;
+  const mask = (pick: (e: number) => bigint): RingTensor =>
+    RingTensor.fromBigInts(exps.map(pick), [...x.shape]);
+  let out = ctx.p.mulPublic(
+    x,
+    mask((e) => (e >= 0 ? 1n << BigInt(e) : 0n)),
   );
-  const scaled = ctx.p.mulPublic(x, factors);
-  return k > 0 ? ctx.p.truncate(scaled, k) : scaled;
+  for (const d of [...new Set(exps.filter((e) => e < 0 && e >= -MAX_SHIFT))]) {
+    const part = ctx.p.mulPublic(
+      x,
+      mask((e) => (e === d ? 1n : 0n)),
+    );
+    out = ctx.p.add(out, await ctx.p.truncate(part, -d)); // sequential: primitives draw randomness in order
+  }
+  return out;
 }
 
-/** Row-major table values with column j divided by 2^exps[j] (exact in float64). */
+/**
+ * Row-major table values with column j divided by 2^exps[j] (exact in float64).
+ * @throws ImpreciseResultError naming the input and column when a value of a column with a job
+ *   scale (`scaled[j]`) exceeds its magnitude bound (an owner that published none).
+ */
 export function scaleColumns(
+  input: string,
   values: ArrayLike<number>,
   exps: readonly number[] | undefined,
+  scaled: readonly boolean[],
 ): ArrayLike<number> {
   if (exps === undefined) return values;
   const p = exps.length;
+  const limit = 2 ** SCALE_TARGET_BITS;
   const out = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i]! * 2 ** -exps[i % p]!;
+  for (let i = 0; i < values.length; i++) {
+    out[i] = values[i]! * 2 ** -exps[i % p]!;
+    if (scaled[i % p] && !(Math.abs(out[i]!) <= limit))
+      throw new ImpreciseResultError(input, i % p, "a value exceeds the job's magnitude bound of its column");
+  }
   return out;
 }

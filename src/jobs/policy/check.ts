@@ -114,7 +114,7 @@ export function evaluatePolicies(
       i.columns.forEach((c, k) => {
         const declared = i.magnitudes?.[k];
         const actual = info.magnitudes?.[c];
-        if (declared !== undefined && actual !== undefined && actual > declared)
+        if (declared !== undefined && actual !== undefined && actual !== declared)
           reasons.push(
             `dataset "${dataset}": the job bounds column "${c}" by 2^${declared}, its published magnitude is 2^${actual}`,
           );

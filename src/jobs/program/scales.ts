@@ -58,12 +58,57 @@ export function columnScales(
   return scales;
 }
 
-/** Largest magnitude exponent a statistic's result reaches in its scaled units (a covariance of deviations within ±2^(SCALE_TARGET_BITS + 1)). */
-const SCALED_RESULT_BITS = 2 * SCALE_TARGET_BITS + 2;
+/**
+ * The largest exponent a statistic's result reaches in its scaled units (its table's columns lie
+ * within ±2^SCALE_TARGET_BITS), or undefined when none is bounded (a regression coefficient).
+ */
+function resultBits(node: ProgramNode, types: ReadonlyMap<string, ValueType>): number | undefined {
+  const t = types.get(node.args[0] ?? '');
+  const rows = t?.shape[0] ?? Infinity;
+  switch (node.op) {
+    case 'mean':
+      return SCALE_TARGET_BITS;
+    case 'sum':
+      return SCALE_TARGET_BITS + Math.ceil(Math.log2(Math.max(1, rows)));
+    case 'std':
+      return SCALE_TARGET_BITS + 1;
+    case 'variance':
+    case 'covariance':
+      return 2 * SCALE_TARGET_BITS + 2;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A histogram's edges must be at least 4 units of its column's resolution 2^(scale - f) apart:
+ * closer ones would collapse once held at the column's scale.
+ */
+function checkEdges(
+  node: ProgramNode,
+  t: ValueType,
+  scales: Readonly<Record<string, number>>,
+  f: number,
+): void {
+  const column = typeof node.params?.column === 'string' ? node.params.column : t.columns![0]!;
+  const scale = scales[column];
+  if (scale === undefined) return;
+  const unit = 2 ** (scale - f);
+  const edges = (node.params?.edges as number[]).map(
+    (e) => Math.min(2 ** 30, Math.max(-(2 ** 30), e / 2 ** scale)) * 2 ** scale,
+  );
+  for (let i = 1; i < edges.length; i++)
+    if (edges[i]! - edges[i - 1]! < 4 * unit && Math.abs(edges[i]!) < 2 ** (scale + 30))
+      fail(
+        node.id,
+        `histogram: edges ${i - 1} and ${i} are closer than 4 units of column "${column}"'s resolution 2^${scale - f}`,
+      );
+}
 
 /**
  * Checks the scales node by node: a statistic needs every column of its table at a known scale
- * (with `requireScales`); an op that takes natural units needs its arguments representable in them.
+ * (with `requireScales`); a histogram's edges must be resolvable at its column's scale; an op that
+ * takes natural units needs its arguments representable in them.
  */
 export function checkScales(
   order: readonly ProgramNode[],
@@ -71,8 +116,11 @@ export function checkScales(
   scales: Readonly<Record<string, number>>,
   options: ScaleOptions,
 ): void {
-  const room = 62 - (options.fractionalBits ?? 16);
+  const f = options.fractionalBits ?? 16;
+  const room = 62 - f;
+  const byId = new Map(order.map((n) => [n.id, n]));
   for (const node of order) {
+    if (node.op === 'histogram') checkEdges(node, types.get(node.args[0]!)!, scales, f);
     for (const a of node.args) {
       const t = types.get(a)!;
       if (t.kind === 'table') {
@@ -91,10 +139,11 @@ export function checkScales(
           );
       } else if (t.units !== undefined) {
         const top = Math.max(...t.units.map((axis) => Math.max(...axis)));
-        if (top + SCALED_RESULT_BITS >= room)
+        const bits = resultBits(byId.get(a)!, types);
+        if (bits === undefined || top + bits >= room)
           fail(
             node.id,
-            `${node.op}: argument "${a}" may reach 2^${top + SCALED_RESULT_BITS}, beyond the fixed-point range of natural units (2^${room}); release it directly instead`,
+            `${node.op}: argument "${a}" ${bits === undefined ? 'has no bound' : `may reach 2^${top + bits}`} in natural units (the fixed-point range is 2^${room}); release it directly instead`,
           );
       }
     }
