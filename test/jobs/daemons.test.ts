@@ -15,7 +15,9 @@ import { createJob, signJob } from '../../src/jobs/job/sign.js';
 import { refCorrelation, refCovariance, refLinregGd, refMeans } from '../../src/jobs/reference.js';
 import { JOBS_PROTOCOL } from '../../src/jobs/service/for-peer.js';
 import type { JobRecord } from '../../src/jobs/store.js';
+import { magnitudeOf } from '../../src/node/dataset/magnitude.js';
 import { createPeer, type Peer } from '../../src/node/peer.js';
+import { DEMO_COLUMNS } from '../../scripts/make-demo-data.js';
 import { cleanupAll, peermpc } from '../../scripts/demo-network.js';
 import {
   allRows,
@@ -202,7 +204,10 @@ test('a bad signature and a replayed job id are refused (from another peer on th
           dataset: h.name,
           columns: JOB_COLUMNS,
           rows: t.tables[i]!.length,
-          magnitudes: JOB_COLUMNS.map(() => 10),
+          // the owner's published magnitudes (it refuses any other bound)
+          magnitudes: JOB_COLUMNS.map((c) =>
+            magnitudeOf(Math.max(...t.tables[i]!.map((r) => Math.abs(r[DEMO_COLUMNS.indexOf(c as never)]!)))),
+          ),
         })),
         computeParties: t.hospitals.map((h) => h.peerId),
       });
