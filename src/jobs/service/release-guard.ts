@@ -42,7 +42,7 @@ export class ReleaseGuard {
               const set = await this.datasets.projectedPrints!(name, columns);
               return set === undefined ? undefined : { columns: [...columns], ...set };
             },
-            histograms: histogramsOf(checked, job, name),
+            histograms: histogramsOf(checked, job, this.self, name),
           },
           minRows,
         )) ?? (await this.sibling(job, name, used, mine, minRows));
@@ -78,7 +78,7 @@ export class ReleaseGuard {
           requester: job.requester,
           dataset: name,
           rows: sets[0]!.prints.length,
-          histograms: histogramsOf(checked, job, name),
+          histograms: histogramsOf(checked, job, this.self, name),
         },
         sets,
       );
@@ -134,12 +134,10 @@ export class ReleaseGuard {
   }
 }
 
-/** Histograms the job releases from this owner's dataset `name`: column and edges. */
-function histogramsOf(checked: CheckedProgram, job: Job, name: string): ReleasedHistogram[] {
+/** Histograms the job releases from `owner`'s dataset `name`: column and edges. */
+function histogramsOf(checked: CheckedProgram, job: Job, owner: string, name: string): ReleasedHistogram[] {
   const inputs = new Set(
-    job.inputs
-      .filter((i) => i.dataset === name && i.owner === job.inputs.find((x) => x.dataset === name)?.owner)
-      .map((i) => i.name),
+    job.inputs.filter((i) => i.dataset === name && i.owner === owner).map((i) => i.name),
   );
   const out: ReleasedHistogram[] = [];
   for (const node of checked.order) {
