@@ -2,6 +2,7 @@
  * Column magnitudes: the smallest integer e with max |x| <= 2^e, which a dataset description
  * publishes per column so that statistics can scale each column into range (src/jobs scales).
  */
+import type { ColumnStats } from './mock.js';
 
 /** Smallest magnitude exponent published (an all-zero column, or values below 2^-40). */
 export const MIN_MAGNITUDE = -40;
@@ -33,4 +34,31 @@ export function magnitudesOf(values: ArrayLike<number>, columns: number): number
   for (let i = 0; i < values.length; i++)
     max[i % columns] = Math.max(max[i % columns]!, Math.abs(values[i]!));
   return max.map(magnitudeOf);
+}
+
+/**
+ * Each column's magnitude: the data's own, or a larger one the owner declared (a domain bound
+ * discloses nothing data-dependent).
+ * @throws RangeError naming a column whose declaration is below the data's magnitude, or unknown.
+ */
+export function declaredMagnitudes(
+  columns: string[],
+  stats: ColumnStats,
+  declared: Readonly<Record<string, number>> = {},
+): number[] {
+  for (const c of Object.keys(declared))
+    if (!columns.includes(c)) throw new RangeError(`declared magnitude for "${c}", which is not a column`);
+  return columns.map((c, j) => {
+    const own =
+      stats.count === 0
+        ? MIN_MAGNITUDE
+        : magnitudeOf(Math.max(Math.abs(stats.min[j]!), Math.abs(stats.max[j]!)));
+    const d = declared[c];
+    if (d === undefined) return own;
+    if (!isMagnitude(d))
+      throw new RangeError(`declared magnitude of "${c}" must be an integer in [${MIN_MAGNITUDE}, 62]`);
+    if (d < own)
+      throw new RangeError(`column "${c}": declared magnitude 2^${d} is below the data's 2^${own}`);
+    return d;
+  });
 }

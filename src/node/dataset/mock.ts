@@ -10,6 +10,10 @@
  * own rounding and can appear in the mock rows as the end of the range. The mean shapes the
  * distribution (its mode). Values in a mock row can coincide with a real row by chance.
  */
+import { CsvImportError } from '../errors.js';
+import type { AbortOptions } from '../types.js';
+import { readNumericCsv } from './csv.js';
+import { MAX_MOCK_ROWS } from './description.js';
 
 /** Running per-column aggregates over the real rows. */
 export class ColumnStats {
@@ -86,5 +90,30 @@ export function syntheticMockRows(stats: ColumnStats, count: number, rng: Rng = 
     }
     rows.push(row);
   }
+  return rows;
+}
+
+/** Reads a mock CSV: same header as the data, at most {@link MAX_MOCK_ROWS} rows. */
+export async function readMockCsv(
+  path: string,
+  columns: string[],
+  options: AbortOptions,
+): Promise<number[][]> {
+  const rows: number[][] = [];
+  await readNumericCsv(
+    path,
+    (cols) => {
+      if (cols.length !== columns.length || cols.some((c, i) => c !== columns[i])) {
+        throw new CsvImportError(`${path}: mock header differs from the data's header`, path, 1, '');
+      }
+    },
+    (row, line) => {
+      if (rows.length >= MAX_MOCK_ROWS) {
+        throw new CsvImportError(`${path}: more than ${MAX_MOCK_ROWS} mock rows`, path, line, '');
+      }
+      rows.push(Array.from(row));
+    },
+    options,
+  );
   return rows;
 }

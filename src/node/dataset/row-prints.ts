@@ -13,8 +13,17 @@
  * Its digest is the hex SHA-256 of those bytes. Never log a print or a value.
  */
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 
 /** File name of a dataset's sorted row prints, next to its data file. */
+/** The sorted row prints of a dataset and the hex SHA-256 of their file form. */
+export interface RowPrintSet {
+  /** Sorted ascending (see row-prints.ts). */
+  prints: BigUint64Array;
+  /** Hex SHA-256 of `prints.bin`. */
+  digest: string;
+}
+
 export const PRINTS_FILE = 'prints.bin';
 
 /** HKDF label (info) of the row-print key; changing it changes every print. */
@@ -136,4 +145,21 @@ export function symmetricDifferenceSize(a: BigUint64Array, b: BigUint64Array): n
     }
   }
   return diff + (a.length - i) + (b.length - j);
+}
+
+/**
+ * Reads a prints file; undefined when it is missing, malformed or not of `rows` prints (the caller
+ * recomputes it from the data file).
+ */
+export async function readPrintsFile(path: string, rows: number): Promise<RowPrintSet | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const prints = decodeRowPrints(bytes);
+  if (prints === undefined || prints.length !== rows) return undefined;
+  return { prints, digest: rowPrintsDigest(bytes) };
 }

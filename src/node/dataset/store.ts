@@ -15,7 +15,7 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PrivateKey } from '@libp2p/interface';
 import { writeFileAtomic } from '../atomic-file.js';
-import { CsvImportError, DatasetExistsError, DatasetNotFoundError, StateFileError } from '../errors.js';
+import { DatasetExistsError, DatasetNotFoundError, StateFileError } from '../errors.js';
 import { canonicalJson } from '../canonical-json.js';
 import type { AbortOptions, AddDatasetInput, PolicySummary, SignedDatasetDescription } from '../types.js';
 import { readNumericCsv } from './csv.js';
@@ -28,13 +28,14 @@ import {
   signDescription,
   verifySignedDescription,
 } from './description.js';
-import { ColumnStats, syntheticMockRows, type Rng } from './mock.js';
-import { isMagnitude, magnitudeOf, magnitudesOf, MIN_MAGNITUDE } from './magnitude.js';
+import { ColumnStats, readMockCsv, syntheticMockRows, type Rng } from './mock.js';
+import { declaredMagnitudes, magnitudesOf } from './magnitude.js';
 import { checkDatasetName, normaliseTags } from './names.js';
 import {
   computeRowPrints,
   projectedRowPrints,
-  decodeRowPrints,
+  readPrintsFile,
+  type RowPrintSet,
   encodeRowPrints,
   PRINTS_FILE,
   RowPrintCollector,
@@ -51,14 +52,6 @@ export interface StoredDataset {
   signed: SignedDatasetDescription;
   /** Size of the stored values file in bytes. */
   dataBytes: number;
-}
-
-/** The sorted row prints of a dataset and the hex SHA-256 of their file form. */
-export interface RowPrintSet {
-  /** Sorted ascending (see row-prints.ts). */
-  prints: BigUint64Array;
-  /** Hex SHA-256 of `prints.bin`. */
-  digest: string;
 }
 
 /** The local dataset directory of a peer. */
@@ -343,69 +336,4 @@ export class DatasetStore {
     const { rows, values } = await readDataFile(join(this.root, name, DATA_FILE));
     return { columns: entry.signed.description.columns.map((c) => c.name), rows, values };
   }
-}
-
-/**
- * Reads a prints file; undefined when it is missing, malformed or not of `rows` prints (the caller
- * recomputes it from the data file).
- */
-async function readPrintsFile(path: string, rows: number): Promise<RowPrintSet | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const prints = decodeRowPrints(bytes);
-  if (prints === undefined || prints.length !== rows) return undefined;
-  return { prints, digest: rowPrintsDigest(bytes) };
-}
-
-/**
- * Each column's magnitude: the data's own, or a larger one the owner declared (a domain bound
- * discloses nothing data-dependent).
- * @throws RangeError naming a column whose declaration is below the data's magnitude, or unknown.
- */
-function declaredMagnitudes(
-  columns: string[],
-  stats: ColumnStats,
-  declared: Readonly<Record<string, number>> = {},
-): number[] {
-  for (const c of Object.keys(declared))
-    if (!columns.includes(c)) throw new RangeError(`declared magnitude for "${c}", which is not a column`);
-  return columns.map((c, j) => {
-    const own =
-      stats.count === 0
-        ? MIN_MAGNITUDE
-        : magnitudeOf(Math.max(Math.abs(stats.min[j]!), Math.abs(stats.max[j]!)));
-    const d = declared[c];
-    if (d === undefined) return own;
-    if (!isMagnitude(d))
-      throw new RangeError(`declared magnitude of "${c}" must be an integer in [${MIN_MAGNITUDE}, 62]`);
-    if (d < own)
-      throw new RangeError(`column "${c}": declared magnitude 2^${d} is below the data's 2^${own}`);
-    return d;
-  });
-}
-
-/** Reads a mock CSV: same header as the data, at most {@link MAX_MOCK_ROWS} rows. */
-async function readMockCsv(path: string, columns: string[], options: AbortOptions): Promise<number[][]> {
-  const rows: number[][] = [];
-  await readNumericCsv(
-    path,
-    (cols) => {
-      if (cols.length !== columns.length || cols.some((c, i) => c !== columns[i])) {
-        throw new CsvImportError(`${path}: mock header differs from the data's header`, path, 1, '');
-      }
-    },
-    (row, line) => {
-      if (rows.length >= MAX_MOCK_ROWS) {
-        throw new CsvImportError(`${path}: more than ${MAX_MOCK_ROWS} mock rows`, path, line, '');
-      }
-      rows.push(Array.from(row));
-    },
-    options,
-  );
-  return rows;
 }
