@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { refCorrelation, refCovariance, refLinregGd, refMeans } from '../../src/jobs/reference.js';
 import type { Program } from '../../src/jobs/program/types.js';
+import { correlationPValue } from '../../src/jobs/executor/finalize.js';
 import { checkOutputs } from '../../src/jobs/executor/output-checks.js';
 import { validateProgram } from '../../src/jobs/program/validate.js';
 import type { JobOutputValue } from '../../src/jobs/store.js';
@@ -245,6 +246,24 @@ test("an owner's value beyond the job's bound of its column fails before it is s
     () => assert.unreachable('a value beyond 2^4 must be refused'),
     (err: Error) => assert.match(err.message, /exceeds the job's magnitude bound of its column/),
   );
+});
+
+test('correlationTest: correlations with two-sided p-values of r = 0', async () => {
+  // references: the t density integrated by Simpson's rule (2e5 panels), independently of stdlib
+  assert.ok(Math.abs(correlationPValue(0.5, 20) - 0.0247696) < 1e-6);
+  assert.ok(Math.abs(correlationPValue(0.2, 50) - 0.1637531) < 1e-6);
+  assert.ok(Math.abs(correlationPValue(-0.02, 1000) - 0.5275648) < 1e-6);
+  const rows = scaledTable(60, [1, 1e3, 1e-3], 9);
+  const { out } = await runSimulated(
+    oneInput([{ id: 'c', op: 'correlationTest', args: ['h1'] }], 'c', ['a', 'b', 'c']),
+    { tables: [rows], magnitudes: { h1: magnitudes(rows) } },
+  );
+  const r = refCorrelation(rows).flat();
+  assert.equal(out.c!.shape, [2, 3, 3]);
+  r.forEach((v, i) => {
+    assert.ok(Math.abs(out.c!.values[i]! - v) < 1e-3, `r[${i}]`);
+    if (i % 4 !== 0) assert.ok(Math.abs(out.c!.values[9 + i]! - correlationPValue(v, 60)) < 1e-3, `p[${i}]`);
+  });
 });
 
 test('two rows (40000, 1) and (40, 25): correlation -1', async () => {

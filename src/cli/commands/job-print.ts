@@ -41,6 +41,15 @@ export function printOutput(io: Io, o: JobOutputValue): void {
         ),
       ),
     );
+  } else if (o.shape.length === 3) {
+    // one table per slice of the first axis (e.g. correlationTest's r and p)
+    const [k, r, c] = o.shape as [number, number, number];
+    for (let s = 0; s < k; s++) {
+      const name = `  ${o.labels?.[0]?.[s] ?? String(s)}`;
+      const slice = o.values.slice(s * r * c, (s + 1) * r * c);
+      const labels = o.labels === undefined ? undefined : o.labels.slice(1);
+      printOutput(io, { name, shape: [r, c], values: slice, ...(labels ? { labels } : {}) });
+    }
   } else {
     io.out(`  shape [${o.shape.join(', ')}]: ${o.values.map(num).join(' ')}`);
   }

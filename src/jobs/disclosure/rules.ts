@@ -52,6 +52,7 @@ export const DISCLOSURE_RULES: Readonly<Record<string, RuleEntry>> = {
   std: { rule: stdRule, verdict: AGGREGATE },
   covariance: { rule: covarianceRule, verdict: 'aggregate of all rows; row-level across a join' },
   correlation: { rule: correlationRule, verdict: 'aggregate of all rows; row-level across a join' },
+  correlationTest: { rule: correlationRule, verdict: 'aggregate of all rows; row-level across a join' },
   linreg: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
   histogram: {
     rule: histogramRule,

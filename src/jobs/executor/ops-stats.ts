@@ -86,6 +86,7 @@ export const STATISTIC_IMPLS: Record<string, OpImpl> = {
   std,
   covariance: covarianceImpl,
   correlation,
+  correlationTest: correlation, // the p-values are the recipient's (finalize.ts)
   histogram,
   linreg,
 };

@@ -47,6 +47,14 @@ function spread(power: number): Check {
 
 const CHECKS: Record<string, Check> = {
   correlation: (v) => (Math.abs(v) > 1 + 1e-3 ? 'beyond ±1' : undefined),
+  correlationTest: (v, i, c) =>
+    i < c.values.length / 2
+      ? Math.abs(v) > 1 + 1e-3
+        ? 'beyond ±1'
+        : undefined
+      : v < 0 || v > 1
+        ? 'a p-value outside [0, 1]'
+        : undefined,
   variance: spread(2),
   std: spread(1),
   covariance: (v, i, c) => {

@@ -18,6 +18,7 @@ const impls = new Map<string, OpImpl>(
 const needs = new Map<string, (keyof NonlinearOps)[]>([
   ['std', ['rsqrt']],
   ['correlation', ['rsqrt']],
+  ['correlationTest', ['rsqrt']],
   ['linreg', ['rsqrt']],
   ['rsqrt', ['rsqrt']],
   ['sqrt', ['rsqrt']],

@@ -20,6 +20,7 @@ import { ENGINE_NONLINEAR } from './engine-nonlinear.js';
 import { suppressesBins } from './histogram.js';
 import { assertRunnable, getOpImpl } from './registry.js';
 import { ImpreciseResultError } from '../errors.js';
+import { finalizerOf } from './finalize.js';
 import { checkOutputs } from './output-checks.js';
 import { elementExps, scaleColumns, takesScaled, toNatural } from './scale.js';
 
@@ -143,10 +144,13 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
     const opened = await p.reveal(share, [recipient]);
     if (opened !== undefined) {
       const exps = elementExps(out.type);
-      const decoded = Array.from(decodeFixed(opened, f), (v, i) => (exps ? v * 2 ** exps[i]! : v));
+      let decoded = Array.from(decodeFixed(opened, f), (v, i) => (exps ? v * 2 ** exps[i]! : v));
+      const node = checked.order.find((n) => n.id === out.node);
+      const finalize = node === undefined ? undefined : finalizerOf(node.op);
+      if (finalize !== undefined) decoded = finalize(decoded, checked.types.get(node!.args[0]!)!);
       const o: JobOutputValue = {
         name: out.name,
-        shape: [...share.shape],
+        shape: finalize !== undefined ? (out.type.shape as number[]) : [...share.shape],
         values: suppressing.has(out.node) ? decoded.map((v) => (v < -0.5 ? null : v)) : decoded,
       };
       if (out.type.labels !== undefined) o.labels = out.type.labels.map((l) => l ?? null);

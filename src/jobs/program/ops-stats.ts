@@ -136,6 +136,24 @@ export const covarianceOp = matrixOp(
 export const correlationOp = matrixOp('correlation', 'Pearson correlation matrix of the columns', [], false);
 
 /**
+ * `correlationTest(t)`: the Pearson correlation matrix and, for each pair, the two-sided p-value of
+ * r = 0 (t = r sqrt((n - 2) / (1 - r^2)) on n - 2 degrees of freedom), as [2, p, p]: [0] the
+ * correlations, [1] the p-values. The recipient computes the p-values from the released r and n.
+ */
+export const correlationTestOp = defineOp({
+  name: 'correlationTest',
+  summary: 'Pearson correlation matrix with two-sided p-values of r = 0: [r, p] x columns x columns',
+  category: 'statistic',
+  arity: { min: 1, max: 1 },
+  params: [],
+  infer([t]) {
+    const cols = requireTable(t!);
+    checkRowsForDdof(t!, 2);
+    return tensorType([2, cols.length, cols.length], t!.sources, [['r', 'p'], cols, cols]);
+  },
+});
+
+/**
  * `histogram(t, {edges, column?, minCount?})`: counts per bin [e_i, e_i+1) over public, increasing
  * edges. With `minCount` (>= 1), small cells are suppressed inside the MPC: a bin whose count from
  * any one input is below it is released as suppressed (null), and so is every bin when an input
@@ -216,6 +234,7 @@ export const STATISTIC_OPS: readonly OpDef[] = [
   stdOp,
   covarianceOp,
   correlationOp,
+  correlationTestOp,
   histogramOp,
   linregOp,
 ];

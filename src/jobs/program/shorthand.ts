@@ -15,6 +15,7 @@ export const SHORTHAND_STATS = [
   'std',
   'covariance',
   'correlation',
+  'correlationTest',
 ] as const;
 
 /** One of {@link SHORTHAND_STATS}. */

@@ -55,6 +55,7 @@ export const SCALED_OPS: ReadonlySet<string> = new Set([
   'std',
   'covariance',
   'correlation',
+  'correlationTest',
   'histogram',
   'linreg',
 ]);
