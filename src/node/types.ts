@@ -203,7 +203,8 @@ export interface AddDatasetInput {
   tags?: string[];
   /**
    * Declared magnitude bounds (column -> e with |x| <= 2^e) to publish instead of the data's own
-   * (each at least the data's): a domain bound discloses nothing about the data.
+   * (each at least the data's): a domain bound discloses nothing about the data. A `replace`
+   * publishes the data's own magnitude for every column not declared again.
    */
   magnitudes?: Record<string, number>;
   /** Path of a CSV file of mock rows (same header); default: synthetic mock rows. */

@@ -158,12 +158,14 @@ test('a new dataset publishes no synthetic mock rows unless its owner asks (they
 
 test('magnitudes: each column publishes the smallest e with max |x| <= 2^e; owners may declare more', async () => {
   assert.equal(
-    [0, 1, 2, 3, 128, 129, 0.001, 2 ** -41, 1e300].map(magnitudeOf),
-    [-40, 0, 1, 2, 7, 8, -9, -40, 62],
+    [0, 1, 2, 3, 128, 129, 0.001, 2 ** -41, 2 ** -40 / 3, 2 ** -40, 1.5 * 2 ** -40, 2 ** 62, 1e300].map(
+      magnitudeOf,
+    ),
+    [-40, 0, 1, 2, 7, 8, -9, -40, -40, -40, -39, 62, 62],
   );
   const dir = tempDir();
   try {
-    const { store } = await openStore(dir);
+    const { store, key, owner } = await openStore(dir);
     const csv = writeText(dir, 'm.csv', 'neg,small,pow,zero\n-300,0.001,64,0\n5,0.0002,-3,0\n');
     const e = await store.add({ csvPath: csv, name: 'mags' });
     assert.equal(
@@ -177,6 +179,22 @@ test('magnitudes: each column publishes the smallest e with max |x| <= 2^e; owne
       (err: Error) =>
         assert.match(err.message, /column "neg": declared magnitude 2\^5 is below the data's 2\^9/),
     );
+    // a replace keeps a declaration only if given again
+    const replaced = await store.add({ csvPath: csv, name: 'decl', replace: true });
+    assert.is(replaced.signed.description.columns[2]!.magnitude, 6);
+    // untrusted descriptions: a missing magnitude passes the shape check, a bad one does not
+    const d = e.signed.description;
+    const withMagnitude = async (m: unknown): Promise<string> => {
+      const columns = d.columns.map((c, j) => (j === 0 ? { name: c.name, type: c.type, magnitude: m } : c));
+      const signed = await signDescription({ ...d, columns } as typeof d, key);
+      return verifySignedDescription(signed, owner).then(
+        () => 'accepted',
+        (err: DescriptionVerificationError) => err.reason,
+      );
+    };
+    assert.is(await withMagnitude(undefined), 'accepted');
+    for (const bad of [1.5, 63, -41, '3', null])
+      assert.is(await withMagnitude(bad), 'invalid column', String(bad));
   } finally {
     removeDir(dir);
   }

@@ -67,7 +67,10 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
       "declare |x| <= 2^exponent for columns (e.g. age:7,income:20): a domain bound published instead of the data's own magnitude, so it discloses nothing about the data",
       magnitudesValue,
     )
-    .option('--replace', 'replace an existing dataset of that name')
+    .option(
+      '--replace',
+      'replace an existing dataset of that name (give --magnitude again to keep a declared bound)',
+    )
     .action(async (file: string, opts: AddOptions) => {
       const client = clientFor(opts);
       const added = await client.addDataset({
