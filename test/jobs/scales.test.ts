@@ -266,6 +266,68 @@ test('correlationTest: correlations with two-sided p-values of r = 0', async () 
   });
 });
 
+test("ttest: Welch's test between two owners' tables, incomes in dollars", async () => {
+  const r = rng(21);
+  const group = (n: number, mu: number, sd: number): number[][] =>
+    Array.from({ length: n }, () => [Math.round(mu + sd * normal(r))]);
+  const a = group(80, 61_000, 25_000);
+  const b = group(50, 52_000, 12_000);
+  const prog: Program = {
+    version: 1,
+    inputs: [
+      { name: 'h1', columns: ['income'] },
+      { name: 'h2', columns: ['income'] },
+    ],
+    nodes: [{ id: 't', op: 'ttest', args: ['h1', 'h2'], params: { column: 'income' } }],
+    outputs: [{ name: 't', node: 't' }],
+  };
+  const mag = magnitudes([...a, ...b]);
+  const { out } = await runSimulated(prog, { tables: [a, b], magnitudes: { h1: mag, h2: mag } });
+  const stats = (g: number[][]) => {
+    const m = refMeans(g)[0]!;
+    return [m, refCovariance(g)[0]![0]!];
+  };
+  const [ma, va] = stats(a);
+  const [mb, vb] = stats(b);
+  const se2 = va! / 80 + vb! / 50;
+  const t = (ma! - mb!) / Math.sqrt(se2);
+  const df = se2 ** 2 / ((va! / 80) ** 2 / 79 + (vb! / 50) ** 2 / 49);
+  const want = [ma!, va!, mb!, vb!, t, df];
+  assert.equal(out.t!.labels?.[0], ['mean_a', 'var_a', 'mean_b', 'var_b', 't', 'df', 'p']);
+  want.forEach((w, i) =>
+    assert.ok(Math.abs(out.t!.values[i]! - w) <= 1e-4 * Math.abs(w), `[${i}] ${out.t!.values[i]} vs ${w}`),
+  );
+  // p: Welch's p-value from R's t.test for these t and df would be 2 * pt(-|t|, df); check it
+  // against an independent Simpson integral of the t density
+  assert.ok(
+    Math.abs(out.t!.values[6]! - simpsonP(t, df)) < 1e-4,
+    `p ${out.t!.values[6]} vs ${simpsonP(t, df)}`,
+  );
+});
+
+/** Two-sided p-value of t on df degrees of freedom by Simpson's rule (independent of stdlib). */
+function simpsonP(t: number, df: number): number {
+  const lgamma = (x: number): number => {
+    // Lanczos approximation (g = 7)
+    const c = [
+      0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+      12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    ];
+    const z = x - 1;
+    let s = c[0]!;
+    for (let i = 1; i < 9; i++) s += c[i]! / (z + i);
+    const w = z + 7.5;
+    return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(w) - w + Math.log(s);
+  };
+  const k = Math.exp(lgamma((df + 1) / 2) - lgamma(df / 2)) / Math.sqrt(df * Math.PI);
+  const f = (x: number): number => k * (1 + (x * x) / df) ** (-(df + 1) / 2);
+  const n = 20_000;
+  const h = Math.abs(t) / n;
+  let s = f(0) + f(Math.abs(t));
+  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * f(i * h);
+  return 1 - (2 * s * h) / 3;
+}
+
 test('two rows (40000, 1) and (40, 25): correlation -1', async () => {
   const { out } = await runSimulated(program(['x', 'y'], 1), {
     tables: [

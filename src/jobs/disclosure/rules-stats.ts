@@ -138,6 +138,17 @@ export const histogramRule: DisclosureRule = (call) => {
   return dataDisclosure(deps);
 };
 
+/**
+ * ttest: each table's mean and variance of one column, symmetric functions of all its rows (no
+ * cross products); a column that repeats a source counts its rows twice, still symmetrically.
+ */
+export const ttestRule: DisclosureRule = (call) =>
+  perSource(call.args, (s) => ({
+    kind: 'aggregate',
+    rows: call.sources.get(s)?.rows,
+    sensitivity: Infinity,
+  }));
+
 /** An op whose result is row-level by design, with the reason. */
 export function rowLevelByDesign(why: string): DisclosureRule {
   return (call) => perSource(call.args, () => rowLevel(call, why));

@@ -25,6 +25,7 @@ import {
   rowLevelByDesign,
   stdRule,
   tableRule,
+  ttestRule,
   varianceRule,
 } from './rules-stats.js';
 
@@ -53,6 +54,7 @@ export const DISCLOSURE_RULES: Readonly<Record<string, RuleEntry>> = {
   covariance: { rule: covarianceRule, verdict: 'aggregate of all rows; row-level across a join' },
   correlation: { rule: correlationRule, verdict: 'aggregate of all rows; row-level across a join' },
   correlationTest: { rule: correlationRule, verdict: 'aggregate of all rows; row-level across a join' },
+  ttest: { rule: ttestRule, verdict: AGGREGATE },
   linreg: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
   histogram: {
     rule: histogramRule,

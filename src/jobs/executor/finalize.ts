@@ -6,8 +6,8 @@
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import type { ValueType } from '../program/value-type.js';
 
-/** Finishes the decoded values of an op's output; `arg` is the type of its table argument. */
-type Finalizer = (values: number[], arg: ValueType) => number[];
+/** Finishes the decoded values of an op's output, given the types of its arguments. */
+type Finalizer = (values: number[], args: readonly ValueType[]) => number[];
 
 /** Two-sided p-value of a Pearson correlation r over n rows (t test on n - 2 degrees of freedom). */
 export function correlationPValue(r: number, n: number): number {
@@ -17,9 +17,29 @@ export function correlationPValue(r: number, n: number): number {
   return Math.min(1, 2 * (1 - tCdf(t, df)));
 }
 
+/**
+ * Welch's t-test from [mean_a, var_a, mean_b, var_b] and the row counts: [..., t, df, p].
+ */
+export function welch(
+  [ma, va, mb, vb]: readonly number[],
+  na: number,
+  nb: number,
+): { t: number; df: number; p: number } {
+  const sa = va! / na;
+  const sb = vb! / nb;
+  const se2 = sa + sb;
+  const t = (ma! - mb!) / Math.sqrt(se2);
+  const df = (se2 * se2) / ((sa * sa) / (na - 1) + (sb * sb) / (nb - 1));
+  return { t, df, p: Math.min(1, 2 * (1 - tCdf(Math.abs(t), df))) };
+}
+
 const FINALIZERS: Record<string, Finalizer> = {
-  correlationTest: (r, arg) => {
-    const n = arg.shape[0]!;
+  ttest: (v, [a, b]) => {
+    const { t, df, p } = welch(v, a!.shape[0]!, b!.shape[0]!);
+    return [...v, t, df, p];
+  },
+  correlationTest: (r, [arg]) => {
+    const n = arg!.shape[0]!;
     return [...r, ...r.map((v, i) => (i % (Math.sqrt(r.length) + 1) === 0 ? 0 : correlationPValue(v, n)))];
   },
 };

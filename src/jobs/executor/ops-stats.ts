@@ -5,6 +5,7 @@
  * comparison of n*edges words (plus the suppression of small bins: histogram.ts); linreg a
  * correlation plus one p*p @ p product per epoch.
  */
+import type { Share } from '../../protocols/protocol.js';
 import { intParam, numberParam } from '../program/params.js';
 import { LINREG_DEFAULT_EPOCHS, linregLearningRate } from '../program/ops-stats.js';
 import { histogram } from './histogram.js';
@@ -77,6 +78,21 @@ const linreg: OpImpl = async ({ ctx, args, argTypes, params, node }) => {
   return p.concat([intercept, beta], 0);
 };
 
+/**
+ * Welch's t-test: each table's mean and sample variance of the column, [mean_a, var_a, mean_b,
+ * var_b] (the recipient finishes t, df and p). The result's declared shape has 7 elements; the
+ * MPC part releases the first 4.
+ */
+const ttest: OpImpl = async ({ ctx, args, argTypes, params }) => {
+  const parts: Share[] = [];
+  for (const i of [0, 1]) {
+    const x = takeColumns(ctx.p, args[i]!, columnIndices(argTypes[i]!, [params.column as string]));
+    const { mean, cov } = await covariance(ctx, x, 1);
+    parts.push(mean, ctx.diagonal(cov));
+  }
+  return ctx.p.concat(parts, 0);
+};
+
 /** The statistics implementations by op name. */
 export const STATISTIC_IMPLS: Record<string, OpImpl> = {
   count,
@@ -87,6 +103,7 @@ export const STATISTIC_IMPLS: Record<string, OpImpl> = {
   covariance: covarianceImpl,
   correlation,
   correlationTest: correlation, // the p-values are the recipient's (finalize.ts)
+  ttest,
   histogram,
   linreg,
 };

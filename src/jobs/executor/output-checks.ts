@@ -65,6 +65,12 @@ const CHECKS: Record<string, Check> = {
       ? 'beyond the product of the standard deviations'
       : undefined;
   },
+  ttest: (v, i) =>
+    (i === 1 || i === 3) && v < 0
+      ? 'a negative variance'
+      : i === 6 && (v < 0 || v > 1)
+        ? 'a p-value outside [0, 1]'
+        : undefined,
   count: (v, _i, c) => (v !== c.arg?.shape[0] ? 'not the row count' : undefined),
   histogram: (v, i, c) =>
     v < -c.tol(i) || v > (c.arg?.shape[0] ?? Infinity) + 0.5 ? 'not a count' : undefined,

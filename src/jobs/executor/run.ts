@@ -147,7 +147,11 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
       let decoded = Array.from(decodeFixed(opened, f), (v, i) => (exps ? v * 2 ** exps[i]! : v));
       const node = checked.order.find((n) => n.id === out.node);
       const finalize = node === undefined ? undefined : finalizerOf(node.op);
-      if (finalize !== undefined) decoded = finalize(decoded, checked.types.get(node!.args[0]!)!);
+      if (finalize !== undefined)
+        decoded = finalize(
+          decoded,
+          node!.args.map((a) => checked.types.get(a)!),
+        );
       const o: JobOutputValue = {
         name: out.name,
         shape: finalize !== undefined ? (out.type.shape as number[]) : [...share.shape],

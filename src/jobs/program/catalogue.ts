@@ -7,9 +7,11 @@ import type { OpDef } from './op-def.js';
 import { ENGINE_OPS } from './ops-engine.js';
 import { RELATIONAL_OPS } from './ops-relational.js';
 import { STATISTIC_OPS } from './ops-stats.js';
+import { TEST_OPS } from './ops-tests.js';
 
 const catalogue = new Map<string, OpDef>();
-for (const op of [...RELATIONAL_OPS, ...STATISTIC_OPS, ...ENGINE_OPS]) catalogue.set(op.name, op);
+for (const op of [...RELATIONAL_OPS, ...STATISTIC_OPS, ...TEST_OPS, ...ENGINE_OPS])
+  catalogue.set(op.name, op);
 
 /** The op named `name`, or undefined. */
 export function getOp(name: string): OpDef | undefined {

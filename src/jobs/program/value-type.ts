@@ -56,6 +56,7 @@ export const SCALED_OPS: ReadonlySet<string> = new Set([
   'covariance',
   'correlation',
   'correlationTest',
+  'ttest',
   'histogram',
   'linreg',
 ]);
