@@ -93,26 +93,29 @@ test('an aggregate over fewer rows than the minimum is refused', async () => {
   assert.match(d.reasons.join(), /stands behind 10 rows, fewer than the minimum of 50/);
 });
 
+/** A verified job of `program` whose inputs `names` all bind hospital 0's `patients`. */
+async function ownJob(program: ReturnType<ProgramBuilder['build']>, names: string[]): Promise<VerifiedJob> {
+  const j = createJob({
+    requester: sci.peerId,
+    program,
+    inputs: names.map((name) => ({
+      name,
+      owner: hs[0]!.peerId,
+      dataset: 'patients',
+      columns: COLUMNS,
+      rows: 100,
+      magnitudes: COLUMNS.map(() => 10),
+    })),
+    computeParties: hs.map((h) => h.peerId),
+  });
+  return verifySignedJob(await signJob(j, sci.key));
+}
+
 test('row-level outputs stand behind single rows', async () => {
   const b = new ProgramBuilder();
   const t = b.input('h1', COLUMNS);
   b.output('rows', b.select(t, ['age']));
-  const j = createJob({
-    requester: sci.peerId,
-    program: b.build(),
-    inputs: [
-      {
-        name: 'h1',
-        owner: hs[0]!.peerId,
-        dataset: 'patients',
-        columns: COLUMNS,
-        rows: 100,
-        magnitudes: COLUMNS.map(() => 10),
-      },
-    ],
-    computeParties: hs.map((h) => h.peerId),
-  });
-  const v = await verifySignedJob(await signJob(j, sci.key));
+  const v = await ownJob(b.build(), ['h1']);
   const d = evaluatePolicies(v, ctx(hs[0]!.peerId, { approval: 'auto', minRows: 2 }));
   assert.is(d.decision, 'refuse');
   assert.match(d.reasons.join(), /single rows/);
@@ -125,23 +128,7 @@ test('a dataset bound to two inputs is refused (two sources could be differenced
   const a1 = b.input('a', COLUMNS);
   const a2 = b.input('b', COLUMNS);
   b.output('m', b.node('mean', [b.node('union', [a1, a2])]));
-  const j = createJob({
-    requester: sci.peerId,
-    program: b.build(),
-    inputs: ['a', 'b'].map((name) => ({
-      name,
-      owner: hs[0]!.peerId,
-      dataset: 'patients',
-      columns: COLUMNS,
-      rows: 100,
-      magnitudes: COLUMNS.map(() => 10),
-    })),
-    computeParties: hs.map((h) => h.peerId),
-  });
-  const d = evaluatePolicies(
-    await verifySignedJob(await signJob(j, sci.key)),
-    ctx(hs[0]!.peerId, { approval: 'auto' }),
-  );
+  const d = evaluatePolicies(await ownJob(b.build(), ['a', 'b']), ctx(hs[0]!.peerId, { approval: 'auto' }));
   assert.is(d.decision, 'refuse');
   assert.match(d.reasons.join(), /bound to 2 inputs/);
 });
