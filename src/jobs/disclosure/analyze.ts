@@ -7,6 +7,7 @@
  * it; anything else is row-level. Policies refuse on it (policy/check.ts); what it does not see
  * (several jobs together, outliers inside an aggregate) is listed in docs/JOBS.md.
  */
+import { histogramColumn } from '../program/ops-stats.js';
 import type { CheckedProgram } from '../program/validate.js';
 import { ruleOf } from './rules.js';
 import { tableDisclosure } from './rules-stats.js';
@@ -36,7 +37,7 @@ function histogramEdges(checked: CheckedProgram): Map<string, Set<string>> {
   for (const node of checked.order) {
     if (node.op !== 'histogram') continue;
     const t = checked.types.get(node.args[0]!)!;
-    const column = typeof node.params?.column === 'string' ? node.params.column : t.columns![0]!;
+    const column = histogramColumn(node.params ?? {}, t);
     const edges = JSON.stringify(node.params?.edges);
     for (const seg of t.segments![t.columns!.indexOf(column)]!) {
       const key = `${seg.source}/${column}`;

@@ -40,12 +40,12 @@ export function rowLevel(call: RuleCall, why: string): Dependence {
 }
 
 /** Every source of the arguments, in order of first appearance. */
-export function sourcesOf(args: readonly Disclosure[]): string[] {
+function sourcesOf(args: readonly Disclosure[]): string[] {
   return [...new Set(args.flatMap((a) => [...a.deps.keys()]))];
 }
 
 /** Whether any argument's dependence on `source` is already row-level (then it stays so). */
-export function inheritedRowLevel(args: readonly Disclosure[], source: string): Dependence | undefined {
+function inheritedRowLevel(args: readonly Disclosure[], source: string): Dependence | undefined {
   return args.map((a) => a.deps.get(source)).find((d) => d?.kind === 'row-level');
 }
 

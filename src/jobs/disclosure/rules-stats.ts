@@ -8,6 +8,7 @@
  * join puts another source's column beside each row, and a partner (or a requester who owns it)
  * who chooses that column (say, one-hot on one row) reads the row out of the cross products.
  */
+import { histogramColumn } from '../program/ops-stats.js';
 import type { RowSegment, ValueType } from '../program/value-type.js';
 import { perSource, rowLevel, type DisclosureRule, type RuleCall } from './rule.js';
 import { dataDisclosure, type Dependence, type Disclosure } from './types.js';
@@ -111,7 +112,7 @@ export const linregRule = statistic(
  */
 export const histogramRule: DisclosureRule = (call) => {
   const t = call.argTypes[0]!;
-  const column = typeof call.params.column === 'string' ? call.params.column : t.columns![0]!;
+  const column = histogramColumn(call.params, t);
   const segs = t.segments![t.columns!.indexOf(column)]!;
   const minCount = typeof call.params.minCount === 'number' ? call.params.minCount : 0;
   const deps = new Map<string, Dependence>();

@@ -26,6 +26,7 @@
  */
 import { RingTensor } from '../../tensor/index.js';
 import type { Protocol, Share } from '../../protocols/protocol.js';
+import { histogramColumn, scaledEdges } from '../program/ops-stats.js';
 import { intParam } from '../program/params.js';
 import type { Params, ProgramNode } from '../program/types.js';
 import type { RowSegment } from '../program/value-type.js';
@@ -146,17 +147,16 @@ export const histogram: OpImpl = async ({ ctx, args, argTypes, params }) => {
   const x = args[0]!;
   const t = argTypes[0]!;
   const cols = t.columns!;
-  const column = typeof params.column === 'string' ? params.column : cols[0]!;
+  const column = histogramColumn(params, t);
   const edges = params.edges as number[];
   const k = histogramMinCount(params);
   const n = x.shape[0]!;
   const e = edges.length;
   const j = cols.indexOf(column);
   const col = takeColumns(p, x, [j]);
-  // the column is held as x / 2^exp (scale.ts): so are the edges, clamped far outside [-1, 1]
-  const unit = 2 ** -columnExps(t)[j]!;
-  const scaled = edges.map((v) => -Math.min(2 ** 30, Math.max(-(2 ** 30), v * unit)));
-  const diff = p.addPublic(p.broadcastTo(col, [n, e]), ctx.fixed(scaled, [1, e]).broadcastTo([n, e]));
+  // the column is held as x / 2^exp (scale.ts): so are the edges
+  const negEdges = scaledEdges(edges, columnExps(t)[j]!).map((v) => -v);
+  const diff = p.addPublic(p.broadcastTo(col, [n, e]), ctx.fixed(negEdges, [1, e]).broadcastTo([n, e]));
   const ge = await ctx.geZero(diff); // [n, e]: [x >= edge j]
   if (k === 0) return p.shlA(binsOf(p, p.sum(ge, 0)), ctx.f);
   const segments = t.segments?.[j];

@@ -22,14 +22,9 @@ import {
   requireColumns,
   requireTable,
   tensorType,
+  withUnits,
   type ValueType,
 } from './value-type.js';
-
-/** `t` with per-axis units, dropped when every exponent is 0 (natural units). */
-function withUnits(t: ValueType, units: number[][]): ValueType {
-  if (units.some((axis) => axis.some((e) => e !== 0))) t.units = units;
-  return t;
-}
 
 function reduceInfer(t: ValueType, params: Params): ValueType {
   if (t.kind === 'table') {
@@ -152,6 +147,19 @@ export const correlationTestOp = defineOp({
     return tensorType([2, cols.length, cols.length], t!.sources, [['r', 'p'], cols, cols]);
   },
 });
+
+/** The column a histogram counts: its `column` param, else the table's only column. */
+export function histogramColumn(params: Params, t: ValueType): string {
+  return typeof params.column === 'string' ? params.column : t.columns![0]!;
+}
+
+/** Largest |edge| a histogram compares with, in its column's scaled units (far beyond ±2^6). */
+export const EDGE_CLAMP = 2 ** 30;
+
+/** Histogram edges in the units a column of scale exponent `exp` is held at, clamped to ±EDGE_CLAMP. */
+export function scaledEdges(edges: readonly number[], exp: number): number[] {
+  return edges.map((v) => Math.min(EDGE_CLAMP, Math.max(-EDGE_CLAMP, v * 2 ** -exp)));
+}
 
 /**
  * `histogram(t, {edges, column?, minCount?})`: counts per bin [e_i, e_i+1) over public, increasing

@@ -11,6 +11,7 @@ import {
   requireColumns,
   requireTable,
   tensorType,
+  withUnits,
   type ValueType,
 } from './value-type.js';
 
@@ -39,12 +40,11 @@ export const ttestOp: OpDef = defineOp({
         throw new OpTypeError(`argument ${i + 1} needs at least 2 rows, has ${rows}`);
       return columnExps(t)[cols.indexOf(column)]!;
     });
-    const t = tensorType([TTEST_LABELS.length], [...new Set(args.flatMap((a) => a.sources))].sort(), [
-      TTEST_LABELS,
-    ]);
     const e = exps[0]!; // one column name has one scale in a job
-    if (e !== 0) t.units = [[e, 2 * e, e, 2 * e, 0, 0, 0]];
-    return t;
+    return withUnits(
+      tensorType([TTEST_LABELS.length], [...new Set(args.flatMap((a) => a.sources))].sort(), [TTEST_LABELS]),
+      [[e, 2 * e, e, 2 * e, 0, 0, 0]],
+    );
   },
 });
 

@@ -3,6 +3,7 @@
  * published magnitudes) and the checks that every op gets its arguments in a range it handles.
  */
 import { ProgramValidationError } from '../errors.js';
+import { EDGE_CLAMP, histogramColumn, scaledEdges } from './ops-stats.js';
 import type { Program, ProgramNode } from './types.js';
 import { SCALED_OPS, STATISTIC_SCALED_OPS, type ValueType } from './value-type.js';
 
@@ -90,15 +91,12 @@ function checkEdges(
   scales: Readonly<Record<string, number>>,
   f: number,
 ): void {
-  const column = typeof node.params?.column === 'string' ? node.params.column : t.columns![0]!;
+  const column = histogramColumn(node.params ?? {}, t);
   const scale = scales[column];
   if (scale === undefined) return;
-  const unit = 2 ** (scale - f);
-  const edges = (node.params?.edges as number[]).map(
-    (e) => Math.min(2 ** 30, Math.max(-(2 ** 30), e / 2 ** scale)) * 2 ** scale,
-  );
+  const edges = scaledEdges(node.params?.edges as number[], scale); // a unit is 2^-f here
   for (let i = 1; i < edges.length; i++)
-    if (edges[i]! - edges[i - 1]! < 4 * unit && Math.abs(edges[i]!) < 2 ** (scale + 30))
+    if (edges[i]! - edges[i - 1]! < 4 * 2 ** -f && Math.abs(edges[i]!) < EDGE_CLAMP)
       fail(
         node.id,
         `histogram: edges ${i - 1} and ${i} are closer than 4 units of column "${column}"'s resolution 2^${scale - f}`,

@@ -103,6 +103,12 @@ export function tableType(columns: string[], segments: RowSegment[][], exps?: nu
   return t;
 }
 
+/** `t` with per-axis units, dropped when every exponent is 0 (natural units). */
+export function withUnits(t: ValueType, units: number[][]): ValueType {
+  if (units.some((axis) => axis.some((e) => e !== 0))) t.units = units;
+  return t;
+}
+
 /** A table's scale exponent per column (0 for natural units). */
 export function columnExps(t: ValueType): number[] {
   return t.exps ?? (t.columns ?? []).map(() => 0);

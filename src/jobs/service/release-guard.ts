@@ -5,6 +5,7 @@
  * datasets in the same job; at the second check it records the release. A retried session checks
  * that the data did not change since.
  */
+import { histogramColumn } from '../program/ops-stats.js';
 import type { CheckedProgram } from '../program/validate.js';
 import { JobFailedError } from '../errors.js';
 import type { Job } from '../job/types.js';
@@ -143,7 +144,7 @@ function histogramsOf(checked: CheckedProgram, job: Job, owner: string, name: st
   for (const node of checked.order) {
     if (node.op !== 'histogram') continue;
     const t = checked.types.get(node.args[0]!)!;
-    const column = typeof node.params?.column === 'string' ? node.params.column : t.columns![0]!;
+    const column = histogramColumn(node.params ?? {}, t);
     const segs = t.segments![t.columns!.indexOf(column)]!;
     if (segs.some((s) => inputs.has(s.source))) out.push({ column, edges: node.params!.edges as number[] });
   }

@@ -319,16 +319,6 @@ export class DatasetStore {
     return { prints, digest: rowPrintsDigest(prints) };
   }
 
-  /** The sorted row prints of a dataset (see {@link rowPrintSet}). @throws {DatasetNotFoundError} */
-  async rowPrints(name: string): Promise<BigUint64Array> {
-    return (await this.rowPrintSet(name)).prints;
-  }
-
-  /** Hex SHA-256 of a dataset's `prints.bin` (see {@link rowPrintSet}). @throws {DatasetNotFoundError} */
-  async rowPrintsDigest(name: string): Promise<string> {
-    return (await this.rowPrintSet(name)).digest;
-  }
-
   /** Reads a dataset's values. @throws {DatasetNotFoundError} */
   async readValues(name: string): Promise<{ columns: string[]; rows: number; values: Float64Array }> {
     const entry = this.entries.get(name);

@@ -3,8 +3,10 @@
  * MPC ops define (numpy broadcasting, column statistics, histograms with small-cell suppression)
  * with no fixed point, so that a row's change can be measured exactly.
  */
+import { histogramColumn } from '../../../src/jobs/program/ops-stats.js';
 import { refCorrelation, refCovariance } from '../../../src/jobs/reference.js';
 import type { CheckedProgram } from '../../../src/jobs/program/validate.js';
+import type { Params } from '../../../src/jobs/program/types.js';
 import type { ValueType } from '../../../src/jobs/program/value-type.js';
 
 /** A dense float64 tensor; null marks a suppressed element. */
@@ -60,7 +62,7 @@ function reduce(x: Plain, axis: number, mean: boolean): Plain {
 
 function histogram(x: Plain, t: ValueType, params: Record<string, unknown>): Plain {
   const cols = t.columns!;
-  const column = typeof params.column === 'string' ? params.column : cols[0]!;
+  const column = histogramColumn(params as Params, t);
   const j = cols.indexOf(column);
   const edges = params.edges as number[];
   const k = typeof params.minCount === 'number' ? params.minCount : 0;
