@@ -3,7 +3,9 @@
  *
  * Datasets come from `--dataset owner/name` (repeatable) or `--search <name or tag>`. The program is
  * a JSON file (its inputs are bound to the datasets in order) or the shorthand flags for the common
- * statistics: `--stats mean,std,correlation`, `--histogram age:20,40,60,80`, `--linreg sbp~age,bmi`.
+ * statistics: `--stats mean,std,correlation`, `--histogram age:20,40,60,80`, `--linreg sbp~age,bmi`,
+ * `--quantiles income:0.25,0.5,0.75`, `--group-by region:1,2,3 --agg mean`,
+ * `--crosstab sex:0,1~smoker:0,1,2 --chi-square`.
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -25,6 +27,11 @@ interface RunOptions extends CommonOptions {
   join?: boolean;
   stats?: string[];
   histogram?: { column: string; edges: number[] };
+  quantiles?: { column: string; q: number[] };
+  groupBy?: { by: string; levels: number[] };
+  crosstab?: { rows: string; rowLevels: number[]; columns: string; columnLevels: number[] };
+  chiSquare?: boolean;
+  agg?: 'count' | 'sum' | 'mean';
   minCount?: number;
   linreg?: { target: string; features: string[] };
   epochs?: number;
@@ -43,6 +50,42 @@ function histogramValue(value: string): { column: string; edges: number[] } {
     throw new InvalidArgumentError('expected <column>:<edge>,<edge>,... (at least two numeric edges)');
   }
   return { column: m[1]!, edges };
+}
+
+/** Parses `--quantiles <column>:<level>,<level>,...` (levels strictly between 0 and 1). */
+export function quantilesValue(value: string): { column: string; q: number[] } {
+  const m = /^([^:]+):(.+)$/.exec(value);
+  const q = m?.[2]!.split(',').map(Number) ?? [];
+  if (m === null || q.length === 0 || q.some((x) => !(x > 0 && x < 1))) {
+    throw new InvalidArgumentError('expected <column>:<level>,<level>,... (levels strictly between 0 and 1)');
+  }
+  return { column: m[1]!, q };
+}
+
+/** Parses `--group-by <column>:<level>,<level>,...` (integer category codes). */
+export function groupByValue(value: string): { by: string; levels: number[] } {
+  const m = /^([^:]+):(.+)$/.exec(value);
+  const levels = m?.[2]!.split(',').map(Number) ?? [];
+  if (m === null || levels.length === 0 || levels.some((l) => !Number.isInteger(l))) {
+    throw new InvalidArgumentError('expected <column>:<level>,<level>,... (integer category codes)');
+  }
+  return { by: m[1]!, levels };
+}
+
+/** Parses `--crosstab <rows>:<level>,...~<columns>:<level>,...` (integer category codes). */
+export function crosstabValue(value: string): {
+  rows: string;
+  rowLevels: number[];
+  columns: string;
+  columnLevels: number[];
+} {
+  const sides = value.split('~');
+  if (sides.length !== 2)
+    throw new InvalidArgumentError(
+      'expected <rows>:<level>,...~<columns>:<level>,... (integer category codes)',
+    );
+  const [a, b] = sides.map((s) => groupByValue(s.trim()));
+  return { rows: a!.by, rowLevels: a!.levels, columns: b!.by, columnLevels: b!.levels };
 }
 
 function linregValue(value: string): { target: string; features: string[] } {
@@ -133,12 +176,35 @@ export function buildRequest(
       dataset: f.description.name,
       columns: columns(i),
     }));
+    if (opts.chiSquare === true && opts.crosstab === undefined)
+      throw new Error('--chi-square needs --crosstab');
     program = shorthandProgram({
       inputs: inputs.map((i) => ({ name: i.name!, columns: i.columns! })),
       combine: opts.join === true ? 'join' : 'union',
       stats: (opts.stats ?? []) as ShorthandStat[],
       ...(opts.histogram
         ? { histogram: { ...opts.histogram, minCount: opts.minCount ?? publishedMinRows(found) } }
+        : {}),
+      ...(opts.quantiles
+        ? { quantiles: { ...opts.quantiles, minCount: opts.minCount ?? publishedMinRows(found) } }
+        : {}),
+      ...(opts.groupBy
+        ? {
+            groupBy: {
+              ...opts.groupBy,
+              agg: opts.agg ?? 'mean',
+              minCount: opts.minCount ?? publishedMinRows(found),
+            },
+          }
+        : {}),
+      ...(opts.crosstab
+        ? {
+            crosstab: {
+              ...opts.crosstab,
+              minCount: opts.minCount ?? publishedMinRows(found),
+              ...(opts.chiSquare === true ? { test: true } : {}),
+            },
+          }
         : {}),
       ...(opts.linreg ? { linreg: { ...opts.linreg, ...(opts.epochs ? { epochs: opts.epochs } : {}) } } : {}),
     });
@@ -157,7 +223,10 @@ export function buildRequest(
 export function registerJobRun(job: Command, io: Io): void {
   commonOptions(job.command('run'))
     .description('run a job on datasets of other peers; the result comes back to this peer only')
-    .argument('[program]', 'program JSON file (default: build one from --stats/--histogram/--linreg)')
+    .argument(
+      '[program]',
+      'program JSON file (default: build one from --stats/--histogram/--quantiles/--group-by/--linreg)',
+    )
     .option('--dataset <owner/name...>', 'datasets to use (repeatable)', listValue)
     .option('--search <term>', 'use every dataset a search by name or tag finds')
     .option(
@@ -169,10 +238,33 @@ export function registerJobRun(job: Command, io: Io): void {
     .option('--stats <list>', `statistics: ${SHORTHAND_STATS.join(',')}`, statsValue)
     .option('--histogram <column:edges>', 'a histogram, e.g. age:20,40,60,80', histogramValue)
     .option(
+      '--quantiles <column:levels>',
+      'quantiles (type 1: the ceil(q*n)-th smallest value), e.g. income:0.25,0.5,0.75',
+      quantilesValue,
+    )
+    .option(
+      '--group-by <column:levels>',
+      'per level of a column of category codes, --agg of the other columns, e.g. region:1,2,3',
+      groupByValue,
+    )
+    .addOption(
+      new Option('--agg <what>', 'what --group-by computes per group (default mean)').choices([
+        'count',
+        'sum',
+        'mean',
+      ]),
+    )
+    .option(
       '--min-count <n>',
-      "suppress --histogram bins with fewer rows from any one dataset (default: the owners' largest published minimum rows)",
+      "suppress --histogram bins with fewer rows from any one dataset, --quantiles without that many rows of each dataset on each side, --group-by groups and --crosstab cells (default: the owners' largest published minimum rows)",
       positiveIntValue,
     )
+    .option(
+      '--crosstab <rows:levels~columns:levels>',
+      'a contingency table of two columns of category codes, e.g. sex:0,1~smoker:0,1,2',
+      crosstabValue,
+    )
+    .option('--chi-square', "with --crosstab, Pearson's chi-square test of independence on the table")
     .option('--linreg <target~features>', 'a linear regression, e.g. sbp~age,bmi', linregValue)
     .option('--epochs <n>', 'gradient-descent epochs of --linreg', positiveIntValue)
     .option('--compute <peer ids>', 'compute parties (default: the owners when there are three)', listValue)

@@ -10,6 +10,7 @@
 import { histogramColumn } from '../program/ops-stats.js';
 import type { CheckedProgram } from '../program/validate.js';
 import { ruleOf } from './rules.js';
+import { categoricalCells } from './rules-categorical.js';
 import { tableDisclosure } from './rules-stats.js';
 import type { SourceFacts } from './rule.js';
 import type { Disclosure, OutputDisclosure } from './types.js';
@@ -31,10 +32,15 @@ export interface DisclosureAnalysis {
   outputs: OutputDisclosure[];
 }
 
-/** The distinct edge lists of the histograms of each `source/column`. */
+/**
+ * The distinct edge lists of the histograms of each `source/column`, and the cells of its
+ * contingency tables and chi-square tests (`cells [levels]`: rules-categorical.ts).
+ */
 function histogramEdges(checked: CheckedProgram): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const node of checked.order) {
+    for (const [key, cells] of categoricalCells(node, checked.types))
+      out.set(key, (out.get(key) ?? new Set()).add(cells));
     if (node.op !== 'histogram') continue;
     const t = checked.types.get(node.args[0]!)!;
     const column = histogramColumn(node.params ?? {}, t);

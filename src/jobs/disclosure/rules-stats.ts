@@ -150,6 +150,39 @@ export const ttestRule: DisclosureRule = (call) =>
     sensitivity: Infinity,
   }));
 
+/**
+ * quantile: a quantile is the value of one row (not which row), so without `minCount` a rank can
+ * land on a source's smallest or largest row (q = 1/n of its own table, or any q of a union with
+ * the requester's own rows all on one side). With `minCount` = k, inside the MPC, a level is
+ * released only when every source of the column has at least k rows strictly below it and k
+ * strictly above, so a released value is never among a source's k smallest or k largest values:
+ * an aggregate with k rows on each side, with no sensitivity bound (one changed row can move it to
+ * a neighbouring order statistic, across any gap). A column that repeats a source's rows counts
+ * each several times on a side (k copies from fewer rows), so it is row-level.
+ */
+export const quantileRule: DisclosureRule = (call) => {
+  const t = call.argTypes[0]!;
+  const column = call.params.column as string;
+  const segs = t.segments![t.columns!.indexOf(column)]!;
+  const minCount = typeof call.params.minCount === 'number' ? call.params.minCount : 0;
+  const deps = new Map<string, Dependence>();
+  for (const { source: s } of segs) {
+    if (deps.has(s)) continue;
+    if (segs.filter((seg) => seg.source === s).length > 1)
+      deps.set(s, rowLevel(call, `the column repeats the rows of ${s}, so one row counts several times`));
+    else if (minCount < 1)
+      deps.set(
+        s,
+        rowLevel(
+          call,
+          `a quantile is the value of one row of ${s}, e.g. its smallest (set minCount to require rows of every input on each side)`,
+        ),
+      );
+    else deps.set(s, { kind: 'aggregate', rows: minCount, sensitivity: Infinity });
+  }
+  return dataDisclosure(deps);
+};
+
 /** An op whose result is row-level by design, with the reason. */
 export function rowLevelByDesign(why: string): DisclosureRule {
   return (call) => perSource(call.args, () => rowLevel(call, why));

@@ -16,12 +16,15 @@ import {
   reduceRule,
   transposeRule,
 } from './rules-engine.js';
+import { categoricalRule } from './rules-categorical.js';
+import { groupByRule } from './rules-groupby.js';
 import {
   correlationRule,
   countRule,
   covarianceRule,
   histogramRule,
   linregRule,
+  quantileRule,
   rowLevelByDesign,
   stdRule,
   tableRule,
@@ -56,9 +59,31 @@ export const DISCLOSURE_RULES: Readonly<Record<string, RuleEntry>> = {
   correlationTest: { rule: correlationRule, verdict: 'aggregate of all rows; row-level across a join' },
   ttest: { rule: ttestRule, verdict: AGGREGATE },
   linreg: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
+  ols: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
+  olsSummary: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
+  olsFit: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
+  logit: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
+  logitSummary: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
+  logitFit: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
   histogram: {
     rule: histogramRule,
     verdict: 'aggregate of minCount rows per bin; row-level without minCount',
+  },
+  groupBy: {
+    rule: groupByRule,
+    verdict: 'aggregate of minCount rows per group; row-level without minCount',
+  },
+  contingency: {
+    rule: categoricalRule,
+    verdict: 'aggregate of minCount rows per cell; row-level without minCount',
+  },
+  chiSquare: {
+    rule: categoricalRule,
+    verdict: 'aggregate of minCount rows per cell; row-level without minCount',
+  },
+  quantile: {
+    rule: quantileRule,
+    verdict: 'aggregate of minCount rows of each input on each side; row-level without minCount',
   },
   add: { rule: additiveRule, verdict: ALIGNED },
   sub: { rule: additiveRule, verdict: ALIGNED },

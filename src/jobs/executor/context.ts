@@ -41,6 +41,7 @@ export interface RangeGuard {
 export class ExecContext {
   /** Range guards the ops registered (see {@link guard}). */
   readonly guards: RangeGuard[] = [];
+  private readonly memos = new Map<string, Promise<unknown>>();
 
   constructor(
     /** The protocol (over the job's session). */
@@ -107,6 +108,19 @@ export class ExecContext {
    */
   guard(node: string, what: string, bits: Share): void {
     this.guards.push({ node, what, bits });
+  }
+
+  /**
+   * `compute()` once per key (e.g. one regression solve shared by its summary and fit nodes); every
+   * party asks in the same order, so the shared computation runs at the same point on all.
+   */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    let hit = this.memos.get(key) as Promise<T> | undefined;
+    if (hit === undefined) {
+      hit = compute();
+      this.memos.set(key, hit);
+    }
+    return hit;
   }
 
   /** The nonlinear function `name`, or an error saying it is not in this build. */

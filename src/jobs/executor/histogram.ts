@@ -46,9 +46,14 @@ export function histogramMinCount(params: Params): number {
   return intParam(params, 'minCount', 0, 0, 1_000_000_000);
 }
 
-/** True when `node` is a histogram that suppresses small bins (its released -1 means suppressed). */
+/**
+ * True when `node` suppresses small cells with its `minCount` param, a released -1 meaning
+ * suppressed: a histogram, a contingency table or a chi-square test (contingency.ts).
+ */
 export function suppressesBins(node: ProgramNode): boolean {
-  return node.op === 'histogram' && histogramMinCount(node.params ?? {}) >= 1;
+  return (
+    ['histogram', 'contingency', 'chiSquare'].includes(node.op) && histogramMinCount(node.params ?? {}) >= 1
+  );
 }
 
 /** A public integer tensor (mod 2^64). */
@@ -60,7 +65,7 @@ function ints(values: readonly number[], shape: number[] = [values.length]): Rin
 }
 
 /** x + c for a public integer c (negative allowed). */
-function plus(p: Protocol, x: Share, c: number): Share {
+export function plus(p: Protocol, x: Share, c: number): Share {
   return p.addPublic(x, BigInt.asUintN(64, BigInt(c)));
 }
 

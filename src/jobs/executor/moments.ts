@@ -12,7 +12,7 @@
  *        data (see {@link inverseStd}).
  */
 import type { Share } from '../../protocols/protocol.js';
-import { RingTensor } from '../../tensor/index.js';
+import { encodeFixed, RingTensor } from '../../tensor/index.js';
 import type { ExecContext } from './context.js';
 
 /** Bits by which centred data is pre-scaled before summing n products. */
@@ -78,8 +78,22 @@ export async function inverseStd(
     'a column varies too little relative to its magnitude bound',
     await ctx.geZero(ctx.p.addPublic(diag, floor)),
   );
-  const share = await ctx.need('rsqrt', node.op)(ctx.p, diag, ctx.f + e);
-  return { share, bits: ctx.f + (3 * e) / 2 };
+  const r = await ctx.need('rsqrt', node.op)(ctx.p, diag, ctx.f + e);
+  return refineRsqrt(ctx, diag, { share: r, bits: ctx.f + (3 * e) / 2 });
+}
+
+/**
+ * One Newton step for r = 1/sqrt(v): r' = r (3 - v r^2) / 2, which squares r's relative error
+ * (rsqrt's, about 2^-15, becomes one unit of r's 2^-(f+3) resolution). v r^2 is formed as
+ * (v r) r so that every product stays small: v r = sqrt(v) <= 2^7 with f bits, then times r
+ * gives about 1 with r's bits. 3 products (6 rounds on rep3).
+ */
+async function refineRsqrt(ctx: ExecContext, v: Share, r: ScaledShare): Promise<ScaledShare> {
+  const { p } = ctx;
+  const root = await p.mulTrunc(v, r.share, r.bits); // sqrt(v), f bits
+  const vr2 = await p.mulTrunc(root, r.share, ctx.f); // v r^2, r.bits bits
+  const threeMinus = p.addPublic(p.neg(vr2), BigInt(3) << BigInt(r.bits));
+  return { share: await p.mulTrunc(r.share, threeMinus, r.bits + 1), bits: r.bits };
 }
 
 /** x * r (x with f fractional bits, r scaled and broadcast to x): the result has f fractional bits. */
@@ -87,13 +101,21 @@ export function mulScaled(ctx: ExecContext, x: Share, r: ScaledShare): Promise<S
   return ctx.p.mulTrunc(x, ctx.p.broadcastTo(r.share, x.shape), r.bits);
 }
 
-/** Correlation [p, p] from covariance [p, p] and r = 1/std [p]. */
-export async function correlationFrom(ctx: ExecContext, cov: Share, r: ScaledShare): Promise<Share> {
+/**
+ * Correlation [p, p] from covariance [p, p] and r = 1/std [p], with f + `extraBits` fractional
+ * bits (its entries are at most 1, so a few more bits cost no headroom; exact least squares uses 4).
+ */
+export async function correlationFrom(
+  ctx: ExecContext,
+  cov: Share,
+  r: ScaledShare,
+  extraBits = 0,
+): Promise<Share> {
   const { p } = ctx;
   const k = cov.shape[0]!;
   const rows = { share: p.broadcastTo(p.reshape(r.share, [k, 1]), [k, k]), bits: r.bits };
-  const cols = { share: p.broadcastTo(p.reshape(r.share, [1, k]), [k, k]), bits: r.bits };
-  const corr = await mulScaled(ctx, await mulScaled(ctx, cov, rows), cols);
+  const cols = p.broadcastTo(p.reshape(r.share, [1, k]), [k, k]);
+  const corr = await p.mulTrunc(await mulScaled(ctx, cov, rows), cols, r.bits - extraBits);
   const offDiag: number[] = [];
   const eye: number[] = [];
   for (let i = 0; i < k; i++) {
@@ -103,5 +125,5 @@ export async function correlationFrom(ctx: ExecContext, cov: Share, r: ScaledSha
     }
   }
   const masked = p.mulPublic(corr, RingTensor.fromBigInts(offDiag.map(BigInt), [k, k]));
-  return p.addPublic(masked, ctx.fixed(eye, [k, k]));
+  return p.addPublic(masked, encodeFixed(eye, [k, k], ctx.f + extraBits));
 }

@@ -6,10 +6,13 @@
  * answering wrongly. Tolerances are 64 units in the last place of each element's scale.
  */
 import { ImpossibleResultError } from '../errors.js';
+import type { Params } from '../program/types.js';
 import type { CheckedProgram } from '../program/validate.js';
 import type { ValueType } from '../program/value-type.js';
 import type { JobOutputValue } from '../store.js';
 import { SCALE_TARGET_BITS } from '../program/scales.js';
+import { chiSquareProblem, contingencyProblem } from './finalize-chisquare.js';
+import { groupByProblem } from './groupby.js';
 import { elementExps } from './scale.js';
 
 type Check = (v: number, i: number, ctx: CheckContext) => string | undefined;
@@ -24,6 +27,8 @@ interface CheckContext {
   side: number;
   /** The job's column scales (CheckedProgram.scales). */
   scales: Readonly<Record<string, number>>;
+  /** The node's params. */
+  params: Params;
 }
 
 /** The magnitude bound 2^e of column i of the statistic's table, when the job has one. */
@@ -72,6 +77,33 @@ const CHECKS: Record<string, Check> = {
         ? 'a p-value outside [0, 1]'
         : undefined,
   count: (v, _i, c) => (v !== c.arg?.shape[0] ? 'not the row count' : undefined),
+  quantile: (v, i, c) => {
+    const scale = c.scales[c.params.column as string];
+    const b = scale === undefined ? Infinity : 2 ** (scale + SCALE_TARGET_BITS);
+    if (v < -b - c.tol(i) || v > b + c.tol(i)) return "beyond the column's magnitude bound";
+    const q = c.params.q as number[];
+    const disordered = c.values.some(
+      (w, k) => w !== null && (q[k]! < q[i]! ? w > v : q[k]! > q[i]! && w < v),
+    );
+    return disordered ? 'not increasing with the level q' : undefined;
+  },
+  olsSummary: (v, i) =>
+    i % 6 === 1 && v < 0
+      ? 'a negative standard error'
+      : i % 6 === 3 && (v < 0 || v > 1)
+        ? 'a p-value outside [0, 1]'
+        : undefined,
+  olsFit: (v, i) =>
+    i === 0 && (v < -1e-3 || v > 1 + 1e-3)
+      ? 'an R² outside [0, 1]'
+      : i === 4 && (v < 0 || v > 1)
+        ? 'a p-value outside [0, 1]'
+        : i >= 7 && v < 1 - 1e-2
+          ? 'a variance inflation factor below 1'
+          : undefined,
+  groupBy: (v, i, c) => groupByProblem(v, i, c.arg, c.params, c.scales, c.tol(i)),
+  contingency: (v, _i, c) => contingencyProblem(v, c.arg),
+  chiSquare: (v, i, c) => chiSquareProblem(v, i, c.arg, c.params, c.tol(i)),
   histogram: (v, i, c) =>
     v < -c.tol(i) || v > (c.arg?.shape[0] ?? Infinity) + 0.5 ? 'not a count' : undefined,
   mean: (v, i, c) => {
@@ -98,6 +130,7 @@ export function checkOutputs(checked: CheckedProgram, outputs: readonly JobOutpu
       arg: node === undefined ? undefined : checked.types.get(node.args[0] ?? ''),
       side: out.type.shape[0] ?? 0,
       scales: checked.scales,
+      params: node?.params ?? {},
     };
     const check = node === undefined ? undefined : CHECKS[node.op];
     o.values.forEach((v, i) => {

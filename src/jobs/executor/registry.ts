@@ -3,15 +3,29 @@
  * implementations of `predict` and `train` with {@link registerOpImpl}, next to `registerOp`.
  */
 import { OpUnavailableError } from '../errors.js';
+import { CATEGORICAL_IMPLS } from './chi-square.js';
 import type { CheckedProgram } from '../program/validate.js';
 import type { NonlinearOps } from './context.js';
 import type { OpImpl } from './op-impl.js';
 import { ENGINE_IMPLS } from './ops-engine.js';
+import { GROUPBY_IMPLS } from './groupby.js';
 import { RELATIONAL_IMPLS } from './ops-relational.js';
+import { LOGISTIC_IMPLS } from './logit.js';
+import { REGRESSION_IMPLS } from './ols.js';
 import { STATISTIC_IMPLS } from './ops-stats.js';
+import { QUANTILE_IMPLS } from './quantile.js';
 
 const impls = new Map<string, OpImpl>(
-  Object.entries({ ...RELATIONAL_IMPLS, ...STATISTIC_IMPLS, ...ENGINE_IMPLS }),
+  Object.entries({
+    ...RELATIONAL_IMPLS,
+    ...STATISTIC_IMPLS,
+    ...GROUPBY_IMPLS,
+    ...CATEGORICAL_IMPLS,
+    ...QUANTILE_IMPLS,
+    ...REGRESSION_IMPLS,
+    ...LOGISTIC_IMPLS,
+    ...ENGINE_IMPLS,
+  }),
 );
 
 /** The nonlinear functions each op needs. */
@@ -20,6 +34,13 @@ const needs = new Map<string, (keyof NonlinearOps)[]>([
   ['correlation', ['rsqrt']],
   ['correlationTest', ['rsqrt']],
   ['linreg', ['rsqrt']],
+  ['ols', ['rsqrt']],
+  ['olsSummary', ['rsqrt']],
+  ['olsFit', ['rsqrt']],
+  ['logit', ['rsqrt', 'sigmoid']],
+  ['logitSummary', ['rsqrt', 'sigmoid']],
+  ['logitFit', ['rsqrt', 'sigmoid']],
+  ['chiSquare', ['reciprocal']],
   ['rsqrt', ['rsqrt']],
   ['sqrt', ['rsqrt']],
   ['reciprocal', ['reciprocal']],

@@ -5,7 +5,8 @@
  * 1. input: each owner secret-shares its table (fixed point, rows x columns) to the compute parties;
  * 2. compute: the nodes in topological order, each through its op implementation;
  * 3. output: each output is revealed to the recipient only, which decodes it (a histogram with
- *    `minCount` releases -1 for a suppressed bin, decoded as null).
+ *    `minCount` releases -1 for a suppressed bin, a quantile with `minCount` -2^7 scaled for a
+ *    suppressed level, both decoded as null; a groupBy the word 2^63 for a suppressed group).
  *
  * The recipient gets the outputs; every other party gets none. Progress is reported after every
  * step (inputs, each node, outputs). Nothing here logs a value.
@@ -17,7 +18,8 @@ import type { CheckedProgram } from '../program/validate.js';
 import type { JobOutputValue, JobProgress } from '../store.js';
 import { ExecContext, type NonlinearOps } from './context.js';
 import { ENGINE_NONLINEAR } from './engine-nonlinear.js';
-import { suppressesBins } from './histogram.js';
+import { nullSuppressedGroups } from './groupby.js';
+import { suppressedBelow } from './quantile.js';
 import { assertRunnable, getOpImpl } from './registry.js';
 import { ImpreciseResultError } from '../errors.js';
 import { finalizerOf } from './finalize.js';
@@ -137,25 +139,29 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
   progress('output');
   const outputs: JobOutputValue[] = [];
   await openGuards(ctx, recipient);
-  const suppressing = new Set(checked.order.filter(suppressesBins).map((n) => n.id));
+  const suppressing = new Map(checked.order.map((n) => [n.id, suppressedBelow(n)]));
   for (const out of checked.outputs) {
     check();
     const share = values.get(out.node)!;
     const opened = await p.reveal(share, [recipient]);
     if (opened !== undefined) {
-      const exps = elementExps(out.type);
-      let decoded = Array.from(decodeFixed(opened, f), (v, i) => (exps ? v * 2 ** exps[i]! : v));
       const node = checked.order.find((n) => n.id === out.node);
       const finalize = node === undefined ? undefined : finalizerOf(node.op);
-      if (finalize !== undefined)
-        decoded = finalize(
-          decoded,
-          node!.args.map((a) => checked.types.get(a)!),
-        );
+      const argTypes = node?.args.map((a) => checked.types.get(a)!) ?? [];
+      const params = node?.params ?? {};
+      const exps = finalize?.releasedExps?.(argTypes, params, f) ?? elementExps(out.type);
+      const held = decodeFixed(opened, f);
+      const below = suppressing.get(out.node);
+      let decoded = Array.from(held, (v, i) => (exps ? v * 2 ** exps[i]! : v));
+      if (finalize !== undefined) decoded = finalize.finish(decoded, argTypes, params);
       const o: JobOutputValue = {
         name: out.name,
         shape: finalize !== undefined ? (out.type.shape as number[]) : [...share.shape],
-        values: suppressing.has(out.node) ? decoded.map((v) => (v < -0.5 ? null : v)) : decoded,
+        values: nullSuppressedGroups(
+          node,
+          opened,
+          below === undefined ? decoded : decoded.map((v, i) => (held[i]! < below ? null : v)),
+        ),
       };
       if (out.type.labels !== undefined) o.labels = out.type.labels.map((l) => l ?? null);
       outputs.push(o);

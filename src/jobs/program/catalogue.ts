@@ -4,13 +4,28 @@
  * module), so the catalogue stays fixed at run time and no code outside it ever runs on data.
  */
 import type { OpDef } from './op-def.js';
+import { CATEGORICAL_OPS } from './ops-categorical.js';
 import { ENGINE_OPS } from './ops-engine.js';
+import { GROUPBY_OPS } from './ops-groupby.js';
+import { QUANTILE_OPS } from './ops-quantile.js';
 import { RELATIONAL_OPS } from './ops-relational.js';
+import { LOGISTIC_OPS } from './ops-logistic.js';
+import { REGRESSION_OPS } from './ops-regression.js';
 import { STATISTIC_OPS } from './ops-stats.js';
 import { TEST_OPS } from './ops-tests.js';
 
 const catalogue = new Map<string, OpDef>();
-for (const op of [...RELATIONAL_OPS, ...STATISTIC_OPS, ...TEST_OPS, ...ENGINE_OPS])
+for (const op of [
+  ...RELATIONAL_OPS,
+  ...STATISTIC_OPS,
+  ...GROUPBY_OPS,
+  ...CATEGORICAL_OPS,
+  ...QUANTILE_OPS,
+  ...REGRESSION_OPS,
+  ...LOGISTIC_OPS,
+  ...TEST_OPS,
+  ...ENGINE_OPS,
+])
   catalogue.set(op.name, op);
 
 /** The op named `name`, or undefined. */

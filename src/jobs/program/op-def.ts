@@ -22,6 +22,11 @@ export interface OpDef {
   /** Param names the op accepts (anything else is an error). */
   readonly params: readonly string[];
   /**
+   * The recipient finishes the released values (tests, intervals: src/jobs/executor/finalize.ts),
+   * so the shares hold only part of the declared result: it can be an output, never an argument.
+   */
+  readonly finishedByRecipient?: boolean;
+  /**
    * The output type for the given argument types and params.
    * @throws OpTypeError describing the problem (validation adds the node id).
    */

@@ -141,6 +141,7 @@ export const correlationTestOp = defineOp({
   category: 'statistic',
   arity: { min: 1, max: 1 },
   params: [],
+  finishedByRecipient: true,
   infer([t]) {
     const cols = requireTable(t!);
     checkRowsForDdof(t!, 2);

@@ -30,6 +30,7 @@ export const ttestOp: OpDef = defineOp({
   category: 'statistic',
   arity: { min: 2, max: 2 },
   params: ['column'],
+  finishedByRecipient: true,
   infer(args, params) {
     const column = stringParam(params, 'column', true);
     const exps = args.map((t: ValueType, i) => {

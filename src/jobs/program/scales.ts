@@ -3,6 +3,9 @@
  * published magnitudes) and the checks that every op gets its arguments in a range it handles.
  */
 import { ProgramValidationError } from '../errors.js';
+import { categoricalProblem } from './ops-categorical.js';
+import { groupByScaleProblem } from './ops-groupby.js';
+import { quantileProblem } from './ops-quantile.js';
 import { EDGE_CLAMP, histogramColumn, scaledEdges } from './ops-stats.js';
 import type { Program, ProgramNode } from './types.js';
 import { SCALED_OPS, STATISTIC_SCALED_OPS, type ValueType } from './value-type.js';
@@ -68,6 +71,7 @@ function resultBits(node: ProgramNode, types: ReadonlyMap<string, ValueType>): n
   const rows = t?.shape[0] ?? Infinity;
   switch (node.op) {
     case 'mean':
+    case 'quantile':
       return SCALE_TARGET_BITS;
     case 'sum':
       return SCALE_TARGET_BITS + Math.ceil(Math.log2(Math.max(1, rows)));
@@ -119,6 +123,13 @@ export function checkScales(
   const byId = new Map(order.map((n) => [n.id, n]));
   for (const node of order) {
     if (node.op === 'histogram') checkEdges(node, types.get(node.args[0]!)!, scales, f);
+    const groupByIssue =
+      node.op === 'groupBy' ? groupByScaleProblem(node.params ?? {}, scales, f) : undefined;
+    if (groupByIssue !== undefined) fail(node.id, groupByIssue);
+    const quantileIssue = quantileProblem(node, types, scales, byId);
+    if (quantileIssue !== undefined) fail(node.id, quantileIssue);
+    const categoricalIssue = categoricalProblem(node, scales, f, byId);
+    if (categoricalIssue !== undefined) fail(node.id, categoricalIssue);
     for (const a of node.args) {
       const t = types.get(a)!;
       if (t.kind === 'table') {

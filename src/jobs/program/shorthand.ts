@@ -31,6 +31,29 @@ export interface ShorthandSpec {
   stats?: ShorthandStat[];
   /** A histogram of one column; bins below `minCount` rows of any input are suppressed. */
   histogram?: { column: string; edges: number[]; minCount?: number };
+  /** Quantiles of one column; a level is suppressed unless minCount rows of each input lie on each side. */
+  quantiles?: { column: string; q: number[]; minCount?: number };
+  /** Counts, sums or means per level of a column of codes; groups below minCount rows of any input are suppressed. */
+  groupBy?: {
+    by: string;
+    levels: number[];
+    agg: 'count' | 'sum' | 'mean';
+    columns?: string[];
+    minCount?: number;
+  };
+  /**
+   * A contingency table of two columns of category codes (output `crosstab`) and, with `test`,
+   * the chi-square test of independence on it (output `chiSquare`); cells below minCount rows of
+   * any input are suppressed (a test with such a cell is released as null).
+   */
+  crosstab?: {
+    rows: string;
+    rowLevels: number[];
+    columns: string;
+    columnLevels: number[];
+    minCount?: number;
+    test?: boolean;
+  };
   /** A linear regression. */
   linreg?: { features: string[]; target: string; epochs?: number; learningRate?: number };
 }
@@ -42,8 +65,15 @@ export interface ShorthandSpec {
  */
 export function shorthandProgram(spec: ShorthandSpec): Program {
   const stats = spec.stats ?? [];
-  if (stats.length === 0 && spec.histogram === undefined && spec.linreg === undefined) {
-    throw new TypeError('ask for at least one statistic, a histogram or a regression');
+  if (
+    stats.length === 0 &&
+    spec.histogram === undefined &&
+    spec.quantiles === undefined &&
+    spec.groupBy === undefined &&
+    spec.crosstab === undefined &&
+    spec.linreg === undefined
+  ) {
+    throw new TypeError('ask for at least one statistic, a histogram, quantiles, a groupBy or a regression');
   }
   const b = new ProgramBuilder();
   const refs = spec.inputs.map((i) => b.input(i.name, i.columns));
@@ -71,6 +101,26 @@ export function shorthandProgram(spec: ShorthandSpec): Program {
         'histogram_node',
       ),
     );
+  }
+  if (spec.quantiles !== undefined) {
+    const { column, q, minCount } = spec.quantiles;
+    const params = { column, q, ...(minCount !== undefined ? { minCount } : {}) };
+    b.output('quantiles', b.node('quantile', [table], params, 'quantiles_node'));
+  }
+  if (spec.groupBy !== undefined) {
+    const { columns, minCount, ...rest } = spec.groupBy;
+    const params = {
+      ...rest,
+      ...(columns ? { columns } : {}),
+      ...(minCount !== undefined ? { minCount } : {}),
+    };
+    b.output('groupBy', b.node('groupBy', [table], params, 'groupBy_node'));
+  }
+  if (spec.crosstab !== undefined) {
+    const { test, minCount, ...levels } = spec.crosstab;
+    const params = { ...levels, ...(minCount !== undefined ? { minCount } : {}) };
+    b.output('crosstab', b.node('contingency', [table], params, 'crosstab_node'));
+    if (test === true) b.output('chiSquare', b.node('chiSquare', [table], params, 'chiSquare_node'));
   }
   if (spec.linreg !== undefined) {
     b.output('linreg', b.node('linreg', [table], { ...spec.linreg }, 'linreg_node'));

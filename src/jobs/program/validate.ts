@@ -179,6 +179,9 @@ export function validateProgram(value: unknown, options: ValidateOptions = {}): 
     for (const a of node.args) {
       if (!inputNames.has(a) && !nodeIds.has(a))
         fail(node.id, `argument "${a}" is neither an input nor a node`);
+      const argOp = program.nodes.find((n) => n.id === a)?.op;
+      if (argOp !== undefined && getOp(argOp)?.finishedByRecipient)
+        fail(node.id, `argument "${a}" (${argOp}) is finished by the recipient: it can only be an output`);
     }
     try {
       checkKnownParams(node.params ?? {}, op.params);

@@ -58,7 +58,17 @@ export const SCALED_OPS: ReadonlySet<string> = new Set([
   'correlationTest',
   'ttest',
   'histogram',
+  'groupBy',
+  'contingency',
+  'chiSquare',
+  'quantile',
   'linreg',
+  'ols',
+  'olsSummary',
+  'olsFit',
+  'logit',
+  'logitSummary',
+  'logitFit',
 ]);
 
 /** Ops that need every column of their table argument at a known scale (the statistics). */
