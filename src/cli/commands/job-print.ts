@@ -29,6 +29,7 @@ export function printOutput(io: Io, o: JobOutputValue): void {
         ),
       ),
     );
+    collinearityNote(io, labels, o.values);
   } else if (o.shape.length === 2) {
     const [r, c] = o.shape as [number, number];
     const rows = o.labels?.[0] ?? Array.from({ length: r }, (_, i) => String(i));
@@ -53,6 +54,24 @@ export function printOutput(io: Io, o: JobOutputValue): void {
   } else {
     io.out(`  shape [${o.shape.join(', ')}]: ${o.values.map(num).join(' ')}`);
   }
+}
+
+/** Above this variance inflation factor, a regression's fit notes collinearity. */
+export const VIF_NOTE = 10;
+
+/** A note under a regression fit whose features are collinear (labels `vif_<feature>`). */
+function collinearityNote(
+  io: Io,
+  labels: readonly (string | null)[],
+  values: readonly (number | null)[],
+): void {
+  const high = labels.flatMap((l, i) =>
+    l?.startsWith('vif_') && (values[i] ?? 0) > VIF_NOTE ? [`${l.slice(4)} (${num(values[i]!)})`] : [],
+  );
+  if (high.length > 0)
+    io.out(
+      `  note: collinear features, variance inflation factor above ${VIF_NOTE}: ${high.join(', ')}; their coefficients are imprecise (large standard errors), and their fixed-point error grows with the factor (docs/JOBS.md)`,
+    );
 }
 
 function indent(text: string): string {

@@ -5,7 +5,7 @@
  * a JSON file (its inputs are bound to the datasets in order) or the shorthand flags for the common
  * statistics: `--stats mean,std,correlation`, `--histogram age:20,40,60,80`, `--linreg sbp~age,bmi`,
  * `--quantiles income:0.25,0.5,0.75`, `--group-by region:1,2,3 --agg mean`,
- * `--crosstab sex:0,1~smoker:0,1,2 --chi-square`.
+ * `--crosstab sex:0,1~smoker:0,1,2 --chi-square`, `--ols sbp~age,bmi`, `--logit smoker~age,bmi`.
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -34,6 +34,8 @@ interface RunOptions extends CommonOptions {
   agg?: 'count' | 'sum' | 'mean';
   minCount?: number;
   linreg?: { target: string; features: string[] };
+  ols?: { target: string; features: string[] };
+  logit?: { target: string; features: string[] };
   epochs?: number;
   compute?: string[];
   protocol?: 'rep3' | 'additive' | 'plaintext';
@@ -207,6 +209,8 @@ export function buildRequest(
           }
         : {}),
       ...(opts.linreg ? { linreg: { ...opts.linreg, ...(opts.epochs ? { epochs: opts.epochs } : {}) } } : {}),
+      ...(opts.ols ? { ols: opts.ols } : {}),
+      ...(opts.logit ? { logit: opts.logit } : {}),
     });
   }
   return {
@@ -225,7 +229,7 @@ export function registerJobRun(job: Command, io: Io): void {
     .description('run a job on datasets of other peers; the result comes back to this peer only')
     .argument(
       '[program]',
-      'program JSON file (default: build one from --stats/--histogram/--quantiles/--group-by/--linreg)',
+      'program JSON file (default: build one from --stats/--histogram/--quantiles/--group-by/--crosstab/--ols/--logit/--linreg)',
     )
     .option('--dataset <owner/name...>', 'datasets to use (repeatable)', listValue)
     .option('--search <term>', 'use every dataset a search by name or tag finds')
@@ -265,7 +269,21 @@ export function registerJobRun(job: Command, io: Io): void {
       crosstabValue,
     )
     .option('--chi-square', "with --crosstab, Pearson's chi-square test of independence on the table")
-    .option('--linreg <target~features>', 'a linear regression, e.g. sbp~age,bmi', linregValue)
+    .option(
+      '--ols <target~features>',
+      'exact least squares with its summary (se, t, p, 95% intervals, R², F, VIFs), e.g. sbp~age,bmi',
+      linregValue,
+    )
+    .option(
+      '--logit <target~features>',
+      'logistic regression of a 0/1 target with its summary (se, z, p, 95% intervals), e.g. smoker~age,bmi',
+      linregValue,
+    )
+    .option(
+      '--linreg <target~features>',
+      'a linear regression by gradient descent, e.g. sbp~age,bmi',
+      linregValue,
+    )
     .option('--epochs <n>', 'gradient-descent epochs of --linreg', positiveIntValue)
     .option('--compute <peer ids>', 'compute parties (default: the owners when there are three)', listValue)
     .addOption(new Option('--protocol <name>', 'MPC protocol').choices(['rep3', 'additive', 'plaintext']))

@@ -15,7 +15,7 @@ import type { ValueType } from '../program/value-type.js';
 
 /** Two-sided p-value of a t statistic on `df` degrees of freedom. */
 export function tPValue(t: number, df: number): number {
-  return Math.min(1, 2 * (1 - tCdf(Math.abs(t), df)));
+  return Math.min(1, 2 * tCdf(-Math.abs(t), df)); // the lower tail: no cancellation for tiny p
 }
 
 function dims(args: readonly ValueType[], params: Params): { k: number; n: number; df: number } {
@@ -76,14 +76,7 @@ export function finishLogitSummary(values: number[], args: readonly ValueType[],
     const coef = values[i]!;
     const se = values[k + 1 + i]! / Math.sqrt(n);
     const z = coef / se;
-    out.push(
-      coef,
-      se,
-      z,
-      Math.min(1, 2 * (1 - normalCdf(Math.abs(z), 0, 1))),
-      coef - crit * se,
-      coef + crit * se,
-    );
+    out.push(coef, se, z, Math.min(1, 2 * normalCdf(-Math.abs(z), 0, 1)), coef - crit * se, coef + crit * se);
   }
   return out;
 }

@@ -56,6 +56,10 @@ export interface ShorthandSpec {
   };
   /** A linear regression. */
   linreg?: { features: string[]; target: string; epochs?: number; learningRate?: number };
+  /** Exact least squares: the summary table (output `ols`) and the fit statistics (`ols_fit`). */
+  ols?: { features: string[]; target: string };
+  /** Logistic regression of a 0/1 target: the summary table (`logit`) and the fit (`logit_fit`). */
+  logit?: { features: string[]; target: string };
 }
 
 /**
@@ -71,7 +75,9 @@ export function shorthandProgram(spec: ShorthandSpec): Program {
     spec.quantiles === undefined &&
     spec.groupBy === undefined &&
     spec.crosstab === undefined &&
-    spec.linreg === undefined
+    spec.linreg === undefined &&
+    spec.ols === undefined &&
+    spec.logit === undefined
   ) {
     throw new TypeError('ask for at least one statistic, a histogram, quantiles, a groupBy or a regression');
   }
@@ -121,6 +127,14 @@ export function shorthandProgram(spec: ShorthandSpec): Program {
     const params = { ...levels, ...(minCount !== undefined ? { minCount } : {}) };
     b.output('crosstab', b.node('contingency', [table], params, 'crosstab_node'));
     if (test === true) b.output('chiSquare', b.node('chiSquare', [table], params, 'chiSquare_node'));
+  }
+  if (spec.ols !== undefined) {
+    b.output('ols', b.node('olsSummary', [table], { ...spec.ols }, 'ols_node'));
+    b.output('ols_fit', b.node('olsFit', [table], { ...spec.ols }, 'ols_fit_node'));
+  }
+  if (spec.logit !== undefined) {
+    b.output('logit', b.node('logitSummary', [table], { ...spec.logit }, 'logit_node'));
+    b.output('logit_fit', b.node('logitFit', [table], { ...spec.logit }, 'logit_fit_node'));
   }
   if (spec.linreg !== undefined) {
     b.output('linreg', b.node('linreg', [table], { ...spec.linreg }, 'linreg_node'));
