@@ -1,8 +1,10 @@
 /**
  * Errors of the jobs layer: one class per failure, each with a fixed `name` so the daemon, the
  * control API and the CLI can map them without parsing messages. Messages name nodes, jobs,
- * datasets and peers, never a data value.
+ * datasets and peers, never a data value. Messages that carry outside text (names and reasons from
+ * a peer's job or program) are bounded (src/util/bound.ts).
  */
+import { boundText, MESSAGE_MAX, OUTSIDE_TEXT_MAX } from '../util/bound.js';
 
 /** A program is malformed; `node` names the graph node at fault ('' when not tied to one). */
 export class ProgramValidationError extends Error {
@@ -12,7 +14,14 @@ export class ProgramValidationError extends Error {
     readonly node: string,
     problem: string,
   ) {
-    super(node === '' ? `invalid program: ${problem}` : `invalid program: node "${node}": ${problem}`);
+    super(
+      boundText(
+        node === ''
+          ? `invalid program: ${problem}`
+          : `invalid program: node ${JSON.stringify(boundText(node, OUTSIDE_TEXT_MAX))}: ${problem}`,
+        MESSAGE_MAX,
+      ),
+    );
   }
 }
 
@@ -25,7 +34,40 @@ export class JobVerificationError extends Error {
     /** Why the job was refused. */
     readonly reason: string,
   ) {
-    super(`job ${jobId === '' ? '(unknown id)' : jobId} refused: ${reason}`);
+    super(
+      boundText(
+        `job ${jobId === '' ? '(unknown id)' : boundText(jobId, 64)} refused: ${reason}`,
+        MESSAGE_MAX,
+      ),
+    );
+  }
+}
+
+/** The replay guard's file is malformed (`line` 0: the file as a whole). */
+export class ReplayFileError extends Error {
+  override readonly name = 'ReplayFileError';
+  constructor(
+    /** The file. */
+    readonly path: string,
+    /** The 1-based line, or 0. */
+    readonly line: number,
+    problem: string,
+    options?: ErrorOptions,
+  ) {
+    super(`replay guard ${path}${line === 0 ? '' : `:${line}`}: ${problem}`, options);
+  }
+}
+
+/** A peer exceeded a quota of this peer's job service; nothing was stored. */
+export class QuotaExceededError extends Error {
+  override readonly name = 'QuotaExceededError';
+  constructor(
+    /** Which quota. */
+    readonly quota: 'proposals-per-minute' | 'pending-per-requester' | 'pending-total',
+    /** Its limit. */
+    readonly limit: number,
+  ) {
+    super(`refused: quota ${quota} (${limit}) exceeded; try again later`);
   }
 }
 
@@ -75,7 +117,7 @@ export class PolicyDeniedError extends Error {
     /** Every reason, each naming the dataset and the rule. */
     readonly reasons: string[],
   ) {
-    super(`job ${jobId} refused by policy: ${reasons.join('; ')}`);
+    super(boundText(`job ${jobId} refused by policy: ${reasons.join('; ')}`, 2 * MESSAGE_MAX));
   }
 }
 
@@ -83,7 +125,7 @@ export class PolicyDeniedError extends Error {
 export class PolicyValidationError extends Error {
   override readonly name = 'PolicyValidationError';
   constructor(problem: string) {
-    super(`invalid policy: ${problem}`);
+    super(boundText(`invalid policy: ${problem}`, MESSAGE_MAX));
   }
 }
 

@@ -8,6 +8,7 @@ import { JobVerificationError, ProgramValidationError } from '../errors.js';
 import { programHash } from '../program/hash.js';
 import type { Program } from '../program/types.js';
 import { parseProgram, validateProgram, type CheckedProgram } from '../program/validate.js';
+import { quoted } from '../../util/bound.js';
 import { jobSigningBytes } from './sign.js';
 import type { Job, SignedJob } from './types.js';
 
@@ -54,7 +55,7 @@ const JOB_KEYS = [
 const ed25519Key = ed25519PublicKeyOf;
 
 function shapeProblem(j: Record<string, unknown>): string | undefined {
-  for (const k of Object.keys(j)) if (!JOB_KEYS.includes(k)) return `unknown field "${k}"`;
+  for (const k of Object.keys(j)) if (!JOB_KEYS.includes(k)) return `unknown field ${quoted(k)}`;
   if (j.version !== 1) return 'unknown job version';
   if (ed25519Key(j.requester) === undefined) return 'requester is not an Ed25519 peer id';
   if (j.outputRecipient !== j.requester) return 'the output recipient must be the requester';
@@ -65,19 +66,18 @@ function shapeProblem(j: Record<string, unknown>): string | undefined {
     if (!isObj(i)) return 'an input is not an object';
     if (typeof i.name !== 'string' || typeof i.dataset !== 'string' || i.dataset === '')
       return 'an input lacks name or dataset';
-    if (ed25519Key(i.owner) === undefined)
-      return `input "${String(i.name)}": owner is not an Ed25519 peer id`;
+    if (ed25519Key(i.owner) === undefined) return `input ${quoted(i.name)}: owner is not an Ed25519 peer id`;
     if (!Array.isArray(i.columns) || !i.columns.every((c) => typeof c === 'string'))
-      return `input "${i.name}": invalid columns`;
+      return `input ${quoted(i.name)}: invalid columns`;
     if (typeof i.rows !== 'number' || !Number.isSafeInteger(i.rows) || i.rows < 0)
-      return `input "${i.name}": invalid row count`;
+      return `input ${quoted(i.name)}: invalid row count`;
     if (
       i.magnitudes !== undefined &&
       (!Array.isArray(i.magnitudes) ||
         i.magnitudes.length !== i.columns.length ||
         !i.magnitudes.every((e) => Number.isInteger(e) && e >= -40 && e <= 62))
     )
-      return `input "${i.name}": magnitudes must be one integer in [-40, 62] per column`;
+      return `input ${quoted(i.name)}: magnitudes must be one integer in [-40, 62] per column`;
   }
   if (!Array.isArray(j.computeParties) || j.computeParties.length === 0) return 'no compute parties';
   for (const p of j.computeParties as unknown[])
@@ -118,14 +118,16 @@ function bindingsProblem(job: Job, program: Program): string | undefined {
   const bound = new Set<string>();
   for (const i of job.inputs) {
     const decl = program.inputs.find((p) => p.name === i.name);
-    if (decl === undefined) return `input "${i.name}" is not an input of the program`;
-    if (bound.has(i.name)) return `input "${i.name}" is bound twice`;
+    if (decl === undefined) return `input ${quoted(i.name)} is not an input of the program`;
+    if (bound.has(i.name)) return `input ${quoted(i.name)} is bound twice`;
     bound.add(i.name);
     if (decl.columns.length !== i.columns.length || decl.columns.some((c, k) => c !== i.columns[k]))
-      return `input "${i.name}": columns differ from the program's`;
+      return `input ${quoted(i.name)}: columns differ from the program's`;
   }
   const unbound = program.inputs.find((p) => !bound.has(p.name));
-  return unbound === undefined ? undefined : `program input "${unbound.name}" is not bound to a dataset`;
+  return unbound === undefined
+    ? undefined
+    : `program input ${quoted(unbound.name)} is not bound to a dataset`;
 }
 
 /**

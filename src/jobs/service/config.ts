@@ -3,11 +3,13 @@
  *
  * ```json
  * { "computeParties": ["12D3Koo...", "..."], "connectMs": 10000, "stepMs": 30000,
- *   "sessionMs": 3600000, "proposeMs": 15000, "sweepMs": 1000 }
+ *   "sessionMs": 3600000, "proposeMs": 15000, "sweepMs": 1000,
+ *   "quotas": { "proposalsPerMinute": 30, "pendingPerRequester": 20, "pendingTotal": 500 } }
  * ```
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_QUOTAS, type QuotaLimits } from './quota.js';
 
 /** The job service's settings. */
 export interface JobsConfig {
@@ -23,6 +25,8 @@ export interface JobsConfig {
   proposeMs: number;
   /** How often expired jobs are swept (ms). */
   sweepMs: number;
+  /** Quotas on proposals from other peers (src/jobs/service/quota.ts). */
+  quotas: QuotaLimits;
 }
 
 /** Defaults. */
@@ -32,6 +36,7 @@ export const DEFAULT_JOBS_CONFIG: JobsConfig = Object.freeze({
   sessionMs: 3_600_000,
   proposeMs: 15_000,
   sweepMs: 1_000,
+  quotas: DEFAULT_QUOTAS,
 });
 
 /** File name under `<dataDir>/jobs/`. */
@@ -44,7 +49,10 @@ export const JOBS_CONFIG_FILE = 'config.json';
 export function loadJobsConfig(jobsDir: string, overrides: Partial<JobsConfig> = {}): JobsConfig {
   let file: Record<string, unknown> = {};
   try {
-    file = JSON.parse(readFileSync(join(jobsDir, JOBS_CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+    const parsed: unknown = JSON.parse(readFileSync(join(jobsDir, JOBS_CONFIG_FILE), 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new TypeError('expected a JSON object');
+    file = parsed as Record<string, unknown>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new TypeError(`${JOBS_CONFIG_FILE}: ${(err as Error).message}`, { cause: err });
@@ -63,5 +71,19 @@ export function loadJobsConfig(jobsDir: string, overrides: Partial<JobsConfig> =
       throw new TypeError(`${JOBS_CONFIG_FILE}: "computeParties" must be peer ids`);
     out.computeParties = cp as string[];
   }
+  if (file.quotas !== undefined) out.quotas = parseQuotas(file.quotas);
   return { ...out, ...overrides };
+}
+
+function parseQuotas(v: unknown): QuotaLimits {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new TypeError(`${JOBS_CONFIG_FILE}: "quotas" must be an object`);
+  const out: QuotaLimits = { ...DEFAULT_QUOTAS };
+  for (const [k, n] of Object.entries(v)) {
+    if (!(k in DEFAULT_QUOTAS)) throw new TypeError(`${JOBS_CONFIG_FILE}: unknown quota "${k.slice(0, 64)}"`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0)
+      throw new TypeError(`${JOBS_CONFIG_FILE}: quota "${k}" must be a positive integer`);
+    out[k as keyof QuotaLimits] = n;
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import type { Peer } from '../../node/peer.js';
 import { logger } from '../../util/log.js';
 import type { NonlinearOps } from '../executor/context.js';
 import type { JobsConfig } from './config.js';
-import { MAX_JOBS_MESSAGE_BYTES, type JobsReply } from './messages.js';
+import { MAX_JOBS_MESSAGE_BYTES, MAX_REPLY_BYTES, parseReply } from './messages.js';
 import { JobService } from './service.js';
 import type { JobsHandler, JobsTransport, OpenChannel } from './transport.js';
 
@@ -49,11 +49,12 @@ export function peerJobsTransport(peer: JobsPeer, timeoutMs: number): JobsTransp
     .catch((err: Error) => log.error('cannot serve %s: %s', JOBS_PROTOCOL, err.message));
   return {
     async request(peerId, message, options = {}) {
-      return (await peer.request(peerId, JOBS_PROTOCOL, message, {
+      const reply = await peer.request(peerId, JOBS_PROTOCOL, message, {
         timeoutMs,
-        maxReplyBytes: MAX_JOBS_MESSAGE_BYTES,
+        maxReplyBytes: MAX_REPLY_BYTES,
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      })) as JobsReply;
+      });
+      return parseReply(reply);
     },
     setHandler(h) {
       handler = h;

@@ -12,6 +12,7 @@
  * - `probe` (any party -> any party of a job): "are you there?", to tell which party disappeared
  *   when a session fails. The reply says nothing but that the peer answers.
  */
+import { boundText } from '../../util/bound.js';
 import type { SignedJob } from '../job/types.js';
 
 /** Final states an `end` message may carry. */
@@ -32,12 +33,16 @@ export type JobsReply =
 /** Largest message (a job with a large program). */
 export const MAX_JOBS_MESSAGE_BYTES = 4 * 1024 * 1024;
 
+/** Largest reply (a decision or a bounded error). */
+export const MAX_REPLY_BYTES = 16 * 1024;
+
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const JOB_ID = /^[0-9a-f]{32}$/;
 
 /**
- * Checks the envelope of an untrusted message (the job itself is verified by the service).
+ * Checks the envelope of an untrusted message (the job itself is verified by the service); reasons
+ * and names from the peer are bounded (src/util/bound.ts).
  * @throws TypeError describing what is wrong.
  */
 export function parseMessage(value: unknown): JobsMessage {
@@ -55,7 +60,7 @@ export function parseMessage(value: unknown): JobsMessage {
       if (value.decision !== 'approved' && value.decision !== 'rejected')
         throw new TypeError('invalid decision');
       const m: JobsMessage = { type: 'decision', jobId: needId(), decision: value.decision };
-      if (typeof value.reason === 'string') m.reason = value.reason.slice(0, 1000);
+      if (typeof value.reason === 'string') m.reason = boundText(value.reason);
       return m;
     }
     case 'start': {
@@ -79,9 +84,9 @@ export function parseMessage(value: unknown): JobsMessage {
         type: 'end',
         jobId: needId(),
         state: value.state as (typeof END_STATES)[number],
-        reason: typeof value.reason === 'string' ? value.reason.slice(0, 1000) : '',
+        reason: typeof value.reason === 'string' ? boundText(value.reason) : '',
       };
-      if (typeof value.party === 'string') m.party = value.party;
+      if (typeof value.party === 'string') m.party = boundText(value.party, 64);
       return m;
     }
     case 'probe':
@@ -91,8 +96,27 @@ export function parseMessage(value: unknown): JobsMessage {
   }
 }
 
+/**
+ * Checks an untrusted reply: anything but a well-formed `ok` reply is an error whose name and
+ * message are bounded (they are logged, audited and shown).
+ */
+export function parseReply(value: unknown): JobsReply {
+  if (isObj(value) && value.ok === true) {
+    const d = value.decision;
+    return d === 'approved' || d === 'pending' ? { ok: true, decision: d } : { ok: true };
+  }
+  const e = isObj(value) && isObj(value.error) ? value.error : {};
+  return {
+    ok: false,
+    error: {
+      name: typeof e.name === 'string' ? boundText(e.name, 64) : 'Error',
+      message: typeof e.message === 'string' ? boundText(e.message) : 'malformed reply',
+    },
+  };
+}
+
 /** A reply that carries an error. */
 export function errorReply(err: unknown): JobsReply {
   const e = err instanceof Error ? err : new Error(String(err));
-  return { ok: false, error: { name: e.name, message: e.message } };
+  return { ok: false, error: { name: boundText(e.name, 64), message: boundText(e.message, 600) } };
 }

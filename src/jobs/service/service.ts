@@ -36,6 +36,7 @@ import { policySummary, type DatasetPolicy } from '../policy/types.js';
 import { ReplayGuard } from '../replay.js';
 import { isFinal, type JobState } from '../state.js';
 import { JobStore, type ApprovalState, type JobRecord } from '../store.js';
+import { ProposalQuota } from './quota.js';
 import { loadJobsConfig, type JobsConfig } from './config.js';
 import { JobEvents } from './events.js';
 import { errorReply, parseMessage, type JobsMessage, type JobsReply } from './messages.js';
@@ -132,6 +133,7 @@ export class JobService {
   private readonly replay: ReplayGuard;
   private readonly guard: ReleaseGuard;
   private readonly live = new Map<string, Live>();
+  private readonly quota: ProposalQuota;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private readonly nonlinear: NonlinearOps;
 
@@ -142,6 +144,7 @@ export class JobService {
     this.guard = new ReleaseGuard(init.self, init.datasets, this.policies, new ReleaseLedger(init.jobsDir));
     this.audit = new AuditLog(init.auditPath);
     this.config = loadJobsConfig(init.jobsDir, init.config);
+    this.quota = new ProposalQuota(this.config.quotas);
     this.nonlinear = init.nonlinear ?? ENGINE_NONLINEAR;
     init.transport.setHandler((m, from) => this.handle(m, from));
     this.sweeper = setInterval(() => this.sweep(), this.config.sweepMs);
@@ -406,6 +409,7 @@ export class JobService {
   }
 
   private async onPropose(value: unknown, from: string): Promise<JobsReply> {
+    this.quota.admit(from, Date.now()); // before any work: not audited, so a flood writes nothing
     let verified: VerifiedJob;
     try {
       verified = await verifySignedJob(value);
@@ -455,6 +459,11 @@ export class JobService {
       refuse((err as Error).message, err as Error);
     }
 
+    const pending = this.store.list().filter((r) => r.state === 'proposed' && r.id !== job.id);
+    this.quota.checkPending(
+      pending.filter((r) => r.signed.job.requester === job.requester).length,
+      pending.length,
+    );
     const decision = await this.decideLocally(verified, this.self);
     this.store.create(
       verified.signed,
