@@ -8,8 +8,10 @@
  * `api.json` and the token, release the lock.
  */
 import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { logger } from '../util/log.js';
 import { packageVersion } from '../util/paths.js';
+import { removeStaleTemps } from '../util/stale-temps.js';
 import type { Peer } from '../node/peer.js';
 import type { PeerInit } from '../node/types.js';
 import { removeApiAddress, writeApiAddress } from './api-file.js';
@@ -82,6 +84,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const { dataDir } = options;
   ensureDataDir(dataDir);
   const lock = acquireLock(dataDir, dataDirFile(dataDir, 'lock'));
+  const stale = removeStaleTemps([dataDir, join(dataDir, 'jobs'), join(dataDir, 'jobs', 'records')]);
+  if (stale > 0) log('removed %d temporary files left by a crash', stale);
   const apiFile = dataDirFile(dataDir, 'api');
   const tokenFile = dataDirFile(dataDir, 'token');
   const startedAt = Date.now();

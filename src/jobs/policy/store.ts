@@ -35,7 +35,7 @@ export class PolicyStore {
     } catch {
       throw new PolicyValidationError(`${this.path} is not JSON`);
     }
-    const list = (parsed as { policies?: unknown }).policies;
+    const list = (parsed as { policies?: unknown } | null)?.policies;
     if (!Array.isArray(list)) throw new PolicyValidationError(`${this.path} has no "policies" array`);
     for (const p of list) {
       const policy = parsePolicy(p);

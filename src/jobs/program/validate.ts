@@ -113,6 +113,8 @@ export function parseProgram(value: unknown): Program {
     if (n.params !== undefined && !isObj(n.params)) fail(id, '"params" must be an object');
     const node: ProgramNode = { id, op: n.op, args: [...(args as string[])] };
     const params = n.params as Params | undefined;
+    if (params !== undefined && exceedsDepth(params, MAX_PARAMS_DEPTH))
+      fail(id, `"params" nest deeper than ${MAX_PARAMS_DEPTH} levels`);
     if (params !== undefined && Object.keys(params).length > 0) node.params = structuredClone(params);
     program.nodes.push(node);
   });
@@ -154,6 +156,21 @@ function topoOrder(program: Program): ProgramNode[] {
   };
   for (const n of program.nodes) visit(n.id);
   return order;
+}
+
+/** Deepest nesting of a node's params (the ops take flat params and short lists). */
+export const MAX_PARAMS_DEPTH = 16;
+
+/** Whether `v` nests objects or arrays deeper than `max` (iterative: no stack to overflow). */
+function exceedsDepth(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d > max) return true;
+    for (const c of Object.values(x)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  }
+  return false;
 }
 
 /**

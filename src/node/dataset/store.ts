@@ -54,6 +54,27 @@ export interface StoredDataset {
   dataBytes: number;
 }
 
+/** A dataset being replaced is first renamed to `.old-<hex>-<name>`. */
+const OLD_PREFIX = '.old-';
+
+/**
+ * Finishes a replace a crash interrupted: an `.old-<hex>-<name>` whose `<name>` is missing (the
+ * crash fell between the two renames) is renamed back, so the old dataset survives; one whose
+ * `<name>` exists (the new one is in place) is the leftover that open removes.
+ */
+async function recoverReplaced(root: string): Promise<void> {
+  for (const entry of await readdir(root)) {
+    const m = /^\.old-[0-9a-f]+-(.+)$/.exec(entry);
+    if (m === null) continue;
+    const dest = join(root, m[1]!);
+    const present = await stat(dest).then(
+      () => true,
+      () => false,
+    );
+    if (!present) await rename(join(root, entry), dest);
+  }
+}
+
 /** The local dataset directory of a peer. */
 export class DatasetStore {
   private readonly root: string;
@@ -89,6 +110,7 @@ export class DatasetStore {
   ): Promise<DatasetStore> {
     const store = new DatasetStore(dataDir, owner, key, rng);
     await mkdir(store.root, { recursive: true, mode: 0o700 });
+    await recoverReplaced(store.root);
     for (const name of await readdir(store.root)) {
       if (name.startsWith('.')) {
         await rm(join(store.root, name), { recursive: true, force: true });
@@ -224,7 +246,7 @@ export class DatasetStore {
       const dest = join(this.root, name);
       return await this.exclusive(async () => {
         if (this.entries.has(name)) {
-          const old = join(this.root, `.old-${randomBytes(6).toString('hex')}`);
+          const old = join(this.root, `${OLD_PREFIX}${randomBytes(6).toString('hex')}-${name}`);
           await rename(dest, old);
           await rename(tmp, dest);
           await rm(old, { recursive: true, force: true });
