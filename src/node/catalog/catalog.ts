@@ -26,6 +26,7 @@ import type {
 } from '../types.js';
 import type { Advertiser } from './advertiser.js';
 import { datasetNameCid, datasetTagCid } from './keys.js';
+import { PerPeerLimit } from './per-peer-limit.js';
 import { CATALOG_PROTOCOL, requestCatalog, type CatalogQuery } from './protocol.js';
 
 /** What the catalog needs from the peer. */
@@ -234,7 +235,9 @@ export class Catalog implements DatasetCatalog {
     const signal = AbortSignal.any([searchSignal, AbortSignal.timeout(this.deps.catalogRequestMs)]);
     let raw: unknown[];
     try {
-      raw = await requestCatalog(this.dial, peer, query, signal);
+      raw = await this.limit.run(peer.toString(), () => requestCatalog(this.dial, peer, query, signal), {
+        signal,
+      });
     } catch (err) {
       rejected.push({ owner, reason: `unreachable: ${(err as CatalogRequestError).message}` });
       return;
@@ -254,6 +257,8 @@ export class Catalog implements DatasetCatalog {
     }
   }
 
+  private readonly limit = new PerPeerLimit();
+
   private readonly dial = (peer: PeerId, options: { signal: AbortSignal }) =>
     this.deps.node.dialProtocol(peer, CATALOG_PROTOCOL, options);
 
@@ -268,7 +273,9 @@ export class Catalog implements DatasetCatalog {
       AbortSignal.timeout(this.deps.catalogRequestMs),
       ...(options.signal ? [options.signal] : []),
     ]);
-    const raw = await requestCatalog(this.dial, peer, { name }, signal);
+    const raw = await this.limit.run(owner, () => requestCatalog(this.dial, peer, { name }, signal), {
+      signal,
+    });
     const item = raw.find((r) => (r as { description?: { name?: unknown } })?.description?.name === name);
     if (item === undefined) throw new DatasetNotFoundError(owner, name);
     return verifySignedDescription(item, owner, { owner, name });
