@@ -5,11 +5,11 @@
  *
  * A requester's record holds its result once done; other peers' records never hold a value.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobNotFoundError } from './errors.js';
 import type { JobRole, SignedJob } from './job/types.js';
-import { assertTransition, type JobState } from './state.js';
+import { assertTransition, isFinal, type JobState } from './state.js';
 
 /** One party's decision on a job. */
 export interface ApprovalState {
@@ -183,6 +183,21 @@ export class JobStore {
     Object.assign(r, patch, { updated: new Date().toISOString() });
     this.save(r);
     return r;
+  }
+
+  /**
+   * Deletes the records of jobs that ended (a final state) before `cutoff`; live jobs are kept
+   * whatever their age. Returns the ids removed. The audit log keeps their history.
+   */
+  prune(cutoff: Date): string[] {
+    const removed: string[] = [];
+    for (const r of this.records.values()) {
+      if (!isFinal(r.state) || !(Date.parse(r.updated) < cutoff.getTime())) continue;
+      rmSync(join(this.dir, `${r.id}.json`), { force: true });
+      this.records.delete(r.id);
+      removed.push(r.id);
+    }
+    return removed;
   }
 
   private save(r: JobRecord): void {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { JobReplayError, QuotaExceededError, ReplayFileError } from '../../src/jobs/errors.js';
+import type { SignedJob } from '../../src/jobs/job/types.js';
 import { ReplayGuard } from '../../src/jobs/replay.js';
+import { JobStore } from '../../src/jobs/store.js';
 import { loadJobsConfig } from '../../src/jobs/service/config.js';
 import { parseMessage, parseReply } from '../../src/jobs/service/messages.js';
 import { ProposalQuota } from '../../src/jobs/service/quota.js';
@@ -128,6 +130,27 @@ test('jobs config: null, an array or bad quotas are typed errors naming the file
     writeFileSync(join(dir, 'config.json'), '{"quotas": {"pendingTotal": 7}}');
     assert.is(loadJobsConfig(dir).quotas.pendingTotal, 7);
     assert.is(loadJobsConfig(dir).quotas.proposalsPerMinute, 30);
+  }));
+
+test('retention: records of jobs that ended before the cutoff are deleted, live ones kept', () =>
+  withDir((dir) => {
+    const store = new JobStore(dir);
+    const signed = (i: number) =>
+      ({ job: { id: id(i), created: new Date().toISOString() } }) as unknown as SignedJob;
+    for (const i of [1, 2, 3]) store.create(signed(i), ['owner'], {}, 3);
+    store.transition(id(1), 'rejected', 'no');
+    store.transition(id(2), 'approved');
+    const later = new Date(Date.now() + 60_000);
+    assert.equal(store.prune(later), [id(1)]); // 2 and 3 are not final
+    assert.is(store.find(id(1)), undefined);
+    assert.equal(
+      new JobStore(dir)
+        .list()
+        .map((r) => r.id)
+        .sort(),
+      [id(2), id(3)],
+    );
+    assert.equal(store.prune(new Date(0)), []);
   }));
 
 test.run();

@@ -3,7 +3,7 @@
  *
  * ```json
  * { "computeParties": ["12D3Koo...", "..."], "connectMs": 10000, "stepMs": 30000,
- *   "sessionMs": 3600000, "proposeMs": 15000, "sweepMs": 1000,
+ *   "sessionMs": 3600000, "proposeMs": 15000, "sweepMs": 1000, "retainDays": 90,
  *   "quotas": { "proposalsPerMinute": 30, "pendingPerRequester": 20, "pendingTotal": 500 } }
  * ```
  */
@@ -27,6 +27,8 @@ export interface JobsConfig {
   sweepMs: number;
   /** Quotas on proposals from other peers (src/jobs/service/quota.ts). */
   quotas: QuotaLimits;
+  /** Days the record of a finished job is kept (results included); the audit log keeps its history. */
+  retainDays: number;
 }
 
 /** Defaults. */
@@ -37,6 +39,7 @@ export const DEFAULT_JOBS_CONFIG: JobsConfig = Object.freeze({
   proposeMs: 15_000,
   sweepMs: 1_000,
   quotas: DEFAULT_QUOTAS,
+  retainDays: 90,
 });
 
 /** File name under `<dataDir>/jobs/`. */
@@ -58,7 +61,7 @@ export function loadJobsConfig(jobsDir: string, overrides: Partial<JobsConfig> =
       throw new TypeError(`${JOBS_CONFIG_FILE}: ${(err as Error).message}`, { cause: err });
   }
   const out: JobsConfig = { ...DEFAULT_JOBS_CONFIG };
-  for (const k of ['connectMs', 'stepMs', 'sessionMs', 'proposeMs', 'sweepMs'] as const) {
+  for (const k of ['connectMs', 'stepMs', 'sessionMs', 'proposeMs', 'sweepMs', 'retainDays'] as const) {
     const v = file[k];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)

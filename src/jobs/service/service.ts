@@ -47,6 +47,9 @@ import type { JobsTransport, OpenChannel } from './transport.js';
 
 const log = logger('jobs');
 
+/** How often finished job records past the retention are deleted. */
+const PRUNE_EVERY_MS = 3_600_000;
+
 /** How long a party that does not answer a probe is given, after a session failed (ms). */
 export const PROBE_TIMEOUT_MS = 2_000;
 
@@ -895,8 +898,16 @@ export class JobService {
     });
   }
 
+  private lastPrune = 0;
+
   private sweep(): void {
     const now = Date.now();
+    if (now - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = now;
+      const gone = this.store.prune(new Date(now - this.config.retainDays * 86_400_000));
+      if (gone.length > 0)
+        log('pruned %d job records older than %d days', gone.length, this.config.retainDays);
+    }
     for (const r of this.store.list()) {
       if ((r.state === 'proposed' || r.state === 'approved') && Date.parse(r.signed.job.expires) <= now) {
         if (r.roles.includes('requester'))
