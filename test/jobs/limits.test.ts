@@ -34,7 +34,7 @@ test('outside text is bounded, saying how much was cut', () => {
   assert.ok(b.length < 260 && b.endsWith('…(4800 more characters)'), b.slice(-40));
   assert.is(quoted('a"b'), '"a\\"b"');
   const reply = parseReply({ ok: false, error: { name: 'N'.repeat(1000), message: 'm'.repeat(1e6) } });
-  assert.ok(!reply.ok && reply.error.name.length < 100 && reply.error.message.length < 300);
+  assert.ok(!reply.ok && reply.error.name.length < 100 && reply.error.message.length < 1300);
   assert.equal(parseReply(null), { ok: false, error: { name: 'Error', message: 'malformed reply' } });
   const end = parseMessage({
     type: 'end',

@@ -7,6 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { JobProtocol } from '../../src/jobs/job/types.js';
 import type { Params, Program } from '../../src/jobs/program/types.js';
+import { analyzeDisclosure } from '../../src/jobs/disclosure/analyze.js';
+import { validateProgram } from '../../src/jobs/program/validate.js';
 import { normal, rng } from './helpers/data.js';
 import { breastCancer, refLogit } from './helpers/logit-reference.js';
 import { runSimulated } from './helpers/run-program.js';
@@ -58,7 +60,7 @@ function assertClose(
     const scale = Math.max(Math.abs(c), ref.se[i]!, i === 0 ? 1 : 0);
     assert.ok(Math.abs(got - c) <= coefTol * scale, `coef[${i}] ${got} vs ${c}`);
     assert.ok(
-      Math.abs(sum[i * 6 + 1]! - ref.se[i]!) <= 2e-3 * ref.se[i]!,
+      Math.abs(sum[i * 6 + 1]! - ref.se[i]!) <= 5e-3 * ref.se[i]!,
       `se[${i}] ${sum[i * 6 + 1]} vs ${ref.se[i]}`,
     );
     assert.ok(Math.abs(sum[i * 6 + 3]! - ref.p[i]!) < 1e-3, `p[${i}] ${sum[i * 6 + 3]} vs ${ref.p[i]}`);
@@ -127,6 +129,36 @@ test('separable data (no maximum-likelihood estimate) fails instead of returning
     () => assert.unreachable('separable data must fail'),
     (err: Error) => assert.match(err.message, /did not converge|too close to singular/),
   );
+});
+
+test("disclosure: a fit over a union with the requester's rows is row-level for the owner (the filter attack)", () => {
+  // the requester's rows steer the sigmoid into a threshold; the score equation then releases the
+  // sum of the owner's rows above it (review: one row's age and income recovered, auto-approved)
+  const program = (union: boolean): Program => ({
+    version: 1,
+    inputs: [
+      { name: 'd', columns: ['age', 'income', 'y'] },
+      { name: 'mine', columns: ['age', 'income', 'y'] },
+    ].slice(0, union ? 2 : 1),
+    nodes: [
+      ...(union ? [{ id: 'u', op: 'union', args: ['d', 'mine'] }] : []),
+      {
+        id: 'f',
+        op: 'logitSummary',
+        args: [union ? 'u' : 'd'],
+        params: { features: ['age', 'income'], target: 'y' },
+      },
+    ],
+    outputs: [{ name: 'f', node: 'f' }],
+  });
+  const dep = (union: boolean) =>
+    analyzeDisclosure(validateProgram(program(union), { rows: { d: 30, mine: 840 } })).outputs[0]!.deps.get(
+      'd',
+    )!;
+  const spanning = dep(true);
+  assert.is(spanning.kind, 'row-level');
+  assert.match(JSON.stringify(spanning), /filter of d's rows/);
+  assert.equal(dep(false), { kind: 'aggregate', rows: 30, sensitivity: Infinity });
 });
 
 test.run();

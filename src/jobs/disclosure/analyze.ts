@@ -22,6 +22,11 @@ export interface AnalyzeOptions {
    * (default 1, so that a sensitivity reads "in ranges of the widest column").
    */
   widths?: Readonly<Record<string, number>>;
+  /**
+   * The inputs whose rows the requester may have chosen (its own datasets). Default: every input,
+   * the conservative reading when owners are unknown.
+   */
+  steerable?: ReadonlySet<string>;
 }
 
 /** The result of {@link analyzeDisclosure}. */
@@ -58,7 +63,8 @@ export function analyzeDisclosure(checked: CheckedProgram, options: AnalyzeOptio
   const sources = new Map<string, SourceFacts>();
   for (const inp of checked.program.inputs) {
     const width = options.widths?.[inp.name] ?? 1;
-    sources.set(inp.name, { rows: checked.types.get(inp.name)!.shape[0], width });
+    const steerable = options.steerable?.has(inp.name) ?? true;
+    sources.set(inp.name, { rows: checked.types.get(inp.name)!.shape[0], width, steerable });
   }
   const values = new Map<string, Disclosure>();
   for (const inp of checked.program.inputs)

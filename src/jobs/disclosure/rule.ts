@@ -11,6 +11,11 @@ export interface SourceFacts {
   readonly rows: Dim;
   /** Its widest column range, hi - lo (the unit of sensitivities; 1 when not given). */
   readonly width: number;
+  /**
+   * Whether the requester may have chosen its rows (it owns the input, or the analysis was not
+   * told who owns it): rows it can craft to steer a fit over other inputs' rows.
+   */
+  readonly steerable: boolean;
 }
 
 /** What a rule is given. */

@@ -103,6 +103,33 @@ export const linregRule = statistic(
 );
 
 /**
+ * logit: a maximum-likelihood fit is no function of summed moments. Its estimate solves
+ * S_mine(b) = -S_others(b) for the score S(b) = sum (y - sigmoid(d . b)) d, so rows of another input
+ * in the same fit (chosen by the requester, who knows them and b) steer b into a steep sigmoid and
+ * turn the released fit into a filter over this input's rows (one row above a threshold: its
+ * values). So a fit is an aggregate (as linreg) only over rows the requester cannot have chosen:
+ * one input's alone, or several inputs none of which is the requester's (SourceFacts.steerable).
+ */
+export const logitRule: DisclosureRule = (call) => {
+  const t = call.argTypes[0]!;
+  const columns = [...(call.params.features as string[]), call.params.target as string];
+  const sources = new Set(
+    columns.flatMap((c) => t.segments![t.columns!.indexOf(c)]!.map((seg) => seg.source)),
+  );
+  const steered = (s: string): boolean =>
+    [...sources].some((o) => o !== s && call.sources.get(o)?.steerable === true);
+  if (![...sources].some(steered)) return linregRule(call);
+  return perSource(call.args, (s) =>
+    sources.has(s) && steered(s)
+      ? rowLevel(
+          call,
+          `the fit also runs over rows the requester may have chosen, which can steer it into a filter of ${s}'s rows (a maximum-likelihood fit is not a sum over rows)`,
+        )
+      : { kind: 'aggregate', rows: call.sources.get(s)?.rows, sensitivity: 0 },
+  );
+};
+
+/**
  * histogram: a bin counts the rows in it, so without suppression a narrow bin isolates a row. With
  * `minCount`, a bin whose own count from any source is below it is suppressed inside the MPC, and
  * so is the whole histogram when a source has between 1 and minCount - 1 rows outside the released

@@ -24,6 +24,7 @@ import {
   covarianceRule,
   histogramRule,
   linregRule,
+  logitRule,
   quantileRule,
   rowLevelByDesign,
   stdRule,
@@ -43,6 +44,7 @@ export interface RuleEntry {
 const AGGREGATE = 'aggregate of all rows';
 const ALIGNED = 'stays row-aligned';
 const POST = 'post-processing of aggregates; row-level on rows';
+const LOGIT = 'aggregate of all rows; row-level when the fit spans rows the requester may have chosen';
 
 /** The rules by op name (docs/JOBS.md's table, row for row). */
 export const DISCLOSURE_RULES: Readonly<Record<string, RuleEntry>> = {
@@ -62,9 +64,9 @@ export const DISCLOSURE_RULES: Readonly<Record<string, RuleEntry>> = {
   ols: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
   olsSummary: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
   olsFit: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
-  logit: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
-  logitSummary: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
-  logitFit: { rule: linregRule, verdict: 'aggregate of all rows; row-level across a join' },
+  logit: { rule: logitRule, verdict: LOGIT },
+  logitSummary: { rule: logitRule, verdict: LOGIT },
+  logitFit: { rule: logitRule, verdict: LOGIT },
   histogram: {
     rule: histogramRule,
     verdict: 'aggregate of minCount rows per bin; row-level without minCount',

@@ -3,7 +3,7 @@
  * statistic at g + q fractional bits): df = (R - 1)(C - 1) from the public levels and the upper-tail
  * p-value of the chi-square distribution, public functions of the released statistic.
  */
-import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
+import gammainc from '@stdlib/math-base-special-gammainc';
 import { categoricalParams } from '../program/ops-categorical.js';
 import type { Params } from '../program/types.js';
 import type { ValueType } from '../program/value-type.js';
@@ -17,7 +17,8 @@ export function chiSquareDf(params: Params, t: ValueType): number {
 
 /** P(X >= statistic) for X ~ chi-square(df), within [0, 1]. */
 export function chiSquarePValue(statistic: number, df: number): number {
-  return Math.min(1, Math.max(0, 1 - chisquareCdf(statistic, df)));
+  // the upper regularized incomplete gamma: P(X > x) without the cancellation of 1 - cdf
+  return Math.min(1, Math.max(0, gammainc(Math.max(0, statistic) / 2, df / 2, true, true)));
 }
 
 /**

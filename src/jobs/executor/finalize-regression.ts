@@ -4,7 +4,7 @@
  * t statistics and two-sided p-values on n - k - 1 degrees of freedom, 95% intervals, adjusted R²,
  * the residual standard error, and the F test of all slopes = 0.
  */
-import fCdf from '@stdlib/stats-base-dists-f-cdf';
+import betainc from '@stdlib/math-base-special-betainc';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
@@ -57,7 +57,8 @@ export function finishFit(values: number[], args: readonly ValueType[], params: 
   const adj = 1 - ((1 - r2) * (n - 1)) / df;
   const rse = s * Math.sqrt((n - 1) / df);
   const f = r2 / k / ((1 - r2) / df);
-  const fp = Math.max(0, 1 - fCdf(f, k, df));
+  // P(F > f) = I_{df / (df + k f)}(df / 2, k / 2): no cancellation for tiny p
+  const fp = Math.min(1, Math.max(0, betainc(df / (df + k * f), df / 2, k / 2)));
   return [r2, adj, rse, f, fp, n, df, ...values.slice(2)];
 }
 

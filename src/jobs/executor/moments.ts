@@ -56,13 +56,18 @@ export interface ScaledShare {
  */
 export const RSQRT_EXTRA_BITS = 2;
 
-/** Smallest variance (in its scaled units) whose rsqrt keeps the stated error: 2^-14. */
-export const MIN_SCALED_VARIANCE_BITS = 14;
+/**
+ * Smallest variance (in its scaled units) the moment statistics accept: 2^-6. The covariance is
+ * held with f = 16 fractional bits, so a variance of 2^-6 keeps about 2^-10 relative precision;
+ * smaller ones would leave correlations and regressions a few significant bits (a column whose
+ * spread is tiny against its published bound, e.g. a declared domain far wider than the data).
+ */
+export const MIN_SCALED_VARIANCE_BITS = 6;
 
 /**
  * 1/sqrt of each variance on the diagonal of `cov` [p, p], as [p] with extra fractional bits. A
- * guard (ExecContext.guard) requires every variance >= 2^-14 in its scaled units, inside rsqrt's
- * domain with margin: a column whose standard deviation is below 2^-13 of its magnitude bound fails
+ * guard (ExecContext.guard) requires every variance >= 2^-6 in its scaled units (precision, and
+ * rsqrt's domain): a column whose standard deviation is below 2^-9 of its magnitude bound fails
  * the job instead of giving a wrong result.
  */
 export async function inverseStd(

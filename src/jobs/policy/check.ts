@@ -13,6 +13,7 @@
  * and its values are not sent in the clear to another peer (a `plaintext` job is refused unless
  * this owner is the one compute party that holds the values).
  */
+import { SCALE_TARGET_BITS } from '../program/scales.js';
 import type { Job } from '../job/types.js';
 import type { VerifiedJob } from '../job/verify.js';
 import { analyzeDisclosure } from '../disclosure/analyze.js';
@@ -20,6 +21,11 @@ import { rowLevelReason, rowsBehind } from '../disclosure/types.js';
 import type { DifferencingConflict } from './releases.js';
 import { allows, ANY, defaultPolicy, SELF, type DatasetPolicy } from './types.js';
 
+/**
+ * How much coarser than its own published bound an owner lets a union hold its column (a factor
+ * of 2^1: owners' ranges differ; more lets a requester shift cell edges by the resolution).
+ */
+export const MAX_COARSENING_BITS = 1;
 /** What an owner knows of one of its datasets. */
 export interface LocalDatasetInfo {
   /** Column names. */
@@ -95,7 +101,8 @@ export function evaluatePolicies(
   const mine = job.inputs.filter((i) => i.owner === ctx.self);
   const datasets = [...new Set(mine.map((i) => i.dataset))].sort();
   let manual = false;
-  const disclosure = analyzeDisclosure(checked);
+  const steerable = new Set(job.inputs.filter((i) => i.owner === job.requester).map((i) => i.name));
+  const disclosure = analyzeDisclosure(checked, { steerable });
   for (const dataset of datasets) {
     const policy = ctx.policy(dataset) ?? defaultPolicy(dataset);
     const info = ctx.datasets(dataset);
@@ -117,6 +124,17 @@ export function evaluatePolicies(
         if (declared !== undefined && actual !== undefined && actual !== declared)
           reasons.push(
             `dataset "${dataset}": the job bounds column "${c}" by 2^${declared}, its published magnitude is 2^${actual}`,
+          );
+        // another input's bound on the same column name sets the resolution all are held at: a much
+        // coarser one moves this dataset's values across cell edges between jobs (differencing)
+        const held = checked.scales[c];
+        if (
+          actual !== undefined &&
+          held !== undefined &&
+          held > actual - SCALE_TARGET_BITS + MAX_COARSENING_BITS
+        )
+          reasons.push(
+            `dataset "${dataset}": another input bounds column "${c}" by 2^${held + SCALE_TARGET_BITS}, which would hold its values ${2 ** (held - actual + SCALE_TARGET_BITS)} times coarser than its own bound 2^${actual} allows`,
           );
       });
     }

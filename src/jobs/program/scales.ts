@@ -40,6 +40,9 @@ function fail(node: string, problem: string): never {
  */
 export const SCALE_TARGET_BITS = 6;
 
+/** The fractional bits statistics are planned for (a job asking other bits is refused for them). */
+export const STATISTICS_FRACTIONAL_BITS = 16;
+
 /** The scale exponent of each known column name over the program's inputs (see CheckedProgram.scales). */
 export function columnScales(
   program: Program,
@@ -122,6 +125,11 @@ export function checkScales(
   const room = 62 - f;
   const byId = new Map(order.map((n) => [n.id, n]));
   for (const node of order) {
+    if (f !== STATISTICS_FRACTIONAL_BITS && STATISTIC_SCALED_OPS.has(node.op))
+      fail(
+        node.id,
+        `${node.op}: statistics run at ${STATISTICS_FRACTIONAL_BITS} fractional bits (their ranges, guards and cell resolution are planned for it), the job asks ${f}`,
+      );
     if (node.op === 'histogram') checkEdges(node, types.get(node.args[0]!)!, scales, f);
     const groupByIssue =
       node.op === 'groupBy' ? groupByScaleProblem(node.params ?? {}, scales, f) : undefined;

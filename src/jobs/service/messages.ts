@@ -11,8 +11,11 @@
  *   `party` names the peer at fault. Nothing is released.
  * - `probe` (any party -> any party of a job): "are you there?", to tell which party disappeared
  *   when a session fails. The reply says nothing but that the peer answers.
+ * - `audit-head`, `audit-held`: the exchange of signed audit heads (src/jobs/audit/wire.ts).
  */
-import { boundText } from '../../util/bound.js';
+import { boundText, MESSAGE_MAX } from '../../util/bound.js';
+import type { SignedAuditHead } from '../audit/entry.js';
+import { parseAuditMessage, parseHeldReply, type AuditMessage } from '../audit/wire.js';
 import type { SignedJob } from '../job/types.js';
 
 /** Final states an `end` message may carry. */
@@ -24,14 +27,19 @@ export type JobsMessage =
   | { type: 'decision'; jobId: string; decision: 'approved' | 'rejected'; reason?: string }
   | { type: 'start'; jobId: string; attempt?: number }
   | { type: 'end'; jobId: string; state: (typeof END_STATES)[number]; reason: string; party?: string }
-  | { type: 'probe'; jobId: string };
+  | { type: 'probe'; jobId: string }
+  | AuditMessage;
 
 /** The reply to a message. */
 export type JobsReply =
-  { ok: true; decision?: 'approved' | 'pending' } | { ok: false; error: { name: string; message: string } };
+  | { ok: true; decision?: 'approved' | 'pending'; heads?: SignedAuditHead[] }
+  | { ok: false; error: { name: string; message: string } };
 
 /** Largest message (a job with a large program). */
 export const MAX_JOBS_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Longest error message in a reply (a policy refusal lists every reason, each bounded). */
+export const REPLY_MESSAGE_MAX = 2 * MESSAGE_MAX;
 
 /** Largest reply (a decision or a bounded error). */
 export const MAX_REPLY_BYTES = 16 * 1024;
@@ -91,6 +99,9 @@ export function parseMessage(value: unknown): JobsMessage {
     }
     case 'probe':
       return { type: 'probe', jobId: needId() };
+    case 'audit-head':
+    case 'audit-held':
+      return parseAuditMessage(value);
     default:
       throw new TypeError('unknown message type');
   }
@@ -103,14 +114,19 @@ export function parseMessage(value: unknown): JobsMessage {
 export function parseReply(value: unknown): JobsReply {
   if (isObj(value) && value.ok === true) {
     const d = value.decision;
-    return d === 'approved' || d === 'pending' ? { ok: true, decision: d } : { ok: true };
+    const heads = value.heads === undefined ? undefined : parseHeldReply(value.heads);
+    return {
+      ok: true,
+      ...(d === 'approved' || d === 'pending' ? { decision: d } : {}),
+      ...(heads !== undefined ? { heads } : {}),
+    };
   }
   const e = isObj(value) && isObj(value.error) ? value.error : {};
   return {
     ok: false,
     error: {
       name: typeof e.name === 'string' ? boundText(e.name, 64) : 'Error',
-      message: typeof e.message === 'string' ? boundText(e.message) : 'malformed reply',
+      message: typeof e.message === 'string' ? boundText(e.message, REPLY_MESSAGE_MAX) : 'malformed reply',
     },
   };
 }
@@ -118,5 +134,8 @@ export function parseReply(value: unknown): JobsReply {
 /** A reply that carries an error. */
 export function errorReply(err: unknown): JobsReply {
   const e = err instanceof Error ? err : new Error(String(err));
-  return { ok: false, error: { name: boundText(e.name, 64), message: boundText(e.message, 600) } };
+  return {
+    ok: false,
+    error: { name: boundText(e.name, 64), message: boundText(e.message, REPLY_MESSAGE_MAX) },
+  };
 }
