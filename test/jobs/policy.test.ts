@@ -214,4 +214,27 @@ test('the policy store persists', async () => {
   }
 });
 
+test("a union that would hold an owner's column more than 2x coarser than its bound is refused", async () => {
+  // the owner publishes |age| <= 2^7; another input of the union declares 2^9 (the requester's own, say)
+  const at = async (other: number): Promise<string[]> => {
+    const signed = await demoJob(sci, hs, [100, 200, 300]);
+    const inputs = signed.job.inputs.map((inp, i) => ({
+      ...inp,
+      magnitudes: COLUMNS.map((c) => (c === 'age' ? (i === 0 ? 7 : other) : 10)),
+    }));
+    const verified = await verifySignedJob(await signJob({ ...signed.job, inputs }, sci.key));
+    const context = ctx(hs[0]!.peerId, { approval: 'auto', minRows: 10 });
+    const base = context.datasets('patients')!;
+    const magnitudes = { age: 7, bmi: 10, sbp: 10 };
+    const d = evaluatePolicies(verified, { ...context, datasets: () => ({ ...base, magnitudes }) });
+    return d.decision === 'refuse' ? d.reasons : [];
+  };
+  assert.equal(await at(8), []); // one binade: owners' ranges differ
+  const refused = await at(9);
+  assert.ok(
+    refused.some((r) => /column "age" by 2\^9, which would hold its values 4 times coarser/.test(r)),
+    refused.join('; '),
+  );
+});
+
 test.run();
