@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { auditSignerFromKey, type AuditSigner } from '../../src/jobs/audit/keys.js';
 import { AuditLog } from '../../src/jobs/audit/log.js';
 import { InvalidTransitionError } from '../../src/jobs/errors.js';
 import { canTransition, isFinal, JOB_STATES } from '../../src/jobs/state.js';
@@ -20,8 +21,14 @@ test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+let signer: AuditSigner;
+test.before(async () => {
+  const id = await identity();
+  signer = auditSignerFromKey(id.key as never, id.peerId);
+});
+
 function filledLog(): AuditLog {
-  const log = new AuditLog(join(tmp(), 'audit.log'));
+  const log = new AuditLog(join(tmp(), 'audit.log'), { signer });
   for (let i = 0; i < 5; i++) {
     log.append({
       type: 'job.received',
@@ -42,7 +49,7 @@ test('an intact log verifies, survives reopening and keeps chaining', () => {
   const log = filledLog();
   assert.equal(log.verify().problems, []);
   assert.is(log.verify().entries, 5);
-  const again = new AuditLog(log.path);
+  const again = new AuditLog(log.path, { signer });
   again.append({ type: 'job.state', job: '9'.repeat(32), state: 'done' });
   const v = again.verify();
   assert.ok(v.ok);

@@ -18,7 +18,9 @@
  */
 import { logger } from '../../util/log.js';
 import type { LocalDataset, PolicySummary, SignedDatasetDescription } from '../../node/types.js';
-import { AuditLog } from '../audit/log.js';
+import { AuditExchange } from '../audit/exchange.js';
+import type { AuditLog } from '../audit/log.js';
+import { openAuditLog } from '../audit/open.js';
 import type { AuditEvent } from '../audit/events.js';
 import { InvalidTransitionError, JobFailedError, JobReplayError, PolicyDeniedError } from '../errors.js';
 import type { NonlinearOps } from '../executor/context.js';
@@ -129,6 +131,8 @@ export class JobService {
   readonly policies: PolicyStore;
   /** The audit log. */
   readonly audit: AuditLog;
+  /** The exchange of signed audit heads with the peers of jobs (src/jobs/audit/exchange.ts). */
+  readonly auditHeads: AuditExchange;
   /** Events for the API. */
   readonly events = new JobEvents();
   /** Settings. */
@@ -145,7 +149,18 @@ export class JobService {
     this.policies = new PolicyStore(init.jobsDir);
     this.replay = new ReplayGuard(init.jobsDir);
     this.guard = new ReleaseGuard(init.self, init.datasets, this.policies, new ReleaseLedger(init.jobsDir));
-    this.audit = new AuditLog(init.auditPath);
+    this.audit = openAuditLog({
+      path: init.auditPath,
+      self: init.self,
+      signer: init.signer,
+      jobsDir: init.jobsDir,
+    });
+    this.auditHeads = new AuditExchange({
+      audit: this.audit,
+      self: init.self,
+      transport: init.transport,
+      timeoutMs: () => this.config.proposeMs,
+    });
     this.config = loadJobsConfig(init.jobsDir, init.config);
     this.quota = new ProposalQuota(this.config.quotas);
     this.nonlinear = init.nonlinear ?? ENGINE_NONLINEAR;
@@ -404,6 +419,10 @@ export class JobService {
           return this.onEnd(message, from);
         case 'probe':
           return { ok: true };
+        case 'audit-head':
+          return this.auditHeads.receive(message, from, this.store.find(message.jobId));
+        case 'audit-held':
+          return this.auditHeads.answer(from);
       }
     } catch (err) {
       log.error('message %s from %s: %s', message.type, from, (err as Error).message);
@@ -929,6 +948,7 @@ export class JobService {
       ...(reason !== undefined ? { reason } : {}),
       ...(r.error?.party ? { peer: r.error.party } : {}),
     });
+    if (isFinal(state)) void this.auditHeads.share(r); // the job's peers keep each other's heads
     log('job %s: %s%s', id, state, reason === undefined ? '' : ` (${reason})`);
   }
 
