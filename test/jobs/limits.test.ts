@@ -129,7 +129,7 @@ test('jobs config: null, an array or bad quotas are typed errors naming the file
     }
     writeFileSync(join(dir, 'config.json'), '{"quotas": {"pendingTotal": 7}}');
     assert.is(loadJobsConfig(dir).quotas.pendingTotal, 7);
-    assert.is(loadJobsConfig(dir).quotas.proposalsPerMinute, 30);
+    assert.is(loadJobsConfig(dir).quotas.proposalsPerMinute, 600);
   }));
 
 test('retention: records of jobs that ended before the cutoff are deleted, live ones kept', () =>

@@ -4,7 +4,7 @@
  * ```json
  * { "computeParties": ["12D3Koo...", "..."], "connectMs": 10000, "stepMs": 30000,
  *   "sessionMs": 3600000, "proposeMs": 15000, "sweepMs": 1000, "retainDays": 90,
- *   "quotas": { "proposalsPerMinute": 30, "pendingPerRequester": 20, "pendingTotal": 500 } }
+ *   "quotas": { "proposalsPerMinute": 600, "pendingPerRequester": 20, "pendingTotal": 500 } }
  * ```
  */
 import { readFileSync } from 'node:fs';

@@ -18,9 +18,9 @@ export interface QuotaLimits {
   pendingTotal: number;
 }
 
-/** Defaults: generous for people, small against a flood. */
+/** Defaults: generous for a scientist running batches, small against a flood. */
 export const DEFAULT_QUOTAS: QuotaLimits = Object.freeze({
-  proposalsPerMinute: 30,
+  proposalsPerMinute: 600,
   pendingPerRequester: 20,
   pendingTotal: 500,
 });
