@@ -96,6 +96,23 @@ export interface JobRecord {
   updated: string;
 }
 
+/** Whether a parsed record file has the fields the store and the service read, for job `id`. */
+function looksLikeRecord(r: unknown, id: string): r is JobRecord {
+  const v = r as Partial<JobRecord> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    v.id === id &&
+    typeof v.state === 'string' &&
+    Array.isArray(v.history) &&
+    Array.isArray(v.roles) &&
+    typeof v.signed?.job === 'object' &&
+    v.signed.job !== null &&
+    typeof v.signed.job.created === 'string' &&
+    typeof v.updated === 'string'
+  );
+}
+
 /** The job records of a peer. */
 export class JobStore {
   private readonly dir: string;
@@ -109,6 +126,7 @@ export class JobStore {
       if (!/^[0-9a-f]{32}\.json$/.test(name)) continue;
       try {
         const r = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as JobRecord;
+        if (!looksLikeRecord(r, name.slice(0, 32))) continue; // foreign or damaged: skip it
         this.records.set(r.id, r);
       } catch {
         // a torn or foreign file: ignore it

@@ -83,7 +83,8 @@ function parseQuotas(v: unknown): QuotaLimits {
     throw new TypeError(`${JOBS_CONFIG_FILE}: "quotas" must be an object`);
   const out: QuotaLimits = { ...DEFAULT_QUOTAS };
   for (const [k, n] of Object.entries(v)) {
-    if (!(k in DEFAULT_QUOTAS)) throw new TypeError(`${JOBS_CONFIG_FILE}: unknown quota "${k.slice(0, 64)}"`);
+    if (!Object.hasOwn(DEFAULT_QUOTAS, k))
+      throw new TypeError(`${JOBS_CONFIG_FILE}: unknown quota "${k.slice(0, 64)}"`);
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0)
       throw new TypeError(`${JOBS_CONFIG_FILE}: quota "${k}" must be a positive integer`);
     out[k as keyof QuotaLimits] = n;
