@@ -1,41 +1,33 @@
 /**
- * `npm run bench -- jobs [--json] [--runs N]`: the demo's job end to end on real daemons (three
- * hospitals with the demo's synthetic tables, 2 700 rows, and a scientist; separate processes on
- * 127.0.0.1; rep3 among the hospitals; every owner approves by policy so that no person's delay is
- * measured).
+ * `npm run bench -- jobs [case...] [--json] [--runs N]`: jobs end to end on real daemons (three
+ * hospitals and a scientist; separate processes on 127.0.0.1 talking libp2p; rep3 among the
+ * hospitals, which trust each other as compute parties; every owner approves by policy so that no
+ * person's delay is measured).
  *
- * Rows, medians over the runs:
+ * The demo's job (the demo's synthetic tables, 2 700 rows), medians over the runs:
  * - case `discovery`: the scientist's DHT search plus fetching and verifying the descriptions;
  * - case `approval`: from the proposals leaving the scientist to every owner's approval;
  * - case `session`: opening the MPC streams between the four parties;
  * - case `input`, `compute`, `output`: the slowest party's time in each phase of the program;
  * - case `total`: submission to result on the scientist (plus the search);
  * - case `party`: one row per party with its bytes sent and received and its rounds.
+ *
+ * Statistics jobs (bench/jobs-stats.ts), one row each, timed from approval to result: `ols10`,
+ * `ols30`, `logit10`, `quantile`, `groupby`.
+ *
+ * Filters: `demo` (or any of the demo's case names) runs the demo's rows, `stats` every statistics
+ * case, a statistics case's name that case; none runs everything.
  */
 import { demoJobRequest } from '../scripts/demo-job.js';
 import { startNetwork, type DemoNetwork } from '../scripts/demo-network.js';
 import { HOSPITALS, writeDemoData } from '../scripts/make-demo-data.js';
-import type { JobEventsResponse } from '../src/daemon/api/routes/jobs.js';
 import type { JobRecord } from '../src/jobs/store.js';
 import { join } from 'node:path';
 import { median, progress, type Row, type SuiteOptions } from './harness.js';
+import { STAT_CASES, statRows, waitDone } from './jobs-stats.js';
 
 const ROWS = HOSPITALS.reduce((s, h) => s + h.rows, 0);
 const PHASES = ['discovery', 'approval', 'session', 'input', 'compute', 'output', 'total'] as const;
-
-async function waitDone(net: DemoNetwork, id: string): Promise<JobRecord> {
-  const sci = net.get('scientist').client;
-  let after = 0;
-  for (;;) {
-    const res = await sci.request<JobEventsResponse>('GET', `/jobs/${id}/events?after=${after}&waitMs=20000`);
-    for (const e of res.events) after = Math.max(after, e.seq);
-    if (['done', 'failed', 'rejected', 'expired', 'cancelled'].includes(res.state)) {
-      const r = await sci.request<JobRecord>('GET', `/jobs/${id}`);
-      if (r.state !== 'done') throw new Error(`job ${id} ended ${r.state}: ${r.error?.message ?? ''}`);
-      return r;
-    }
-  }
-}
 
 interface RunResult {
   ms: Record<(typeof PHASES)[number], number>;
@@ -80,53 +72,78 @@ async function runOnce(net: DemoNetwork): Promise<RunResult> {
   };
 }
 
+/** The demo's rows, timed over `runs` jobs after a warm-up. */
+async function demoRows(net: DemoNetwork, runs: number): Promise<Row[]> {
+  const files = writeDemoData(join(net.root, 'data'));
+  const consortium = HOSPITALS.map((h) => net.get(h.name).peerId);
+  for (const h of HOSPITALS) {
+    const d = net.get(h.name);
+    await d.client.addDataset({ csvPath: files[h.name]!, name: h.name, tags: ['patients'] });
+    await d.client.request('PUT', `/policies/${h.name}`, {
+      approval: 'auto',
+      minRows: 100,
+      computeParties: consortium,
+    });
+  }
+  const sci = net.get('scientist');
+  for (
+    let i = 0;
+    i < 40 && (await sci.client.searchDatasets('patients')).found.length < HOSPITALS.length;
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  progress('demo: warm-up job');
+  await runOnce(net);
+  const results: RunResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    progress(`demo: job ${i + 1}/${runs}`);
+    results.push(await runOnce(net));
+  }
+  const rows: Row[] = PHASES.map((phase) => {
+    const ms = median(results.map((r) => r.ms[phase]));
+    return { suite: 'jobs', case: phase, n: ROWS, median_ms: ms, ops_per_s: ms > 0 ? 1000 / ms : 0 };
+  });
+  const total = median(results.map((r) => r.ms.total));
+  for (const p of results[0]!.parties) {
+    const of = (k: 'sent' | 'received' | 'rounds'): number =>
+      median(results.map((r) => r.parties.find((x) => x.name === p.name)![k]));
+    rows.push({
+      suite: 'jobs',
+      case: 'party',
+      n: ROWS,
+      median_ms: total,
+      ops_per_s: 1000 / total,
+      party: p.name,
+      role: p.role,
+      bytes_sent: of('sent'),
+      bytes_received: of('received'),
+      rounds: of('rounds'),
+    });
+  }
+  return rows;
+}
+
+/** Filters naming the demo's rows. */
+const DEMO_FILTERS = ['demo', 'party', ...PHASES];
+
 /** Runs the jobs suite (see the module comment). */
 export async function benchJobs(opts: SuiteOptions): Promise<Row[]> {
+  const only = opts.only;
+  const known = [...DEMO_FILTERS, 'stats', ...STAT_CASES.map((c) => c.name)];
+  const unknown = only.filter((o) => !known.includes(o));
+  if (unknown.length > 0)
+    throw new Error(`jobs: unknown case ${unknown.join(', ')} (cases: ${known.join(', ')})`);
+  const demo = only.length === 0 || only.some((o) => DEMO_FILTERS.includes(o));
+  const cases = STAT_CASES.filter(
+    (c) => only.length === 0 || only.includes('stats') || only.includes(c.name),
+  );
   progress(`starting ${HOSPITALS.length + 1} daemons`);
   const net = await startNetwork([...HOSPITALS.map((h) => h.name), 'scientist']);
   try {
-    const files = writeDemoData(join(net.root, 'data'));
-    for (const h of HOSPITALS) {
-      const d = net.get(h.name);
-      await d.client.addDataset({ csvPath: files[h.name]!, name: h.name, tags: ['patients'] });
-      await d.client.request('PUT', `/policies/${h.name}`, { approval: 'auto', minRows: 100 });
-    }
-    const sci = net.get('scientist');
-    for (
-      let i = 0;
-      i < 40 && (await sci.client.searchDatasets('patients')).found.length < HOSPITALS.length;
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    progress('warm-up job');
-    await runOnce(net);
-    const runs: RunResult[] = [];
-    for (let i = 0; i < opts.runs; i++) {
-      progress(`job ${i + 1}/${opts.runs}`);
-      runs.push(await runOnce(net));
-    }
-    const rows: Row[] = PHASES.map((phase) => {
-      const ms = median(runs.map((r) => r.ms[phase]));
-      return { suite: 'jobs', case: phase, n: ROWS, median_ms: ms, ops_per_s: ms > 0 ? 1000 / ms : 0 };
-    });
-    const total = median(runs.map((r) => r.ms.total));
-    for (const p of runs[0]!.parties) {
-      const of = (k: 'sent' | 'received' | 'rounds'): number =>
-        median(runs.map((r) => r.parties.find((x) => x.name === p.name)![k]));
-      rows.push({
-        suite: 'jobs',
-        case: 'party',
-        n: ROWS,
-        median_ms: total,
-        ops_per_s: 1000 / total,
-        party: p.name,
-        role: p.role,
-        bytes_sent: of('sent'),
-        bytes_received: of('received'),
-        rounds: of('rounds'),
-      });
-    }
+    const rows = demo ? await demoRows(net, opts.runs) : [];
+    const owners = HOSPITALS.map((h) => h.name);
+    if (cases.length > 0) rows.push(...(await statRows(net, owners, cases, opts.runs, opts.json)));
     return rows;
   } finally {
     await net.stop();

@@ -3,7 +3,10 @@
  * equations of the uncentred design [1, X] solved by Gauss-Jordan elimination with partial
  * pivoting, standard errors from sigma^2 (X^T X)^-1, p-values by Simpson's rule.
  */
+import { invert } from '../../../src/jobs/reference.js';
 import { simpsonP } from './t-dist.js';
+
+export { invert };
 
 /** A fitted model and its summary. */
 export interface OlsReference {
@@ -17,25 +20,6 @@ export interface OlsReference {
   f: number;
   df: number;
   vif: number[];
-}
-
-/** The inverse of a square matrix (Gauss-Jordan, partial pivoting). */
-export function invert(a: readonly number[][]): number[][] {
-  const n = a.length;
-  const m = a.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[piv]![c]!)) piv = r;
-    [m[c], m[piv]] = [m[piv]!, m[c]!];
-    const d = m[c]![c]!;
-    for (let j = 0; j < 2 * n; j++) m[c]![j]! /= d;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r]![c]!;
-      for (let j = 0; j < 2 * n; j++) m[r]![j]! -= f * m[c]![j]!;
-    }
-  }
-  return m.map((row) => row.slice(n));
 }
 
 /** OLS of column `target` on columns `features` of `rows` (VIFs only when `vifs`). */
