@@ -6,6 +6,8 @@
  * applies at once even to connections that were already open.
  * Rules: deny wins; when the allow list is non-empty only listed peers get in; this peer always does.
  */
+import { boundText } from '../util/bound.js';
+import { MAX_PEER_ID_CHARS } from './peer-keys.js';
 import '../polyfills.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,9 +23,10 @@ export const ACCESS_FILE = 'access.json';
 /** Validates and normalises a peer id string. @throws {InvalidPeerAddressError} */
 export function normalisePeerId(value: string): string {
   try {
+    if (value.length > MAX_PEER_ID_CHARS) throw new TypeError('too long for a peer id');
     return peerIdFromString(value).toString();
   } catch (err) {
-    throw new InvalidPeerAddressError(value, { cause: err });
+    throw new InvalidPeerAddressError(boundText(value, 128), { cause: err });
   }
 }
 

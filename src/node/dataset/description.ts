@@ -5,6 +5,7 @@
  * is verified with the public key embedded in the owner's (Ed25519) peer id, so a description
  * cannot be attributed to anyone but the key holder, nor altered in transit or at rest.
  */
+import { MAX_PEER_ID_CHARS } from '../peer-keys.js';
 import '../../polyfills.js';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
@@ -127,6 +128,7 @@ export async function verifySignedDescription(
   if (expected.name !== undefined && description.name !== expected.name) return fail('name mismatch');
   let publicKey;
   try {
+    if (description.owner.length > MAX_PEER_ID_CHARS) throw new TypeError('owner is too long for a peer id');
     publicKey = peerIdFromString(description.owner).publicKey;
   } catch {
     return fail('owner is not a peer id');
