@@ -139,7 +139,12 @@ export async function benchJobs(opts: SuiteOptions): Promise<Row[]> {
     (c) => only.length === 0 || only.includes('stats') || only.includes(c.name),
   );
   progress(`starting ${HOSPITALS.length + 1} daemons`);
-  const net = await startNetwork([...HOSPITALS.map((h) => h.name), 'scientist']);
+  // stepMs: a recipient that does not compute waits for the output from the end of input sharing,
+  // one step with the step timeout (30 s by default) over the whole compute phase, which the
+  // 100,000-row cases approach on a loaded machine (the job then fails with a StepTimeoutError)
+  const net = await startNetwork([...HOSPITALS.map((h) => h.name), 'scientist'], {
+    jobs: { stepMs: 180_000 },
+  });
   try {
     const rows = demo ? await demoRows(net, opts.runs) : [];
     const owners = HOSPITALS.map((h) => h.name);
