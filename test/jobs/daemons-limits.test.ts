@@ -10,22 +10,13 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../src/polyfills.js';
-import { createJob, signJob } from '../../src/jobs/job/sign.js';
+import { signJob } from '../../src/jobs/job/sign.js';
 import type { SignedJob } from '../../src/jobs/job/types.js';
 import { DEFAULT_QUOTAS } from '../../src/jobs/service/quota.js';
 import { AUDIT_FILE, JOBS_PROTOCOL } from '../../src/jobs/service/for-peer.js';
-import { magnitudeOf } from '../../src/node/dataset/magnitude.js';
 import { createPeer, type Peer } from '../../src/node/peer.js';
 import { cleanupAll } from '../../scripts/demo-network.js';
-import { DEMO_COLUMNS } from '../../scripts/make-demo-data.js';
-import {
-  JOB_COLUMNS,
-  jobRequest,
-  setPolicy,
-  startJobsNetwork,
-  within,
-  type JobsTestNetwork,
-} from './helpers/daemons.js';
+import { jobFrom, setPolicy, startJobsNetwork, within, type JobsTestNetwork } from './helpers/daemons.js';
 
 let t: JobsTestNetwork;
 
@@ -50,23 +41,7 @@ async function intruder(): Promise<{ peer: Peer; dir: string }> {
 }
 
 async function validJob(peer: Peer): Promise<SignedJob> {
-  const req = jobRequest(t, ['mean']);
-  const job = createJob({
-    requester: peer.peerId,
-    program: req.program,
-    inputs: t.hospitals.map((h, i) => ({
-      name: `h${i + 1}`,
-      owner: h.peerId,
-      dataset: h.name,
-      columns: JOB_COLUMNS,
-      rows: t.tables[i]!.length,
-      magnitudes: JOB_COLUMNS.map((c) =>
-        magnitudeOf(Math.max(...t.tables[i]!.map((r) => Math.abs(r[DEMO_COLUMNS.indexOf(c as never)]!)))),
-      ),
-    })),
-    computeParties: t.hospitals.map((h) => h.peerId),
-  });
-  return signJob(job, { sign: (d) => peer.sign(d) });
+  return signJob(jobFrom(t, peer.peerId), { sign: (d) => peer.sign(d) });
 }
 
 type Reply = { ok: boolean; error?: { name: string; message: string } };

@@ -11,17 +11,16 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../src/polyfills.js';
-import { createJob, signJob } from '../../src/jobs/job/sign.js';
+import { signJob } from '../../src/jobs/job/sign.js';
 import { refCorrelation, refCovariance, refLinregGd, refMeans } from '../../src/jobs/reference.js';
 import { JOBS_PROTOCOL } from '../../src/jobs/service/for-peer.js';
 import type { JobRecord } from '../../src/jobs/store.js';
-import { magnitudeOf } from '../../src/node/dataset/magnitude.js';
 import { createPeer, type Peer } from '../../src/node/peer.js';
-import { DEMO_COLUMNS } from '../../scripts/make-demo-data.js';
 import { cleanupAll, peermpc } from '../../scripts/demo-network.js';
 import {
   allRows,
   JOB_COLUMNS,
+  jobFrom,
   jobRequest,
   recordOn,
   setPolicy,
@@ -194,23 +193,7 @@ test('a bad signature and a replayed job id are refused (from another peer on th
       });
       const target = t.hospitals[0]!;
       await peer.dial(target.multiaddrs[0]!);
-      const req = jobRequest(t, ['mean']);
-      const job = createJob({
-        requester: peer.peerId,
-        program: req.program,
-        inputs: t.hospitals.map((h, i) => ({
-          name: `h${i + 1}`,
-          owner: h.peerId,
-          dataset: h.name,
-          columns: JOB_COLUMNS,
-          rows: t.tables[i]!.length,
-          // the owner's published magnitudes (it refuses any other bound)
-          magnitudes: JOB_COLUMNS.map((c) =>
-            magnitudeOf(Math.max(...t.tables[i]!.map((r) => Math.abs(r[DEMO_COLUMNS.indexOf(c as never)]!)))),
-          ),
-        })),
-        computeParties: t.hospitals.map((h) => h.peerId),
-      });
+      const job = jobFrom(t, peer.peerId);
       const signed = await signJob(job, { sign: (d) => peer!.sign(d) });
       const forged = {
         ...signed,

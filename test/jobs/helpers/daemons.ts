@@ -10,6 +10,9 @@ import { shorthandProgram, type ShorthandStat } from '../../../src/jobs/program/
 import { startNetwork, type DemoDaemon, type DemoNetwork } from '../../../scripts/demo-network.js';
 import { DEMO_COLUMNS, generateHospital, HOSPITALS, toCsv } from '../../../scripts/make-demo-data.js';
 import { writeFileSync } from 'node:fs';
+import { createJob } from '../../../src/jobs/job/sign.js';
+import type { Job } from '../../../src/jobs/job/types.js';
+import { magnitudeOf } from '../../../src/node/dataset/magnitude.js';
 
 /** Rows of each test hospital (smaller than the demo's). */
 export const TEST_ROWS = [240, 180, 300];
@@ -133,4 +136,27 @@ export async function within<T>(ms: number, what: string, fn: () => Promise<T>):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A mean over the three hospitals' datasets requested by `requester` (a peer id outside the
+ * network, e.g. an intruder), with the magnitudes the owners publish (they refuse any other bound).
+ */
+export function jobFrom(t: JobsTestNetwork, requester: string): Job {
+  const req = jobRequest(t, ['mean']);
+  return createJob({
+    requester,
+    program: req.program,
+    inputs: t.hospitals.map((h, i) => ({
+      name: `h${i + 1}`,
+      owner: h.peerId,
+      dataset: h.name,
+      columns: JOB_COLUMNS,
+      rows: t.tables[i]!.length,
+      magnitudes: JOB_COLUMNS.map((c) =>
+        magnitudeOf(Math.max(...t.tables[i]!.map((r) => Math.abs(r[DEMO_COLUMNS.indexOf(c as never)]!)))),
+      ),
+    })),
+    computeParties: t.hospitals.map((h) => h.peerId),
+  });
 }
