@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { JobNotFoundError } from './errors.js';
 import type { JobRole, SignedJob } from './job/types.js';
-import { assertTransition, isFinal, type JobState } from './state.js';
+import { assertTransition, isFinal, JOB_STATES, type JobState } from './state.js';
 
 /** One party's decision on a job. */
 export interface ApprovalState {
@@ -103,7 +103,7 @@ function looksLikeRecord(r: unknown, id: string): r is JobRecord {
     typeof v === 'object' &&
     v !== null &&
     v.id === id &&
-    typeof v.state === 'string' &&
+    (JOB_STATES as readonly unknown[]).includes(v.state) &&
     Array.isArray(v.history) &&
     Array.isArray(v.roles) &&
     typeof v.signed?.job === 'object' &&

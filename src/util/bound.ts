@@ -16,8 +16,19 @@ export function boundText(s: string, max = OUTSIDE_TEXT_MAX): string {
   return `${s.slice(0, max)}…(${s.length - max} more characters)`;
 }
 
-/** Any value from outside as a bounded, quoted string for a message: `"abc…(N more characters)"`. */
+/**
+ * Any value from outside as a bounded, quoted string for a message: `"abc…(N more characters)"`.
+ * Arrays and objects are named by kind and size, never converted: `String` of an array nested
+ * thousands deep overflows the stack, and one of millions of elements costs their text.
+ */
 export function quoted(v: unknown, max = OUTSIDE_TEXT_MAX): string {
-  const s = typeof v === 'string' ? v : String(v);
-  return JSON.stringify(boundText(s, max));
+  return JSON.stringify(boundText(outsideText(v), max));
+}
+
+/** A short text naming an outside value without walking it (see `quoted`). */
+function outsideText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return `(an array of ${v.length})`;
+  if (v !== null && typeof v === 'object') return '(an object)';
+  return String(v);
 }

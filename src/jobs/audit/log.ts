@@ -112,6 +112,9 @@ const MAX_INVALID_LISTED = 100;
 /** Most problems `verify` reports one by one (a file of garbage is summed up after these). */
 export const MAX_PROBLEMS = 1_000;
 
+/** Longest head file read (characters); a real one is under 300. */
+const MAX_HEAD_FILE_CHARS = 4_096;
+
 /**
  * Calls `fn` for each line of `text`: its 1-based number, its text, whether a newline ended it,
  * and the offset after it; stops when `fn` returns false. Allocates nothing per line but its text.
@@ -305,7 +308,7 @@ export class AuditLog {
       }
       for (const s of index?.segments ?? []) {
         try {
-          take(s.file, readSegment(this.path, s.file), false);
+          take(s.file, readSegment(this.path, s.file, s.last - s.first + 1), false);
         } catch (err) {
           bad({ file: s.file, line: 0, problem: (err as Error).message, rank });
         }
@@ -385,7 +388,7 @@ export class AuditLog {
     for (const s of index.segments) {
       let text: string;
       try {
-        text = readSegment(this.path, s.file);
+        text = readSegment(this.path, s.file, s.last - s.first + 1);
       } catch (err) {
         addProblem(w, {
           file: s.file,
@@ -557,7 +560,11 @@ export class AuditLog {
       return { seq: -1, hash: '', malformed: true };
     }
     try {
+      // A head is a few hundred bytes; anything larger, or not an object, is not one (a long
+      // JSON string would otherwise give Object.keys one key per character to sort).
+      if (text.length > MAX_HEAD_FILE_CHARS) throw new Error('too long');
       const h = JSON.parse(text) as Record<string, unknown>;
+      if (typeof h !== 'object' || h === null || Array.isArray(h)) throw new Error('not an object');
       const keys = Object.keys(h).sort().join();
       if (keys === 'hash,seq' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string')
         return { seq: h.seq as number, hash: h.hash };

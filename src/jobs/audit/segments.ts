@@ -66,6 +66,12 @@ export interface SegmentIndex {
 /** Largest decompressed segment read (bytes): a corrupt or hostile file cannot exhaust memory. */
 export const MAX_SEGMENT_BYTES = 512 * 1024 * 1024;
 
+/**
+ * Generous bound on one entry's line (bytes): an event's strings are cut to 2,000 characters and
+ * its lists to 64 items (events.ts), under 800 KB even when every character is JSON-escaped.
+ */
+export const MAX_ENTRY_BYTES = 2 * 1024 * 1024;
+
 /** The index file's name. */
 export const INDEX_FILE = 'index.json';
 
@@ -177,13 +183,15 @@ export function writeSegment(logPath: string, file: string, text: string): void 
 }
 
 /**
- * A segment's text.
- * @throws AuditLogError when it is missing, unreadable or not gzip.
+ * A segment's text. It may decompress to at most {@link MAX_ENTRY_BYTES} per entry the index gives
+ * it (and {@link MAX_SEGMENT_BYTES} in all): a gzip bomb is refused before it is inflated.
+ * @throws AuditLogError when it is missing, unreadable, not gzip or larger than that.
  */
-export function readSegment(logPath: string, file: string): string {
+export function readSegment(logPath: string, file: string, entries: number): string {
   const path = join(segmentsDir(logPath), file);
+  const maxOutputLength = Math.min(MAX_SEGMENT_BYTES, Math.max(1, entries) * MAX_ENTRY_BYTES);
   try {
-    return gunzipSync(readFileSync(path), { maxOutputLength: MAX_SEGMENT_BYTES }).toString('utf8');
+    return gunzipSync(readFileSync(path), { maxOutputLength }).toString('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new AuditLogError(

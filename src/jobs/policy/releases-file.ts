@@ -36,7 +36,7 @@ export function entryProblem(value: unknown): string | undefined {
         typeof x === 'object' &&
         x !== null &&
         isStrList((x as { columns?: unknown }).columns) &&
-        /^[0-9a-f]{64}$/.test(String((x as { digest?: unknown }).digest)),
+        isDigest((x as { digest?: unknown }).digest),
     )
   )
     return '"sets" is not a list of { columns, digest }';
@@ -79,4 +79,9 @@ export async function appendSynced(path: string, text: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** A SHA-256 digest in hex (tested as a string only: String() of a deep array overflows). */
+function isDigest(v: unknown): boolean {
+  return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 }

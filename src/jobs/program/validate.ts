@@ -10,6 +10,7 @@
  *    them); a column or shape mismatch names the node.
  * 6. Every node feeds some output (no dead code in what owners approve).
  */
+import { quoted } from '../../util/bound.js';
 import { ProgramValidationError } from '../errors.js';
 import { getOp } from './catalogue.js';
 import { checkKnownParams } from './params.js';
@@ -68,7 +69,7 @@ export function parseProgram(value: unknown): Program {
   if (!isObj(value)) fail('', 'a program must be a JSON object');
   checkKeys(value, ['version', 'inputs', 'nodes', 'outputs'], '');
   if (value.version !== PROGRAM_VERSION)
-    fail('', `unknown version ${JSON.stringify(value.version)} (expected ${PROGRAM_VERSION})`);
+    fail('', `unknown version ${quoted(value.version)} (expected ${PROGRAM_VERSION})`);
   const { inputs, nodes, outputs } = value;
   if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > PROGRAM_LIMITS.inputs) {
     fail('', `"inputs" must be an array of 1-${PROGRAM_LIMITS.inputs} inputs`);
@@ -113,8 +114,8 @@ export function parseProgram(value: unknown): Program {
     if (n.params !== undefined && !isObj(n.params)) fail(id, '"params" must be an object');
     const node: ProgramNode = { id, op: n.op, args: [...(args as string[])] };
     const params = n.params as Params | undefined;
-    if (params !== undefined && exceedsDepth(params, MAX_PARAMS_DEPTH))
-      fail(id, `"params" nest deeper than ${MAX_PARAMS_DEPTH} levels`);
+    const problem = params === undefined ? undefined : paramsProblem(params, MAX_PARAMS_DEPTH);
+    if (problem !== undefined) fail(id, problem);
     if (params !== undefined && Object.keys(params).length > 0) node.params = structuredClone(params);
     program.nodes.push(node);
   });
@@ -161,16 +162,21 @@ function topoOrder(program: Program): ProgramNode[] {
 /** Deepest nesting of a node's params (the ops take flat params and short lists). */
 export const MAX_PARAMS_DEPTH = 16;
 
-/** Whether `v` nests objects or arrays deeper than `max` (iterative: no stack to overflow). */
-function exceedsDepth(v: unknown, max: number): boolean {
+/**
+ * What is wrong with a node's params as JSON, if anything: nesting deeper than `max`, or a number
+ * that is not finite (JSON's `1e999` parses to Infinity, which no canonical form or op accepts).
+ * Iterative: no stack to overflow.
+ */
+function paramsProblem(v: unknown, max: number): string | undefined {
   const stack: [unknown, number][] = [[v, 1]];
   while (stack.length > 0) {
     const [x, d] = stack.pop()!;
+    if (typeof x === 'number' && !Number.isFinite(x)) return '"params" hold a number that is not finite';
     if (typeof x !== 'object' || x === null) continue;
-    if (d > max) return true;
-    for (const c of Object.values(x)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+    if (d > max) return `"params" nest deeper than ${max} levels`;
+    for (const c of Object.values(x)) stack.push([c, d + 1]);
   }
-  return false;
+  return undefined;
 }
 
 /**

@@ -37,8 +37,20 @@ export function datasetRecordKey(owner: string, name: string): Uint8Array {
   return new TextEncoder().encode(`/${DATASET_RECORD_NAMESPACE}/${owner}/${name}`);
 }
 
+/**
+ * UTF-8 text, refusing invalid bytes (a lenient decoder maps distinct keys to one name).
+ * @throws SyntaxError, as JSON.parse does for text that is not JSON.
+ */
+function strictText(b: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
+  } catch {
+    throw new SyntaxError('a dataset record key or value is not UTF-8 text');
+  }
+}
+
 function parseRecordKey(key: Uint8Array): { owner: string; name: string } {
-  const parts = new TextDecoder().decode(key).split('/');
+  const parts = strictText(key).split('/');
   if (parts.length !== 4 || parts[0] !== '' || parts[1] !== DATASET_RECORD_NAMESPACE) {
     throw new Error('malformed dataset record key');
   }
@@ -46,7 +58,7 @@ function parseRecordKey(key: Uint8Array): { owner: string; name: string } {
 }
 
 function parseValue(value: Uint8Array): unknown {
-  return JSON.parse(new TextDecoder().decode(value)) as unknown;
+  return JSON.parse(strictText(value)) as unknown;
 }
 
 /** kad-dht validator: the value must be a description signed by the key's owner, of the key's name. */

@@ -79,7 +79,7 @@ export const NONE_U16 = 0xffff;
 export const NONE_U32 = 0xffffffff;
 
 const enc = new TextEncoder();
-const strictDec = new TextDecoder('utf-8', { fatal: true });
+const strictDec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // keep a leading BOM: ids round-trip byte for byte
 
 /** Largest frame length (the u32 prefix) for a maximum payload of `maxPayload` bytes. */
 export function maxFrameLength(maxPayload: number): number {
