@@ -5,6 +5,11 @@
  * The sender is authenticated by libp2p (Noise): the handler receives the remote peer id. Both ends
  * check the access lists; the server bounds the request size and the time to read it and to
  * answer; the client bounds the reply size and the whole exchange.
+ *
+ * A protocol whose messages differ in size may be *typed*: the request is then two frames, the
+ * message's `type` (at most {@link MAX_TYPE_BYTES} bytes of ASCII) and the message, and the server
+ * bounds the message by its type's limit before reading it: an unknown type is refused unread, and
+ * a small control message cannot carry megabytes. The message's own `type` must equal the frame's.
  */
 import '../polyfills.js';
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface';
@@ -29,8 +34,11 @@ export type RequestHandler = (message: unknown, from: string) => Promise<unknown
 
 /** Options of a request handler. */
 export interface HandleRequestsOptions {
-  /** Largest request accepted, in bytes. Default 4 MiB. */
-  maxRequestBytes?: number;
+  /**
+   * Largest request accepted, in bytes (default 4 MiB), or, for a typed protocol, the largest of
+   * each message type (no other type is accepted; clients must send with `typed`).
+   */
+  maxRequestBytes?: number | Readonly<Record<string, number>>;
   /** Time to read the request and send the reply, in ms. Default 30 000. */
   timeoutMs?: number;
 }
@@ -43,6 +51,16 @@ export interface RequestOptions {
   maxReplyBytes?: number;
   /** Whole exchange, in ms. Default 30 000. */
   timeoutMs?: number;
+  /** Send the message's `type` as a frame first (the protocol is typed: see the module comment). */
+  typed?: boolean;
+}
+
+/** Longest message type of a typed protocol (bytes). */
+export const MAX_TYPE_BYTES = 32;
+
+/** A typed request broke the framing (unknown type, or a message whose type is not the frame's). */
+export class RequestTypeError extends Error {
+  override readonly name = 'RequestTypeError';
 }
 
 const enc = new TextEncoder();
@@ -80,11 +98,23 @@ export function requestStreamHandler(
       return;
     }
     const signal = AbortSignal.timeout(timeoutMs);
-    const lp = lpStream(stream, { maxDataLength: maxBytes });
+    const limits = typeof maxBytes === 'number' ? undefined : maxBytes;
+    // lpStream reads `maxDataLength` from this object at every read: set per frame below.
+    const lpOptions = { maxDataLength: limits === undefined ? (maxBytes as number) : largest(limits) };
+    const lp = lpStream(stream, lpOptions);
     try {
       let message: unknown;
       try {
+        let type: string | undefined;
+        if (limits !== undefined) {
+          lpOptions.maxDataLength = MAX_TYPE_BYTES;
+          type = dec.decode((await lp.read({ signal })).subarray());
+          if (!Object.hasOwn(limits, type)) throw new RequestTypeError('unknown message type');
+          lpOptions.maxDataLength = limits[type]!;
+        }
         message = JSON.parse(dec.decode((await lp.read({ signal })).subarray()));
+        if (type !== undefined && (message as { type?: unknown } | null)?.type !== type)
+          throw new RequestTypeError('the message is not of the type its frame announced');
       } catch (err) {
         log('%s: unreadable request from %s: %s', protocol, from, (err as Error).message);
         stream.abort(err as Error);
@@ -116,7 +146,9 @@ export async function sendRequest(
   try {
     stream = await dial(peer, protocol, { signal });
     const lp = lpStream(stream, { maxDataLength: options.maxReplyBytes ?? 4 * 1024 * 1024 });
-    await lp.write(enc.encode(JSON.stringify(message)), { signal });
+    const body = enc.encode(JSON.stringify(message));
+    if (options.typed === true) await lp.writeV([typeFrame(message), body], { signal });
+    else await lp.write(body, { signal });
     const reply = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as unknown;
     await stream.close({ signal }).catch(() => {}); // the reply is read: a failed close loses nothing
     return reply;
@@ -125,4 +157,17 @@ export async function sendRequest(
     const reason = signal.aborted && !options.signal?.aborted ? 'timeout' : (err as Error).message;
     throw new RequestError(peer.toString(), protocol, reason, { cause: err });
   }
+}
+
+/** The largest of a typed protocol's limits (what the length prefix may announce at most). */
+function largest(limits: Readonly<Record<string, number>>): number {
+  return Math.max(MAX_TYPE_BYTES, ...Object.values(limits));
+}
+
+/** The type frame of a typed request. @throws {RequestTypeError} when the message has no usable type. */
+function typeFrame(message: unknown): Uint8Array {
+  const type = (message as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !/^[a-z][a-z0-9-]*$/.test(type) || type.length > MAX_TYPE_BYTES)
+    throw new RequestTypeError('a typed request needs a short lowercase "type"');
+  return enc.encode(type);
 }

@@ -13,10 +13,17 @@ import '../../src/polyfills.js';
 import { signJob } from '../../src/jobs/job/sign.js';
 import type { SignedJob } from '../../src/jobs/job/types.js';
 import { DEFAULT_QUOTAS } from '../../src/jobs/service/quota.js';
-import { AUDIT_FILE, JOBS_PROTOCOL } from '../../src/jobs/service/for-peer.js';
+import { AUDIT_FILE } from '../../src/jobs/service/for-peer.js';
 import { createPeer, type Peer } from '../../src/node/peer.js';
 import { cleanupAll } from '../../scripts/demo-network.js';
-import { jobFrom, setPolicy, startJobsNetwork, within, type JobsTestNetwork } from './helpers/daemons.js';
+import {
+  jobFrom,
+  sendJobsMessage,
+  setPolicy,
+  startJobsNetwork,
+  within,
+  type JobsTestNetwork,
+} from './helpers/daemons.js';
 
 let t: JobsTestNetwork;
 
@@ -65,7 +72,7 @@ test('megabyte names in refused proposals: bounded audit lines and replies; then
           },
           { sign: (d) => peer.sign(d) },
         );
-        const reply = (await peer.request(target.peerId, JOBS_PROTOCOL, {
+        const reply = (await sendJobsMessage(peer, target.peerId, {
           type: 'propose',
           signed: bad,
         })) as Reply;
@@ -80,7 +87,7 @@ test('megabyte names in refused proposals: bounded audit lines and replies; then
       // the same peer keeps going: past proposalsPerMinute it is refused before verification
       const names: string[] = [];
       for (let i = 0; i < DEFAULT_QUOTAS.proposalsPerMinute; i++) {
-        const r = (await peer.request(target.peerId, JOBS_PROTOCOL, {
+        const r = (await sendJobsMessage(peer, target.peerId, {
           type: 'propose',
           signed: { x: i },
         })) as Reply;
@@ -89,8 +96,17 @@ test('megabyte names in refused proposals: bounded audit lines and replies; then
       assert.ok(names.includes('QuotaExceededError'), names.slice(-3).join(','));
       const afterFlood = size();
       for (let i = 0; i < 10; i++)
-        await peer.request(target.peerId, JOBS_PROTOCOL, { type: 'propose', signed: { x: i } });
+        await sendJobsMessage(peer, target.peerId, { type: 'propose', signed: { x: i } });
       assert.is(size(), afterFlood, 'refusals over the quota are not audited');
+
+      // each message type has its own size limit, checked before the message is read
+      const probe = { type: 'probe', jobId: '0'.repeat(32) };
+      assert.equal(await sendJobsMessage(peer, target.peerId, probe), { ok: true });
+      const padded = await sendJobsMessage(peer, target.peerId, { ...probe, pad: 'x'.repeat(300) }).catch(
+        (e: Error) => e,
+      );
+      assert.is((padded as Error).name, 'RequestError', 'a 300-byte probe is over its 256-byte limit');
+      assert.is(size(), afterFlood, 'an oversized message is not audited');
     } finally {
       await peer.stop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
@@ -107,7 +123,7 @@ test('valid jobs waiting for a person: the per-requester quota refuses the next,
       const replies: Reply[] = [];
       for (let i = 0; i <= DEFAULT_QUOTAS.pendingPerRequester; i++)
         replies.push(
-          (await peer.request(target.peerId, JOBS_PROTOCOL, {
+          (await sendJobsMessage(peer, target.peerId, {
             type: 'propose',
             signed: await validJob(peer),
           })) as Reply,

@@ -13,7 +13,6 @@ import * as assert from 'uvu/assert';
 import '../../src/polyfills.js';
 import { signJob } from '../../src/jobs/job/sign.js';
 import { refCorrelation, refCovariance, refLinregGd, refMeans } from '../../src/jobs/reference.js';
-import { JOBS_PROTOCOL } from '../../src/jobs/service/for-peer.js';
 import type { JobRecord } from '../../src/jobs/store.js';
 import { createPeer, type Peer } from '../../src/node/peer.js';
 import { cleanupAll, peermpc } from '../../scripts/demo-network.js';
@@ -23,6 +22,7 @@ import {
   jobFrom,
   jobRequest,
   recordOn,
+  sendJobsMessage,
   setPolicy,
   startJobsNetwork,
   waitForState,
@@ -203,17 +203,17 @@ test('a bad signature and a replayed job id are refused (from another peer on th
           expires: new Date(Date.now() + 600_000).toISOString(),
         },
       };
-      const bad = (await peer.request(target.peerId, JOBS_PROTOCOL, { type: 'propose', signed: forged })) as {
+      const bad = (await sendJobsMessage(peer, target.peerId, { type: 'propose', signed: forged })) as {
         ok: boolean;
         error?: { message: string };
       };
       assert.is(bad.ok, false);
       assert.match(bad.error!.message, /bad signature/);
-      const first = (await peer.request(target.peerId, JOBS_PROTOCOL, { type: 'propose', signed })) as {
+      const first = (await sendJobsMessage(peer, target.peerId, { type: 'propose', signed })) as {
         ok: boolean;
       };
       assert.is(first.ok, true);
-      const replay = (await peer.request(target.peerId, JOBS_PROTOCOL, { type: 'propose', signed })) as {
+      const replay = (await sendJobsMessage(peer, target.peerId, { type: 'propose', signed })) as {
         ok: boolean;
         error?: { message: string };
       };

@@ -1,6 +1,7 @@
 /**
  * The job service of a real peer: the jobs protocol on the peer's request/reply messaging
- * (`/peermpc/jobs/1.0.0`, sender authenticated by Noise, access lists enforced by the peer), MPC
+ * (`/peermpc/jobs/2.0.0`, typed: each message type has its size limit, checked before the message is
+ * read; sender authenticated by Noise, access lists enforced by the peer), MPC
  * channels from `openSession`, jobs signed with the peer's key, datasets from its catalog, state
  * under `<dataDir>/jobs` and the audit log at `<dataDir>/audit.log`.
  */
@@ -9,12 +10,12 @@ import type { Peer } from '../../node/peer.js';
 import { logger } from '../../util/log.js';
 import type { NonlinearOps } from '../executor/context.js';
 import type { JobsConfig } from './config.js';
-import { MAX_JOBS_MESSAGE_BYTES, MAX_REPLY_BYTES, parseReply } from './messages.js';
+import { MAX_MESSAGE_BYTES, MAX_REPLY_BYTES, parseReply } from './messages.js';
 import { JobService } from './service.js';
 import type { JobsHandler, JobsTransport, OpenChannel } from './transport.js';
 
 /** The jobs protocol id. */
-export const JOBS_PROTOCOL = '/peermpc/jobs/1.0.0';
+export const JOBS_PROTOCOL = '/peermpc/jobs/2.0.0';
 
 /** The audit log's file name in the data directory. */
 export const AUDIT_FILE = 'audit.log';
@@ -43,7 +44,7 @@ export function peerJobsTransport(peer: JobsPeer, timeoutMs: number): JobsTransp
   });
   void peer
     .handleRequests(JOBS_PROTOCOL, (message, from) => handler(message, from), {
-      maxRequestBytes: MAX_JOBS_MESSAGE_BYTES,
+      maxRequestBytes: MAX_MESSAGE_BYTES,
       timeoutMs,
     })
     .catch((err: Error) => log.error('cannot serve %s: %s', JOBS_PROTOCOL, err.message));
@@ -51,6 +52,7 @@ export function peerJobsTransport(peer: JobsPeer, timeoutMs: number): JobsTransp
     async request(peerId, message, options = {}) {
       const reply = await peer.request(peerId, JOBS_PROTOCOL, message, {
         timeoutMs,
+        typed: true,
         maxReplyBytes: MAX_REPLY_BYTES,
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
       });

@@ -15,7 +15,12 @@
  */
 import { boundText, MESSAGE_MAX } from '../../util/bound.js';
 import type { SignedAuditHead } from '../audit/entry.js';
-import { parseAuditMessage, parseHeldReply, type AuditMessage } from '../audit/wire.js';
+import {
+  MAX_AUDIT_MESSAGE_BYTES,
+  parseAuditMessage,
+  parseHeldReply,
+  type AuditMessage,
+} from '../audit/wire.js';
 import type { SignedJob } from '../job/types.js';
 
 /** Final states an `end` message may carry. */
@@ -37,6 +42,22 @@ export type JobsReply =
 
 /** Largest message (a job with a large program). */
 export const MAX_JOBS_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Largest message of each type, in bytes, enforced before the message is read (the protocol is
+ * typed: src/node/request-protocol.ts). Only a proposal carries a program; the rest carry a job id
+ * and at most a reason, which the sender bounds to a few hundred characters (8 KiB leaves room for
+ * JSON escapes of every character).
+ */
+export const MAX_MESSAGE_BYTES: Readonly<Record<JobsMessage['type'], number>> = Object.freeze({
+  propose: MAX_JOBS_MESSAGE_BYTES,
+  decision: 8 * 1024,
+  start: 256,
+  end: 8 * 1024,
+  probe: 256,
+  'audit-head': MAX_AUDIT_MESSAGE_BYTES,
+  'audit-held': 64,
+});
 
 /** Longest error message in a reply (a policy refusal lists every reason, each bounded). */
 export const REPLY_MESSAGE_MAX = 2 * MESSAGE_MAX;

@@ -13,6 +13,8 @@ import { writeFileSync } from 'node:fs';
 import { createJob } from '../../../src/jobs/job/sign.js';
 import type { Job } from '../../../src/jobs/job/types.js';
 import { magnitudeOf } from '../../../src/node/dataset/magnitude.js';
+import type { Peer } from '../../../src/node/peer.js';
+import { JOBS_PROTOCOL } from '../../../src/jobs/service/for-peer.js';
 
 /** Rows of each test hospital (smaller than the demo's). */
 export const TEST_ROWS = [240, 180, 300];
@@ -159,4 +161,13 @@ export function jobFrom(t: JobsTestNetwork, requester: string): Job {
     })),
     computeParties: t.hospitals.map((h) => h.peerId),
   });
+}
+
+/** Sends one raw jobs-protocol message from `peer` (a test's own libp2p peer) to `to` (typed framing). */
+export function sendJobsMessage(
+  peer: Pick<Peer, 'request'>,
+  to: string,
+  message: { type: string } & Record<string, unknown>,
+): Promise<unknown> {
+  return peer.request(to, JOBS_PROTOCOL, message, { typed: true });
 }
