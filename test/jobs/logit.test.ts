@@ -63,7 +63,7 @@ function assertClose(
       Math.abs(sum[i * 6 + 1]! - ref.se[i]!) <= 5e-3 * ref.se[i]!,
       `se[${i}] ${sum[i * 6 + 1]} vs ${ref.se[i]}`,
     );
-    assert.ok(Math.abs(sum[i * 6 + 3]! - ref.p[i]!) < 1e-3, `p[${i}] ${sum[i * 6 + 3]} vs ${ref.p[i]}`);
+    assert.ok(Math.abs(sum[i * 6 + 3]! - ref.p[i]!) < 2e-3, `p[${i}] ${sum[i * 6 + 3]} vs ${ref.p[i]}`);
   });
   const iterations = out.logitFit!.values[0]!;
   assert.ok(iterations >= 3 && iterations <= 25, `iterations ${iterations}`);
@@ -95,7 +95,7 @@ function synthetic(n: number, scales: number[], seed: number): number[][] {
 }
 
 for (const scale of [1e-4, 1, 1e3, 1e6]) {
-  test(`synthetic, features at scale ${scale}: within 1e-3 of the MLE, p within 1e-3`, async () => {
+  test(`synthetic, features at scale ${scale}: within 1e-3 of the MLE, p within 2e-3`, async () => {
     const rows = synthetic(800, [scale, 1, scale * 100], 11 + Math.round(Math.log10(scale)));
     const out = await fit([rows.slice(0, 400), rows.slice(400)], ['a', 'b', 'c', 'y'], {
       features: ['a', 'b', 'c'],
