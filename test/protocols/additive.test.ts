@@ -22,7 +22,7 @@ import { ProtocolUsageError, type Protocol, type Share } from '../../src/protoco
 import type { Session } from '../../src/protocols/session.js';
 import { simulate, SimulationError } from '../../src/protocols/simulate.js';
 import { RingTensor } from '../../src/tensor/index.js';
-import { M, signed } from '../helpers/bigint-ref.js';
+import { M } from '../helpers/bigint-ref.js';
 import { chiSquare, nibbleCounts, recording, tampering, type Received } from './additive-helpers.js';
 import { runConformance } from './conformance.js';
 
@@ -33,7 +33,11 @@ const additive =
 
 // The shared suite: n compute parties [0..n-1], the dealer n, and (where given) a data owner and
 // result recipient n+1 that neither computes nor deals.
-runConformance('additive, 2 compute parties + dealer', additive(2), 3);
+runConformance(
+  'additive, 2 compute parties + dealer, local (probabilistic) truncation',
+  additive(2, 'local'),
+  3,
+);
 runConformance('additive, 2 compute parties + dealer + owner, truncation pairs', additive(2, 'pair'), 4);
 // More parties make session setup and every round slower on a busy machine: a longer step timeout
 // keeps the failure tests' "rejects within the step timeout" check about the protocol, not the load.
@@ -101,11 +105,15 @@ for (const n of [2, 3, 5]) {
       combine(compute, 2, 'fixed', 0, true),
       ba.map((v, i) => v & bb[i]!),
     );
-    // Truncation pair: r' = r >> 16 (arithmetic).
+    // Truncation pair: r' = r >>> 16 (logical) and the wrap correction msb(r)·2^48.
     const r = combine(compute, 3, 'free', 0, false);
     assert.equal(
       combine(compute, 3, 'fixed', 0, false),
-      r.map((v) => M(signed(v) >> 16n)),
+      r.map((v) => v >> 16n),
+    );
+    assert.equal(
+      combine(compute, 3, 'fixed', 1, false),
+      r.map((v) => (v >> 63n) << 48n),
     );
     // daBits: arithmetic 0/1 equal to the packed XOR bits.
     const rA = combine(compute, 4, 'fixed', 0, false);

@@ -52,6 +52,7 @@ export async function receivedUnder<T>(
   make: MakeProtocol,
   setup: (p: ReturnType<MakeProtocol>, secret: (shape: number[]) => RingTensor) => Promise<T>,
   body: (p: ReturnType<MakeProtocol>, state: T) => Promise<void>,
+  dropLastOfStep = false,
 ): Promise<{ pattern: string; perParty: Uint8Array[][] }[]> {
   const out: { pattern: string; perParty: Uint8Array[][] }[] = [];
   for (const [pattern, gen] of PATTERNS) {
@@ -77,8 +78,14 @@ export async function receivedUnder<T>(
         },
       },
     );
+    // With dropLastOfStep, a party's message from the highest sender of each step is left out: in a
+    // reveal the messages sum to the value, so one is determined by the others and the value.
+    const last = (m: Msg): boolean =>
+      dropLastOfStep && !msgs.some((o) => o.to === m.to && o.step === m.step && o.from > m.from);
     const perParty = windows.map((w, party) =>
-      msgs.filter((m) => m.to === party && m.step > w.value[0] && m.step <= w.value[1]).map((m) => m.payload),
+      msgs
+        .filter((m) => m.to === party && m.step > w.value[0] && m.step <= w.value[1] && !last(m))
+        .map((m) => m.payload),
     );
     out.push({ pattern, perParty });
   }
@@ -231,6 +238,33 @@ export function securityTests(t: Test, cfg: SecurityConfig): void {
         },
       );
       assert.ok(assertUniform(res, 'mul/a2b/bitToA', 2048) > 0, 'no party received enough bytes to check');
+    });
+  }
+
+  if (cfg.privacy) {
+    t('privacy: a recipient outside the compute parties receives in a reveal only the value', async () => {
+      // Shares with structured components (from a public value; a2b's boolean output), opened to
+      // each party that holds no share: its messages but one (fixed by the sum) must be uniform.
+      const res = await receivedUnder(
+        parties,
+        make,
+        async (p, secret) => {
+          const v = secret([1024]);
+          const x = await p.input(0, p.session.self === 0 ? v : undefined, [1024]);
+          return { a: p.fromPublic(v, 'A'), b: p.fromPublic(v, 'B'), c: await p.a2b(x) };
+        },
+        async (p, { a, b, c }) => {
+          for (const r of all) {
+            if (p.computeParties.includes(r)) continue;
+            for (const share of [a, b, c])
+              assert.ok((await p.reveal(share, [r])) !== undefined || p.session.self !== r);
+          }
+        },
+        true,
+      );
+      // Compute parties receive nothing in these reveals; a session without another party checks none.
+      const outsiders = res[0]!.perParty.filter((chunks) => chunks.length > 0).length;
+      if (outsiders > 0) assert.ok(assertUniform(res, 'reveal to a non-compute party', 2048) > 0);
     });
   }
 

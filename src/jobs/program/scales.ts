@@ -33,10 +33,8 @@ function fail(node: string, problem: string): never {
 /**
  * Statistics hold a column of magnitude bound 2^e as x / 2^(e - SCALE_TARGET_BITS), so that every
  * column lies within ±2^6, with 2^-(f+6) of the bound as resolution. The choice trades precision
- * against probabilistic truncation: a covariance element's product before truncation stays near
- * var' · 2^32 <= 2^46 (var' <= 2^14 for deviations within ±2^7), so it fails with probability at
- * most 2^-18 (about |x| / 2^64), typically far less; the recipient's checks (output-checks.ts)
- * catch a failure on the diagonal, whose error (about 2^16) exceeds the variance's bound.
+ * against range: a covariance element's product before truncation stays near var' · 2^32 <= 2^46
+ * (var' <= 2^14 for deviations within ±2^7), inside the exact truncation's range (|x| < 2^62).
  */
 export const SCALE_TARGET_BITS = 6;
 

@@ -6,8 +6,8 @@
  * - `matmulTriple`: uniform A, B of the operands' shapes; C = A · B (Mohassel & Zhang, SecureML
  *   2017, matrix triples).
  * - `andTriple`: uniform words a, b; c = a & b, all XOR-shared (the boolean Beaver triple).
- * - `truncPair` (Escudero et al. 2020; ABY3's pairs): uniform r; r' = r >> d, the arithmetic shift of
- *   r read as a signed 64-bit value, for probabilistic truncation.
+ * - `truncPair` (Escudero et al. 2020; ABY3's pairs): uniform r; r' = r >>> d (logical) and the
+ *   wrap correction msb(r)·2^(64-d), for exact truncation (truncation.ts).
  * - `daBits` (Rotaru & Wood 2019; Escudero et al. 2020): random bits r, shared both arithmetically
  *   (one word per bit) and as XOR shares packed 64 bits per word.
  *
@@ -67,12 +67,20 @@ export function andTriple(words: number): CorrelationSpec {
   };
 }
 
-/** A truncation pair of `shape`: uniform r and r' = r >> bits (arithmetic shift). */
+/**
+ * A truncation pair of `shape` for exact truncation: uniform r, r' = r >>> bits (logical shift),
+ * and msb(r)·2^(64-bits) (the wrap correction, truncation.ts).
+ */
 export function truncPair(shape: Shape, bits: number): CorrelationSpec {
   return {
     free: [arith(shape)],
-    fixed: [arith(shape)],
-    derive: ([r]) => [r!.sar(bits)],
+    fixed: [arith(shape), arith(shape)],
+    derive: ([r]) => {
+      const shifted = r!.shr(bits);
+      const wrap = r!.shr(63);
+      wrap.mul((1n << BigInt(64 - bits)) & ((1n << 64n) - 1n), wrap);
+      return [shifted, wrap];
+    },
   };
 }
 

@@ -11,9 +11,9 @@
  * | reveal to R (R not empty; any other party receiving: 0) | 1 | 8m·|R \ {self}| | 0 |
  * | mul, andB | 1 | 16m(N-1) | 8m |
  * | matmul A·B | 1 | 8(|A| + |B|)(N-1) | 8m |
- * | truncate, pairs | 1 | 8m(N-1) | 8m |
- * | truncate, local (N = 2) | 0 | 0 | 0 |
- * | mulTrunc / matmulTrunc, pairs | 2 | product + 8m(N-1) | 16m |
+ * | truncate, pairs (exact) | 1 | 8m(N-1) | 16m |
+ * | truncate, local (N = 2, probabilistic) | 0 | 0 | 0 |
+ * | mulTrunc / matmulTrunc, pairs | 2 | product + 8m(N-1) | 24m |
  * | mulTrunc / matmulTrunc, local | 1 | as mul / matmul | 8m |
  * | a2b | L + 7 | 16(N-1)·m(N+10) | 8m(N+10) |
  * | a2bSummands | L | 16(N-1)·m(N-2) | 8m(N-2) |
@@ -90,12 +90,12 @@ export function additiveCost(
     case 'matmul':
       return dealt(1, 8 * matmulOperands() * (N - 1), 8 * m);
     case 'truncate':
-      return pairs ? dealt(1, 8 * m * (N - 1), 8 * m) : none;
+      return pairs ? dealt(1, 8 * m * (N - 1), 16 * m) : none;
     case 'mulTrunc':
-      return pairs ? dealt(2, 24 * m * (N - 1), 16 * m) : dealt(1, 16 * m * (N - 1), 8 * m);
+      return pairs ? dealt(2, 24 * m * (N - 1), 24 * m) : dealt(1, 16 * m * (N - 1), 8 * m);
     case 'matmulTrunc':
       return pairs
-        ? dealt(2, 8 * (matmulOperands() + m) * (N - 1), 16 * m)
+        ? dealt(2, 8 * (matmulOperands() + m) * (N - 1), 24 * m)
         : dealt(1, 8 * matmulOperands() * (N - 1), 8 * m);
     case 'a2b': {
       const ands = m * (csaCount(N) + ADDER_AND_WORDS);

@@ -42,9 +42,10 @@ export interface AdditiveOptions {
   /** Session index of the dealer (not a compute party). */
   dealer: number;
   /**
-   * 'local': SecureML local truncation, no communication (two compute parties only);
-   * 'pair': truncation pairs from the dealer, one round. Default: 'local' for two compute
-   * parties, 'pair' otherwise.
+   * 'pair' (default): truncation pairs from the dealer, one round, exact for |x| < 2^62;
+   * 'local': SecureML local truncation, no communication (two compute parties only), but it
+   * fails with probability about |x| / 2^64 per element (off by 2^(64-d)): opt in only where
+   * that is acceptable and stated.
    */
   truncation?: TruncationMode;
 }
@@ -80,7 +81,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
         'additive: the dealer must be a party of the session and not a compute party',
       );
     }
-    const truncation = options.truncation ?? (computeParties.length === 2 ? 'local' : 'pair');
+    const truncation = options.truncation ?? 'pair';
     if (truncation === 'local' && computeParties.length !== 2) {
       throw new ProtocolUsageError('additive: local truncation needs exactly two compute parties');
     }

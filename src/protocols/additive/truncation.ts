@@ -1,17 +1,22 @@
 /**
- * Probabilistic truncation of A shares in the `additive` protocol: x -> x >> d for fixed-point
- * values (x read as a signed 64-bit value).
+ * Truncation of A shares in the `additive` protocol: x -> x / 2^d for fixed-point values (x read as
+ * a signed 64-bit value).
  *
- * With a truncation pair (r, r' = r >> d) from the dealer, any n (Escudero et al. 2020, "Improved
- * primitives for MPC over mixed arithmetic-binary circuits", §5; ABY3's pairs), one round:
- * 1. Every compute party P_i opens u = x + r (sends x_i + r_i to every other compute party).
- * 2. The leader sets z = (u >> d) - r'_i, every other party z = -r'_i.
- * u is uniform (r is), so opening it reveals nothing. If X + R (signed) does not overflow,
- * floor(U / 2^d) - floor(R / 2^d) = floor(X / 2^d) + δ with δ ∈ {0, 1}, P(δ = 1) = (X mod 2^d) / 2^d:
- * the result is X / 2^d rounded stochastically, unbiased, error < 1 ulp. It overflows with
- * probability |X| / 2^64, and then the result is off by ±2^(64-d).
+ * With a truncation pair from the dealer, any n, one round, EXACT for |x| < 2^62 (the pair
+ * protocol of Escudero et al. 2020, "Improved primitives for MPC over mixed arithmetic-binary
+ * circuits", §5, with its wrap corrected): the pair is r uniform, r' = r >>> d and
+ * m = msb(r)·2^(64-d), all shared.
+ * 1. Every compute party P_i opens u = x + 2^62 + r (the leader adds the public offset), sending
+ *    x_i + r_i (+ 2^62) to every other compute party. u is uniform (r is): it reveals nothing.
+ * 2. With x' = x + 2^62 in [0, 2^63), u = x' + r - w·2^64 where the wrap w = msb(r)·(1 - msb(u))
+ *    (r below 2^63 cannot wrap; r at or above wraps exactly when u falls below 2^63), a linear
+ *    function of the shared msb(r) since u is public. So
+ *    floor(x/2^d) + e = (u >>> d) - r' + (1 - msb(u))·m - 2^(62-d), e in {0, 1},
+ *    and z is that (the leader adds the public terms). P(e = 1) = (x mod 2^d) / 2^d: x / 2^d
+ *    rounded stochastically, unbiased, error < 1 ulp, never a failure.
  *
- * Local truncation for n = 2 (SecureML, Mohassel & Zhang 2017, Theorem 1), no communication:
+ * Local truncation for n = 2 (SecureML, Mohassel & Zhang 2017, Theorem 1), no communication, and
+ * PROBABILISTIC (kept as an explicit option for its cost; jobs never use it):
  * P_0 sets z_0 = x_0 >> d, P_1 sets z_1 = -((-x_1) >> d), computed as (x_1 + 2^d - 1) >> d. Same
  * result and the same failure: for uniform x_0 the sum is floor(X / 2^d) + δ, δ ∈ {0, 1} with
  * P(δ = 1) = (X mod 2^d) / 2^d, except with probability |X| / 2^64 + 2^(d-64) (x_1 = X - x_0, or
@@ -23,6 +28,9 @@ import type { Summands } from './dealer.js';
 import { truncPair } from './correlations.js';
 import { AdditiveShare, own } from './share.js';
 import { openAmong } from './wire.js';
+
+/** The public offset that makes every |x| < 2^62 nonnegative before the pair's opening. */
+const TRUNC_OFFSET = 1n << 62n;
 
 /** How a protocol instance truncates. */
 export type TruncationMode = 'local' | 'pair';
@@ -62,7 +70,7 @@ export async function truncateWithPair(
   pair: Summands | undefined,
 ): Promise<AdditiveShare> {
   if (!ctx.isCompute) return new AdditiveShare(x.shape, 'A', undefined);
-  return openAndShift(ctx, step, x, bits, pair!.free[0]!, Promise.resolve(pair!.fixed[0]!));
+  return openAndShift(ctx, step, x, bits, pair!.free[0]!, Promise.resolve(pair!.fixed));
 }
 
 /** Pair truncation as a primitive of its own: the dealer's pair and the opening share one step. */
@@ -77,32 +85,43 @@ export async function truncatePair(
     await dealt.ready;
     return new AdditiveShare(x.shape, 'A', undefined);
   }
-  const rs = dealt.ready.then((all) => all[0]!.fixed[0]!);
+  const rs = dealt.ready.then((all) => all[0]!.fixed);
   const z = await openAndShift(ctx, step, x, bits, dealt.free[0]![0]!, rs);
   dealt.release();
   return z;
 }
 
-/** Opens u = x + r, then z = (u >> d) - r' on the leader, -r' elsewhere. r' is awaited last. */
+/**
+ * Opens u = x + r (+ 2^62 from the leader), then z = (u >>> d) - r' + (1 - msb(u))·m (- 2^(62-d)
+ * on the leader). The pair's fixed part [r', m] is awaited last.
+ */
 async function openAndShift(
   ctx: AdditiveContext,
   step: number,
   x: AdditiveShare,
   bits: number,
   r: RingTensor,
-  shifted: Promise<RingTensor>,
+  fixed: Promise<RingTensor[]>,
 ): Promise<AdditiveShare> {
+  const leader = ctx.session.self === ctx.leader;
   const masked = own(x, 'truncate').add(r);
+  if (leader) masked.add(TRUNC_OFFSET, masked);
   const u = await openAmong(ctx.session, ctx.parties, step, masked.data, false, ctx.pool);
-  const rs = await shifted;
-  // z = (u >> d) - r' on the leader, -r' elsewhere, written over r' (this party's own summand).
-  if (ctx.session.self === ctx.leader) {
-    const su = u.reshape(x.shape);
-    su.sar(bits, su);
-    su.sub(rs, rs);
+  const [rs, m] = await fixed;
+  const su = u.reshape(x.shape);
+  // (1 - msb(u))·m_i, written over m (this party's own summand)
+  const noWrapBit = su.shr(63);
+  noWrapBit.neg(noWrapBit).add(1n, noWrapBit);
+  m!.mul(noWrapBit, m);
+  // z = (u >>> d) - r' + m - 2^(62-d) on the leader, m - r' elsewhere, written over r'
+  if (leader) {
+    su.shr(bits, su);
+    su.sub(rs!, rs);
+    rs!.add(-(TRUNC_OFFSET >> BigInt(bits)), rs);
   } else {
-    rs.neg(rs);
+    rs!.neg(rs);
   }
+  rs!.add(m!, rs);
   ctx.pool.give(u.data);
-  return new AdditiveShare(x.shape, 'A', rs);
+  return new AdditiveShare(x.shape, 'A', rs!);
 }

@@ -13,13 +13,9 @@
  *      (t_r ^ beta_r to the next party) makes it replicated; c = maj << 1;
  *   3. s + c with the generic Kogge-Stone adder on 64-bit words (ops/adder.ts): 7 rounds.
  *
- * bitToA, 1 round (a three-party OT in the style of ABY3 §5.4 bit injection): the bit is
- * b = e ^ c with e = b_0 ^ b_2 (known to role 0) and c = b_1 (known to roles 1 and 2). Role 0 picks
- * r = r_a + r_b (r_a from K_2, shared with role 2; r_b from K_0, shared with role 1) and both
- * messages m_v = (e ^ v) - r for v = 0, 1. It sends (m_0 + w_0, m_1 + w_1) to role 1 and
- * (m_0 + w'_0, m_1 + w'_1) to role 2, where the w come from K_2 and the w' from K_0; role 2 sends
- * w_c to role 1 and role 1 sends w'_c to role 2, so both learn m_c = b - r and nothing else. The
- * result is y_0 = r_b, y_1 = m_c, y_2 = r_a. Role 0 sends 4n words, roles 1 and 2 send n words.
+ * bitToA, 1 round (the three-party OT of ot.ts, ABY3 §5.4 bit injection): the bit is b = e ^ c with
+ * e = b_0 ^ b_2 (known to role 0, the sender) and c = b_1 (known to roles 1 and 2, the choice);
+ * the messages are f_0 = e and f_1 = 1 - e. Role 0 sends 4n words, roles 1 and 2 send n words.
  */
 import { bitwiseWordInto, broadcastShapes, kernel, RingTensor } from '../../tensor/index.js';
 import { addB } from '../ops/adder.js';
@@ -27,6 +23,7 @@ import type { Protocol } from '../protocol.js';
 import { payloadWords, wordBytes } from '../wire.js';
 import { reshare } from './arith.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
+import { drawOtReceiver, drawOtSender, otReceiverMessage, otReceiverShare, otSenderMessages } from './ot.js';
 
 /** This party's two components of a B share as raw words: (x_r, x_{r-1}). */
 export type WordPair = [BigUint64Array, BigUint64Array];
@@ -131,7 +128,7 @@ export async function a2b(ctx: Rep3Context, proto: Protocol<Rep3Share>, x: Rep3S
   return addB(proto, s, c);
 }
 
-/** Bit 0 of each word of a B share, as an A share of 0/1 (1 round). */
+/** Bit 0 of each word of a B share, as an A share of 0/1 (1 round; ot.ts with f_c = e ^ c). */
 export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share> {
   expectKind(b, 'B', 'bitToA');
   const shape = b.shape;
@@ -143,61 +140,32 @@ export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share>
   const s = ctx.session;
   const [p0, p1, p2] = ctx.parties;
   if (ctx.role === 0) {
-    const e = ctx.scratch(n, 1); // b_0 ^ b_2, bit 0
+    const draws = drawOtSender(ctx, shape);
+    const e = k.alloc(n); // b_0 ^ b_2, bit 0: f_0 = e, f_1 = 1 - e
     k.xor(cur.data, prev.data, e);
     bitwiseWordInto('and', e, 1n, e);
-    const rb = new RingTensor(shape);
-    const wK0 = ctx.scratch(2 * n, 2); // w'_0 | w'_1
-    ctx.kNext().fillWords(rb.data);
-    ctx.kNext().fillWords(wK0);
-    const ra = new RingTensor(shape);
-    const wK2 = ctx.scratch(2 * n, 3); // w_0 | w_1
-    ctx.kPrev().fillWords(ra.data);
-    ctx.kPrev().fillWords(wK2);
-    // m_0 = e - r, m_1 = 1 - e - r, written into both halves of a 2n buffer.
-    const m = ctx.scratch(2 * n, 4);
-    const m0 = m.subarray(0, n);
-    const m1 = m.subarray(n);
-    k.add(ra.data, rb.data, m1); // r
-    k.sub(e, m1, m0);
-    k.neg(e, e);
-    k.addScalar(e, 1n, e); // 1 - e
-    k.sub(e, m1, m1);
-    const to1 = k.alloc(2 * n);
-    const to2 = k.alloc(2 * n);
-    k.add(m, wK2, to1);
-    k.add(m, wK0, to2);
-    await Promise.all([s.send(p1, step, wordBytes(to1)), s.send(p2, step, wordBytes(to2))]);
-    return new Rep3Share(shape, 'A', rb, ra);
+    const notE = k.alloc(n);
+    k.neg(e, notE);
+    k.addScalar(notE, 1n, notE);
+    const { toRole1, toRole2, share } = otSenderMessages(draws, e, notE);
+    await Promise.all([s.send(p1, step, wordBytes(toRole1)), s.send(p2, step, wordBytes(toRole2))]);
+    return share;
   }
-  // Roles 1 and 2: c = b_1 (role 1's cur, role 2's prev). Role 1 shares K_0 with role 0 (its kPrev),
-  // role 2 shares K_2 with role 0 (its kNext).
-  const c = k.alloc(n); // used again after the await: not a scratch buffer
+  // Roles 1 and 2: c = b_1 (role 1's cur, role 2's prev).
+  const draws = drawOtReceiver(ctx, shape);
+  const c = k.alloc(n);
   bitwiseWordInto('and', (ctx.role === 1 ? cur : prev).data, 1n, c);
-  const withSender = ctx.role === 1 ? ctx.kPrev() : ctx.kNext();
-  const mine = new RingTensor(shape); // r_b (role 1) or r_a (role 2)
-  withSender.fillWords(mine.data);
-  const w = ctx.scratch(2 * n, 2);
-  withSender.fillWords(w);
-  const wc = select(c, w, n);
   const other = ctx.role === 1 ? p2 : p1;
   const [, fromSender, fromOther] = await Promise.all([
-    s.send(other, step, wordBytes(wc)),
+    s.send(other, step, wordBytes(otReceiverMessage(draws, c))),
     s.recv(p0, step),
     s.recv(other, step),
   ]);
-  const masked = payloadWords(fromSender, 2 * n, p0, step);
-  const mc = select(c, masked, n);
-  k.sub(mc, payloadWords(fromOther, n, other, step), mc);
-  const y1 = new RingTensor(shape, mc);
-  return ctx.role === 1 ? new Rep3Share(shape, 'A', y1, mine) : new Rep3Share(shape, 'A', mine, y1);
-}
-
-/** out[i] = c[i] ? v[n + i] : v[i] for c in {0, 1}: v0 + c * (v1 - v0). */
-function select(c: BigUint64Array, v: BigUint64Array, n: number): BigUint64Array {
-  const k = kernel();
-  const out = k.alloc(n);
-  k.sub(v.subarray(n), v.subarray(0, n), out);
-  k.mulAdd(c, out, v.subarray(0, n), out);
-  return out;
+  return otReceiverShare(
+    draws,
+    ctx.role,
+    c,
+    payloadWords(fromSender, 2 * n, p0, step),
+    payloadWords(fromOther, n, other, step),
+  );
 }

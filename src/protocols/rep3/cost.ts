@@ -5,8 +5,8 @@
  * | primitive            | rounds | bytes sent by role 0 | role 1 | role 2 |
  * |----------------------|--------|----------------------|--------|--------|
  * | mul, matmul, andB    | 1      | 8n                   | 8n     | 8n     |
- * | truncate             | 1      | 8n                   | 0      | 0      |
- * | mulTrunc, matmulTrunc| 2      | 8n                   | 8n     | 8n     |
+ * | truncate             | 1      | 40n                  | 8n     | 8n     |
+ * | mulTrunc, matmulTrunc| 2      | 40n                  | 16n    | 16n    |
  * | a2b                  | 8      | 104n                 | 104n   | 104n   |
  * | bitToA               | 1      | 32n                  | 8n     | 8n     |
  * input: 1 round; a compute owner sends 16n, another owner 16n + 64, others 0. reveal: 1 round;
@@ -29,11 +29,11 @@ export function rep3Cost(ctx: Rep3Context, primitive: CostedPrimitive, n: number
     case 'matmul':
     case 'andB':
       return { rounds: 1, bytesSent: c ? w : 0 };
-    case 'truncate':
-      return { rounds: 1, bytesSent: ctx.role === 0 ? w : 0 };
+    case 'truncate': // exact (trunc.ts): T_0 and the wrap OT
+      return { rounds: 1, bytesSent: !c ? 0 : ctx.role === 0 ? 5 * w : w };
     case 'mulTrunc':
     case 'matmulTrunc':
-      return { rounds: 2, bytesSent: c ? w : 0 };
+      return { rounds: 2, bytesSent: !c ? 0 : ctx.role === 0 ? 5 * w : 2 * w };
     case 'a2b':
       return { rounds: 1 + ADDER_ROUNDS, bytesSent: c ? A2B_WORDS * w : 0 };
     case 'bitToA':

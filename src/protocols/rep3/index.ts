@@ -24,7 +24,8 @@ import {
 } from '../protocol.js';
 import type { Session } from '../session.js';
 import * as shapes from '../shapes.js';
-import { matmul, matmulTrunc, mul, mulTrunc, truncate } from './arith.js';
+import { matmul, matmulTrunc, mul, mulTrunc } from './arith.js';
+import { truncate } from './trunc.js';
 import { a2b, a2bSummands, andBMany, bitToA } from './bool.js';
 import { expectKind, Rep3Context, Rep3Share } from './context.js';
 import { rep3Cost } from './cost.js';

@@ -10,8 +10,13 @@
  * their own: the one value-dependent component is masked by a PRG output it cannot compute.
  *
  * reveal(x, to), 1 round: a compute recipient of role q misses x_{q+1}, which role q+1 sends (its
- * `cur`); a recipient that is not a compute party gets x_r from every role r. Parties not in `to`
- * receive nothing.
+ * `cur`): that component is v - x_q - x_{q-1}, a function of the value and of what q holds, so it
+ * tells q nothing more. A recipient that is not a compute party gets x_r + alpha_r from every role
+ * r, alpha a fresh zero sharing (K_r - K_{r-1}, or XOR for B shares) drawn for that recipient: the
+ * three messages are uniformly random subject to summing to the value, whatever the components
+ * (a share made by local ops, e.g. from a public value or the summands of a2b, has structured
+ * components that would otherwise show). Parties not in `to` receive nothing. Every PRG draw
+ * happens at call time, before the first await.
  */
 import { kernel, Prg, RingTensor, SEED_BYTES, sizeOf, type Shape } from '../../tensor/index.js';
 import { checkParty, checkRecipients, ProtocolUsageError } from '../protocol.js';
@@ -125,9 +130,11 @@ export async function reveal(
   const sends: Promise<void>[] = [];
   if (ctx.compute) {
     const [cur] = ctx.parts(x, 'reveal');
-    const bytes = wordBytes(cur.data);
-    for (const t of recips)
-      if (t === ctx.prev || !ctx.parties.includes(t)) sends.push(s.send(t, step, bytes));
+    for (const t of recips) {
+      if (t === ctx.prev) sends.push(s.send(t, step, wordBytes(cur.data)));
+      else if (!ctx.parties.includes(t))
+        sends.push(s.send(t, step, wordBytes(rerandomised(ctx, cur, boolean))));
+    }
   }
   if (!recips.includes(s.self)) {
     await Promise.all(sends);
@@ -144,5 +151,18 @@ export async function reveal(
     combine(prev.data);
   }
   payloads.forEach((p, i) => combine(payloadWords(p, out.size, from[i]!, step)));
+  return out;
+}
+
+/** x_r plus a fresh zero share (arithmetic or boolean), for a recipient outside the compute parties. */
+function rerandomised(ctx: Rep3Context, cur: RingTensor, boolean: boolean): BigUint64Array {
+  const out = kernel().alloc(cur.size);
+  if (boolean) {
+    ctx.zeroB(out);
+    kernel().xor(out, cur.data, out);
+  } else {
+    ctx.zeroA(out);
+    kernel().add(out, cur.data, out);
+  }
   return out;
 }
