@@ -2,15 +2,23 @@
  * The Session implementation: a channel plus step counter, pairwise and own PRGs, timeouts, abort
  * propagation and counters.
  *
- * Setup (`createSession`, one round, step 0): every party draws an ephemeral x25519 key pair
- * (@noble/curves), sends its public key to every other party and derives, for each peer j, the
- * 16-byte seed of their shared PRG as
+ * Setup (`createSession`, one round, step 1): every party draws an ephemeral x25519 key pair
+ * (@noble/curves), sends its 32-byte public key to every other party and derives, for each peer j,
+ * the 16-byte seed of their shared PRG as
  *   HKDF-SHA256(ikm = x25519(sk_i, pk_j), salt = "peermpc/session/v1" || session id,
- *               info = "pair-prg" || min(i,j) || max(i,j) || pk_min || pk_max).
+ *               info = "pair-prg" || min(i,j) || max(i,j) || pk_min || pk_max, length 16)
+ * where strings are UTF-8, party indices are 4-byte big-endian and pk_min is the public key of
+ * party min(i,j). The pair's PRG is stream 0 of that seed (tensor/prg: AES-128-CTR, zero counter).
  * The keys are fresh per session and the seed is bound to the session id, the pair and both public
- * keys, so no two sessions or pairs share a stream. Secret keys are dropped after setup. This
- * resists a passive observer of the session's traffic and one semi-honest party; it does not
- * authenticate peers (the transport does: Noise on libp2p streams, nothing in memory).
+ * keys, so no two sessions or pairs share a stream. Secret keys are dropped after setup. The own
+ * PRG (`ownPrg`) is stream 0 of a fresh random 16-byte seed. This resists a passive observer of the
+ * session's traffic and one semi-honest party; it does not authenticate peers (the transport does:
+ * Noise on libp2p streams, nothing in memory).
+ *
+ * Known-answer tests only: `SessionInit.testOnlyKeys` fixes the ephemeral secret key and the own
+ * PRG seed, so a session's whole transcript is reproducible. It is refused unless the environment
+ * variable `PEERMPC_TEST_ONLY_KEYS` is exactly `1` (see {@link TEST_ONLY_KEYS_ENV}); no production
+ * code path sets that variable or passes the option.
  *
  * Steps: the session hands out step numbers in program order (SPMD: every party calls the same
  * primitives in the same order, so step numbers agree). `recv` waits at most `timeouts.stepMs`;
@@ -36,6 +44,38 @@ export interface SessionInit {
   timeouts?: Partial<SessionTimeouts>;
   /** Aborts the session from outside. */
   signal?: AbortSignal;
+  /**
+   * TESTS ONLY: fixed keys for a reproducible (known-answer) transcript. Never set it outside a
+   * test: with fixed keys, anyone who knows them can compute every PRG stream of the session and
+   * so every share. Refused (with {@link TestOnlyKeysRefusedError}) unless
+   * `process.env.PEERMPC_TEST_ONLY_KEYS === '1'`.
+   */
+  testOnlyKeys?: TestOnlySessionKeys;
+}
+
+/**
+ * TESTS ONLY: one party's fixed session keys (see {@link SessionInit.testOnlyKeys}). The values are
+ * copied at setup; the caller's arrays are left as they are.
+ */
+export interface TestOnlySessionKeys {
+  /** The party's x25519 ephemeral secret key for the setup round (32 bytes, RFC 7748 encoding). */
+  ephemeralSecretKey: Uint8Array;
+  /** The seed of the party's own PRG, `ownPrg()` (16 bytes). */
+  ownPrgSeed: Uint8Array;
+}
+
+/**
+ * The environment variable that allows {@link SessionInit.testOnlyKeys}: the option is refused
+ * unless it is exactly `'1'`. Test files set it in their own process; production code never does.
+ */
+export const TEST_ONLY_KEYS_ENV = 'PEERMPC_TEST_ONLY_KEYS';
+
+/** Fixed session keys were given outside a test (the {@link TEST_ONLY_KEYS_ENV} guard is not set). */
+export class TestOnlyKeysRefusedError extends Error {
+  override readonly name = 'TestOnlyKeysRefusedError';
+  constructor() {
+    super(`fixed session keys are for tests only: refused unless ${TEST_ONLY_KEYS_ENV}=1`);
+  }
 }
 
 /** The whole session ran longer than its timeout. */
@@ -63,7 +103,7 @@ export class SessionImpl implements Session {
   private readonly controller = new AbortController();
   private step = 0;
   private readonly pairs: (Prg | undefined)[];
-  private readonly own = Prg.random();
+  private readonly own: Prg;
   private readonly sessionTimer: ReturnType<typeof setTimeout>;
   private readonly unlink: () => void;
 
@@ -75,7 +115,14 @@ export class SessionImpl implements Session {
     readonly channel: Channel,
     timeouts: Partial<SessionTimeouts> = {},
     signal?: AbortSignal,
+    /** TESTS ONLY: the own PRG's seed (refused unless {@link TEST_ONLY_KEYS_ENV} is '1'). */
+    testOnlyOwnPrgSeed?: Uint8Array,
   ) {
+    if (testOnlyOwnPrgSeed !== undefined) {
+      assertTestOnlyKeysAllowed();
+      checkBytes(testOnlyOwnPrgSeed, SEED_BYTES, 'testOnlyKeys.ownPrgSeed');
+    }
+    this.own = testOnlyOwnPrgSeed === undefined ? Prg.random() : new Prg(testOnlyOwnPrgSeed);
     this.parties = channel.parties;
     this.self = channel.self;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
@@ -192,13 +239,22 @@ export class SessionImpl implements Session {
  * session timer keeps the process alive until then (so a stuck session fails instead of the
  * process exiting with the job unsettled).
  * @throws the channel's error (naming the party) when a peer fails or stays silent during setup.
+ * @throws TestOnlyKeysRefusedError when `init.testOnlyKeys` is given without the test-only guard
+ *   (`PEERMPC_TEST_ONLY_KEYS=1`); TypeError when those keys have the wrong type or length.
  */
 export async function createSession(init: SessionInit): Promise<SessionImpl> {
   if (typeof init.id !== 'string' || init.id.length === 0)
     throw new TypeError('session id must be a non-empty string');
-  const s = new SessionImpl(init.id, init.channel, init.timeouts, init.signal);
+  const fixed = init.testOnlyKeys;
+  if (fixed !== undefined) {
+    assertTestOnlyKeysAllowed();
+    checkBytes(fixed.ephemeralSecretKey, 32, 'testOnlyKeys.ephemeralSecretKey');
+    checkBytes(fixed.ownPrgSeed, SEED_BYTES, 'testOnlyKeys.ownPrgSeed');
+  }
+  const s = new SessionImpl(init.id, init.channel, init.timeouts, init.signal, fixed?.ownPrgSeed);
   try {
-    const sk = x25519.utils.randomSecretKey();
+    const sk =
+      fixed === undefined ? x25519.utils.randomSecretKey() : Uint8Array.from(fixed.ephemeralSecretKey);
     const pk = x25519.getPublicKey(sk);
     const step = s.nextStep();
     const peers = [...Array(s.parties).keys()].filter((p) => p !== s.self);
@@ -223,6 +279,17 @@ export async function createSession(init: SessionInit): Promise<SessionImpl> {
     s.abort(asError(err));
     throw err;
   }
+}
+
+/** The test-only guard: throws unless PEERMPC_TEST_ONLY_KEYS is exactly "1". */
+function assertTestOnlyKeysAllowed(): void {
+  if (process.env[TEST_ONLY_KEYS_ENV] !== '1') throw new TestOnlyKeysRefusedError();
+}
+
+/** Checks a key's type and length (never its contents, which are not printed). */
+function checkBytes(v: unknown, length: number, what: string): void {
+  if (!(v instanceof Uint8Array) || v.byteLength !== length)
+    throw new TypeError(`${what} must be a Uint8Array of ${length} bytes`);
 }
 
 function u32(v: number): Uint8Array {

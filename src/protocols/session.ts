@@ -39,9 +39,12 @@ export interface Session {
   readonly signal: AbortSignal;
   /** Allocates the next step number; every party calls it in the same order (SPMD). */
   nextStep(): number;
-  /** A PRG whose seed this party shares with party `peer` only (agreed by x25519 at setup). */
+  /**
+   * A PRG whose seed this party shares with party `peer` only (agreed by x25519 at setup from
+   * ephemeral keys; tests alone may fix those keys, see session-impl's `testOnlyKeys`).
+   */
   pairPrg(peer: number): Prg;
-  /** A PRG known to this party only. */
+  /** A PRG known to this party only (a fresh random seed; fixed only by test-only keys). */
   ownPrg(): Prg;
   /** Counters. */
   readonly stats: SessionStats;

@@ -11,7 +11,12 @@
  * `simulate` itself never hangs.
  */
 import { createMemoryChannels, type MemoryNetworkOptions } from './memory-channel.js';
-import { createSession, randomSessionId, type SessionImpl } from './session-impl.js';
+import {
+  createSession,
+  randomSessionId,
+  type SessionImpl,
+  type TestOnlySessionKeys,
+} from './session-impl.js';
 import type { Session, SessionTimeouts } from './session.js';
 
 /** Options of {@link simulate}. */
@@ -26,6 +31,12 @@ export interface SimulateOptions {
   signal?: AbortSignal;
   /** How long to wait for the other parties to settle once the session failed (default: stepMs). */
   graceMs?: number;
+  /**
+   * TESTS ONLY: each party's fixed session keys, in party order (one entry per party), for a
+   * reproducible transcript. Passed to session-impl's `createSession`, which refuses them unless
+   * `PEERMPC_TEST_ONLY_KEYS=1`.
+   */
+  testOnlyKeys?: readonly TestOnlySessionKeys[];
 }
 
 /** One or more parties failed; `errors[i]` is party i's error (undefined if it succeeded). */
@@ -52,18 +63,28 @@ export class PartyHungError extends Error {
 
 /**
  * Runs `fn` on `parties` sessions concurrently; resolves with their results in party order.
- * @throws SimulationError when any party fails.
+ * @throws SimulationError when any party fails (including a refused `testOnlyKeys` at setup).
+ * @throws RangeError when `testOnlyKeys` does not hold one entry per party.
  */
 export async function simulate<T>(
   parties: number,
   fn: (session: Session, party: number) => Promise<T>,
   options: SimulateOptions = {},
 ): Promise<T[]> {
+  const fixed = options.testOnlyKeys;
+  if (fixed !== undefined && fixed.length !== parties)
+    throw new RangeError(`testOnlyKeys must hold one entry per party (${parties}), got ${fixed.length}`);
   const channels = createMemoryChannels(parties, options.network);
   const id = options.id ?? randomSessionId();
   const settled = await Promise.allSettled(
-    channels.map((channel) =>
-      createSession({ id, channel, timeouts: options.timeouts, signal: options.signal }),
+    channels.map((channel, i) =>
+      createSession({
+        id,
+        channel,
+        timeouts: options.timeouts,
+        signal: options.signal,
+        testOnlyKeys: fixed?.[i],
+      }),
     ),
   );
   const failedSetup = settled.findIndex((r) => r.status === 'rejected');
