@@ -108,6 +108,41 @@ for (const [name, parties, make] of exact) {
   });
 }
 
+test('rep3: primitives launched at once draw their randomness in step (both results right)', async () => {
+  // Each primitive takes its steps and its PRG words at call time: launched together, with their
+  // messages arriving in any order, they must not draw out of step on any party.
+  const values = hardValues(512).map((v) => v >> 20n);
+  const out = await simulate(
+    3,
+    async (s) => {
+      const p = rep3(s);
+      const x = await p.input(0, s.self === 0 ? RingTensor.fromBigInts(values) : undefined, [512]);
+      const two = p.fromPublic(RingTensor.fill([512], 2n << 16n), 'A');
+      const [a, b, c] = await Promise.all([p.mulTrunc(x, two, 16), p.truncate(x, 4), p.mulTrunc(two, x, 16)]);
+      return Promise.all([a, b, c].map((y) => p.reveal(y, [0])));
+    },
+    { network: { shape: (from, to) => ({ latencyMs: (from * 3 + to) % 4 }) } },
+  );
+  const [a, b, c] = out[0]!.map((t) => t!.toSignedBigInts());
+  assert.equal(
+    wrong(
+      values.map((v) => v << 17n),
+      a!,
+      16,
+    ),
+    [],
+  );
+  assert.equal(wrong(values, b!, 4), []);
+  assert.equal(
+    wrong(
+      values.map((v) => v << 17n),
+      c!,
+      16,
+    ),
+    [],
+  );
+});
+
 test('additive local truncation (opt-in) fails at the rate |x| / 2^64, as documented', async () => {
   // At |x| = 2^60 the SecureML split overflows with probability 1/16, at 2^58 with 1/64.
   const n = 8192;
