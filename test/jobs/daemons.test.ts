@@ -2,7 +2,7 @@
  * Jobs end to end with real daemons in separate processes on 127.0.0.1 (three hospitals and a
  * scientist): approval by policy and by a person through the CLI (result = plaintext within the
  * fixed-point bound), rejection, policy refusals before any share moves (forbidden op, forbidden
- * requester, too few rows), a bad signature and a replayed job id from another peer, audit
+ * requester, too few rows), two jobs at once on the same daemons, a bad signature and a replayed job id from another peer, audit
  * verification catching an edited line, and a killed compute party failing the job everywhere.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,6 +126,35 @@ test('approve path: two owners by policy, one by a person with the CLI; the resu
     }
     const show = await peermpc(['job', 'show', job.id, '--data-dir', t.scientist.dataDir]);
     assert.match(show.stdout, /correlation:/);
+  }));
+
+test('two jobs at once on the same three daemons (two sessions, interleaved steps): both right', () =>
+  within(120_000, 'concurrent jobs', async () => {
+    await resetPolicies();
+    const [a, b] = await Promise.all([
+      submit(jobRequest(t, ['count', 'mean', 'correlation'])),
+      submit(jobRequest(t, ['variance', 'covariance'])),
+    ]);
+    const [da, db] = await Promise.all([
+      waitForState(t.scientist, a.id, ['done', 'failed', 'rejected'], 90_000),
+      waitForState(t.scientist, b.id, ['done', 'failed', 'rejected'], 90_000),
+    ]);
+    assert.is(da.state, 'done', da.error?.message);
+    assert.is(db.state, 'done', db.error?.message);
+    const rows = allRows(t);
+    const outA = Object.fromEntries(da.result!.map((o) => [o.name, o.values]));
+    const outB = Object.fromEntries(db.result!.map((o) => [o.name, o.values]));
+    close(outA.count!, [rows.length], 0, 'count');
+    close(outA.mean!, refMeans(rows), 1e-4, 'mean');
+    close(outA.correlation!, refCorrelation(rows).flat(), 2e-4, 'correlation');
+    const cov = refCovariance(rows);
+    close(outB.covariance!, cov.flat(), 1e-3, 'covariance');
+    close(
+      outB.variance!,
+      cov.map((r, i) => r[i]!),
+      1e-3,
+      'variance',
+    );
   }));
 
 test('reject path: a person rejects with the CLI; rejected everywhere, nothing released', () =>
