@@ -81,7 +81,8 @@ export class ChannelError extends Error {
 
 /** A peer aborted the session (it failed, or disconnected). */
 export class PartyAbortedError extends ChannelError {
-  override readonly name = 'PartyAbortedError';
+  /** 'PartyAbortedError', or a subclass's own name (its failures blame the party the same way). */
+  override readonly name: string = 'PartyAbortedError';
   constructor(party: number, step: number, reason: string) {
     super(
       `party ${party} aborted the session${step >= 0 ? ` (awaiting step ${step})` : ''}: ${reason}`,

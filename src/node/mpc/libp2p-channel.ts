@@ -4,11 +4,22 @@
  * - send: one data frame `(job, step, payload)`; resolves once the stream accepted it, awaiting
  *   `drain` when the stream's buffer is full (back-pressure).
  * - recv: resolves with the payload of `(from, step)` whether it arrived before or after the call;
- *   rejects after the step timeout with a StepTimeoutError naming `from` and the step.
- * - failure: a local `abort`, an abort frame, a reset stream (disconnect), a malformed frame or a
- *   duplicate message fails the whole session on this party: every pending and future `recv`
- *   rejects (PartyAbortedError naming the party at fault, or ChannelClosedError after a local
- *   abort), and an abort frame naming the party at fault goes to every other party.
+ *   rejects after the step timeout with a StepTimeoutError naming `from` and the step, and at once
+ *   with a RangeError for a step already received from `from` (see below) or already awaited.
+ * - inbound (inbound.ts): a frame with no `recv` waiting is buffered until one comes. Each
+ *   (session, party) remembers the steps it consumed (a low-water mark and a 16384-step window; a
+ *   never-received step more than a window below the highest consumed one counts as consumed).
+ *   A second frame for a step still buffered or already consumed fails the session with a
+ *   DuplicateFrameError; a frame that would pass the session's bound (4 maximal payloads, 65536
+ *   messages per party) or the peer's budget over all its sessions with this peer
+ *   (`peerBudget`, shared by a SessionManager) fails it with an InboundLimitError. Both name the
+ *   party and its peer id, and are PartyAbortedErrors, so the sender is blamed as culprit.
+ * - failure: a local `abort`, an abort frame, a reset stream (disconnect), a malformed, foreign or
+ *   oversized frame, or an inbound refusal above fails the whole session on this party: buffered
+ *   frames are dropped (their bytes given back to the budget), every pending and future `recv`
+ *   rejects (a PartyAbortedError naming the party at fault, or one of its subclasses above, or a
+ *   ChannelClosedError after a local abort), an abort frame naming the party at fault goes to
+ *   every other party, and the culprit's own stream is aborted.
  * - job timeout: the session aborts itself when it outlives `jobMs`.
  *
  * Never logs payloads: job id, party indices, steps and byte counts only.
@@ -28,9 +39,7 @@ import {
 } from '../../protocols/channel.js';
 import { ABORT_CODE, encodeAbort, encodeDataHeader, encodeJobId, type Frame } from './frame.js';
 import type { FrameLink, LinkEnd } from './frame-link.js';
-
-/** Most messages buffered from one party before this party receives them. */
-const MAX_BUFFERED_MESSAGES = 65_536;
+import { defaultPeerLimits, Inbox, PeerBudget, sessionLimits, type Refusal } from './inbound.js';
 
 /** Payloads up to this size are copied into the header's buffer and sent as one write. */
 const COALESCE_BYTES = 64 * 1024;
@@ -53,6 +62,11 @@ export interface Libp2pChannelInit {
   log: Logger;
   /** Called once when the session is over (closed or failed). */
   onDone: () => void;
+  /**
+   * What each remote peer may have buffered here over all its sessions, shared by the channels of
+   * one SessionManager. Default: a budget of this channel's own, {@link defaultPeerLimits}.
+   */
+  peerBudget?: PeerBudget;
 }
 
 interface Waiter {
@@ -78,9 +92,8 @@ export class Libp2pChannel implements Channel {
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
   private readonly links: (FrameLink | undefined)[];
-  private readonly inbox: Map<number, Uint8Array>[];
-  /** Bytes waiting in each party's inbox (bounded: a party cannot make this peer buffer without end). */
-  private readonly inboxBytes: number[];
+  /** Per party: frames that arrived before their recv, and the steps consumed (see inbound.ts). */
+  private readonly inboxes: Inbox[];
   private readonly waiters: Map<number, Waiter>[];
   private readonly remoteEnded: boolean[];
   private failure: Failure | undefined;
@@ -95,8 +108,9 @@ export class Libp2pChannel implements Channel {
     this.stats = emptyStats(init.parties);
     this.signal = this.controller.signal;
     this.links = Array.from({ length: init.parties }, () => undefined);
-    this.inbox = Array.from({ length: init.parties }, () => new Map());
-    this.inboxBytes = new Array<number>(init.parties).fill(0);
+    const budget = init.peerBudget ?? new PeerBudget(defaultPeerLimits(init.maxPayload));
+    const limits = sessionLimits(init.maxPayload);
+    this.inboxes = Array.from({ length: init.parties }, (_, p) => new Inbox(p, limits, budget));
     this.waiters = Array.from({ length: init.parties }, () => new Map());
     this.remoteEnded = Array.from({ length: init.parties }, () => false);
     this.jobBytes = encodeJobId(init.jobId);
@@ -131,6 +145,7 @@ export class Libp2pChannel implements Channel {
       return;
     }
     this.links[party] = link;
+    this.inboxes[party]!.peer = link.remote; // before any frame is delivered
     link.setHandler({
       onFrame: (f) => this.onFrame(party, f),
       onEnd: (end) => this.onLinkEnd(party, end),
@@ -205,13 +220,13 @@ export class Libp2pChannel implements Channel {
 
   recv(from: number, step: number, options: AbortOptions = {}): Promise<Uint8Array> {
     this.checkParty(from);
-    const have = this.inbox[from]!.get(step);
-    if (have !== undefined) {
-      this.inbox[from]!.delete(step);
-      this.inboxBytes[from]! -= have.length;
-      return Promise.resolve(have);
-    }
+    if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
     if (this.failure !== undefined) return Promise.reject(this.failure(from, step));
+    const inbox = this.inboxes[from]!;
+    const have = inbox.take(step);
+    if (have !== undefined) return Promise.resolve(have);
+    if (inbox.wasConsumed(step))
+      return Promise.reject(new RangeError(`step ${step} from party ${from} was already received or passed`));
     if (this.remoteEnded[from])
       return Promise.reject(new PartyAbortedError(from, step, 'it closed the session'));
     if (this.waiters[from]!.has(step))
@@ -267,13 +282,9 @@ export class Libp2pChannel implements Channel {
     this.done = true;
     this.failure = (from, step) => new ChannelClosedError(from, step, 'channel closed');
     this.rejectAll();
+    this.dropInbound();
     this.finish(new Error('channel closed'));
     await this.closeLinks();
-  }
-
-  /** Most payload bytes buffered from one party: four maximal frames. */
-  private maxBufferedBytes(): number {
-    return 4 * this.init.maxPayload;
   }
 
   private checkParty(p: number): void {
@@ -296,21 +307,16 @@ export class Libp2pChannel implements Channel {
         }
         this.stats.received[party]!.bytes += f.payload.length;
         this.stats.received[party]!.messages++;
+        // a waiter proves the step is neither consumed (recv refuses those) nor buffered
         const waiter = this.waiters[party]!.get(f.step);
         if (waiter !== undefined) {
+          this.inboxes[party]!.consume(f.step);
           waiter.cleanup();
           waiter.resolve(f.payload);
-        } else if (this.inbox[party]!.has(f.step)) {
-          this.protocolFailure(party, `second message for step ${f.step}`);
-        } else if (
-          this.inbox[party]!.size >= MAX_BUFFERED_MESSAGES ||
-          this.inboxBytes[party]! + f.payload.length > this.maxBufferedBytes()
-        ) {
-          this.protocolFailure(party, 'too many unreceived messages buffered');
-        } else {
-          this.inbox[party]!.set(f.step, f.payload);
-          this.inboxBytes[party]! += f.payload.length;
+          return;
         }
+        const refused = this.inboxes[party]!.put(f.step, f.payload);
+        if (refused !== undefined) this.inboundFailure(party, refused);
         return;
       }
       case 'abort': {
@@ -370,14 +376,16 @@ export class Libp2pChannel implements Channel {
     );
   }
 
+  /** A frame `party` should not have sent (duplicate, or over a bound): fails the session blaming it. */
+  private inboundFailure(party: number, refused: Refusal): void {
+    this.init.log('job %s: refused a frame of party %d: %s', this.jobId, party, refused.reason);
+    this.fail((_f, step) => refused.error(step), party, refused.reason);
+  }
+
   private abortFrameFor(culprit: number, reason: string): Uint8Array {
     return encodeAbort(this.jobId, ABORT_CODE.aborted, culprit, -1, reason);
   }
 
-  /**
-   * Fails the session: sets the failure, rejects waiters, tells every other party (except `skip`)
-   * that `culprit` failed it, and closes the links.
-   */
   /**
    * The error for a send to `to` that found its stream dead. The stream may have died because the
    * peer vanished, or because the peer failed and closed it after an abort frame we have not read
@@ -416,11 +424,16 @@ export class Libp2pChannel implements Channel {
     return this.failure ?? ((from, step) => new ChannelClosedError(from, step, detail));
   }
 
+  /**
+   * Fails the session: sets the failure, rejects waiters, drops buffered frames, tells every other
+   * party (except `skip`) that `culprit` failed it, and closes the links (aborting the culprit's).
+   */
   private fail(failure: Failure, culprit: number, reason: string, skip = -1): void {
     if (this.done) return;
     this.done = true;
     this.failure = failure;
     this.rejectAll();
+    this.dropInbound();
     this.finish(failure(-1, -1));
     const frame = this.abortFrameFor(culprit, reason.slice(0, 256));
     this.links.forEach((l, i) => {
@@ -438,6 +451,11 @@ export class Libp2pChannel implements Channel {
       }
     }
     for (const w of this.linkedWaiters.splice(0)) w.reject(this.failure!(-1, -1));
+  }
+
+  /** Drops what no recv will take now, giving its bytes back to each peer's budget. */
+  private dropInbound(): void {
+    for (const inbox of this.inboxes) inbox.clear();
   }
 
   private finish(reason: Error): void {

@@ -31,6 +31,7 @@ import {
   type Frame,
 } from './frame.js';
 import { FrameLink } from './frame-link.js';
+import { defaultPeerLimits, PeerBudget, type InboundLimits } from './inbound.js';
 import { Libp2pChannel } from './libp2p-channel.js';
 
 /** Protocol id of MPC streams. */
@@ -50,6 +51,11 @@ export interface SessionManagerInit {
   maxPayload: number;
   /** Time a new inbound stream has to send its hello (ms). */
   handshakeMs?: number;
+  /**
+   * Most payload bytes and messages one remote peer may have buffered here (sent, not yet
+   * received) over all its sessions. Default {@link defaultPeerLimits}: twice one session's bound.
+   */
+  inboundPerPeer?: Partial<InboundLimits>;
 }
 
 interface OpenJob {
@@ -73,9 +79,12 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
 export class SessionManager {
   private readonly jobs = new Map<string, OpenJob>();
   private readonly handshakeMs: number;
+  /** What each remote peer has buffered here, over all its sessions. */
+  private readonly budget: PeerBudget;
 
   constructor(private readonly init: SessionManagerInit) {
     this.handshakeMs = init.handshakeMs ?? 5_000;
+    this.budget = new PeerBudget({ ...defaultPeerLimits(init.maxPayload), ...init.inboundPerPeer });
   }
 
   /** Number of open sessions. */
@@ -188,6 +197,7 @@ export class SessionManager {
       stepMs: t.stepMs,
       jobMs: t.jobMs,
       maxPayload: this.init.maxPayload,
+      peerBudget: this.budget,
       log: this.init.log,
       onDone: () => {
         if (this.jobs.get(jobId)?.channel === channel) this.jobs.delete(jobId);
