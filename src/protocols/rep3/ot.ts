@@ -63,13 +63,13 @@ export function drawOtReceiver(ctx: Rep3Context, shape: Shape): OtReceiverDraws 
 }
 
 /**
- * Role 0's messages for f_0, f_1 (n words each; overwritten): 2n words to role 1 and 2n words to
- * role 2, and role 0's part of the resulting share.
+ * Role 0's messages for f_0, f_1 (n words each, or f_1 one constant): 2n words to role 1 and 2n
+ * words to role 2, and role 0's part of the resulting share.
  */
 export function otSenderMessages(
   d: OtSenderDraws,
   f0: BigUint64Array,
-  f1: BigUint64Array,
+  f1: BigUint64Array | bigint,
 ): { toRole1: BigUint64Array; toRole2: BigUint64Array; share: Rep3Share } {
   const k = kernel();
   const n = d.rb.size;
@@ -77,7 +77,10 @@ export function otSenderMessages(
   k.add(d.ra.data, d.rb.data, r);
   const m = k.alloc(2 * n);
   k.sub(f0, r, m.subarray(0, n));
-  k.sub(f1, r, m.subarray(n));
+  if (typeof f1 === 'bigint') {
+    k.neg(r, m.subarray(n));
+    k.addScalar(m.subarray(n), f1, m.subarray(n)); // f_1 the same for every element
+  } else k.sub(f1, r, m.subarray(n));
   const toRole1 = k.alloc(2 * n);
   const toRole2 = k.alloc(2 * n);
   k.add(m, d.toRole1Masks, toRole1);

@@ -88,7 +88,6 @@ function senderMessages(
   k.shrLogical(a, 63, f0); // msb(A)
   const unit = (1n << BigInt(64 - bits)) & MASK64; // 2^(64-d) mod 2^64
   k.mulScalar(f0, unit, f0);
-  const f1 = k.alloc(n).fill(unit);
   const t0 = k.alloc(n);
   k.shrLogical(a, bits, t0);
   const low = k.alloc(n); // ceil: + 1 where A's low d bits are not all zero
@@ -98,7 +97,7 @@ function senderMessages(
   k.add(t0, low, t0); // ceil(A / 2^d)
   k.addScalar(t0, (MASK64 + 1n - (TRUNC_RANGE >> BigInt(bits))) & MASK64, t0); // - 2^(62-d)
   k.sub(t0, d.r.data, t0); // T_0
-  const ot = otSenderMessages(d.ot, f0, f1);
+  const ot = otSenderMessages(d.ot, f0, unit);
   const toRole1 = new Uint8Array(8 * 3 * n);
   toRole1.set(wordBytes(t0), 0);
   toRole1.set(wordBytes(ot.toRole1), 8 * n);
