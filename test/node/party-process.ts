@@ -6,7 +6,8 @@
  * - `{"cmd":"session","jobId":..,"parties":[..],"steps":N,"stepMs":..,"bytes":..}`: opens the session
  *   and runs N lockstep rounds (send `bytes` to every other party, receive from every other),
  *   printing `{"progress":step}` every 10 rounds and `{"done":jobId,"sum":..}` or
- *   `{"error":name,"party":..,"message":..}`;
+ *   `{"error":name,"party":..,"message":..}`; with `"busyAt":S,"busyMs":M`, this party works for
+ *   M ms (CPU in 20 ms slices, yielding between them) before sending step S;
  * - `{"cmd":"exit"}`: stops the peer and exits.
  */
 import { createInterface } from 'node:readline';
@@ -29,6 +30,18 @@ interface SessionCmd {
   steps: number;
   stepMs?: number;
   bytes?: number;
+  busyAt?: number;
+  busyMs?: number;
+}
+
+/** Burns CPU for `ms` in 20 ms slices, yielding to the event loop between them (a busy party). */
+async function busy(ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const slice = performance.now() + 20;
+    while (performance.now() < slice) Math.sqrt(Math.random());
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 async function runSession(c: SessionCmd): Promise<void> {
@@ -41,6 +54,7 @@ async function runSession(c: SessionCmd): Promise<void> {
   try {
     const payload = new Uint8Array(c.bytes ?? 1024).fill(ch.self + 1);
     for (let step = 0; step < c.steps; step++) {
+      if (step === c.busyAt) await busy(c.busyMs ?? 0);
       const others = [...Array(ch.parties).keys()].filter((p) => p !== ch.self);
       await Promise.all(others.map((p) => ch.send(p, step, payload)));
       const got = await Promise.all(others.map((p) => ch.recv(p, step)));

@@ -17,7 +17,10 @@ export interface JobsConfig {
   computeParties?: string[];
   /** Opening a session's streams (ms). */
   connectMs: number;
-  /** Waiting for one message of one step (ms): a silent party fails the job after this. */
+  /**
+   * Silence tolerated from a party (ms): a party that sends nothing, not even its keep-alives
+   * (four per stepMs), for this long fails the job, named. A busy party keeps sending them.
+   */
   stepMs: number;
   /** A whole session (ms). */
   sessionMs: number;

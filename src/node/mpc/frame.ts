@@ -4,7 +4,7 @@
  * Every frame on an MPC stream is
  * ```
  * u32 LE  length of the rest of the frame (kind .. end)
- * u8      kind: 1 hello, 2 ready, 3 data, 4 abort
+ * u8      kind: 1 hello, 2 ready, 3 data, 4 abort, 5 alive
  * u8      job id length L (1..128), then L bytes of UTF-8 job id
  * kind-specific body:
  *   hello: u16 from, u16 to, u16 parties, 32-byte digest of the ordered party list
@@ -12,10 +12,12 @@
  *   data:  u32 step, then the payload (the rest of the frame)
  *   abort: u8 code, u16 culprit (0xffff: none), u32 step (0xffffffff: none), u16 reason length R,
  *          R bytes of UTF-8 reason
+ *   alive: (empty): "I am still working on this job" (a keep-alive between data frames)
  * ```
  * all integers little-endian. A stream carries one job between one pair of parties: the dialler
  * sends `hello`, the acceptor answers `ready` (or `abort` with a code), then both send `data`
- * frames; `abort` ends the job on the receiver.
+ * frames, and `alive` frames while they compute (so a busy party is never taken for a dead one);
+ * `abort` ends the job on the receiver.
  *
  * The decoder rejects, with a {@link FrameError} carrying a fixed reason, a length above the
  * maximum before buffering the body, an unknown kind, a bad job id, a body of the wrong size and
@@ -24,7 +26,7 @@
 import { Uint8ArrayList } from 'uint8arraylist';
 
 /** Frame kinds on the wire. */
-export const FRAME_KIND = { hello: 1, ready: 2, data: 3, abort: 4 } as const;
+export const FRAME_KIND = { hello: 1, ready: 2, data: 3, abort: 4, alive: 5 } as const;
 
 /** Abort codes. */
 export const ABORT_CODE = {
@@ -49,6 +51,7 @@ export type AbortCode = (typeof ABORT_CODE)[keyof typeof ABORT_CODE];
 export type Frame =
   | { kind: 'hello'; jobId: string; from: number; to: number; parties: number; digest: Uint8Array }
   | { kind: 'ready'; jobId: string }
+  | { kind: 'alive'; jobId: string }
   | { kind: 'data'; jobId: string; step: number; payload: Uint8Array }
   | { kind: 'abort'; jobId: string; code: AbortCode; culprit: number; step: number; reason: string };
 
@@ -130,6 +133,11 @@ export function encodeHello(
 /** Encodes a ready frame. */
 export function encodeReady(jobId: string): Uint8Array {
   return header(FRAME_KIND.ready, encodeJobId(jobId), 0, 0).buf;
+}
+
+/** Encodes a keep-alive frame (the sender still works on the job). */
+export function encodeAlive(jobId: string): Uint8Array {
+  return header(FRAME_KIND.alive, encodeJobId(jobId), 0, 0).buf;
 }
 
 /**
@@ -230,6 +238,9 @@ export function decodeFrameBody(body: Uint8Array): Frame {
     case FRAME_KIND.ready:
       if (rest !== 0) throw new FrameError('bad-length', `ready body of ${rest} bytes`);
       return { kind: 'ready', jobId };
+    case FRAME_KIND.alive:
+      if (rest !== 0) throw new FrameError('bad-length', `alive body of ${rest} bytes`);
+      return { kind: 'alive', jobId };
     case FRAME_KIND.data:
       if (rest < 4) throw new FrameError('bad-length', 'data frame without step');
       // a copy: the payload owns its (8-byte aligned) buffer, so word views on it are safe

@@ -37,7 +37,7 @@ import {
   type Channel,
   type ChannelStats,
 } from '../../protocols/channel.js';
-import { ABORT_CODE, encodeAbort, encodeDataHeader, encodeJobId, type Frame } from './frame.js';
+import { ABORT_CODE, encodeAbort, encodeAlive, encodeDataHeader, encodeJobId, type Frame } from './frame.js';
 import type { FrameLink, LinkEnd } from './frame-link.js';
 import { defaultPeerLimits, Inbox, PeerBudget, sessionLimits, type Refusal } from './inbound.js';
 
@@ -100,6 +100,10 @@ export class Libp2pChannel implements Channel {
   private done = false;
   private readonly jobBytes: Uint8Array;
   private readonly jobTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When each party was last heard from (any frame), performance.now() ms. */
+  private readonly lastHeard: number[];
+  private readonly aliveTimer: ReturnType<typeof setInterval>;
+  private readonly aliveFrame: Uint8Array;
   private linkedWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(private readonly init: Libp2pChannelInit) {
@@ -114,6 +118,10 @@ export class Libp2pChannel implements Channel {
     this.waiters = Array.from({ length: init.parties }, () => new Map());
     this.remoteEnded = Array.from({ length: init.parties }, () => false);
     this.jobBytes = encodeJobId(init.jobId);
+    this.lastHeard = Array.from({ length: init.parties }, () => performance.now());
+    this.aliveFrame = encodeAlive(init.jobId);
+    this.aliveTimer = setInterval(() => this.sendAlive(), aliveIntervalMs(init.stepMs));
+    this.aliveTimer.unref();
     if (init.jobMs > 0) {
       this.jobTimer = setTimeout(
         () => this.abort(new Error(`job timeout after ${init.jobMs} ms`)),
@@ -242,23 +250,31 @@ export class Libp2pChannel implements Channel {
         step,
         resolve,
         reject,
-        timer: setTimeout(() => {
-          waiter.cleanup();
-          this.init.log(
-            'job %s: party %d sent nothing for step %d within %d ms',
-            this.jobId,
-            from,
-            step,
-            this.init.stepMs,
-          );
-          reject(new StepTimeoutError(from, step, this.init.stepMs));
-        }, this.init.stepMs),
+        timer: undefined,
         cleanup: () => {
           clearTimeout(waiter.timer);
           signal?.removeEventListener('abort', onAbort);
           this.waiters[from]!.delete(step);
         },
       };
+      const silence = (): void => {
+        // Time out only a party silent for stepMs: a busy one sends keep-alives between its own steps.
+        const quiet = performance.now() - this.lastHeard[from]!;
+        if (quiet < this.init.stepMs) {
+          waiter.timer = setTimeout(silence, this.init.stepMs - quiet);
+          return;
+        }
+        waiter.cleanup();
+        this.init.log(
+          'job %s: party %d sent nothing, not even a keep-alive, for %d ms (awaiting step %d)',
+          this.jobId,
+          from,
+          this.init.stepMs,
+          step,
+        );
+        reject(new StepTimeoutError(from, step, this.init.stepMs));
+      };
+      waiter.timer = setTimeout(silence, this.init.stepMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters[from]!.set(step, waiter);
     });
@@ -299,7 +315,10 @@ export class Libp2pChannel implements Channel {
       this.protocolFailure(party, 'frame for another job on this stream');
       return;
     }
+    this.lastHeard[party] = performance.now();
     switch (f.kind) {
+      case 'alive':
+        return;
       case 'data': {
         if (f.payload.length > this.init.maxPayload) {
           this.protocolFailure(party, 'payload over the limit');
@@ -458,8 +477,22 @@ export class Libp2pChannel implements Channel {
     for (const inbox of this.inboxes) inbox.clear();
   }
 
+  /** A keep-alive to every linked party (skipped where the stream's buffer is full: data flows). */
+  private sendAlive(): void {
+    if (this.done) return;
+    this.links.forEach((link, p) => {
+      if (link === undefined || link.isEnded || this.remoteEnded[p]) return;
+      try {
+        link.send(this.aliveFrame);
+      } catch {
+        // a failing link reports itself through onEnd
+      }
+    });
+  }
+
   private finish(reason: Error): void {
     clearTimeout(this.jobTimer);
+    clearInterval(this.aliveTimer);
     this.controller.abort(reason);
     this.init.onDone();
   }
@@ -467,4 +500,9 @@ export class Libp2pChannel implements Channel {
   private async closeLinks(): Promise<void> {
     await Promise.all(this.links.map((l) => l?.close()));
   }
+}
+
+/** How often a party sends keep-alives: four times per step timeout (at most every 50 ms). */
+export function aliveIntervalMs(stepMs: number): number {
+  return Math.max(50, Math.floor(stepMs / 4));
 }
