@@ -1,7 +1,10 @@
 /**
  * TensorFlow.js, chosen once at start-up: `@tensorflow/tfjs-node` when it is installed (an optional
  * dependency: its install downloads a binary and fails on machines without that host), otherwise
- * `@tensorflow/tfjs` on the WebAssembly backend, otherwise its cpu backend. The choice is logged.
+ * `@tensorflow/tfjs` on its cpu backend, which has every kernel (training included). The
+ * WebAssembly backend is faster for inference but lacks training kernels (Conv2DBackpropFilter...)
+ * and, once loaded, prints its minified source with any uncaught error: it is used only when asked
+ * for with `PEERMPC_TF_BACKEND=wasm`. The choice is logged.
  *
  * tfjs is peermpc's user-facing tensor type and its plaintext/float model layer; shares never go
  * through tfjs (it has no int64 and its int32 multiply is not exact, STACK-NOTES).
@@ -46,7 +49,7 @@ async function choose(): Promise<Tf> {
     }
   }
   const tf = await import('@tensorflow/tfjs');
-  if (forced === undefined || forced === '' || forced === 'wasm') {
+  if (forced === 'wasm') {
     try {
       await import('@tensorflow/tfjs-backend-wasm');
       if (await tf.setBackend('wasm')) {
@@ -55,17 +58,21 @@ async function choose(): Promise<Tf> {
         return tf;
       }
     } catch (err) {
-      if (forced === 'wasm')
-        throw new Error(
-          `PEERMPC_TF_BACKEND=wasm but the wasm backend did not load: ${(err as Error).message}`,
-          { cause: err },
-        );
-      log('tfjs wasm backend not available (%s); falling back to cpu', (err as Error).message);
+      throw new Error(
+        `PEERMPC_TF_BACKEND=wasm but the wasm backend did not load: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
+    throw new Error('PEERMPC_TF_BACKEND=wasm but tfjs refused the wasm backend');
   }
+  // Production mode: tfjs would print a banner to install tfjs-node on every first use; the
+  // choice is logged here instead (the README says how to install tfjs-node for speed).
+  tf.enableProdMode();
   await tf.setBackend('cpu');
   await tf.ready();
-  log('tfjs backend: cpu');
+  log('tfjs backend: cpu (install @tensorflow/tfjs-node for speed)');
   return tf;
 }
 
