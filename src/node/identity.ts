@@ -9,6 +9,7 @@ import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/prom
 import { join } from 'node:path';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { Ed25519PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { KeyFileError } from './errors.js';
 
 /** File name of the key inside the data directory. */
@@ -80,4 +81,13 @@ async function createIdentity(path: string): Promise<Ed25519PrivateKey> {
     throw new KeyFileError(path, `cannot create: ${(err as Error).message}`, { cause: err });
   }
   return key;
+}
+
+/**
+ * The peer id of the data directory's identity, creating the key when it does not exist yet (so
+ * `peermpc init` can print the id others need before the daemon ever ran).
+ * @throws {KeyFileError} as {@link loadOrCreateIdentity}.
+ */
+export async function peerIdOfDataDir(dataDir: string): Promise<string> {
+  return peerIdFromPrivateKey(await loadOrCreateIdentity(dataDir)).toString();
 }

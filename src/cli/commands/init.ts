@@ -10,6 +10,7 @@ import {
   type CommandContext,
   type CommonOptions,
 } from '../common.js';
+import { peerIdOfDataDir } from '../../node/identity.js';
 import { printJson } from '../output.js';
 
 interface InitOptions extends CommonOptions {
@@ -29,13 +30,17 @@ export function registerInit(program: Command, { io }: CommandContext): void {
     .option('--bootstrap <multiaddr...>', 'bootstrap peers (comma-separated or repeated)', listValue)
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)', portValue)
     .option('--allow-private-addresses', 'keep loopback and private addresses in the DHT (LAN, one machine)')
-    .action((opts: InitOptions) => {
+    .action(async (opts: InitOptions) => {
       const dataDir = dataDirOf(opts);
       ensureDataDir(dataDir);
       const config = applyOverrides(defaultConfig(), opts);
       const path = dataDirFile(dataDir, 'config');
       writeConfig(path, config, opts.force === true);
-      if (opts.json === true) printJson(io, { path, config });
-      else io.out(`wrote ${path}\nstart the daemon with: peermpc daemon --data-dir ${dataDir}`);
+      const peerId = await peerIdOfDataDir(dataDir);
+      if (opts.json === true) printJson(io, { path, peerId, config });
+      else
+        io.out(
+          `wrote ${path}\npeer id: ${peerId}\nstart the daemon with: peermpc daemon --data-dir ${dataDir}`,
+        );
     });
 }
