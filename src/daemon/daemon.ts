@@ -41,6 +41,8 @@ export interface DaemonOptions {
   extraRoutes?: (router: Router, ctx: ApiContext) => void;
   /** Time budget of stopping the peer in ms. Default 15 000. */
   stopTimeoutMs?: number;
+  /** Receives one line per job event worth an operator's eye (received, decided, started, ended). */
+  activity?: (line: string) => void;
 }
 
 /** A running daemon. */
@@ -122,6 +124,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       version: packageVersion(),
       startedAt,
       onStop: (hook) => void stopHooks.unshift(hook),
+      ...(options.activity !== undefined ? { activity: options.activity } : {}),
     };
     const router = apiRouter(ctx);
     options.extraRoutes?.(router, ctx);

@@ -155,6 +155,13 @@ test('two jobs at once on the same three daemons (two sessions, interleaved step
       1e-3,
       'variance',
     );
+    // every daemon told its operator, one line per event, ids and states only
+    for (const d of [...t.hospitals, t.scientist])
+      for (const id of [a.id, b.id]) {
+        const out = d.output();
+        for (const state of ['approved', 'running', 'done'])
+          assert.match(out, new RegExp(`job ${id.slice(0, 12)} ${state}`), `${d.name}: ${state}`);
+      }
   }));
 
 test('reject path: a person rejects with the CLI; rejected everywhere, nothing released', () =>

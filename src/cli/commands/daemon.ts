@@ -38,6 +38,7 @@ export function registerDaemon(program: Command, { io }: CommandContext): void {
           apiPort: opts.apiPort,
           allowPrivateAddresses: opts.allowPrivateAddresses,
         },
+        activity: (line) => io.err(line), // stderr: stdout keeps the startup summary (JSON with --json)
       });
       const exited = new Promise<number>((resolve) => superviseDaemon(daemon, { onExit: resolve }));
       const info = { peerId: daemon.peerId, multiaddrs: daemon.multiaddrs, apiUrl: daemon.apiUrl, dataDir };

@@ -22,4 +22,6 @@ export interface ApiContext {
    * the daemon runs the hooks, last registered first, after the API stopped and before the peer stops.
    */
   onStop(hook: () => Promise<void> | void): void;
+  /** Prints one line of activity for the operator (jobs received, decided, started, ended). */
+  activity?: (line: string) => void;
 }

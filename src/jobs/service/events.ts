@@ -34,6 +34,13 @@ export class JobEvents {
   private seq = 0;
   private readonly byJob = new Map<string, JobEvent[]>();
   private readonly waiters = new Set<() => void>();
+  private readonly listeners = new Set<(e: JobEvent) => void>();
+
+  /** Calls `listener` with every event from now on (a listener that throws is ignored); returns the unsubscribe. */
+  subscribe(listener: (e: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /** Records an event and wakes long polls. */
   emit(event: Omit<JobEvent, 'seq' | 'time'>): JobEvent {
@@ -43,6 +50,13 @@ export class JobEvents {
     if (list.length > MAX_EVENTS_PER_JOB) list.splice(0, list.length - MAX_EVENTS_PER_JOB);
     this.byJob.set(e.job, list);
     for (const wake of [...this.waiters]) wake();
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch {
+        // an observer must not break the job service
+      }
+    }
     return e;
   }
 

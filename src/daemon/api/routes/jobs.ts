@@ -18,6 +18,7 @@
  * layer's `predict` and `train` ops are added to the catalogue then.
  */
 import { listOps } from '../../../jobs/program/catalogue.js';
+import { boundText } from '../../../util/bound.js';
 import { registerMlOps } from '../../../ml/job-catalogue.js';
 import type { DatasetPolicy } from '../../../jobs/policy/types.js';
 import type { JobEvent } from '../../../jobs/service/events.js';
@@ -50,6 +51,22 @@ export interface JobEventsResponse {
   state: JobState;
 }
 
+/**
+ * One line for the operator about a job event, or undefined for progress: ids, states and peers
+ * only (reasons are the service's own bounded texts), never a value.
+ */
+export function activityLine(e: JobEvent): string | undefined {
+  const job = `job ${e.job.slice(0, 12)}`;
+  const why = e.reason !== undefined ? `: ${boundText(e.reason, 200)}` : '';
+  if (e.type === 'state' && e.state !== undefined) return `${e.time} ${job} ${e.state}${why}`;
+  if (e.type === 'decision' && e.decision !== undefined) {
+    const d = e.decision;
+    const reason = d.reason !== undefined ? ` (${boundText(d.reason, 200)})` : '';
+    return `${e.time} ${job} ${d.decision === 'pending' ? 'waits for a person at' : d.decision + ' by'} ${d.peer}${reason}`;
+  }
+  return undefined;
+}
+
 /** The job service of this daemon (created on first use), or a 503 when the peer cannot run jobs. */
 export function jobServiceOf(ctx: ApiContext): JobService {
   let s = services.get(ctx);
@@ -58,6 +75,14 @@ export function jobServiceOf(ctx: ApiContext): JobService {
       if (!isJobsPeer(ctx.peer)) throw new Error('this peer does not support jobs (no request messaging)');
       const service = jobServiceForPeer(ctx.peer, ctx.dataDir);
       ctx.onStop(() => service.stop());
+      const print = ctx.activity;
+      if (print !== undefined)
+        ctx.onStop(
+          service.events.subscribe((e) => {
+            const line = activityLine(e);
+            if (line !== undefined) print(line);
+          }),
+        );
       s = service;
       log('job service ready');
     } catch (err) {
