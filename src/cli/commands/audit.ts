@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { AuditEntry } from '../../jobs/audit/entry.js';
 import type { ArchiveResult, AuditVerifyResult } from '../../jobs/audit/log.js';
-import { verifyAuditOffline } from '../../jobs/audit/open.js';
 import type { AuditHeadsResponse, AuditListResponse } from '../../daemon/api/routes/audit.js';
 import { resolveDataDir } from '../../daemon/data-dir.js';
 import {
@@ -164,6 +163,8 @@ export function registerAudit(program: Command, { io }: CommandContext): void {
       if (opts.offline !== undefined && opts.offline !== false) {
         const dir =
           typeof opts.offline === 'string' ? resolveDataDir(opts.offline) : resolveDataDir(opts.dataDir);
+        // loaded here: it brings libp2p's crypto, which other commands never load
+        const { verifyAuditOffline } = await import('../../jobs/audit/open.js');
         const res = verifyAuditOffline(dir, {
           ...(opts.peerId !== undefined ? { peerId: opts.peerId } : {}),
           ...(opts.heads !== undefined ? { headsFiles: opts.heads } : {}),

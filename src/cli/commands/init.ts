@@ -1,6 +1,5 @@
 /** `peermpc init`: writes a default config file into the data directory. */
 import type { Command } from 'commander';
-import { applyOverrides, defaultConfig, writeConfig } from '../../daemon/config.js';
 import { dataDirFile, ensureDataDir } from '../../daemon/data-dir.js';
 import {
   commonOptions,
@@ -10,7 +9,6 @@ import {
   type CommandContext,
   type CommonOptions,
 } from '../common.js';
-import { peerIdOfDataDir } from '../../node/identity.js';
 import { printJson } from '../output.js';
 
 interface InitOptions extends CommonOptions {
@@ -31,11 +29,14 @@ export function registerInit(program: Command, { io }: CommandContext): void {
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)', portValue)
     .option('--allow-private-addresses', 'keep loopback and private addresses in the DHT (LAN, one machine)')
     .action(async (opts: InitOptions) => {
+      const { applyOverrides, defaultConfig, writeConfig } = await import('../../daemon/config.js'); // multiaddr: init only
       const dataDir = dataDirOf(opts);
       ensureDataDir(dataDir);
       const config = applyOverrides(defaultConfig(), opts);
       const path = dataDirFile(dataDir, 'config');
       writeConfig(path, config, opts.force === true);
+      // loaded here: other commands never load libp2p's crypto
+      const { peerIdOfDataDir } = await import('../../node/identity.js');
       const peerId = await peerIdOfDataDir(dataDir);
       if (opts.json === true) printJson(io, { path, peerId, config });
       else
