@@ -12,16 +12,20 @@ import { registerPeers } from './commands/peers.js';
 import { registerStatus } from './commands/status.js';
 import type { Io } from './output.js';
 
-/** Builds the program; commander errors throw (exitOverride) instead of exiting. */
+/**
+ * Builds the program. Commander errors throw (exitOverride) instead of exiting, and are not printed
+ * here: `main` (index.ts) prints every usage error, commander's and the commands' alike, as one
+ * line (or JSON with `--json`). Help and version still print through `io`.
+ */
 export function buildProgram(io: Io): Command {
   const program = new Command('peermpc')
     .description('peer-to-peer secure multi-party computation: run a peer, publish and find datasets')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      outputError: () => undefined,
     });
   program.addHelpText(
     'after',

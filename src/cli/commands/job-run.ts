@@ -9,19 +9,29 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DaemonTimeoutError, DaemonUnavailableError } from '../../daemon/api/client.js';
 import { parseProgram } from '../../jobs/program/validate.js';
 import { shorthandProgram, SHORTHAND_STATS, type ShorthandStat } from '../../jobs/program/shorthand.js';
 import type { Program } from '../../jobs/program/types.js';
 import type { JobRequest, JobRequestInput } from '../../jobs/service/request.js';
 import type { SignedDatasetDescription } from '../../node/types.js';
-import { clientFor, commonOptions, listValue, positiveIntValue, type CommonOptions } from '../common.js';
+import { boundText } from '../../util/bound.js';
+import {
+  clientFor,
+  commonOptions,
+  datasetRefsValue,
+  listValue,
+  positiveIntValue,
+  type CommonOptions,
+  type DatasetRef,
+} from '../common.js';
 import { printJson, type Io } from '../output.js';
 import { JobsClient } from './job-client.js';
 import { printOutput, printStats } from './job-print.js';
 import { followJob } from './job-wait.js';
 
 interface RunOptions extends CommonOptions {
-  dataset?: string[];
+  dataset?: DatasetRef[];
   search?: string;
   columns?: string[];
   join?: boolean;
@@ -110,16 +120,9 @@ function statsValue(value: string, previous: string[] | undefined): string[] {
   return list;
 }
 
-function datasetRef(value: string): { owner: string; name: string } {
-  const [owner, name, extra] = value.split('/');
-  if (!owner || !name || extra !== undefined)
-    throw new InvalidArgumentError('expected <owner peer id>/<dataset name>');
-  return { owner, name };
-}
-
 /** The descriptions of the datasets the options name (fetched through the daemon, verified there). */
 async function findDatasets(opts: RunOptions, io: Io): Promise<SignedDatasetDescription[]> {
-  const api = clientFor(opts);
+  const api = clientFor(opts, io);
   if (opts.search !== undefined) {
     const res = await api.searchDatasets(opts.search);
     for (const r of res.rejected)
@@ -127,7 +130,7 @@ async function findDatasets(opts: RunOptions, io: Io): Promise<SignedDatasetDesc
     if (res.found.length === 0) throw new Error(`no datasets found for "${opts.search}"`);
     return res.found;
   }
-  const refs = (opts.dataset ?? []).map(datasetRef);
+  const refs = opts.dataset ?? [];
   if (refs.length === 0)
     throw new Error('name the datasets with --dataset <owner>/<name> or --search <term>');
   return Promise.all(refs.map((r) => api.showDataset(r.owner, r.name)));
@@ -231,7 +234,11 @@ export function registerJobRun(job: Command, io: Io): void {
       '[program]',
       'program JSON file (default: build one from --stats/--histogram/--quantiles/--group-by/--crosstab/--ols/--logit/--linreg)',
     )
-    .option('--dataset <owner/name...>', 'datasets to use (repeatable)', listValue)
+    .option(
+      '--dataset <owner/name...>',
+      'datasets to use, as <owner peer id>/<dataset name> (repeatable)',
+      datasetRefsValue,
+    )
     .option('--search <term>', 'use every dataset a search by name or tag finds')
     .option(
       '--columns <names>',
@@ -294,7 +301,7 @@ export function registerJobRun(job: Command, io: Io): void {
     .action(async (programFile: string | undefined, opts: RunOptions) => {
       const found = await findDatasets(opts, io);
       const request = buildRequest(opts, found, programFile);
-      const jobs = new JobsClient(clientFor(opts));
+      const jobs = new JobsClient(clientFor(opts, io));
       const quiet = opts.json === true;
       if (!quiet)
         io.err(
@@ -309,6 +316,13 @@ export function registerJobRun(job: Command, io: Io): void {
       const r = await followJob(jobs, io, submitted.id, {
         quiet,
         ...(opts.timeout ? { timeoutMs: opts.timeout * 1000 } : {}),
+      }).catch((err: unknown) => {
+        if (err instanceof DaemonUnavailableError || err instanceof DaemonTimeoutError) {
+          // The job was submitted: say which, so it can be followed once the daemon answers again.
+          const id = boundText(submitted.id, 100);
+          err.message += `; job ${id} was submitted before that: follow it with peermpc job status ${id} --wait`;
+        }
+        throw err;
       });
       if (quiet) {
         printJson(io, {

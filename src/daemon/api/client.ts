@@ -2,12 +2,18 @@
  * The control API client used by the CLI (and by tests and scripts).
  *
  * `ApiClient.fromDataDir(dir)` finds the daemon of a data directory through its `api.json` and
- * token file. Failures are typed: {@link DaemonNotRunningError} when there is no daemon to talk to,
- * {@link ApiRequestError} (with the server's error name, message and status) when the daemon
- * refused a request.
+ * token file; when the directory's lock names a live process but `api.json` is not written yet, the
+ * daemon is starting and the client waits for it (a few seconds) before its first request.
+ * Failures are typed: a {@link DaemonUnavailableError} when no daemon answers (not running, still
+ * starting, or it refused or dropped the connection), {@link DaemonTimeoutError} when it did not
+ * answer in time, {@link ApiRequestError} (with the server's error name, message and status) when
+ * the daemon refused a request.
  */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { boundText } from '../../util/bound.js';
 import { dataDirFile } from '../data-dir.js';
-import { readApiAddress } from '../api-file.js';
+import { readApiAddress, type ApiAddress } from '../api-file.js';
 import { processAlive } from '../lock.js';
 import { readToken } from '../token.js';
 import type { ApiErrorBody } from './errors.js';
@@ -21,13 +27,105 @@ import type {
   SignedDatasetDescription,
 } from '../../node/types.js';
 
-/** There is no daemon for this data directory, or it does not answer. */
-export class DaemonNotRunningError extends Error {
+/** How long a client waits by default for a daemon that is starting (ms). */
+export const DAEMON_START_WAIT_MS = 10_000;
+
+/** How often a waiting client looks for `api.json` (ms). */
+const START_POLL_MS = 100;
+
+/** Socket error codes meaning the daemon's port has no listener. */
+const REFUSED_CODES = new Set(['ECONNREFUSED']);
+
+/** Socket error codes meaning the daemon closed or reset the connection before it answered. */
+const CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/** Error codes of undici's own timeouts. */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** `peermpc <command>` with the data directory's flag, for the advice in messages. */
+function advise(command: string, dataDir: string | undefined): string {
+  return dataDir === undefined ? `peermpc ${command}` : `peermpc ${command} --data-dir ${dataDir}`;
+}
+
+/**
+ * No daemon answers for the data directory: not running, still starting, or its control API
+ * refused or dropped the connection. The CLI exits with code 3 on any of these.
+ */
+export class DaemonUnavailableError extends Error {
+  override name = 'DaemonUnavailableError';
+}
+
+/** There is no daemon for this data directory. */
+export class DaemonNotRunningError extends DaemonUnavailableError {
   override name = 'DaemonNotRunningError';
   constructor(dataDir: string, detail: string) {
     super(
       `no peermpc daemon is running for data dir ${dataDir} (${detail}); start one with: peermpc daemon --data-dir ${dataDir}`,
     );
+  }
+}
+
+/** The data directory's daemon holds its lock but has not opened its control API within the wait. */
+export class DaemonStartingError extends DaemonUnavailableError {
+  override name = 'DaemonStartingError';
+  /** The pid in the data directory's lock file. */
+  readonly pid: number;
+  constructor(dataDir: string, pid: number, waitedMs: number) {
+    super(
+      `the peermpc daemon for data dir ${dataDir} (pid ${pid}) is starting, and its control API is ` +
+        `not up yet${waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : ''}; retry in a moment, check the daemon's log ` +
+        `(the output of peermpc daemon), or, if pid ${pid} is not a peermpc daemon, ` +
+        `remove ${dataDirFile(dataDir, 'lock')}`,
+    );
+    this.pid = pid;
+  }
+}
+
+/** What happened to a connection to the daemon. */
+export type DaemonConnectionFailure = 'refused' | 'closed';
+
+/** The daemon's control API refused the connection, or closed it before it answered. */
+export class DaemonConnectionError extends DaemonUnavailableError {
+  override name = 'DaemonConnectionError';
+  /** The control API's base URL. */
+  readonly url: string;
+  /** `refused`: nothing listens there; `closed`: the daemon dropped a request it had accepted. */
+  readonly failure: DaemonConnectionFailure;
+  /** The socket error code, e.g. `ECONNREFUSED`, `ECONNRESET`, `UND_ERR_SOCKET`. */
+  readonly code: string;
+  constructor(
+    url: string,
+    failure: DaemonConnectionFailure,
+    code: string,
+    request: string,
+    dataDir: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    const check = `check it with: ${advise('status', dataDir)}, and see the daemon's log (the output of peermpc daemon)`;
+    super(
+      failure === 'refused'
+        ? `the peermpc daemon at ${url} refused the connection (${code}): it has stopped or is stopping; ${check}`
+        : `the peermpc daemon at ${url} stopped answering: it closed the connection during ${request} (${code}), ` +
+            `so it may have crashed or been stopped, and the request may or may not have taken effect; ${check}`,
+      options,
+    );
+    this.url = url;
+    this.failure = failure;
+    this.code = code;
+  }
+}
+
+/** The daemon accepted a request but did not answer it within the request's time budget. */
+export class DaemonTimeoutError extends Error {
+  override name = 'DaemonTimeoutError';
+  /** The control API's base URL. */
+  readonly url: string;
+  constructor(url: string, request: string, timeoutMs: number, dataDir: string | undefined) {
+    super(
+      `the peermpc daemon at ${url} did not answer ${request} within ${Math.round(timeoutMs / 1000)} s; ` +
+        `it may be busy or hung: check it with: ${advise('status', dataDir)}, and see its log`,
+    );
+    this.url = url;
   }
 }
 
@@ -90,61 +188,128 @@ export interface SearchRequestOptions extends RequestOptions {
   searchTimeoutMs?: number;
 }
 
+/** Options of {@link ApiClient.fromDataDir}. */
+export interface FromDataDirOptions {
+  /** Default time budget of a request in ms (0: none). Default 130 000. */
+  timeoutMs?: number;
+  /**
+   * How long the first request waits for a daemon that is starting (its lock is held by a live
+   * process, `api.json` is not written yet), in ms. Default {@link DAEMON_START_WAIT_MS}; 0 fails at once.
+   */
+  startWaitMs?: number;
+  /** Called once, when a request starts waiting for a starting daemon (`pid`: the lock's). */
+  onStarting?: (pid: number, waitMs: number) => void;
+}
+
 /** A typed client of the control API. */
 export class ApiClient {
-  /** The base URL. */
-  readonly url: string;
-  private readonly token: string | undefined;
+  private base: string;
+  private token: string | undefined;
   private readonly timeoutMs: number;
   private readonly dataDir: string | undefined;
+  /** For a daemon that is starting: resolves once its control API is up (run on first use). */
+  private starting: (() => Promise<void>) | undefined;
+  private ready: Promise<void> | undefined;
 
   constructor(init: ApiClientInit) {
-    this.url = init.url.replace(/\/+$/, '');
+    this.base = init.url.replace(/\/+$/, '');
     this.token = init.token;
     this.timeoutMs = init.timeoutMs ?? 130_000;
     this.dataDir = init.dataDir;
   }
 
-  /**
-   * A client for the daemon running on `dataDir`.
-   *
-   * @throws DaemonNotRunningError when the directory has no live daemon.
-   * @throws TokenFileError when the token file is missing or too open.
-   */
-  static fromDataDir(dataDir: string, options: { timeoutMs?: number } = {}): ApiClient {
-    const address = readApiAddress(dataDirFile(dataDir, 'api'));
-    if (address === undefined) throw new DaemonNotRunningError(dataDir, 'no api.json');
-    if (!processAlive(address.pid)) {
-      throw new DaemonNotRunningError(dataDir, `api.json names pid ${address.pid}, which is not running`);
-    }
-    const token = readToken(dataDirFile(dataDir, 'token'));
-    return new ApiClient({ url: address.url, token, dataDir, ...options });
+  /** The base URL (empty while waiting for a daemon that is starting). */
+  get url(): string {
+    return this.base;
   }
 
-  /** Sends one request; resolves with the parsed JSON body of a 2xx response. */
+  /**
+   * A client for the daemon running on `dataDir`. When the daemon is starting (the directory's lock
+   * names a live process but `api.json` is not written yet) the client is returned at once and its
+   * first request waits up to `options.startWaitMs` for the control API.
+   *
+   * @throws DaemonNotRunningError when the directory has no live daemon.
+   * @throws DaemonStartingError when it is starting and `startWaitMs` is 0.
+   * @throws TokenFileError when the token file is missing or too open.
+   * @throws ApiAddressFileError when `api.json` is not a valid address.
+   */
+  static fromDataDir(dataDir: string, options: FromDataDirOptions = {}): ApiClient {
+    const address = readApiAddress(dataDirFile(dataDir, 'api'));
+    const timeout = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+    if (address !== undefined && processAlive(address.pid)) {
+      const token = readToken(dataDirFile(dataDir, 'token'));
+      return new ApiClient({ url: address.url, token, dataDir, ...timeout });
+    }
+    // A live process holding the lock without a (live) api.json is a daemon that is still starting.
+    const pid = lockPid(dataDir);
+    if (pid === undefined || pid === address?.pid || !processAlive(pid)) {
+      throw new DaemonNotRunningError(
+        dataDir,
+        address === undefined ? 'no api.json' : `api.json names pid ${address.pid}, which is not running`,
+      );
+    }
+    const waitMs = options.startWaitMs ?? DAEMON_START_WAIT_MS;
+    if (waitMs <= 0) throw new DaemonStartingError(dataDir, pid, 0);
+    const client = new ApiClient({ url: '', dataDir, ...timeout });
+    client.starting = async () => {
+      options.onStarting?.(pid, waitMs);
+      const up = await waitForApi(dataDir, pid, waitMs);
+      client.base = up.address.url.replace(/\/+$/, '');
+      client.token = up.token;
+    };
+    return client;
+  }
+
+  /**
+   * Sends one request; resolves with the parsed JSON body of a 2xx response.
+   *
+   * @throws ApiRequestError when the daemon answered with an error.
+   * @throws DaemonConnectionError when the daemon refused the connection or dropped it unanswered.
+   * @throws DaemonTimeoutError when it did not answer within the time budget.
+   * @throws DaemonStartingError / DaemonNotRunningError when a starting daemon did not come up.
+   */
   async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    if (this.starting !== undefined) await (this.ready ??= this.starting());
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const signals = timeoutMs > 0 ? [AbortSignal.timeout(timeoutMs)] : [];
+    const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signals = timeout === undefined ? [] : [timeout];
     if (options.signal !== undefined) signals.push(options.signal);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // Only the route, bounded: a query or a path segment may hold a user's text.
+    const request = `${method} ${boundText(path.split('?')[0] ?? '', 100)}`;
+    const failed = (err: unknown, phase: 'connect' | 'response'): unknown => {
+      if (options.signal?.aborted === true) return err; // the caller's abort: theirs to report
+      if (timeout?.aborted === true)
+        return new DaemonTimeoutError(this.base, request, timeoutMs, this.dataDir);
+      const code = errorCode(err);
+      if (code === undefined) return err;
+      if (TIMEOUT_CODES.has(code)) return new DaemonTimeoutError(this.base, request, timeoutMs, this.dataDir);
+      // A refusal after the connection was open (a reset while reading) is a drop, not a refusal.
+      if (REFUSED_CODES.has(code) && phase === 'connect')
+        return new DaemonConnectionError(this.base, 'refused', code, request, this.dataDir, { cause: err });
+      if (CLOSED_CODES.has(code) || REFUSED_CODES.has(code))
+        return new DaemonConnectionError(this.base, 'closed', code, request, this.dataDir, { cause: err });
+      return err;
+    };
     let res: Response;
+    let text: string;
     try {
-      res = await fetch(this.url + path, {
+      res = await fetch(this.base + path, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.any(signals),
       });
     } catch (err) {
-      const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
-      if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
-        throw new DaemonNotRunningError(this.dataDir ?? this.url, `${this.url} refused the connection`);
-      }
-      throw err;
+      throw failed(err, 'connect');
     }
-    const text = await res.text();
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw failed(err, 'response');
+    }
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
@@ -228,4 +393,54 @@ export class ApiClient {
   removeDataset(name: string, options?: RequestOptions): Promise<DatasetRemoveResponse> {
     return this.request('DELETE', `/datasets/${encodeURIComponent(name)}`, undefined, options);
   }
+}
+
+/** The pid in the data directory's lock file, if it holds one. */
+function lockPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(dataDirFile(dataDir, 'lock'), 'utf8').trim(), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined; // no lock file (or unreadable): no daemon claims the directory
+  }
+}
+
+/**
+ * Waits until the starting daemon `pid` of `dataDir` has written `api.json` (with its token), at
+ * most `waitMs`.
+ *
+ * @throws DaemonNotRunningError when `pid` exits first.
+ * @throws DaemonStartingError when `waitMs` passes first.
+ */
+async function waitForApi(
+  dataDir: string,
+  pid: number,
+  waitMs: number,
+): Promise<{ address: ApiAddress; token: string }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const address = readApiAddress(dataDirFile(dataDir, 'api'));
+    if (address !== undefined && processAlive(address.pid))
+      return { address, token: readToken(dataDirFile(dataDir, 'token')) };
+    if (!processAlive(pid))
+      throw new DaemonNotRunningError(dataDir, `pid ${pid} exited while starting; see its log`);
+    if (Date.now() >= deadline) throw new DaemonStartingError(dataDir, pid, waitMs);
+    await sleep(START_POLL_MS);
+  }
+}
+
+/** The first `code` on `err` or its chain of causes (fetch puts the socket's under `cause`). */
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    const inner = (e as { errors?: unknown }).errors; // AggregateError of several attempts
+    if (Array.isArray(inner) && inner.length > 0) {
+      const first = errorCode(inner[0]);
+      if (first !== undefined) return first;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
