@@ -224,8 +224,11 @@ test('v0.1 log, then a kill mid-append: the old log is signed at start; the cras
       assert.match(verify.stdout, /3 unsigned from v0\.1/);
       const list = await d.client.request<AuditListResponse>('GET', '/audit');
       assert.ok(list.entries.some((e) => e.event.type === 'audit.signed'));
-      for (const name of ['a', 'b', 'c'])
-        await d.client.request('PUT', `/policies/${name}`, { approval: 'manual' });
+      const csv = join(root, 'a.csv');
+      writeFileSync(csv, 'x\n1\n');
+      await d.client.addDataset({ csvPath: csv, name: 'a' });
+      for (const approval of ['manual', 'auto', 'manual'])
+        await d.client.request('PUT', '/policies/a', { approval });
       await d.kill();
       // the crash: the last append reached the log but not the head, and a next one was torn
       const lines = readFileSync(logOf(dataDir), 'utf8').trimEnd().split('\n');

@@ -69,7 +69,7 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
     )
     .option(
       '--replace',
-      'replace an existing dataset of that name (give --magnitude again to keep a declared bound)',
+      "replace an existing dataset of that name; its tags and description stay unless given (--tags '' clears them), its policy stays (give --magnitude again to keep a declared bound)",
     )
     .action(async (file: string, opts: AddOptions) => {
       const client = clientFor(opts);
@@ -133,12 +133,12 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
     });
 
   commonOptions(dataset.command('remove'))
-    .description('stop advertising a local dataset and delete it')
+    .description('stop advertising a local dataset and delete it, with its policy')
     .argument('<name>', 'dataset name')
     .action(async (name: string, opts: CommonOptions) => {
       const res = await clientFor(opts).removeDataset(name);
       if (opts.json === true) return printJson(io, res);
-      io.out(`removed ${res.name}`);
+      io.out(`removed ${res.name}${res.policyRemoved === true ? ' and its policy' : ''}`);
     });
 }
 

@@ -69,11 +69,17 @@ export function registerPolicy(program: Command, { io }: CommandContext): void {
     });
 
   commonOptions(policy.command('set'))
-    .description("set a dataset's policy (options left out take the default values)")
-    .argument('<dataset>', 'dataset name')
+    .description(
+      'set the policy of one of your datasets (options left out take the default values; removing the dataset removes its policy)',
+    )
+    .argument('<dataset>', 'dataset name (a local dataset)')
     .option('--requesters <peer ids>', 'peers allowed to request jobs ("*" for any)', listValue)
-    .option('--ops <ops>', 'ops allowed on its data ("*" for any)', listValue)
-    .option('--outputs <ops>', 'ops whose results may be released ("*" for any)', listValue)
+    .option('--ops <ops>', 'ops allowed on its data ("*" for any; peermpc job ops lists them)', listValue)
+    .option(
+      '--outputs <ops>',
+      'ops whose results may be released ("*" for any; peermpc job ops lists them)',
+      listValue,
+    )
     .option('--min-rows <n>', 'fewest rows behind every released value', positiveIntValue)
     .addOption(new Option('--approval <mode>', 'who approves').choices(['auto', 'manual']))
     .option(

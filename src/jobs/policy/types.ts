@@ -2,8 +2,11 @@
  * Dataset policies: who may use a dataset, which ops may touch it, which results may be released,
  * how many rows must stand behind every released aggregate, and whether a person approves.
  */
+import { ed25519PublicKeyOf } from '../../node/peer-keys.js';
 import type { PolicySummary } from '../../node/types.js';
+import { quoted } from '../../util/bound.js';
 import { PolicyValidationError } from '../errors.js';
+import { getOp } from '../program/catalogue.js';
 
 /** `*` in a list means "any". */
 export const ANY = '*';
@@ -115,4 +118,65 @@ export function parsePolicy(value: unknown, dataset?: string): DatasetPolicy {
         ? [approval === 'auto' ? SELF : ANY]
         : strList(value.computeParties, 'computeParties'),
   };
+}
+
+/** What each list of a policy may hold besides `*`, and what to call an entry that is not that. */
+const ENTRY_RULES: ReadonlyArray<{
+  field: 'requesters' | 'ops' | 'outputs' | 'computeParties';
+  ok: (entry: string) => boolean;
+  /** What an entry should be: singular, plural. */
+  noun: [string, string];
+  hint: string;
+}> = [
+  {
+    field: 'requesters',
+    ok: (e) => ed25519PublicKeyOf(e) !== undefined,
+    noun: ['a peer id', 'peer ids'],
+    hint: 'Ed25519 peer ids, 12D3KooW..., or "*"',
+  },
+  ...(['ops', 'outputs'] as const).map((field) => ({
+    field,
+    ok: (e: string) => getOp(e) !== undefined,
+    noun: ['an op', 'ops'] as [string, string],
+    hint: '`peermpc job ops` lists them',
+  })),
+  {
+    field: 'computeParties',
+    ok: (e) => e === SELF || ed25519PublicKeyOf(e) !== undefined,
+    noun: ['a peer id', 'peer ids'],
+    hint: '"self", Ed25519 peer ids, or "*"',
+  },
+];
+
+/**
+ * The first problem with the entries of `policy`'s lists, or undefined when every entry means
+ * something: `ops` and `outputs` hold `*` or ops of the catalogue (`peermpc job ops`; `predict` and
+ * `train` once the ML layer registered them), `requesters` `*` or Ed25519 peer ids (a job is signed
+ * with the key inside its requester's id), `computeParties` `*`, `self` or Ed25519 peer ids (a peer
+ * id is decoded only up to MAX_PEER_ID_CHARS characters). The problem names the field and its first
+ * bad entry, bounded, and how many more there are. Such an entry matches no job, so it would refuse
+ * more than its owner meant, silently: the policy store refuses it (PolicyStore.set).
+ * @example policyEntriesProblem({ ...defaultPolicy('d'), outputs: ['meen', 'foo'] })
+ * // '"outputs": "meen" and 1 more entry are not ops (`peermpc job ops` lists them)'
+ */
+export function policyEntriesProblem(policy: DatasetPolicy): string | undefined {
+  for (const { field, ok, noun, hint } of ENTRY_RULES) {
+    const bad = policy[field].filter((e) => e !== ANY && !ok(e));
+    if (bad.length === 0) continue;
+    const more = bad.length - 1;
+    const first = `"${field}": ${quoted(bad[0])}`;
+    return more === 0
+      ? `${first} is not ${noun[0]} (${hint})`
+      : `${first} and ${more} more ${more === 1 ? 'entry' : 'entries'} are not ${noun[1]} (${hint})`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks that every entry of `policy`'s lists means something (see {@link policyEntriesProblem}).
+ * @throws PolicyValidationError naming the field and its first bad entry.
+ */
+export function checkPolicyEntries(policy: DatasetPolicy): void {
+  const problem = policyEntriesProblem(policy);
+  if (problem !== undefined) throw new PolicyValidationError(problem);
 }

@@ -146,7 +146,9 @@ export class JobService {
 
   constructor(private readonly init: JobServiceInit) {
     this.store = new JobStore(init.jobsDir);
-    this.policies = new PolicyStore(init.jobsDir);
+    this.policies = new PolicyStore(init.jobsDir, {
+      hasDataset: async (name) => (await init.datasets.get(name)) !== undefined,
+    });
     this.replay = new ReplayGuard(init.jobsDir);
     this.guard = new ReleaseGuard(init.self, init.datasets, this.policies, new ReleaseLedger(init.jobsDir));
     this.audit = openAuditLog({
@@ -196,7 +198,7 @@ export class JobService {
    * Sets (replaces) a dataset's policy, audits it, and publishes its summary in the dataset's
    * signed description when the dataset is local. `published` is false when that failed (the
    * policy is set and enforced all the same; the error is logged).
-   * @throws PolicyValidationError when invalid.
+   * @throws PolicyValidationError when invalid; PolicyDatasetNotFoundError when the dataset is not local.
    */
   async setPolicy(dataset: string, value: unknown): Promise<{ policy: DatasetPolicy; published: boolean }> {
     const policy = await this.policies.set(dataset, value);

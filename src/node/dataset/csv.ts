@@ -5,6 +5,9 @@
  * {@link CsvImportError} naming the file, the row (the file's line number; the header is row 1)
  * and the column. Error messages name positions and csv-parse's error code, never cell contents
  * (csv-parse's own messages can quote a cell, so they are not passed on).
+ *
+ * A cell must lie within ±{@link MAX_CELL_MAGNITUDE} (2^53 − 1), and a file must have at least one
+ * data row: see {@link MAX_CELL_MAGNITUDE} for why, and what jobs hold.
  */
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
@@ -14,14 +17,44 @@ import type { AbortOptions } from '../types.js';
 /** Largest number of columns accepted. */
 export const MAX_COLUMNS = 4096;
 
+/**
+ * Largest |value| a cell may hold: `Number.MAX_SAFE_INTEGER` (2^53 − 1).
+ *
+ * Beyond it float64 holds only some integers, so a cell may be stored as another value than the
+ * one written (9007199254740993 as 9007199254740992), and beyond about 1.8e308 a cell reads as
+ * Infinity. The bound also keeps every column inside what jobs hold: a job scales a column by its
+ * published magnitude 2^e, e at most 62 (magnitude.ts MAX_MAGNITUDE), and a value beyond 2^62 would
+ * fail every job on it after approval; and the sums behind synthetic mock rows stay finite.
+ */
+export const MAX_CELL_MAGNITUDE = Number.MAX_SAFE_INTEGER;
+
 const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** Parses one cell as a finite decimal number, or returns undefined. */
+/**
+ * Parses one cell as a decimal number within ±{@link MAX_CELL_MAGNITUDE}; undefined when it is not
+ * a decimal number (see {@link cellProblem} for which problem).
+ */
 export function parseNumericCell(cell: string): number | undefined {
+  const v = decimal(cell);
+  return v !== undefined && Math.abs(v) <= MAX_CELL_MAGNITUDE ? v : undefined;
+}
+
+/** The number a decimal cell reads as (possibly infinite), or undefined when it is not decimal. */
+function decimal(cell: string): number | undefined {
   const s = cell.trim();
-  if (!NUMBER_RE.test(s)) return undefined;
-  const v = Number(s);
-  return Number.isFinite(v) ? v : undefined;
+  return NUMBER_RE.test(s) ? Number(s) : undefined;
+}
+
+/**
+ * Why `cell` is not a number a dataset may hold, or undefined when it is one (never quotes the cell:
+ * it is data).
+ */
+export function cellProblem(cell: string): string | undefined {
+  const v = decimal(cell);
+  if (v === undefined) return 'not a number';
+  if (!(Math.abs(v) <= MAX_CELL_MAGNITUDE))
+    return `out of range: |x| must be at most ${MAX_CELL_MAGNITUDE} (2^53 - 1, the largest integer held exactly)`;
+  return undefined;
 }
 
 /** Validates a header row and returns the column names. */
@@ -46,10 +79,11 @@ function checkHeader(path: string, header: string[]): string[] {
 
 /**
  * Reads `path`, calling `onHeader` once with the column names and `onRow` for each data row
- * (a reused Float64Array: copy it if kept). Resolves with the number of data rows.
+ * (a reused Float64Array: copy it if kept). Resolves with the number of data rows (at least 1).
  *
- * @throws {CsvImportError} for an unreadable file, a bad header, a row of the wrong width, or a
- * non-numeric cell (naming row and column).
+ * @throws {CsvImportError} for an unreadable file, a bad header, a row of the wrong width, a cell
+ * that is not a number or lies beyond ±{@link MAX_CELL_MAGNITUDE} (naming row and column), or a
+ * file without data rows.
  */
 export async function readNumericCsv(
   path: string,
@@ -96,7 +130,7 @@ export async function readNumericCsv(
         const v = parseNumericCell(record[c]!);
         if (v === undefined) {
           throw new CsvImportError(
-            `${path}: row ${line}, column ${JSON.stringify(columns[c])}: not a number`,
+            `${path}: row ${line}, column ${JSON.stringify(columns[c])}: ${cellProblem(record[c]!)}`,
             path,
             line,
             columns[c]!,
@@ -127,5 +161,6 @@ export async function readNumericCsv(
     input.destroy();
   }
   if (columns === undefined) throw new CsvImportError(`${path}: empty file (no header row)`, path, 0, '');
+  if (rows === 0) throw new CsvImportError(`${path}: no data rows (only a header)`, path, 0, '');
   return rows;
 }

@@ -170,18 +170,23 @@ export class DatasetStore {
   }
 
   /**
-   * Imports a CSV (and optional mock CSV), signs the description and stores both.
+   * Imports a CSV (and optional mock CSV), signs the description and stores both. A replace keeps
+   * the old dataset's tags and description text unless `input` gives new ones (`[]` and `''` clear
+   * them); its mock rows and declared magnitudes come from `input` alone.
    *
    * @throws {InvalidNameError} {DatasetExistsError} {CsvImportError} {TypeError} (bad policy summary)
    */
   async add(input: AddDatasetInput, options: AbortOptions = {}): Promise<StoredDataset> {
     const name = checkDatasetName(input.name);
-    const tags = normaliseTags(input.tags ?? []);
-    const text = input.description ?? '';
-    if (text.length > MAX_DESCRIPTION_CHARS) {
+    const givenTags = input.tags === undefined ? undefined : normaliseTags(input.tags);
+    if (input.description !== undefined && input.description.length > MAX_DESCRIPTION_CHARS) {
       throw new RangeError(`description longer than ${MAX_DESCRIPTION_CHARS} characters`);
     }
     if (this.entries.has(name) && input.replace !== true) throw new DatasetExistsError(name);
+    // a replace keeps the tags and text it is not given
+    const previous = input.replace === true ? this.entries.get(name)?.signed.description : undefined;
+    const tags = givenTags ?? previous?.tags ?? [];
+    const text = input.description ?? previous?.description ?? '';
     const policy = input.policy ?? { approval: 'manual' };
     const policyProblem = policySummaryProblem(policy);
     if (policyProblem !== undefined) throw new TypeError(policyProblem);

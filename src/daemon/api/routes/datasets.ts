@@ -3,14 +3,20 @@
  *
  * - `GET /datasets`: local datasets.
  * - `POST /datasets` `{ csvPath, name, description?, tags?, mockPath?, mockRows?, magnitudes?, replace? }` (absolute paths
- *   on the daemon's machine): imports and advertises a dataset; 201 with the local dataset.
+ *   on the daemon's machine): imports and advertises a dataset; 201 with the local dataset. A
+ *   replace keeps the old tags and description unless given, and the dataset's policy; a new name
+ *   starts with the default policy (a policy left from a dataset of that name is removed first).
  * - `GET /datasets/search?term=..[&by=name|tag|any][&timeoutMs=..]`: verified descriptions found.
  * - `GET /datasets/:owner/:name`: one description, fetched from its owner and verified.
- * - `DELETE /datasets/:name`: stops advertising and deletes a local dataset.
+ * - `DELETE /datasets/:name`: stops advertising and deletes a local dataset, and its policy (a
+ *   policy change, audited).
  */
+import type { JobService } from '../../../jobs/service/service.js';
+import { isJobsPeer } from '../../../jobs/service/for-peer.js';
 import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../../node/types.js';
 import { MAX_MOCK_ROWS } from '../../../node/dataset/description.js';
 import { MAX_MAGNITUDE, MIN_MAGNITUDE } from '../../../node/dataset/magnitude.js';
+import { logger } from '../../../util/log.js';
 import type { ApiContext } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { RouteResponse, type Router } from '../router.js';
@@ -24,6 +30,7 @@ import {
   optionalStringArray,
   requiredString,
 } from '../validate.js';
+import { jobServiceOf } from './jobs.js';
 
 /** Body of `GET /datasets`. */
 export interface DatasetListResponse {
@@ -37,10 +44,29 @@ export interface DatasetRemoveResponse {
   name: string;
   /** Always true (a missing dataset is a 404). */
   removed: true;
+  /** Present when the dataset had a policy, removed with it. */
+  policyRemoved?: true;
 }
 
 const SEARCH_BY = ['name', 'tag', 'any'] as const;
 const MAX_SEARCH_TIMEOUT_MS = 600_000;
+
+const log = logger('daemon:datasets');
+
+/** The job service that holds the policies, or undefined when this peer runs no jobs. */
+function jobsOf(ctx: ApiContext): JobService | undefined {
+  return isJobsPeer(ctx.peer) ? jobServiceOf(ctx) : undefined;
+}
+
+/**
+ * Removes the policy of `name`, a dataset this peer no longer has (or not yet), so that no later
+ * dataset of that name inherits it; audited as a policy change. True when there was one.
+ */
+async function forgetPolicy(ctx: ApiContext, name: string): Promise<boolean> {
+  const jobs = jobsOf(ctx);
+  if (jobs === undefined || jobs.policies.get(name) === undefined) return false;
+  return (await jobs.removePolicy(name)).removed;
+}
 
 /** Registers the dataset routes. */
 export function datasetRoutes(router: Router, ctx: ApiContext): void {
@@ -54,10 +80,14 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
     const body = objectBody(await req.body());
     const csvPath = optionalAbsolutePath(body, 'csvPath');
     if (csvPath === undefined) throw new BadRequestError('"csvPath" is required');
+    const name = requiredString(body, 'name');
+    // A policy without its dataset (left by a crash between the two removals, or by a version
+    // that kept them) must not pass to a new dataset of that name.
+    if ((await datasets.get(name, { signal: req.signal })) === undefined) await forgetPolicy(ctx, name);
     const added: LocalDataset = await datasets.add(
       {
         csvPath,
-        name: requiredString(body, 'name'),
+        name,
         description: optionalString(body, 'description'),
         tags: optionalStringArray(body, 'tags'),
         mockPath: optionalAbsolutePath(body, 'mockPath'),
@@ -94,6 +124,13 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
     if (!(await datasets.remove(name, { signal: req.signal }))) {
       throw new NotFoundError(`no local dataset named "${name}"`);
     }
-    return { name, removed: true };
+    let policyRemoved = false;
+    try {
+      policyRemoved = await forgetPolicy(ctx, name);
+    } catch (err) {
+      // the dataset is gone; its policy is removed when a dataset of that name is added
+      log.error('dataset %s removed, but not its policy: %s', name, (err as Error).message);
+    }
+    return { name, removed: true, ...(policyRemoved ? { policyRemoved: true as const } : {}) };
   });
 }
