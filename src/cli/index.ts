@@ -3,7 +3,8 @@
  *
  * Exit codes: 0 success; 1 the command failed (the daemon's or the local error message is printed);
  * 2 bad arguments (one line naming the option and the problem); 3 no daemon answers for the data
- * directory (none running, still starting, or it refused or dropped the connection).
+ * directory (none running, still starting, or it refused or dropped the connection); 4 the job
+ * `job run --timeout` followed has not ended yet (it goes on; follow it with `job status --wait`).
  * Errors go to stderr as `error: <message>`; with `--json`, as `{"error":{"name":..,"message":..}}`
  * (usage errors are named `UsageError`). Text from the command line or the daemon in a message is
  * bounded and its control characters escaped.
@@ -17,7 +18,7 @@ import { consoleIo, type Io } from './output.js';
 import { buildProgram } from './program.js';
 
 /** Exit codes of the CLI. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, noDaemon: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, noDaemon: 3, stillRunning: 4 } as const;
 
 /** Longest error message printed (characters): a daemon's or a library's message can be long. */
 const MESSAGE_MAX = 2000;

@@ -331,19 +331,25 @@ test("dataset show on another daemon carries the owner's policy: set, removed, a
     assert.match(out, /^requesters +anyone$/m);
     assert.match(out, /^min rows +10$/m);
 
-    // a policy set before the dataset exists is in its first description
+    // a policy applies to a local dataset: set after the add, it is in the re-signed description;
+    // removing the dataset removes its policy (a later dataset of that name does not inherit it)
     const fresh = `${h.name}-fresh`;
-    await setPolicy({ ...h, name: fresh }, { approval: 'auto', minRows: 20, ops: ['count'] });
     const csv = join(t.net.root, `${fresh}.csv`);
     writeFileSync(csv, 'a,b\n1,2\n3,4\n');
+    const early = await peermpc(['policy', 'set', fresh, '--approval', 'auto', '--data-dir', h.dataDir]);
+    assert.is(early.code, 1, 'a policy for a dataset not added yet is refused');
+    assert.match(early.stderr, /no local dataset named/);
     const added = await h.client.addDataset({ csvPath: csv, name: fresh });
-    assert.equal(added.signed.description.policy.minRows, 20);
+    assert.is(added.signed.description.policy.default, true);
+    await setPolicy({ ...h, name: fresh }, { approval: 'auto', minRows: 20, ops: ['count'] });
     out = await show(fresh);
     assert.match(out, /^approval +auto /m);
     assert.match(out, /^allowed ops +count$/m);
     assert.match(out, /^min rows +20$/m);
-    await h.client.request('DELETE', `/datasets/${fresh}`);
-    await h.client.request('DELETE', `/policies/${fresh}`);
+    assert.equal(await h.client.removeDataset(fresh), { name: fresh, removed: true, policyRemoved: true });
+    const again = await h.client.addDataset({ csvPath: csv, name: fresh });
+    assert.is(again.signed.description.policy.default, true, 'no policy inherited from the removed dataset');
+    await h.client.removeDataset(fresh);
     await resetPolicies();
   }));
 
@@ -438,6 +444,26 @@ test('the CLI: job run with shorthand flags and with a program file, job list, s
     const id = pending.stdout.trim();
     const cancel = await peermpc(['job', 'cancel', id, '--reason', 'wrong columns', ...dd]);
     assert.is(cancel.code, 0, cancel.stderr);
+    // following with --timeout a job that has not ended: exit 4 and how to go on, not "nothing was released"
+    const waiting = await peermpc([
+      'job',
+      'run',
+      '--search',
+      'patients',
+      '--stats',
+      'mean',
+      '--timeout',
+      '2',
+      ...dd,
+    ]);
+    assert.is(waiting.code, 4, waiting.stderr);
+    assert.match(
+      waiting.stderr,
+      /is still proposed after --timeout 2 s; it goes on: follow it with peermpc job status \w+ --wait/,
+    );
+    assert.not.match(waiting.stderr, /nothing was released/);
+    const waitingId = /job (\w+) is still/.exec(waiting.stderr)![1]!;
+    await peermpc(['job', 'cancel', waitingId, ...dd]);
     for (const h of t.hospitals) await waitForState(h, id, ['cancelled']);
     await assertNothingMoved(id);
   }));

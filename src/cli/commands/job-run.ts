@@ -28,7 +28,7 @@ import {
 import { printJson, type Io } from '../output.js';
 import { JobsClient } from './job-client.js';
 import { printOutput, printStats } from './job-print.js';
-import { followJob } from './job-wait.js';
+import { FINAL_STATES, followJob } from './job-wait.js';
 
 interface RunOptions extends CommonOptions {
   dataset?: DatasetRef[];
@@ -335,9 +335,14 @@ export function registerJobRun(job: Command, io: Io): void {
       } else if (r.state === 'done') {
         for (const o of r.result ?? []) printOutput(io, o);
         printStats(io, r);
+      } else if (!FINAL_STATES.includes(r.state)) {
+        io.err(
+          `job ${r.id} is still ${r.state} after --timeout ${opts.timeout} s; it goes on: follow it with peermpc job status ${r.id} --wait`,
+        );
       } else {
         io.err(`job ${r.id} ${r.state}${r.error ? `: ${r.error.message}` : ''}; nothing was released`);
       }
-      if (r.state !== 'done') process.exitCode = 1;
+      // 4: not ended yet (the job goes on), 1: ended without a result
+      if (r.state !== 'done') process.exitCode = FINAL_STATES.includes(r.state) ? 1 : 4;
     });
 }

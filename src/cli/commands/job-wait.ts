@@ -7,7 +7,8 @@ import type { JobRecord } from '../../jobs/store.js';
 import type { Io } from '../output.js';
 import type { JobsClient } from './job-client.js';
 
-const FINAL = ['done', 'failed', 'rejected', 'expired', 'cancelled'];
+/** States a job never leaves. */
+export const FINAL_STATES: readonly string[] = ['done', 'failed', 'rejected', 'expired', 'cancelled'];
 
 /** Options of {@link followJob}. */
 export interface FollowOptions {
@@ -67,7 +68,7 @@ export async function followJob(
           bar.update(e.progress.done, { phase: e.progress.phase });
         }
       }
-      if (FINAL.includes(res.state)) break;
+      if (FINAL_STATES.includes(res.state)) break;
       if (Date.now() >= deadline) break;
     }
   } finally {
