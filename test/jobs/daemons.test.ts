@@ -430,32 +430,14 @@ test('the CLI: job run with shorthand flags and with a program file, job list, s
     assert.match(status.stdout, /state\s+done/);
 
     await setPolicy(t.hospitals[0]!, { approval: 'manual' });
-    const pending = await peermpc([
-      'job',
-      'run',
-      '--search',
-      'patients',
-      '--stats',
-      'mean',
-      '--no-wait',
-      ...dd,
-    ]);
+    const meanOfPatients = ['job', 'run', '--search', 'patients', '--stats', 'mean', ...dd];
+    const pending = await peermpc([...meanOfPatients, '--no-wait']);
     assert.is(pending.code, 0, pending.stderr);
     const id = pending.stdout.trim();
     const cancel = await peermpc(['job', 'cancel', id, '--reason', 'wrong columns', ...dd]);
     assert.is(cancel.code, 0, cancel.stderr);
     // following with --timeout a job that has not ended: exit 4 and how to go on, not "nothing was released"
-    const waiting = await peermpc([
-      'job',
-      'run',
-      '--search',
-      'patients',
-      '--stats',
-      'mean',
-      '--timeout',
-      '2',
-      ...dd,
-    ]);
+    const waiting = await peermpc([...meanOfPatients, '--timeout', '2']);
     assert.is(waiting.code, 4, waiting.stderr);
     assert.match(
       waiting.stderr,

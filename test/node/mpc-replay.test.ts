@@ -8,10 +8,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import type { Logger, Stream } from '@libp2p/interface';
+import type { Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ChannelClosedError, PartyAbortedError } from '../../src/protocols/channel.js';
-import { encodeData, encodeHello, FrameDecoder, type Frame } from '../../src/node/mpc/frame.js';
+import { encodeData, encodeHello, type Frame } from '../../src/node/mpc/frame.js';
 import { FrameLink } from '../../src/node/mpc/frame-link.js';
 import {
   ConsumedSteps,
@@ -23,56 +23,11 @@ import { Libp2pChannel } from '../../src/node/mpc/libp2p-channel.js';
 import { MPC_PROTOCOL, partiesDigest } from '../../src/node/mpc/sessions.js';
 import type { Peer } from '../../src/node/peer.js';
 import { internals, removeDir, startPeers, stopAll, tempDir, waitFor } from './net-helpers.js';
+import { FakeStream, silentLog } from './fake-stream.js';
 
 const MAX_PAYLOAD = 1024;
 const noop = (): void => {};
-const log = Object.assign(noop, { error: noop, trace: noop, enabled: false }) as unknown as Logger;
-
-/** Just enough of a libp2p Stream for FrameLink: frames in by `emit`, writes recorded. */
-class FakeStream {
-  status = 'open';
-  writeStatus = 'writable';
-  readonly written: Uint8Array[] = [];
-  private readonly listeners = new Map<string, ((evt: unknown) => void)[]>();
-
-  addEventListener(type: string, fn: (evt: unknown) => void): void {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
-  }
-
-  emit(type: string, evt: unknown): void {
-    for (const fn of this.listeners.get(type) ?? []) fn(evt);
-  }
-
-  send(bytes: Uint8Array): boolean {
-    if (this.writeStatus !== 'writable') throw new Error('stream not writable');
-    this.written.push(bytes.slice());
-    return true;
-  }
-
-  onDrain(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  async close(): Promise<void> {
-    if (this.status !== 'open') return;
-    this.status = 'closed';
-    this.writeStatus = 'closed';
-    this.emit('close', {});
-  }
-
-  abort(error: Error): void {
-    if (this.status !== 'open') return;
-    this.status = 'aborted';
-    this.writeStatus = 'closed';
-    this.emit('close', { error });
-  }
-
-  /** The frames this side wrote. */
-  frames(): Frame[] {
-    const d = new FrameDecoder(MAX_PAYLOAD);
-    return this.written.flatMap((b) => d.push(b));
-  }
-}
+const log = silentLog;
 
 /** Party 0 of a 3-party session; parties 1 and 2 are peers `peer-1`, `peer-2` on fake streams. */
 function session(jobId: string, peerBudget?: PeerBudget) {
@@ -112,7 +67,7 @@ function rejection(p: Promise<unknown>): Promise<Error> {
 function assertBlamed(s: ReturnType<typeof session>, what: RegExp): void {
   assert.ok(s.channel.signal.aborted, 'session failed');
   assert.is(s.streams[0].status, 'aborted', "the culprit's stream is aborted");
-  const told = s.streams[1].frames().filter((f) => f.kind === 'abort');
+  const told = s.streams[1].frames(MAX_PAYLOAD).filter((f) => f.kind === 'abort');
   assert.is(told.length, 1, 'party 2 gets one abort frame');
   const abort = told[0] as Extract<Frame, { kind: 'abort' }>;
   assert.is(abort.culprit, 1);

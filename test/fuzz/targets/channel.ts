@@ -4,58 +4,20 @@
  * over a fake stream; receives pending before and after. Nothing may throw out of the stream's
  * event handlers, and every receive must settle with a ChannelError once the channel closes.
  */
-import type { Logger, Stream } from '@libp2p/interface';
+import type { Stream } from '@libp2p/interface';
 import { FrameLink } from '../../../src/node/mpc/frame-link.js';
 import * as F from '../../../src/node/mpc/frame.js';
 import { Libp2pChannel } from '../../../src/node/mpc/libp2p-channel.js';
 import { ChannelError } from '../../../src/protocols/channel.js';
 import { bytesTarget, expectErrors } from '../lib/target.js';
 import { chunksOf } from './binary.js';
+import { FakeStream, silentLog } from '../../node/fake-stream.js';
 
 const JOB = 'job-fuzz-channel';
 const MAX_PAYLOAD = 4096;
 
 const noop = (): void => {};
-const log = Object.assign(noop, { error: noop, trace: noop, enabled: false }) as unknown as Logger;
-
-/** Just enough of a libp2p Stream for FrameLink: events in, writes swallowed. */
-class FakeStream {
-  status = 'open';
-  writeStatus = 'writable';
-  private readonly listeners = new Map<string, ((evt: unknown) => void)[]>();
-
-  addEventListener(type: string, fn: (evt: unknown) => void): void {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
-  }
-
-  /** Calls the listeners synchronously: whatever they throw reaches the harness. */
-  emit(type: string, evt: unknown): void {
-    for (const fn of this.listeners.get(type) ?? []) fn(evt);
-  }
-
-  send(): boolean {
-    if (this.writeStatus !== 'writable') throw new Error('stream not writable');
-    return true;
-  }
-
-  onDrain(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  async close(): Promise<void> {
-    if (this.status !== 'open') return;
-    this.status = 'closed';
-    this.writeStatus = 'closed';
-    this.emit('close', {});
-  }
-
-  abort(error: Error): void {
-    if (this.status !== 'open') return;
-    this.status = 'aborted';
-    this.writeStatus = 'closed';
-    this.emit('close', { error });
-  }
-}
+const log = silentLog;
 
 /** Receives `data` from party 1 on party 0 of a 3-party session. */
 async function receive(data: Uint8Array): Promise<string[]> {
