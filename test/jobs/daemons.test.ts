@@ -126,6 +126,13 @@ test('approve path: two owners by policy, one by a person with the CLI; the resu
     }
     const show = await peermpc(['job', 'show', job.id, '--data-dir', t.scientist.dataDir]);
     assert.match(show.stdout, /correlation:/);
+    // total runs from the proposal to the result: the person's approval included
+    const ms = done.stats!.ms;
+    const parts = ['approval', 'connect', 'input', 'compute', 'output'] as const;
+    assert.ok(
+      parts.every((k) => ms[k] !== undefined) && ms.total! >= parts.reduce((a, k) => a + ms[k]!, 0) - 1,
+      JSON.stringify(ms),
+    );
   }));
 
 test('two jobs at once on the same three daemons (two sessions, interleaved steps): both right', () =>

@@ -111,10 +111,14 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
   const inputMs = performance.now() - t;
   done++;
 
+  // A party holding no shares runs through the nodes at once and then waits at the first opening
+  // for the compute parties: its progress says so, and that wait counts as compute, not output.
+  const waits = !p.isComputeParty;
   t = performance.now();
+  if (waits) progress('waiting for the compute parties');
   for (const node of checked.order) {
     check();
-    progress(node.id);
+    if (!waits) progress(node.id);
     const argTypes = node.args.map((a) => checked.types.get(a)!);
     const args: Share[] = [];
     for (const [i, a] of node.args.entries()) {
@@ -133,10 +137,18 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
     done++;
     log.trace('node %s (%s) done', node.id, node.op);
   }
-  const computeMs = performance.now() - t;
+  let computeMs = performance.now() - t;
 
   t = performance.now();
-  progress('output');
+  if (!waits) progress('output');
+  let waited = !waits;
+  const computed = (): void => {
+    if (waited) return;
+    waited = true;
+    computeMs += performance.now() - t;
+    t = performance.now();
+    progress('output');
+  };
   const outputs: JobOutputValue[] = [];
   await openGuards(ctx, recipient);
   const suppressing = new Map(checked.order.map((n) => [n.id, suppressedBelow(n)]));
@@ -144,6 +156,7 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
     check();
     const share = values.get(out.node)!;
     const opened = await p.reveal(share, [recipient]);
+    computed();
     if (opened !== undefined) {
       const node = checked.order.find((n) => n.id === out.node);
       const finalize = node === undefined ? undefined : finalizerOf(node.op);

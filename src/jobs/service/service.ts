@@ -721,7 +721,10 @@ export class JobService {
       });
       if (this.store.get(id).state !== 'running' || live.attempt !== attempt) return; // ended or superseded
       const before = this.store.get(id).stats;
-      const stats = { ...out.stats, ms: { ...before?.ms, ...out.stats.ms } };
+      const ms = { ...before?.ms, ...out.stats.ms };
+      // total: from the proposal to the result, the wait for approvals included
+      ms.total = (ms.discovery ?? 0) + (ms.approval ?? 0) + (out.stats.ms.total ?? 0);
+      const stats = { ...out.stats, ms };
       const shapes = live.verified.checked.outputs.map((o) => ({
         name: o.name,
         shape: o.type.shape as number[],
