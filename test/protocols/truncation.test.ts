@@ -108,7 +108,7 @@ for (const [name, parties, make] of exact) {
   });
 }
 
-test('rep3: primitives launched at once draw their randomness in step (both results right)', async () => {
+test('rep3: primitives launched at once draw their randomness in step (all results right)', async () => {
   // Each primitive takes its steps and its PRG words at call time: launched together, with their
   // messages arriving in any order, they must not draw out of step on any party.
   const values = hardValues(512).map((v) => v >> 20n);
@@ -119,11 +119,16 @@ test('rep3: primitives launched at once draw their randomness in step (both resu
       const x = await p.input(0, s.self === 0 ? RingTensor.fromBigInts(values) : undefined, [512]);
       const two = p.fromPublic(RingTensor.fill([512], 2n << 16n), 'A');
       const [a, b, c] = await Promise.all([p.mulTrunc(x, two, 16), p.truncate(x, 4), p.mulTrunc(two, x, 16)]);
-      return Promise.all([a, b, c].map((y) => p.reveal(y, [0])));
+      // inputs from two compute owners at once (their receivers drew after an await, found by review)
+      const mine = RingTensor.fromBigInts(values);
+      const [u, v] = await Promise.all([0, 1].map((o) => p.input(o, s.self === o ? mine : undefined, [512])));
+      return Promise.all([a, b, c, u, v].map((y) => p.reveal(y!, [0])));
     },
     { network: { shape: (from, to) => ({ latencyMs: (from * 3 + to) % 4 }) } },
   );
-  const [a, b, c] = out[0]!.map((t) => t!.toSignedBigInts());
+  const [a, b, c, u, v] = out[0]!.map((t) => t!.toSignedBigInts());
+  assert.equal(u, values);
+  assert.equal(v, values);
   assert.equal(
     wrong(
       values.map((v) => v << 17n),

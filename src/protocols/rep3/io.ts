@@ -53,14 +53,14 @@ export async function input(
       await Promise.all([s.send(ctx.next, step, bytes), s.send(ctx.prev, step, bytes)]);
       return new Rep3Share(shape, 'A', b, a);
     }
+    // the PRG words are drawn now, before the await: inputs launched together stay in step
     const mine = new RingTensor(shape);
-    const received = payloadTensor(await s.recv(owner, step), shape, owner, step);
-    if (ctx.role === (ownerRole + 1) % 3) {
+    const afterOwner = ctx.role === (ownerRole + 1) % 3;
+    if (afterOwner)
       ctx.kPrev().fillWords(mine.data); // x_o from K_o
-      return new Rep3Share(shape, 'A', received, mine);
-    }
-    ctx.kNext().fillWords(mine.data); // x_{o-1} from K_{o-1}
-    return new Rep3Share(shape, 'A', mine, received);
+    else ctx.kNext().fillWords(mine.data); // x_{o-1} from K_{o-1}
+    const received = payloadTensor(await s.recv(owner, step), shape, owner, step);
+    return afterOwner ? new Rep3Share(shape, 'A', received, mine) : new Rep3Share(shape, 'A', mine, received);
   }
   if (s.self === owner) {
     const seeds = s.ownPrg().bytes(2 * SEED_BYTES);
