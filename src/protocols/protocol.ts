@@ -93,7 +93,7 @@ export interface Protocol<S extends Share = Share> {
   mul(a: S, b: S): Promise<S>;
   /** Matrix product of A shares (2-D or batched, as RingTensor.matmul). */
   matmul(a: S, b: S): Promise<S>;
-  /** Probabilistic truncation of A shares by `bits` (arithmetic shift of the shared value); see the protocol's docs for its error. */
+  /** Truncation of A shares by `bits` (the shared value read as signed, divided by 2^bits); see the protocol's docs for its error and range. */
   truncate(a: S, bits: number): Promise<S>;
   /** mul then truncate, fused into fewer rounds where the protocol can. */
   mulTrunc(a: S, b: S, bits: number): Promise<S>;

@@ -5,7 +5,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ChannelClosedError, PartyAbortedError, type Channel } from '../../src/protocols/channel.js';
+import {
+  ChannelClosedError,
+  PartyAbortedError,
+  StepTimeoutError,
+  type Channel,
+} from '../../src/protocols/channel.js';
+import { STALL_STEPS } from '../../src/node/mpc/libp2p-channel.js';
 import type { Peer } from '../../src/node/peer.js';
 import type { SessionTimeouts } from '../../src/node/types.js';
 import { removeDir, startPeers, stopAll, tempDir } from './net-helpers.js';
@@ -120,6 +126,18 @@ test('a live party that is slow to send is not timed out (keep-alives); an Abort
   const r = rejection(ch[1]!.recv(0, 1, { signal: ac.signal }));
   ac.abort(new Error('caller gave up'));
   assert.match((await r).message, /caller gave up/);
+  await Promise.all(ch.map((c) => c.close()));
+});
+
+test('a party alive but stuck (keep-alives, no progress) is timed out after STALL_STEPS step timeouts', async () => {
+  // Its keep-alives report the step it reached; one that stays put while another waits on it is
+  // stuck (deadlocked, out of step, or malicious), not busy.
+  const signal = AbortSignal.timeout(30_000);
+  const ch = await openAll(peers, 'job-stall', { stepMs: 200 }, signal);
+  const err = await rejection(ch[0]!.recv(2, 3, { signal }));
+  assert.instance(err, StepTimeoutError);
+  assert.is((err as StepTimeoutError).party, 2);
+  assert.match(err.message, new RegExp(`within ${STALL_STEPS * 200} ms`));
   await Promise.all(ch.map((c) => c.close()));
 });
 

@@ -12,7 +12,8 @@
  *   data:  u32 step, then the payload (the rest of the frame)
  *   abort: u8 code, u16 culprit (0xffff: none), u32 step (0xffffffff: none), u16 reason length R,
  *          R bytes of UTF-8 reason
- *   alive: (empty): "I am still working on this job" (a keep-alive between data frames)
+ *   alive: u32 step: "I am still working on this job, and have reached this step" (a keep-alive
+ *          between data frames; the step lets the receiver tell a busy party from a stuck one)
  * ```
  * all integers little-endian. A stream carries one job between one pair of parties: the dialler
  * sends `hello`, the acceptor answers `ready` (or `abort` with a code), then both send `data`
@@ -51,7 +52,7 @@ export type AbortCode = (typeof ABORT_CODE)[keyof typeof ABORT_CODE];
 export type Frame =
   | { kind: 'hello'; jobId: string; from: number; to: number; parties: number; digest: Uint8Array }
   | { kind: 'ready'; jobId: string }
-  | { kind: 'alive'; jobId: string }
+  | { kind: 'alive'; jobId: string; step: number }
   | { kind: 'data'; jobId: string; step: number; payload: Uint8Array }
   | { kind: 'abort'; jobId: string; code: AbortCode; culprit: number; step: number; reason: string };
 
@@ -135,9 +136,11 @@ export function encodeReady(jobId: string): Uint8Array {
   return header(FRAME_KIND.ready, encodeJobId(jobId), 0, 0).buf;
 }
 
-/** Encodes a keep-alive frame (the sender still works on the job). */
-export function encodeAlive(jobId: string): Uint8Array {
-  return header(FRAME_KIND.alive, encodeJobId(jobId), 0, 0).buf;
+/** Encodes a keep-alive frame: the sender still works on the job and has reached `step`. */
+export function encodeAlive(jobId: string, step: number): Uint8Array {
+  const { buf, view, at } = header(FRAME_KIND.alive, encodeJobId(jobId), 4, 4);
+  view.setUint32(at, step, true);
+  return buf;
 }
 
 /**
@@ -239,8 +242,8 @@ export function decodeFrameBody(body: Uint8Array): Frame {
       if (rest !== 0) throw new FrameError('bad-length', `ready body of ${rest} bytes`);
       return { kind: 'ready', jobId };
     case FRAME_KIND.alive:
-      if (rest !== 0) throw new FrameError('bad-length', `alive body of ${rest} bytes`);
-      return { kind: 'alive', jobId };
+      if (rest !== 4) throw new FrameError('bad-length', `alive body of ${rest} bytes`);
+      return { kind: 'alive', jobId, step: view.getUint32(at, true) };
     case FRAME_KIND.data:
       if (rest < 4) throw new FrameError('bad-length', 'data frame without step');
       // a copy: the payload owns its (8-byte aligned) buffer, so word views on it are safe

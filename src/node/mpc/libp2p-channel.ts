@@ -4,8 +4,15 @@
  * - send: one data frame `(job, step, payload)`; resolves once the stream accepted it, awaiting
  *   `drain` when the stream's buffer is full (back-pressure).
  * - recv: resolves with the payload of `(from, step)` whether it arrived before or after the call;
- *   rejects after the step timeout with a StepTimeoutError naming `from` and the step, and at once
- *   with a RangeError for a step already received from `from` (see below) or already awaited.
+ *   rejects with a StepTimeoutError naming `from` and the step when `from` sent nothing at all
+ *   (not even a keep-alive) for the step timeout, or when its keep-alives show it stayed at one
+ *   step for STALL_STEPS step timeouts (alive but stuck); checked once more after pending I/O is
+ *   read, so a party whose own event loop was blocked does not blame a peer whose frames wait in
+ *   the socket. Rejects at once with a RangeError for a step already received from `from` (see
+ *   below) or already awaited.
+ * - keep-alives: four times per step timeout every party sends every linked party an `alive`
+ *   frame carrying the furthest step it sent or awaited, so a busy party is never taken for a
+ *   dead one (they are not buffered and cost no budget).
  * - inbound (inbound.ts): a frame with no `recv` waiting is buffered until one comes. Each
  *   (session, party) remembers the steps it consumed (a low-water mark and a 16384-step window; a
  *   never-received step more than a window below the highest consumed one counts as consumed).
@@ -102,8 +109,11 @@ export class Libp2pChannel implements Channel {
   private readonly jobTimer: ReturnType<typeof setTimeout> | undefined;
   /** When each party was last heard from (any frame), performance.now() ms. */
   private readonly lastHeard: number[];
+  /** The furthest step each party reported (keep-alives) or sent data for, and since when. */
+  private readonly reached: { step: number; since: number }[];
+  /** The furthest step this party sent or awaited: what its keep-alives report. */
+  private ownStep = 0;
   private readonly aliveTimer: ReturnType<typeof setInterval>;
-  private readonly aliveFrame: Uint8Array;
   private linkedWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(private readonly init: Libp2pChannelInit) {
@@ -119,7 +129,7 @@ export class Libp2pChannel implements Channel {
     this.remoteEnded = Array.from({ length: init.parties }, () => false);
     this.jobBytes = encodeJobId(init.jobId);
     this.lastHeard = Array.from({ length: init.parties }, () => performance.now());
-    this.aliveFrame = encodeAlive(init.jobId);
+    this.reached = Array.from({ length: init.parties }, () => ({ step: 0, since: performance.now() }));
     this.aliveTimer = setInterval(() => this.sendAlive(), aliveIntervalMs(init.stepMs));
     this.aliveTimer.unref();
     if (init.jobMs > 0) {
@@ -187,6 +197,7 @@ export class Libp2pChannel implements Channel {
 
   async send(to: number, step: number, payload: Uint8Array, options: AbortOptions = {}): Promise<void> {
     this.checkParty(to);
+    this.ownStep = Math.max(this.ownStep, step);
     if (this.failure !== undefined) throw this.failure(to, step);
     if (payload.length > this.init.maxPayload) {
       throw new RangeError(
@@ -229,6 +240,7 @@ export class Libp2pChannel implements Channel {
   recv(from: number, step: number, options: AbortOptions = {}): Promise<Uint8Array> {
     this.checkParty(from);
     if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
+    this.ownStep = Math.max(this.ownStep, step);
     if (this.failure !== undefined) return Promise.reject(this.failure(from, step));
     const inbox = this.inboxes[from]!;
     const have = inbox.take(step);
@@ -257,24 +269,40 @@ export class Libp2pChannel implements Channel {
           this.waiters[from]!.delete(step);
         },
       };
-      const silence = (): void => {
-        // Time out only a party silent for stepMs: a busy one sends keep-alives between its own steps.
-        const quiet = performance.now() - this.lastHeard[from]!;
-        if (quiet < this.init.stepMs) {
-          waiter.timer = setTimeout(silence, this.init.stepMs - quiet);
+      const silence = (final = false): void => {
+        // A party is timed out when it sent nothing at all for stepMs (frozen, cut off), or when
+        // its keep-alives show no progress for STALL_STEPS step timeouts (alive but stuck): a busy
+        // one sends keep-alives with an advancing step between its own steps.
+        const now = performance.now();
+        const quiet = now - this.lastHeard[from]!;
+        const still = now - this.reached[from]!.since;
+        const stallMs = STALL_STEPS * this.init.stepMs;
+        if (quiet < this.init.stepMs && still < stallMs) {
+          waiter.timer = setTimeout(silence, Math.min(this.init.stepMs - quiet, stallMs - still));
+          return;
+        }
+        if (!final) {
+          // This party's own event loop may have been blocked past the deadline: read what is
+          // waiting in the sockets first (setImmediate runs after the poll phase), then decide.
+          setImmediate(() => {
+            if (this.waiters[from]!.get(step) === waiter) silence(true);
+          });
           return;
         }
         waiter.cleanup();
+        const stalled = quiet < this.init.stepMs;
         this.init.log(
-          'job %s: party %d sent nothing, not even a keep-alive, for %d ms (awaiting step %d)',
+          stalled
+            ? 'job %s: party %d is alive but made no progress for %d ms (awaiting step %d)'
+            : 'job %s: party %d sent nothing, not even a keep-alive, for %d ms (awaiting step %d)',
           this.jobId,
           from,
-          this.init.stepMs,
+          stalled ? stallMs : this.init.stepMs,
           step,
         );
-        reject(new StepTimeoutError(from, step, this.init.stepMs));
+        reject(new StepTimeoutError(from, step, stalled ? stallMs : this.init.stepMs));
       };
-      waiter.timer = setTimeout(silence, this.init.stepMs);
+      waiter.timer = setTimeout(() => silence(), this.init.stepMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters[from]!.set(step, waiter);
     });
@@ -318,8 +346,10 @@ export class Libp2pChannel implements Channel {
     this.lastHeard[party] = performance.now();
     switch (f.kind) {
       case 'alive':
+        this.advance(party, f.step);
         return;
       case 'data': {
+        this.advance(party, f.step);
         if (f.payload.length > this.init.maxPayload) {
           this.protocolFailure(party, 'payload over the limit');
           return;
@@ -477,13 +507,23 @@ export class Libp2pChannel implements Channel {
     for (const inbox of this.inboxes) inbox.clear();
   }
 
-  /** A keep-alive to every linked party (skipped where the stream's buffer is full: data flows). */
+  /** Records that `party` reached `step` (a keep-alive's report, or a data frame's step). */
+  private advance(party: number, step: number): void {
+    const r = this.reached[party]!;
+    if (step > r.step) {
+      r.step = step;
+      r.since = performance.now();
+    }
+  }
+
+  /** A keep-alive with this party's furthest step to every linked party. */
   private sendAlive(): void {
     if (this.done) return;
+    const frame = encodeAlive(this.init.jobId, this.ownStep);
     this.links.forEach((link, p) => {
       if (link === undefined || link.isEnded || this.remoteEnded[p]) return;
       try {
-        link.send(this.aliveFrame);
+        link.send(frame);
       } catch {
         // a failing link reports itself through onEnd
       }
@@ -501,6 +541,12 @@ export class Libp2pChannel implements Channel {
     await Promise.all(this.links.map((l) => l?.close()));
   }
 }
+
+/**
+ * Step timeouts a party may stay at one step while alive before it counts as stuck: a single
+ * step's local work may take this long (5 minutes at the default stepMs of 30 s).
+ */
+export const STALL_STEPS = 10;
 
 /** How often a party sends keep-alives: four times per step timeout (at most every 50 ms). */
 export function aliveIntervalMs(stepMs: number): number {

@@ -85,7 +85,7 @@ function encodeFrame(f: F.Frame): Uint8Array {
     case 'ready':
       return F.encodeReady(f.jobId);
     case 'alive':
-      return F.encodeAlive(f.jobId);
+      return F.encodeAlive(f.jobId, f.step);
     case 'data':
       return F.encodeData(f.jobId, f.step, f.payload);
     case 'abort':
@@ -127,7 +127,7 @@ export const frameTarget = bytesTarget({
   seeds: () => [
     F.encodeHello(job, 0, 1, 3, digest),
     F.encodeReady(job),
-    F.encodeAlive(job),
+    F.encodeAlive(job, 7),
     F.encodeData(job, 5, new Uint8Array(24).fill(1)),
     F.encodeData(job, 6, new Uint8Array(5000).fill(2)),
     F.encodeAbort(job, F.ABORT_CODE.aborted, 2, 9, 'party 2 failed: timeout'),
