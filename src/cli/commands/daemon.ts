@@ -1,4 +1,5 @@
 /** `peermpc daemon`: runs the peer and its control API until SIGINT or SIGTERM. */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { dataDirFile } from '../../daemon/data-dir.js';
 import {
@@ -50,7 +51,12 @@ export function registerDaemon(program: Command, { io }: CommandContext): void {
             ['listening', daemon.multiaddrs],
             ['control API', daemon.apiUrl],
             ['data dir', dataDir],
-            ['config', dataDirFile(dataDir, 'config')],
+            [
+              'config',
+              existsSync(dataDirFile(dataDir, 'config'))
+                ? dataDirFile(dataDir, 'config')
+                : 'none: the defaults and the flags given (peermpc init writes one)',
+            ],
           ]),
         );
         io.out('running; stop with Ctrl-C (SIGINT) or SIGTERM');
