@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { packageVersion } from '../util/paths.js';
 import { registerAccess } from './commands/access.js';
 import { registerAudit } from './commands/audit.js';
+import { registerConfig } from './commands/config.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerInit } from './commands/init.js';
@@ -42,5 +43,6 @@ export function buildProgram(io: Io): Command {
   registerJob(program, ctx);
   registerPolicy(program, ctx);
   registerAudit(program, ctx);
+  registerConfig(program, ctx);
   return program;
 }
