@@ -11,7 +11,7 @@ import {
   StepTimeoutError,
   type Channel,
 } from '../../src/protocols/channel.js';
-import { STALL_STEPS } from '../../src/node/mpc/libp2p-channel.js';
+import { STALL_STEPS } from '../../src/node/mpc/liveness.js';
 import type { Peer } from '../../src/node/peer.js';
 import type { SessionTimeouts } from '../../src/node/types.js';
 import { removeDir, startPeers, stopAll, tempDir } from './net-helpers.js';

@@ -7,11 +7,11 @@
  * or `jobs.<field>` (`jobs.stepMs`, `jobs.quotas.pendingTotal`...); values are JSON (a bare word
  * is taken as a string).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { dataDirFile } from '../../daemon/data-dir.js';
+import { writeFileAtomic } from '../../node/atomic-file.js';
 import { quoted } from '../../util/bound.js';
 import { commonOptions, dataDirOf, type CommandContext, type CommonOptions } from '../common.js';
 import { keyValues, printJson } from '../output.js';
@@ -56,12 +56,10 @@ function readObject(path: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Writes `value` as indented JSON to `path` (mode 0600), by rename. */
-function writeAtomic(path: string, value: unknown): void {
+/** Writes `value` as indented JSON to `path` (mode 0600), atomically. */
+async function writeJson(path: string, value: unknown): Promise<void> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** Sets `key` in the file it belongs to, after the daemon's parser accepted the result. */
@@ -71,20 +69,14 @@ async function setKey(dataDir: string, key: string, value: unknown): Promise<str
     throw new TypeError(`config key ${quoted(key, 100)} is not a dotted name (e.g. jobs.stepMs)`);
   if (path[0] === 'jobs') {
     if (path.length < 2) throw new TypeError('give a jobs setting, e.g. jobs.stepMs');
-    const { loadJobsConfig, DEFAULT_JOBS_CONFIG } = await import('../../jobs/service/config.js');
+    const { parseJobsConfig, DEFAULT_JOBS_CONFIG } = await import('../../jobs/service/config.js');
     if (!Object.hasOwn(DEFAULT_JOBS_CONFIG, path[1]!) && path[1] !== 'computeParties')
       throw new TypeError(`unknown jobs setting ${quoted(path[1], 100)}`);
     const file = join(dataDir, 'jobs', 'config.json');
     const next = readObject(file);
     setPath(next, path.slice(1), value);
-    const check = mkdtempSync(join(tmpdir(), 'peermpc-config-'));
-    try {
-      writeFileSync(join(check, 'config.json'), JSON.stringify(next));
-      loadJobsConfig(check); // throws naming the setting
-    } finally {
-      rmSync(check, { recursive: true, force: true });
-    }
-    writeAtomic(file, next);
+    parseJobsConfig(next); // throws naming the setting
+    await writeJson(file, next);
     return file;
   }
   const { defaultConfig, parseConfig } = await import('../../daemon/config.js');
@@ -92,7 +84,7 @@ async function setKey(dataDir: string, key: string, value: unknown): Promise<str
   const next = existsSync(file) ? readObject(file) : (defaultConfig() as unknown as Record<string, unknown>);
   setPath(next, path, value);
   parseConfig(next, file); // throws ConfigError naming the field
-  writeAtomic(file, next);
+  await writeJson(file, next);
   return file;
 }
 

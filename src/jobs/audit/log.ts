@@ -67,15 +67,7 @@ import {
 } from './segments.js';
 
 export { GENESIS_HASH, entryHash, type AuditEntry, type SignedAuditHead } from './entry.js';
-export type {
-  AuditProblem,
-  PeerHeadsCheck,
-  AuditVerifyResult,
-  HeldHeads,
-  AuditListOptions,
-  AuditListing,
-  ArchiveResult,
-} from './results.js';
+export type * from './results.js'; // the result types moved there; importers of log.ts keep working
 import type {
   AuditProblem,
   PeerHeadsCheck,

@@ -63,6 +63,14 @@ export function loadJobsConfig(jobsDir: string, overrides: Partial<JobsConfig> =
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new TypeError(`${JOBS_CONFIG_FILE}: ${(err as Error).message}`, { cause: err });
   }
+  return { ...parseJobsConfig(file), ...overrides };
+}
+
+/**
+ * The settings a parsed `jobs/config.json` object gives, over the defaults.
+ * @throws TypeError naming a bad field.
+ */
+export function parseJobsConfig(file: Record<string, unknown>): JobsConfig {
   const out: JobsConfig = { ...DEFAULT_JOBS_CONFIG };
   for (const k of ['connectMs', 'stepMs', 'sessionMs', 'proposeMs', 'sweepMs', 'retainDays'] as const) {
     const v = file[k];
@@ -78,7 +86,7 @@ export function loadJobsConfig(jobsDir: string, overrides: Partial<JobsConfig> =
     out.computeParties = cp as string[];
   }
   if (file.quotas !== undefined) out.quotas = parseQuotas(file.quotas);
-  return { ...out, ...overrides };
+  return out;
 }
 
 function parseQuotas(v: unknown): QuotaLimits {

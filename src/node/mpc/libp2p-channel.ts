@@ -47,6 +47,7 @@ import {
 import { ABORT_CODE, encodeAbort, encodeAlive, encodeDataHeader, encodeJobId, type Frame } from './frame.js';
 import type { FrameLink, LinkEnd } from './frame-link.js';
 import { defaultPeerLimits, Inbox, PeerBudget, sessionLimits, type Refusal } from './inbound.js';
+import { aliveIntervalMs, Liveness } from './liveness.js';
 
 /** Payloads up to this size are copied into the header's buffer and sent as one write. */
 const COALESCE_BYTES = 64 * 1024;
@@ -107,12 +108,7 @@ export class Libp2pChannel implements Channel {
   private done = false;
   private readonly jobBytes: Uint8Array;
   private readonly jobTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When each party was last heard from (any frame), performance.now() ms. */
-  private readonly lastHeard: number[];
-  /** The furthest step each party reported (keep-alives) or sent data for, and since when. */
-  private readonly reached: { step: number; since: number }[];
-  /** The furthest step this party sent or awaited: what its keep-alives report. */
-  private ownStep = 0;
+  private readonly liveness: Liveness;
   private readonly aliveTimer: ReturnType<typeof setInterval>;
   private linkedWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
@@ -128,8 +124,7 @@ export class Libp2pChannel implements Channel {
     this.waiters = Array.from({ length: init.parties }, () => new Map());
     this.remoteEnded = Array.from({ length: init.parties }, () => false);
     this.jobBytes = encodeJobId(init.jobId);
-    this.lastHeard = Array.from({ length: init.parties }, () => performance.now());
-    this.reached = Array.from({ length: init.parties }, () => ({ step: 0, since: performance.now() }));
+    this.liveness = new Liveness(init.parties, init.stepMs, performance.now());
     this.aliveTimer = setInterval(() => this.sendAlive(), aliveIntervalMs(init.stepMs));
     this.aliveTimer.unref();
     if (init.jobMs > 0) {
@@ -197,7 +192,7 @@ export class Libp2pChannel implements Channel {
 
   async send(to: number, step: number, payload: Uint8Array, options: AbortOptions = {}): Promise<void> {
     this.checkParty(to);
-    this.ownStep = Math.max(this.ownStep, step);
+    this.liveness.ownReached(step);
     if (this.failure !== undefined) throw this.failure(to, step);
     if (payload.length > this.init.maxPayload) {
       throw new RangeError(
@@ -240,7 +235,7 @@ export class Libp2pChannel implements Channel {
   recv(from: number, step: number, options: AbortOptions = {}): Promise<Uint8Array> {
     this.checkParty(from);
     if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
-    this.ownStep = Math.max(this.ownStep, step);
+    this.liveness.ownReached(step);
     if (this.failure !== undefined) return Promise.reject(this.failure(from, step));
     const inbox = this.inboxes[from]!;
     const have = inbox.take(step);
@@ -270,15 +265,9 @@ export class Libp2pChannel implements Channel {
         },
       };
       const silence = (final = false): void => {
-        // A party is timed out when it sent nothing at all for stepMs (frozen, cut off), or when
-        // its keep-alives show no progress for STALL_STEPS step timeouts (alive but stuck): a busy
-        // one sends keep-alives with an advancing step between its own steps.
-        const now = performance.now();
-        const quiet = now - this.lastHeard[from]!;
-        const still = now - this.reached[from]!.since;
-        const stallMs = STALL_STEPS * this.init.stepMs;
-        if (quiet < this.init.stepMs && still < stallMs) {
-          waiter.timer = setTimeout(silence, Math.min(this.init.stepMs - quiet, stallMs - still));
+        const v = this.liveness.verdict(from, performance.now());
+        if (v.kind === 'wait') {
+          waiter.timer = setTimeout(silence, v.ms);
           return;
         }
         if (!final) {
@@ -290,17 +279,16 @@ export class Libp2pChannel implements Channel {
           return;
         }
         waiter.cleanup();
-        const stalled = quiet < this.init.stepMs;
         this.init.log(
-          stalled
+          v.kind === 'stalled'
             ? 'job %s: party %d is alive but made no progress for %d ms (awaiting step %d)'
             : 'job %s: party %d sent nothing, not even a keep-alive, for %d ms (awaiting step %d)',
           this.jobId,
           from,
-          stalled ? stallMs : this.init.stepMs,
+          v.ms,
           step,
         );
-        reject(new StepTimeoutError(from, step, stalled ? stallMs : this.init.stepMs));
+        reject(new StepTimeoutError(from, step, v.ms));
       };
       waiter.timer = setTimeout(() => silence(), this.init.stepMs);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -343,13 +331,15 @@ export class Libp2pChannel implements Channel {
       this.protocolFailure(party, 'frame for another job on this stream');
       return;
     }
-    this.lastHeard[party] = performance.now();
+    this.liveness.heard(
+      party,
+      performance.now(),
+      f.kind === 'alive' || f.kind === 'data' ? f.step : undefined,
+    );
     switch (f.kind) {
       case 'alive':
-        this.advance(party, f.step);
         return;
       case 'data': {
-        this.advance(party, f.step);
         if (f.payload.length > this.init.maxPayload) {
           this.protocolFailure(party, 'payload over the limit');
           return;
@@ -507,19 +497,10 @@ export class Libp2pChannel implements Channel {
     for (const inbox of this.inboxes) inbox.clear();
   }
 
-  /** Records that `party` reached `step` (a keep-alive's report, or a data frame's step). */
-  private advance(party: number, step: number): void {
-    const r = this.reached[party]!;
-    if (step > r.step) {
-      r.step = step;
-      r.since = performance.now();
-    }
-  }
-
   /** A keep-alive with this party's furthest step to every linked party. */
   private sendAlive(): void {
     if (this.done) return;
-    const frame = encodeAlive(this.init.jobId, this.ownStep);
+    const frame = encodeAlive(this.init.jobId, this.liveness.ownStep);
     this.links.forEach((link, p) => {
       if (link === undefined || link.isEnded || this.remoteEnded[p]) return;
       try {
@@ -540,15 +521,4 @@ export class Libp2pChannel implements Channel {
   private async closeLinks(): Promise<void> {
     await Promise.all(this.links.map((l) => l?.close()));
   }
-}
-
-/**
- * Step timeouts a party may stay at one step while alive before it counts as stuck: a single
- * step's local work may take this long (5 minutes at the default stepMs of 30 s).
- */
-export const STALL_STEPS = 10;
-
-/** How often a party sends keep-alives: four times per step timeout (at most every 50 ms). */
-export function aliveIntervalMs(stepMs: number): number {
-  return Math.max(50, Math.floor(stepMs / 4));
 }
