@@ -248,7 +248,7 @@ export interface RejectedDescription {
 export interface DatasetSearchResult {
   /** The term searched. */
   term: string;
-  /** Verified descriptions, deduplicated by owner/name, sorted by owner then name. */
+  /** Verified descriptions, deduplicated by owner/name, best match first, then by name and owner. */
   found: SignedDatasetDescription[];
   /** Descriptions dropped (bad signature, mismatch) or owners that failed to answer. */
   rejected: RejectedDescription[];

@@ -102,10 +102,14 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
     });
 
   commonOptions(dataset.command('search'))
-    .description('find datasets on the network by name or tag')
-    .argument('<term>', 'a dataset name or tag')
+    .description(
+      'find datasets on the network: names, tags and descriptions containing the term (best matches first)',
+    )
+    .argument('<term>', 'text to look for (case-insensitive), e.g. a name, a tag, the start of either')
     .addOption(
-      new Option('--by <what>', 'match names, tags or both').choices(['name', 'tag', 'any']).default('any'),
+      new Option('--by <what>', 'look in names, tags, or names, tags and descriptions')
+        .choices(['name', 'tag', 'any'])
+        .default('any'),
     )
     .option('--timeout <ms>', 'search time budget in ms', positiveIntValue)
     .action(async (term: string, opts: SearchOptions) => {

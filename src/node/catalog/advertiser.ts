@@ -1,5 +1,5 @@
 /**
- * Advertising local datasets in the DHT: provide the name CID and one CID per tag.
+ * Advertising local datasets in the DHT: provide the name CID, one CID per tag and the prefix CIDs.
  *
  * Descriptions themselves are not put in the DHT: other peers would serve them to anyone, which
  * would bypass the owner's access lists. They are fetched from the owner (catalog protocol).
@@ -14,7 +14,8 @@ import type { Logger } from '@libp2p/interface';
 import type { CID } from 'multiformats/cid';
 import type { PeerNode } from '../libp2p-node.js';
 import type { SignedDatasetDescription } from '../types.js';
-import { datasetNameCid, datasetTagCid } from './keys.js';
+import { datasetNameCid, datasetPrefixCid, datasetTagCid } from './keys.js';
+import { prefixesOf } from './match.js';
 
 /** Options of the advertiser. */
 export interface AdvertiserInit {
@@ -140,8 +141,12 @@ export class Advertiser {
   }
 }
 
-/** The CIDs a dataset is provided under. */
+/** The CIDs a dataset is provided under: its name, its tags, and the prefixes search looks up. */
 export async function keysOf(signed: SignedDatasetDescription): Promise<CID[]> {
   const d = signed.description;
-  return Promise.all([datasetNameCid(d.name), ...d.tags.map((t) => datasetTagCid(t))]);
+  return Promise.all([
+    datasetNameCid(d.name),
+    ...d.tags.map((t) => datasetTagCid(t)),
+    ...prefixesOf(d.name, d.tags).map((p) => datasetPrefixCid(p)),
+  ]);
 }

@@ -1,19 +1,17 @@
 /**
  * The dataset catalog of a peer: local datasets (store + advertiser) and network search.
  *
- * Search: look up providers of the name CID and of the tag CID in the DHT, ask each provider (over
- * the catalog protocol) for its descriptions matching the term, verify every signature against the
- * provider's own id, drop and report anything that fails, and dedupe by owner/name.
+ * Search (search.ts, match.ts): names, tags and descriptions by substring, through the DHT's name,
+ * tag and prefix keys and the connected peers, every description verified against its owner's id.
  */
 import '../../polyfills.js';
 import type { Logger, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { CatalogRequestError, DatasetNotFoundError, DescriptionVerificationError } from '../errors.js';
+import { DatasetNotFoundError } from '../errors.js';
 import type { PeerNode } from '../libp2p-node.js';
 import type { DatasetCatalog } from '../peer.js';
 import type { DatasetStore } from '../dataset/store.js';
 import { verifySignedDescription } from '../dataset/description.js';
-import { isValidName } from '../dataset/names.js';
 import type {
   AbortOptions,
   AddDatasetInput,
@@ -21,13 +19,13 @@ import type {
   DatasetSearchResult,
   LocalDataset,
   PolicySummary,
-  RejectedDescription,
   SignedDatasetDescription,
 } from '../types.js';
 import type { Advertiser } from './advertiser.js';
-import { datasetNameCid, datasetTagCid } from './keys.js';
+import { matchRank, type MatchRank } from './match.js';
 import { PerPeerLimit } from './per-peer-limit.js';
 import { CATALOG_PROTOCOL, requestCatalog, type CatalogQuery } from './protocol.js';
+import { searchNetwork } from './search.js';
 
 /** What the catalog needs from the peer. */
 export interface CatalogDeps {
@@ -49,10 +47,22 @@ export interface CatalogDeps {
   addAdvertiseWaitMs: number;
 }
 
-/** True when `signed` matches a catalog query (by name or by tag). */
-export function matchesQuery(signed: SignedDatasetDescription, q: CatalogQuery): boolean {
+/** How well `signed` matches a catalog query (lower is better), or `undefined` when it does not. */
+export function queryRank(signed: SignedDatasetDescription, q: CatalogQuery): MatchRank | undefined {
+  if (q.text !== undefined) return matchRank(signed, q.text, q.field ?? 'any');
   const d = signed.description;
-  return (q.name !== undefined && d.name === q.name) || (q.tag !== undefined && d.tags.includes(q.tag));
+  if (q.name !== undefined && d.name === q.name) return 0;
+  if (q.tag !== undefined && d.tags.includes(q.tag)) return 2;
+  return undefined;
+}
+
+/** True when `signed` matches a catalog query (by name or by tag, or by text when it has one). */
+export function matchesQuery(signed: SignedDatasetDescription, q: CatalogQuery): boolean {
+  return queryRank(signed, q) !== undefined;
+}
+
+function byRank<T>(items: { item: T; rank: number; key: string }[]): T[] {
+  return items.sort((a, b) => a.rank - b.rank || a.key.localeCompare(b.key)).map((x) => x.item);
 }
 
 /** Implementation of {@link DatasetCatalog}. */
@@ -62,12 +72,14 @@ export class Catalog implements DatasetCatalog {
 
   constructor(private readonly deps: CatalogDeps) {}
 
-  /** Local descriptions matching a query (serves the catalog protocol). */
+  /** Local descriptions matching a query, best matches first (serves the catalog protocol). */
   query(q: CatalogQuery): SignedDatasetDescription[] {
-    return this.deps.store
-      .list()
-      .map((e) => e.signed)
-      .filter((s) => matchesQuery(s, q));
+    const ranked = [];
+    for (const { signed } of this.deps.store.list()) {
+      const rank = queryRank(signed, q);
+      if (rank !== undefined) ranked.push({ item: signed, rank, key: signed.description.name });
+    }
+    return byRank(ranked);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -154,107 +166,23 @@ export class Catalog implements DatasetCatalog {
   }
 
   async search(term: string, options: DatasetSearchOptions = {}): Promise<DatasetSearchResult> {
-    const t = term.trim().toLowerCase();
-    const result: DatasetSearchResult = { term: t, found: [], rejected: [] };
-    if (!isValidName(t)) return result;
-    const by = options.by ?? 'any';
-    const query: CatalogQuery = {
-      ...(by !== 'tag' ? { name: t } : {}),
-      ...(by !== 'name' ? { tag: t } : {}),
-    };
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(options.timeoutMs ?? this.deps.searchMs),
-      ...(options.signal ? [options.signal] : []),
-    ]);
-    const found = new Map<string, SignedDatasetDescription>();
-    const keep = (s: SignedDatasetDescription): void => {
-      const id = `${s.description.owner}/${s.description.name}`;
-      const prev = found.get(id);
-      if (prev === undefined || Date.parse(s.description.created) > Date.parse(prev.description.created)) {
-        found.set(id, s);
-      }
-    };
-    for (const s of this.query(query)) keep(s);
-
-    const asked = new Set<string>([this.deps.self]);
-    const requests: Promise<void>[] = [];
-    const ask = (peer: PeerId): void => {
-      const id = peer.toString();
-      if (asked.has(id)) return;
-      asked.add(id);
-      requests.push(this.fetchFrom(peer, query, signal, keep, result.rejected));
-    };
-    const cids = await Promise.all([
-      ...(query.name !== undefined ? [datasetNameCid(t)] : []),
-      ...(query.tag !== undefined ? [datasetTagCid(t)] : []),
-    ]);
-    await Promise.all(
-      cids.map(async (cid) => {
-        try {
-          for await (const ev of this.deps.node.services.dht.findProviders(cid, { signal })) {
-            if (ev.name !== 'PROVIDER') continue;
-            for (const p of ev.providers) {
-              if (p.multiaddrs.length > 0 && !asked.has(p.id.toString())) {
-                // best effort: without the hint, the dial below looks the addresses up itself
-                await this.deps.node.peerStore.merge(p.id, { multiaddrs: p.multiaddrs }).catch(() => {});
-              }
-              ask(p.id);
-            }
-          }
-        } catch (err) {
-          if (!signal.aborted)
-            this.deps.log('findProviders %s failed: %s', cid.toString(), (err as Error).message);
-        }
-      }),
+    return searchNetwork(
+      {
+        node: this.deps.node,
+        self: this.deps.self,
+        log: this.deps.log,
+        searchMs: this.deps.searchMs,
+        query: (q) => this.query(q),
+        request: (peer, q, searchSignal) => {
+          const signal = AbortSignal.any([searchSignal, AbortSignal.timeout(this.deps.catalogRequestMs)]);
+          return this.limit.run(peer.toString(), () => requestCatalog(this.dial, peer, q, signal), {
+            signal,
+          });
+        },
+      },
+      term,
+      options,
     );
-    // requests may still be added while providers stream in; wait for all of them
-    for (let i = 0; i < requests.length; i++) await requests[i];
-    result.found = [...found.values()].sort(
-      (a, b) =>
-        a.description.owner.localeCompare(b.description.owner) ||
-        a.description.name.localeCompare(b.description.name),
-    );
-    this.deps.log(
-      'search %s: %d found, %d rejected, %d peers asked',
-      t,
-      result.found.length,
-      result.rejected.length,
-      asked.size - 1,
-    );
-    return result;
-  }
-
-  private async fetchFrom(
-    peer: PeerId,
-    query: CatalogQuery,
-    searchSignal: AbortSignal,
-    keep: (s: SignedDatasetDescription) => void,
-    rejected: RejectedDescription[],
-  ): Promise<void> {
-    const owner = peer.toString();
-    const signal = AbortSignal.any([searchSignal, AbortSignal.timeout(this.deps.catalogRequestMs)]);
-    let raw: unknown[];
-    try {
-      raw = await this.limit.run(peer.toString(), () => requestCatalog(this.dial, peer, query, signal), {
-        signal,
-      });
-    } catch (err) {
-      rejected.push({ owner, reason: `unreachable: ${(err as CatalogRequestError).message}` });
-      return;
-    }
-    for (const item of raw) {
-      try {
-        const signed = await verifySignedDescription(item, owner, { owner });
-        if (!matchesQuery(signed, query))
-          throw new DescriptionVerificationError(owner, 'does not match the query');
-        keep(signed);
-      } catch (err) {
-        const name = (item as { description?: { name?: unknown } })?.description?.name;
-        const reason = err instanceof DescriptionVerificationError ? err.reason : (err as Error).message;
-        this.deps.log('description from %s dropped: %s', owner, reason);
-        rejected.push({ owner, ...(typeof name === 'string' ? { name } : {}), reason });
-      }
-    }
   }
 
   private readonly limit = new PerPeerLimit();

@@ -1,8 +1,9 @@
 /**
  * DHT keys of the catalog.
  *
- * - Provider keys: the CID (v1, raw, sha2-256) of `peermpc:dataset:<name>` and of
- *   `peermpc:tag:<tag>`; an owner provides one per dataset and one per tag.
+ * - Provider keys: the CID (v1, raw, sha2-256) of `peermpc:dataset:<name>`, of `peermpc:tag:<tag>`
+ *   and of `peermpc:prefix:<3 characters>`; an owner provides one per dataset, one per tag and one
+ *   per distinct start of the name, the tags and their words (match.ts).
  * - Record keys: `/peermpc-dataset/<owner>/<name>` may hold a copy of the signed description; the
  *   validator accepts only a description signed by `<owner>` and named `<name>`, the selector
  *   prefers the newest. peermpc does not put such records today (a copy served by other peers
@@ -25,6 +26,11 @@ export async function datasetNameCid(name: string): Promise<CID> {
 /** The CID provided for a tag. */
 export async function datasetTagCid(tag: string): Promise<CID> {
   return cidOf(`peermpc:tag:${tag}`);
+}
+
+/** The CID provided for a prefix of a name, a tag or one of their words (see match.ts). */
+export async function datasetPrefixCid(prefix: string): Promise<CID> {
+  return cidOf(`peermpc:prefix:${prefix}`);
 }
 
 async function cidOf(text: string): Promise<CID> {

@@ -2,8 +2,10 @@
  * The catalog protocol `/peermpc/catalog/1.0.0`: one request, one response, per stream.
  *
  * Both messages are length-prefixed (varint) UTF-8 JSON:
- * - request  `{ "name"?: string, "tag"?: string }`: the owner's descriptions with that name
- *   and/or that tag (either match);
+ * - request  `{ "name"?: string, "tag"?: string, "text"?: string, "field"?: "name"|"tag"|"any" }`:
+ *   the owner's descriptions with that name and/or that tag (either match), or, when `text` is
+ *   given, those the text matches in `field` (match.ts; best matches first); a server that predates
+ *   `text` ignores it and answers the exact name/tag query, so clients send both;
  * - response `{ "ok": true, "descriptions": SignedDatasetDescription[] }` or
  *   `{ "ok": false, "error": string }`.
  * The server checks the access lists first, bounds the request size and the time it waits for it,
@@ -15,6 +17,9 @@ import type { Logger } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { AccessDeniedError, CatalogRequestError } from '../errors.js';
 import type { SignedDatasetDescription } from '../types.js';
+import { normaliseTerm, type SearchField } from './match.js';
+
+const SEARCH_FIELDS: readonly SearchField[] = ['name', 'tag', 'any'];
 
 /** Protocol id. */
 export const CATALOG_PROTOCOL = '/peermpc/catalog/1.0.0';
@@ -31,6 +36,10 @@ export interface CatalogQuery {
   name?: string;
   /** Match datasets with this tag. */
   tag?: string;
+  /** Match datasets where this (normalised) text is found in {@link CatalogQuery.field}. */
+  text?: string;
+  /** Where `text` is looked for (default `any`). */
+  field?: SearchField;
 }
 
 type CatalogResponse = { ok: true; descriptions: unknown[] } | { ok: false; error: string };
@@ -62,6 +71,16 @@ function parseQuery(bytes: Uint8Array): CatalogQuery {
   if (o.tag !== undefined) {
     if (typeof o.tag !== 'string') throw new Error('tag is not a string');
     q.tag = o.tag;
+  }
+  if (o.text !== undefined) {
+    const text = typeof o.text === 'string' ? normaliseTerm(o.text) : undefined;
+    if (text === undefined) throw new Error('text is not a search term');
+    q.text = text;
+  }
+  if (o.field !== undefined) {
+    if (!(SEARCH_FIELDS as readonly unknown[]).includes(o.field))
+      throw new Error('field is not name, tag or any');
+    q.field = o.field as SearchField;
   }
   return q;
 }

@@ -16,6 +16,7 @@ import { isJobsPeer } from '../../../jobs/service/for-peer.js';
 import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../../node/types.js';
 import { MAX_MOCK_ROWS } from '../../../node/dataset/description.js';
 import { MAX_MAGNITUDE, MIN_MAGNITUDE } from '../../../node/dataset/magnitude.js';
+import { MAX_TERM_CHARS, normaliseTerm } from '../../../node/catalog/match.js';
 import { logger } from '../../../util/log.js';
 import type { ApiContext } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
@@ -103,6 +104,11 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
   router.get('/datasets/search', async (req): Promise<DatasetSearchResult> => {
     const term = req.query.get('term') ?? '';
     if (term.trim() === '') throw new BadRequestError('query parameter "term" is required');
+    if (normaliseTerm(term) === undefined) {
+      throw new BadRequestError(
+        `"term" must be at most ${MAX_TERM_CHARS} characters, without control characters`,
+      );
+    }
     const by = req.query.get('by') ?? 'any';
     if (!(SEARCH_BY as readonly string[]).includes(by)) {
       throw new BadRequestError(`"by" must be one of ${SEARCH_BY.join(', ')}`);

@@ -1,0 +1,177 @@
+/**
+ * Searching the network for datasets.
+ *
+ * The term's DHT keys (exact name, exact tag, 3-character prefix; match.ts) lead to providers; the
+ * peers this peer is connected to are asked too (so a substring inside a word or a description is
+ * found among them). Every owner asked answers with its own descriptions that match the text; the
+ * searcher verifies each signature against the owner's id and that the description really matches,
+ * drops and reports what fails, keeps the newest copy per owner/name, and sorts best match first
+ * (then by name, then by owner).
+ *
+ * Descriptions that fail verification are reported (`rejected`) whoever sent them, and so are
+ * providers that do not answer; a connected peer that does not answer (it may deny this peer by its
+ * access lists, or be busy) is left out silently: it was only asked in case.
+ */
+import '../../polyfills.js';
+import type { Logger, PeerId } from '@libp2p/interface';
+import type { CID } from 'multiformats/cid';
+import type { CatalogRequestError } from '../errors.js';
+import { DescriptionVerificationError } from '../errors.js';
+import { verifySignedDescription } from '../dataset/description.js';
+import type { PeerNode } from '../libp2p-node.js';
+import type {
+  DatasetSearchOptions,
+  DatasetSearchResult,
+  RejectedDescription,
+  SignedDatasetDescription,
+} from '../types.js';
+import { datasetNameCid, datasetPrefixCid, datasetTagCid } from './keys.js';
+import { lookupsFor, matchRank, normaliseTerm, type SearchField } from './match.js';
+import type { CatalogQuery } from './protocol.js';
+
+/** Most connected peers a search asks besides the providers it finds. */
+export const MAX_NEIGHBOURS_ASKED = 32;
+
+/** What a search needs from the peer. */
+export interface SearchDeps {
+  /** The libp2p node (DHT lookups, connections). */
+  node: PeerNode;
+  /** This peer's id. */
+  self: string;
+  /** Logger (ids and counts only). */
+  log: Logger;
+  /** Default time budget of a search (ms). */
+  searchMs: number;
+  /** This peer's own descriptions matching a query. */
+  query(q: CatalogQuery): SignedDatasetDescription[];
+  /** Asks `peer` for its descriptions matching a query (raw, unverified). */
+  request(peer: PeerId, q: CatalogQuery, signal: AbortSignal): Promise<unknown[]>;
+}
+
+interface Found {
+  signed: SignedDatasetDescription;
+  rank: number;
+}
+
+/** Searches the network for `term` (see the module comment). */
+export async function searchNetwork(
+  deps: SearchDeps,
+  term: string,
+  options: DatasetSearchOptions = {},
+): Promise<DatasetSearchResult> {
+  const t = normaliseTerm(term);
+  const result: DatasetSearchResult = { term: t ?? '', found: [], rejected: [] };
+  if (t === undefined) return result;
+  const field: SearchField = options.by ?? 'any';
+  const lookups = lookupsFor(t, field);
+  // `name`/`tag` let servers older than text search answer the exact query
+  const query: CatalogQuery = { name: lookups.name, tag: lookups.tag, text: t, field };
+  if (query.name === undefined) delete query.name;
+  if (query.tag === undefined) delete query.tag;
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(options.timeoutMs ?? deps.searchMs),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+
+  const found = new Map<string, Found>();
+  const keep = (signed: SignedDatasetDescription): void => {
+    const rank = matchRank(signed, t, field);
+    if (rank === undefined)
+      throw new DescriptionVerificationError(signed.description.owner, 'does not match the query');
+    const id = `${signed.description.owner}/${signed.description.name}`;
+    const prev = found.get(id);
+    if (
+      prev === undefined ||
+      Date.parse(signed.description.created) > Date.parse(prev.signed.description.created)
+    ) {
+      found.set(id, { signed, rank });
+    }
+  };
+  for (const s of deps.query(query)) keep(s);
+
+  const asked = new Set<string>([deps.self]);
+  const requests: Promise<void>[] = [];
+  const ask = (peer: PeerId, quiet: boolean): void => {
+    const id = peer.toString();
+    if (asked.has(id)) return;
+    asked.add(id);
+    requests.push(fetchFrom(deps, peer, query, signal, keep, result.rejected, quiet));
+  };
+  const neighbours = new Map(deps.node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer]));
+  for (const peer of [...neighbours.values()].slice(0, MAX_NEIGHBOURS_ASKED)) ask(peer, true);
+
+  const cids = await Promise.all([
+    ...(lookups.name !== undefined ? [datasetNameCid(lookups.name)] : []),
+    ...(lookups.tag !== undefined ? [datasetTagCid(lookups.tag)] : []),
+    ...(lookups.prefix !== undefined ? [datasetPrefixCid(lookups.prefix)] : []),
+  ]);
+  await Promise.all(cids.map((cid) => findProviders(deps, cid, signal, (p) => ask(p, false))));
+  // requests may still be added while providers stream in; wait for all of them
+  for (let i = 0; i < requests.length; i++) await requests[i];
+  result.found = [...found.values()]
+    .sort(
+      (a, b) =>
+        a.rank - b.rank ||
+        a.signed.description.name.localeCompare(b.signed.description.name) ||
+        a.signed.description.owner.localeCompare(b.signed.description.owner),
+    )
+    .map((f) => f.signed);
+  deps.log(
+    'search: %d found, %d rejected, %d peers asked',
+    result.found.length,
+    result.rejected.length,
+    asked.size - 1,
+  );
+  return result;
+}
+
+async function findProviders(
+  deps: SearchDeps,
+  cid: CID,
+  signal: AbortSignal,
+  ask: (peer: PeerId) => void,
+): Promise<void> {
+  try {
+    for await (const ev of deps.node.services.dht.findProviders(cid, { signal })) {
+      if (ev.name !== 'PROVIDER') continue;
+      for (const p of ev.providers) {
+        if (p.multiaddrs.length > 0) {
+          // best effort: without the hint, the dial looks the addresses up itself
+          await deps.node.peerStore.merge(p.id, { multiaddrs: p.multiaddrs }).catch(() => {});
+        }
+        ask(p.id);
+      }
+    }
+  } catch (err) {
+    if (!signal.aborted) deps.log('findProviders %s failed: %s', cid.toString(), (err as Error).message);
+  }
+}
+
+async function fetchFrom(
+  deps: SearchDeps,
+  peer: PeerId,
+  query: CatalogQuery,
+  signal: AbortSignal,
+  keep: (s: SignedDatasetDescription) => void,
+  rejected: RejectedDescription[],
+  quiet: boolean,
+): Promise<void> {
+  const owner = peer.toString();
+  let raw: unknown[];
+  try {
+    raw = await deps.request(peer, query, signal);
+  } catch (err) {
+    if (!quiet) rejected.push({ owner, reason: `unreachable: ${(err as CatalogRequestError).message}` });
+    return;
+  }
+  for (const item of raw) {
+    try {
+      keep(await verifySignedDescription(item, owner, { owner }));
+    } catch (err) {
+      const name = (item as { description?: { name?: unknown } })?.description?.name;
+      const reason = err instanceof DescriptionVerificationError ? err.reason : (err as Error).message;
+      deps.log('description from %s dropped: %s', owner, reason);
+      rejected.push({ owner, ...(typeof name === 'string' ? { name } : {}), reason });
+    }
+  }
+}
