@@ -7,6 +7,7 @@
  * (running requests are aborted), run the resources' stop hooks, stop the peer (closes sessions and streams, flushes state), remove
  * `api.json` and the token, release the lock.
  */
+import { printDenials } from './denied-lines.js';
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { logger } from '../util/log.js';
@@ -126,6 +127,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       onStop: (hook) => void stopHooks.unshift(hook),
       ...(options.activity !== undefined ? { activity: options.activity } : {}),
     };
+    if (options.activity !== undefined) {
+      const stopPrinting = printDenials(peer.access, options.activity);
+      ctx.onStop(async () => stopPrinting());
+    }
     const router = apiRouter(ctx);
     options.extraRoutes?.(router, ctx);
     server = new ApiServer({ router, token, maxBodyBytes: config.apiMaxBodyBytes });

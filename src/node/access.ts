@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { ConnectionGater, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { writeFileAtomic } from './atomic-file.js';
+import { DeniedAttempts, type DeniedAttempt } from './denials.js';
 import { InvalidPeerAddressError, StateFileError } from './errors.js';
 import type { AccessLists } from './types.js';
 
@@ -35,6 +36,7 @@ export class AccessList {
   private allowSet = new Set<string>();
   private denySet = new Set<string>();
   private readonly path: string;
+  private readonly denied = new DeniedAttempts();
 
   private constructor(
     dataDir: string,
@@ -86,6 +88,21 @@ export class AccessList {
     return this.allowSet.size === 0 || this.allowSet.has(peerId);
   }
 
+  /**
+   * Whether `peerId` may talk to this peer, reporting a refusal of `what` (`connection` or a
+   * protocol id) to the {@link AccessList.onDenied} listeners.
+   */
+  admit(peerId: string, what: string): boolean {
+    const ok = this.isAllowed(peerId);
+    if (!ok) this.denied.report(peerId, what);
+    return ok;
+  }
+
+  /** Calls `listener` with every refused inbound connection or stream; returns the unsubscribe. */
+  onDenied(listener: (a: DeniedAttempt) => void): () => void {
+    return this.denied.on(listener);
+  }
+
   /** Adds to the allow list and persists. */
   async allow(peerIds: string[]): Promise<AccessLists> {
     for (const p of peerIds) this.allowSet.add(normalisePeerId(p));
@@ -111,12 +128,15 @@ export class AccessList {
     return this.get();
   }
 
-  /** A libp2p connection gater that consults these lists on every dial and every accepted connection. */
+  /**
+   * A libp2p connection gater that consults these lists on every dial and every accepted connection;
+   * an inbound connection refused once the remote is known (after Noise) is a denied attempt.
+   */
   gater(): ConnectionGater {
     const denied = (peerId: PeerId): boolean => !this.isAllowed(peerId.toString());
     return {
       denyDialPeer: denied,
-      denyInboundEncryptedConnection: denied,
+      denyInboundEncryptedConnection: (peerId) => !this.admit(peerId.toString(), 'connection'),
       denyOutboundEncryptedConnection: denied,
       denyInboundUpgradedConnection: denied,
       denyOutboundUpgradedConnection: denied,

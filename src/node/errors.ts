@@ -105,11 +105,18 @@ export class CatalogRequestError extends Error {
   }
 }
 
-/** A peer is not allowed by the access lists. */
+/** A peer is not allowed by the access lists: this peer's (`local`), or the remote's (`remote`). */
 export class AccessDeniedError extends Error {
   override readonly name = 'AccessDeniedError';
-  constructor(readonly peer: string) {
-    super(`peer ${peer} is denied by the access lists`);
+  constructor(
+    readonly peer: string,
+    readonly side: 'local' | 'remote' = 'local',
+  ) {
+    super(
+      side === 'local'
+        ? `peer ${peer} is denied by the access lists`
+        : `peer ${peer} denies this peer by its access lists`,
+    );
   }
 }
 

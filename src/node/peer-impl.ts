@@ -107,6 +107,7 @@ export class PeerImpl implements Peer {
     this.access = {
       get: () => this.accessList.get(),
       isAllowed: (p) => this.accessList.isAllowed(p),
+      onDenied: (listener) => this.accessList.onDenied(listener),
       allow: async (ids) => this.enforce(await this.accessList.allow(ids)),
       deny: async (ids) => this.enforce(await this.accessList.deny(ids)),
       clear: async (ids) => this.enforce(await this.accessList.clear(ids)),
@@ -147,6 +148,7 @@ export class PeerImpl implements Peer {
       node,
       self,
       isAllowed: (p) => accessList.isAllowed(p),
+      admit: (p) => accessList.admit(p, MPC_PROTOCOL),
       log: nodeLogger('mpc'),
       maxPayload: init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     });
@@ -170,7 +172,7 @@ export class PeerImpl implements Peer {
     await this.node.handle(
       CATALOG_PROTOCOL,
       catalogHandler({
-        isAllowed: (p) => this.accessList.isAllowed(p),
+        isAllowed: (p) => this.accessList.admit(p, CATALOG_PROTOCOL),
         query: (q) => this.datasets.query(q),
         log: nodeLogger('catalog:serve'),
         timeoutMs: catalogTimeout,
@@ -322,7 +324,7 @@ export class PeerImpl implements Peer {
     const serve = requestStreamHandler(
       protocol,
       handler,
-      (p) => this.accessList.isAllowed(p),
+      (p) => this.accessList.admit(p, protocol),
       nodeLogger('requests'),
       options,
     );

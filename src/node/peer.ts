@@ -12,6 +12,7 @@ import '../polyfills.js';
 import type { Channel } from '../protocols/channel.js';
 import { PeerImpl } from './peer-impl.js';
 import type { HandleRequestsOptions, RequestHandler, RequestOptions } from './request-protocol.js';
+import type { DeniedAttempt } from './denials.js';
 
 import type {
   AbortOptions,
@@ -97,6 +98,12 @@ export interface AccessControl {
   clear(peerIds: string[], options?: AbortOptions): Promise<AccessLists>;
   /** Whether `peerId` may talk to this peer. */
   isAllowed(peerId: string): boolean;
+  /**
+   * Calls `listener` with every inbound connection or stream the lists refused (the peer, and
+   * `connection` or the protocol id); returns the unsubscribe. Unthrottled: a stranger makes as
+   * many attempts as it opens connections.
+   */
+  onDenied(listener: (attempt: DeniedAttempt) => void): () => void;
 }
 
 /** A running (or stopped) peer. */

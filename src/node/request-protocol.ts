@@ -14,6 +14,7 @@
 import '../polyfills.js';
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
+import { DENIED_REASON, DENIED_REPLY, failureText, isDeniedReply } from './denials.js';
 import { AccessDeniedError } from './errors.js';
 
 /** A request/reply exchange failed (unreachable peer, timeout, oversized or malformed reply). */
@@ -94,7 +95,7 @@ export function requestStreamHandler(
     const from = connection.remotePeer.toString();
     if (!isAllowed(from)) {
       log('%s request from denied peer %s refused', protocol, from);
-      stream.abort(new AccessDeniedError(from));
+      await refuse(stream, new AccessDeniedError(from));
       return;
     }
     const signal = AbortSignal.timeout(timeoutMs);
@@ -130,7 +131,19 @@ export function requestStreamHandler(
   };
 }
 
-/** Sends one request and returns the parsed reply. @throws {RequestError} */
+/** Answers a denied peer in band ({@link DENIED_REPLY}) without reading its request, then closes. */
+async function refuse(stream: Stream, reason: Error): Promise<void> {
+  const signal = AbortSignal.timeout(2_000);
+  try {
+    await lpStream(stream).write(enc.encode(JSON.stringify(DENIED_REPLY)), { signal });
+    await stream.close({ signal });
+  } catch {
+    stream.abort(reason);
+  }
+}
+
+/** Sends one request and returns the parsed reply (a refusal by the peer's access lists is a
+ * RequestError saying so). @throws {RequestError} */
 export async function sendRequest(
   dial: (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>,
   peer: PeerId,
@@ -151,10 +164,16 @@ export async function sendRequest(
     else await lp.write(body, { signal });
     const reply = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as unknown;
     await stream.close({ signal }).catch(() => {}); // the reply is read: a failed close loses nothing
+    if (isDeniedReply(reply)) throw new AccessDeniedError(peer.toString(), 'remote');
     return reply;
   } catch (err) {
     stream?.abort(err as Error);
-    const reason = signal.aborted && !options.signal?.aborted ? 'timeout' : (err as Error).message;
+    const reason =
+      err instanceof AccessDeniedError
+        ? DENIED_REASON
+        : signal.aborted && !options.signal?.aborted
+          ? 'timeout'
+          : failureText(err);
     throw new RequestError(peer.toString(), protocol, reason, { cause: err });
   }
 }

@@ -32,6 +32,8 @@ test('a denied peer can neither connect nor fetch, and is cut off when denied la
     );
     assert.is((await c.datasets.search('secret', { signal })).found.length, 1, 'visible before the deny');
 
+    const denied: { peer: string; what: string }[] = [];
+    a.access.onDenied((d) => denied.push({ peer: d.peer, what: d.what }));
     await a.access.deny([c.peerId]);
     assert.equal(a.access.get().deny, [c.peerId]);
     assert.not.ok(a.access.isAllowed(c.peerId));
@@ -52,11 +54,13 @@ test('a denied peer can neither connect nor fetch, and is cut off when denied la
       () => assert.unreachable('dialled a denied peer'),
       () => {},
     );
-    // c cannot fetch the description
+    // c cannot fetch the description, and is told why it most likely is
     await c.datasets.show(a.peerId, 'secret', { signal }).then(
       (d) => assert.unreachable(`fetched ${d.description.name}`),
-      () => {},
+      (err: Error) => assert.match(err.message, /access lists may deny this peer/, err.message),
     );
+    // a's listeners heard of every refused connection, by peer id only
+    assert.ok(denied.length > 0 && denied.every((d) => d.peer === c.peerId && d.what === 'connection'));
     const res = await c.datasets.search('secret', { signal, timeoutMs: 5_000 });
     assert.equal(res.found, []);
     assert.ok(res.rejected.every((r) => r.owner === a.peerId && r.reason.startsWith('unreachable')));
@@ -81,15 +85,29 @@ test('protocol handlers check the lists even on an already open connection', asy
     peers = await startPeers(root, 2, signal);
     const [a, b] = peers as [Peer, Peer];
     await a.datasets.add({ csvPath: writeText(root, 'd.csv', SAMPLE_CSV), name: 'x' }, { signal });
+    await a.handleRequests('/peermpc/test/1.0.0', async () => ({ ok: true }));
+    const denied: string[] = [];
+    a.access.onDenied((d) => denied.push(d.what));
     // change the lists behind the gater's back: the connection stays open
     await internals(a).accessList.deny([b.peerId]);
     assert.ok(
       a.connectedPeers().some((p) => p.peerId === b.peerId),
       'still connected',
     );
+    // refused in band: the denied peer reads a refusal, not a reset
     await b.datasets.show(a.peerId, 'x', { signal }).then(
       () => assert.unreachable('catalog handler served a denied peer'),
-      (err: Error) => assert.is(err.name, 'CatalogRequestError'),
+      (err: Error) => {
+        assert.is(err.name, 'CatalogRequestError');
+        assert.match(err.message, /denied by the peer's access lists/);
+      },
+    );
+    await b.request(a.peerId, '/peermpc/test/1.0.0', { hello: 1 }, { signal }).then(
+      () => assert.unreachable('request handler served a denied peer'),
+      (err: Error) => {
+        assert.is(err.name, 'RequestError');
+        assert.match(err.message, /denied by the peer's access lists/);
+      },
     );
     const parties = [b.peerId, a.peerId];
     const opening = b.openSession(
@@ -104,6 +122,12 @@ test('protocol handlers check the lists even on an already open connection', asy
       () => assert.unreachable(),
       (err: Error) => assert.match(err.message, /denied by the access lists/),
     );
+    // every refusal reached the listeners, with the protocol refused
+    assert.equal([...new Set(denied)].sort(), [
+      '/peermpc/catalog/1.0.0',
+      '/peermpc/mpc/1.0.0',
+      '/peermpc/test/1.0.0',
+    ]);
   } finally {
     await stopAll(peers);
     removeDir(root);

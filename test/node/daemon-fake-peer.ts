@@ -167,6 +167,7 @@ export function fakePeer(
         return access;
       },
       isAllowed: (id) => !access.deny.includes(id),
+      onDenied: () => () => {},
     },
     async stop() {
       calls.push('stop');

@@ -31,6 +31,11 @@ export const AUDIT_EVENT_TYPES = [
   'audit.archived',
   /** Archived `entries` were deleted by retention; `anchor` (their last hash) still starts the chain. */
   'audit.pruned',
+  /**
+   * The access lists refused `peer` (`reason`: `connection` or the protocol), or, without `peer`,
+   * a summary of refusals counted but not recorded one by one (throttled: jobs/service/denials.ts).
+   */
+  'access.denied',
 ] as const;
 
 /** Kinds of audit events. */

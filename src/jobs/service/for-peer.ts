@@ -11,6 +11,7 @@ import { logger } from '../../util/log.js';
 import type { NonlinearOps } from '../executor/context.js';
 import type { JobsConfig } from './config.js';
 import { MAX_MESSAGE_BYTES, MAX_REPLY_BYTES, parseReply } from './messages.js';
+import { auditDenials } from './denials.js';
 import { JobService } from './service.js';
 import type { JobsHandler, JobsTransport, OpenChannel } from './transport.js';
 
@@ -117,5 +118,11 @@ export function jobServiceForPeer(
   // (older data directories, policies set while the daemon was down) are brought up to date.
   peer.datasets.setPolicySummaryProvider((name) => service.policySummary(name));
   void service.publishPolicySummaries();
+  service.onStop(
+    auditDenials(
+      (l) => peer.access.onDenied(l),
+      (e) => service.audit.append(e),
+    ),
+  );
   return service;
 }

@@ -181,10 +181,18 @@ export class JobService {
     return this.init.self;
   }
 
-  /** Stops timers and aborts running sessions. */
+  /** Stops timers and aborts running sessions, then runs the hooks given to {@link JobService.onStop}. */
   stop(): void {
     clearInterval(this.sweeper);
     for (const l of this.live.values()) l.abort.abort(new Error('the peer is stopping'));
+    for (const hook of this.stopHooks.splice(0)) hook();
+  }
+
+  private readonly stopHooks: (() => void)[] = [];
+
+  /** Runs `hook` when the service stops (e.g. to unsubscribe from the peer). */
+  onStop(hook: () => void): void {
+    this.stopHooks.push(hook);
   }
 
   // ---------------------------------------------------------------- policies

@@ -17,6 +17,7 @@ import type { Logger } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { AccessDeniedError, CatalogRequestError } from '../errors.js';
 import type { SignedDatasetDescription } from '../types.js';
+import { DENIED_REASON, failureText } from '../denials.js';
 import { normaliseTerm, type SearchField } from './match.js';
 
 const SEARCH_FIELDS: readonly SearchField[] = ['name', 'tag', 'any'];
@@ -27,6 +28,8 @@ export const CATALOG_PROTOCOL = '/peermpc/catalog/1.0.0';
 export const MAX_REQUEST_BYTES = 4096;
 /** Largest response accepted by a client. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** The `error` of the response to a denied peer. */
+export const DENIED_ERROR = 'denied';
 /** Most descriptions in one response. */
 export const MAX_DESCRIPTIONS_PER_RESPONSE = 64;
 
@@ -93,7 +96,7 @@ export function catalogHandler(
     const remote = connection.remotePeer.toString();
     if (!deps.isAllowed(remote)) {
       deps.log('catalog request from denied peer %s refused', remote);
-      stream.abort(new AccessDeniedError(remote));
+      await refuse(stream, new AccessDeniedError(remote));
       return;
     }
     const signal = AbortSignal.timeout(deps.timeoutMs);
@@ -126,6 +129,20 @@ export function catalogHandler(
   };
 }
 
+/** Answers a denied peer in band (`DENIED_ERROR`) without reading its request, then closes. */
+async function refuse(stream: Stream, reason: Error): Promise<void> {
+  const signal = AbortSignal.timeout(2_000);
+  try {
+    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
+    await lp.write(enc.encode(JSON.stringify({ ok: false, error: DENIED_ERROR } satisfies CatalogResponse)), {
+      signal,
+    });
+    await stream.close({ signal });
+  } catch {
+    stream.abort(reason);
+  }
+}
+
 /** What the client side needs: a way to open a stream to a peer. */
 export type DialCatalog = (peer: PeerId, options: { signal: AbortSignal }) => Promise<Stream>;
 
@@ -149,12 +166,15 @@ export async function requestCatalog(
     const res = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as CatalogResponse;
     await stream.close({ signal }).catch(() => {}); // the response is read: a failed close loses nothing
     if (typeof res !== 'object' || res === null) throw new Error('response is not an object');
-    if (res.ok !== true) throw new Error(`peer answered: ${String((res as { error?: unknown }).error)}`);
+    if (res.ok !== true) {
+      const error = String((res as { error?: unknown }).error).slice(0, 200);
+      throw new Error(error === DENIED_ERROR ? DENIED_REASON : `peer answered: ${error}`);
+    }
     if (!Array.isArray(res.descriptions)) throw new Error('response has no description list');
     return res.descriptions.slice(0, MAX_DESCRIPTIONS_PER_RESPONSE);
   } catch (err) {
     stream?.abort(err as Error);
-    const reason = signal.aborted ? 'timeout' : (err as Error).message;
+    const reason = signal.aborted ? 'timeout' : failureText(err);
     throw new CatalogRequestError(who, reason, { cause: err });
   }
 }

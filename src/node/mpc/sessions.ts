@@ -45,6 +45,8 @@ export interface SessionManagerInit {
   self: string;
   /** Whether the access lists admit `peerId`. */
   isAllowed: (peerId: string) => boolean;
+  /** Like `isAllowed`, for an inbound stream: also reports a refusal (default `isAllowed`). */
+  admit?: (peerId: string) => boolean;
   /** Logger (job ids, party indices, steps and byte counts only). */
   log: Logger;
   /** Largest payload of a data frame. */
@@ -103,7 +105,7 @@ export class SessionManager {
   readonly handler = (stream: Stream, connection: Connection): void => {
     const remote = connection.remotePeer.toString();
     const link = new FrameLink(stream, remote, this.init.maxPayload, this.init.log);
-    if (!this.init.isAllowed(remote)) {
+    if (!(this.init.admit ?? this.init.isAllowed)(remote)) {
       this.init.log('mpc stream from denied peer %s refused', remote);
       void link.closeWith(encodeAbort('?', ABORT_CODE.denied, -1, -1, 'access denied'));
       return;

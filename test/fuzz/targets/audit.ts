@@ -160,6 +160,7 @@ export const auditLogTarget = jsonTarget({
     'audit.repaired',
     'audit.archived',
     'audit.pruned',
+    'access.denied',
     'seq',
     'prev',
     'hash',
