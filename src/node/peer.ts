@@ -18,6 +18,7 @@ import type {
   AbortOptions,
   AccessLists,
   AddDatasetInput,
+  DatasetUpdate,
   ConnectedPeer,
   DatasetSearchOptions,
   DatasetSearchResult,
@@ -49,6 +50,12 @@ export interface DatasetCatalog {
    * @throws {DatasetNotFoundError} {TypeError} when `summary` is not a valid summary.
    */
   setPolicySummary(name: string, summary: PolicySummary, options?: AbortOptions): Promise<LocalDataset>;
+  /**
+   * Changes a local dataset's tags and/or description without re-importing it: re-signs the
+   * description and re-advertises (new tag keys provided, keys no dataset needs any more withdrawn).
+   * @throws {DatasetNotFoundError} {InvalidNameError} {RangeError}
+   */
+  update(name: string, change: DatasetUpdate, options?: AbortOptions): Promise<LocalDataset>;
   /**
    * Installs the function that gives the policy summary of a dataset being added without an
    * explicit `policy` (the jobs layer installs one giving the effective policy); `undefined`

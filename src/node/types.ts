@@ -254,6 +254,14 @@ export interface DatasetSearchResult {
   rejected: RejectedDescription[];
 }
 
+/** A change to a local dataset's description (`undefined` keeps a field). */
+export interface DatasetUpdate {
+  /** New tags (replacing the old ones; normalised, at most 32). */
+  tags?: string[];
+  /** New free-text description. */
+  description?: string;
+}
+
 /** Options of a search. */
 export interface DatasetSearchOptions extends AbortOptions {
   /** Overall time budget in ms (default: the peer's `timeouts.searchMs`). */

@@ -114,6 +114,25 @@ export function fakePeer(
         local.set(name, updated);
         return updated;
       },
+      async update(name, change) {
+        calls.push(`update ${name}`);
+        const ds = local.get(name);
+        if (ds === undefined) throw namedError('DatasetNotFoundError', `dataset ${peerId}/${name} not found`);
+        const d = ds.signed.description;
+        const updated: LocalDataset = {
+          ...ds,
+          signed: {
+            ...ds.signed,
+            description: {
+              ...d,
+              tags: change.tags ?? d.tags,
+              description: change.description ?? d.description,
+            },
+          },
+        };
+        local.set(name, updated);
+        return updated;
+      },
       setPolicySummaryProvider() {},
       async remove(name) {
         calls.push(`remove ${name}`);

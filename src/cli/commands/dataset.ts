@@ -1,5 +1,5 @@
 /**
- * `peermpc dataset add|list|search|show|remove`: the local catalog and search through the network.
+ * `peermpc dataset add|list|search|show|update|remove`: the local catalog and search through the network.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -134,6 +134,24 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
       const signed = await client.showDataset(owner, ref.name);
       if (opts.json === true) return printJson(io, signed);
       printDescription(io, signed);
+    });
+
+  commonOptions(dataset.command('update'))
+    .description("change a local dataset's tags or description (re-signed and re-advertised; no re-import)")
+    .argument('<name>', 'dataset name')
+    .option('--tags <tags>', "comma-separated tags, replacing the old ones ('' clears them)", listValue)
+    .option('--description <text>', 'free-text description, replacing the old one')
+    .action(async (name: string, opts: CommonOptions & { tags?: string[]; description?: string }) => {
+      if (opts.tags === undefined && opts.description === undefined) {
+        throw new InvalidArgumentError('give --tags and/or --description');
+      }
+      const updated = await clientFor(opts).updateDataset(name, {
+        ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+        ...(opts.description !== undefined ? { description: opts.description } : {}),
+      });
+      if (opts.json === true) return printJson(io, updated);
+      const d = updated.signed.description;
+      io.out(`updated ${d.name}: tags ${d.tags.length === 0 ? '(none)' : d.tags.join(', ')}`);
     });
 
   commonOptions(dataset.command('remove'))

@@ -23,6 +23,7 @@ import type { DatasetListResponse, DatasetRemoveResponse } from './routes/datase
 import type {
   AccessLists,
   DatasetSearchResult,
+  DatasetUpdate,
   LocalDataset,
   SignedDatasetDescription,
 } from '../../node/types.js';
@@ -369,6 +370,11 @@ export class ApiClient {
   /** `POST /datasets`: imports and advertises a dataset. */
   addDataset(input: AddDatasetRequest, options?: RequestOptions): Promise<LocalDataset> {
     return this.request('POST', '/datasets', input, options);
+  }
+
+  /** `PATCH /datasets/:name`: new tags and/or description for a local dataset. */
+  updateDataset(name: string, change: DatasetUpdate, options?: RequestOptions): Promise<LocalDataset> {
+    return this.request('PATCH', `/datasets/${encodeURIComponent(name)}`, change, options);
   }
 
   /** `GET /datasets/search`. */

@@ -15,6 +15,7 @@ import { verifySignedDescription } from '../dataset/description.js';
 import type {
   AbortOptions,
   AddDatasetInput,
+  DatasetUpdate,
   DatasetSearchOptions,
   DatasetSearchResult,
   LocalDataset,
@@ -125,6 +126,21 @@ export class Catalog implements DatasetCatalog {
       if (entry !== before) this.deps.log('dataset %s: policy summary re-signed', name);
       return this.local(name)!;
     });
+  }
+
+  async update(name: string, change: DatasetUpdate, options: AbortOptions = {}): Promise<LocalDataset> {
+    options.signal?.throwIfAborted();
+    const entry = await this.serial(async () => {
+      const before = this.deps.store.get(name);
+      const after = await this.deps.store.update(name, change, options);
+      if (after !== before) await this.deps.advertiser.remove(name);
+      return after === before ? undefined : after;
+    });
+    if (entry !== undefined) {
+      this.deps.log('dataset %s: tags or description changed', name);
+      void this.deps.advertiser.add(entry.signed);
+    }
+    return this.local(name)!;
   }
 
   setPolicySummaryProvider(provider: ((name: string) => PolicySummary) | undefined): void {

@@ -17,7 +17,13 @@ import type { PrivateKey } from '@libp2p/interface';
 import { writeFileAtomic } from '../atomic-file.js';
 import { DatasetExistsError, DatasetNotFoundError, StateFileError } from '../errors.js';
 import { canonicalJson } from '../canonical-json.js';
-import type { AbortOptions, AddDatasetInput, PolicySummary, SignedDatasetDescription } from '../types.js';
+import type {
+  AbortOptions,
+  AddDatasetInput,
+  DatasetUpdate,
+  PolicySummary,
+  SignedDatasetDescription,
+} from '../types.js';
 import { readNumericCsv } from './csv.js';
 import { DataFileWriter, readDataFile } from './data-file.js';
 import {
@@ -286,6 +292,29 @@ export class DatasetStore {
     const summary = JSON.parse(canonicalJson(policy)) as PolicySummary; // a plain copy, undefined fields dropped
     if (canonicalJson(entry.signed.description.policy) === canonicalJson(summary)) return entry;
     const signed = await signDescription({ ...entry.signed.description, policy: summary }, this.key);
+    options.signal?.throwIfAborted();
+    await writeFileAtomic(join(this.root, name, DESCRIPTION_FILE), JSON.stringify(signed, null, 2) + '\n');
+    const updated: StoredDataset = { signed, dataBytes: entry.dataBytes };
+    this.entries.set(name, updated);
+    return updated;
+  }
+
+  /**
+   * Changes a dataset's tags and/or free-text description (re-signed; data, schema and creation
+   * time unchanged). @throws {DatasetNotFoundError} {InvalidNameError} {RangeError}
+   */
+  async update(name: string, change: DatasetUpdate, options: AbortOptions = {}): Promise<StoredDataset> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) throw new DatasetNotFoundError(this.owner, name);
+    const tags = change.tags === undefined ? entry.signed.description.tags : normaliseTags(change.tags);
+    if (change.description !== undefined && change.description.length > MAX_DESCRIPTION_CHARS) {
+      throw new RangeError(`description longer than ${MAX_DESCRIPTION_CHARS} characters`);
+    }
+    const description = change.description ?? entry.signed.description.description;
+    const before = entry.signed.description;
+    if (canonicalJson(before.tags) === canonicalJson(tags) && before.description === description)
+      return entry;
+    const signed = await signDescription({ ...before, tags, description }, this.key);
     options.signal?.throwIfAborted();
     await writeFileAtomic(join(this.root, name, DESCRIPTION_FILE), JSON.stringify(signed, null, 2) + '\n');
     const updated: StoredDataset = { signed, dataBytes: entry.dataBytes };

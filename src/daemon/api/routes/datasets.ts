@@ -6,6 +6,8 @@
  *   on the daemon's machine): imports and advertises a dataset; 201 with the local dataset. A
  *   replace keeps the old tags and description unless given, and the dataset's policy; a new name
  *   starts with the default policy (a policy left from a dataset of that name is removed first).
+ * - `PATCH /datasets/:name` `{ tags?, description? }`: changes a local dataset's tags and/or
+ *   description (re-signed and re-advertised; data, schema and policy unchanged).
  * - `GET /datasets/search?term=..[&by=name|tag|any][&timeoutMs=..]`: verified descriptions found.
  * - `GET /datasets/:owner/:name`: one description, fetched from its owner and verified.
  * - `DELETE /datasets/:name`: stops advertising and deletes a local dataset, and its policy (a
@@ -14,7 +16,7 @@
 import type { JobService } from '../../../jobs/service/service.js';
 import { isJobsPeer } from '../../../jobs/service/for-peer.js';
 import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../../node/types.js';
-import { MAX_MOCK_ROWS } from '../../../node/dataset/description.js';
+import { MAX_DESCRIPTION_CHARS, MAX_MOCK_ROWS } from '../../../node/dataset/description.js';
 import { MAX_MAGNITUDE, MIN_MAGNITUDE } from '../../../node/dataset/magnitude.js';
 import { MAX_TERM_CHARS, normaliseTerm } from '../../../node/catalog/match.js';
 import { logger } from '../../../util/log.js';
@@ -99,6 +101,26 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
       { signal: req.signal },
     );
     return new RouteResponse(201, added);
+  });
+
+  router.add('PATCH', '/datasets/:name', async (req): Promise<LocalDataset> => {
+    const body = objectBody(await req.body());
+    for (const key of Object.keys(body)) {
+      if (key !== 'tags' && key !== 'description') throw new BadRequestError(`unknown field "${key}"`);
+    }
+    const tags = optionalStringArray(body, 'tags');
+    const description = optionalString(body, 'description');
+    if (tags === undefined && description === undefined) {
+      throw new BadRequestError('give "tags" and/or "description"');
+    }
+    if (description !== undefined && description.length > MAX_DESCRIPTION_CHARS) {
+      throw new BadRequestError(`"description" is longer than ${MAX_DESCRIPTION_CHARS} characters`);
+    }
+    return datasets.update(
+      req.params.name!,
+      { ...(tags !== undefined ? { tags } : {}), ...(description !== undefined ? { description } : {}) },
+      { signal: req.signal },
+    );
   });
 
   router.get('/datasets/search', async (req): Promise<DatasetSearchResult> => {
