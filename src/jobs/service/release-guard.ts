@@ -12,7 +12,7 @@ import type { Job } from '../job/types.js';
 import type { PolicyStore } from '../policy/store.js';
 import { symmetricDifferenceSize } from '../../node/dataset/row-prints.js';
 import type { DifferencingConflict, PrintSet, ReleaseLedger, ReleasedHistogram } from '../policy/releases.js';
-import type { JobDatasets } from './service.js';
+import type { JobDatasets } from './datasets.js';
 
 /** The guard of one owner. */
 export class ReleaseGuard {
