@@ -14,6 +14,14 @@ export {
 export { ModelSpecError, validateModel, layerShapes } from './shapes.js';
 export { toTfModel } from './to-tf.js';
 export { fileLoadHandler, fileSaveHandler, loadTfModelFiles, saveTfModelFiles } from './io.js';
+export {
+  ModelFileError,
+  modelJsonPath,
+  readArchitecture,
+  readModel,
+  weightsCsv,
+  WEIGHTS_COLUMN,
+} from './model-file.js';
 export { forward, splitWeights, weightCount, type ForwardOptions } from './forward.js';
 export { PrivateModel, predictShares, type PredictOptions, type PredictRoles } from './private-model.js';
 export { trainShares, type TrainSharesOptions, type TrainSharesResult } from './train.js';

@@ -67,6 +67,18 @@ test('update re-signs tags and description; another peer finds it by the new one
     timeoutMs: 60_000,
   });
   assert.match(text.stdout, 'patients-b');
+  // a job binds exact names and tags only: a partial match is named, not used
+  const partial = await runCli(
+    ['job', 'run', '--search', 'pati', '--stats', 'mean', '--data-dir', other.dataDir],
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  assert.is(partial.code, 1, partial.stderr);
+  assert.match(
+    partial.stderr,
+    'no dataset is named or tagged "pati" (partial matches: patients-b; name them with --dataset)',
+  );
 
   // usage and API errors: one line each
   const none = await runCli(['dataset', 'update', 'patients-b', ...od]);

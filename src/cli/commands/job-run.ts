@@ -5,7 +5,8 @@
  * a JSON file (its inputs are bound to the datasets in order) or the shorthand flags for the common
  * statistics: `--stats mean,std,correlation`, `--histogram age:20,40,60,80`, `--linreg sbp~age,bmi`,
  * `--quantiles income:0.25,0.5,0.75`, `--group-by region:1,2,3 --agg mean`,
- * `--crosstab sex:0,1~smoker:0,1,2 --chi-square`, `--ols sbp~age,bmi`, `--logit smoker~age,bmi`.
+ * `--crosstab sex:0,1~smoker:0,1,2 --chi-square`, `--ols sbp~age,bmi`, `--logit smoker~age,bmi`;
+ * and the model shorthands `--predict model.json`, `--train model.json` (job-ml.ts).
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -27,10 +28,11 @@ import {
 } from '../common.js';
 import { printJson, type Io } from '../output.js';
 import { JobsClient } from './job-client.js';
+import { addMlOptions, bindProgramInputs, prepareMlJob, type MlRunOptions } from './job-ml.js';
 import { printOutput, printStats } from './job-print.js';
 import { FINAL_STATES, followJob } from './job-wait.js';
 
-interface RunOptions extends CommonOptions {
+interface RunOptions extends CommonOptions, MlRunOptions {
   dataset?: DatasetRef[];
   search?: string;
   columns?: string[];
@@ -46,12 +48,10 @@ interface RunOptions extends CommonOptions {
   linreg?: { target: string; features: string[] };
   ols?: { target: string; features: string[] };
   logit?: { target: string; features: string[] };
-  epochs?: number;
   compute?: string[];
   protocol?: 'rep3' | 'additive' | 'plaintext';
   dealer?: string;
   ttl?: number;
-  wait: boolean;
   timeout?: number;
 }
 
@@ -127,8 +127,15 @@ async function findDatasets(opts: RunOptions, io: Io): Promise<SignedDatasetDesc
     const res = await api.searchDatasets(opts.search);
     for (const r of res.rejected)
       io.err(`warning: dropped ${r.owner}${r.name ? '/' + r.name : ''}: ${r.reason}`);
-    if (res.found.length === 0) throw new Error(`no datasets found for "${opts.search}"`);
-    return res.found;
+    // a job takes exact matches only: a search also finds names and descriptions that merely contain the term
+    const term = res.term;
+    const exact = res.found.filter((f) => f.description.name === term || f.description.tags.includes(term));
+    if (exact.length === 0) {
+      const near = res.found.map((f) => f.description.name).slice(0, 5);
+      const hint = near.length > 0 ? ` (partial matches: ${near.join(', ')}; name them with --dataset)` : '';
+      throw new Error(`no dataset is named or tagged "${opts.search}"${hint}`);
+    }
+    return exact;
   }
   const refs = opts.dataset ?? [];
   if (refs.length === 0)
@@ -150,27 +157,23 @@ function publishedMinRows(found: SignedDatasetDescription[]): number {
   return Math.max(...found.map((f) => f.description.policy.minRows ?? 10));
 }
 
-/** Builds the job request from the options and the datasets found. */
+/**
+ * Builds the job request from the options and the datasets found: `built` (the ML shorthands'),
+ * else the program file's (its inputs bound to the datasets in order), else the shorthands'.
+ */
 export function buildRequest(
   opts: RunOptions,
   found: SignedDatasetDescription[],
   programFile?: string,
+  built?: Pick<JobRequest, 'program' | 'inputs'>,
 ): JobRequest {
   let program: Program;
   let inputs: JobRequestInput[];
-  if (programFile !== undefined) {
+  if (built !== undefined) {
+    ({ program, inputs } = built);
+  } else if (programFile !== undefined) {
     program = parseProgram(JSON.parse(readFileSync(programFile, 'utf8')) as unknown);
-    if (program.inputs.length !== found.length) {
-      throw new Error(
-        `the program has ${program.inputs.length} inputs but ${found.length} datasets were named`,
-      );
-    }
-    inputs = found.map((f, i) => ({
-      name: program.inputs[i]!.name,
-      owner: f.description.owner,
-      dataset: f.description.name,
-      columns: program.inputs[i]!.columns,
-    }));
+    inputs = bindProgramInputs(program, found);
   } else {
     const columns = (i: number): string[] =>
       opts.columns ??
@@ -228,18 +231,18 @@ export function buildRequest(
 
 /** Registers `job run` under `job`. */
 export function registerJobRun(job: Command, io: Io): void {
-  commonOptions(job.command('run'))
+  const run = commonOptions(job.command('run'))
     .description('run a job on datasets of other peers; the result comes back to this peer only')
     .argument(
       '[program]',
-      'program JSON file (default: build one from --stats/--histogram/--quantiles/--group-by/--crosstab/--ols/--logit/--linreg)',
+      'program JSON file, its inputs bound to the --dataset flags in order (default: build one from --stats/--histogram/--quantiles/--group-by/--crosstab/--ols/--logit/--linreg/--predict/--train)',
     )
     .option(
       '--dataset <owner/name...>',
       'datasets to use, as <owner peer id>/<dataset name> (repeatable)',
       datasetRefsValue,
     )
-    .option('--search <term>', 'use every dataset a search by name or tag finds')
+    .option('--search <term>', 'use every dataset named or tagged exactly <term> a search finds')
     .option(
       '--columns <names>',
       'columns to take from each dataset (default: the columns all share)',
@@ -291,7 +294,7 @@ export function registerJobRun(job: Command, io: Io): void {
       'a linear regression by gradient descent, e.g. sbp~age,bmi',
       linregValue,
     )
-    .option('--epochs <n>', 'gradient-descent epochs of --linreg', positiveIntValue)
+    .option('--epochs <n>', 'epochs of --linreg (gradient descent) or --train (default 1)', positiveIntValue)
     .option('--compute <peer ids>', 'compute parties (default: the owners when there are three)', listValue)
     .addOption(new Option('--protocol <name>', 'MPC protocol').choices(['rep3', 'additive', 'plaintext']))
     .option('--dealer <peer id>', 'the dealer of the additive protocol')
@@ -299,8 +302,11 @@ export function registerJobRun(job: Command, io: Io): void {
     .option('--no-wait', 'print the job id and return at once')
     .option('--timeout <seconds>', 'stop following after this long (the job goes on)', positiveIntValue)
     .action(async (programFile: string | undefined, opts: RunOptions) => {
+      const ml = await prepareMlJob(opts, programFile, io, opts.json === true);
+      if (ml === 'exported') return;
       const found = await findDatasets(opts, io);
-      const request = buildRequest(opts, found, programFile);
+      const built = await ml?.request(found, clientFor(opts, io));
+      const request = buildRequest(opts, found, programFile, built);
       const jobs = new JobsClient(clientFor(opts, io));
       const quiet = opts.json === true;
       if (!quiet)
@@ -324,6 +330,7 @@ export function registerJobRun(job: Command, io: Io): void {
         }
         throw err;
       });
+      const saved = await ml?.finish(r, io, quiet); // --train --out: the trained model
       if (quiet) {
         printJson(io, {
           id: r.id,
@@ -331,9 +338,10 @@ export function registerJobRun(job: Command, io: Io): void {
           result: r.result ?? null,
           error: r.error ?? null,
           stats: r.stats ?? null,
+          ...saved,
         });
       } else if (r.state === 'done') {
-        for (const o of r.result ?? []) printOutput(io, o);
+        if (saved === undefined) for (const o of r.result ?? []) printOutput(io, o);
         printStats(io, r);
       } else if (!FINAL_STATES.includes(r.state)) {
         io.err(
@@ -345,4 +353,5 @@ export function registerJobRun(job: Command, io: Io): void {
       // 4: not ended yet (the job goes on), 1: ended without a result
       if (r.state !== 'done') process.exitCode = FINAL_STATES.includes(r.state) ? 1 : 4;
     });
+  addMlOptions(run);
 }
