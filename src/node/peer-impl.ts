@@ -18,7 +18,7 @@ import { ensureDataDir, loadOrCreateIdentity } from './identity.js';
 import { buildLibp2p, openDatastore, type PeerNode } from './libp2p-node.js';
 import { nodeLogger } from './log.js';
 import { MPC_PROTOCOL, SessionManager } from './mpc/sessions.js';
-import type { AccessControl, Peer } from './peer.js';
+import type { AccessControl, Peer } from './peer-api.js';
 import {
   checkRequestProtocol,
   requestStreamHandler,

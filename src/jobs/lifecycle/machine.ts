@@ -12,17 +12,11 @@
  */
 import { InvalidTransitionError, JobFailedError } from '../errors.js';
 import { isFinal } from '../state.js';
-import type { EndState, Effect, JobView, LifecycleEvent, Transition } from './types.js';
+import { Outcome } from './outcome.js';
+import type { JobView, LifecycleEvent, Transition } from './types.js';
 
 /** Session attempts per job: one retry when a session fails but every party still answers. */
 export const MAX_SESSION_ATTEMPTS = 2;
-
-const ERROR_NAMES: Record<EndState, string> = {
-  rejected: 'JobRejected',
-  cancelled: 'JobCancelled',
-  expired: 'JobExpired',
-  failed: 'JobFailed',
-};
 
 /** The next view, effects and error of `event` on `view` at time `now` (ms). */
 export function transition(view: JobView, event: LifecycleEvent, now: number): Transition {
@@ -30,19 +24,11 @@ export function transition(view: JobView, event: LifecycleEvent, now: number): T
   return t.apply(event, now);
 }
 
-class Builder {
-  private view: JobView;
-  private readonly effects: Effect[] = [];
-  private error: Error | undefined;
-
-  constructor(view: JobView) {
-    this.view = { ...view, approvals: { ...view.approvals } };
-  }
-
+class Builder extends Outcome {
   apply(event: LifecycleEvent, now: number): Transition {
     if (this.view.side === 'requester') this.requester(event, now);
     else this.participant(event, now);
-    return { view: this.view, effects: this.effects, ...(this.error ? { error: this.error } : {}) };
+    return this.result();
   }
 
   // ---------------------------------------------------------------- requester
@@ -109,28 +95,6 @@ class Builder {
     this.state('approved');
     this.run(0);
     for (const p of this.others()) this.send(p, { type: 'start', jobId: v.id }, 'start-failed');
-  }
-
-  private restartEverywhere(attempt: number): void {
-    this.run(attempt);
-    for (const p of this.others())
-      this.send(p, { type: 'start', jobId: this.view.id, attempt }, 'start-failed');
-  }
-
-  private endEverywhere(state: EndState, reason: string, party?: string, except?: string): void {
-    if (isFinal(this.view.state)) return;
-    this.finishLocal(state, reason, party);
-    for (const p of this.view.participants) {
-      if (p === this.view.self || p === except) continue;
-      const message = {
-        type: 'end' as const,
-        jobId: this.view.id,
-        state,
-        reason,
-        ...(party ? { party } : {}),
-      };
-      this.send(p, message, 'log');
-    }
   }
 
   // ---------------------------------------------------------------- participant
@@ -211,14 +175,6 @@ class Builder {
     this.run(0);
   }
 
-  private tellRequester(
-    message: Extract<Effect, { kind: 'send' }>['message'],
-    onFailure: 'log' | 'throw',
-  ): void {
-    if (this.view.side === 'requester') return;
-    this.send(this.view.requester, message, onFailure);
-  }
-
   // ---------------------------------------------------------------- both
 
   private decide(e: Extract<LifecycleEvent, { type: 'decide' }>, now: number): void {
@@ -249,12 +205,6 @@ class Builder {
     this.tellRequester({ type: 'decision', jobId: v.id, decision: 'rejected', reason: e.reason }, 'throw');
   }
 
-  private done(attempt: number): void {
-    if (this.view.state !== 'running' || this.view.attempt !== attempt) return; // ended or superseded
-    this.effects.push({ kind: 'release' });
-    this.state('done');
-  }
-
   private sessionFailed(e: Extract<LifecycleEvent, { type: 'session-failed' }>): void {
     const v = this.view;
     if (isFinal(v.state) || v.attempt !== e.attempt) return;
@@ -276,86 +226,5 @@ class Builder {
       return this.restartEverywhere(next);
     }
     this.failHere(e.message, e.party);
-  }
-
-  /** Fails the job here and tells the others (requester: everyone; participant: the requester). */
-  private failHere(message: string, party: string | undefined): void {
-    const v = this.view;
-    if (v.side === 'requester') return this.endEverywhere('failed', message, party);
-    this.finishLocal('failed', message, party);
-    this.tellRequester(
-      {
-        type: 'end',
-        jobId: v.id,
-        state: 'failed',
-        reason: `failed on ${v.self}: ${message}`,
-        ...(party ? { party } : {}),
-      },
-      'log',
-    );
-  }
-
-  /** Fails the job here (requester: everywhere). */
-  private fail(reason: string, party?: string): void {
-    if (isFinal(this.view.state)) return;
-    if (this.view.side === 'requester') this.endEverywhere('failed', reason, party);
-    else this.finishLocal('failed', reason, party);
-  }
-
-  private restarted(): void {
-    if (!isFinal(this.view.state)) this.state('failed', 'the peer restarted while the job was in progress');
-  }
-
-  private finishLocal(state: EndState, reason: string, party?: string): void {
-    if (isFinal(this.view.state)) return;
-    this.effects.push({ kind: 'abort', reason, ...(party !== undefined ? { party } : {}) });
-    this.state(state, reason, {
-      name: ERROR_NAMES[state],
-      message: reason,
-      ...(party !== undefined ? { party } : {}),
-    });
-  }
-
-  // ---------------------------------------------------------------- effects
-
-  private others(): string[] {
-    return this.view.participants.filter((p) => p !== this.view.self);
-  }
-
-  private approval(peer: string, approval: JobView['approvals'][string]): void {
-    this.view.approvals = { ...this.view.approvals, [peer]: approval };
-    this.effects.push({ kind: 'approval', peer, approval });
-  }
-
-  private state(
-    state: JobView['state'],
-    reason?: string,
-    error?: { name: string; message: string; party?: string },
-  ): void {
-    this.view.state = state;
-    this.effects.push({
-      kind: 'state',
-      state,
-      ...(reason !== undefined ? { reason } : {}),
-      ...(error ? { error } : {}),
-    });
-  }
-
-  private run(attempt: number): void {
-    if (attempt === 0) this.state('running');
-    this.view.attempt = attempt;
-    this.effects.push({ kind: 'run', attempt });
-  }
-
-  private send(
-    to: string,
-    message: Extract<Effect, { kind: 'send' }>['message'],
-    onFailure: Extract<Effect, { kind: 'send' }>['onFailure'],
-  ): void {
-    this.effects.push({ kind: 'send', to, message, onFailure });
-  }
-
-  private refuse(error: Error): void {
-    this.error = error;
   }
 }

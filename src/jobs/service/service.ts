@@ -19,7 +19,7 @@
  * and appended to the audit log (never a value).
  */
 import { logger } from '../../util/log.js';
-import type { LocalDataset, PolicySummary } from '../../node/types.js';
+import type { PolicySummary } from '../../node/types.js';
 import { AuditExchange } from '../audit/exchange.js';
 import type { AuditLog } from '../audit/log.js';
 import { openAuditLog } from '../audit/open.js';
@@ -31,7 +31,7 @@ import type { LifecycleEvent } from '../lifecycle/types.js';
 import type { PolicyDecision } from '../policy/check.js';
 import { ReleaseLedger } from '../policy/releases.js';
 import { PolicyStore } from '../policy/store.js';
-import { policySummary, type DatasetPolicy } from '../policy/types.js';
+import type { DatasetPolicy } from '../policy/types.js';
 import { ReplayGuard } from '../replay.js';
 import { JobStore, type JobRecord } from '../store.js';
 import { loadJobsConfig, type JobsConfig } from './config.js';
@@ -42,6 +42,7 @@ import { handleMessage } from './inbox.js';
 import type { Live } from './live.js';
 import type { JobsReply } from './messages.js';
 import { decideLocally, receiveProposal } from './participant.js';
+import { PolicyPublisher } from './policy-publisher.js';
 import { ProposalQuota } from './quota.js';
 import { ReleaseGuard } from './release-guard.js';
 import { submitJob } from './requester.js';
@@ -104,6 +105,7 @@ export class JobService {
   private readonly nonlinear: NonlinearOps;
   private readonly driver: JobDriver;
   private readonly stopHooks: (() => void)[] = [];
+  private readonly publisher: PolicyPublisher;
 
   constructor(private readonly init: JobServiceInit) {
     this.store = new JobStore(init.jobsDir);
@@ -125,6 +127,7 @@ export class JobService {
       timeoutMs: () => this.config.proposeMs,
     });
     this.config = loadJobsConfig(init.jobsDir, init.config);
+    this.publisher = new PolicyPublisher(this.policies, this.audit, init.datasets);
     this.quota = new ProposalQuota(this.config.quotas);
     this.nonlinear = init.nonlinear ?? ENGINE_NONLINEAR;
     this.driver = new JobDriver({
@@ -166,58 +169,27 @@ export class JobService {
 
   /** The summary of the policy that applies to `dataset`, as its description publishes it. */
   policySummary(dataset: string): PolicySummary {
-    return policySummary(this.policies.effective(dataset), this.policies.get(dataset) === undefined);
+    return this.publisher.policySummary(dataset);
   }
 
-  /**
-   * Sets (replaces) a dataset's policy, audits it, and publishes its summary in the dataset's
-   * signed description when the dataset is local. `published` is false when that failed (the
-   * policy is set and enforced all the same; the error is logged).
-   * @throws PolicyValidationError when invalid; PolicyDatasetNotFoundError when the dataset is not local.
-   */
-  async setPolicy(dataset: string, value: unknown): Promise<{ policy: DatasetPolicy; published: boolean }> {
-    const policy = await this.policies.set(dataset, value);
-    this.audit.append({ type: 'policy.changed', dataset, reason: 'set' });
-    return { policy, published: await this.publishPolicySummary(dataset) };
+  /** Sets a dataset's policy, audited and published (policy-publisher.ts). */
+  setPolicy(dataset: string, value: unknown): Promise<{ policy: DatasetPolicy; published: boolean }> {
+    return this.publisher.setPolicy(dataset, value);
   }
 
-  /** Removes a dataset's policy (the default applies again), audits and publishes it like {@link setPolicy}. */
-  async removePolicy(dataset: string): Promise<{ removed: boolean; published: boolean }> {
-    const removed = await this.policies.remove(dataset);
-    if (removed) this.audit.append({ type: 'policy.changed', dataset, reason: 'removed' });
-    return { removed, published: await this.publishPolicySummary(dataset) };
+  /** Removes a dataset's policy, audited and published (policy-publisher.ts). */
+  removePolicy(dataset: string): Promise<{ removed: boolean; published: boolean }> {
+    return this.publisher.removePolicy(dataset);
   }
 
-  /**
-   * Publishes the effective policy's summary of one local dataset (a no-op for a dataset that is
-   * not local, or when the description already says it). False when re-signing failed (logged).
-   */
-  async publishPolicySummary(dataset: string): Promise<boolean> {
-    const ds = this.init.datasets;
-    if (ds.setPolicySummary === undefined) return false;
-    try {
-      // called synchronously with the summary of now, so publications land in call order
-      await ds.setPolicySummary(dataset, this.policySummary(dataset));
-      return true;
-    } catch (err) {
-      if ((err as Error).name === 'DatasetNotFoundError') return true; // not local: nothing to publish
-      log.error('dataset %s: cannot publish its policy summary: %s', dataset, (err as Error).message);
-      return false;
-    }
+  /** Publishes one local dataset's policy summary (policy-publisher.ts). */
+  publishPolicySummary(dataset: string): Promise<boolean> {
+    return this.publisher.publishPolicySummary(dataset);
   }
 
   /** Publishes every local dataset's policy summary (at start, so older descriptions heal). */
-  async publishPolicySummaries(): Promise<void> {
-    const list = this.init.datasets.list;
-    if (list === undefined || this.init.datasets.setPolicySummary === undefined) return;
-    let datasets: LocalDataset[];
-    try {
-      datasets = await list.call(this.init.datasets);
-    } catch (err) {
-      log.error('cannot list the local datasets: %s', (err as Error).message);
-      return;
-    }
-    for (const d of datasets) await this.publishPolicySummary(d.signed.description.name);
+  publishPolicySummaries(): Promise<void> {
+    return this.publisher.publishPolicySummaries();
   }
 
   // ---------------------------------------------------------------- jobs

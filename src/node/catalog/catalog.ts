@@ -9,7 +9,7 @@ import type { Logger, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { DatasetNotFoundError } from '../errors.js';
 import type { PeerNode } from '../libp2p-node.js';
-import type { DatasetCatalog } from '../peer.js';
+import type { DatasetCatalog } from '../peer-api.js';
 import type { DatasetStore } from '../dataset/store.js';
 import { verifySignedDescription } from '../dataset/description.js';
 import type {
