@@ -97,6 +97,29 @@ export function headSignatureValid(
   }
 }
 
+/**
+ * Calls `fn` for each line of `text` (a log's or a segment's): its 1-based number, its text, whether
+ * a newline ended it, and the offset after it; stops when `fn` returns false. Allocates nothing per
+ * line but its text.
+ */
+export function forEachLine(
+  text: string,
+  fn: (line: number, raw: string, terminated: boolean, end: number) => boolean | void,
+): void {
+  let start = 0;
+  let n = 0;
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start);
+    n++;
+    if (nl < 0) {
+      fn(n, text.slice(start), false, text.length);
+      return;
+    }
+    if (fn(n, text.slice(start, nl), true, nl + 1) === false) return;
+    start = nl + 1;
+  }
+}
+
 /** Whether a parsed value has exactly `keys` (sorted). */
 function hasExactly(o: Record<string, unknown>, keys: string[]): boolean {
   const own = Object.keys(o).sort();

@@ -1,11 +1,22 @@
 /**
  * Crash-safe synchronous file writes of the audit log (the log appends synchronously, so a crash
  * never leaves an action without its entry): a temporary file next to the target, fsynced, renamed
- * over it, then the directory fsynced. Also the removal of temporary files a crash left behind.
+ * over it, then the directory fsynced. Also the removal of temporary files a crash left behind, and
+ * reading a log file whole.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
+import { AuditLogError } from '../errors.js';
 
 /** The suffix of every temporary file written here. */
 export const TMP_SUFFIX = '.tmp';
@@ -64,4 +75,17 @@ export function removeStaleTemps(dir: string, prefix: string): number {
     }
   }
   return n;
+}
+
+/**
+ * The text of the log file at `path` ('' when there is none).
+ * @throws AuditLogError when it exists but cannot be read.
+ */
+export function readLogText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw new AuditLogError(`cannot read the audit log ${path}: ${(err as Error).message}`, { cause: err });
+  }
 }
