@@ -12,7 +12,7 @@ import type { NonlinearOps } from '../executor/context.js';
 import { assertRunnable } from '../executor/registry.js';
 import { programSteps } from '../executor/run.js';
 import { rolesOf } from '../job/parties.js';
-import type { SignedJob } from '../job/types.js';
+import type { JobRole, SignedJob } from '../job/types.js';
 import { verifySignedJob, type VerifiedJob } from '../job/verify.js';
 import { evaluatePolicies, type LocalDatasetInfo, type PolicyDecision } from '../policy/check.js';
 import type { PolicyStore } from '../policy/store.js';
@@ -62,6 +62,32 @@ export async function receiveProposal(
 ): Promise<JobsReply> {
   deps.quota.admit(from, Date.now()); // before any work: not audited, so a flood writes nothing
   const verified = await verifyOrAudit(deps, value, from);
+  const roles = checkProposal(deps, verified, from);
+  const { job } = verified.signed;
+  const pending = deps.store.list().filter((r) => r.state === 'proposed' && r.id !== job.id);
+  deps.quota.checkPending(
+    pending.filter((r) => r.signed.job.requester === job.requester).length,
+    pending.length,
+  );
+  const decision = await deps.decide(verified);
+  deps.store.create(
+    verified.signed,
+    roles,
+    { [deps.self]: { decision: 'pending' } },
+    programSteps(verified.checked),
+  );
+  deps.live.set(job.id, { verified, abort: new AbortController() });
+  deps.driver.auditJob('job.received', verified.signed, { peer: from });
+  deps.events.emit({ job: job.id, type: 'state', state: 'proposed' });
+  return answer(deps, job.id, decision);
+}
+
+/**
+ * The checks of a verified proposal, each refusal audited with its reason: sent by its requester,
+ * not a replay, requester admitted by the access lists, a role here, ops this peer runs.
+ * @returns this peer's roles in the job (the requester's excluded).
+ */
+function checkProposal(deps: ParticipantDeps, verified: VerifiedJob, from: string): JobRole[] {
   const { job } = verified.signed;
   const refuse = (reason: string, err: Error): never => {
     deps.driver.auditJob('job.decided', verified.signed, {
@@ -99,36 +125,25 @@ export async function receiveProposal(
   } catch (err) {
     refuse((err as Error).message, err as Error);
   }
+  return roles;
+}
 
-  const pending = deps.store.list().filter((r) => r.state === 'proposed' && r.id !== job.id);
-  deps.quota.checkPending(
-    pending.filter((r) => r.signed.job.requester === job.requester).length,
-    pending.length,
-  );
-  const decision = await deps.decide(verified);
-  deps.store.create(
-    verified.signed,
-    roles,
-    { [deps.self]: { decision: 'pending' } },
-    programSteps(verified.checked),
-  );
-  deps.live.set(job.id, { verified, abort: new AbortController() });
-  deps.driver.auditJob('job.received', verified.signed, { peer: from });
-  deps.events.emit({ job: job.id, type: 'state', state: 'proposed' });
+/** The policy's decision as a lifecycle event and the reply to the requester. */
+async function answer(deps: ParticipantDeps, id: string, decision: PolicyDecision): Promise<JobsReply> {
   if (decision.decision === 'refuse') {
-    await deps.driver.step(job.id, {
+    await deps.driver.step(id, {
       type: 'received',
       decision: 'rejected',
       reason: decision.reasons.join('; '),
     });
-    throw new PolicyDeniedError(job.id, decision.reasons);
+    throw new PolicyDeniedError(id, decision.reasons);
   }
   if (decision.decision === 'auto') {
-    await deps.driver.step(job.id, { type: 'received', decision: 'approved' });
+    await deps.driver.step(id, { type: 'received', decision: 'approved' });
     return { ok: true, decision: 'approved' };
   }
-  deps.store.update(job.id, { pendingDatasets: decision.datasets });
-  log('job %s: awaiting a person for %s', job.id, decision.datasets.join(', '));
+  deps.store.update(id, { pendingDatasets: decision.datasets });
+  log('job %s: awaiting a person for %s', id, decision.datasets.join(', '));
   return { ok: true, decision: 'pending' };
 }
 
