@@ -7,7 +7,7 @@ export interface Row {
   n: number;
   median_ms: number;
   ops_per_s: number;
-  [field: string]: string | number | null | undefined;
+  [field: string]: string | number | readonly number[] | null | undefined;
 }
 
 /** Options every suite receives. */
@@ -16,12 +16,35 @@ export interface SuiteOptions {
   json: boolean;
   /** Repetitions per case (median taken); suites may use fewer for very slow cases. */
   runs: number;
+  /** Whether `--runs` was given (then suites use it for their slow cases too). */
+  runsGiven?: boolean;
   /** Optional filter on case names or kernels/protocols, from the command line. */
   only: string[];
+  /** `--transport a,b`: where the parties run (suites that have several; default: theirs). */
+  transports?: string[];
+}
+
+/** A bad command line (the suite names what is wrong); bench/index.ts prints it and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
 }
 
 /** A benchmark suite: returns its rows. */
 export type Suite = (opts: SuiteOptions) => Promise<Row[]>;
+
+/**
+ * Milliseconds on the machine's monotonic clock (process.hrtime), the same in every thread and
+ * process of the machine: party processes time their runs with it and the coordinator compares.
+ */
+export function clock(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** This process's CPU time so far (user + system, all threads), ms. */
+export function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 /** Median of numbers. */
 export function median(xs: readonly number[]): number {
@@ -63,6 +86,7 @@ export function table(rows: readonly Row[]): string {
   const cols: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
   const fmt = (v: unknown): string => {
+    if (Array.isArray(v)) return v.map(fmt).join(',');
     if (typeof v === 'number') {
       if (Number.isInteger(v)) return String(v);
       if (Math.abs(v) >= 1e6) return v.toExponential(3);
@@ -81,7 +105,7 @@ export class Barrier {
   private waiting = 0;
   private release: (() => void) | undefined;
   private gate: Promise<void> = this.reset();
-  /** performance.now() when the last party arrived. */
+  /** {@link clock} when the last party arrived. */
   at = 0;
   /** Process CPU time (user + system, all threads, ms) when the last party arrived. */
   cpu = 0;
@@ -94,56 +118,14 @@ export class Barrier {
     const gate = this.gate;
     if (++this.waiting === this.n) {
       this.waiting = 0;
-      this.at = performance.now();
-      const u = process.cpuUsage();
-      this.cpu = (u.user + u.system) / 1000;
+      this.at = clock();
+      this.cpu = cpuNow();
       const release = this.release!;
       this.gate = this.reset();
       release();
     }
     await gate;
   }
-}
-
-/** What one party measured over the timed runs of {@link timeParties}. */
-export interface PartyTiming {
-  /** Wall times of the timed runs, ms (on party 0; empty elsewhere). */
-  times: number[];
-  /** Process CPU time of the timed runs, ms (on party 0; empty elsewhere). */
-  cpu: number[];
-  /** Payload bytes this party sent in one run. */
-  bytes: number;
-  /** Rounds of one run. */
-  rounds: number;
-}
-
-/**
- * Runs `run` once to warm up and then `runs` times on one party of an in-process session, all
- * parties starting together at `start` and the clock stopping when the last one reaches `end`.
- */
-export async function timeParties(
-  s: { self: number; stats: { bytesSent: number; rounds: number } },
-  runs: number,
-  start: Barrier,
-  end: Barrier,
-  run: () => Promise<unknown>,
-): Promise<PartyTiming> {
-  const out: PartyTiming = { times: [], cpu: [], bytes: 0, rounds: 0 };
-  for (let r = 0; r <= runs; r++) {
-    await start.wait();
-    const b0 = s.stats.bytesSent;
-    const r0 = s.stats.rounds;
-    await run();
-    out.bytes = s.stats.bytesSent - b0;
-    out.rounds = s.stats.rounds - r0;
-    await end.wait();
-    if (r > 0 && s.self === 0) {
-      // run 0 warms up; CPU time is the whole process's (all parties, all threads)
-      out.times.push(end.at - start.at);
-      out.cpu.push(end.cpu - start.cpu);
-    }
-  }
-  return out;
 }
 
 /** `n` deterministic reals, uniform in [-scale, scale) (xorshift32 from `seed`): benchmark inputs. */

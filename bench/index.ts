@@ -1,10 +1,12 @@
 /**
- * `npm run bench -- <suite> [--json] [--runs N] [filters...]`: runs a benchmark suite and prints a
- * table, or with --json only a JSON array of rows on stdout (progress goes to stderr).
- * Suites: tensor, mpc, net, jobs, ml (each present once its module exists).
+ * `npm run bench -- <suite> [--json] [--runs N] [--transport T[,T]] [filters...]`: runs a benchmark
+ * suite and prints a table, or with --json only a JSON array of rows on stdout (progress goes to
+ * stderr). `--transport` (mpc, ml, net) picks where the parties run: memory, libp2p-tcp (ml also
+ * threads); the default is memory and libp2p-tcp side by side.
+ * Suites: tensor, mpc, net, jobs, ml, memory (each present once its module exists).
  */
 import '../src/polyfills.js';
-import { table, type Row, type Suite, type SuiteOptions } from './harness.js';
+import { table, UsageError, type Row, type Suite, type SuiteOptions } from './harness.js';
 
 /** Suite name -> the function its module (bench/<name>.ts) exports. */
 const suites: Record<string, string> = {
@@ -13,6 +15,7 @@ const suites: Record<string, string> = {
   net: 'benchNet',
   jobs: 'benchJobs',
   ml: 'benchMl',
+  memory: 'benchMemory',
 };
 
 async function loadSuite(name: string): Promise<Suite> {
@@ -22,21 +25,36 @@ async function loadSuite(name: string): Promise<Suite> {
   return fn as Suite;
 }
 
+/** Value of `--name v` or `--name=v` (undefined when absent), and the argument indices it used. */
+function flag(args: string[], name: string): { value: string | undefined; used: number[] } {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return { value: undefined, used: [] };
+  if (args[i]!.includes('=')) return { value: args[i]!.slice(name.length + 3), used: [i] };
+  return { value: args[i + 1], used: [i, i + 1] };
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
-  const runsAt = args.indexOf('--runs');
-  const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
-  const positional = args.filter((a, i) => !a.startsWith('--') && !(runsAt >= 0 && i === runsAt + 1));
+  const runsFlag = flag(args, 'runs');
+  const transportFlag = flag(args, 'transport');
+  const runs = runsFlag.value !== undefined ? Number(runsFlag.value) : 5;
+  const used = new Set([...runsFlag.used, ...transportFlag.used]);
+  const positional = args.filter((a, i) => !a.startsWith('--') && !used.has(i));
   const [name, ...only] = positional;
   if (name === undefined || !(name in suites)) {
     process.stderr.write(
-      `usage: npm run bench -- <${Object.keys(suites).join('|')}> [--json] [--runs N] [filters...]\n`,
+      `usage: npm run bench -- <${Object.keys(suites).join('|')}> [--json] [--runs N] ` +
+        `[--transport memory|libp2p-tcp[,...]] [filters...]\n`,
     );
     return 2;
   }
   if (!Number.isInteger(runs) || runs < 1) {
     process.stderr.write('--runs takes a positive integer\n');
+    return 2;
+  }
+  if (transportFlag.used.length > 0 && !transportFlag.value) {
+    process.stderr.write('--transport takes a transport name (or several, comma-separated)\n');
     return 2;
   }
   let suite: Suite;
@@ -46,8 +64,21 @@ async function main(): Promise<number> {
     process.stderr.write(`benchmark suite "${name}" is not available: ${(err as Error).message}\n`);
     return 2;
   }
-  const opts: SuiteOptions = { json, runs, only };
-  const rows: Row[] = await suite(opts);
+  const opts: SuiteOptions = {
+    json,
+    runs,
+    runsGiven: runsFlag.value !== undefined,
+    only,
+    ...(transportFlag.value !== undefined && { transports: transportFlag.value.split(',') }),
+  };
+  let rows: Row[];
+  try {
+    rows = await suite(opts);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
   process.stdout.write(json ? JSON.stringify(rows) + '\n' : table(rows) + '\n');
   return 0;
 }

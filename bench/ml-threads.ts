@@ -1,13 +1,15 @@
 /**
- * Parties of the ml benchmark in worker threads (one per party, so three parties use both cores
- * as three processes would), connected by MessagePorts: a {@link Channel} over ports, the worker
- * start-up (tsx registered in the worker) and the coordinator that times runs.
+ * The `threads` transport of the ml benchmark: one worker thread per party (so three parties use
+ * both cores as three processes would), connected by MessagePorts: a {@link Channel} over ports
+ * and the worker start-up (tsx registered in the worker). Each worker runs bench/party-run.ts's
+ * runParty and reports its marks; the coordinator combines them as for every transport.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { emptyStats, type AbortOptions, type Channel, type ChannelStats } from '../src/protocols/channel.js';
 import { ChannelClosedError, PartyAbortedError } from '../src/protocols/channel.js';
 import { kernel } from '../src/tensor/index.js';
 import { nativeDispatch } from '../src/tensor/kernels/native.js';
+import type { PartyResult, RunRequest } from './party-run.js';
 
 interface Msg {
   step?: number;
@@ -88,29 +90,17 @@ export class PortChannel implements Channel {
 export interface WorkerInit {
   party: number;
   parties: number;
-  protocol: string;
-  caseName: string;
-  runs: number;
+  request: RunRequest;
   sessionId: string;
   ports: (MessagePort | undefined)[];
 }
 
-/** A worker's result: per-run times are measured by the coordinator; bytes and rounds by the party. */
-export interface WorkerResult {
-  bytes: number;
-  rounds: number;
-}
-
 /**
- * Runs `caseName` with one worker thread per party; returns the per-run wall times (from the
- * moment the last party is ready to the moment the last party is done) and party 0's counters.
+ * Runs `req` with one worker thread per party (bench/ml-worker.ts: bench/party-run.ts's runParty
+ * over a {@link PortChannel} session, started by a one-byte exchange); resolves with every party's
+ * result.
  */
-export async function runThreaded(
-  protocol: string,
-  parties: number,
-  caseName: string,
-  runs: number,
-): Promise<{ times: number[]; bytes: number; rounds: number }> {
+export async function runThreaded(req: RunRequest, parties: number): Promise<PartyResult[]> {
   const api = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./ml-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
@@ -130,26 +120,19 @@ export async function runThreaded(
   const threadsBefore = native?.threads();
   native?.setThreads(1);
   const workers = Array.from({ length: parties }, () => new Worker(boot, { eval: true }));
-  const times: number[] = [];
   try {
     const events = workers.map((w) => queue(w));
     workers.forEach((w, party) => {
-      const init: WorkerInit = { party, parties, protocol, caseName, runs, sessionId, ports: ports[party]! };
+      const init: WorkerInit = { party, parties, request: req, sessionId, ports: ports[party]! };
       w.postMessage(
         init,
         ports[party]!.filter((p): p is MessagePort => p !== undefined),
       );
     });
-    for (let r = 0; r <= runs; r++) {
-      await Promise.all(events.map((e) => e.next('ready')));
-      const t0 = performance.now();
-      for (const w of workers) w.postMessage({ go: r });
-      await Promise.all(events.map((e) => e.next('done')));
-      if (r > 0) times.push(performance.now() - t0); // run 0 warms up
-    }
-    const res = (await Promise.all(events.map((e) => e.next('result')))).map((m) => m.result as WorkerResult);
-    const bytes = Math.round(res.reduce((a, x) => a + x.bytes, 0) / parties);
-    return { times, bytes, rounds: res[0]!.rounds };
+    const res = await Promise.all(events.map((e) => e.next('result')));
+    const failed = res.filter((m) => m.error !== undefined).map((m) => String(m.error));
+    if (failed.length > 0) throw new Error(`${req.spec.name} over threads: ${failed.join('; ')}`);
+    return res.map((m) => m.result as PartyResult);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
     if (threadsBefore !== undefined) native!.setThreads(threadsBefore);

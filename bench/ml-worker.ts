@@ -1,43 +1,28 @@
 /**
- * One party of the threaded ml benchmark (bench/ml-threads.ts): builds its session over the
- * MessagePorts it is given, shares the case's inputs, then runs the case each time the coordinator
- * says go, reporting ready/done around each run and its counters at the end.
+ * One party of the threaded benchmark transport (bench/ml-threads.ts): builds its session over the
+ * MessagePorts it is given and runs the request with bench/party-run.ts's runParty, then posts
+ * `{result}` (or `{result: undefined, error}`).
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import { protocolFactory } from '../src/protocols/registry.js';
 import { createSession } from '../src/protocols/session-impl.js';
-import { mlCase } from './ml.js';
 import { PortChannel, type WorkerInit } from './ml-threads.js';
+import { runParty, sessionSync } from './party-run.js';
 
 const port = parentPort!;
 const init = await new Promise<WorkerInit>((resolve) => port.once('message', resolve));
-const gos: number[] = [];
-let wake: (() => void) | undefined;
-port.on('message', (m: { go?: number }) => {
-  if (m.go === undefined) return;
-  gos.push(m.go);
-  wake?.();
-});
-const nextGo = async (): Promise<void> => {
-  while (gos.length === 0) await new Promise<void>((r) => (wake = r));
-  gos.shift();
-};
-
 const channel = new PortChannel(init.parties, init.party, init.ports as (MessagePort | undefined)[]);
-const session = await createSession({ id: init.sessionId, channel, timeouts: { stepMs: 600_000 } });
-const p = protocolFactory(init.protocol).create(session);
-const c = mlCase(init.caseName);
-const xs = await c.setup(p);
-let bytes = 0;
-let rounds = 0;
-for (let r = 0; r <= init.runs; r++) {
-  port.postMessage({ ready: r });
-  await nextGo();
-  const b0 = session.stats.bytesSent;
-  const r0 = session.stats.rounds;
-  await c.run(p, xs);
-  bytes = session.stats.bytesSent - b0;
-  rounds = session.stats.rounds - r0;
-  port.postMessage({ done: r });
+try {
+  const session = await createSession({
+    id: init.sessionId,
+    channel,
+    timeouts: { stepMs: 600_000, sessionMs: 3_600_000 },
+  });
+  try {
+    port.postMessage({ result: await runParty(session, init.request, sessionSync(session)) });
+  } catch (err) {
+    session.abort(err as Error);
+    throw err;
+  }
+} catch (err) {
+  port.postMessage({ result: undefined, error: `party ${init.party}: ${(err as Error).message}` });
 }
-port.postMessage({ result: { bytes, rounds } });

@@ -2,7 +2,7 @@
  * `npm run bench -- net`: what the network layer costs.
  *
  * Cases (rows {suite, case, n, protocol, parties, transport, median_ms, p95_ms, ops_per_s,
- * bytes_per_party, rounds}):
+ * bytes_per_party, rounds, ...}):
  * - `stream` / `channel`: throughput of one raw libp2p stream (1 MiB writes) and of the MPC
  *   Channel (1 MiB payloads, one per step) between two peers in this process; n = MiB moved,
  *   ops_per_s = MB/s. The `channel` row's `vs_stream` is its share of the raw stream's throughput,
@@ -10,24 +10,27 @@
  * - `rtt`: a 32-byte channel ping-pong (n round trips); median and p95 of one round trip.
  * - `discovery`: 20 peers in this process; one adds a dataset, the others search for it by name;
  *   median and p95 of one search (DHT lookup + catalog fetch + signature check).
- * - `mul` (n = 1e6) and `matmul` (n = 512) with rep3: transport `memory` (simulate, in-memory
- *   channels) and `libp2p-tcp` (three parties in three processes on loopback). The libp2p row's
- *   `vs_memory` is its time over the memory row's.
+ * - `rounds` (n = 1000): 1,000 rounds among three parties, in each of which every party sends 8
+ *   bytes to each other party and waits for theirs; median_ms and p95_ms are those of one round
+ *   (from the moment the last party ended the previous round to the moment the last party ended
+ *   this one, pooled over the runs); bytes_per_party, rounds and cpu_ms are per round too.
+ * - `mul` (n = 1e6) and `matmul` (n = 512) with rep3, the mpc suite's cases (bench/cases.ts).
+ * `rounds`, `mul` and `matmul` run on transport `memory` (simulate, in-memory channels, one
+ * thread) and `libp2p-tcp` (three parties in three processes on loopback, each a real peer;
+ * bench/multiprocess.ts); their rows add cpu_ms, cpu_ms_per_party (libp2p-tcp), vs_memory
+ * (libp2p-tcp: its median over the memory row's) and kernel.
  */
 import '../src/polyfills.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Stream } from '@libp2p/interface';
 import type { PeerNode } from '../src/node/libp2p-node.js';
 import { createPeer, type Peer, type PeerInit } from '../src/node/peer.js';
-import { simulate } from '../src/protocols/simulate.js';
+import type { CaseSpec } from './cases.js';
 import { median, percentile, progress, type Row, type SuiteOptions } from './harness.js';
-import { runNetOp, type NetOpCase, type NetOpResult } from './net-ops.js';
+import { chooseTransports, compareTransports, nonTransportFilters, TransportRunner } from './transports.js';
 
 const MiB = 1 << 20;
 /** MiB moved per throughput run. */
@@ -209,131 +212,43 @@ async function discoveryRow(root: string, runs: number): Promise<Row> {
   }
 }
 
-interface Party {
-  proc: ChildProcess;
-  next(pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  send(v: unknown): void;
-}
+/** The cases run on both transports: rep3 mul 1e6 and matmul 512, and rounds (n = 1000). */
+const MULTI: { spec: CaseSpec; protocol: string }[] = [
+  { spec: { suite: 'mpc', name: 'mul', n: 1e6 }, protocol: 'rep3' },
+  { spec: { suite: 'mpc', name: 'matmul', n: 512 }, protocol: 'rep3' },
+  { spec: { suite: 'net', name: 'rounds', n: 1000 }, protocol: '' },
+];
 
-function spawnParty(dataDir: string, bootstrap?: string): Party {
-  const script = fileURLToPath(new URL('./net-party.ts', import.meta.url));
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', script, dataDir, ...(bootstrap ? [bootstrap] : [])],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const msgs: Record<string, unknown>[] = [];
-  const waiters: (() => void)[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (l) => {
-    try {
-      msgs.push(JSON.parse(l) as Record<string, unknown>);
-    } catch {
-      return;
-    }
-    for (const w of waiters.splice(0)) w();
-  });
-  const next = async (pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {
-    for (;;) {
-      const i = msgs.findIndex(pred);
-      if (i >= 0) return msgs.splice(i, 1)[0]!;
-      if (proc.exitCode !== null) throw new Error('a party process exited');
-      await new Promise<void>((r) => waiters.push(r));
-    }
-  };
-  return { proc, next, send: (v) => proc.stdin!.write(JSON.stringify(v) + '\n') };
-}
-
-function opRow(c: NetOpCase, n: number, transport: string, results: NetOpResult[]): Row {
-  const t = results[0]!.times;
-  const ms = median(t);
-  return {
-    suite: 'net',
-    case: c,
-    n,
-    protocol: 'rep3',
-    parties: 3,
-    transport,
-    median_ms: ms,
-    p95_ms: percentile(t, 95),
-    ops_per_s: (c === 'mul' ? n : n * n * n) / (ms / 1000),
-    bytes_per_party: Math.round(results.reduce((a, r) => a + r.bytes, 0) / results.length),
-    rounds: results[0]!.rounds,
-  };
-}
-
-async function mpcRows(root: string, runs: number, only: string[]): Promise<Row[]> {
-  const cases: [NetOpCase, number][] = (
-    [
-      ['mul', 1e6],
-      ['matmul', 512],
-    ] as [NetOpCase, number][]
-  ).filter(([c]) => only.length === 0 || only.includes(c));
-  if (cases.length === 0) return [];
+async function transportCompareRows(opts: SuiteOptions, names: string[]): Promise<Row[]> {
+  const transports = chooseTransports(opts, ['memory', 'libp2p-tcp'], ['memory', 'libp2p-tcp']);
+  const cases = MULTI.filter((c) => names.length === 0 || names.includes(c.spec.name));
   const rows: Row[] = [];
-  progress('net: starting three party processes');
-  const first = spawnParty(join(root, 'mpc0'));
-  const parties: Party[] = [first];
+  const runner = new TransportRunner();
   try {
-    const ready0 = await first.next((m) => m.ready === true);
-    parties.push(
-      spawnParty(join(root, 'mpc1'), ready0.addr as string),
-      spawnParty(join(root, 'mpc2'), ready0.addr as string),
-    );
-    const ready = [
-      ready0,
-      ...(await Promise.all(parties.slice(1).map((p) => p.next((m) => m.ready === true)))),
-    ];
-    const ids = ready.map((m) => m.peerId as string);
-    for (const [c, n] of cases) {
-      progress(`net: rep3 ${c} ${n} over memory`);
-      const mem = await simulate(3, (s) => runNetOp(s, c, n, runs), { timeouts: { stepMs: 600_000 } });
-      const memRow = opRow(c, n, 'memory', mem);
-      progress(`net: rep3 ${c} ${n} over libp2p-tcp (3 processes)`);
-      const jobId = `bench-${c}-${n}`;
-      for (const p of parties) p.send({ jobId, parties: ids, case: c, n, runs });
-      const res = await Promise.all(parties.map((p) => p.next((m) => m.jobId === jobId)));
-      const failed = res
-        .map((r, i) => (r.error !== undefined ? `party ${i}: ${String(r.error)}` : ''))
-        .filter(Boolean);
-      if (failed.length > 0) throw new Error(`net ${c}: ${failed.join('; ')}`);
-      const netRow = opRow(c, n, 'libp2p-tcp', res as unknown as NetOpResult[]);
-      rows.push(memRow, { ...netRow, vs_memory: netRow.median_ms / memRow.median_ms });
+    for (const { spec, protocol } of cases) {
+      const req = { protocol, spec, runs: opts.runs };
+      rows.push(...(await compareTransports(runner, 'net', req, transports, progress, { p95: true })));
     }
   } finally {
-    for (const p of parties) p.send({ exit: true });
-    await Promise.all(
-      parties.map(
-        (p) =>
-          new Promise<void>((r) => {
-            if (p.proc.exitCode !== null) return r();
-            const t = setTimeout(() => {
-              p.proc.kill('SIGKILL');
-              r();
-            }, 10_000);
-            p.proc.once('exit', () => {
-              clearTimeout(t);
-              r();
-            });
-          }),
-      ),
-    );
+    await runner.close();
   }
   return rows;
 }
 
-/** Runs the net suite; `only` filters by case name (stream, channel, rtt, discovery, mul, matmul). */
+/**
+ * Runs the net suite; `only` filters by case name (stream, channel, rtt, discovery, mul, matmul,
+ * rounds) and transport (memory, libp2p-tcp: mul, matmul and rounds only; or `--transport`).
+ */
 export async function benchNet(opts: SuiteOptions): Promise<Row[]> {
   const root = mkdtempSync(join(tmpdir(), 'peermpc-bench-net-'));
-  const want = (...names: string[]): boolean =>
-    opts.only.length === 0 || names.some((n) => opts.only.includes(n));
+  const only = nonTransportFilters(opts.only);
+  const want = (...names: string[]): boolean => only.length === 0 || names.some((n) => only.includes(n));
   try {
     const rows: Row[] = [];
     if (want('stream', 'channel', 'rtt')) rows.push(...(await transportRows(root, opts.runs)));
     if (want('discovery')) rows.push(await discoveryRow(root, opts.runs));
-    const mpcOnly = opts.only.filter((o) => o === 'mul' || o === 'matmul');
-    if (opts.only.length === 0 || mpcOnly.length > 0) rows.push(...(await mpcRows(root, opts.runs, mpcOnly)));
+    const multi = only.filter((o) => MULTI.some((c) => c.spec.name === o));
+    if (only.length === 0 || multi.length > 0) rows.push(...(await transportCompareRows(opts, multi)));
     return rows;
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -1,0 +1,300 @@
+/**
+ * Every benchmark case that runs on MPC parties, in one place: the `mpc` ops, the `ml` cases and
+ * the `net` suite's `rounds`. Each transport (memory, worker threads, one process per party over
+ * libp2p) runs the very same `setup` and `run` on each party (bench/party-run.ts), so a case
+ * measured over the wire is the code measured in memory.
+ *
+ * A case is named by {@link CaseSpec} (suite, name, n), which is plain JSON: the coordinator sends
+ * it to party processes, which rebuild the case with {@link benchCase}. `n` sizes the case (values,
+ * matrix side, batch rows or rounds), so tests can run a small instance of any case.
+ */
+import { denseArchitecture, initialWeights } from '../src/ml/init.js';
+import { flatWeights } from '../src/ml/job-ops.js';
+import { predictShares } from '../src/ml/private-model.js';
+import { publicWeights } from '../src/ml/private-training.js';
+import { trainShares, type TrainSharesResult } from '../src/ml/train.js';
+import { lt, relu } from '../src/protocols/ops/compare.js';
+import { inputFixed } from '../src/protocols/ops/fixed.js';
+import type { Protocol, Share } from '../src/protocols/protocol.js';
+import type { Session } from '../src/protocols/session.js';
+import type { RingTensor } from '../src/tensor/index.js';
+import { clock, randomReals } from './harness.js';
+
+/** Fractional bits of every fixed-point input. */
+export const F = 16;
+
+/** Which suite a case belongs to. */
+export type CaseSuite = 'mpc' | 'ml' | 'net';
+
+/** The JSON name of a case: enough for a party process to rebuild it. */
+export interface CaseSpec {
+  suite: CaseSuite;
+  /** mpc: mul, matmul, lt, relu; ml: mlp inference, mlp inference logits, mlp train step, logreg epoch; net: rounds. */
+  name: string;
+  /** Size: values (mul, lt, relu), matrix side (matmul), batch rows (ml), rows (logreg), rounds (rounds). */
+  n: number;
+}
+
+/** What a case's code sees on one party. */
+export interface CaseContext {
+  /** The party's session. */
+  s: Session;
+  /** The protocol on that session (throws for a case run without one, such as `rounds`). */
+  readonly p: Protocol<Share>;
+}
+
+/** One benchmark case, run by every party. */
+export interface BenchCase extends CaseSpec {
+  /** Units per op for ops_per_s (elements, multiply-adds, rows, rounds). */
+  ops: number;
+  /** Untimed set-up on every party (shares the inputs). */
+  setup(ctx: CaseContext): Promise<Share[]>;
+  /** The timed op. */
+  run(ctx: CaseContext, xs: Share[]): Promise<unknown>;
+  /**
+   * The op's result opened (tests): ring words on the parties that receive them, undefined
+   * elsewhere. Every party calls it (it may communicate).
+   */
+  open(ctx: CaseContext, result: unknown): Promise<RingTensor | undefined>;
+}
+
+/** What the `rounds` case's run returns: the time each round ended on this party ({@link clock}). */
+export interface Laps {
+  laps: number[];
+}
+
+/** Whether `v` is the result of a `rounds` run. */
+export function isLaps(v: unknown): v is Laps {
+  return typeof v === 'object' && v !== null && Array.isArray((v as Laps).laps);
+}
+
+/** "mul 1e6", "matmul 256", "mlp train step 128": a case's label in filters and progress lines. */
+export function caseLabel(c: CaseSpec): string {
+  const n = c.n >= 1e5 && Number.isInteger(Math.log10(c.n)) ? `1e${Math.log10(c.n)}` : String(c.n);
+  return `${c.name} ${n}`;
+}
+
+const all = (p: Protocol<Share>): number[] => [...Array(p.session.parties).keys()];
+const openShare = async (ctx: CaseContext, r: unknown): Promise<RingTensor | undefined> =>
+  ctx.p.reveal(r as Share, all(ctx.p));
+
+// ---- mpc: one op on shared fixed-point inputs ----
+
+/** Party i % parties inputs operand i (reals in [-4, 4), seed 17 + i). */
+async function shareOperands(p: Protocol<Share>, shapes: number[][]): Promise<Share[]> {
+  const parties = p.session.parties;
+  const xs: Share[] = [];
+  for (const [i, shape] of shapes.entries()) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const owner = i % parties;
+    const mine = p.session.self === owner ? randomReals(size, 17 + i, 4) : undefined;
+    xs.push(await inputFixed(p, owner, mine, shape, F));
+  }
+  return xs;
+}
+
+function mpcCase(name: string, n: number): BenchCase {
+  const op = (
+    shapes: number[][],
+    ops: number,
+    run: (p: Protocol<Share>, xs: Share[]) => Promise<Share>,
+  ): BenchCase => ({
+    suite: 'mpc',
+    name,
+    n,
+    ops,
+    setup: ({ p }) => shareOperands(p, shapes),
+    run: ({ p }, xs) => run(p, xs),
+    open: openShare,
+  });
+  switch (name) {
+    case 'mul':
+      return op([[n], [n]], n, (p, [a, b]) => p.mulTrunc(a!, b!, F));
+    case 'matmul':
+      return op(
+        [
+          [n, n],
+          [n, n],
+        ],
+        n * n * n,
+        (p, [a, b]) => p.matmulTrunc(a!, b!, F),
+      );
+    case 'lt':
+      return op([[n], [n]], n, (p, [a, b]) => lt(p, a!, b!));
+    case 'relu':
+      return op([[n]], n, (p, [a]) => relu(p, a!));
+    default:
+      throw new RangeError(`no mpc benchmark case "${name}"`);
+  }
+}
+
+/** The mpc suite's cases, in row order (the issue's list). */
+export const MPC_CASES: readonly CaseSpec[] = [
+  ...[1e5, 1e6].map((n) => ({ suite: 'mpc' as const, name: 'mul', n })),
+  ...[256, 1000].map((n) => ({ suite: 'mpc' as const, name: 'matmul', n })),
+  ...[1e5, 1e6].map((n) => ({ suite: 'mpc' as const, name: 'lt', n })),
+  ...[1e5, 1e6].map((n) => ({ suite: 'mpc' as const, name: 'relu', n })),
+];
+
+// ---- ml: private inference and training of an MLP 784-128-128-10, logistic regression ----
+
+const MLP = denseArchitecture([784, 128, 128, 10], 'relu', 'softmax');
+const LOGREG = denseArchitecture([20, 1], 'linear', 'sigmoid');
+let mlpFlat: Float64Array | undefined;
+const mlpWeights = (): Float64Array => (mlpFlat ??= flatWeights(initialWeights(MLP, 1)));
+
+function oneHot(rows: number, k: number, seed: number): Float64Array {
+  const y = new Float64Array(rows * k);
+  const r = randomReals(rows, seed);
+  for (let i = 0; i < rows; i++) y[i * k + (Math.floor(((r[i]! + 1) / 2) * k) % k)] = 1;
+  return y;
+}
+
+/** Opens trained weights: every tensor flattened and concatenated, to every party. */
+async function openWeights(ctx: CaseContext, r: unknown): Promise<RingTensor | undefined> {
+  const { p } = ctx;
+  const ws = (r as TrainSharesResult<Share>).weights.map((w) =>
+    p.reshape(w, [w.shape.reduce((a, b) => a * b, 1)]),
+  );
+  return p.reveal(p.concat(ws, 0), all(p));
+}
+
+/**
+ * MLP inference on a batch of `rows`: the weights are shared by the model owner (party 0), the
+ * inputs by the data owner (party 1), the predictions opened to party 2. Timed: both inputs, the
+ * forward pass and the opening. `logits` stops before the softmax.
+ */
+function inferenceCase(output: 'model' | 'logits', rows: number): BenchCase {
+  return {
+    suite: 'ml',
+    name: output === 'model' ? 'mlp inference' : 'mlp inference logits',
+    n: rows,
+    ops: rows,
+    setup: async () => [],
+    run: async ({ p }) => {
+      const self = p.session.self;
+      const flat = mlpWeights();
+      const w = await inputFixed(p, 0, self === 0 ? flat : undefined, [flat.length], F);
+      const x = await inputFixed(p, 1, self === 1 ? randomReals(rows * 784, 3) : undefined, [rows, 784], F);
+      const y = await predictShares(p, MLP, w, x, { output });
+      return p.reveal(y, [2]);
+    },
+    open: async (_ctx, r) => r as RingTensor | undefined,
+  };
+}
+
+function mlCase(name: string, n: number): BenchCase {
+  switch (name) {
+    case 'mlp inference':
+      return inferenceCase('model', n);
+    case 'mlp inference logits':
+      return inferenceCase('logits', n);
+    case 'mlp train step':
+      // one SGD step (forward, softmax cross-entropy gradient, backward, update) on n shared rows
+      return {
+        suite: 'ml',
+        name,
+        n,
+        ops: n,
+        setup: async ({ p }) => [
+          await inputFixed(p, 0, p.session.self === 0 ? randomReals(n * 784, 5) : undefined, [n, 784], F),
+          await inputFixed(p, 1, p.session.self === 1 ? oneHot(n, 10, 6) : undefined, [n, 10], F),
+          ...publicWeights(p, MLP, initialWeights(MLP, 1)),
+        ],
+        run: ({ p }, [x, y, ...w]) =>
+          trainShares(p, MLP, x!, y!, w, { epochs: 1, batchSize: n, learningRate: 0.05 }),
+        open: openWeights,
+      };
+    case 'logreg epoch':
+      // one epoch of logistic regression on n x 20 shared rows (split across two owners), batches of 128
+      return {
+        suite: 'ml',
+        name,
+        n,
+        ops: n,
+        setup: async ({ p }) => {
+          const self = p.session.self;
+          const half = n >> 1;
+          const x = randomReals(n * 20, 7);
+          const y = new Float64Array(n);
+          for (let i = 0; i < y.length; i++) y[i] = x[i * 20]! + 0.5 * x[i * 20 + 1]! > 0 ? 1 : 0;
+          const a = await inputFixed(p, 0, self === 0 ? x.subarray(0, half * 20) : undefined, [half, 20], F);
+          const b = await inputFixed(p, 1, self === 1 ? x.subarray(half * 20) : undefined, [n - half, 20], F);
+          const ys = await inputFixed(p, 1, self === 1 ? y : undefined, [n, 1], F);
+          return [p.concat([a, b], 0), ys];
+        },
+        run: ({ p }, [x, y]) =>
+          trainShares(p, LOGREG, x!, y!, publicWeights(p, LOGREG, initialWeights(LOGREG, 1)), {
+            epochs: 1,
+            batchSize: 128,
+            learningRate: 0.5,
+          }),
+        open: openWeights,
+      };
+    default:
+      throw new RangeError(`no ml benchmark case "${name}"`);
+  }
+}
+
+/** The ml suite's cases, in row order. */
+export const ML_CASES: readonly CaseSpec[] = [
+  { suite: 'ml', name: 'mlp inference', n: 100 },
+  { suite: 'ml', name: 'mlp inference logits', n: 100 },
+  { suite: 'ml', name: 'mlp train step', n: 128 },
+  { suite: 'ml', name: 'logreg epoch', n: 10_000 },
+];
+
+// ---- net: rounds ----
+
+/** Bytes each party sends each other party per round of the `rounds` case. */
+export const ROUND_BYTES = 8;
+
+/**
+ * `rounds`: n rounds in which every party sends {@link ROUND_BYTES} bytes to each other party and
+ * waits for theirs; the run returns when each round ended here ({@link Laps}).
+ */
+function roundsCase(n: number): BenchCase {
+  return {
+    suite: 'net',
+    name: 'rounds',
+    n,
+    ops: n,
+    setup: async () => [],
+    run: async ({ s }) => {
+      const others = [...Array(s.parties).keys()].filter((j) => j !== s.self);
+      const laps: number[] = [];
+      for (let k = 0; k < n; k++) {
+        const step = s.nextStep();
+        const msg = new Uint8Array(ROUND_BYTES);
+        new DataView(msg.buffer).setUint32(0, k);
+        const got = await Promise.all([
+          ...others.map((j) => s.send(j, step, msg).then(() => undefined)),
+          ...others.map((j) => s.recv(j, step)),
+        ]);
+        s.countRound();
+        for (const m of got) {
+          if (
+            m !== undefined &&
+            (m.byteLength !== ROUND_BYTES || new DataView(m.buffer, m.byteOffset).getUint32(0) !== k)
+          )
+            throw new Error(`rounds: party ${s.self} got a wrong message in round ${k}`);
+        }
+        laps.push(clock());
+      }
+      return { laps } satisfies Laps;
+    },
+    open: async () => undefined,
+  };
+}
+
+/**
+ * The case named by `spec`.
+ * @throws RangeError for an unknown suite or name.
+ */
+export function benchCase(spec: CaseSpec): BenchCase {
+  if (!(Number.isInteger(spec.n) && spec.n > 0)) throw new RangeError(`case size must be a positive integer`);
+  if (spec.suite === 'mpc') return mpcCase(spec.name, spec.n);
+  if (spec.suite === 'ml') return mlCase(spec.name, spec.n);
+  if (spec.suite === 'net' && spec.name === 'rounds') return roundsCase(spec.n);
+  throw new RangeError(`no ${spec.suite} benchmark case "${spec.name}"`);
+}
