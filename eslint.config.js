@@ -15,6 +15,13 @@ export default tseslint.config(
     },
   },
   {
+    // the jobs layer is read in an hour (issue 14): functions a reader holds at once
+    files: ['src/jobs/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     files: ['src/cli/**/*.ts', 'scripts/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

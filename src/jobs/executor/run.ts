@@ -11,7 +11,7 @@
  * The recipient gets the outputs; every other party gets none. Progress is reported after every
  * step (inputs, each node, outputs). Nothing here logs a value.
  */
-import { decodeFixed, encodeFixed } from '../../tensor/index.js';
+import { decodeFixed, encodeFixed, type RingTensor } from '../../tensor/index.js';
 import type { Protocol, Share } from '../../protocols/protocol.js';
 import { logger } from '../../util/log.js';
 import type { CheckedProgram } from '../program/validate.js';
@@ -75,50 +75,50 @@ async function openGuards(ctx: ExecContext, recipient: number): Promise<void> {
   }
 }
 
-/**
- * Runs `checked` on this party.
- * @throws OpUnavailableError before any communication when an op cannot run in this build.
- */
-export async function runProgram(input: RunProgramInput): Promise<RunProgramResult> {
-  const { protocol: p, checked, owners, recipient, fractionalBits: f } = input;
-  const nonlinear = input.nonlinear ?? ENGINE_NONLINEAR;
-  assertRunnable(checked, nonlinear);
-  const ctx = new ExecContext(p, f, nonlinear);
-  const total = programSteps(checked);
-  let done = 0;
-  const progress = (phase: string): void => input.onProgress?.({ done, total, phase });
-  const check = (): void => input.signal?.throwIfAborted();
-  const values = new Map<string, Share>();
-  const self = p.session.self;
+/** Steps done out of the total, reported to the caller's `onProgress` on demand. */
+interface Steps {
+  done: number;
+  report: (phase: string) => void;
+}
 
-  let t = performance.now();
-  progress('input');
+/** What every phase of one run shares: the caller's input, the context, the shares by name. */
+interface Run {
+  input: RunProgramInput;
+  ctx: ExecContext;
+  values: Map<string, Share>;
+  steps: Steps;
+  /** Throws when the caller aborted. */
+  check: () => void;
+}
+
+/** Phase 1: each owner secret-shares its table; this party encodes the inputs it owns. */
+async function shareInputs(run: Run): Promise<void> {
+  const { protocol: p, checked, owners, fractionalBits: f } = run.input;
+  const self = p.session.self;
   for (const inp of checked.program.inputs) {
-    check();
+    run.check();
     const shape = checked.types.get(inp.name)!.shape as number[];
     const owner = owners[inp.name];
     if (owner === undefined) throw new RangeError(`input "${inp.name}" has no owner party`);
     let ring;
     if (owner === self) {
-      const v = input.values?.[inp.name];
+      const v = run.input.values?.[inp.name];
       if (v === undefined)
         throw new RangeError(`this party owns input "${inp.name}" but has no values for it`);
       const scaled = inp.columns.map((c) => checked.scales[c] !== undefined);
       ring = encodeFixed(scaleColumns(inp.name, v, checked.types.get(inp.name)!.exps, scaled), shape, f);
     }
-    values.set(inp.name, await p.input(owner, ring, shape));
+    run.values.set(inp.name, await p.input(owner, ring, shape));
   }
-  const inputMs = performance.now() - t;
-  done++;
+}
 
-  // A party holding no shares runs through the nodes at once and then waits at the first opening
-  // for the compute parties: its progress says so, and that wait counts as compute, not output.
-  const waits = !p.isComputeParty;
-  t = performance.now();
-  if (waits) progress('waiting for the compute parties');
+/** Phase 2: the nodes in topological order; `waits` (no shares held) reports no per-node progress. */
+async function computeNodes(run: Run, waits: boolean): Promise<void> {
+  const { checked } = run.input;
+  const { ctx, values } = run;
   for (const node of checked.order) {
-    check();
-    if (!waits) progress(node.id);
+    run.check();
+    if (!waits) run.steps.report(node.id);
     const argTypes = node.args.map((a) => checked.types.get(a)!);
     const args: Share[] = [];
     for (const [i, a] of node.args.entries()) {
@@ -134,55 +134,109 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
       type: checked.types.get(node.id)!,
     };
     values.set(node.id, await getOpImpl(node.op)!(call));
-    done++;
+    run.steps.done++;
     log.trace('node %s (%s) done', node.id, node.op);
   }
+}
+
+/**
+ * Decodes one opened output on the recipient: scaled back to natural units (or finished by its
+ * op), suppressed levels and groups as null, with its labels.
+ */
+function decodeOutput(
+  checked: CheckedProgram,
+  out: CheckedProgram['outputs'][number],
+  share: Share,
+  opened: RingTensor,
+  f: number,
+  below: number | undefined,
+): JobOutputValue {
+  const node = checked.order.find((n) => n.id === out.node);
+  const finalize = node === undefined ? undefined : finalizerOf(node.op);
+  const argTypes = node?.args.map((a) => checked.types.get(a)!) ?? [];
+  const params = node?.params ?? {};
+  const exps = finalize?.releasedExps?.(argTypes, params, f) ?? elementExps(out.type);
+  const held = decodeFixed(opened, f);
+  let decoded = Array.from(held, (v, i) => (exps ? v * 2 ** exps[i]! : v));
+  if (finalize !== undefined) decoded = finalize.finish(decoded, argTypes, params);
+  const o: JobOutputValue = {
+    name: out.name,
+    shape: finalize !== undefined ? (out.type.shape as number[]) : [...share.shape],
+    values: nullSuppressedGroups(
+      node,
+      opened,
+      below === undefined ? decoded : decoded.map((v, i) => (held[i]! < below ? null : v)),
+    ),
+  };
+  if (out.type.labels !== undefined) o.labels = out.type.labels.map((l) => l ?? null);
+  return o;
+}
+
+/**
+ * Phase 3: opens the guards, then each output to the recipient only, decoding it there (the
+ * outputs list stays empty on every other party). `opened` runs after each output's opening.
+ */
+async function revealOutputs(run: Run, opened: () => void): Promise<JobOutputValue[]> {
+  const { protocol: p, checked, recipient, fractionalBits: f } = run.input;
+  const outputs: JobOutputValue[] = [];
+  await openGuards(run.ctx, recipient);
+  const suppressing = new Map(checked.order.map((n) => [n.id, suppressedBelow(n)]));
+  for (const out of checked.outputs) {
+    run.check();
+    const share = run.values.get(out.node)!;
+    const revealed = await p.reveal(share, [recipient]);
+    opened();
+    if (revealed !== undefined)
+      outputs.push(decodeOutput(checked, out, share, revealed, f, suppressing.get(out.node)));
+  }
+  return outputs;
+}
+
+/**
+ * Runs `checked` on this party.
+ * @throws OpUnavailableError before any communication when an op cannot run in this build.
+ */
+export async function runProgram(input: RunProgramInput): Promise<RunProgramResult> {
+  const { protocol: p, checked, recipient, fractionalBits: f } = input;
+  const nonlinear = input.nonlinear ?? ENGINE_NONLINEAR;
+  assertRunnable(checked, nonlinear);
+  const total = programSteps(checked);
+  const steps: Steps = {
+    done: 0,
+    report: (phase) => input.onProgress?.({ done: steps.done, total, phase }),
+  };
+  const check = (): void => input.signal?.throwIfAborted();
+  const run: Run = { input, ctx: new ExecContext(p, f, nonlinear), values: new Map(), steps, check };
+  const self = p.session.self;
+
+  let t = performance.now();
+  steps.report('input');
+  await shareInputs(run);
+  const inputMs = performance.now() - t;
+  steps.done++;
+
+  // A party holding no shares runs through the nodes at once and then waits at the first opening
+  // for the compute parties: its progress says so, and that wait counts as compute, not output.
+  const waits = !p.isComputeParty;
+  t = performance.now();
+  if (waits) steps.report('waiting for the compute parties');
+  await computeNodes(run, waits);
   let computeMs = performance.now() - t;
 
   t = performance.now();
-  if (!waits) progress('output');
+  if (!waits) steps.report('output');
   let waited = !waits;
   const computed = (): void => {
     if (waited) return;
     waited = true;
     computeMs += performance.now() - t;
     t = performance.now();
-    progress('output');
+    steps.report('output');
   };
-  const outputs: JobOutputValue[] = [];
-  await openGuards(ctx, recipient);
-  const suppressing = new Map(checked.order.map((n) => [n.id, suppressedBelow(n)]));
-  for (const out of checked.outputs) {
-    check();
-    const share = values.get(out.node)!;
-    const opened = await p.reveal(share, [recipient]);
-    computed();
-    if (opened !== undefined) {
-      const node = checked.order.find((n) => n.id === out.node);
-      const finalize = node === undefined ? undefined : finalizerOf(node.op);
-      const argTypes = node?.args.map((a) => checked.types.get(a)!) ?? [];
-      const params = node?.params ?? {};
-      const exps = finalize?.releasedExps?.(argTypes, params, f) ?? elementExps(out.type);
-      const held = decodeFixed(opened, f);
-      const below = suppressing.get(out.node);
-      let decoded = Array.from(held, (v, i) => (exps ? v * 2 ** exps[i]! : v));
-      if (finalize !== undefined) decoded = finalize.finish(decoded, argTypes, params);
-      const o: JobOutputValue = {
-        name: out.name,
-        shape: finalize !== undefined ? (out.type.shape as number[]) : [...share.shape],
-        values: nullSuppressedGroups(
-          node,
-          opened,
-          below === undefined ? decoded : decoded.map((v, i) => (held[i]! < below ? null : v)),
-        ),
-      };
-      if (out.type.labels !== undefined) o.labels = out.type.labels.map((l) => l ?? null);
-      outputs.push(o);
-    }
-  }
+  const outputs = await revealOutputs(run, computed);
   if (self === recipient) checkOutputs(checked, outputs, f);
-  done++;
-  progress('finished');
+  steps.done++;
+  steps.report('finished');
   return {
     ...(self === recipient ? { outputs } : {}),
     ms: { input: inputMs, compute: computeMs, output: performance.now() - t },

@@ -92,91 +92,140 @@ function differencingReason(c: DifferencingConflict, minRows: number): string {
   return `its rows on (${on}) differ from those behind ${c.job === '' ? 'another input of this job' : `earlier job ${c.job}`} for this requester by ${c.differ}, fewer than the minimum of ${minRows} (the two results would isolate them)`;
 }
 
+type JobInput = Job['inputs'][number];
+type Checked = VerifiedJob['checked'];
+type Disclosure = ReturnType<typeof analyzeDisclosure>;
+
+/**
+ * Why one binding's column bounds are refused: a bound other than the column's published
+ * magnitude, or another input's bound holding the column much coarser than its own allows.
+ */
+function boundReasons(i: JobInput, info: LocalDatasetInfo, checked: Checked): string[] {
+  const reasons: string[] = [];
+  i.columns.forEach((c, k) => {
+    const declared = i.magnitudes?.[k];
+    const actual = info.magnitudes?.[c];
+    if (declared !== undefined && actual !== undefined && actual !== declared)
+      reasons.push(`the job bounds column "${c}" by 2^${declared}, its published magnitude is 2^${actual}`);
+    // another input's bound on the same column name sets the resolution all are held at: a much
+    // coarser one moves this dataset's values across cell edges between jobs (differencing)
+    const held = checked.scales[c];
+    if (actual !== undefined && held !== undefined && held > actual - SCALE_TARGET_BITS + MAX_COARSENING_BITS)
+      reasons.push(
+        `another input bounds column "${c}" by 2^${held + SCALE_TARGET_BITS}, which would hold its values ${2 ** (held - actual + SCALE_TARGET_BITS)} times coarser than its own bound 2^${actual} allows`,
+      );
+  });
+  return reasons;
+}
+
+/** Why the job's bindings of a dataset do not match it here: columns, row count, bounds. */
+function bindingReasons(bindings: readonly JobInput[], info: LocalDatasetInfo, checked: Checked): string[] {
+  const reasons: string[] = [];
+  for (const i of bindings) {
+    const missing = i.columns.filter((c) => !info.columns.includes(c));
+    if (missing.length > 0) reasons.push(`no column ${missing.map((c) => `"${c}"`).join(', ')}`);
+    if (i.rows !== info.rows) reasons.push(`the job says ${i.rows} rows, the dataset has ${info.rows}`);
+    reasons.push(...boundReasons(i, info, checked));
+  }
+  if (bindings.length > 1)
+    reasons.push(
+      `bound to ${bindings.length} inputs; bind it once (two bindings would be two sources to the disclosure analysis, whose results can be differenced)`,
+    );
+  return reasons;
+}
+
+/** Why the job's parties and ops are refused: plaintext to another peer, requester, ops, trust. */
+function jobReasons(
+  job: Job,
+  checked: Checked,
+  policy: DatasetPolicy,
+  inputNames: readonly string[],
+  self: string,
+): string[] {
+  const reasons: string[] = [];
+  if (job.protocol === 'plaintext' && job.computeParties[0] !== self)
+    reasons.push(`protocol plaintext would send its values in the clear to ${job.computeParties[0]}`);
+  if (!allows(policy.requesters, job.requester)) reasons.push(`requester ${job.requester} is not allowed`);
+  const derives = (sources: readonly string[]): boolean => sources.some((s) => inputNames.includes(s));
+  const badOps = [
+    ...new Set(
+      checked.order
+        .filter((n) => derives(checked.types.get(n.id)!.sources) && !allows(policy.ops, n.op))
+        .map((n) => n.op),
+    ),
+  ];
+  for (const op of badOps) reasons.push(`op "${op}" is not allowed`);
+  const parties = untrustedParties(job, policy.computeParties, self);
+  if (parties !== undefined) reasons.push(parties);
+  return reasons;
+}
+
+/** Why the outputs derived from a dataset may not be released: the output's op, its rows behind. */
+function outputReasons(
+  disclosure: Disclosure,
+  checked: Checked,
+  policy: DatasetPolicy,
+  inputNames: readonly string[],
+): string[] {
+  const reasons: string[] = [];
+  for (const out of disclosure.outputs) {
+    const deps = inputNames.map((n) => out.deps.get(n)).filter((d) => d !== undefined);
+    if (deps.length === 0) continue;
+    const op = checked.program.nodes.find((n) => n.id === out.node)?.op ?? 'input';
+    if (!allows(policy.outputs, op)) reasons.push(`output "${out.name}" (${op}) may not be released`);
+    const weakest = deps.reduce((a, b) => ((rowsBehind(b) ?? 0) < (rowsBehind(a) ?? 0) ? b : a));
+    const behind = rowsBehind(weakest) ?? 0;
+    if (behind < policy.minRows) {
+      const why = rowLevelReason(weakest);
+      reasons.push(
+        `output "${out.name}" stands behind ${why !== undefined ? `single rows (${why})` : `${behind} rows`}, fewer than the minimum of ${policy.minRows}`,
+      );
+    }
+  }
+  return reasons;
+}
+
+/** Every violation of one dataset's policy (unprefixed), in the order they are reported. */
+function datasetReasons(
+  job: Job,
+  checked: Checked,
+  disclosure: Disclosure,
+  ctx: PolicyContext,
+  dataset: string,
+  policy: DatasetPolicy,
+  info: LocalDatasetInfo,
+): string[] {
+  const bindings = job.inputs.filter((i) => i.owner === ctx.self && i.dataset === dataset);
+  const inputNames = bindings.map((i) => i.name);
+  const reasons = [
+    ...bindingReasons(bindings, info, checked),
+    ...jobReasons(job, checked, policy, inputNames, ctx.self),
+    ...outputReasons(disclosure, checked, policy, inputNames),
+  ];
+  const earlier = ctx.differencing?.(dataset);
+  if (earlier !== undefined) reasons.push(differencingReason(earlier, policy.minRows));
+  return reasons;
+}
+
 /** Evaluates this owner's policies for a verified job. */
 export function evaluatePolicies(
   { signed: { job }, checked }: VerifiedJob,
   ctx: PolicyContext,
 ): PolicyDecision {
   const reasons: string[] = [];
-  const mine = job.inputs.filter((i) => i.owner === ctx.self);
-  const datasets = [...new Set(mine.map((i) => i.dataset))].sort();
+  const datasets = [...new Set(job.inputs.filter((i) => i.owner === ctx.self).map((i) => i.dataset))].sort();
   let manual = false;
   const steerable = new Set(job.inputs.filter((i) => i.owner === job.requester).map((i) => i.name));
   const disclosure = analyzeDisclosure(checked, { steerable });
   for (const dataset of datasets) {
     const policy = ctx.policy(dataset) ?? defaultPolicy(dataset);
     const info = ctx.datasets(dataset);
-    const inputNames = mine.filter((i) => i.dataset === dataset).map((i) => i.name);
-    const derives = (sources: readonly string[]): boolean => sources.some((s) => inputNames.includes(s));
-    if (info === undefined) {
-      reasons.push(`dataset "${dataset}": no such dataset on this peer`);
-      continue;
-    }
-    for (const i of mine.filter((x) => x.dataset === dataset)) {
-      const missing = i.columns.filter((c) => !info.columns.includes(c));
-      if (missing.length > 0)
-        reasons.push(`dataset "${dataset}": no column ${missing.map((c) => `"${c}"`).join(', ')}`);
-      if (i.rows !== info.rows)
-        reasons.push(`dataset "${dataset}": the job says ${i.rows} rows, the dataset has ${info.rows}`);
-      i.columns.forEach((c, k) => {
-        const declared = i.magnitudes?.[k];
-        const actual = info.magnitudes?.[c];
-        if (declared !== undefined && actual !== undefined && actual !== declared)
-          reasons.push(
-            `dataset "${dataset}": the job bounds column "${c}" by 2^${declared}, its published magnitude is 2^${actual}`,
-          );
-        // another input's bound on the same column name sets the resolution all are held at: a much
-        // coarser one moves this dataset's values across cell edges between jobs (differencing)
-        const held = checked.scales[c];
-        if (
-          actual !== undefined &&
-          held !== undefined &&
-          held > actual - SCALE_TARGET_BITS + MAX_COARSENING_BITS
-        )
-          reasons.push(
-            `dataset "${dataset}": another input bounds column "${c}" by 2^${held + SCALE_TARGET_BITS}, which would hold its values ${2 ** (held - actual + SCALE_TARGET_BITS)} times coarser than its own bound 2^${actual} allows`,
-          );
-      });
-    }
-    if (inputNames.length > 1)
-      reasons.push(
-        `dataset "${dataset}": bound to ${inputNames.length} inputs; bind it once (two bindings would be two sources to the disclosure analysis, whose results can be differenced)`,
-      );
-    if (job.protocol === 'plaintext' && job.computeParties[0] !== ctx.self)
-      reasons.push(
-        `dataset "${dataset}": protocol plaintext would send its values in the clear to ${job.computeParties[0]}`,
-      );
-    if (!allows(policy.requesters, job.requester))
-      reasons.push(`dataset "${dataset}": requester ${job.requester} is not allowed`);
-    const badOps = [
-      ...new Set(
-        checked.order
-          .filter((n) => derives(checked.types.get(n.id)!.sources) && !allows(policy.ops, n.op))
-          .map((n) => n.op),
-      ),
-    ];
-    for (const op of badOps) reasons.push(`dataset "${dataset}": op "${op}" is not allowed`);
-    const parties = untrustedParties(job, policy.computeParties, ctx.self);
-    if (parties !== undefined) reasons.push(`dataset "${dataset}": ${parties}`);
-    for (const out of disclosure.outputs) {
-      const deps = inputNames.map((n) => out.deps.get(n)).filter((d) => d !== undefined);
-      if (deps.length === 0) continue;
-      const op = checked.program.nodes.find((n) => n.id === out.node)?.op ?? 'input';
-      if (!allows(policy.outputs, op))
-        reasons.push(`dataset "${dataset}": output "${out.name}" (${op}) may not be released`);
-      const weakest = deps.reduce((a, b) => ((rowsBehind(b) ?? 0) < (rowsBehind(a) ?? 0) ? b : a));
-      const behind = rowsBehind(weakest) ?? 0;
-      if (behind < policy.minRows) {
-        const why = rowLevelReason(weakest);
-        reasons.push(
-          `dataset "${dataset}": output "${out.name}" stands behind ${why !== undefined ? `single rows (${why})` : `${behind} rows`}, fewer than the minimum of ${policy.minRows}`,
-        );
-      }
-    }
-    const earlier = ctx.differencing?.(dataset);
-    if (earlier !== undefined)
-      reasons.push(`dataset "${dataset}": ${differencingReason(earlier, policy.minRows)}`);
-    if (policy.approval === 'manual') manual = true;
+    const found =
+      info === undefined
+        ? ['no such dataset on this peer']
+        : datasetReasons(job, checked, disclosure, ctx, dataset, policy, info);
+    reasons.push(...found.map((r) => `dataset "${dataset}": ${r}`));
+    if (info !== undefined && policy.approval === 'manual') manual = true;
   }
   return { decision: reasons.length > 0 ? 'refuse' : manual ? 'manual' : 'auto', reasons, datasets };
 }

@@ -3,7 +3,7 @@
  * demo use): the inputs are combined by union (same columns, default) or join (aligned rows), then
  * each requested statistic becomes one output named after it.
  */
-import { ProgramBuilder } from './builder.js';
+import { ProgramBuilder, type ValueRef } from './builder.js';
 import type { Program } from './types.js';
 
 /** Statistics the shorthand knows. */
@@ -62,15 +62,10 @@ export interface ShorthandSpec {
   logit?: { features: string[]; target: string };
 }
 
-/**
- * Builds (and validates) the program for `spec`.
- * @throws ProgramValidationError (e.g. a column that is not in the inputs).
- * @throws TypeError when the spec asks for nothing.
- */
-export function shorthandProgram(spec: ShorthandSpec): Program {
-  const stats = spec.stats ?? [];
-  if (
-    stats.length === 0 &&
+/** Whether `spec` asks for nothing at all. */
+function asksForNothing(spec: ShorthandSpec): boolean {
+  return (
+    (spec.stats ?? []).length === 0 &&
     spec.histogram === undefined &&
     spec.quantiles === undefined &&
     spec.groupBy === undefined &&
@@ -78,35 +73,32 @@ export function shorthandProgram(spec: ShorthandSpec): Program {
     spec.linreg === undefined &&
     spec.ols === undefined &&
     spec.logit === undefined
-  ) {
-    throw new TypeError('ask for at least one statistic, a histogram, quantiles, a groupBy or a regression');
-  }
-  const b = new ProgramBuilder();
+  );
+}
+
+/** The inputs, and the one table they combine into (node `all` when there are several). */
+function combinedTable(b: ProgramBuilder, spec: ShorthandSpec): ValueRef {
   const refs = spec.inputs.map((i) => b.input(i.name, i.columns));
-  const table =
-    refs.length === 1
-      ? refs[0]!
-      : (spec.combine ?? 'union') === 'union'
-        ? b.node('union', refs, undefined, 'all')
-        : b.node('join', refs, undefined, 'all');
+  if (refs.length === 1) return refs[0]!;
+  return (spec.combine ?? 'union') === 'union'
+    ? b.node('union', refs, undefined, 'all')
+    : b.node('join', refs, undefined, 'all');
+}
+
+/** One output per statistic, named after it. */
+function addStats(b: ProgramBuilder, table: ValueRef, stats: readonly string[]): void {
   for (const s of stats) {
     if (!(SHORTHAND_STATS as readonly string[]).includes(s)) throw new TypeError(`unknown statistic "${s}"`);
     b.output(s, b.node(s, [table], undefined, `${s}_node`));
   }
+}
+
+/** The histogram, quantiles and per-group outputs, each with its minCount when given. */
+function addSummaries(b: ProgramBuilder, table: ValueRef, spec: ShorthandSpec): void {
   if (spec.histogram !== undefined) {
-    b.output(
-      'histogram',
-      b.node(
-        'histogram',
-        [table],
-        {
-          column: spec.histogram.column,
-          edges: spec.histogram.edges,
-          ...(spec.histogram.minCount !== undefined ? { minCount: spec.histogram.minCount } : {}),
-        },
-        'histogram_node',
-      ),
-    );
+    const { column, edges, minCount } = spec.histogram;
+    const params = { column, edges, ...(minCount !== undefined ? { minCount } : {}) };
+    b.output('histogram', b.node('histogram', [table], params, 'histogram_node'));
   }
   if (spec.quantiles !== undefined) {
     const { column, q, minCount } = spec.quantiles;
@@ -122,12 +114,19 @@ export function shorthandProgram(spec: ShorthandSpec): Program {
     };
     b.output('groupBy', b.node('groupBy', [table], params, 'groupBy_node'));
   }
-  if (spec.crosstab !== undefined) {
-    const { test, minCount, ...levels } = spec.crosstab;
-    const params = { ...levels, ...(minCount !== undefined ? { minCount } : {}) };
-    b.output('crosstab', b.node('contingency', [table], params, 'crosstab_node'));
-    if (test === true) b.output('chiSquare', b.node('chiSquare', [table], params, 'chiSquare_node'));
-  }
+}
+
+/** The contingency table and, with `test`, its chi-square test. */
+function addCrosstab(b: ProgramBuilder, table: ValueRef, crosstab: ShorthandSpec['crosstab']): void {
+  if (crosstab === undefined) return;
+  const { test, minCount, ...levels } = crosstab;
+  const params = { ...levels, ...(minCount !== undefined ? { minCount } : {}) };
+  b.output('crosstab', b.node('contingency', [table], params, 'crosstab_node'));
+  if (test === true) b.output('chiSquare', b.node('chiSquare', [table], params, 'chiSquare_node'));
+}
+
+/** The regressions: least squares, logistic, then the trained linear regression. */
+function addRegressions(b: ProgramBuilder, table: ValueRef, spec: ShorthandSpec): void {
   if (spec.ols !== undefined) {
     b.output('ols', b.node('olsSummary', [table], { ...spec.ols }, 'ols_node'));
     b.output('ols_fit', b.node('olsFit', [table], { ...spec.ols }, 'ols_fit_node'));
@@ -139,5 +138,22 @@ export function shorthandProgram(spec: ShorthandSpec): Program {
   if (spec.linreg !== undefined) {
     b.output('linreg', b.node('linreg', [table], { ...spec.linreg }, 'linreg_node'));
   }
+}
+
+/**
+ * Builds (and validates) the program for `spec`.
+ * @throws ProgramValidationError (e.g. a column that is not in the inputs).
+ * @throws TypeError when the spec asks for nothing.
+ */
+export function shorthandProgram(spec: ShorthandSpec): Program {
+  if (asksForNothing(spec)) {
+    throw new TypeError('ask for at least one statistic, a histogram, quantiles, a groupBy or a regression');
+  }
+  const b = new ProgramBuilder();
+  const table = combinedTable(b, spec);
+  addStats(b, table, spec.stats ?? []);
+  addSummaries(b, table, spec);
+  addCrosstab(b, table, spec.crosstab);
+  addRegressions(b, table, spec);
   return b.build();
 }

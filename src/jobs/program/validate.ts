@@ -2,7 +2,7 @@
  * Program validation: everything is checked before anything runs, and every error names the node
  * (or input, or output) at fault.
  *
- * 1. Structure: version, known keys only, names well formed and unique, limits.
+ * 1. Structure: version, known keys only, names well formed and unique, limits (parse.ts).
  * 2. References: every argument names an input or a node, every output a node or an input.
  * 3. Ops: known to the catalogue, right number of arguments, known params.
  * 4. Cycles: the graph must be acyclic (the error names a node on the cycle and the cycle).
@@ -10,13 +10,14 @@
  *    them); a column or shape mismatch names the node.
  * 6. Every node feeds some output (no dead code in what owners approve).
  */
-import { quoted } from '../../util/bound.js';
-import { ProgramValidationError } from '../errors.js';
 import { getOp } from './catalogue.js';
 import { checkKnownParams } from './params.js';
-import { PROGRAM_LIMITS, PROGRAM_VERSION, type Params, type Program, type ProgramNode } from './types.js';
+import { fail, parseProgram } from './parse.js';
+import { PROGRAM_LIMITS, type Program, type ProgramNode } from './types.js';
 import { checkScales, columnScales, type ScaleOptions } from './scales.js';
 import { inputTableType, OpTypeError, type ValueType } from './value-type.js';
+
+export { MAX_PARAMS_DEPTH, parseProgram } from './parse.js';
 
 /** A program that passed validation, with its evaluation order and types. */
 export interface CheckedProgram {
@@ -42,95 +43,43 @@ export interface ValidateOptions extends ScaleOptions {
   rows?: Record<string, number>;
 }
 
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function fail(node: string, problem: string): never {
-  throw new ProgramValidationError(node, problem);
-}
-
-function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) fail(where, `unknown field "${k}"`);
-}
-
-function checkName(v: unknown, what: string, where: string): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > PROGRAM_LIMITS.nameChars || !NAME_RE.test(v)) {
+/**
+ * One node's op and arguments: a known op, its number of arguments, each argument an input or a
+ * node (and not one finished by the recipient), params the op knows.
+ */
+function checkNode(node: ProgramNode, program: Program, names: ReadonlySet<string>): void {
+  const op = getOp(node.op);
+  if (op === undefined) fail(node.id, `unknown op "${node.op}"`);
+  const { min, max } = op.arity;
+  if (node.args.length < min || node.args.length > max) {
+    const want = min === max ? `${min}` : max >= PROGRAM_LIMITS.args ? `at least ${min}` : `${min} to ${max}`;
     fail(
-      where,
-      `${what} must be 1-${PROGRAM_LIMITS.nameChars} characters of A-Z a-z 0-9 _ . - starting with a letter or _`,
+      node.id,
+      `op "${node.op}" takes ${want} argument${want === '1' ? '' : 's'}, got ${node.args.length}`,
     );
   }
-  return v;
+  for (const a of node.args) {
+    if (!names.has(a)) fail(node.id, `argument "${a}" is neither an input nor a node`);
+    const argOp = program.nodes.find((n) => n.id === a)?.op;
+    if (argOp !== undefined && getOp(argOp)?.finishedByRecipient)
+      fail(node.id, `argument "${a}" (${argOp}) is finished by the recipient: it can only be an output`);
+  }
+  try {
+    checkKnownParams(node.params ?? {}, op.params);
+  } catch (err) {
+    fail(node.id, `${node.op}: ${(err as Error).message}`);
+  }
 }
 
-/** Parses the structure of an untrusted program into a normalized {@link Program}. */
-export function parseProgram(value: unknown): Program {
-  if (!isObj(value)) fail('', 'a program must be a JSON object');
-  checkKeys(value, ['version', 'inputs', 'nodes', 'outputs'], '');
-  if (value.version !== PROGRAM_VERSION)
-    fail('', `unknown version ${quoted(value.version)} (expected ${PROGRAM_VERSION})`);
-  const { inputs, nodes, outputs } = value;
-  if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > PROGRAM_LIMITS.inputs) {
-    fail('', `"inputs" must be an array of 1-${PROGRAM_LIMITS.inputs} inputs`);
+/** References and ops: every node (in file order) by {@link checkNode}, then every output's target. */
+function checkReferences(program: Program): void {
+  const inputNames = new Set(program.inputs.map((i) => i.name));
+  const nodeIds = new Set(program.nodes.map((n) => n.id));
+  const names = new Set([...inputNames, ...nodeIds]);
+  for (const node of program.nodes) checkNode(node, program, names);
+  for (const o of program.outputs) {
+    if (!names.has(o.node)) fail(o.name, `output names "${o.node}", which is neither a node nor an input`);
   }
-  if (!Array.isArray(nodes) || nodes.length > PROGRAM_LIMITS.nodes)
-    fail('', `"nodes" must be an array of at most ${PROGRAM_LIMITS.nodes} nodes`);
-  if (!Array.isArray(outputs) || outputs.length === 0 || outputs.length > PROGRAM_LIMITS.outputs) {
-    fail('', `"outputs" must be an array of 1-${PROGRAM_LIMITS.outputs} outputs`);
-  }
-  const names = new Set<string>();
-  const program: Program = { version: 1, inputs: [], nodes: [], outputs: [] };
-  inputs.forEach((inp: unknown, i) => {
-    const where = isObj(inp) && typeof inp.name === 'string' ? inp.name : `inputs[${i}]`;
-    if (!isObj(inp)) fail(where, 'an input must be an object { name, columns }');
-    checkKeys(inp, ['name', 'columns'], where);
-    const name = checkName(inp.name, 'an input name', where);
-    if (names.has(name)) fail(name, 'the name is used twice');
-    names.add(name);
-    const cols = inp.columns;
-    if (!Array.isArray(cols) || cols.length === 0 || cols.length > PROGRAM_LIMITS.columns) {
-      fail(name, `"columns" must be an array of 1-${PROGRAM_LIMITS.columns} column names`);
-    }
-    for (const c of cols as unknown[]) {
-      if (typeof c !== 'string' || c === '' || c.length > PROGRAM_LIMITS.nameChars)
-        fail(name, 'a column name must be a non-empty string');
-    }
-    const dup = (cols as string[]).find((c, j) => cols.indexOf(c) !== j);
-    if (dup !== undefined) fail(name, `column "${dup}" is listed twice`);
-    program.inputs.push({ name, columns: [...(cols as string[])] });
-  });
-  nodes.forEach((n: unknown, i) => {
-    const where = isObj(n) && typeof n.id === 'string' ? n.id : `nodes[${i}]`;
-    if (!isObj(n)) fail(where, 'a node must be an object { id, op, args, params? }');
-    checkKeys(n, ['id', 'op', 'args', 'params'], where);
-    const id = checkName(n.id, 'a node id', where);
-    if (names.has(id)) fail(id, 'the id is used twice (ids and input names share one namespace)');
-    names.add(id);
-    if (typeof n.op !== 'string' || n.op === '') fail(id, '"op" must be a non-empty string');
-    const args = n.args ?? [];
-    if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
-      fail(id, '"args" must be an array of names');
-    if (n.params !== undefined && !isObj(n.params)) fail(id, '"params" must be an object');
-    const node: ProgramNode = { id, op: n.op, args: [...(args as string[])] };
-    const params = n.params as Params | undefined;
-    const problem = params === undefined ? undefined : paramsProblem(params, MAX_PARAMS_DEPTH);
-    if (problem !== undefined) fail(id, problem);
-    if (params !== undefined && Object.keys(params).length > 0) node.params = structuredClone(params);
-    program.nodes.push(node);
-  });
-  const outNames = new Set<string>();
-  outputs.forEach((o: unknown, i) => {
-    const where = isObj(o) && typeof o.name === 'string' ? o.name : `outputs[${i}]`;
-    if (!isObj(o)) fail(where, 'an output must be an object { name, node }');
-    checkKeys(o, ['name', 'node'], where);
-    const name = checkName(o.name, 'an output name', where);
-    if (outNames.has(name)) fail(name, 'the output name is used twice');
-    outNames.add(name);
-    if (typeof o.node !== 'string') fail(name, '"node" must name a node');
-    program.outputs.push({ name, node: o.node });
-  });
-  return program;
 }
 
 /** Topological order of the nodes; throws naming a node on a cycle. */
@@ -159,80 +108,23 @@ function topoOrder(program: Program): ProgramNode[] {
   return order;
 }
 
-/** Deepest nesting of a node's params (the ops take flat params and short lists). */
-export const MAX_PARAMS_DEPTH = 16;
-
 /**
- * What is wrong with a node's params as JSON, if anything: nesting deeper than `max`, or a number
- * that is not finite (JSON's `1e999` parses to Infinity, which no canonical form or op accepts).
- * Iterative: no stack to overflow.
+ * The type of every input (with its bound row count, when known) and then of every node in
+ * `order`, by its op's rule; an OpTypeError names the node.
  */
-function paramsProblem(v: unknown, max: number): string | undefined {
-  const stack: [unknown, number][] = [[v, 1]];
-  while (stack.length > 0) {
-    const [x, d] = stack.pop()!;
-    if (typeof x === 'number' && !Number.isFinite(x)) return '"params" hold a number that is not finite';
-    if (typeof x !== 'object' || x === null) continue;
-    if (d > max) return `"params" nest deeper than ${max} levels`;
-    for (const c of Object.values(x)) stack.push([c, d + 1]);
-  }
-  return undefined;
-}
-
-/**
- * Validates an untrusted program and infers its types.
- * @throws ProgramValidationError naming the node, input or output at fault.
- */
-export function validateProgram(value: unknown, options: ValidateOptions = {}): CheckedProgram {
-  const program = parseProgram(value);
-  const inputNames = new Set(program.inputs.map((i) => i.name));
-  const nodeIds = new Set(program.nodes.map((n) => n.id));
-  for (const node of program.nodes) {
-    const op = getOp(node.op);
-    if (op === undefined) fail(node.id, `unknown op "${node.op}"`);
-    const { min, max } = op.arity;
-    if (node.args.length < min || node.args.length > max) {
-      const want =
-        min === max ? `${min}` : max >= PROGRAM_LIMITS.args ? `at least ${min}` : `${min} to ${max}`;
-      fail(
-        node.id,
-        `op "${node.op}" takes ${want} argument${want === '1' ? '' : 's'}, got ${node.args.length}`,
-      );
-    }
-    for (const a of node.args) {
-      if (!inputNames.has(a) && !nodeIds.has(a))
-        fail(node.id, `argument "${a}" is neither an input nor a node`);
-      const argOp = program.nodes.find((n) => n.id === a)?.op;
-      if (argOp !== undefined && getOp(argOp)?.finishedByRecipient)
-        fail(node.id, `argument "${a}" (${argOp}) is finished by the recipient: it can only be an output`);
-    }
-    try {
-      checkKnownParams(node.params ?? {}, op.params);
-    } catch (err) {
-      fail(node.id, `${node.op}: ${(err as Error).message}`);
-    }
-  }
-  for (const o of program.outputs) {
-    if (!inputNames.has(o.node) && !nodeIds.has(o.node))
-      fail(o.name, `output names "${o.node}", which is neither a node nor an input`);
-  }
-  const order = topoOrder(program);
-
+function inferTypes(
+  program: Program,
+  order: readonly ProgramNode[],
+  scales: Record<string, number>,
+  rows: Record<string, number> | undefined,
+): Map<string, ValueType> {
   const types = new Map<string, ValueType>();
-  const scales = columnScales(program, options.magnitudes);
   for (const inp of program.inputs) {
-    const rows = options.rows?.[inp.name];
-    if (rows !== undefined && (!Number.isSafeInteger(rows) || rows < 0))
+    const n = rows?.[inp.name];
+    if (n !== undefined && (!Number.isSafeInteger(n) || n < 0))
       fail(inp.name, 'row count must be a non-negative integer');
-    types.set(
-      inp.name,
-      inputTableType(
-        inp.name,
-        inp.columns,
-        rows,
-        inp.columns.map((c) => scales[c] ?? 0),
-      ),
-    );
+    const exps = inp.columns.map((c) => scales[c] ?? 0);
+    types.set(inp.name, inputTableType(inp.name, inp.columns, n, exps));
   }
   for (const node of order) {
     const op = getOp(node.op)!;
@@ -249,10 +141,11 @@ export function validateProgram(value: unknown, options: ValidateOptions = {}): 
       throw err;
     }
   }
+  return types;
+}
 
-  checkScales(order, types, scales, options);
-
-  // Every node and input must feed an output.
+/** Every node and input must feed an output: the first node, then input, that does not is named. */
+function checkAllUsed(program: Program): void {
   const used = new Set<string>();
   const byId = new Map(program.nodes.map((n) => [n.id, n]));
   const mark = (id: string): void => {
@@ -263,7 +156,20 @@ export function validateProgram(value: unknown, options: ValidateOptions = {}): 
   for (const o of program.outputs) mark(o.node);
   for (const n of program.nodes) if (!used.has(n.id)) fail(n.id, 'is not used by any output');
   for (const i of program.inputs) if (!used.has(i.name)) fail(i.name, 'input is not used by any output');
+}
 
+/**
+ * Validates an untrusted program and infers its types.
+ * @throws ProgramValidationError naming the node, input or output at fault.
+ */
+export function validateProgram(value: unknown, options: ValidateOptions = {}): CheckedProgram {
+  const program = parseProgram(value);
+  checkReferences(program);
+  const order = topoOrder(program);
+  const scales = columnScales(program, options.magnitudes);
+  const types = inferTypes(program, order, scales, options.rows);
+  checkScales(order, types, scales, options);
+  checkAllUsed(program);
   return {
     program,
     order,

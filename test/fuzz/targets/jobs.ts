@@ -1,5 +1,5 @@
 /**
- * The jobs layer's network decoders: programs (src/jobs/program/validate.ts parseProgram,
+ * The jobs layer's network decoders: programs (src/jobs/program/parse.ts parseProgram,
  * validateProgram; hash.ts programHash), signed jobs (src/jobs/job/verify.ts verifySignedJob;
  * mutated jobs are re-signed with the requester's test key so they get past the signature), and
  * the jobs protocol's messages and replies (src/jobs/service/messages.ts), each from the bytes the
@@ -23,7 +23,7 @@ const parse = (bytes: Uint8Array): unknown => JSON.parse(dec.decode(bytes));
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `src/jobs/program/validate.ts`: parseProgram, validateProgram (with and without bindings), programHash. */
+/** `src/jobs/program/parse.ts` parseProgram, `validate.ts` validateProgram (with and without bindings), programHash. */
 export const programTarget = jsonTarget({
   name: 'program',
   summary:
