@@ -23,6 +23,9 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <vector>
 
 #include "ring.h"
@@ -622,6 +625,20 @@ napi_value js_blocking(napi_env env, napi_callback_info) {
   return obj;
 }
 
+// Gives the allocator's free memory back to the operating system (glibc keeps freed pages of
+// large buffers for later allocations); true when some was returned. A no-op elsewhere.
+napi_value js_trim_heap(napi_env env, napi_callback_info) {
+#if defined(__GLIBC__)
+  napi_value out;
+  napi_get_boolean(env, malloc_trim(0) != 0, &out);
+  return out;
+#else
+  napi_value out;
+  napi_get_boolean(env, false, &out);
+  return out;
+#endif
+}
+
 // Keeps C++ exceptions (bad_alloc from a vector, say) from unwinding into Node.
 template <napi_value (*F)(napi_env, napi_callback_info)>
 napi_value guarded(napi_env env, napi_callback_info info) {
@@ -661,6 +678,7 @@ NAPI_MODULE_INIT() {
       {"threads", nullptr, guarded<js_threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, guarded<js_set_threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"blocking", nullptr, guarded<js_blocking>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"trimHeap", nullptr, guarded<js_trim_heap>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   return exports;

@@ -3,7 +3,7 @@
  * in memory (the last {@link MAX_EVENTS_PER_JOB} per job), readable by long polling
  * (`GET /jobs/:id/events?after=<seq>&waitMs=<ms>`). Events never carry a data value.
  */
-import type { JobState } from '../state.js';
+import { isFinal, type JobState } from '../state.js';
 import type { JobProgress } from '../store.js';
 
 /** Events kept per job. */
@@ -48,7 +48,9 @@ export class JobEvents {
     const list = this.byJob.get(e.job) ?? [];
     list.push(e);
     if (list.length > MAX_EVENTS_PER_JOB) list.splice(0, list.length - MAX_EVENTS_PER_JOB);
-    this.byJob.set(e.job, list);
+    // an ended job keeps its decisions and states, and only its last progress event
+    const compacted = e.type === 'state' && e.state !== undefined && isFinal(e.state) ? compact(list) : list;
+    this.byJob.set(e.job, compacted);
     for (const wake of [...this.waiters]) wake();
     for (const l of [...this.listeners]) {
       try {
@@ -61,6 +63,16 @@ export class JobEvents {
   }
 
   /** Events of `job` after `after`. */
+  /** Drops the events of jobs whose records are gone (pruned). */
+  forget(jobs: readonly string[]): void {
+    for (const job of jobs) this.byJob.delete(job);
+  }
+
+  /** Jobs with events held (for tests and diagnostics). */
+  get jobCount(): number {
+    return this.byJob.size;
+  }
+
   since(job: string, after = 0): JobEvent[] {
     return (this.byJob.get(job) ?? []).filter((e) => e.seq > after);
   }
@@ -85,4 +97,10 @@ export class JobEvents {
     });
     return this.since(job, after);
   }
+}
+
+/** A list without its progress events but the last. */
+function compact(list: JobEvent[]): JobEvent[] {
+  const last = list.findLast((e) => e.type === 'progress');
+  return list.filter((e) => e.type !== 'progress' || e === last);
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Peer } from '../../node/peer.js';
 import { logger } from '../../util/log.js';
 import type { NonlinearOps } from '../executor/context.js';
-import type { JobsConfig } from './config.js';
+import { loadJobsConfig, type JobsConfig } from './config.js';
 import { MAX_MESSAGE_BYTES, MAX_REPLY_BYTES, parseReply } from './messages.js';
 import { auditDenials } from './denials.js';
 import { JobService } from './service.js';
@@ -83,7 +83,8 @@ export function jobServiceForPeer(
   dataDir: string,
   options: PeerJobServiceOptions = {},
 ): JobService {
-  const proposeMs = options.config?.proposeMs ?? 15_000;
+  // the jobs messages' timeout is the configured one (jobs/config.json), as the service's own
+  const { proposeMs } = loadJobsConfig(join(dataDir, 'jobs'), options.config);
   const openChannel: OpenChannel = ({ jobId, parties, timeouts }, { signal }) =>
     peer.openSession(
       {

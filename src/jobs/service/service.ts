@@ -320,6 +320,7 @@ export class JobService {
     if (now - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = now;
       const gone = this.store.prune(new Date(now - this.config.retainDays * 86_400_000));
+      this.events.forget(gone);
       if (gone.length > 0)
         log('pruned %d job records older than %d days', gone.length, this.config.retainDays);
     }

@@ -33,6 +33,7 @@ import {
 import { FrameLink } from './frame-link.js';
 import { defaultPeerLimits, PeerBudget, type InboundLimits } from './inbound.js';
 import { Libp2pChannel } from './libp2p-channel.js';
+import { mpcRelease, type IdleRelease } from './release.js';
 
 /** Protocol id of MPC streams. */
 export const MPC_PROTOCOL = '/peermpc/mpc/1.0.0';
@@ -58,6 +59,11 @@ export interface SessionManagerInit {
    * received) over all its sessions. Default {@link defaultPeerLimits}: twice one session's bound.
    */
   inboundPerPeer?: Partial<InboundLimits>;
+  /**
+   * Counts this manager's sessions with the others of the process, to collect the garbage of
+   * their jobs once none is open (release.ts). Default: the process's {@link mpcRelease}.
+   */
+  release?: IdleRelease;
 }
 
 interface OpenJob {
@@ -192,6 +198,7 @@ export class SessionManager {
       if (!this.init.isAllowed(p))
         throw new SessionOpenError(jobId, `party ${p} is denied by the access lists`);
     const t = { ...DEFAULTS, ...input.timeouts };
+    const release = this.init.release ?? mpcRelease;
     const channel = new Libp2pChannel({
       jobId,
       parties: parties.length,
@@ -203,8 +210,10 @@ export class SessionManager {
       log: this.init.log,
       onDone: () => {
         if (this.jobs.get(jobId)?.channel === channel) this.jobs.delete(jobId);
+        release.closed();
       },
     });
+    release.opened(); // onDone, once whether the session closes or fails, balances it
     const job: OpenJob = { parties, self, digest: partiesDigest(parties), channel };
     this.jobs.set(jobId, job);
     const signal = AbortSignal.any([

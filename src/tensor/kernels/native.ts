@@ -50,6 +50,8 @@ export interface NativeDispatch {
   setThreads(n: number): void;
   /** The current level's matmul blocking. */
   blocking(): NativeBlocking;
+  /** Gives the C allocator's free memory back to the OS (glibc `malloc_trim`); true when some was. */
+  trimHeap?(): boolean;
 }
 
 type Ops = Omit<RingKernel, 'name' | 'description' | 'alloc'>;
@@ -127,4 +129,17 @@ export function nativeDispatch(): NativeDispatch {
     setThreads: (n) => addon.setThreads(n),
     blocking: () => addon.blocking(),
   };
+}
+
+/**
+ * Gives the C allocator's free memory back to the operating system (glibc keeps the freed pages of
+ * large buffers such as shares for later allocations, so an idle process stays large). False when
+ * the native addon is not built or nothing was returned.
+ */
+export function trimNativeHeap(): boolean {
+  try {
+    return loadAddon().trimHeap?.() === true;
+  } catch {
+    return false; // no addon: nothing of ours to trim
+  }
 }

@@ -1,0 +1,84 @@
+/**
+ * Preloaded into the daemons of the memory benchmark (bench/memory.ts) with
+ * `NODE_OPTIONS=--import <this file>`: on SIGUSR2 it reads `<PEERMPC_MEMORY_PROBE_DIR>/<pid>.req`
+ * (JSON {@link ProbeRequest}, optional) and writes `<pid>.json` ({@link ProbeReport}): the
+ * process's memory before and, when asked and `global.gc` exists (`--expose-gc`), after a full
+ * garbage collection; and, when asked, a heap snapshot. It reads sizes only, never a value.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+
+/** What the benchmark asks for. */
+export interface ProbeRequest {
+  /** Also measure after a full collection (needs --expose-gc). */
+  gc?: boolean;
+  /** Write a heap snapshot to this path (after the collection, if any). */
+  snapshot?: string;
+}
+
+/** One measurement, in bytes. */
+export interface ProbeSample {
+  /** Resident set (process.memoryUsage().rss). */
+  rss: number;
+  /** V8 heap used. */
+  heapUsed: number;
+  /** V8 heap reserved. */
+  heapTotal: number;
+  /** Memory of C++ objects bound to JS objects (ArrayBuffers included). */
+  external: number;
+  /** ArrayBuffer and SharedArrayBuffer backing stores. */
+  arrayBuffers: number;
+  /** Live tfjs tensors, when tfjs is loaded in the process. */
+  tfTensors?: number;
+}
+
+/** What the probe writes. */
+export interface ProbeReport {
+  pid: number;
+  /** Before any collection. */
+  before: ProbeSample;
+  /** After a full collection (when asked and possible). */
+  afterGc?: ProbeSample;
+  /** Time of that collection (the first of its two passes), ms. */
+  gcMs?: number;
+}
+
+function sample(): ProbeSample {
+  const m = process.memoryUsage();
+  // tfjs-core keeps its engine on the global object; read the count only if it is there
+  const engine = (globalThis as { _tfengine?: { state?: { numTensors?: number } } })._tfengine;
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    ...(engine?.state?.numTensors !== undefined ? { tfTensors: engine.state.numTensors } : {}),
+  };
+}
+
+const dir = process.env.PEERMPC_MEMORY_PROBE_DIR;
+if (dir !== undefined && dir !== '') {
+  process.on('SIGUSR2', () => {
+    let req: ProbeRequest = {};
+    try {
+      req = JSON.parse(readFileSync(join(dir, `${process.pid}.req`), 'utf8')) as ProbeRequest;
+    } catch {
+      // no request: measure only
+    }
+    const report: ProbeReport = { pid: process.pid, before: sample() };
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (req.gc === true && gc !== undefined) {
+      const t0 = performance.now();
+      gc();
+      report.gcMs = performance.now() - t0;
+      gc(); // a second pass collects what the first one's finalizers released
+      report.afterGc = sample();
+    }
+    if (req.snapshot !== undefined) writeHeapSnapshot(req.snapshot);
+    const out = join(dir, `${process.pid}.json`);
+    writeFileSync(`${out}.tmp`, JSON.stringify(report));
+    renameSync(`${out}.tmp`, out);
+  });
+}
