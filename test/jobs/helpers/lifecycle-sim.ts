@@ -10,17 +10,8 @@ import { transition } from '../../../src/jobs/lifecycle/machine.js';
 import type { Effect, JobView, LifecycleEvent } from '../../../src/jobs/lifecycle/types.js';
 import type { JobsMessage } from '../../../src/jobs/service/messages.js';
 
-/** A seeded generator in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator in [0, 1) (mulberry32, shared with the executor tests). */
+export { rng } from './data.js';
 
 interface Flight {
   from: string;
