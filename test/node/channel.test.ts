@@ -170,8 +170,20 @@ test('large payloads with back-pressure arrive intact; over-limit payloads are r
     );
   }
   await sends;
-  const err = await rejection(ch[0]!.send(2, 9, new Uint8Array(32 * 1024 * 1024 + 1)));
+  // over the frame limit: sent in parts and delivered whole (message-parts.ts)
+  const over = new Uint8Array(32 * 1024 * 1024 + 1);
+  for (let i = 0; i < over.length; i += 4093) over[i] = (i / 4093) & 0xff;
+  over[over.length - 1] = 0xee;
+  const [, whole] = await Promise.all([ch[0]!.send(2, 9, over), ch[2]!.recv(0, 9, { signal })]);
+  assert.is(whole.length, over.length);
+  assert.ok(
+    whole.every((v, i) => v === over[i]),
+    'message in parts intact',
+  );
+  // over the message limit (4 frame limits): refused before anything is sent
+  const err = await rejection(ch[0]!.send(2, 10, new Uint8Array(4 * 32 * 1024 * 1024 + 1)));
   assert.instance(err, RangeError);
+  assert.match(err.message, /exceeds the message limit of 134217728 \(4 frames of 33554432\)/);
   await Promise.all(ch.map((c) => c.close()));
 });
 

@@ -4,7 +4,7 @@
  * Every frame on an MPC stream is
  * ```
  * u32 LE  length of the rest of the frame (kind .. end)
- * u8      kind: 1 hello, 2 ready, 3 data, 4 abort, 5 alive
+ * u8      kind: 1 hello, 2 ready, 3 data, 4 abort, 5 alive, 6 part
  * u8      job id length L (1..128), then L bytes of UTF-8 job id
  * kind-specific body:
  *   hello: u16 from, u16 to, u16 parties, 32-byte digest of the ordered party list
@@ -14,6 +14,9 @@
  *          R bytes of UTF-8 reason
  *   alive: u32 step: "I am still working on this job, and have reached this step" (a keep-alive
  *          between data frames; the step lets the receiver tell a busy party from a stuck one)
+ *   part:  u32 step, u32 total, u32 offset, then a chunk: one piece of a message larger than the
+ *          frame limit; the pieces of a message follow each other in order (`alive` frames may
+ *          come between them), offsets from 0, until `total` bytes arrived (message-parts.ts)
  * ```
  * all integers little-endian. A stream carries one job between one pair of parties: the dialler
  * sends `hello`, the acceptor answers `ready` (or `abort` with a code), then both send `data`
@@ -27,7 +30,7 @@
 import { Uint8ArrayList } from 'uint8arraylist';
 
 /** Frame kinds on the wire. */
-export const FRAME_KIND = { hello: 1, ready: 2, data: 3, abort: 4, alive: 5 } as const;
+export const FRAME_KIND = { hello: 1, ready: 2, data: 3, abort: 4, alive: 5, part: 6 } as const;
 
 /** Abort codes. */
 export const ABORT_CODE = {
@@ -54,6 +57,7 @@ export type Frame =
   | { kind: 'ready'; jobId: string }
   | { kind: 'alive'; jobId: string; step: number }
   | { kind: 'data'; jobId: string; step: number; payload: Uint8Array }
+  | { kind: 'part'; jobId: string; step: number; total: number; offset: number; chunk: Uint8Array }
   | { kind: 'abort'; jobId: string; code: AbortCode; culprit: number; step: number; reason: string };
 
 /** Why a frame was rejected. */
@@ -85,9 +89,9 @@ export const NONE_U32 = 0xffffffff;
 const enc = new TextEncoder();
 const strictDec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // keep a leading BOM: ids round-trip byte for byte
 
-/** Largest frame length (the u32 prefix) for a maximum payload of `maxPayload` bytes. */
+/** Largest frame length (the u32 prefix) for a maximum payload (or part chunk) of `maxPayload` bytes. */
 export function maxFrameLength(maxPayload: number): number {
-  return 2 + MAX_JOB_ID_BYTES + 4 + maxPayload;
+  return 2 + MAX_JOB_ID_BYTES + 12 + maxPayload;
 }
 
 /** Encodes a job id, checking its length. @throws {RangeError} */
@@ -151,6 +155,27 @@ export function encodeDataHeader(jobIdBytes: Uint8Array, step: number, payloadBy
   if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
   const { view, buf, at } = header(FRAME_KIND.data, jobIdBytes, 4 + payloadBytes, 4);
   view.setUint32(at, step, true);
+  return buf;
+}
+
+/**
+ * Encodes the header of a part frame (everything before the chunk): bytes `offset ..
+ * offset + chunkBytes` of a message of `total` bytes at `step`; send the chunk right after.
+ */
+export function encodePartHeader(
+  jobIdBytes: Uint8Array,
+  step: number,
+  total: number,
+  offset: number,
+  chunkBytes: number,
+): Uint8Array {
+  if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
+  if (!(total <= 0xffffffff && offset >= 0 && offset + chunkBytes <= total))
+    throw new RangeError('part outside its message');
+  const { view, buf, at } = header(FRAME_KIND.part, jobIdBytes, 12 + chunkBytes, 12);
+  view.setUint32(at, step, true);
+  view.setUint32(at + 4, total, true);
+  view.setUint32(at + 8, offset, true);
   return buf;
 }
 
@@ -248,6 +273,15 @@ export function decodeFrameBody(body: Uint8Array): Frame {
       if (rest < 4) throw new FrameError('bad-length', 'data frame without step');
       // a copy: the payload owns its (8-byte aligned) buffer, so word views on it are safe
       return { kind: 'data', jobId, step: view.getUint32(at, true), payload: copyOf(body.subarray(at + 4)) };
+    case FRAME_KIND.part: {
+      if (rest < 12) throw new FrameError('bad-length', 'part frame cut short');
+      const total = view.getUint32(at + 4, true);
+      const offset = view.getUint32(at + 8, true);
+      const chunk = copyOf(body.subarray(at + 12));
+      if (chunk.length === 0 || offset + chunk.length > total)
+        throw new FrameError('bad-field', 'part outside its message');
+      return { kind: 'part', jobId, step: view.getUint32(at, true), total, offset, chunk };
+    }
     case FRAME_KIND.abort: {
       if (rest < 9) throw new FrameError('bad-length', 'abort frame cut short');
       const code = body[at]!;
@@ -300,19 +334,27 @@ export class FrameDecoder {
    * generic path would concatenate the body, then copy the payload out of it); undefined otherwise.
    */
   private largeData(len: number): Frame | undefined {
-    if (len < 4096 || this.buf.get(4) !== FRAME_KIND.data) return undefined;
+    const kind = len < 4096 ? 0 : this.buf.get(4);
+    if (kind !== FRAME_KIND.data && kind !== FRAME_KIND.part) return undefined;
     const jobLen = this.buf.get(5);
-    const headLen = 2 + jobLen + 4;
-    if (jobLen < 1 || jobLen > MAX_JOB_ID_BYTES || headLen > len) return undefined; // let the generic path refuse it
-    const head = decodeFrameBody(this.buf.subarray(4, 4 + headLen));
-    if (head.kind !== 'data') return undefined;
+    const headLen = 2 + jobLen + (kind === FRAME_KIND.data ? 4 : 12);
+    if (jobLen < 1 || jobLen > MAX_JOB_ID_BYTES || headLen >= len) return undefined; // let the generic path refuse it
     const payload = new Uint8Array(len - headLen);
     let at = 0;
     for (const chunk of this.buf.sublist(4 + headLen, 4 + len)) {
       payload.set(chunk, at);
       at += chunk.length;
     }
-    return { kind: 'data', jobId: head.jobId, step: head.step, payload };
+    if (kind === FRAME_KIND.data) {
+      const head = decodeFrameBody(this.buf.subarray(4, 4 + headLen));
+      return head.kind === 'data' ? { kind: 'data', jobId: head.jobId, step: head.step, payload } : undefined;
+    }
+    // a part's header: decoded with a one-byte stand-in chunk, then checked against the real one
+    const probe = this.buf.subarray(4, 4 + headLen + 1);
+    const head = decodeFrameBody(probe);
+    if (head.kind !== 'part' || head.offset + payload.length > head.total)
+      throw new FrameError('bad-field', 'part outside its message');
+    return { ...head, chunk: payload };
   }
 
   /** Appends a chunk and returns the frames completed by it. @throws {FrameError} */

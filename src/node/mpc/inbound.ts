@@ -224,6 +224,7 @@ export class Inbox {
   /** The sending party's peer id (set when its link is attached; charged to the budget). */
   peer = '?';
   private readonly frames = new Map<number, Uint8Array>();
+  private reservation: { step: number; bytes: number } | undefined;
   private bytes = 0;
   private readonly consumed = new ConsumedSteps();
 
@@ -266,8 +267,34 @@ export class Inbox {
 
   /** Buffers the payload of `step` until its `recv`; returns why not, if refused (nothing kept). */
   put(step: number, payload: Uint8Array): Refusal | undefined {
+    const refused = this.admit(step, payload.length);
+    if (refused === undefined) this.frames.set(step, payload);
+    return refused;
+  }
+
+  /**
+   * Reserves room for a message of `bytes` arriving in parts at `step` (message-parts.ts): counted
+   * as one buffered message until {@link Inbox.unreserve}; refused as {@link Inbox.put} would be.
+   */
+  reserve(step: number, bytes: number): Refusal | undefined {
+    const refused = this.admit(step, bytes);
+    if (refused === undefined) this.reservation = { step, bytes };
+    return refused;
+  }
+
+  /** Gives back the reservation (its message arrived whole, or the session is over). */
+  unreserve(): void {
+    const r = this.reservation;
+    if (r === undefined) return;
+    this.reservation = undefined;
+    this.bytes -= r.bytes;
+    this.budget.release(this.peer, r.bytes);
+  }
+
+  /** Checks a message of `bytes` for `step` against duplicates and the bounds, and charges it. */
+  private admit(step: number, bytes: number): Refusal | undefined {
     const { party, peer } = this;
-    const buffered = this.frames.has(step);
+    const buffered = this.frames.has(step) || this.reservation?.step === step;
     if (buffered || this.consumed.has(step)) {
       return {
         reason: duplicateReason(peer, step, buffered),
@@ -281,17 +308,18 @@ export class Inbox {
         error: (awaited) => new InboundLimitError(party, peer, step, scope, unit, bound, awaited),
       };
     };
-    if (this.frames.size + 1 > this.limits.messages) return limit('session', 'messages');
-    if (this.bytes + payload.length > this.limits.bytes) return limit('session', 'bytes');
-    const over = this.budget.charge(peer, payload.length);
+    const held = this.frames.size + (this.reservation === undefined ? 0 : 1);
+    if (held + 1 > this.limits.messages) return limit('session', 'messages');
+    if (this.bytes + bytes > this.limits.bytes) return limit('session', 'bytes');
+    const over = this.budget.charge(peer, bytes);
     if (over !== undefined) return limit('peer', over);
-    this.frames.set(step, payload);
-    this.bytes += payload.length;
+    this.bytes += bytes;
     return undefined;
   }
 
   /** Drops every buffered frame and gives its bytes back to the peer's budget (the session is over). */
   clear(): void {
+    this.unreserve();
     for (const payload of this.frames.values()) this.budget.release(this.peer, payload.length);
     this.frames.clear();
     this.bytes = 0;

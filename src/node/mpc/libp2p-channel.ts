@@ -1,8 +1,10 @@
 /**
  * The {@link Channel} of one MPC session over libp2p: one {@link FrameLink} (stream) per other party.
  *
- * - send: one data frame `(job, step, payload)`; resolves once the stream accepted it, awaiting
- *   `drain` when the stream's buffer is full (back-pressure).
+ * - send: one data frame `(job, step, payload)`, or for a payload above the frame limit (at most
+ *   MAX_MESSAGE_PAYLOADS of them) back-to-back part frames the receiver reassembles
+ *   (message-parts.ts); resolves once the stream accepted it, awaiting `drain` when the stream's
+ *   buffer is full (back-pressure).
  * - recv: resolves with the payload of `(from, step)` whether it arrived before or after the call;
  *   rejects with a StepTimeoutError naming `from` and the step when `from` sent nothing at all
  *   (not even a keep-alive) for the step timeout, or when its keep-alives show it stayed at one
@@ -44,7 +46,16 @@ import {
   type Channel,
   type ChannelStats,
 } from '../../protocols/channel.js';
-import { ABORT_CODE, encodeAbort, encodeAlive, encodeDataHeader, encodeJobId, type Frame } from './frame.js';
+import {
+  ABORT_CODE,
+  encodeAbort,
+  encodeAlive,
+  encodeDataHeader,
+  encodeJobId,
+  encodePartHeader,
+  type Frame,
+} from './frame.js';
+import { MAX_MESSAGE_PAYLOADS, PartAssembler, partsOf } from './message-parts.js';
 import type { FrameLink, LinkEnd } from './frame-link.js';
 import { defaultPeerLimits, Inbox, PeerBudget, sessionLimits, type Refusal } from './inbound.js';
 import { aliveIntervalMs, Liveness } from './liveness.js';
@@ -102,6 +113,7 @@ export class Libp2pChannel implements Channel {
   private readonly links: (FrameLink | undefined)[];
   /** Per party: frames that arrived before their recv, and the steps consumed (see inbound.ts). */
   private readonly inboxes: Inbox[];
+  private readonly assemblers: PartAssembler[];
   private readonly waiters: Map<number, Waiter>[];
   private readonly remoteEnded: boolean[];
   private failure: Failure | undefined;
@@ -121,6 +133,7 @@ export class Libp2pChannel implements Channel {
     const budget = init.peerBudget ?? new PeerBudget(defaultPeerLimits(init.maxPayload));
     const limits = sessionLimits(init.maxPayload);
     this.inboxes = Array.from({ length: init.parties }, (_, p) => new Inbox(p, limits, budget));
+    this.assemblers = Array.from({ length: init.parties }, () => new PartAssembler(init.maxPayload));
     this.waiters = Array.from({ length: init.parties }, () => new Map());
     this.remoteEnded = Array.from({ length: init.parties }, () => false);
     this.jobBytes = encodeJobId(init.jobId);
@@ -194,9 +207,11 @@ export class Libp2pChannel implements Channel {
     this.checkParty(to);
     this.liveness.ownReached(step);
     if (this.failure !== undefined) throw this.failure(to, step);
-    if (payload.length > this.init.maxPayload) {
+    const maxMessage = MAX_MESSAGE_PAYLOADS * this.init.maxPayload;
+    if (payload.length > maxMessage) {
       throw new RangeError(
-        `payload of ${payload.length} bytes exceeds the frame limit of ${this.init.maxPayload}`,
+        `payload of ${payload.length} bytes exceeds the message limit of ${maxMessage} ` +
+          `(${MAX_MESSAGE_PAYLOADS} frames of ${this.init.maxPayload})`,
       );
     }
     const link = this.links[to];
@@ -204,7 +219,9 @@ export class Libp2pChannel implements Channel {
     const header = encodeDataHeader(this.jobBytes, step, payload.length);
     let ok: boolean;
     try {
-      if (payload.length <= COALESCE_BYTES) {
+      if (payload.length > this.init.maxPayload) {
+        ok = this.sendParts(link, step, payload);
+      } else if (payload.length <= COALESCE_BYTES) {
         const frame = new Uint8Array(header.length + payload.length);
         frame.set(header);
         frame.set(payload, header.length);
@@ -325,6 +342,47 @@ export class Libp2pChannel implements Channel {
     }
   }
 
+  /** Sends a message above the frame limit as back-to-back part frames (message-parts.ts). */
+  private sendParts(link: FrameLink, step: number, payload: Uint8Array): boolean {
+    let ok = true;
+    for (const [a, b] of partsOf(payload.length, this.init.maxPayload)) {
+      link.send(encodePartHeader(this.jobBytes, step, payload.length, a, b - a));
+      ok = link.send(payload.subarray(a, b));
+    }
+    return ok;
+  }
+
+  /** Takes one part of a message above the frame limit; the last delivers the message. */
+  private onPart(party: number, f: Extract<Frame, { kind: 'part' }>): void {
+    const assembler = this.assemblers[party]!;
+    let r = assembler.push(f);
+    if (r.kind === 'started') {
+      const refused = this.inboxes[party]!.reserve(f.step, f.total);
+      if (refused !== undefined) return this.inboundFailure(party, refused);
+      r = assembler.begin(f);
+    }
+    if (r.kind === 'refused') return this.protocolFailure(party, r.reason);
+    this.stats.received[party]!.bytes += f.chunk.length;
+    if (r.kind !== 'done') return;
+    this.inboxes[party]!.unreserve();
+    this.stats.received[party]!.messages++;
+    this.deliver(party, r.step, r.payload);
+  }
+
+  /** A whole message from `party`: to its waiting `recv`, else into the inbox. */
+  private deliver(party: number, step: number, payload: Uint8Array): void {
+    // a waiter proves the step is neither consumed (recv refuses those) nor buffered
+    const waiter = this.waiters[party]!.get(step);
+    if (waiter !== undefined) {
+      this.inboxes[party]!.consume(step);
+      waiter.cleanup();
+      waiter.resolve(payload);
+      return;
+    }
+    const refused = this.inboxes[party]!.put(step, payload);
+    if (refused !== undefined) this.inboundFailure(party, refused);
+  }
+
   private onFrame(party: number, f: Frame): void {
     if (this.done) return;
     if (f.jobId !== this.jobId) {
@@ -334,7 +392,7 @@ export class Libp2pChannel implements Channel {
     this.liveness.heard(
       party,
       performance.now(),
-      f.kind === 'alive' || f.kind === 'data' ? f.step : undefined,
+      f.kind === 'alive' || f.kind === 'data' || f.kind === 'part' ? f.step : undefined,
     );
     switch (f.kind) {
       case 'alive':
@@ -346,18 +404,10 @@ export class Libp2pChannel implements Channel {
         }
         this.stats.received[party]!.bytes += f.payload.length;
         this.stats.received[party]!.messages++;
-        // a waiter proves the step is neither consumed (recv refuses those) nor buffered
-        const waiter = this.waiters[party]!.get(f.step);
-        if (waiter !== undefined) {
-          this.inboxes[party]!.consume(f.step);
-          waiter.cleanup();
-          waiter.resolve(f.payload);
-          return;
-        }
-        const refused = this.inboxes[party]!.put(f.step, f.payload);
-        if (refused !== undefined) this.inboundFailure(party, refused);
-        return;
+        return this.deliver(party, f.step, f.payload);
       }
+      case 'part':
+        return this.onPart(party, f);
       case 'abort': {
         const culprit =
           f.culprit >= 0 && f.culprit < this.parties && f.culprit !== this.self ? f.culprit : party;

@@ -88,6 +88,10 @@ function encodeFrame(f: F.Frame): Uint8Array {
       return F.encodeAlive(f.jobId, f.step);
     case 'data':
       return F.encodeData(f.jobId, f.step, f.payload);
+    case 'part': {
+      const h = F.encodePartHeader(F.encodeJobId(f.jobId), f.step, f.total, f.offset, f.chunk.length);
+      return new Uint8Array(Buffer.concat([h, f.chunk]));
+    }
     case 'abort':
       return F.encodeAbort(f.jobId, f.code, f.culprit, f.step, f.reason);
   }
@@ -120,6 +124,11 @@ function decodeStream(chunks: Uint8Array[], maxPayload: number): { frames: F.Fra
 const job = 'job-0123456789abcdef';
 const digest = new Uint8Array(32).fill(7);
 
+function partFrame(step: number, total: number, offset: number, chunk: Uint8Array): Uint8Array {
+  const h = F.encodePartHeader(F.encodeJobId(job), step, total, offset, chunk.length);
+  return Buffer.concat([h, chunk]);
+}
+
 /** `src/node/mpc/frame.ts`: FrameDecoder whole and chunked (same frames), decodeFrameBody, re-encoding. */
 export const frameTarget = bytesTarget({
   name: 'frame',
@@ -130,6 +139,8 @@ export const frameTarget = bytesTarget({
     F.encodeAlive(job, 7),
     F.encodeData(job, 5, new Uint8Array(24).fill(1)),
     F.encodeData(job, 6, new Uint8Array(5000).fill(2)),
+    partFrame(8, 9000, 0, new Uint8Array(24).fill(3)),
+    partFrame(8, 9000, 4000, new Uint8Array(5000).fill(4)),
     F.encodeAbort(job, F.ABORT_CODE.aborted, 2, 9, 'party 2 failed: timeout'),
     F.encodeAbort('é', F.ABORT_CODE.denied, -1, -1, ''),
     Buffer.concat([
