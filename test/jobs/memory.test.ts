@@ -24,24 +24,10 @@ import type { Peer } from '../../src/node/peer.js';
 import { createSession } from '../../src/protocols/session-impl.js';
 import { patients } from './helpers/data.js';
 import { removeDir, startPeers, stopAll, tempDir } from '../node/net-helpers.js';
+import { within } from './helpers/daemons.js';
 
 const COLS = ['age', 'bmi', 'sbp'];
 const ROWS = [3_000, 2_500, 2_000];
-
-/** Runs `fn`, failing if it takes longer than `ms` (uvu has no per-test timeout). */
-async function within<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      fn(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 test('the tracker collects once after the last session ends, never while one is open', async () => {
   let collected = 0;
