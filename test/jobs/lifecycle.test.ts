@@ -122,6 +122,43 @@ test('late and duplicate messages change nothing', () => {
   assert.equal(transition(running, { type: 'session-done', attempt: 0 }, 0).effects, []); // a superseded attempt
 });
 
+test('a peer that restarted mid-job fails it and tells the others at once, blaming itself', () => {
+  const running: JobView = {
+    ...base,
+    state: 'running',
+    attempt: 0,
+    approvals: { a: { decision: 'approved' } },
+  };
+  const p = transition(running, { type: 'restarted' }, 0);
+  assert.is(p.view.state, 'failed');
+  const toRequester = p.effects.find((e) => e.kind === 'send');
+  assert.equal(toRequester, {
+    kind: 'send',
+    to: 'r',
+    message: {
+      type: 'end',
+      jobId: 'j1',
+      state: 'failed',
+      reason: 'failed on a: the peer restarted while the job was in progress',
+      party: 'a',
+    },
+    onFailure: 'log',
+  });
+  const requester: JobView = {
+    ...running,
+    self: 'r',
+    side: 'requester',
+    approvals: { a: { decision: 'approved' }, b: { decision: 'approved' } },
+  };
+  const r = transition(requester, { type: 'restarted' }, 0);
+  assert.equal(
+    r.effects
+      .filter((e) => e.kind === 'send')
+      .map((e) => (e.kind === 'send' ? `${e.to}:${e.message.type}` : '')),
+    ['a:end', 'b:end'],
+  );
+});
+
 test('docs/JOBS.md holds the transition table generated from the code', () => {
   const doc = readFileSync(new URL('../../docs/JOBS.md', import.meta.url), 'utf8');
   const a = doc.indexOf(TABLE_BEGIN);

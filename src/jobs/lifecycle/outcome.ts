@@ -87,8 +87,20 @@ export class Outcome {
     else this.finishLocal('failed', reason, party);
   }
 
+  /**
+   * The peer restarted mid-job: its sessions are gone, so the job fails here and the others are
+   * told at once (requester: every participant; participant: the requester), blaming this peer.
+   */
   protected restarted(): void {
-    if (!isFinal(this.view.state)) this.state('failed', 'the peer restarted while the job was in progress');
+    if (isFinal(this.view.state)) return;
+    const reason = 'the peer restarted while the job was in progress';
+    const v = this.view;
+    if (v.side === 'requester') return this.endEverywhere('failed', reason, v.self);
+    this.finishLocal('failed', reason, v.self);
+    this.tellRequester(
+      { type: 'end', jobId: v.id, state: 'failed', reason: `failed on ${v.self}: ${reason}`, party: v.self },
+      'log',
+    );
   }
 
   protected finishLocal(state: EndState, reason: string, party?: string): void {
