@@ -8,6 +8,8 @@
  * set-up (what the gater does to a denied peer, before any protocol) is explained as what it most
  * likely is.
  */
+import type { Stream } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
 
 /** A connection or stream the access lists refused. */
 export interface DeniedAttempt {
@@ -38,6 +40,20 @@ export class DeniedAttempts {
         // a listener's failure must not change what the gater or a handler decides
       }
     }
+  }
+}
+
+/**
+ * Answers a refused peer in band: writes `reply` (one length-prefixed message) without reading its
+ * request, then closes; aborts with `reason` when the stream cannot take it.
+ */
+export async function refuseInBand(stream: Stream, reply: Uint8Array, reason: Error): Promise<void> {
+  const signal = AbortSignal.timeout(2_000);
+  try {
+    await lpStream(stream).write(reply, { signal });
+    await stream.close({ signal });
+  } catch {
+    stream.abort(reason);
   }
 }
 

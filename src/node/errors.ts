@@ -105,18 +105,11 @@ export class CatalogRequestError extends Error {
   }
 }
 
-/** A peer is not allowed by the access lists: this peer's (`local`), or the remote's (`remote`). */
+/** A peer is not allowed by the access lists. */
 export class AccessDeniedError extends Error {
   override readonly name = 'AccessDeniedError';
-  constructor(
-    readonly peer: string,
-    readonly side: 'local' | 'remote' = 'local',
-  ) {
-    super(
-      side === 'local'
-        ? `peer ${peer} is denied by the access lists`
-        : `peer ${peer} denies this peer by its access lists`,
-    );
+  constructor(readonly peer: string) {
+    super(`peer ${peer} is denied by the access lists`);
   }
 }
 

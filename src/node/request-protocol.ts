@@ -14,7 +14,7 @@
 import '../polyfills.js';
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
-import { DENIED_REASON, DENIED_REPLY, failureText, isDeniedReply } from './denials.js';
+import { DENIED_REASON, DENIED_REPLY, failureText, isDeniedReply, refuseInBand } from './denials.js';
 import { AccessDeniedError } from './errors.js';
 
 /** A request/reply exchange failed (unreachable peer, timeout, oversized or malformed reply). */
@@ -95,7 +95,7 @@ export function requestStreamHandler(
     const from = connection.remotePeer.toString();
     if (!isAllowed(from)) {
       log('%s request from denied peer %s refused', protocol, from);
-      await refuse(stream, new AccessDeniedError(from));
+      await refuseInBand(stream, enc.encode(JSON.stringify(DENIED_REPLY)), new AccessDeniedError(from));
       return;
     }
     const signal = AbortSignal.timeout(timeoutMs);
@@ -131,17 +131,6 @@ export function requestStreamHandler(
   };
 }
 
-/** Answers a denied peer in band ({@link DENIED_REPLY}) without reading its request, then closes. */
-async function refuse(stream: Stream, reason: Error): Promise<void> {
-  const signal = AbortSignal.timeout(2_000);
-  try {
-    await lpStream(stream).write(enc.encode(JSON.stringify(DENIED_REPLY)), { signal });
-    await stream.close({ signal });
-  } catch {
-    stream.abort(reason);
-  }
-}
-
 /** Sends one request and returns the parsed reply (a refusal by the peer's access lists is a
  * RequestError saying so). @throws {RequestError} */
 export async function sendRequest(
@@ -156,26 +145,22 @@ export async function sendRequest(
     ...(options.signal ? [options.signal] : []),
   ]);
   let stream: Stream | undefined;
+  let reply: unknown;
   try {
     stream = await dial(peer, protocol, { signal });
     const lp = lpStream(stream, { maxDataLength: options.maxReplyBytes ?? 4 * 1024 * 1024 });
     const body = enc.encode(JSON.stringify(message));
     if (options.typed === true) await lp.writeV([typeFrame(message), body], { signal });
     else await lp.write(body, { signal });
-    const reply = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as unknown;
+    reply = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as unknown;
     await stream.close({ signal }).catch(() => {}); // the reply is read: a failed close loses nothing
-    if (isDeniedReply(reply)) throw new AccessDeniedError(peer.toString(), 'remote');
-    return reply;
   } catch (err) {
     stream?.abort(err as Error);
-    const reason =
-      err instanceof AccessDeniedError
-        ? DENIED_REASON
-        : signal.aborted && !options.signal?.aborted
-          ? 'timeout'
-          : failureText(err);
+    const reason = signal.aborted && !options.signal?.aborted ? 'timeout' : failureText(err);
     throw new RequestError(peer.toString(), protocol, reason, { cause: err });
   }
+  if (isDeniedReply(reply)) throw new RequestError(peer.toString(), protocol, DENIED_REASON);
+  return reply;
 }
 
 /** The largest of a typed protocol's limits (what the length prefix may announce at most). */

@@ -70,6 +70,39 @@ export class AttemptThrottle {
   }
 }
 
+/** Options of {@link watchAttempts}. */
+export interface WatchAttemptsOptions extends AttemptThrottleInit {
+  /** Report the window's last summary when stopped (default false). */
+  flushOnStop?: boolean;
+}
+
+/**
+ * Throttles the attempts `subscribe` delivers and hands `report` what passes (with the time of the
+ * attempt, or of the window's end for a summary); a timer closes each window. Returns the stop
+ * function.
+ */
+export function watchAttempts(
+  subscribe: (listener: (a: { peer: string; what: string; time: Date }) => void) => () => void,
+  options: WatchAttemptsOptions,
+  report: (r: AttemptReport, time: Date) => void,
+): () => void {
+  const throttle = new AttemptThrottle(options);
+  const flush = (): void => {
+    const r = throttle.flush();
+    if (r !== undefined) report(r, new Date());
+  };
+  const unsubscribe = subscribe((a) => {
+    for (const r of throttle.note(a.peer, a.what, a.time.getTime())) report(r, a.time);
+  });
+  const timer = setInterval(flush, options.windowMs);
+  timer.unref();
+  return () => {
+    unsubscribe();
+    clearInterval(timer);
+    if (options.flushOnStop === true) flush();
+  };
+}
+
 /** One line for a person about a report (ids and counts only). */
 export function attemptReportText(r: AttemptReport): string {
   if (r.kind === 'attempt') {

@@ -8,7 +8,7 @@
  * when the hour ends (or the service stops). Ids and counts only.
  */
 import type { DeniedAttempt } from '../../node/denials.js';
-import { AttemptThrottle, type AttemptReport } from '../../util/attempt-throttle.js';
+import { watchAttempts, type AttemptReport } from '../../util/attempt-throttle.js';
 import type { AuditEvent } from '../audit/events.js';
 
 /** Most `access.denied` entries of single attempts per hour. */
@@ -35,24 +35,19 @@ export function auditDenials(
   append: (event: AuditEvent) => void,
   options: { windowMs?: number; maxReports?: number } = {},
 ): () => void {
-  const windowMs = options.windowMs ?? HOUR_MS;
-  const throttle = new AttemptThrottle({ windowMs, maxReports: options.maxReports ?? DENIALS_PER_HOUR });
-  const record = (r: AttemptReport | undefined): void => {
-    if (r === undefined) return;
-    try {
-      append(denialEvent(r));
-    } catch {
-      // the log is closing or failing; the refusal itself stands
-    }
-  };
-  const unsubscribe = subscribe((a) => {
-    for (const r of throttle.note(a.peer, a.what, a.time.getTime())) record(r);
-  });
-  const timer = setInterval(() => record(throttle.flush()), windowMs);
-  timer.unref();
-  return () => {
-    unsubscribe();
-    clearInterval(timer);
-    record(throttle.flush());
-  };
+  return watchAttempts(
+    subscribe,
+    {
+      windowMs: options.windowMs ?? HOUR_MS,
+      maxReports: options.maxReports ?? DENIALS_PER_HOUR,
+      flushOnStop: true,
+    },
+    (r) => {
+      try {
+        append(denialEvent(r));
+      } catch {
+        // the log is closing or failing; the refusal itself stands
+      }
+    },
+  );
 }

@@ -26,9 +26,7 @@ import { openAuditLog } from '../audit/open.js';
 import type { NonlinearOps } from '../executor/context.js';
 import { ENGINE_NONLINEAR } from '../executor/engine-nonlinear.js';
 import type { JobSigner } from '../job/sign.js';
-import type { VerifiedJob } from '../job/verify.js';
 import type { LifecycleEvent } from '../lifecycle/types.js';
-import type { PolicyDecision } from '../policy/check.js';
 import { ReleaseLedger } from '../policy/releases.js';
 import { PolicyStore } from '../policy/store.js';
 import type { DatasetPolicy } from '../policy/types.js';
@@ -38,16 +36,16 @@ import { loadJobsConfig, type JobsConfig } from './config.js';
 import type { JobDatasets } from './datasets.js';
 import { JobDriver } from './driver.js';
 import { JobEvents } from './events.js';
-import { handleMessage } from './inbox.js';
+import { handleMessage, type InboxDeps } from './inbox.js';
 import type { Live } from './live.js';
 import type { JobsReply } from './messages.js';
-import { decideLocally, receiveProposal } from './participant.js';
+import { decideLocally, receiveProposal, type DecideDeps, type ParticipantDeps } from './participant.js';
 import { PolicyPublisher } from './policy-publisher.js';
 import { ProposalQuota } from './quota.js';
 import { ReleaseGuard } from './release-guard.js';
-import { submitJob } from './requester.js';
+import { submitJob, type RequesterDeps } from './requester.js';
 import type { JobRequest } from './request.js';
-import { runAttempt } from './runner.js';
+import { runAttempt, type RunnerDeps } from './runner.js';
 import type { JobsTransport, OpenChannel } from './transport.js';
 
 export type { JobDatasets } from './datasets.js';
@@ -55,6 +53,9 @@ export { PROBE_TIMEOUT_MS } from './driver.js';
 export { MAX_SESSION_ATTEMPTS } from '../lifecycle/machine.js';
 
 const log = logger('jobs');
+
+/** Everything the service's modules need, built once. */
+type ServiceContext = RequesterDeps & ParticipantDeps & DecideDeps & InboxDeps & RunnerDeps;
 
 /** How often finished job records past the retention are deleted. */
 const PRUNE_EVERY_MS = 3_600_000;
@@ -104,6 +105,7 @@ export class JobService {
   private readonly sweeper: ReturnType<typeof setInterval>;
   private readonly nonlinear: NonlinearOps;
   private readonly driver: JobDriver;
+  private readonly ctx: ServiceContext;
   private readonly stopHooks: (() => void)[] = [];
   private readonly publisher: PolicyPublisher;
 
@@ -139,8 +141,9 @@ export class JobService {
       transport: init.transport,
       config: () => this.config,
       live: this.live,
-      run: (id, attempt) => void this.run(id, attempt),
+      run: (id, attempt) => void runAttempt(this.ctx, id, attempt),
     });
+    this.ctx = this.wire();
     init.transport.setHandler((m, from) => this.handle(m, from));
     this.sweeper = setInterval(() => this.sweep(), this.config.sweepMs);
     this.sweeper.unref();
@@ -200,55 +203,12 @@ export class JobService {
    * @throws on a bad request (unknown dataset, column, program error, op not available).
    */
   submit(request: JobRequest, options: { signal?: AbortSignal } = {}): Promise<JobRecord> {
-    return submitJob(
-      {
-        self: this.self,
-        signer: this.init.signer,
-        datasets: this.init.datasets,
-        config: () => this.config,
-        nonlinear: this.nonlinear,
-        replay: this.replay,
-        store: this.store,
-        events: this.events,
-        live: this.live,
-        driver: this.driver,
-        transport: this.init.transport,
-        decide: (v) => this.decide(v),
-      },
-      request,
-      options,
-    );
+    return submitJob(this.ctx, request, options);
   }
 
   /** Handles a message from `from` (authenticated by the transport). */
   handle(value: unknown, from: string): Promise<JobsReply> {
-    return handleMessage(
-      {
-        store: this.store,
-        driver: this.driver,
-        auditHeads: this.auditHeads,
-        propose: (v, f) =>
-          receiveProposal(
-            {
-              self: this.self,
-              isAllowed: (p) => this.init.isAllowed(p),
-              quota: this.quota,
-              replay: this.replay,
-              nonlinear: this.nonlinear,
-              store: this.store,
-              events: this.events,
-              audit: this.audit,
-              live: this.live,
-              driver: this.driver,
-              decide: (x) => this.decide(x),
-            },
-            v,
-            f,
-          ),
-      },
-      value,
-      from,
-    );
+    return handleMessage(this.ctx, value, from);
   }
 
   /** Jobs that wait for this peer's person to decide. */
@@ -281,31 +241,32 @@ export class JobService {
 
   // ---------------------------------------------------------------- internals
 
-  private decide(verified: VerifiedJob): Promise<PolicyDecision> {
-    return decideLocally(
-      { self: this.self, datasets: this.init.datasets, policies: this.policies, guard: this.guard },
-      verified,
-    );
-  }
-
-  private run(id: string, attempt: number): Promise<void> {
-    return runAttempt(
-      {
-        self: this.self,
-        store: this.store,
-        events: this.events,
-        datasets: this.init.datasets,
-        guard: this.guard,
-        openChannel: this.init.openChannel,
-        transport: this.init.transport,
-        config: () => this.config,
-        nonlinear: this.nonlinear,
-        live: this.live,
-        step: (i, e) => this.driver.step(i, e),
-      },
-      id,
-      attempt,
-    );
+  /** What the service's modules work with (requester.ts, participant.ts, inbox.ts, runner.ts). */
+  private wire(): ServiceContext {
+    const ctx: ServiceContext = {
+      self: this.init.self,
+      signer: this.init.signer,
+      datasets: this.init.datasets,
+      isAllowed: (p) => this.init.isAllowed(p),
+      openChannel: this.init.openChannel,
+      transport: this.init.transport,
+      config: () => this.config,
+      nonlinear: this.nonlinear,
+      replay: this.replay,
+      quota: this.quota,
+      policies: this.policies,
+      guard: this.guard,
+      store: this.store,
+      events: this.events,
+      audit: this.audit,
+      auditHeads: this.auditHeads,
+      live: this.live,
+      driver: this.driver,
+      decide: (v) => decideLocally(ctx, v),
+      propose: (v, from) => receiveProposal(ctx, v, from),
+      step: (id, e) => this.driver.step(id, e),
+    };
+    return ctx;
   }
 
   /** Feeds an event whose outcome nobody waits for; an error is logged. */

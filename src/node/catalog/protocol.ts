@@ -17,7 +17,7 @@ import type { Logger } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { AccessDeniedError, CatalogRequestError } from '../errors.js';
 import type { SignedDatasetDescription } from '../types.js';
-import { DENIED_REASON, failureText } from '../denials.js';
+import { DENIED_REASON, failureText, refuseInBand } from '../denials.js';
 import { normaliseTerm, type SearchField } from './match.js';
 
 const SEARCH_FIELDS: readonly SearchField[] = ['name', 'tag', 'any'];
@@ -96,7 +96,8 @@ export function catalogHandler(
     const remote = connection.remotePeer.toString();
     if (!deps.isAllowed(remote)) {
       deps.log('catalog request from denied peer %s refused', remote);
-      await refuse(stream, new AccessDeniedError(remote));
+      const answer = JSON.stringify({ ok: false, error: DENIED_ERROR } satisfies CatalogResponse);
+      await refuseInBand(stream, enc.encode(answer), new AccessDeniedError(remote));
       return;
     }
     const signal = AbortSignal.timeout(deps.timeoutMs);
@@ -127,20 +128,6 @@ export function catalogHandler(
       stream.abort(err as Error);
     }
   };
-}
-
-/** Answers a denied peer in band (`DENIED_ERROR`) without reading its request, then closes. */
-async function refuse(stream: Stream, reason: Error): Promise<void> {
-  const signal = AbortSignal.timeout(2_000);
-  try {
-    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
-    await lp.write(enc.encode(JSON.stringify({ ok: false, error: DENIED_ERROR } satisfies CatalogResponse)), {
-      signal,
-    });
-    await stream.close({ signal });
-  } catch {
-    stream.abort(reason);
-  }
 }
 
 /** What the client side needs: a way to open a stream to a peer. */

@@ -65,9 +65,8 @@ export async function searchNetwork(
   const field: SearchField = options.by ?? 'any';
   const lookups = lookupsFor(t, field);
   // `name`/`tag` let servers older than text search answer the exact query
-  const query: CatalogQuery = { name: lookups.name, tag: lookups.tag, text: t, field };
-  if (query.name === undefined) delete query.name;
-  if (query.tag === undefined) delete query.tag;
+  const { prefix: _prefix, ...exact } = lookups;
+  const query: CatalogQuery = { ...exact, text: t, field };
   const signal = AbortSignal.any([
     AbortSignal.timeout(options.timeoutMs ?? deps.searchMs),
     ...(options.signal ? [options.signal] : []),

@@ -3,7 +3,7 @@
  *
  * - send: one data frame `(job, step, payload)`, or for a payload above the frame limit (at most
  *   MAX_MESSAGE_PAYLOADS of them) back-to-back part frames the receiver reassembles
- *   (message-parts.ts); resolves once the stream accepted it, awaiting `drain` when the stream's
+ *   (outbound.ts, message-parts.ts); resolves once the stream accepted it, awaiting `drain` when the stream's
  *   buffer is full (back-pressure).
  * - recv: resolves with the payload of `(from, step)` whether it arrived before or after the call;
  *   rejects with a StepTimeoutError naming `from` and the step when `from` sent nothing at all
@@ -46,22 +46,12 @@ import {
   type Channel,
   type ChannelStats,
 } from '../../protocols/channel.js';
-import {
-  ABORT_CODE,
-  encodeAbort,
-  encodeAlive,
-  encodeDataHeader,
-  encodeJobId,
-  encodePartHeader,
-  type Frame,
-} from './frame.js';
-import { MAX_MESSAGE_PAYLOADS, PartAssembler, partsOf } from './message-parts.js';
+import { ABORT_CODE, encodeAbort, encodeAlive, encodeJobId, type Frame } from './frame.js';
+import { checkMessageSize, writeMessage } from './outbound.js';
 import type { FrameLink, LinkEnd } from './frame-link.js';
-import { defaultPeerLimits, Inbox, PeerBudget, sessionLimits, type Refusal } from './inbound.js';
+import { defaultPeerLimits, PeerBudget, sessionLimits, type Refusal } from './inbound.js';
+import { PartyInbound, type Waiter } from './party-inbound.js';
 import { aliveIntervalMs, Liveness } from './liveness.js';
-
-/** Payloads up to this size are copied into the header's buffer and sent as one write. */
-const COALESCE_BYTES = 64 * 1024;
 
 /** Options of a channel. */
 export interface Libp2pChannelInit {
@@ -88,14 +78,6 @@ export interface Libp2pChannelInit {
   peerBudget?: PeerBudget;
 }
 
-interface Waiter {
-  step: number;
-  resolve: (p: Uint8Array) => void;
-  reject: (e: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  cleanup: () => void;
-}
-
 /** Why the session failed: builds the error a `recv(from, step)` rejects with. */
 type Failure = (from: number, step: number) => ChannelError;
 
@@ -112,9 +94,7 @@ export class Libp2pChannel implements Channel {
   private readonly controller = new AbortController();
   private readonly links: (FrameLink | undefined)[];
   /** Per party: frames that arrived before their recv, and the steps consumed (see inbound.ts). */
-  private readonly inboxes: Inbox[];
-  private readonly assemblers: PartAssembler[];
-  private readonly waiters: Map<number, Waiter>[];
+  private readonly inbound: PartyInbound[];
   private readonly remoteEnded: boolean[];
   private failure: Failure | undefined;
   private done = false;
@@ -132,9 +112,10 @@ export class Libp2pChannel implements Channel {
     this.links = Array.from({ length: init.parties }, () => undefined);
     const budget = init.peerBudget ?? new PeerBudget(defaultPeerLimits(init.maxPayload));
     const limits = sessionLimits(init.maxPayload);
-    this.inboxes = Array.from({ length: init.parties }, (_, p) => new Inbox(p, limits, budget));
-    this.assemblers = Array.from({ length: init.parties }, () => new PartAssembler(init.maxPayload));
-    this.waiters = Array.from({ length: init.parties }, () => new Map());
+    this.inbound = Array.from(
+      { length: init.parties },
+      (_, p) => new PartyInbound(p, limits, budget, init.maxPayload),
+    );
     this.remoteEnded = Array.from({ length: init.parties }, () => false);
     this.jobBytes = encodeJobId(init.jobId);
     this.liveness = new Liveness(init.parties, init.stepMs, performance.now());
@@ -171,7 +152,7 @@ export class Libp2pChannel implements Channel {
       return;
     }
     this.links[party] = link;
-    this.inboxes[party]!.peer = link.remote; // before any frame is delivered
+    this.inbound[party]!.inbox.peer = link.remote; // before any frame is delivered
     link.setHandler({
       onFrame: (f) => this.onFrame(party, f),
       onEnd: (end) => this.onLinkEnd(party, end),
@@ -207,29 +188,12 @@ export class Libp2pChannel implements Channel {
     this.checkParty(to);
     this.liveness.ownReached(step);
     if (this.failure !== undefined) throw this.failure(to, step);
-    const maxMessage = MAX_MESSAGE_PAYLOADS * this.init.maxPayload;
-    if (payload.length > maxMessage) {
-      throw new RangeError(
-        `payload of ${payload.length} bytes exceeds the message limit of ${maxMessage} ` +
-          `(${MAX_MESSAGE_PAYLOADS} frames of ${this.init.maxPayload})`,
-      );
-    }
+    checkMessageSize(payload.length, this.init.maxPayload);
     const link = this.links[to];
     if (link === undefined) throw new ChannelClosedError(to, step, 'no link to that party');
-    const header = encodeDataHeader(this.jobBytes, step, payload.length);
     let ok: boolean;
     try {
-      if (payload.length > this.init.maxPayload) {
-        ok = this.sendParts(link, step, payload);
-      } else if (payload.length <= COALESCE_BYTES) {
-        const frame = new Uint8Array(header.length + payload.length);
-        frame.set(header);
-        frame.set(payload, header.length);
-        ok = link.send(frame);
-      } else {
-        link.send(header);
-        ok = link.send(payload);
-      }
+      ok = writeMessage(link, this.jobBytes, step, payload, this.init.maxPayload);
     } catch (err) {
       const failure = this.failure as Failure | undefined; // the link may have failed the session already
       if (failure !== undefined) throw failure(to, step);
@@ -254,14 +218,14 @@ export class Libp2pChannel implements Channel {
     if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
     this.liveness.ownReached(step);
     if (this.failure !== undefined) return Promise.reject(this.failure(from, step));
-    const inbox = this.inboxes[from]!;
+    const { inbox, waiters } = this.inbound[from]!;
     const have = inbox.take(step);
     if (have !== undefined) return Promise.resolve(have);
     if (inbox.wasConsumed(step))
       return Promise.reject(new RangeError(`step ${step} from party ${from} was already received or passed`));
     if (this.remoteEnded[from])
       return Promise.reject(new PartyAbortedError(from, step, 'it closed the session'));
-    if (this.waiters[from]!.has(step))
+    if (waiters.has(step))
       return Promise.reject(new RangeError(`already receiving step ${step} from party ${from}`));
     options.signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
@@ -278,7 +242,7 @@ export class Libp2pChannel implements Channel {
         cleanup: () => {
           clearTimeout(waiter.timer);
           signal?.removeEventListener('abort', onAbort);
-          this.waiters[from]!.delete(step);
+          waiters.delete(step);
         },
       };
       const silence = (final = false): void => {
@@ -291,7 +255,7 @@ export class Libp2pChannel implements Channel {
           // This party's own event loop may have been blocked past the deadline: read what is
           // waiting in the sockets first (setImmediate runs after the poll phase), then decide.
           setImmediate(() => {
-            if (this.waiters[from]!.get(step) === waiter) silence(true);
+            if (waiters.get(step) === waiter) silence(true);
           });
           return;
         }
@@ -309,7 +273,7 @@ export class Libp2pChannel implements Channel {
       };
       waiter.timer = setTimeout(() => silence(), this.init.stepMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters[from]!.set(step, waiter);
+      waiters.set(step, waiter);
     });
   }
 
@@ -342,45 +306,15 @@ export class Libp2pChannel implements Channel {
     }
   }
 
-  /** Sends a message above the frame limit as back-to-back part frames (message-parts.ts). */
-  private sendParts(link: FrameLink, step: number, payload: Uint8Array): boolean {
-    let ok = true;
-    for (const [a, b] of partsOf(payload.length, this.init.maxPayload)) {
-      link.send(encodePartHeader(this.jobBytes, step, payload.length, a, b - a));
-      ok = link.send(payload.subarray(a, b));
-    }
-    return ok;
-  }
-
   /** Takes one part of a message above the frame limit; the last delivers the message. */
   private onPart(party: number, f: Extract<Frame, { kind: 'part' }>): void {
-    const assembler = this.assemblers[party]!;
-    let r = assembler.push(f);
-    if (r.kind === 'started') {
-      const refused = this.inboxes[party]!.reserve(f.step, f.total);
-      if (refused !== undefined) return this.inboundFailure(party, refused);
-      r = assembler.begin(f);
-    }
-    if (r.kind === 'refused') return this.protocolFailure(party, r.reason);
+    const r = this.inbound[party]!.part(f);
+    if (r.kind === 'protocol-error') return this.protocolFailure(party, r.reason);
+    if (r.kind === 'refused') return this.inboundFailure(party, r.refused);
     this.stats.received[party]!.bytes += f.chunk.length;
-    if (r.kind !== 'done') return;
-    this.inboxes[party]!.unreserve();
+    if (r.kind === 'more') return;
     this.stats.received[party]!.messages++;
-    this.deliver(party, r.step, r.payload);
-  }
-
-  /** A whole message from `party`: to its waiting `recv`, else into the inbox. */
-  private deliver(party: number, step: number, payload: Uint8Array): void {
-    // a waiter proves the step is neither consumed (recv refuses those) nor buffered
-    const waiter = this.waiters[party]!.get(step);
-    if (waiter !== undefined) {
-      this.inboxes[party]!.consume(step);
-      waiter.cleanup();
-      waiter.resolve(payload);
-      return;
-    }
-    const refused = this.inboxes[party]!.put(step, payload);
-    if (refused !== undefined) this.inboundFailure(party, refused);
+    if (r.refused !== undefined) this.inboundFailure(party, r.refused);
   }
 
   private onFrame(party: number, f: Frame): void {
@@ -404,7 +338,9 @@ export class Libp2pChannel implements Channel {
         }
         this.stats.received[party]!.bytes += f.payload.length;
         this.stats.received[party]!.messages++;
-        return this.deliver(party, f.step, f.payload);
+        const refused = this.inbound[party]!.deliver(f.step, f.payload);
+        if (refused !== undefined) this.inboundFailure(party, refused);
+        return;
       }
       case 'part':
         return this.onPart(party, f);
@@ -435,10 +371,9 @@ export class Libp2pChannel implements Channel {
       case 'remote-closed':
         // a party that finished closes its stream: only recvs that can no longer be satisfied fail
         this.remoteEnded[party] = true;
-        for (const [step, w] of [...this.waiters[party]!]) {
-          w.cleanup();
-          w.reject(new PartyAbortedError(party, step, 'it closed the session'));
-        }
+        this.inbound[party]!.rejectWaiters(
+          (step) => new PartyAbortedError(party, step, 'it closed the session'),
+        );
         return;
       case 'reset':
         this.init.log('job %s: stream with party %d reset: %s', this.jobId, party, end.error.message);
@@ -533,18 +468,13 @@ export class Libp2pChannel implements Channel {
   }
 
   private rejectAll(): void {
-    for (let p = 0; p < this.parties; p++) {
-      for (const [step, w] of [...this.waiters[p]!]) {
-        w.cleanup();
-        w.reject(this.failure!(p, step));
-      }
-    }
+    this.inbound.forEach((inbound, p) => inbound.rejectWaiters((step) => this.failure!(p, step)));
     for (const w of this.linkedWaiters.splice(0)) w.reject(this.failure!(-1, -1));
   }
 
   /** Drops what no recv will take now, giving its bytes back to each peer's budget. */
   private dropInbound(): void {
-    for (const inbox of this.inboxes) inbox.clear();
+    for (const { inbox } of this.inbound) inbox.clear();
   }
 
   /** A keep-alive with this party's furthest step to every linked party. */
