@@ -9,13 +9,23 @@
  * answer in time, {@link ApiRequestError} (with the server's error name, message and status) when
  * the daemon refused a request.
  */
-import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { boundText } from '../../util/bound.js';
 import { dataDirFile } from '../data-dir.js';
-import { readApiAddress, type ApiAddress } from '../api-file.js';
+import { readApiAddress } from '../api-file.js';
 import { processAlive } from '../lock.js';
 import { readToken } from '../token.js';
+import {
+  ApiRequestError,
+  CLOSED_CODES,
+  DaemonConnectionError,
+  DaemonNotRunningError,
+  DaemonStartingError,
+  DaemonTimeoutError,
+  errorCode,
+  REFUSED_CODES,
+  TIMEOUT_CODES,
+} from './client-errors.js';
+import { DAEMON_START_WAIT_MS, lockPid, waitForApi } from './client-start.js';
 import type { ApiErrorBody } from './errors.js';
 import type { StatusResponse } from './routes/status.js';
 import type { ConnectResponse, PeersResponse, PingResponse } from './routes/peers.js';
@@ -28,118 +38,9 @@ import type {
   SignedDatasetDescription,
 } from '../../node/types.js';
 
-/** How long a client waits by default for a daemon that is starting (ms). */
-export const DAEMON_START_WAIT_MS = 10_000;
-
-/** How often a waiting client looks for `api.json` (ms). */
-const START_POLL_MS = 100;
-
-/** Socket error codes meaning the daemon's port has no listener. */
-const REFUSED_CODES = new Set(['ECONNREFUSED']);
-
-/** Socket error codes meaning the daemon closed or reset the connection before it answered. */
-const CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-
-/** Error codes of undici's own timeouts. */
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** `peermpc <command>` with the data directory's flag, for the advice in messages. */
-function advise(command: string, dataDir: string | undefined): string {
-  return dataDir === undefined ? `peermpc ${command}` : `peermpc ${command} --data-dir ${dataDir}`;
-}
-
-/**
- * No daemon answers for the data directory: not running, still starting, or its control API
- * refused or dropped the connection. The CLI exits with code 3 on any of these.
- */
-export class DaemonUnavailableError extends Error {
-  override name = 'DaemonUnavailableError';
-}
-
-/** There is no daemon for this data directory. */
-export class DaemonNotRunningError extends DaemonUnavailableError {
-  override name = 'DaemonNotRunningError';
-  constructor(dataDir: string, detail: string) {
-    super(
-      `no peermpc daemon is running for data dir ${dataDir} (${detail}); start one with: peermpc daemon --data-dir ${dataDir}`,
-    );
-  }
-}
-
-/** The data directory's daemon holds its lock but has not opened its control API within the wait. */
-export class DaemonStartingError extends DaemonUnavailableError {
-  override name = 'DaemonStartingError';
-  /** The pid in the data directory's lock file. */
-  readonly pid: number;
-  constructor(dataDir: string, pid: number, waitedMs: number) {
-    super(
-      `the peermpc daemon for data dir ${dataDir} (pid ${pid}) is starting, and its control API is ` +
-        `not up yet${waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : ''}; retry in a moment, check the daemon's log ` +
-        `(the output of peermpc daemon), or, if pid ${pid} is not a peermpc daemon, ` +
-        `remove ${dataDirFile(dataDir, 'lock')}`,
-    );
-    this.pid = pid;
-  }
-}
-
-/** What happened to a connection to the daemon. */
-export type DaemonConnectionFailure = 'refused' | 'closed';
-
-/** The daemon's control API refused the connection, or closed it before it answered. */
-export class DaemonConnectionError extends DaemonUnavailableError {
-  override name = 'DaemonConnectionError';
-  /** The control API's base URL. */
-  readonly url: string;
-  /** `refused`: nothing listens there; `closed`: the daemon dropped a request it had accepted. */
-  readonly failure: DaemonConnectionFailure;
-  /** The socket error code, e.g. `ECONNREFUSED`, `ECONNRESET`, `UND_ERR_SOCKET`. */
-  readonly code: string;
-  constructor(
-    url: string,
-    failure: DaemonConnectionFailure,
-    code: string,
-    request: string,
-    dataDir: string | undefined,
-    options?: { cause?: unknown },
-  ) {
-    const check = `check it with: ${advise('status', dataDir)}, and see the daemon's log (the output of peermpc daemon)`;
-    super(
-      failure === 'refused'
-        ? `the peermpc daemon at ${url} refused the connection (${code}): it has stopped or is stopping; ${check}`
-        : `the peermpc daemon at ${url} stopped answering: it closed the connection during ${request} (${code}), ` +
-            `so it may have crashed or been stopped, and the request may or may not have taken effect; ${check}`,
-      options,
-    );
-    this.url = url;
-    this.failure = failure;
-    this.code = code;
-  }
-}
-
-/** The daemon accepted a request but did not answer it within the request's time budget. */
-export class DaemonTimeoutError extends Error {
-  override name = 'DaemonTimeoutError';
-  /** The control API's base URL. */
-  readonly url: string;
-  constructor(url: string, request: string, timeoutMs: number, dataDir: string | undefined) {
-    super(
-      `the peermpc daemon at ${url} did not answer ${request} within ${Math.round(timeoutMs / 1000)} s; ` +
-        `it may be busy or hung: check it with: ${advise('status', dataDir)}, and see its log`,
-    );
-    this.url = url;
-  }
-}
-
-/** The daemon answered with an error; `name` and `message` are the server's. */
-export class ApiRequestError extends Error {
-  /** HTTP status. */
-  readonly status: number;
-  constructor(status: number, name: string, message: string) {
-    super(message);
-    this.name = name;
-    this.status = status;
-  }
-}
+// the failures and the start-up wait live in their own files; importers of client.ts keep working
+export * from './client-errors.js';
+export { DAEMON_START_WAIT_MS } from './client-start.js';
 
 /** Options of a request. */
 export interface RequestOptions {
@@ -399,54 +300,4 @@ export class ApiClient {
   removeDataset(name: string, options?: RequestOptions): Promise<DatasetRemoveResponse> {
     return this.request('DELETE', `/datasets/${encodeURIComponent(name)}`, undefined, options);
   }
-}
-
-/** The pid in the data directory's lock file, if it holds one. */
-function lockPid(dataDir: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(dataDirFile(dataDir, 'lock'), 'utf8').trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined; // no lock file (or unreadable): no daemon claims the directory
-  }
-}
-
-/**
- * Waits until the starting daemon `pid` of `dataDir` has written `api.json` (with its token), at
- * most `waitMs`.
- *
- * @throws DaemonNotRunningError when `pid` exits first.
- * @throws DaemonStartingError when `waitMs` passes first.
- */
-async function waitForApi(
-  dataDir: string,
-  pid: number,
-  waitMs: number,
-): Promise<{ address: ApiAddress; token: string }> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const address = readApiAddress(dataDirFile(dataDir, 'api'));
-    if (address !== undefined && processAlive(address.pid))
-      return { address, token: readToken(dataDirFile(dataDir, 'token')) };
-    if (!processAlive(pid))
-      throw new DaemonNotRunningError(dataDir, `pid ${pid} exited while starting; see its log`);
-    if (Date.now() >= deadline) throw new DaemonStartingError(dataDir, pid, waitMs);
-    await sleep(START_POLL_MS);
-  }
-}
-
-/** The first `code` on `err` or its chain of causes (fetch puts the socket's under `cause`). */
-function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const inner = (e as { errors?: unknown }).errors; // AggregateError of several attempts
-    if (Array.isArray(inner) && inner.length > 0) {
-      const first = errorCode(inner[0]);
-      if (first !== undefined) return first;
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
