@@ -1,6 +1,7 @@
 // The native N-API kernel against the reference kernel: every op, every dispatch level this CPU
 // supports, edge values, odd lengths, blocking edges, threading, aliasing, shared memory.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { test } from 'uvu';
@@ -138,8 +139,6 @@ if (native === undefined || dispatch === undefined) {
 } else {
   suite(native, dispatch);
 }
-
-test.run();
 
 function suite(k: RingKernel, d: NativeDispatch): void {
   const levels = d.levels();
@@ -602,3 +601,23 @@ function suite(k: RingKernel, d: NativeDispatch): void {
     });
   }
 }
+
+test('tuneHeap sets glibc thresholds and rejects bad byte counts', () => {
+  let addon: { tuneHeap(a: number, b: number): boolean };
+  try {
+    loadNativeKernel();
+    addon = createRequire(import.meta.url)(nativeAddonPath()) as typeof addon;
+  } catch (err) {
+    if (err instanceof KernelUnavailableError) return; // no addon on this machine: nothing to tune
+    throw err;
+  }
+  const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+    ?.glibcVersionRuntime;
+  assert.is(addon.tuneHeap(32 << 20, 1 << 30), glibc !== undefined);
+  for (const bad of [-1, 2 ** 31, Number.NaN]) {
+    assert.throws(() => addon.tuneHeap(bad, 1 << 20), /tuneHeap: thresholds must be byte counts/);
+    assert.throws(() => addon.tuneHeap(1 << 20, bad), /tuneHeap: thresholds must be byte counts/);
+  }
+});
+
+test.run();

@@ -52,6 +52,8 @@ export interface NativeDispatch {
   blocking(): NativeBlocking;
   /** Gives the C allocator's free memory back to the OS (glibc `malloc_trim`); true when some was. */
   trimHeap?(): boolean;
+  /** Sets glibc's mmap and trim thresholds (bytes); true when both were set. */
+  tuneHeap?(mmapBytes: number, trimBytes: number): boolean;
 }
 
 type Ops = Omit<RingKernel, 'name' | 'description' | 'alloc'>;
@@ -78,10 +80,31 @@ function loadAddon(): Addon {
   }
   try {
     loaded = createRequire(import.meta.url)(path) as Addon;
+    tuneHeap(loaded);
     return loaded;
   } catch (err) {
     loadError = new KernelUnavailableError('native', `${path} does not load: ${(err as Error).message}`);
     throw loadError;
+  }
+}
+
+/** Buffers below this many bytes come from the C heap instead of a fresh mmap each (glibc). */
+export const HEAP_MMAP_THRESHOLD = 1 << 30;
+/** Free memory kept at the top of the C heap between ops, until the process goes idle. */
+export const HEAP_TRIM_THRESHOLD = 1 << 30;
+
+/**
+ * Makes freed share buffers reusable (native/ring.cc js_tune_heap): with glibc's defaults every
+ * large buffer is a fresh mmap that page-faults on first touch, which cost more than the arithmetic
+ * on it. Skipped when the user tunes malloc through its own environment variables or sets
+ * PEERMPC_HEAP_TUNING=0; idle processes give the memory back (src/node/mpc/release.ts).
+ */
+function tuneHeap(addon: Addon): void {
+  if (process.env.PEERMPC_HEAP_TUNING === '0') return;
+  if (process.env.MALLOC_MMAP_THRESHOLD_ !== undefined || process.env.MALLOC_TRIM_THRESHOLD_ !== undefined) return;
+  // glibc refuses an mmap threshold above its maximum (32 MiB on some builds): then try that.
+  if (addon.tuneHeap?.(HEAP_MMAP_THRESHOLD, HEAP_TRIM_THRESHOLD) === false) {
+    addon.tuneHeap(32 << 20, HEAP_TRIM_THRESHOLD);
   }
 }
 
