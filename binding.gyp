@@ -54,6 +54,30 @@
           "AdditionalOptions": ["/std:c++17"]
         }
       }
+    },
+    {
+      # ChaCha20-Poly1305 for Noise (native/aead.cc) through Node's own OpenSSL: no library is linked,
+      # the EVP_* symbols resolve against the node binary at load and the headers are node's.
+      "target_name": "peermpc_aead",
+      "sources": ["native/aead.cc"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-O2"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-O2"],
+      "cflags": ["-O3"],
+      "cflags_cc": ["-std=c++17", "-fexceptions"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "GCC_OPTIMIZATION_LEVEL": "3",
+        "MACOSX_DEPLOYMENT_TARGET": "11.0"
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": {
+          "ExceptionHandling": 1,
+          "Optimization": 2,
+          "AdditionalOptions": ["/std:c++17"]
+        }
+      }
     }
   ]
 }

@@ -16,6 +16,7 @@ import { LevelDatastore } from 'datastore-level';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
 import { join } from 'node:path';
 import { datasetRecordSelector, datasetRecordValidator, DATASET_RECORD_NAMESPACE } from './catalog/keys.js';
+import { fastNoiseCrypto } from './noise-crypto.js';
 import type { PeerInit } from './types.js';
 import { ensureWebSocketGlobal } from './websocket-global.js';
 
@@ -65,7 +66,7 @@ export async function buildLibp2p(
       ...(init.announce !== undefined ? { announce: init.announce } : {}),
     },
     transports,
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: fastNoiseCrypto() })],
     streamMuxers: [yamux()],
     connectionGater: gater,
     connectionManager: {
