@@ -29,9 +29,9 @@ export type CaseSuite = 'mpc' | 'ml' | 'net';
 /** The JSON name of a case: enough for a party process to rebuild it. */
 export interface CaseSpec {
   suite: CaseSuite;
-  /** mpc: mul, matmul, lt, relu; ml: mlp inference, mlp inference logits, mlp train step, logreg epoch; net: rounds. */
+  /** mpc: mul, matmul, lt, relu; ml: mlp inference, mlp inference logits, mlp train step, logreg epoch; net: rounds, throughput. */
   name: string;
-  /** Size: values (mul, lt, relu), matrix side (matmul), batch rows (ml), rows (logreg), rounds (rounds). */
+  /** Size: values (mul, lt, relu), matrix side (matmul), batch rows (ml), rows (logreg), rounds (rounds), MiB (throughput). */
   n: number;
 }
 
@@ -287,6 +287,52 @@ function roundsCase(n: number): BenchCase {
   };
 }
 
+// ---- net: throughput ----
+
+/** Bytes of one message of the `throughput` case: a share tensor of 1M words. */
+export const THROUGHPUT_MESSAGE_BYTES = 8 << 20;
+
+/**
+ * `throughput`: party 0 sends n MiB to party 1 over one channel, in messages of
+ * {@link THROUGHPUT_MESSAGE_BYTES} (the last one smaller), one step each, all in flight at once;
+ * party 1 checks the length and the first and last byte of each. ops = bytes, so ops_per_s is
+ * bytes per second. Other parties idle.
+ */
+function throughputCase(n: number): BenchCase {
+  const total = n * (1 << 20);
+  const sizes: number[] = [];
+  for (let left = total; left > 0; left -= THROUGHPUT_MESSAGE_BYTES)
+    sizes.push(Math.min(left, THROUGHPUT_MESSAGE_BYTES));
+  return {
+    suite: 'net',
+    name: 'throughput',
+    n,
+    ops: total,
+    setup: async () => [],
+    run: async ({ s }) => {
+      const payload = new Uint8Array(THROUGHPUT_MESSAGE_BYTES).fill(0xa5); // sent by reference in memory
+      const pending: Promise<unknown>[] = [];
+      for (const [k, size] of sizes.entries()) {
+        const step = s.nextStep();
+        if (s.self === 0) {
+          pending.push(s.send(1, step, payload.subarray(0, size)));
+        } else if (s.self === 1) {
+          pending.push(
+            s.recv(0, step).then((m) => {
+              if (m.byteLength !== size || m[0] !== 0xa5 || m[size - 1] !== 0xa5)
+                throw new Error(`throughput: message ${k} arrived wrong`);
+            }),
+          );
+        }
+      }
+      await Promise.all(pending);
+      s.countRound();
+      return undefined;
+    },
+    open: async () => undefined,
+  };
+}
+
 /**
  * The case named by `spec`.
  * @throws RangeError for an unknown suite or name.
@@ -296,5 +342,6 @@ export function benchCase(spec: CaseSpec): BenchCase {
   if (spec.suite === 'mpc') return mpcCase(spec.name, spec.n);
   if (spec.suite === 'ml') return mlCase(spec.name, spec.n);
   if (spec.suite === 'net' && spec.name === 'rounds') return roundsCase(spec.n);
+  if (spec.suite === 'net' && spec.name === 'throughput') return throughputCase(spec.n);
   throw new RangeError(`no ${spec.suite} benchmark case "${spec.name}"`);
 }

@@ -15,7 +15,10 @@
  *   (from the moment the last party ended the previous round to the moment the last party ended
  *   this one, pooled over the runs); bytes_per_party, rounds and cpu_ms are per round too.
  * - `mul` (n = 1e6) and `matmul` (n = 512) with rep3, the mpc suite's cases (bench/cases.ts).
- * `rounds`, `mul` and `matmul` run on transport `memory` (simulate, in-memory channels, one
+ * - `throughput` (n = 256): one MPC channel between two parties moving n MiB in 8 MiB messages
+ *   (party 0 to party 1; a third party idles); ops_per_s is bytes per second, so over libp2p-tcp it
+ *   is the throughput of one channel between two processes (Noise, Yamux, frames, reassembly).
+ * `rounds`, `mul`, `matmul` and `throughput` run on transport `memory` (simulate, in-memory channels, one
  * thread) and `libp2p-tcp` (three parties in three processes on loopback, each a real peer;
  * bench/multiprocess.ts); their rows add cpu_ms, cpu_ms_per_party (libp2p-tcp), vs_memory
  * (libp2p-tcp: its median over the memory row's) and kernel.
@@ -212,11 +215,12 @@ async function discoveryRow(root: string, runs: number): Promise<Row> {
   }
 }
 
-/** The cases run on both transports: rep3 mul 1e6 and matmul 512, and rounds (n = 1000). */
+/** The cases run on both transports: rep3 mul 1e6 and matmul 512, rounds (n = 1000), throughput (256 MiB). */
 const MULTI: { spec: CaseSpec; protocol: string }[] = [
   { spec: { suite: 'mpc', name: 'mul', n: 1e6 }, protocol: 'rep3' },
   { spec: { suite: 'mpc', name: 'matmul', n: 512 }, protocol: 'rep3' },
   { spec: { suite: 'net', name: 'rounds', n: 1000 }, protocol: '' },
+  { spec: { suite: 'net', name: 'throughput', n: 256 }, protocol: '' },
 ];
 
 async function transportCompareRows(opts: SuiteOptions, names: string[]): Promise<Row[]> {
@@ -237,7 +241,8 @@ async function transportCompareRows(opts: SuiteOptions, names: string[]): Promis
 
 /**
  * Runs the net suite; `only` filters by case name (stream, channel, rtt, discovery, mul, matmul,
- * rounds) and transport (memory, libp2p-tcp: mul, matmul and rounds only; or `--transport`).
+ * rounds, throughput) and transport (memory, libp2p-tcp: mul, matmul, rounds and throughput
+ * only; or `--transport`).
  */
 export async function benchNet(opts: SuiteOptions): Promise<Row[]> {
   const root = mkdtempSync(join(tmpdir(), 'peermpc-bench-net-'));

@@ -21,6 +21,7 @@
  */
 import '../src/polyfills.js';
 import { writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Session as Inspector } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -61,7 +62,37 @@ const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 
 const profDir = process.env.PEERMPC_BENCH_CPU_PROF;
 
-/** Hooks that profile the timed runs of `req` (or none without PEERMPC_BENCH_CPU_PROF). */
+/** GC pauses seen while profiling, by kind (V8's PerformanceEntry detail.kind). */
+const gcTimes = new Map<number, { count: number; ms: number }>();
+let gcObserver: PerformanceObserver | undefined;
+
+function observeGc(): PerformanceObserver {
+  gcTimes.clear();
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+      const t = gcTimes.get(kind) ?? { count: 0, ms: 0 };
+      t.count++;
+      t.ms += e.duration;
+      gcTimes.set(kind, t);
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return obs;
+}
+
+/** "major 12 x 140 ms, minor 300 x 90 ms": the GC pauses of the profiled runs. */
+function gcSummary(): string {
+  const names: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
+  return [...gcTimes]
+    .map(([k, t]) => `${names[k] ?? `kind ${k}`} ${t.count} x ${t.ms.toFixed(0)} ms`)
+    .join(', ');
+}
+
+/**
+ * Hooks that profile the timed runs of `req` (or none without PEERMPC_BENCH_CPU_PROF), and print
+ * the GC pauses of those runs on stderr.
+ */
 function profiler(req: RunRequest): TimedHooks | undefined {
   if (!profDir) return undefined;
   const inspector = new Inspector();
@@ -73,6 +104,7 @@ function profiler(req: RunRequest): TimedHooks | undefined {
   ].join('-');
   return {
     begin: async () => {
+      gcObserver = observeGc();
       inspector.connect();
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
@@ -80,6 +112,8 @@ function profiler(req: RunRequest): TimedHooks | undefined {
     },
     end: async () => {
       const { profile } = await inspector.post('Profiler.stop');
+      gcObserver?.disconnect();
+      if (gcObserver !== undefined) process.stderr.write(`party ${index} ${name}: ${gcSummary()}\n`);
       writeFileSync(join(profDir, `${name}.cpuprofile`), JSON.stringify(profile));
       inspector.disconnect();
     },
