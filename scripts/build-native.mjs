@@ -104,11 +104,13 @@ function main() {
   let partial = '';
   if (status !== 0) {
     const reason = `node-gyp exited with ${status}: ${firstError(log)}`;
-    if (!existsSync(addon)) {
-      const retry = gypRun(['build', 'peermpc_ring']);
+    // make stops at the first failed target: build each one alone, so one that breaks (say the
+    // Noise cipher, without OpenSSL headers) costs only itself
+    for (const target of ['peermpc_ring', 'peermpc_prg', 'peermpc_aead']) {
+      const retry = gypRun(['build', target]);
       log += `\n${retry.log}`;
-      if (retry.status !== 0 || !existsSync(addon)) fail(reason, log);
     }
+    if (!existsSync(addon)) fail(reason, log);
     partial = `; other native targets failed (${reason}), log in ${writeLog(log)}`;
   }
   if (!existsSync(addon)) fail(`${addon} missing after the build`, log);
