@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import type { Connection, Logger, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Channel } from '../../protocols/channel.js';
+import { tuneNativeHeap } from '../../tensor/kernels/native.js';
 import { normalisePeerId } from '../access.js';
 import { SessionOpenError } from '../errors.js';
 import type { PeerNode } from '../libp2p-node.js';
@@ -91,6 +92,7 @@ export class SessionManager {
   private readonly budget: PeerBudget;
 
   constructor(private readonly init: SessionManagerInit) {
+    tuneNativeHeap(); // large messages reuse freed memory instead of page-faulting fresh mmaps
     this.handshakeMs = init.handshakeMs ?? 5_000;
     this.budget = new PeerBudget({ ...defaultPeerLimits(init.maxPayload), ...init.inboundPerPeer });
   }

@@ -101,7 +101,8 @@ export const HEAP_TRIM_THRESHOLD = 1 << 30;
  */
 function tuneHeap(addon: Addon): void {
   if (process.env.PEERMPC_HEAP_TUNING === '0') return;
-  if (process.env.MALLOC_MMAP_THRESHOLD_ !== undefined || process.env.MALLOC_TRIM_THRESHOLD_ !== undefined) return;
+  if (process.env.MALLOC_MMAP_THRESHOLD_ !== undefined || process.env.MALLOC_TRIM_THRESHOLD_ !== undefined)
+    return;
   // glibc refuses an mmap threshold above its maximum (32 MiB on some builds): then try that.
   if (addon.tuneHeap?.(HEAP_MMAP_THRESHOLD, HEAP_TRIM_THRESHOLD) === false) {
     addon.tuneHeap(32 << 20, HEAP_TRIM_THRESHOLD);
@@ -152,6 +153,19 @@ export function nativeDispatch(): NativeDispatch {
     setThreads: (n) => addon.setThreads(n),
     blocking: () => addon.blocking(),
   };
+}
+
+/**
+ * Loads the native addon, if built, for its allocator tuning alone (see tuneHeap): a process that
+ * receives large MPC messages allocates them whether or not it has computed yet. False without it.
+ */
+export function tuneNativeHeap(): boolean {
+  try {
+    loadAddon();
+    return true;
+  } catch {
+    return false; // no addon: glibc's defaults stay
+  }
 }
 
 /**
