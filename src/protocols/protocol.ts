@@ -163,7 +163,15 @@ export interface CostExtra {
   recipients?: readonly number[];
   /** Element counts of the two operands of a matmul (protocols whose traffic depends on them). */
   operands?: readonly [number, number];
+  /**
+   * Bits a truncation drops (truncate, mulTrunc, matmulTrunc; default {@link DEFAULT_COST_BITS}):
+   * rep3's wrap correction sends lanes sized by them.
+   */
+  bits?: number;
 }
+
+/** The truncation a cost assumes when none is given: f = 16 fractional bits. */
+export const DEFAULT_COST_BITS = 16;
 
 /** Primitives whose cost a protocol declares. */
 export type CostedPrimitive =

@@ -36,7 +36,7 @@ export function fixedTests(t: Test, cfg: SuiteConfig): void {
       let x = await inputFixed(p, 0, x0, [n], F);
       for (const [i, y] of ys.entries()) {
         const ys_ = await inputFixed(p, i % parties, y, [n], F);
-        x = await c.prim('mulTrunc', n, () => mulFixed(p, x, ys_, F));
+        x = await c.prim('mulTrunc', n, () => mulFixed(p, x, ys_, F), { bits: F });
       }
       const a = await inputFixed(p, last, A, [6, 16], F);
       const b = await inputFixed(p, 0, B, [16, 5], F);
@@ -44,6 +44,7 @@ export function fixedTests(t: Test, cfg: SuiteConfig): void {
         k: 16,
         n: 5,
         operands: [96, 80],
+        bits: F,
       });
       return { chain: await revealFixed(p, x, [0], F), mm: await revealFixed(p, ab, [0], F) };
     });
@@ -207,7 +208,7 @@ export function fixedTests(t: Test, cfg: SuiteConfig): void {
       const s1 = (await c.open(await c.local('sum', () => p.sum(x, 1)))).toBigInts();
       const m0 = await revealFixed(
         p,
-        await c.costed('mean', opCost(p, 'mean', 5), () => mean(p, x, 0, F)),
+        await c.costed('mean', opCost(p, 'mean', 5, 3, F), () => mean(p, x, 0, F)),
         [0],
         F,
       );

@@ -317,7 +317,7 @@ export function ringTests(t: Test, cfg: SuiteConfig): void {
     const bv = smallInts([64], 20, 73);
     const ma = smallInts([4, 8], 18, 74);
     const mb = smallInts([8, 3], 18, 75);
-    const bitsList = [0, 1, 16, 30];
+    const bitsList = [0, 1, 8, 9, 16, 17, 30, 33]; // each side of every lane edge (lanes.ts)
     const runs = await runAll(parties, make, async (c) => {
       const p = c.p;
       const x = await c.input(0, xv);
@@ -327,8 +327,8 @@ export function ringTests(t: Test, cfg: SuiteConfig): void {
       const B = await c.input(0, mb);
       const out: bigint[][] = [];
       for (const bits of bitsList) {
-        out.push(big(await c.open(await c.prim('truncate', 64, () => p.truncate(x, bits)))));
-        out.push(big(await c.open(await c.prim('mulTrunc', 64, () => p.mulTrunc(a, b, bits)))));
+        out.push(big(await c.open(await c.prim('truncate', 64, () => p.truncate(x, bits), { bits }))));
+        out.push(big(await c.open(await c.prim('mulTrunc', 64, () => p.mulTrunc(a, b, bits), { bits }))));
         out.push(
           big(
             await c.open(
@@ -336,6 +336,7 @@ export function ringTests(t: Test, cfg: SuiteConfig): void {
                 k: 8,
                 n: 3,
                 operands: [32, 24],
+                bits,
               }),
             ),
           ),

@@ -2,7 +2,7 @@
  * Declared costs of the generic ops, composed from the primitives' own `cost` declarations (so they
  * hold for every protocol): what tests compare measured traffic against, and benchmarks report.
  */
-import type { Cost, Protocol, Share } from '../protocol.js';
+import { DEFAULT_COST_BITS, type Cost, type Protocol, type Share } from '../protocol.js';
 import { msbCost } from './msb.js';
 
 /** Generic ops with a declared cost. */
@@ -17,9 +17,16 @@ function plus(...cs: Cost[]): Cost {
 
 /**
  * The cost of a generic op on this party. `n` is the number of compared or output elements; for
- * max/argmax, `n` is the number of rows and `len` the length of the reduced axis.
+ * max/argmax, `n` is the number of rows and `len` the length of the reduced axis; for mean, `n` the
+ * number of outputs, `len` the length of the reduced axis and `f` the fractional bits.
  */
-export function opCost<S extends Share>(p: Protocol<S>, op: CostedOp, n: number, len = 1): Cost {
+export function opCost<S extends Share>(
+  p: Protocol<S>,
+  op: CostedOp,
+  n: number,
+  len = 1,
+  f = DEFAULT_COST_BITS,
+): Cost {
   const cmp = (k: number): Cost => plus(msbCost(p, k), p.cost('bitToA', k));
   switch (op) {
     case 'msb':
@@ -32,8 +39,8 @@ export function opCost<S extends Share>(p: Protocol<S>, op: CostedOp, n: number,
       return plus(msbCost(p, 2 * n), p.cost('andB', n), p.cost('bitToA', n));
     case 'relu':
       return plus(cmp(n), p.cost('mul', n));
-    case 'mean':
-      return p.cost('truncate', n);
+    case 'mean': // truncates by f + ceil(log2(len)) (reduce.ts); nothing for one value
+      return len <= 1 ? plus() : p.cost('truncate', n, { bits: f + Math.ceil(Math.log2(len)) });
     case 'max':
     case 'argmax': {
       const parts: Cost[] = [];

@@ -11,16 +11,20 @@
  *
  *   floor(z/2^d) + e = ceil(A/2^d) + (B >>> d) - 2^(62-d) - w·2^(64-d),
  *
- * and w·2^(64-d) is an A share from one OT: role 0 knows a = msb(A) and offers
- * f_0 = a·2^(64-d), f_1 = 2^(64-d); the choice is c = msb(B). The result is within one unit of
+ * and w·2^(64-d) is an A share from one OT: role 0 knows a = msb(A) and offers f_0 = a, f_1 = 1;
+ * the choice is c = msb(B). The OT runs modulo 2^(8 lane), lane = 1, 2, 4 or 8 bytes the narrowest
+ * with 8 lane >= d (lanes.ts): its messages travel in lanes of that width (2 bytes for d = 16), and
+ * each party multiplies its share of w by 2^(64-d), a share of w·2^(64-d) modulo 2^64 since
+ * 2^(64-d)·2^(8 lane) = 0 mod 2^64. The masks are the low lanes of uniform words, still uniform. The result is within one unit of
  * z / 2^d (|error| < 1 ulp, as floor or floor + 1) for every |z| < 2^62: no probabilistic failure. (The
  * probabilistic Π_trunc1 this replaces was off by about 2^(64-d) with probability |z|/2^64 per
  * element.) A value with |z| >= 2^62 is outside the method's range: fixed-point products must stay
  * below 2^62 before truncation (2^30 in real terms for f = 16).
  *
  * truncate(x, d), 1 step: T = (T_0, T_1, T_2) = (ceil(A/2^d) - 2^(62-d) - r, B >>> d, r) with r from
- * K_2; role 0 sends T_0 with its OT messages to role 1 (5n words in all: n + 2n to role 1, 2n to
- * role 2), roles 1 and 2 send each other n words; the result is T - W, W the OT's share.
+ * K_2; role 0 sends T_0 (n words) with its OT messages (2n lanes) to role 1 and 2n lanes to role 2,
+ * roles 1 and 2 send each other n lanes; the result is T - W, W the OT's share. For d = 16 that is
+ * 8n + 4n + 4n + 2n + 2n = 20n bytes (56n with whole words).
  *
  * mulTrunc / matmulTrunc, 2 steps (fused with the product): the 3-out-of-3 product is masked by
  * alpha_0 = K_0, alpha_1 = K_1 - K_0, alpha_2 = -K_1. Step 1: role 2 sends z_2 to role 0 (so
@@ -33,6 +37,7 @@
  */
 import { bitwiseWordInto, kernel, RingTensor, type Shape } from '../../tensor/index.js';
 import { checkTruncation } from '../protocol.js';
+import { laneFor, packLanes, unpackLanes } from '../lanes.js';
 import { payloadWords, wordBytes } from '../wire.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
 import {
@@ -72,9 +77,16 @@ function drawReceiver(ctx: Rep3Context, shape: Shape): { r?: RingTensor; ot: OtR
   return { ...(r !== undefined ? { r } : {}), ot: drawOtReceiver(ctx, shape) };
 }
 
+/** 2^(64-d) mod 2^64: the weight of the wrap bit in the truncated sum. */
+function wrapUnit(bits: number): bigint {
+  return (1n << BigInt(64 - bits)) & MASK64;
+}
+
 /**
- * Role 0, given A without the offset (overwritten): the payloads to role 1 (T_0 then 2n OT words)
- * and role 2 (2n OT words), and its share (T_0 - r_b, r - r_a).
+ * Role 0, given A without the offset (overwritten): the payloads to role 1 (T_0, then the OT's
+ * 2n messages in narrow lanes) and role 2 (2n messages in lanes), and its share (T_0 - W_0, r - W_2).
+ * The OT shares the wrap bit w modulo 2^(8 lane) (f_0 = msb(A), f_1 = 1); each share times 2^(64-d)
+ * is a share of w 2^(64-d) modulo 2^64 (lanes.ts).
  */
 function senderMessages(
   d: SenderDraws,
@@ -83,11 +95,10 @@ function senderMessages(
 ): { toRole1: Uint8Array; toRole2: Uint8Array; share: Rep3Share } {
   const k = kernel();
   const n = a.length;
+  const lane = laneFor(bits);
   k.addScalar(a, TRUNC_RANGE, a); // A + 2^62
   const f0 = k.alloc(n);
   k.shrLogical(a, 63, f0); // msb(A)
-  const unit = (1n << BigInt(64 - bits)) & MASK64; // 2^(64-d) mod 2^64
-  k.mulScalar(f0, unit, f0);
   const t0 = k.alloc(n);
   k.shrLogical(a, bits, t0);
   const low = k.alloc(n); // ceil: + 1 where A's low d bits are not all zero
@@ -97,16 +108,20 @@ function senderMessages(
   k.add(t0, low, t0); // ceil(A / 2^d)
   k.addScalar(t0, (MASK64 + 1n - (TRUNC_RANGE >> BigInt(bits))) & MASK64, t0); // - 2^(62-d)
   k.sub(t0, d.r.data, t0); // T_0
-  const ot = otSenderMessages(d.ot, f0, unit);
-  const toRole1 = new Uint8Array(8 * 3 * n);
+  const ot = otSenderMessages(d.ot, f0, 1n);
+  const messages = packLanes(ot.toRole1, lane);
+  const toRole1 = new Uint8Array(8 * n + messages.length);
   toRole1.set(wordBytes(t0), 0);
-  toRole1.set(wordBytes(ot.toRole1), 8 * n);
+  toRole1.set(messages, 8 * n);
   const [wb, wa] = [ot.share.cur!, ot.share.prev!];
+  const unit = wrapUnit(bits);
+  k.mulScalar(wb.data, unit, wb.data); // W_0
+  k.mulScalar(wa.data, unit, wa.data); // W_2
   k.sub(t0, wb.data, t0);
   k.sub(d.r.data, wa.data, wa.data);
   return {
     toRole1,
-    toRole2: wordBytes(ot.toRole2),
+    toRole2: packLanes(ot.toRole2, lane),
     share: new Rep3Share(wb.shape, 'A', new RingTensor(wb.shape, t0), wa),
   };
 }
@@ -133,26 +148,42 @@ async function receiverStep(
   const s = ctx.session;
   const [p0, p1, p2] = ctx.parties;
   const n = t1.length;
+  const lane = laneFor(bits);
   const c = choiceBits(t1, bits);
   const other = ctx.role === 1 ? p2 : p1;
   const [, fromSender, fromOther] = await Promise.all([
-    s.send(other, step, wordBytes(otReceiverMessage(d.ot, c))),
+    s.send(other, step, packLanes(otReceiverMessage(d.ot, c), lane)),
     s.recv(p0, step),
     s.recv(other, step),
   ]);
-  const senderWords = payloadWords(fromSender, ctx.role === 1 ? 3 * n : 2 * n, p0, step);
-  const otWords = ctx.role === 1 ? senderWords.subarray(n) : senderWords;
-  const w = otReceiverShare(d.ot, ctx.role, c, otWords, payloadWords(fromOther, n, other, step));
+  const head = ctx.role === 1 ? 8 * n : 0; // role 1 gets T_0 first
+  if (fromSender.byteLength !== head + 2 * n * lane) {
+    throw new RangeError(
+      `party ${p0} sent ${fromSender.byteLength} bytes for step ${step}, expected ${head + 2 * n * lane}`,
+    );
+  }
+  const otWords = unpackLanes(
+    fromSender.subarray(head),
+    2 * n,
+    lane,
+    `party ${p0}'s OT messages, step ${step}`,
+  );
+  const fromOtherWords = unpackLanes(fromOther, n, lane, `party ${other}'s OT mask, step ${step}`);
+  const w = otReceiverShare(d.ot, ctx.role, c, otWords, fromOtherWords);
   const k = kernel();
+  const unit = wrapUnit(bits);
   const y1 = k.alloc(n);
-  k.sub(t1, (ctx.role === 1 ? w.cur! : w.prev!).data, y1); // T_1 - W_1 (W_1 = m_c)
+  k.mulScalar((ctx.role === 1 ? w.cur! : w.prev!).data, unit, y1); // W_1 = m_c 2^(64-d)
+  k.sub(t1, y1, y1); // T_1 - W_1
+  const mine = d.ot.mine.data;
+  k.mulScalar(mine, unit, mine); // W_0 (role 1) or W_2 (role 2)
   if (ctx.role === 1) {
-    const y0 = senderWords.slice(0, n);
-    k.sub(y0, d.ot.mine.data, y0); // T_0 - W_0 (W_0 = r_b)
+    const y0 = payloadWords(fromSender.subarray(0, head), n, p0, step).slice();
+    k.sub(y0, mine, y0); // T_0 - W_0
     return new Rep3Share(shape, 'A', new RingTensor(shape, y1), new RingTensor(shape, y0));
   }
   const y2 = d.r!.data;
-  k.sub(y2, d.ot.mine.data, y2); // T_2 - W_2 (W_2 = r_a)
+  k.sub(y2, mine, y2); // T_2 - W_2
   return new Rep3Share(shape, 'A', new RingTensor(shape, y2), new RingTensor(shape, y1));
 }
 
