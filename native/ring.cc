@@ -639,6 +639,81 @@ napi_value js_trim_heap(napi_env env, napi_callback_info) {
 #endif
 }
 
+// Narrow lanes (src/protocols/lanes.ts): packLanes(words, lane, out) writes the low `lane` bytes
+// of each word (lane 1, 2 or 4) into the Uint8Array `out` (words * lane bytes);
+// unpackLanes(bytes, lane, out) zero-extends each lane of the Uint8Array `bytes` into a word.
+// Little-endian bytes, like every payload. `bytes`/`out` may start at any offset.
+bool get_lane_args(napi_env env, napi_callback_info info, const char* op, Words* w, uint8_t** bytes,
+                   size_t* nbytes, unsigned* lane) {
+  Args args;
+  if (!get_args(env, info, op, 3, &args)) return false;
+  const bool pack = op[0] == 'p';
+  if (!get_words(env, args.v[pack ? 0 : 2], op, "words", w)) return false;
+  double l = 0;
+  if (napi_get_value_double(env, args.v[1], &l) != napi_ok || !(l == 1 || l == 2 || l == 4)) {
+    throw_error(env, "range", std::string(op) + ": lane must be 1, 2 or 4 bytes");
+    return false;
+  }
+  *lane = (unsigned)l;
+  bool is_ta = false;
+  napi_typedarray_type type = napi_int8_array;
+  void* data = nullptr;
+  if (napi_is_typedarray(env, args.v[pack ? 2 : 0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, args.v[pack ? 2 : 0], &type, nbytes, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
+    throw_error(env, "type", std::string(op) + ": bytes are not a Uint8Array");
+    return false;
+  }
+  *bytes = static_cast<uint8_t*>(data);
+  if (*nbytes != w->n * *lane) {
+    throw_error(env, "range", std::string(op) + ": " + std::to_string(*nbytes) + " bytes for " +
+                                  std::to_string(w->n) + " lanes of " + std::to_string(*lane));
+    return false;
+  }
+  return true;
+}
+
+template <typename T>
+void pack_lanes(const u64* w, size_t n, uint8_t* out) {
+  for (size_t i = 0; i < n; i++) {
+    T v = (T)w[i];
+    std::memcpy(out + i * sizeof(T), &v, sizeof(T));
+  }
+}
+
+template <typename T>
+void unpack_lanes(const uint8_t* in, size_t n, u64* w) {
+  for (size_t i = 0; i < n; i++) {
+    T v;
+    std::memcpy(&v, in + i * sizeof(T), sizeof(T));
+    w[i] = (u64)v;
+  }
+}
+
+napi_value js_pack_lanes(napi_env env, napi_callback_info info) {
+  Words w;
+  uint8_t* bytes = nullptr;
+  size_t nbytes = 0;
+  unsigned lane = 0;
+  if (!get_lane_args(env, info, "packLanes", &w, &bytes, &nbytes, &lane)) return nullptr;
+  if (lane == 1) pack_lanes<uint8_t>(w.p, w.n, bytes);
+  else if (lane == 2) pack_lanes<uint16_t>(w.p, w.n, bytes);
+  else pack_lanes<uint32_t>(w.p, w.n, bytes);
+  return undefined(env);
+}
+
+napi_value js_unpack_lanes(napi_env env, napi_callback_info info) {
+  Words w;
+  uint8_t* bytes = nullptr;
+  size_t nbytes = 0;
+  unsigned lane = 0;
+  if (!get_lane_args(env, info, "unpackLanes", &w, &bytes, &nbytes, &lane)) return nullptr;
+  if (lane == 1) unpack_lanes<uint8_t>(bytes, w.n, w.p);
+  else if (lane == 2) unpack_lanes<uint16_t>(bytes, w.n, w.p);
+  else unpack_lanes<uint32_t>(bytes, w.n, w.p);
+  return undefined(env);
+}
+
 // Keeps large freed buffers inside the process for the next allocation (glibc): a share buffer is
 // allocated, filled and freed many times per op, and with glibc's defaults each 8 MB buffer is a
 // fresh mmap whose first touch page-faults 2,048 times (about 2-6 ms per 8 MB here against 0.3 ms
@@ -707,6 +782,8 @@ NAPI_MODULE_INIT() {
       {"blocking", nullptr, guarded<js_blocking>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"trimHeap", nullptr, guarded<js_trim_heap>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tuneHeap", nullptr, guarded<js_tune_heap>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"packLanes", nullptr, guarded<js_pack_lanes>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"unpackLanes", nullptr, guarded<js_unpack_lanes>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   return exports;

@@ -8,9 +8,14 @@
  * since 2^(64 - d) * 2^(8 * lane) = 0 mod 2^64. The rep3 truncation's OT (rep3/trunc.ts) does this:
  * its messages carry one bit's share, so for d = 16 they take 2 bytes instead of 8.
  *
- * Words are read and written as little-endian bytes, as every payload (wire.ts).
+ * Words are read and written as little-endian bytes, as every payload (wire.ts). The native addon
+ * packs when it is built (about ten times faster than the JavaScript loops, which stay the
+ * fallback and give the same bytes).
  */
+import { nativeLanes } from '../tensor/kernels/native.js';
 import { wordBytes } from './wire.js';
+
+const native = nativeLanes();
 
 /** Bytes per element on the wire. */
 export type Lane = 1 | 2 | 4 | 8;
@@ -32,6 +37,15 @@ function laneView(buffer: ArrayBufferLike, byteOffset: number, length: number, l
 /** The low `lane` bytes of each word, packed: n * lane bytes (a view of the words for lane 8). */
 export function packLanes(words: BigUint64Array, lane: Lane): Uint8Array {
   if (lane === 8) return wordBytes(words);
+  const n = words.length;
+  if (native === undefined) return packLanesJs(words, lane);
+  const out = new Uint8Array(n * lane);
+  native.packLanes(words, lane, out);
+  return out;
+}
+
+/** {@link packLanes} in JavaScript (the fallback without the addon; same bytes). */
+export function packLanesJs(words: BigUint64Array, lane: 1 | 2 | 4): Uint8Array {
   const n = words.length;
   const per = 8 / lane; // lane-sized units per word: the low one comes first (little-endian)
   const src = laneView(words.buffer, words.byteOffset, n * per, lane);
@@ -55,10 +69,17 @@ export function unpackLanes(bytes: Uint8Array, n: number, lane: Lane, what: stri
     wordBytes(out).set(bytes);
     return out;
   }
+  if (native !== undefined) native.unpackLanes(bytes, lane, out);
+  else unpackLanesJs(bytes, lane, out);
+  return out;
+}
+
+/** {@link unpackLanes} in JavaScript into `out`, which must be zero (the fallback without the addon). */
+export function unpackLanesJs(bytes: Uint8Array, lane: 1 | 2 | 4, out: BigUint64Array): void {
+  const n = out.length;
   const aligned = bytes.byteOffset % lane === 0 ? bytes : bytes.slice();
   const src = laneView(aligned.buffer, aligned.byteOffset, n, lane);
   const per = 8 / lane;
-  const dst = laneView(out.buffer, 0, n * per, lane);
+  const dst = laneView(out.buffer, out.byteOffset, n * per, lane);
   for (let i = 0, j = 0; i < n; i++, j += per) dst[j] = src[i]!;
-  return out;
 }

@@ -2,7 +2,14 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { laneFor, packLanes, unpackLanes, type Lane } from '../../src/protocols/lanes.js';
+import {
+  laneFor,
+  packLanes,
+  packLanesJs,
+  unpackLanes,
+  unpackLanesJs,
+  type Lane,
+} from '../../src/protocols/lanes.js';
 
 const LANES: Lane[] = [1, 2, 4, 8];
 
@@ -54,6 +61,22 @@ test('unpack reads an unaligned payload and refuses a wrong length, naming it', 
     () => unpackLanes(new Uint8Array(5), 3, 2, "party 1's OT mask, step 4"),
     /party 1's OT mask, step 4: 5 bytes, expected 6 \(3 lanes of 2\)/,
   );
+});
+
+test('the native and JavaScript paths give the same bytes and words', () => {
+  const words = new BigUint64Array(1037);
+  let x = 0x9e37_79b9_7f4a_7c15n;
+  for (let i = 0; i < words.length; i++) {
+    x = (x * 6364136223846793005n + 1442695040888963407n) & 0xffff_ffff_ffff_ffffn;
+    words[i] = x;
+  }
+  for (const lane of [1, 2, 4] as const) {
+    const packed = packLanes(words, lane);
+    assert.equal(packed, packLanesJs(words, lane), `pack, lane ${lane}`);
+    const js = new BigUint64Array(words.length);
+    unpackLanesJs(packed, lane, js);
+    assert.equal(unpackLanes(packed, words.length, lane, 'test'), js, `unpack, lane ${lane}`);
+  }
 });
 
 test.run();

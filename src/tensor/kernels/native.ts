@@ -54,6 +54,10 @@ export interface NativeDispatch {
   trimHeap?(): boolean;
   /** Sets glibc's mmap and trim thresholds (bytes); true when both were set. */
   tuneHeap?(mmapBytes: number, trimBytes: number): boolean;
+  /** Writes the low `lane` bytes of each word into `out` (words.length * lane bytes). */
+  packLanes?(words: BigUint64Array, lane: 1 | 2 | 4, out: Uint8Array): void;
+  /** Zero-extends each `lane`-byte lane of `bytes` into a word of `out`. */
+  unpackLanes?(bytes: Uint8Array, lane: 1 | 2 | 4, out: BigUint64Array): void;
 }
 
 type Ops = Omit<RingKernel, 'name' | 'description' | 'alloc'>;
@@ -165,6 +169,17 @@ export function tuneNativeHeap(): boolean {
     return true;
   } catch {
     return false; // no addon: glibc's defaults stay
+  }
+}
+
+/** The addon's lane packing (src/protocols/lanes.ts), or undefined without the addon. */
+export function nativeLanes(): Required<Pick<NativeDispatch, 'packLanes' | 'unpackLanes'>> | undefined {
+  try {
+    const a = loadAddon();
+    if (a.packLanes === undefined || a.unpackLanes === undefined) return undefined;
+    return { packLanes: a.packLanes, unpackLanes: a.unpackLanes };
+  } catch {
+    return undefined; // no addon: lanes.ts packs in JavaScript
   }
 }
 
