@@ -7,67 +7,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { removeDir, tempDir } from './net-helpers.js';
-
-const SCRIPT = fileURLToPath(new URL('./party-process.ts', import.meta.url));
-
-type Msg = Record<string, unknown>;
-
-interface Child {
-  proc: ChildProcess;
-  messages: Msg[];
-  next(pred: (m: Msg) => boolean, signal: AbortSignal): Promise<Msg>;
-  send(v: unknown): void;
-}
-
-function start(dataDir: string, bootstrap?: string): Child {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', SCRIPT, dataDir, ...(bootstrap ? [bootstrap] : [])],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const messages: Msg[] = [];
-  const listeners = new Set<() => void>();
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      messages.push(JSON.parse(line) as Msg);
-    } catch {
-      return; // not ours
-    }
-    for (const l of listeners) l();
-  });
-  return {
-    proc,
-    messages,
-    send: (v) => proc.stdin!.write(JSON.stringify(v) + '\n'),
-    next: (pred, signal) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const m = messages.find(pred);
-          if (m === undefined) return;
-          cleanup();
-          resolve(m);
-        };
-        const onAbort = (): void => {
-          cleanup();
-          reject(new Error(`timed out; messages so far: ${JSON.stringify(messages)}`));
-        };
-        const cleanup = (): void => {
-          listeners.delete(check);
-          signal.removeEventListener('abort', onAbort);
-        };
-        listeners.add(check);
-        signal.addEventListener('abort', onAbort, { once: true });
-        check();
-      }),
-  };
-}
+import { start, type Child } from './party-child.js';
 
 /** Three party processes, started and ready: [children, peer ids]. */
 async function three(root: string, signal: AbortSignal): Promise<[Child[], string[]]> {

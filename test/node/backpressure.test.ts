@@ -1,0 +1,63 @@
+/**
+ * A slow receiver back-pressures the sender: a 48 MiB message to a party whose process is stopped
+ * (SIGSTOP, so it reads nothing) stays pending, and the sender buffers a bounded part of it (Yamux's
+ * window, the socket's buffers), not the whole message encrypted; once the receiver runs again the
+ * message arrives intact and the session completes on both sides. Real peers, real processes.
+ */
+import '../../src/polyfills.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { createPeer } from '../../src/node/peer.js';
+import { removeDir, tempDir, testInit } from './net-helpers.js';
+import { start, type Child } from './party-child.js';
+
+const MiB = 1 << 20;
+
+/** Bytes held by ArrayBuffers in this process (after a full GC when exposed). */
+function arrayBufferBytes(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().arrayBuffers;
+}
+
+test('a stopped receiver holds the sender back; nothing is lost when it resumes', async () => {
+  const signal = AbortSignal.timeout(120_000);
+  const root = tempDir();
+  let child: Child | undefined;
+  const sender = await createPeer(testInit(join(root, 'sender'), { maxFrameBytes: 64 * MiB }));
+  try {
+    child = start(join(root, 'receiver'), sender.multiaddrs()[0]);
+    const ready = await child.next((m) => m.ready === true, signal);
+    const parties = [sender.peerId, ready.peerId as string];
+    // the child sends 8 bytes and waits for our message, one step
+    child.send({ cmd: 'session', jobId: 'job-bp', parties, steps: 1, stepMs: 60_000, bytes: 8 });
+    const ch = await sender.openSession({ jobId: 'job-bp', parties, timeouts: { stepMs: 60_000 } });
+    const big = new Uint8Array(48 * MiB).fill(7);
+    const before = arrayBufferBytes();
+    child.proc.kill('SIGSTOP');
+    let sent = false;
+    const sending = ch.send(1, 0, big).then(() => {
+      sent = true;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const held = arrayBufferBytes() - before;
+    assert.not.ok(sent, 'the send waits for the stopped receiver');
+    assert.ok(held < 32 * MiB, `the sender buffered ${(held / MiB).toFixed(1)} MiB of a 48 MiB message`);
+    child.proc.kill('SIGCONT');
+    await sending;
+    const theirs = await ch.recv(1, 0, { signal });
+    assert.equal([...theirs], new Array(8).fill(2));
+    const done = await child.next(
+      (m) => m.done === 'job-bp' || (m.jobId === 'job-bp' && m.error !== undefined),
+      signal,
+    );
+    assert.equal(done, { done: 'job-bp', sum: 7 });
+    await ch.close();
+  } finally {
+    if (child !== undefined && child.proc.exitCode === null) child.proc.kill('SIGKILL');
+    await sender.stop();
+    removeDir(root);
+  }
+});
+
+test.run();
