@@ -61,22 +61,33 @@ export function packLanesJs(words: BigUint64Array, lane: 1 | 2 | 4): Uint8Array 
  * @throws RangeError when the payload's length is not n * lane; `what` names it.
  */
 export function unpackLanes(bytes: Uint8Array, n: number, lane: Lane, what: string): BigUint64Array {
+  return unpackLanesInto(bytes, lane, new BigUint64Array(n), what);
+}
+
+/**
+ * {@link unpackLanes} into `out` (any contents; every word is overwritten): out.length lanes.
+ * @throws RangeError when the payload's length is not out.length * lane; `what` names it.
+ */
+export function unpackLanesInto(
+  bytes: Uint8Array,
+  lane: Lane,
+  out: BigUint64Array,
+  what: string,
+): BigUint64Array {
+  const n = out.length;
   if (bytes.byteLength !== n * lane) {
     throw new RangeError(`${what}: ${bytes.byteLength} bytes, expected ${n * lane} (${n} lanes of ${lane})`);
   }
-  const out = new BigUint64Array(n);
-  if (lane === 8) {
-    wordBytes(out).set(bytes);
-    return out;
-  }
-  if (native !== undefined) native.unpackLanes(bytes, lane, out);
+  if (lane === 8) wordBytes(out).set(bytes);
+  else if (native !== undefined) native.unpackLanes(bytes, lane, out);
   else unpackLanesJs(bytes, lane, out);
   return out;
 }
 
-/** {@link unpackLanes} in JavaScript into `out`, which must be zero (the fallback without the addon). */
+/** {@link unpackLanes} in JavaScript into `out` (the fallback without the addon). */
 export function unpackLanesJs(bytes: Uint8Array, lane: 1 | 2 | 4, out: BigUint64Array): void {
   const n = out.length;
+  new Uint32Array(out.buffer, out.byteOffset, 2 * n).fill(0);
   const aligned = bytes.byteOffset % lane === 0 ? bytes : bytes.slice();
   const src = laneView(aligned.buffer, aligned.byteOffset, n, lane);
   const per = 8 / lane;

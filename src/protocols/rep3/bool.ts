@@ -147,8 +147,8 @@ export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share>
     const notE = k.alloc(n);
     k.neg(e, notE);
     k.addScalar(notE, 1n, notE);
-    const { toRole1, toRole2, share } = otSenderMessages(draws, e, notE);
-    await Promise.all([s.send(p1, step, wordBytes(toRole1)), s.send(p2, step, wordBytes(toRole2))]);
+    const { toRole1, toRole2, share } = otSenderMessages(ctx, draws, e, notE);
+    await Promise.all([s.send(p1, step, toRole1), s.send(p2, step, toRole2)]);
     return share;
   }
   // Roles 1 and 2: c = b_1 (role 1's cur, role 2's prev).
@@ -157,15 +157,12 @@ export async function bitToA(ctx: Rep3Context, b: Rep3Share): Promise<Rep3Share>
   bitwiseWordInto('and', (ctx.role === 1 ? cur : prev).data, 1n, c);
   const other = ctx.role === 1 ? p2 : p1;
   const [, fromSender, fromOther] = await Promise.all([
-    s.send(other, step, wordBytes(otReceiverMessage(draws, c))),
+    s.send(other, step, otReceiverMessage(ctx, draws, c)),
     s.recv(p0, step),
     s.recv(other, step),
   ]);
-  return otReceiverShare(
-    draws,
-    ctx.role,
-    c,
-    payloadWords(fromSender, 2 * n, p0, step),
-    payloadWords(fromOther, n, other, step),
-  );
+  return otReceiverShare(ctx, draws, c, fromSender, fromOther, {
+    sender: `party ${p0}'s OT messages for step ${step}`,
+    other: `party ${other}'s OT mask for step ${step}`,
+  });
 }

@@ -37,7 +37,7 @@
  */
 import { bitwiseWordInto, kernel, RingTensor, type Shape } from '../../tensor/index.js';
 import { checkTruncation } from '../protocol.js';
-import { laneFor, packLanes, unpackLanes } from '../lanes.js';
+import { laneFor, type Lane } from '../lanes.js';
 import { payloadWords, wordBytes } from '../wire.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
 import {
@@ -55,26 +55,30 @@ export const TRUNC_RANGE = 1n << 62n;
 
 const MASK64 = (1n << 64n) - 1n;
 
+/** Scratch slots of the sender's synchronous section (ot.ts uses 2 to 5). */
+const SLOT_F0 = 6;
+const SLOT_LOW = 7;
+
 /** Role 0's randomness: T_2 = r (from K_2) and the OT's draws, taken at call time. */
 interface SenderDraws {
   r: RingTensor;
   ot: OtSenderDraws;
 }
 
-function drawSender(ctx: Rep3Context, shape: Shape): SenderDraws {
+function drawSender(ctx: Rep3Context, shape: Shape, lane: Lane): SenderDraws {
   const r = new RingTensor(shape);
   ctx.kPrev().fillWords(r.data);
-  return { r, ot: drawOtSender(ctx, shape) };
+  return { r, ot: drawOtSender(ctx, shape, lane) };
 }
 
 /** Role 2's randomness: T_2 = r (from K_2), then the OT's. Role 1 draws only the OT's. */
-function drawReceiver(ctx: Rep3Context, shape: Shape): { r?: RingTensor; ot: OtReceiverDraws } {
+function drawReceiver(ctx: Rep3Context, shape: Shape, lane: Lane): { r?: RingTensor; ot: OtReceiverDraws } {
   let r: RingTensor | undefined;
   if (ctx.role === 2) {
     r = new RingTensor(shape);
     ctx.kNext().fillWords(r.data);
   }
-  return { ...(r !== undefined ? { r } : {}), ot: drawOtReceiver(ctx, shape) };
+  return { ...(r !== undefined ? { r } : {}), ot: drawOtReceiver(ctx, shape, lane) };
 }
 
 /** 2^(64-d) mod 2^64: the weight of the wrap bit in the truncated sum. */
@@ -89,30 +93,29 @@ function wrapUnit(bits: number): bigint {
  * is a share of w 2^(64-d) modulo 2^64 (lanes.ts).
  */
 function senderMessages(
+  ctx: Rep3Context,
   d: SenderDraws,
   a: BigUint64Array,
   bits: number,
 ): { toRole1: Uint8Array; toRole2: Uint8Array; share: Rep3Share } {
   const k = kernel();
   const n = a.length;
-  const lane = laneFor(bits);
   k.addScalar(a, TRUNC_RANGE, a); // A + 2^62
-  const f0 = k.alloc(n);
+  const f0 = ctx.scratch(n, SLOT_F0);
   k.shrLogical(a, 63, f0); // msb(A)
   const t0 = k.alloc(n);
   k.shrLogical(a, bits, t0);
-  const low = k.alloc(n); // ceil: + 1 where A's low d bits are not all zero
+  const low = ctx.scratch(n, SLOT_LOW); // ceil: + 1 where A's low d bits are not all zero
   bitwiseWordInto('and', a, (1n << BigInt(bits)) - 1n, low);
   k.addScalar(low, (1n << BigInt(bits)) - 1n, low);
   k.shrLogical(low, bits, low);
   k.add(t0, low, t0); // ceil(A / 2^d)
   k.addScalar(t0, (MASK64 + 1n - (TRUNC_RANGE >> BigInt(bits))) & MASK64, t0); // - 2^(62-d)
   k.sub(t0, d.r.data, t0); // T_0
-  const ot = otSenderMessages(d.ot, f0, 1n);
-  const messages = packLanes(ot.toRole1, lane);
-  const toRole1 = new Uint8Array(8 * n + messages.length);
+  const ot = otSenderMessages(ctx, d.ot, f0, 1n);
+  const toRole1 = new Uint8Array(8 * n + ot.toRole1.length);
   toRole1.set(wordBytes(t0), 0);
-  toRole1.set(messages, 8 * n);
+  toRole1.set(ot.toRole1, 8 * n);
   const [wb, wa] = [ot.share.cur!, ot.share.prev!];
   const unit = wrapUnit(bits);
   k.mulScalar(wb.data, unit, wb.data); // W_0
@@ -121,7 +124,7 @@ function senderMessages(
   k.sub(d.r.data, wa.data, wa.data);
   return {
     toRole1,
-    toRole2: packLanes(ot.toRole2, lane),
+    toRole2: ot.toRole2,
     share: new Rep3Share(wb.shape, 'A', new RingTensor(wb.shape, t0), wa),
   };
 }
@@ -148,28 +151,21 @@ async function receiverStep(
   const s = ctx.session;
   const [p0, p1, p2] = ctx.parties;
   const n = t1.length;
-  const lane = laneFor(bits);
   const c = choiceBits(t1, bits);
   const other = ctx.role === 1 ? p2 : p1;
   const [, fromSender, fromOther] = await Promise.all([
-    s.send(other, step, packLanes(otReceiverMessage(d.ot, c), lane)),
+    s.send(other, step, otReceiverMessage(ctx, d.ot, c)),
     s.recv(p0, step),
     s.recv(other, step),
   ]);
   const head = ctx.role === 1 ? 8 * n : 0; // role 1 gets T_0 first
-  if (fromSender.byteLength !== head + 2 * n * lane) {
-    throw new RangeError(
-      `party ${p0} sent ${fromSender.byteLength} bytes for step ${step}, expected ${head + 2 * n * lane}`,
-    );
+  if (fromSender.byteLength < head) {
+    throw new RangeError(`party ${p0} sent ${fromSender.byteLength} bytes for step ${step}, expected more`);
   }
-  const otWords = unpackLanes(
-    fromSender.subarray(head),
-    2 * n,
-    lane,
-    `party ${p0}'s OT messages, step ${step}`,
-  );
-  const fromOtherWords = unpackLanes(fromOther, n, lane, `party ${other}'s OT mask, step ${step}`);
-  const w = otReceiverShare(d.ot, ctx.role, c, otWords, fromOtherWords);
+  const w = otReceiverShare(ctx, d.ot, c, fromSender.subarray(head), fromOther, {
+    sender: `party ${p0}'s OT messages for step ${step}`,
+    other: `party ${other}'s OT mask for step ${step}`,
+  });
   const k = kernel();
   const unit = wrapUnit(bits);
   const y1 = k.alloc(n);
@@ -197,15 +193,15 @@ export async function truncate(ctx: Rep3Context, a: Rep3Share, bits: number): Pr
   const [cur, prev] = ctx.parts(a, 'truncate');
   const k = kernel();
   if (ctx.role === 0) {
-    const draws = drawSender(ctx, shape);
+    const draws = drawSender(ctx, shape, laneFor(bits));
     const sum = k.alloc(cur.size);
     k.add(cur.data, prev.data, sum); // A = x_0 + x_2
-    const m = senderMessages(draws, sum, bits);
+    const m = senderMessages(ctx, draws, sum, bits);
     const [, p1, p2] = ctx.parties;
     await Promise.all([ctx.session.send(p1, step, m.toRole1), ctx.session.send(p2, step, m.toRole2)]);
     return m.share;
   }
-  const draws = drawReceiver(ctx, shape);
+  const draws = drawReceiver(ctx, shape, laneFor(bits));
   const t1 = k.alloc(cur.size);
   k.shrLogical((ctx.role === 1 ? cur : prev).data, bits, t1); // B = x_1
   return receiverStep(ctx, step, shape, draws, t1, bits);
@@ -238,14 +234,14 @@ export async function truncateProduct(
   const k = kernel();
   const [, p1, p2] = ctx.parties;
   if (ctx.role === 0) {
-    const draws = drawSender(ctx, shape);
+    const draws = drawSender(ctx, shape, laneFor(bits));
     const z2 = payloadWords(await s.recv(p2, s1), z.size, p2, s1);
     k.add(z.data, z2, z.data); // A = z_0 + z_2
-    const m = senderMessages(draws, z.data, bits);
+    const m = senderMessages(ctx, draws, z.data, bits);
     await Promise.all([s.send(p1, s2, m.toRole1), s.send(p2, s2, m.toRole2)]);
     return m.share;
   }
-  const draws = drawReceiver(ctx, shape);
+  const draws = drawReceiver(ctx, shape, laneFor(bits));
   if (ctx.role === 1) {
     const t1 = k.alloc(z.size);
     k.shrLogical(z.data, bits, t1); // T_1 = B >>> d
