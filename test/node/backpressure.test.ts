@@ -1,8 +1,10 @@
 /**
- * A slow receiver back-pressures the sender: a 48 MiB message to a party whose process is stopped
- * (SIGSTOP, so it reads nothing) stays pending, and the sender buffers a bounded part of it (Yamux's
- * window, the socket's buffers), not the whole message encrypted; once the receiver runs again the
- * message arrives intact and the session completes on both sides. Real peers, real processes.
+ * A slow receiver back-pressures the sender: while a party's process is stopped (SIGSTOP, so it
+ * reads nothing), a 48 MiB message to it is encrypted and queued only as far as Yamux's window and
+ * the socket's buffers allow (the sender holds a bounded amount beyond the message itself; the
+ * send may resolve once the stream has taken the message, which it references without copying);
+ * once the receiver runs again the message arrives intact and the session completes on both
+ * sides. Real peers, real processes.
  */
 import '../../src/polyfills.js';
 import { test } from 'uvu';
@@ -35,13 +37,9 @@ test('a stopped receiver holds the sender back; nothing is lost when it resumes'
     const big = new Uint8Array(48 * MiB).fill(7);
     const before = arrayBufferBytes();
     child.proc.kill('SIGSTOP');
-    let sent = false;
-    const sending = ch.send(1, 0, big).then(() => {
-      sent = true;
-    });
+    const sending = ch.send(1, 0, big);
     await new Promise((r) => setTimeout(r, 1500));
     const held = arrayBufferBytes() - before;
-    assert.not.ok(sent, 'the send waits for the stopped receiver');
     assert.ok(held < 32 * MiB, `the sender buffered ${(held / MiB).toFixed(1)} MiB of a 48 MiB message`);
     child.proc.kill('SIGCONT');
     await sending;
