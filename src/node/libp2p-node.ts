@@ -16,6 +16,7 @@ import { LevelDatastore } from 'datastore-level';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
 import { join } from 'node:path';
 import { datasetRecordSelector, datasetRecordValidator, DATASET_RECORD_NAMESPACE } from './catalog/keys.js';
+import { lazyWindowUpdates, leanNoise } from './libp2p-tuning.js';
 import { fastNoiseCrypto } from './noise-crypto.js';
 import type { PeerInit } from './types.js';
 import { ensureWebSocketGlobal } from './websocket-global.js';
@@ -52,7 +53,11 @@ export async function buildLibp2p(
 ): Promise<PeerNode> {
   const dht = init.dht ?? {};
   const validityMs = dht.provideValidityMs ?? 48 * 3600_000;
-  const transports: NonNullable<Libp2pOptions['transports']> = [tcp()];
+  // TCP_NODELAY (@libp2p/tcp's default too): an MPC round's small messages go out at once, never
+  // held back by Nagle's algorithm waiting for the acknowledgement of the previous round's
+  const transports: NonNullable<Libp2pOptions['transports']> = [
+    tcp({ dialOpts: { noDelay: true }, listenOpts: { noDelay: true } }),
+  ];
   if (init.websockets === true) {
     ensureWebSocketGlobal();
     transports.push(webSockets());
@@ -66,8 +71,10 @@ export async function buildLibp2p(
       ...(init.announce !== undefined ? { announce: init.announce } : {}),
     },
     transports,
-    connectionEncrypters: [noise({ crypto: fastNoiseCrypto() })],
-    streamMuxers: [yamux()],
+    // One socket write per small message and one window update per half window instead of one
+    // per message: the per-message costs of Noise and Yamux that MPC rounds pay (libp2p-tuning.ts)
+    connectionEncrypters: [leanNoise(noise({ crypto: fastNoiseCrypto() }))],
+    streamMuxers: [lazyWindowUpdates(yamux())],
     connectionGater: gater,
     connectionManager: {
       inboundConnectionThreshold: init.inboundConnectionThreshold ?? 5,

@@ -102,20 +102,50 @@ export function encodeJobId(jobId: string): Uint8Array {
   return b;
 }
 
+/** Writes `v` as a little-endian u16 at `at`. */
+function putU16(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v;
+  buf[at + 1] = v >>> 8;
+}
+
+/** Writes `v` as a little-endian u32 at `at`. */
+function putU32(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v;
+  buf[at + 1] = v >>> 8;
+  buf[at + 2] = v >>> 16;
+  buf[at + 3] = v >>> 24;
+}
+
+/** The little-endian u16 at `at`. */
+function getU16(buf: Uint8Array, at: number): number {
+  return buf[at]! | (buf[at + 1]! << 8);
+}
+
+/** The little-endian u32 at `at`. */
+function getU32(buf: Uint8Array, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+}
+
+/**
+ * A frame's buffer with its length, kind and job id written: `extra` bytes follow them (of
+ * `bodyBytes` after the job id in all, the rest sent apart); the kind's fields go at `at`.
+ */
 function header(
   kind: number,
   job: Uint8Array,
   bodyBytes: number,
   extra: number,
-): { buf: Uint8Array; view: DataView; at: number } {
-  const len = 2 + job.length + bodyBytes;
+): { buf: Uint8Array; at: number } {
   const buf = new Uint8Array(4 + 2 + job.length + extra);
-  const view = new DataView(buf.buffer);
-  view.setUint32(0, len, true);
+  putU32(buf, 0, 2 + job.length + bodyBytes);
   buf[4] = kind;
   buf[5] = job.length;
   buf.set(job, 6);
-  return { buf, view, at: 6 + job.length };
+  return { buf, at: 6 + job.length };
+}
+
+function checkStep(step: number): void {
+  if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
 }
 
 /** Encodes a hello frame. */
@@ -127,10 +157,10 @@ export function encodeHello(
   digest: Uint8Array,
 ): Uint8Array {
   if (digest.length !== DIGEST_BYTES) throw new RangeError('digest must be 32 bytes');
-  const { buf, view, at } = header(FRAME_KIND.hello, encodeJobId(jobId), 6 + DIGEST_BYTES, 6 + DIGEST_BYTES);
-  view.setUint16(at, from, true);
-  view.setUint16(at + 2, to, true);
-  view.setUint16(at + 4, parties, true);
+  const { buf, at } = header(FRAME_KIND.hello, encodeJobId(jobId), 6 + DIGEST_BYTES, 6 + DIGEST_BYTES);
+  putU16(buf, at, from);
+  putU16(buf, at + 2, to);
+  putU16(buf, at + 4, parties);
   buf.set(digest, at + 6);
   return buf;
 }
@@ -142,8 +172,8 @@ export function encodeReady(jobId: string): Uint8Array {
 
 /** Encodes a keep-alive frame: the sender still works on the job and has reached `step`. */
 export function encodeAlive(jobId: string, step: number): Uint8Array {
-  const { buf, view, at } = header(FRAME_KIND.alive, encodeJobId(jobId), 4, 4);
-  view.setUint32(at, step, true);
+  const { buf, at } = header(FRAME_KIND.alive, encodeJobId(jobId), 4, 4);
+  putU32(buf, at, step);
   return buf;
 }
 
@@ -152,9 +182,21 @@ export function encodeAlive(jobId: string, step: number): Uint8Array {
  * `jobIdBytes` is the pre-encoded job id.
  */
 export function encodeDataHeader(jobIdBytes: Uint8Array, step: number, payloadBytes: number): Uint8Array {
-  if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
-  const { view, buf, at } = header(FRAME_KIND.data, jobIdBytes, 4 + payloadBytes, 4);
-  view.setUint32(at, step, true);
+  checkStep(step);
+  const { buf, at } = header(FRAME_KIND.data, jobIdBytes, 4 + payloadBytes, 4);
+  putU32(buf, at, step);
+  return buf;
+}
+
+/**
+ * Encodes a whole data frame into one buffer, copying the payload (one allocation: for small
+ * payloads, where the copy costs less than a second write). `jobIdBytes` is the pre-encoded job id.
+ */
+export function encodeDataFrame(jobIdBytes: Uint8Array, step: number, payload: Uint8Array): Uint8Array {
+  checkStep(step);
+  const { buf, at } = header(FRAME_KIND.data, jobIdBytes, 4 + payload.length, 4 + payload.length);
+  putU32(buf, at, step);
+  buf.set(payload, at + 4);
   return buf;
 }
 
@@ -169,23 +211,19 @@ export function encodePartHeader(
   offset: number,
   chunkBytes: number,
 ): Uint8Array {
-  if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new RangeError('step must be a u32');
+  checkStep(step);
   if (!(total <= 0xffffffff && offset >= 0 && offset + chunkBytes <= total))
     throw new RangeError('part outside its message');
-  const { view, buf, at } = header(FRAME_KIND.part, jobIdBytes, 12 + chunkBytes, 12);
-  view.setUint32(at, step, true);
-  view.setUint32(at + 4, total, true);
-  view.setUint32(at + 8, offset, true);
+  const { buf, at } = header(FRAME_KIND.part, jobIdBytes, 12 + chunkBytes, 12);
+  putU32(buf, at, step);
+  putU32(buf, at + 4, total);
+  putU32(buf, at + 8, offset);
   return buf;
 }
 
 /** Encodes a whole data frame into one buffer (copies the payload). */
 export function encodeData(jobId: string, step: number, payload: Uint8Array): Uint8Array {
-  const h = encodeDataHeader(encodeJobId(jobId), step, payload.length);
-  const out = new Uint8Array(h.length + payload.length);
-  out.set(h);
-  out.set(payload, h.length);
-  return out;
+  return encodeDataFrame(encodeJobId(jobId), step, payload);
 }
 
 /** Encodes an abort frame; the reason is cut to {@link MAX_REASON_BYTES}. */
@@ -198,11 +236,11 @@ export function encodeAbort(
 ): Uint8Array {
   let r = enc.encode(reason);
   if (r.length > MAX_REASON_BYTES) r = enc.encode(strictCut(reason, MAX_REASON_BYTES));
-  const { buf, view, at } = header(FRAME_KIND.abort, encodeJobId(jobId), 9 + r.length, 9 + r.length);
+  const { buf, at } = header(FRAME_KIND.abort, encodeJobId(jobId), 9 + r.length, 9 + r.length);
   buf[at] = code;
-  view.setUint16(at + 1, culprit < 0 || culprit > NONE_U16 ? NONE_U16 : culprit, true);
-  view.setUint32(at + 3, step < 0 || step > NONE_U32 ? NONE_U32 : step, true);
-  view.setUint16(at + 7, r.length, true);
+  putU16(buf, at + 1, culprit < 0 || culprit > NONE_U16 ? NONE_U16 : culprit);
+  putU32(buf, at + 3, step < 0 || step > NONE_U32 ? NONE_U32 : step);
+  putU16(buf, at + 7, r.length);
   buf.set(r, at + 9);
   return buf;
 }
@@ -229,28 +267,58 @@ function copyOf(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Decodes one frame body (the bytes after the u32 length). @throws {FrameError} */
-export function decodeFrameBody(body: Uint8Array): Frame {
+/**
+ * Remembers the last job id decoded, as bytes and string, so that the frames of one stream (one
+ * job) are not decoded to a new string each time: a frame whose job id bytes are the same gets the
+ * same string, already checked as UTF-8.
+ */
+export class JobIdCache {
+  private bytes: Uint8Array | undefined;
+  private id = '';
+
+  /** The job id of `bytes`. @throws {FrameError} 'bad-utf8' when they are not UTF-8. */
+  decode(bytes: Uint8Array): string {
+    if (this.bytes !== undefined && sameBytes(this.bytes, bytes)) return this.id;
+    this.id = decodeJobId(bytes);
+    this.bytes = bytes.slice();
+    return this.id;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function decodeJobId(bytes: Uint8Array): string {
+  try {
+    return strictDec.decode(bytes);
+  } catch {
+    throw new FrameError('bad-utf8', 'job id is not UTF-8');
+  }
+}
+
+/**
+ * Decodes one frame body (the bytes after the u32 length); `jobIds` spares decoding the same job
+ * id again. @throws {FrameError}
+ */
+export function decodeFrameBody(body: Uint8Array, jobIds?: JobIdCache): Frame {
   if (body.length < 2) throw new FrameError('too-short', `${body.length} byte(s)`);
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const kind = body[0]!;
   const jobLen = body[1]!;
   if (jobLen < 1 || jobLen > MAX_JOB_ID_BYTES) throw new FrameError('bad-job-id', `job id length ${jobLen}`);
   if (body.length < 2 + jobLen) throw new FrameError('too-short', 'job id cut short');
-  let jobId: string;
-  try {
-    jobId = strictDec.decode(body.subarray(2, 2 + jobLen));
-  } catch {
-    throw new FrameError('bad-utf8', 'job id is not UTF-8');
-  }
+  const idBytes = body.subarray(2, 2 + jobLen);
+  const jobId = jobIds === undefined ? decodeJobId(idBytes) : jobIds.decode(idBytes);
   const at = 2 + jobLen;
   const rest = body.length - at;
   switch (kind) {
     case FRAME_KIND.hello: {
       if (rest !== 6 + DIGEST_BYTES) throw new FrameError('bad-length', `hello body of ${rest} bytes`);
-      const from = view.getUint16(at, true);
-      const to = view.getUint16(at + 2, true);
-      const parties = view.getUint16(at + 4, true);
+      const from = getU16(body, at);
+      const to = getU16(body, at + 2);
+      const parties = getU16(body, at + 4);
       if (parties < 2 || from >= parties || to >= parties || from === to) {
         throw new FrameError('bad-field', 'hello party indices out of range');
       }
@@ -268,27 +336,27 @@ export function decodeFrameBody(body: Uint8Array): Frame {
       return { kind: 'ready', jobId };
     case FRAME_KIND.alive:
       if (rest !== 4) throw new FrameError('bad-length', `alive body of ${rest} bytes`);
-      return { kind: 'alive', jobId, step: view.getUint32(at, true) };
+      return { kind: 'alive', jobId, step: getU32(body, at) };
     case FRAME_KIND.data:
       if (rest < 4) throw new FrameError('bad-length', 'data frame without step');
       // a copy: the payload owns its (8-byte aligned) buffer, so word views on it are safe
-      return { kind: 'data', jobId, step: view.getUint32(at, true), payload: copyOf(body.subarray(at + 4)) };
+      return { kind: 'data', jobId, step: getU32(body, at), payload: copyOf(body.subarray(at + 4)) };
     case FRAME_KIND.part: {
       if (rest < 12) throw new FrameError('bad-length', 'part frame cut short');
-      const total = view.getUint32(at + 4, true);
-      const offset = view.getUint32(at + 8, true);
+      const total = getU32(body, at + 4);
+      const offset = getU32(body, at + 8);
       const chunk = copyOf(body.subarray(at + 12));
       if (chunk.length === 0 || offset + chunk.length > total)
         throw new FrameError('bad-field', 'part outside its message');
-      return { kind: 'part', jobId, step: view.getUint32(at, true), total, offset, chunk };
+      return { kind: 'part', jobId, step: getU32(body, at), total, offset, chunk };
     }
     case FRAME_KIND.abort: {
       if (rest < 9) throw new FrameError('bad-length', 'abort frame cut short');
       const code = body[at]!;
       if (!ABORT_CODES.has(code)) throw new FrameError('bad-field', `abort code ${code}`);
-      const culprit = view.getUint16(at + 1, true);
-      const step = view.getUint32(at + 3, true);
-      const rlen = view.getUint16(at + 7, true);
+      const culprit = getU16(body, at + 1);
+      const step = getU32(body, at + 3);
+      const rlen = getU16(body, at + 7);
       if (rlen > MAX_REASON_BYTES || rest !== 9 + rlen)
         throw new FrameError('bad-length', 'abort reason length');
       let reason: string;
@@ -311,6 +379,13 @@ export function decodeFrameBody(body: Uint8Array): Frame {
   }
 }
 
+/** The one array holding all of `chunk`, if there is one (no copy); undefined for a list of several. */
+function contiguous(chunk: Uint8Array | Uint8ArrayList): Uint8Array | undefined {
+  if (chunk instanceof Uint8Array) return chunk;
+  for (const buf of chunk) return buf.length === chunk.byteLength ? buf : undefined;
+  return new Uint8Array(0);
+}
+
 /**
  * Incremental decoder: feed it the stream's chunks, get whole frames back. After it throws, the
  * stream is beyond repair: close it.
@@ -318,6 +393,7 @@ export function decodeFrameBody(body: Uint8Array): Frame {
 export class FrameDecoder {
   private readonly buf = new Uint8ArrayList();
   private readonly maxLength: number;
+  private readonly jobIds = new JobIdCache();
 
   /** `maxPayload` bounds the payload of data frames (the frame length bound follows from it). */
   constructor(maxPayload: number) {
@@ -327,6 +403,13 @@ export class FrameDecoder {
   /** Bytes held that do not form a whole frame yet. */
   get buffered(): number {
     return this.buf.byteLength;
+  }
+
+  /** Refuses a frame length prefix, before its body is buffered. @throws {FrameError} */
+  private checkLength(len: number): void {
+    if (len > this.maxLength)
+      throw new FrameError('oversized', `frame of ${len} bytes, limit ${this.maxLength}`);
+    if (len < 2) throw new FrameError('too-short', `frame length ${len}`);
   }
 
   /**
@@ -346,12 +429,12 @@ export class FrameDecoder {
       at += chunk.length;
     }
     if (kind === FRAME_KIND.data) {
-      const head = decodeFrameBody(this.buf.subarray(4, 4 + headLen));
+      const head = decodeFrameBody(this.buf.subarray(4, 4 + headLen), this.jobIds);
       return head.kind === 'data' ? { kind: 'data', jobId: head.jobId, step: head.step, payload } : undefined;
     }
     // a part's header: decoded with a one-byte stand-in chunk, then checked against the real one
     const probe = this.buf.subarray(4, 4 + headLen + 1);
-    const head = decodeFrameBody(probe);
+    const head = decodeFrameBody(probe, this.jobIds);
     if (head.kind !== 'part' || head.offset + payload.length > head.total)
       throw new FrameError('bad-field', 'part outside its message');
     return { ...head, chunk: payload };
@@ -359,16 +442,39 @@ export class FrameDecoder {
 
   /** Appends a chunk and returns the frames completed by it. @throws {FrameError} */
   push(chunk: Uint8Array | Uint8ArrayList): Frame[] {
+    const whole = this.buf.byteLength === 0 ? contiguous(chunk) : undefined;
+    if (whole !== undefined) return this.decodeWhole(whole);
     this.buf.append(chunk);
+    return this.decodeBuffered();
+  }
+
+  /**
+   * The frames of one array with nothing buffered before it (the usual case: a read holding whole
+   * frames), decoded in place; an incomplete frame at its end is buffered.
+   */
+  private decodeWhole(bytes: Uint8Array): Frame[] {
+    const out: Frame[] = [];
+    let at = 0;
+    while (bytes.length - at >= 4) {
+      const len = getU32(bytes, at);
+      this.checkLength(len);
+      if (bytes.length - at - 4 < len) break;
+      out.push(decodeFrameBody(bytes.subarray(at + 4, at + 4 + len), this.jobIds));
+      at += 4 + len;
+    }
+    if (at < bytes.length) this.buf.append(bytes.subarray(at));
+    return out;
+  }
+
+  /** The frames completed in the buffered chunks. */
+  private decodeBuffered(): Frame[] {
     const out: Frame[] = [];
     for (;;) {
       if (this.buf.byteLength < 4) return out;
-      const len = this.buf.getUint32(0, true);
-      if (len > this.maxLength)
-        throw new FrameError('oversized', `frame of ${len} bytes, limit ${this.maxLength}`);
-      if (len < 2) throw new FrameError('too-short', `frame length ${len}`);
+      const len = getU32(this.buf.subarray(0, 4), 0);
+      this.checkLength(len);
       if (this.buf.byteLength < 4 + len) return out;
-      const frame = this.largeData(len) ?? decodeFrameBody(this.buf.subarray(4, 4 + len));
+      const frame = this.largeData(len) ?? decodeFrameBody(this.buf.subarray(4, 4 + len), this.jobIds);
       this.buf.consume(4 + len);
       out.push(frame);
     }

@@ -194,10 +194,16 @@ export class PeerBudget {
 
   /** Charges one message of `bytes` to `peer`; returns the limit it would pass (charging nothing), if any. */
   charge(peer: string, bytes: number): keyof InboundLimits | undefined {
-    const u = this.usage(peer);
-    if (u.messages + 1 > this.limits.messages) return 'messages';
-    if (u.bytes + bytes > this.limits.bytes) return 'bytes';
-    this.used.set(peer, { bytes: u.bytes + bytes, messages: u.messages + 1 });
+    const u = this.used.get(peer);
+    const messages = (u?.messages ?? 0) + 1;
+    const total = (u?.bytes ?? 0) + bytes;
+    if (messages > this.limits.messages) return 'messages';
+    if (total > this.limits.bytes) return 'bytes';
+    if (u === undefined) this.used.set(peer, { bytes: total, messages });
+    else {
+      u.bytes = total;
+      u.messages = messages;
+    }
     return undefined;
   }
 
@@ -301,20 +307,23 @@ export class Inbox {
         error: (awaited) => new DuplicateFrameError(party, peer, step, buffered, awaited),
       };
     }
-    const limit = (scope: 'session' | 'peer', unit: keyof InboundLimits): Refusal => {
-      const bound = scope === 'session' ? this.limits[unit] : this.budget.limits[unit];
-      return {
-        reason: limitReason(peer, step, scope, unit, bound),
-        error: (awaited) => new InboundLimitError(party, peer, step, scope, unit, bound, awaited),
-      };
-    };
     const held = this.frames.size + (this.reservation === undefined ? 0 : 1);
-    if (held + 1 > this.limits.messages) return limit('session', 'messages');
-    if (this.bytes + bytes > this.limits.bytes) return limit('session', 'bytes');
+    if (held + 1 > this.limits.messages) return this.limitRefusal(step, 'session', 'messages');
+    if (this.bytes + bytes > this.limits.bytes) return this.limitRefusal(step, 'session', 'bytes');
     const over = this.budget.charge(peer, bytes);
-    if (over !== undefined) return limit('peer', over);
+    if (over !== undefined) return this.limitRefusal(step, 'peer', over);
     this.bytes += bytes;
     return undefined;
+  }
+
+  /** The refusal of a frame for `step` that would pass the `scope` bound in `unit`. */
+  private limitRefusal(step: number, scope: 'session' | 'peer', unit: keyof InboundLimits): Refusal {
+    const { party, peer } = this;
+    const bound = scope === 'session' ? this.limits[unit] : this.budget.limits[unit];
+    return {
+      reason: limitReason(peer, step, scope, unit, bound),
+      error: (awaited) => new InboundLimitError(party, peer, step, scope, unit, bound, awaited),
+    };
   }
 
   /** Drops every buffered frame and gives its bytes back to the peer's budget (the session is over). */

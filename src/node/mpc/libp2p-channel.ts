@@ -245,37 +245,42 @@ export class Libp2pChannel implements Channel {
           waiters.delete(step);
         },
       };
-      const silence = (final = false): void => {
-        const v = this.liveness.verdict(from, performance.now());
-        if (v.kind === 'wait') {
-          waiter.timer = setTimeout(silence, v.ms);
-          return;
-        }
-        if (!final) {
-          // This party's own event loop may have been blocked past the deadline: read what is
-          // waiting in the sockets first (setImmediate runs after the poll phase), then decide.
-          setImmediate(() => {
-            if (waiters.get(step) === waiter) silence(true);
-          });
-          return;
-        }
-        waiter.cleanup();
-        this.init.log(
-          v.kind === 'stalled'
-            ? 'job %s: party %d is alive but made no progress for %d ms (awaiting step %d)'
-            : 'job %s: party %d sent nothing, not even a keep-alive, for %d ms (awaiting step %d)',
-          this.jobId,
-          from,
-          v.ms,
-          step,
-        );
-        reject(new StepTimeoutError(from, step, v.ms));
-      };
-      waiter.timer = setTimeout(() => silence(), this.init.stepMs);
+      waiter.timer = setTimeout(this.onStepTimer, this.init.stepMs, from, waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       waiters.set(step, waiter);
     });
   }
+
+  /**
+   * A recv's step timer fired: wait on while `from` is heard from and moves, else time the recv out.
+   * The timeout is decided once more after pending I/O is read (see the module comment): `final`.
+   */
+  private readonly onStepTimer = (from: number, waiter: Waiter, final = false): void => {
+    const v = this.liveness.verdict(from, performance.now());
+    if (v.kind === 'wait') {
+      waiter.timer = setTimeout(this.onStepTimer, v.ms, from, waiter);
+      return;
+    }
+    if (!final) {
+      // This party's own event loop may have been blocked past the deadline: read what is
+      // waiting in the sockets first (setImmediate runs after the poll phase), then decide.
+      setImmediate(() => {
+        if (this.inbound[from]!.waiters.get(waiter.step) === waiter) this.onStepTimer(from, waiter, true);
+      });
+      return;
+    }
+    waiter.cleanup();
+    this.init.log(
+      v.kind === 'stalled'
+        ? 'job %s: party %d is alive but made no progress for %d ms (awaiting step %d)'
+        : 'job %s: party %d sent nothing, not even a keep-alive, for %d ms (awaiting step %d)',
+      this.jobId,
+      from,
+      v.ms,
+      waiter.step,
+    );
+    waiter.reject(new StepTimeoutError(from, waiter.step, v.ms));
+  };
 
   abort(reason: Error): void {
     if (this.done) return;

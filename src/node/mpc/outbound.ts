@@ -4,7 +4,7 @@
  * frames (message-parts.ts) of at most the frame limit each. Pure framing: the channel keeps the
  * errors, the statistics and the back-pressure.
  */
-import { encodeDataHeader, encodePartHeader } from './frame.js';
+import { encodeDataFrame, encodeDataHeader, encodePartHeader } from './frame.js';
 import type { FrameLink } from './frame-link.js';
 import { MAX_MESSAGE_PAYLOADS, partsOf } from './message-parts.js';
 
@@ -41,13 +41,7 @@ export function writeMessage(
     }
     return ok;
   }
-  const header = encodeDataHeader(jobBytes, step, payload.length);
-  if (payload.length > COALESCE_BYTES) {
-    link.send(header);
-    return link.send(payload);
-  }
-  const frame = new Uint8Array(header.length + payload.length);
-  frame.set(header);
-  frame.set(payload, header.length);
-  return link.send(frame);
+  if (payload.length <= COALESCE_BYTES) return link.send(encodeDataFrame(jobBytes, step, payload));
+  link.send(encodeDataHeader(jobBytes, step, payload.length));
+  return link.send(payload);
 }
