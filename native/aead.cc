@@ -27,6 +27,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "napi_errors.h"
+
 #if defined(__has_include)
 #if !__has_include(<openssl/evp.h>)
 #define PEERMPC_AEAD_STUB 1
@@ -64,19 +66,7 @@ constexpr size_t kPiece = 4096;
 // ---------------------------------------------------------------------------------------------
 // Errors (the pattern of native/ring.cc)
 
-// Throws a JS error unless one is pending already (a failed napi call may have thrown).
-void throw_error(napi_env env, const char* kind, const std::string& msg) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return;
-  if (std::strcmp(kind, "range") == 0) {
-    napi_throw_range_error(env, nullptr, msg.c_str());
-  } else if (std::strcmp(kind, "type") == 0) {
-    napi_throw_type_error(env, nullptr, msg.c_str());
-  } else {
-    napi_throw_error(env, nullptr, msg.c_str());
-  }
-}
+using peermpc::throw_error;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -290,6 +280,29 @@ napi_value openssl_failed(napi_env env, const char* op, int enc) {
 // ---------------------------------------------------------------------------------------------
 // seal / open
 
+// Copies of inputs that overlap the output (they must be read before it is written).
+struct Unaliased {
+  std::vector<uint8_t> bounce, ad;
+};
+
+// Moves the inputs of `c` out of the way of its output (the first `n` bytes of the parts are the
+// text), then keys the thread's context for `enc` with the key and nonce, read first since the
+// output may overlap them too. Null when OpenSSL fails.
+EVP_CIPHER_CTX* prepare(Common* c, size_t n, int enc, Unaliased* u) {
+  unalias(&c->parts, c->out, n, &u->bounce);
+  uint8_t key[kKeyBytes], nonce[kNonceBytes];
+  std::memcpy(key, c->key.p, kKeyBytes);
+  std::memcpy(nonce, c->nonce.p, kNonceBytes);
+  if (intersects(c->ad.p, c->ad.n, c->out.p, c->out.n)) {
+    u->ad.assign(c->ad.p, c->ad.p + c->ad.n);
+    c->ad.p = u->ad.data();
+  }
+  EVP_CIPHER_CTX* ctx = keyed(enc, key, nonce);
+  OPENSSL_cleanse(key, sizeof key);
+  return ctx;
+}
+
+
 napi_value js_seal(napi_env env, napi_callback_info info) {
   Common c;
   if (!get_common(env, info, "seal", &c)) return nullptr;
@@ -298,18 +311,8 @@ napi_value js_seal(napi_env env, napi_callback_info info) {
                                   std::to_string(c.total + kTagBytes) + " (plaintext + 16-byte tag)");
     return nullptr;
   }
-  std::vector<uint8_t> bounce;
-  unalias(&c.parts, c.out, c.total, &bounce);
-  uint8_t key[kKeyBytes], nonce[kNonceBytes];  // out may overlap them too: read before writing
-  std::memcpy(key, c.key.p, kKeyBytes);
-  std::memcpy(nonce, c.nonce.p, kNonceBytes);
-  std::vector<uint8_t> ad_copy;
-  if (intersects(c.ad.p, c.ad.n, c.out.p, c.out.n)) {
-    ad_copy.assign(c.ad.p, c.ad.p + c.ad.n);
-    c.ad.p = ad_copy.data();
-  }
-  EVP_CIPHER_CTX* ctx = keyed(1, key, nonce);
-  OPENSSL_cleanse(key, sizeof key);
+  Unaliased u;
+  EVP_CIPHER_CTX* ctx = prepare(&c, c.total, 1, &u);
   int outl = 0;
   if (ctx == nullptr || !add_ad(ctx, c.ad) || !stream(ctx, c.parts, c.total, c.out.p) ||
       EVP_EncryptFinal_ex(ctx, c.out.p + c.total, &outl) != 1 || outl != 0 ||
@@ -347,18 +350,8 @@ napi_value js_open(napi_env env, napi_callback_info info) {
       off = end;
     }
   }
-  std::vector<uint8_t> bounce;
-  unalias(&c.parts, c.out, text, &bounce);
-  uint8_t key[kKeyBytes], nonce[kNonceBytes];
-  std::memcpy(key, c.key.p, kKeyBytes);
-  std::memcpy(nonce, c.nonce.p, kNonceBytes);
-  std::vector<uint8_t> ad_copy;
-  if (intersects(c.ad.p, c.ad.n, c.out.p, c.out.n)) {
-    ad_copy.assign(c.ad.p, c.ad.p + c.ad.n);
-    c.ad.p = ad_copy.data();
-  }
-  EVP_CIPHER_CTX* ctx = keyed(0, key, nonce);
-  OPENSSL_cleanse(key, sizeof key);
+  Unaliased u;
+  EVP_CIPHER_CTX* ctx = prepare(&c, text, 0, &u);
   if (ctx == nullptr || !add_ad(ctx, c.ad) || !stream(ctx, c.parts, text, c.out.p) ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagBytes), tag) != 1) {
     if (c.out.n > 0) OPENSSL_cleanse(c.out.p, c.out.n);
@@ -376,17 +369,12 @@ napi_value js_open(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// Keeps C++ exceptions (bad_alloc from a vector, say) from unwinding into Node.
+const char* addon_name() { return "peermpc_aead"; }
+
+// Keeps C++ exceptions from unwinding into Node (napi_errors.h).
 template <napi_value (*F)(napi_env, napi_callback_info)>
 napi_value guarded(napi_env env, napi_callback_info info) {
-  try {
-    return F(env, info);
-  } catch (const std::bad_alloc&) {
-    throw_error(env, "error", "peermpc_aead: out of memory");
-  } catch (const std::exception& e) {
-    throw_error(env, "error", std::string("peermpc_aead: ") + e.what());
-  }
-  return nullptr;
+  return peermpc::guarded<addon_name, F>(env, info);
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "napi_errors.h"
+
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -254,19 +256,7 @@ std::string fmt_number(double v) {
   return s;
 }
 
-// Throws a JS error unless one is pending already (a failed napi call may have thrown).
-void throw_error(napi_env env, const char* kind, const std::string& msg) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return;
-  if (std::strcmp(kind, "range") == 0) {
-    napi_throw_range_error(env, nullptr, msg.c_str());
-  } else if (std::strcmp(kind, "type") == 0) {
-    napi_throw_type_error(env, nullptr, msg.c_str());
-  } else {
-    napi_throw_error(env, nullptr, msg.c_str());
-  }
-}
+using peermpc::throw_error;
 
 struct Args {
   napi_value v[8];
@@ -741,17 +731,12 @@ napi_value js_tune_heap(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// Keeps C++ exceptions (bad_alloc from a vector, say) from unwinding into Node.
+const char* addon_name() { return "peermpc_ring"; }
+
+// Keeps C++ exceptions from unwinding into Node (napi_errors.h).
 template <napi_value (*F)(napi_env, napi_callback_info)>
 napi_value guarded(napi_env env, napi_callback_info info) {
-  try {
-    return F(env, info);
-  } catch (const std::bad_alloc&) {
-    throw_error(env, "error", "peermpc_ring: out of memory");
-  } catch (const std::exception& e) {
-    throw_error(env, "error", std::string("peermpc_ring: ") + e.what());
-  }
-  return nullptr;
+  return peermpc::guarded<addon_name, F>(env, info);
 }
 
 }  // namespace
