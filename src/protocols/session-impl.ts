@@ -25,6 +25,7 @@
  * on timeout the session aborts, telling every peer, and rejects with a StepTimeoutError naming
  * the silent party. The whole session aborts after `timeouts.sessionMs`, or when `signal` fires.
  */
+import { setMaxListeners } from 'node:events';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { Prg, SEED_BYTES } from '../tensor/index.js';
@@ -131,6 +132,9 @@ export class SessionImpl implements Session {
         throw new RangeError(`timeout ${k} must be a positive number of ms`);
     }
     this.signal = this.controller.signal;
+    // every send and recv in flight listens on it and stops listening when done: a protocol with
+    // many concurrent messages is not a leak (Node warns past 10 listeners otherwise)
+    setMaxListeners(0, this.signal);
     this.pairs = new Array<Prg | undefined>(this.parties).fill(undefined);
     const onOuter = (): void => this.abort(asError(signal?.reason ?? channel.signal?.reason));
     signal?.addEventListener('abort', onOuter, { once: true });

@@ -156,4 +156,26 @@ test('simulate: results in party order; a throwing party is the culprit and ever
   for (const q of [0, 2]) assert.match(se.errors[q]!.message, /party 1 aborted the session.*boom.*step \d+/);
 });
 
+test('many messages in flight on one session raise no listener warning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    warnings.push(w.name);
+  };
+  process.on('warning', onWarning);
+  try {
+    await simulate(2, async (s) => {
+      const steps = Array.from({ length: 32 }, () => s.nextStep());
+      const other = 1 - s.self;
+      await Promise.all([
+        ...steps.map((k) => s.send(other, k, new Uint8Array([k & 0xff]))),
+        ...steps.map((k) => s.recv(other, k)),
+      ]);
+    });
+    await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    assert.equal(warnings, []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
 test.run();

@@ -35,6 +35,7 @@
  */
 import '../../polyfills.js';
 import type { Logger } from '@libp2p/interface';
+import { setMaxListeners } from 'node:events';
 import {
   ChannelClosedError,
   ChannelError,
@@ -109,6 +110,7 @@ export class Libp2pChannel implements Channel {
     this.self = init.self;
     this.stats = emptyStats(init.parties);
     this.signal = this.controller.signal;
+    setMaxListeners(0, this.signal); // one listener per send or recv in flight, removed when done
     this.links = Array.from({ length: init.parties }, () => undefined);
     const budget = init.peerBudget ?? new PeerBudget(defaultPeerLimits(init.maxPayload));
     const limits = sessionLimits(init.maxPayload);
