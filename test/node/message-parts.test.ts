@@ -103,9 +103,13 @@ test('real peers, 64 KiB frames: messages of 1 to 4 frame limits arrive intact a
     for (let i = 0; i < n; i++) m[i] = (i * 31 + k) & 0xff;
     return m;
   });
+  // every recv waits before the messages arrive: together they are more than the receiver may
+  // buffer (4 frame limits), so a test that sent first would depend on send/drain timing
+  const received = Promise.all(messages.map((_, step) => b!.recv(0, step, { signal })));
   await Promise.all(messages.map((m, step) => a!.send(1, step, m)));
+  const all = await received;
   for (const [step, m] of messages.entries()) {
-    const got = await b!.recv(0, step, { signal });
+    const got = all[step]!;
     assert.is(got.length, m.length);
     assert.ok(
       got.every((v, i) => v === m[i]),
