@@ -680,29 +680,21 @@ void unpack_lanes(const uint8_t* in, size_t n, u64* w) {
   }
 }
 
-napi_value js_pack_lanes(napi_env env, napi_callback_info info) {
+// packLanes / unpackLanes: the same arguments, moved one way or the other.
+napi_value lanes(napi_env env, napi_callback_info info, bool pack) {
   Words w;
   uint8_t* bytes = nullptr;
   size_t nbytes = 0;
   unsigned lane = 0;
-  if (!get_lane_args(env, info, "packLanes", &w, &bytes, &nbytes, &lane)) return nullptr;
-  if (lane == 1) pack_lanes<uint8_t>(w.p, w.n, bytes);
-  else if (lane == 2) pack_lanes<uint16_t>(w.p, w.n, bytes);
-  else pack_lanes<uint32_t>(w.p, w.n, bytes);
+  if (!get_lane_args(env, info, pack ? "packLanes" : "unpackLanes", &w, &bytes, &nbytes, &lane)) return nullptr;
+  if (lane == 1) pack ? pack_lanes<uint8_t>(w.p, w.n, bytes) : unpack_lanes<uint8_t>(bytes, w.n, w.p);
+  else if (lane == 2) pack ? pack_lanes<uint16_t>(w.p, w.n, bytes) : unpack_lanes<uint16_t>(bytes, w.n, w.p);
+  else pack ? pack_lanes<uint32_t>(w.p, w.n, bytes) : unpack_lanes<uint32_t>(bytes, w.n, w.p);
   return undefined(env);
 }
 
-napi_value js_unpack_lanes(napi_env env, napi_callback_info info) {
-  Words w;
-  uint8_t* bytes = nullptr;
-  size_t nbytes = 0;
-  unsigned lane = 0;
-  if (!get_lane_args(env, info, "unpackLanes", &w, &bytes, &nbytes, &lane)) return nullptr;
-  if (lane == 1) unpack_lanes<uint8_t>(bytes, w.n, w.p);
-  else if (lane == 2) unpack_lanes<uint16_t>(bytes, w.n, w.p);
-  else unpack_lanes<uint32_t>(bytes, w.n, w.p);
-  return undefined(env);
-}
+napi_value js_pack_lanes(napi_env env, napi_callback_info info) { return lanes(env, info, true); }
+napi_value js_unpack_lanes(napi_env env, napi_callback_info info) { return lanes(env, info, false); }
 
 // Keeps large freed buffers inside the process for the next allocation (glibc): a share buffer is
 // allocated, filled and freed many times per op, and with glibc's defaults each 8 MB buffer is a

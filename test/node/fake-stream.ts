@@ -4,7 +4,8 @@
  * synchronously, so whatever they throw reaches the caller.
  */
 import type { Logger } from '@libp2p/interface';
-import { FrameDecoder, type Frame } from '../../src/node/mpc/frame.js';
+import { FrameDecoder } from '../../src/node/mpc/frame-decoder.js';
+import type { Frame } from '../../src/node/mpc/frame.js';
 
 const noop = (): void => {};
 

@@ -9,11 +9,11 @@ import {
   encodeData,
   encodeHello,
   encodeReady,
-  FrameDecoder,
   FrameError,
   MAX_REASON_BYTES,
   type Frame,
 } from '../../src/node/mpc/frame.js';
+import { FrameDecoder } from '../../src/node/mpc/frame-decoder.js';
 
 const digest = new Uint8Array(32).map((_, i) => i);
 const MAX = 1 << 16;

@@ -9,7 +9,8 @@
 import '../../polyfills.js';
 import type { Logger, Stream } from '@libp2p/interface';
 import type { Uint8ArrayList } from 'uint8arraylist';
-import { ABORT_CODE, encodeAbort, FrameDecoder, FrameError, type Frame } from './frame.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { ABORT_CODE, encodeAbort, FrameError, type Frame } from './frame.js';
 
 /** How a link ended. */
 export type LinkEnd =

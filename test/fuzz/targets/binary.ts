@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDataFile, DataFileError, DataFileWriter } from '../../../src/node/dataset/data-file.js';
 import { decodeRowPrints, encodeRowPrints, readPrintsFile } from '../../../src/node/dataset/row-prints.js';
+import { FrameDecoder } from '../../../src/node/mpc/frame-decoder.js';
 import * as F from '../../../src/node/mpc/frame.js';
 import { payloadTensor, payloadWords } from '../../../src/protocols/wire.js';
 import { CodecError, decodeRing, encodeRing, RingTensor } from '../../../src/tensor/index.js';
@@ -110,7 +111,7 @@ export function chunksOf(bytes: Uint8Array): Uint8Array[] {
 }
 
 function decodeStream(chunks: Uint8Array[], maxPayload: number): { frames: F.Frame[]; error?: string } {
-  const d = new F.FrameDecoder(maxPayload);
+  const d = new FrameDecoder(maxPayload);
   const frames: F.Frame[] = [];
   try {
     for (const c of chunks) frames.push(...d.push(c));
@@ -129,7 +130,7 @@ function partFrame(step: number, total: number, offset: number, chunk: Uint8Arra
   return Buffer.concat([h, chunk]);
 }
 
-/** `src/node/mpc/frame.ts`: FrameDecoder whole and chunked (same frames), decodeFrameBody, re-encoding. */
+/** `src/node/mpc/frame.ts` and `frame-decoder.ts`: FrameDecoder whole and chunked (same frames), decodeFrameBody, re-encoding. */
 export const frameTarget = bytesTarget({
   name: 'frame',
   summary: 'MPC frames: FrameDecoder.push whole vs chunked, decodeFrameBody, re-encode round trip',
