@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { packageVersion } from '../util/paths.js';
 import { registerAccess } from './commands/access.js';
 import { registerAudit } from './commands/audit.js';
+import { registerBudget } from './commands/budget.js';
 import { registerConfig } from './commands/config.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDataset } from './commands/dataset.js';
@@ -42,6 +43,7 @@ export function buildProgram(io: Io): Command {
   registerAccess(program, ctx);
   registerJob(program, ctx);
   registerPolicy(program, ctx);
+  registerBudget(program, ctx);
   registerAudit(program, ctx);
   registerConfig(program, ctx);
   return program;

@@ -5,6 +5,7 @@
  *
  * A requester's record holds its result once done; other peers' records never hold a value.
  */
+import type { DpOutputInfo } from './dp/types.js';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobNotFoundError } from './errors.js';
@@ -46,6 +47,8 @@ export interface JobOutputValue {
   values: (number | null)[];
   /** Labels per axis, when the op gives them (column names...). */
   labels?: (string[] | null)[];
+  /** How the value was made differentially private, when the job asked for DP. */
+  dp?: DpOutputInfo;
 }
 
 /** Timings and traffic of a job on one peer. */

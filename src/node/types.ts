@@ -140,6 +140,10 @@ export interface PolicySummary {
    * job is accepted when the protocol protects the data against the parties outside this list.
    */
   computeParties?: string[];
+  /** The privacy budget per requester (differential privacy), when the owner set one. */
+  budget?: { epsilon: number; delta: number; perDays?: number };
+  /** Outputs over fewer rows than this must be differentially private, when set. */
+  requireDpBelowRows?: number;
 }
 
 /** One column of a dataset (all columns are numeric). */
@@ -155,6 +159,14 @@ export interface ColumnInfo {
    * larger one. Optional only because descriptions signed by older versions lack it.
    */
   magnitude?: number;
+  /**
+   * Public bounds [lo, hi] the owner declared for the column (lo < hi, |lo|, |hi| <= 2^62): a
+   * domain bound (an age in [0, 120]) that holds every value of the data, checked when declared,
+   * and says nothing about the data itself. Differential privacy clips the column to it inside MPC
+   * and derives sensitivities from it. A column with bounds publishes as its magnitude that of
+   * max(|lo|, |hi|), not the data's own. Absent: the owner declared none.
+   */
+  bounds?: [number, number];
 }
 
 /** The description of a dataset that its owner publishes (the signed part). */
@@ -207,6 +219,13 @@ export interface AddDatasetInput {
    * publishes the data's own magnitude for every column not declared again.
    */
   magnitudes?: Record<string, number>;
+  /**
+   * Declared public bounds (column -> [lo, hi]) to publish (see {@link ColumnInfo.bounds}); every
+   * value of the column must lie in [lo, hi], else the add is refused. A bounded column publishes
+   * the magnitude of its bounds (a declared magnitude for it must be that one). A `replace`
+   * publishes only the bounds given again.
+   */
+  bounds?: Record<string, [number, number]>;
   /** Path of a CSV file of mock rows (same header); default: synthetic mock rows. */
   mockPath?: string;
   /**
@@ -260,6 +279,13 @@ export interface DatasetUpdate {
   tags?: string[];
   /** New free-text description. */
   description?: string;
+  /**
+   * New public bounds by column (see {@link ColumnInfo.bounds}), `null` to remove a column's;
+   * columns not named keep theirs. Checked against the data (every value must lie within), and a
+   * bounded column publishes the magnitude of its bounds; a column whose bounds are removed keeps
+   * the magnitude it published.
+   */
+  bounds?: Record<string, [number, number] | null>;
 }
 
 /** Options of a search. */

@@ -14,7 +14,7 @@ import {
   signDescription,
   buildDescription,
 } from '../../src/node/dataset/description.js';
-import { magnitudeOf } from '../../src/node/dataset/magnitude.js';
+import { InvalidBoundsError, magnitudeOf } from '../../src/node/dataset/magnitude.js';
 import { DatasetStore } from '../../src/node/dataset/store.js';
 import {
   CsvImportError,
@@ -217,6 +217,177 @@ test('a description signed without magnitudes is healed at open, keeping its cre
     );
     assert.is(healed.created, d.created);
     await verifySignedDescription(JSON.parse(readFileSync(path, 'utf8')), owner, { owner, name: 'old' });
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** The error `p` rejects with (fails when it resolves). */
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  return p.then(
+    () => assert.unreachable('expected a refusal') as never,
+    (err: Error) => err,
+  );
+}
+
+test('bounds: declared per column, signed, verified after a round trip, and their magnitude published', async () => {
+  const dir = tempDir();
+  try {
+    const { store, owner, key } = await openStore(dir);
+    const csv = writeText(dir, 'b.csv', 'age,sbp,t\n30,120,-3.5\n41,180,2\n25,95,0.25\n');
+    const e = await store.add({
+      csvPath: csv,
+      name: 'bounded',
+      bounds: { age: [0, 120], t: [-40, 60.5] },
+    });
+    const d = e.signed.description;
+    assert.equal(
+      d.columns.map((c) => c.bounds),
+      [[0, 120], undefined, [-40, 60.5]],
+    );
+    // a bounded column publishes the magnitude of its bounds, not the data's own (6 and 2)
+    assert.equal(
+      d.columns.map((c) => c.magnitude),
+      [magnitudeOf(120), magnitudeOf(180), magnitudeOf(60.5)],
+    );
+    const wire = JSON.parse(JSON.stringify(e.signed)) as unknown;
+    const back = await verifySignedDescription(wire, owner, { owner, name: 'bounded' });
+    assert.equal(back.description.columns, d.columns);
+    // on disk: verified again at open
+    const reopened = await DatasetStore.open(dir, owner, key);
+    assert.equal(reopened.get('bounded')!.signed, e.signed);
+    // a declared magnitude for a bounded column must be its bounds' own
+    await store.add({ csvPath: csv, name: 'both', bounds: { age: [0, 120] }, magnitudes: { age: 7 } });
+    const both = await rejection(
+      store.add({ csvPath: csv, name: 'both2', bounds: { age: [0, 120] }, magnitudes: { age: 9 } }),
+    );
+    assert.instance(both, InvalidBoundsError);
+    assert.match(both.message, 'column "age": declared magnitude 2^9 differs from 2^7');
+    // a replace keeps only the bounds given again
+    const replaced = await store.add({ csvPath: csv, name: 'bounded', replace: true });
+    assert.equal(
+      replaced.signed.description.columns.map((c) => [c.bounds, c.magnitude]),
+      [
+        [undefined, 6],
+        [undefined, 8],
+        [undefined, 2],
+      ],
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('bounds that do not hold the data, or are malformed, are refused naming column and side, never a value', async () => {
+  const dir = tempDir();
+  try {
+    const { store } = await openStore(dir);
+    const csv = writeText(dir, 'b.csv', 'age,sbp\n30,123.456\n47,181.25\n25,95.5\n');
+    const refuse = async (bounds: Record<string, [number, number]>): Promise<InvalidBoundsError> => {
+      const err = await rejection(store.add({ csvPath: csv, name: 'x', bounds }));
+      assert.instance(err, InvalidBoundsError);
+      for (const value of ['123.456', '181.25', '95.5', '47', '25']) assert.not.match(err.message, value);
+      return err as InvalidBoundsError;
+    };
+    const above = await refuse({ sbp: [50, 180] });
+    assert.is(above.message, 'column "sbp" has values above the declared upper bound 180');
+    assert.is(above.column, 'sbp');
+    assert.is(above.side, 'upper');
+    const below = await refuse({ age: [26, 120] });
+    assert.is(below.message, 'column "age" has values below the declared lower bound 26');
+    assert.is(below.side, 'lower');
+    assert.is((await refuse({ bmi: [0, 1] })).message, 'declared bounds for "bmi", which is not a column');
+    assert.match((await refuse({ age: [120, 0] })).message, 'column "age": the lower bound must be below');
+    assert.match((await refuse({ age: [5, 5] })).message, 'the lower bound must be below');
+    assert.match((await refuse({ age: [0, 2 ** 63] })).message, 'within ±2^62');
+    assert.match((await refuse({ age: [0, Infinity] })).message, 'two finite numbers');
+    assert.match((await refuse({ age: [0, NaN] })).message, 'two finite numbers');
+    assert.match((await refuse({ age: [0] as never })).message, 'two finite numbers');
+    // the edges are inside
+    const edge = await store.add({
+      csvPath: csv,
+      name: 'edge',
+      bounds: { age: [25, 47], sbp: [95.5, 181.25] },
+    });
+    assert.equal(edge.signed.description.columns[0]!.bounds, [25, 47]);
+    assert.equal(
+      store.list().map((x) => x.signed.description.name),
+      ['edge'],
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('update sets, changes and removes bounds: checked against the data, re-signed, magnitude follows', async () => {
+  const dir = tempDir();
+  try {
+    const { store, owner, key } = await openStore(dir);
+    const csv = writeText(dir, 'b.csv', 'age,sbp\n30,120\n41,180\n25,95\n');
+    const e = await store.add({ csvPath: csv, name: 'p', tags: ['a'] });
+    const before = e.signed.description;
+    const set = await store.update('p', { bounds: { age: [0, 1000] } });
+    const d = set.signed.description;
+    assert.equal(d.columns[0], { name: 'age', type: 'number', magnitude: 10, bounds: [0, 1000] });
+    assert.equal(d.columns[1], before.columns[1]);
+    assert.is(d.created, before.created);
+    assert.equal(d.tags, ['a']);
+    assert.is(d.rows, 3);
+    await verifySignedDescription(JSON.parse(JSON.stringify(set.signed)), owner, { owner, name: 'p' });
+    // with tags at once; a column not named keeps its bounds
+    const more = await store.update('p', { tags: ['b'], bounds: { sbp: [50, 250] } });
+    assert.equal(
+      more.signed.description.columns.map((c) => c.bounds),
+      [
+        [0, 1000],
+        [50, 250],
+      ],
+    );
+    assert.equal(more.signed.description.tags, ['b']);
+    // the same bounds again: nothing changes, nothing is re-signed
+    assert.is(await store.update('p', { bounds: { sbp: [50, 250] } }), more);
+    // data outside: refused, nothing changed
+    const err = await rejection(store.update('p', { bounds: { sbp: [100, 250] } }));
+    assert.instance(err, InvalidBoundsError);
+    assert.is(err.message, 'column "sbp" has values below the declared lower bound 100');
+    assert.instance(await rejection(store.update('p', { bounds: { nope: [0, 1] } })), InvalidBoundsError);
+    assert.instance(await rejection(store.update('p', { bounds: { age: [3, 1] } })), InvalidBoundsError);
+    assert.is(store.get('p'), more);
+    // removed: the magnitude it published stays (data-independent)
+    const removed = await store.update('p', { bounds: { age: null } });
+    assert.equal(removed.signed.description.columns[0], { name: 'age', type: 'number', magnitude: 10 });
+    assert.equal(removed.signed.description.columns[1]!.bounds, [50, 250]);
+    // persisted and verified at open
+    const reopened = await DatasetStore.open(dir, owner, key);
+    assert.equal(reopened.get('p')!.signed, removed.signed);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('untrusted descriptions: bounds must be valid and the column must publish their magnitude', async () => {
+  const dir = tempDir();
+  try {
+    const { store, key, owner } = await openStore(dir);
+    const e = await store.add({ csvPath: writeText(dir, 'd.csv', SAMPLE_CSV), name: 'u' });
+    const d = e.signed.description;
+    /** `magnitude` null: the column publishes none. */
+    const withBounds = async (bounds: unknown, magnitude: number | null = 7): Promise<string> => {
+      const first = { name: 'age', type: 'number', bounds, ...(magnitude === null ? {} : { magnitude }) };
+      const columns = d.columns.map((c, j) => (j === 0 ? first : c));
+      const signed = await signDescription({ ...d, columns } as typeof d, key);
+      return verifySignedDescription(JSON.parse(JSON.stringify(signed)), owner).then(
+        () => 'accepted',
+        (err: DescriptionVerificationError) => err.reason,
+      );
+    };
+    assert.is(await withBounds([0, 120]), 'accepted');
+    assert.is(await withBounds([-0.5, 0.25], -1), 'accepted');
+    for (const bad of [[120, 0], [1, 1], [0], [0, 1, 2], ['0', 120], [0, 2 ** 63], null, {}, 'x'])
+      assert.is(await withBounds(bad), 'invalid column bounds', JSON.stringify(bad));
+    // magnitude other than the bounds' own, or none
+    assert.is(await withBounds([0, 120], 8), 'invalid column bounds');
+    assert.is(await withBounds([0, 120], null), 'invalid column bounds');
   } finally {
     removeDir(dir);
   }

@@ -18,6 +18,7 @@ import {
   type CommandContext,
   type CommonOptions,
 } from '../common.js';
+import { boundsProblem } from '../../node/dataset/magnitude.js';
 import { bytes, keyValues, printJson, table, truncate, type Io } from '../output.js';
 
 interface AddOptions extends CommonOptions {
@@ -27,7 +28,14 @@ interface AddOptions extends CommonOptions {
   mock?: string;
   mockRows?: number;
   magnitude?: Record<string, number>;
+  bounds?: Record<string, [number, number]>;
   replace?: boolean;
+}
+
+interface UpdateOptions extends CommonOptions {
+  tags?: string[];
+  description?: string;
+  bounds?: Record<string, [number, number] | null>;
 }
 
 interface SearchOptions extends CommonOptions {
@@ -44,6 +52,52 @@ function magnitudesValue(value: string): Record<string, number> {
       return [m[1]!, Number(m[2])];
     }),
   );
+}
+
+const DECIMAL_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Parses `--bounds age:0:120,sbp:50:250` (merged with earlier `--bounds`); with `allowNone`, also
+ * `age:none` (null: remove the column's bounds). Each problem names the entry.
+ */
+function boundsValue(
+  allowNone: boolean,
+): (
+  value: string,
+  previous: Record<string, [number, number] | null> | undefined,
+) => Record<string, [number, number] | null> {
+  return (value, previous) => {
+    const out = { ...previous };
+    const form = allowNone ? 'column:lo:hi or column:none' : 'column:lo:hi';
+    for (const item of listValue(value, undefined)) {
+      const parts = item.split(':');
+      let column: string;
+      let bounds: [number, number] | null;
+      if (allowNone && parts.length >= 2 && parts.at(-1) === 'none') {
+        column = parts.slice(0, -1).join(':');
+        bounds = null;
+      } else {
+        if (parts.length < 3) throw new InvalidArgumentError(`"${item}" is not ${form}`);
+        column = parts.slice(0, -2).join(':');
+        const [lo, hi] = parts.slice(-2) as [string, string];
+        if (!DECIMAL_RE.test(lo) || !DECIMAL_RE.test(hi))
+          throw new InvalidArgumentError(`"${item}": lo and hi must be decimal numbers (${form})`);
+        bounds = [Number(lo), Number(hi)];
+        const problem = boundsProblem(bounds);
+        if (problem !== undefined) throw new InvalidArgumentError(`"${item}": ${problem}`);
+      }
+      if (column === '') throw new InvalidArgumentError(`"${item}" names no column (${form})`);
+      if (Object.hasOwn(out, column))
+        throw new InvalidArgumentError(`"${item}": column "${column}" given twice`);
+      out[column] = bounds;
+    }
+    return out;
+  };
+}
+
+/** `[lo, hi]` as the CLI prints it. */
+function showBounds([lo, hi]: readonly [number, number]): string {
+  return `[${lo}, ${hi}]`;
 }
 
 /** Registers `dataset` and its subcommands. */
@@ -68,8 +122,13 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
       magnitudesValue,
     )
     .option(
+      '--bounds <column:lo:hi,...>',
+      'declare public bounds for columns (e.g. age:0:120,sbp:50:250): domain bounds every value must lie within, published (they say nothing about the data); differential privacy clips a column to them, and the column publishes their magnitude',
+      boundsValue(false),
+    )
+    .option(
       '--replace',
-      "replace an existing dataset of that name; its tags and description stay unless given (--tags '' clears them), its policy stays (give --magnitude again to keep a declared bound)",
+      "replace an existing dataset of that name; its tags and description stay unless given (--tags '' clears them), its policy stays (give --magnitude and --bounds again to keep declared bounds)",
     )
     .action(async (file: string, opts: AddOptions) => {
       const client = clientFor(opts);
@@ -81,6 +140,7 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
         mockPath: opts.mock === undefined ? undefined : existingFile(opts.mock),
         mockRows: opts.mockRows,
         magnitudes: opts.magnitude,
+        bounds: opts.bounds,
         replace: opts.replace,
       });
       if (opts.json === true) return printJson(io, added);
@@ -137,21 +197,37 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
     });
 
   commonOptions(dataset.command('update'))
-    .description("change a local dataset's tags or description (re-signed and re-advertised; no re-import)")
+    .description(
+      "change a local dataset's tags, description or column bounds (re-signed and re-advertised; no re-import)",
+    )
     .argument('<name>', 'dataset name')
     .option('--tags <tags>', "comma-separated tags, replacing the old ones ('' clears them)", listValue)
     .option('--description <text>', 'free-text description, replacing the old one')
-    .action(async (name: string, opts: CommonOptions & { tags?: string[]; description?: string }) => {
-      if (opts.tags === undefined && opts.description === undefined) {
-        throw new InvalidArgumentError('give --tags and/or --description');
+    .option(
+      '--bounds <column:lo:hi,...>',
+      "set public bounds of columns (e.g. age:0:120), checked against the data; column:none removes a column's; columns not named keep theirs",
+      boundsValue(true),
+    )
+    .action(async (name: string, opts: UpdateOptions) => {
+      if (opts.tags === undefined && opts.description === undefined && opts.bounds === undefined) {
+        throw new InvalidArgumentError('give --tags, --description and/or --bounds');
       }
       const updated = await clientFor(opts).updateDataset(name, {
         ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
         ...(opts.description !== undefined ? { description: opts.description } : {}),
+        ...(opts.bounds !== undefined ? { bounds: opts.bounds } : {}),
       });
       if (opts.json === true) return printJson(io, updated);
       const d = updated.signed.description;
-      io.out(`updated ${d.name}: tags ${d.tags.length === 0 ? '(none)' : d.tags.join(', ')}`);
+      const bounded = d.columns.flatMap((c) =>
+        c.bounds === undefined ? [] : [`${c.name} ${showBounds(c.bounds)}`],
+      );
+      io.out(
+        `updated ${d.name}: tags ${d.tags.length === 0 ? '(none)' : d.tags.join(', ')}` +
+          (opts.bounds === undefined
+            ? ''
+            : `; bounds ${bounded.length === 0 ? '(none)' : bounded.join(', ')}`),
+      );
     });
 
   commonOptions(dataset.command('remove'))
@@ -258,7 +334,9 @@ function printDescription(io: Io, { description: d }: SignedDatasetDescription):
       [
         'columns',
         d.columns.map(
-          (c) => `${c.name} (${c.type}${c.magnitude === undefined ? '' : `, |x| <= 2^${c.magnitude}`})`,
+          (c) =>
+            `${c.name} (${c.type}${c.magnitude === undefined ? '' : `, |x| <= 2^${c.magnitude}`}` +
+            `${c.bounds === undefined ? '' : `, bounds ${showBounds(c.bounds)}`})`,
         ),
       ],
       ['tags', d.tags.length === 0 ? '-' : d.tags.join(', ')],

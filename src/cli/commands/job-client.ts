@@ -4,9 +4,10 @@
  */
 import type { ApiClient, RequestOptions } from '../../daemon/api/client.js';
 import type { AuditListResponse } from '../../daemon/api/routes/audit.js';
+import type { BudgetResponse } from '../../daemon/api/routes/budget.js';
 import type { JobEventsResponse, JobListResponse } from '../../daemon/api/routes/jobs.js';
 import type { AuditVerifyResult } from '../../jobs/audit/log.js';
-import type { DatasetPolicy } from '../../jobs/policy/types.js';
+import type { DatasetPolicy, PolicyRequest } from '../../jobs/policy/types.js';
 import type { JobRequest } from '../../jobs/service/request.js';
 import type { JobRecord } from '../../jobs/store.js';
 
@@ -88,10 +89,7 @@ export class JobsClient {
     return this.api.request('GET', `/policies/${encodeURIComponent(dataset)}`);
   }
   /** `PUT /policies/:dataset` (`published`: the dataset's description now carries its summary). */
-  setPolicy(
-    dataset: string,
-    policy: Partial<DatasetPolicy>,
-  ): Promise<{ policy: DatasetPolicy; published?: boolean }> {
+  setPolicy(dataset: string, policy: PolicyRequest): Promise<{ policy: DatasetPolicy; published?: boolean }> {
     return this.api.request('PUT', `/policies/${encodeURIComponent(dataset)}`, policy);
   }
   /** `DELETE /policies/:dataset`. */
@@ -105,6 +103,11 @@ export class JobsClient {
     if (options.limit !== undefined) q.set('limit', String(options.limit));
     const qs = q.toString();
     return this.api.request('GET', `/audit${qs === '' ? '' : `?${qs}`}`);
+  }
+  /** `GET /budget[?dataset=]`: what each requester spent and has left of the privacy budgets. */
+  budget(dataset?: string): Promise<BudgetResponse> {
+    const qs = dataset === undefined ? '' : `?${new URLSearchParams({ dataset })}`;
+    return this.api.request('GET', `/budget${qs}`);
   }
   /** `GET /audit/verify`. */
   verifyAudit(): Promise<AuditVerifyResult> {

@@ -1,13 +1,15 @@
 /**
  * `peermpc policy list|show|set|remove`: the job policies of this peer's datasets (who may use a
  * dataset, which ops and released outputs, the minimum rows behind a released value, automatic or
- * manual approval).
+ * manual approval, the privacy budget of each requester).
  */
-import { Option, type Command } from 'commander';
-import type { DatasetPolicy } from '../../jobs/policy/types.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { DpBudget } from '../../jobs/dp/types.js';
+import type { DatasetPolicy, PolicyRequest } from '../../jobs/policy/types.js';
 import {
   clientFor,
   commonOptions,
+  echo,
   listValue,
   positiveIntValue,
   type CommandContext,
@@ -23,6 +25,57 @@ interface SetOptions extends CommonOptions {
   minRows?: number;
   approval?: 'auto' | 'manual';
   computeParties?: string[];
+  budget?: Omit<DpBudget, 'rho'>;
+  requireDpBelow?: number;
+}
+
+/** delta of `--budget` when it names none. */
+export const DEFAULT_BUDGET_DELTA = 1e-6;
+
+/**
+ * Parses `--budget epsilon=2[,delta=1e-6][,per=30d]` (delta {@link DEFAULT_BUDGET_DELTA} by
+ * default; `per` a whole number of days, `Nd`). The daemon checks the ranges.
+ */
+export function budgetValue(value: string): Omit<DpBudget, 'rho'> {
+  const given = new Map<string, string>();
+  for (const part of value.split(',')) {
+    if (part.trim() === '') continue;
+    const [key = '', text, ...rest] = part.split('=').map((x) => x.trim());
+    if (text === undefined || rest.length > 0 || key === '')
+      throw new InvalidArgumentError(
+        `expected key=value, got ${echo(part)} (e.g. epsilon=2,delta=1e-6,per=30d)`,
+      );
+    if (!['epsilon', 'delta', 'per'].includes(key))
+      throw new InvalidArgumentError(`unknown key ${echo(key)} (epsilon, delta, per)`);
+    if (given.has(key)) throw new InvalidArgumentError(`${key} is given twice`);
+    given.set(key, text);
+  }
+  const number = (key: string): number | undefined => {
+    const text = given.get(key);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${key} must be a number > 0, got ${echo(text)}`);
+    return n;
+  };
+  const epsilon = number('epsilon');
+  if (epsilon === undefined) throw new InvalidArgumentError('epsilon is required (e.g. epsilon=2)');
+  const per = given.get('per');
+  const days = per === undefined ? undefined : /^(\d+)d$/.exec(per)?.[1];
+  if (per !== undefined && days === undefined)
+    throw new InvalidArgumentError(`per must be a number of days such as 30d, got ${echo(per)}`);
+  return {
+    epsilon,
+    delta: number('delta') ?? DEFAULT_BUDGET_DELTA,
+    ...(days === undefined ? {} : { perDays: Number(days) }),
+  };
+}
+
+/** A budget in one line: `epsilon 2, delta 1e-6 per 30 days`. */
+export function budgetText(b: Omit<DpBudget, 'rho'> | undefined): string {
+  if (b === undefined) return '-';
+  const per = b.perDays === undefined ? ' (all time)' : ` per ${b.perDays} day${b.perDays === 1 ? '' : 's'}`;
+  return `epsilon ${b.epsilon}, delta ${b.delta}${per}`;
 }
 
 const NOT_PUBLISHED =
@@ -38,6 +91,8 @@ function printPolicy(p: DatasetPolicy, isDefault: boolean): string {
     ['min rows', p.minRows],
     ['approval', p.approval],
     ['compute parties', p.computeParties],
+    ['budget', budgetText(p.budget)],
+    ['require dp below', p.requireDpBelowRows === undefined ? '-' : `${p.requireDpBelowRows} rows`],
   ]);
 }
 
@@ -53,8 +108,16 @@ export function registerPolicy(program: Command, { io }: CommandContext): void {
       if (policies.length === 0) return io.out('no policies set: every dataset uses the default policy');
       io.out(
         table(
-          ['DATASET', 'APPROVAL', 'MIN ROWS', 'REQUESTERS', 'OPS', 'OUTPUTS'],
-          policies.map((p) => [p.dataset, p.approval, p.minRows, p.requesters, p.ops, p.outputs]),
+          ['DATASET', 'APPROVAL', 'MIN ROWS', 'REQUESTERS', 'OPS', 'OUTPUTS', 'BUDGET'],
+          policies.map((p) => [
+            p.dataset,
+            p.approval,
+            p.minRows,
+            p.requesters,
+            p.ops,
+            p.outputs,
+            budgetText(p.budget),
+          ]),
         ),
       );
     });
@@ -87,14 +150,26 @@ export function registerPolicy(program: Command, { io }: CommandContext): void {
       'compute parties and dealers you trust: "self", peer ids, or "*" (default: self under auto, * under manual); rep3 needs at most one untrusted, additive a trusted dealer and one trusted compute party',
       listValue,
     )
+    .option(
+      '--budget <epsilon=E[,delta=D][,per=Nd]>',
+      `privacy budget of each requester (differential privacy), over all time or per window of N days; delta ${DEFAULT_BUDGET_DELTA} by default (peermpc budget show lists what they spent)`,
+      budgetValue,
+    )
+    .option(
+      '--require-dp-below <rows>',
+      'outputs over fewer rows than this must be differentially private',
+      positiveIntValue,
+    )
     .action(async (dataset: string, opts: SetOptions) => {
-      const body: Partial<DatasetPolicy> = {
+      const body: PolicyRequest = {
         ...(opts.requesters ? { requesters: opts.requesters } : {}),
         ...(opts.ops ? { ops: opts.ops } : {}),
         ...(opts.outputs ? { outputs: opts.outputs } : {}),
         ...(opts.minRows ? { minRows: opts.minRows } : {}),
         ...(opts.approval ? { approval: opts.approval } : {}),
         ...(opts.computeParties ? { computeParties: opts.computeParties } : {}),
+        ...(opts.budget ? { budget: opts.budget } : {}),
+        ...(opts.requireDpBelow ? { requireDpBelowRows: opts.requireDpBelow } : {}),
       };
       const res = await new JobsClient(clientFor(opts)).setPolicy(dataset, body);
       if (res.published === false) io.err(NOT_PUBLISHED);

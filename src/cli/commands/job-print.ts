@@ -2,6 +2,7 @@
  * Printing jobs for people: a record's key facts, its decisions, its result (labelled tables) and
  * its timings and traffic. Only a requester's record has a result; nothing else holds a value.
  */
+import { jobRho } from '../../jobs/dp/request.js';
 import type { JobOutputValue, JobRecord } from '../../jobs/store.js';
 import { bytes, duration, keyValues, table, type Io } from '../output.js';
 
@@ -54,6 +55,24 @@ export function printOutput(io: Io, o: JobOutputValue): void {
   } else {
     io.out(`  shape [${o.shape.join(', ')}]: ${o.values.map(num).join(' ')}`);
   }
+  if (o.dp !== undefined) printDp(io, o);
+}
+
+/** The noise of a DP output: mechanism, scale, and each value's 95% interval. */
+function printDp(io: Io, o: JobOutputValue): void {
+  const dp = o.dp!;
+  const kind = dp.mechanism === 'gaussian' ? 'discrete Gaussian' : 'discrete Laplace';
+  if (dp.noiseParties === 0) {
+    io.out('  (public row count: exact, no noise needed)');
+    return;
+  }
+  const scales = [...new Set(dp.scale.map(num))].join(', ');
+  io.out(
+    `  differentially private: ${kind} noise from ${dp.noiseParties} parties, scale ${scales} each, rho ${num(dp.rho)}`,
+  );
+  const labels = o.labels?.[0] ?? o.values.map((_, i) => String(i));
+  const cells = dp.interval95.map(([lo, hi], i) => `${labels[i] ?? i} [${num(lo)}, ${num(hi)}]`);
+  io.out(`  95% intervals of the clipped statistic: ${cells.join('; ')}`);
 }
 
 /** Above this variance inflation factor, a regression's fit notes collinearity. */
@@ -92,6 +111,14 @@ export function printRecord(io: Io, r: JobRecord, full: boolean): void {
     ['program hash', job.programHash],
     ['datasets', job.inputs.map((i) => `${i.owner}/${i.dataset} (${i.rows} rows: ${i.columns.join(',')})`)],
     ['protocol', `${job.protocol} on ${job.computeParties.length} compute parties`],
+    ...(job.dp !== undefined
+      ? ([
+          [
+            'privacy',
+            `differentially private: epsilon ${job.dp.epsilon}${job.dp.delta !== undefined ? `, delta ${job.dp.delta}` : ''} (costs rho ${num(jobRho(job.dp))} of each dataset's budget)`,
+          ],
+        ] as Array<[string, unknown]>)
+      : []),
     ['progress', `${r.progress.done}/${r.progress.total} steps (${r.progress.phase})`],
     [
       'decisions',

@@ -8,6 +8,8 @@
  * `--crosstab sex:0,1~smoker:0,1,2 --chi-square`, `--ols sbp~age,bmi`, `--logit smoker~age,bmi`;
  * and the model shorthands `--predict model.json`, `--train model.json` (job-ml.ts).
  */
+import { dpValue } from '../dp-option.js';
+import type { DpRequest } from '../../jobs/dp/types.js';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DaemonTimeoutError, DaemonUnavailableError } from '../../daemon/api/client.js';
@@ -53,6 +55,7 @@ interface RunOptions extends CommonOptions, MlRunOptions {
   dealer?: string;
   ttl?: number;
   timeout?: number;
+  dp?: DpRequest;
 }
 
 function histogramValue(value: string): { column: string; edges: number[] } {
@@ -191,17 +194,27 @@ export function buildRequest(
       combine: opts.join === true ? 'join' : 'union',
       stats: (opts.stats ?? []) as ShorthandStat[],
       ...(opts.histogram
-        ? { histogram: { ...opts.histogram, minCount: opts.minCount ?? publishedMinRows(found) } }
+        ? {
+            histogram: {
+              ...opts.histogram,
+              minCount: opts.minCount ?? (opts.dp ? 0 : publishedMinRows(found)),
+            },
+          }
         : {}),
       ...(opts.quantiles
-        ? { quantiles: { ...opts.quantiles, minCount: opts.minCount ?? publishedMinRows(found) } }
+        ? {
+            quantiles: {
+              ...opts.quantiles,
+              minCount: opts.minCount ?? (opts.dp ? 0 : publishedMinRows(found)),
+            },
+          }
         : {}),
       ...(opts.groupBy
         ? {
             groupBy: {
               ...opts.groupBy,
               agg: opts.agg ?? 'mean',
-              minCount: opts.minCount ?? publishedMinRows(found),
+              minCount: opts.minCount ?? (opts.dp ? 0 : publishedMinRows(found)),
             },
           }
         : {}),
@@ -209,7 +222,7 @@ export function buildRequest(
         ? {
             crosstab: {
               ...opts.crosstab,
-              minCount: opts.minCount ?? publishedMinRows(found),
+              minCount: opts.minCount ?? (opts.dp ? 0 : publishedMinRows(found)),
               ...(opts.chiSquare === true ? { test: true } : {}),
             },
           }
@@ -226,6 +239,7 @@ export function buildRequest(
     ...(opts.protocol ? { protocol: opts.protocol } : {}),
     ...(opts.dealer ? { dealer: opts.dealer } : {}),
     ...(opts.ttl ? { ttlMs: opts.ttl * 60_000 } : {}),
+    ...(opts.dp ? { dp: opts.dp } : {}),
   };
 }
 
@@ -299,6 +313,11 @@ export function registerJobRun(job: Command, io: Io): void {
     .addOption(new Option('--protocol <name>', 'MPC protocol').choices(['rep3', 'additive', 'plaintext']))
     .option('--dealer <peer id>', 'the dealer of the additive protocol')
     .option('--ttl <minutes>', 'minutes the owners have to approve (default 15)', positiveIntValue)
+    .option(
+      '--dp <epsilon=e[,delta=d]>',
+      'differential privacy for every output: noise drawn inside the MPC (discrete Gaussian with delta, discrete Laplace without)',
+      dpValue,
+    )
     .option('--no-wait', 'print the job id and return at once')
     .option('--timeout <seconds>', 'stop following after this long (the job goes on)', positiveIntValue)
     .action(async (programFile: string | undefined, opts: RunOptions) => {

@@ -76,6 +76,11 @@ export interface AddDatasetRequest {
   mockPath?: string;
   /** Declared magnitude bounds by column (e with |x| <= 2^e, each at least the data's). */
   magnitudes?: Record<string, number>;
+  /**
+   * Declared public bounds by column ([lo, hi], lo < hi): every value of the column must lie
+   * within; a bounded column publishes the magnitude of its bounds.
+   */
+  bounds?: Record<string, [number, number]>;
   /** Synthetic mock rows to publish (default none: they disclose approximate ranges and means). */
   mockRows?: number;
   /** Replace an existing dataset of that name. */
@@ -273,7 +278,10 @@ export class ApiClient {
     return this.request('POST', '/datasets', input, options);
   }
 
-  /** `PATCH /datasets/:name`: new tags and/or description for a local dataset. */
+  /**
+   * `PATCH /datasets/:name`: new tags, description and/or column bounds (null removes a column's)
+   * for a local dataset.
+   */
   updateDataset(name: string, change: DatasetUpdate, options?: RequestOptions): Promise<LocalDataset> {
     return this.request('PATCH', `/datasets/${encodeURIComponent(name)}`, change, options);
   }

@@ -60,6 +60,57 @@ export function optionalIntRecord(
   return { ...(v as Record<string, number>) };
 }
 
+/**
+ * An optional object of column bounds by name: each `[lo, hi]`, two finite numbers lo < hi within
+ * ±`maxAbs`, or `null` when `allowNull` (a removal); at most 4096 keys of 1-256 characters.
+ */
+export function optionalBoundsRecord(
+  obj: Record<string, unknown>,
+  field: string,
+  maxAbs: number,
+  allowNull: true,
+): Record<string, [number, number] | null> | undefined;
+export function optionalBoundsRecord(
+  obj: Record<string, unknown>,
+  field: string,
+  maxAbs: number,
+  allowNull?: false,
+): Record<string, [number, number]> | undefined;
+export function optionalBoundsRecord(
+  obj: Record<string, unknown>,
+  field: string,
+  maxAbs: number,
+  allowNull = false,
+): Record<string, [number, number] | null> | undefined {
+  const v = obj[field];
+  if (v === undefined || v === null) return undefined;
+  const isBounds = (b: unknown): boolean =>
+    Array.isArray(b) &&
+    b.length === 2 &&
+    b.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= maxAbs) &&
+    (b[0] as number) < (b[1] as number);
+  const ok =
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.keys(v).length <= 4096 &&
+    Object.entries(v).every(
+      ([k, b]) => k !== '' && k.length <= 256 && ((allowNull && b === null) || isBounds(b)),
+    );
+  if (!ok) {
+    const nul = allowNull ? ' or null (to remove them)' : '';
+    const limit = Number.isInteger(Math.log2(maxAbs)) ? `2^${Math.log2(maxAbs)}` : String(maxAbs);
+    throw new BadRequestError(
+      `"${field}" must be an object of [lo, hi] by column name (finite numbers, lo < hi, |lo|, |hi| <= ${limit})${nul}`,
+    );
+  }
+  return Object.fromEntries(
+    Object.entries(v as Record<string, [number, number] | null>).map(([k, b]) => [
+      k,
+      b === null ? null : [b[0], b[1]],
+    ]),
+  );
+}
+
 /** An optional boolean field. */
 export function optionalBoolean(obj: Record<string, unknown>, field: string): boolean | undefined {
   const v = obj[field];

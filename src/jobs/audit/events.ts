@@ -36,6 +36,8 @@ export const AUDIT_EVENT_TYPES = [
    * a summary of refusals counted but not recorded one by one (throttled: jobs/service/denials.ts).
    */
   'access.denied',
+  /** A job spent `privacy` of a dataset's privacy budget for `requester` (before any share moved). */
+  'dp.spent',
 ] as const;
 
 /** Kinds of audit events. */
@@ -73,6 +75,8 @@ export interface AuditEvent {
   entries?: { first: number; last: number };
   /** A hash of this log (audit.* events): the last archived or pruned entry's. */
   anchor?: string;
+  /** What a DP job spent (dp.spent): zCDP rho, and epsilon at the budget's delta when it has one. */
+  privacy?: { rho: number; epsilon?: number; delta?: number };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -111,6 +115,12 @@ const FIELDS: Record<keyof AuditEvent, (v: unknown) => boolean> = {
     isSeq(v.last) &&
     (v.first as number) <= (v.last as number),
   anchor: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+  privacy: (v) =>
+    isObj(v) &&
+    Object.entries(v).every(
+      ([k, x]) => ['rho', 'epsilon', 'delta'].includes(k) && typeof x === 'number' && Number.isFinite(x),
+    ) &&
+    typeof v.rho === 'number',
 };
 
 /** What is wrong with an event read back from a log, or undefined when it is a well-formed event. */

@@ -25,6 +25,7 @@ import { ImpreciseResultError } from '../errors.js';
 import { finalizerOf } from './finalize.js';
 import { checkOutputs } from './output-checks.js';
 import { elementExps, scaleColumns, takesScaled, toNatural } from './scale.js';
+import { clipInputs, revealDp, skippedNodes, type RunDp } from './dp-release.js';
 
 const log = logger('jobs:executor');
 
@@ -48,6 +49,8 @@ export interface RunProgramInput {
   onProgress?: (progress: JobProgress) => void;
   /** Stops between steps. */
   signal?: AbortSignal;
+  /** Differential privacy: clip the inputs, release every output under noise (dp-release.ts). */
+  dp?: RunDp;
 }
 
 /** What {@link runProgram} returns. */
@@ -116,8 +119,13 @@ async function shareInputs(run: Run): Promise<void> {
 async function computeNodes(run: Run, waits: boolean): Promise<void> {
   const { checked } = run.input;
   const { ctx, values } = run;
+  const skipped = skippedNodes(run.input.dp);
   for (const node of checked.order) {
     run.check();
+    if (skipped.has(node.id)) {
+      run.steps.done++;
+      continue;
+    }
     if (!waits) run.steps.report(node.id);
     const argTypes = node.args.map((a) => checked.types.get(a)!);
     const args: Share[] = [];
@@ -181,8 +189,15 @@ async function revealOutputs(run: Run, opened: () => void): Promise<JobOutputVal
   const outputs: JobOutputValue[] = [];
   await openGuards(run.ctx, recipient);
   const suppressing = new Map(checked.order.map((n) => [n.id, suppressedBelow(n)]));
-  for (const out of checked.outputs) {
+  for (const [i, out] of checked.outputs.entries()) {
     run.check();
+    const dp = run.input.dp;
+    if (dp !== undefined) {
+      const o = await revealDp(p, dp, dp.plan[i]!, out, run.values, f, recipient);
+      opened();
+      if (o !== undefined) outputs.push(o);
+      continue;
+    }
     const share = run.values.get(out.node)!;
     const revealed = await p.reveal(share, [recipient]);
     opened();
@@ -212,6 +227,7 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
   let t = performance.now();
   steps.report('input');
   await shareInputs(run);
+  if (input.dp !== undefined) await clipInputs(p, checked, run.values, input.dp.bounds, f);
   const inputMs = performance.now() - t;
   steps.done++;
 
@@ -234,7 +250,7 @@ export async function runProgram(input: RunProgramInput): Promise<RunProgramResu
     steps.report('output');
   };
   const outputs = await revealOutputs(run, computed);
-  if (self === recipient) checkOutputs(checked, outputs, f);
+  if (self === recipient && input.dp === undefined) checkOutputs(checked, outputs, f);
   steps.done++;
   steps.report('finished');
   return {

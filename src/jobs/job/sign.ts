@@ -3,6 +3,7 @@
  * JSON of the job, made with the requester's Ed25519 peer key, and is verified with the public key
  * embedded in the requester's peer id (see verify.ts).
  */
+import type { DpRequest } from '../dp/types.js';
 import { randomBytes } from 'node:crypto';
 import { canonicalJson } from '../../node/canonical-json.js';
 import { DEFAULT_FRACTIONAL_BITS } from '../../tensor/index.js';
@@ -51,6 +52,8 @@ export interface CreateJobFields {
   fractionalBits?: number;
   /** Time to live in ms; default {@link DEFAULT_JOB_TTL_MS}. */
   ttlMs?: number;
+  /** Differential privacy asked for every output. */
+  dp?: DpRequest;
   /** Clock; default now. */
   now?: Date;
   /** Id; default a fresh random one (tests pass one to replay). */
@@ -76,6 +79,7 @@ export function createJob(f: CreateJobFields): Job {
     expires: new Date(now.getTime() + (f.ttlMs ?? DEFAULT_JOB_TTL_MS)).toISOString(),
   };
   if (f.dealer !== undefined) job.dealer = f.dealer;
+  if (f.dp !== undefined) job.dp = { ...f.dp };
   return job;
 }
 

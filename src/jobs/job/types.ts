@@ -2,6 +2,7 @@
  * The job record: what a requester signs and sends to every owner and compute party, and what each
  * of them checks, approves and audits.
  */
+import type { DpRequest } from '../dp/types.js';
 import type { Program } from '../program/types.js';
 
 /** Protocols a job may name (see src/protocols). */
@@ -28,6 +29,11 @@ export interface JobInput {
    * for descriptions that publish none: the columns then stay in natural units.
    */
   magnitudes?: number[];
+  /**
+   * Each column's public bounds [lo, hi] as the owner's description declares them (null for a
+   * column without); what differential privacy clips the column to and derives sensitivities from.
+   */
+  bounds?: ([number, number] | null)[];
 }
 
 /** The signed part of a job. */
@@ -58,6 +64,8 @@ export interface Job {
   created: string;
   /** ISO 8601 time after which nobody may start it. */
   expires: string;
+  /** Differential privacy asked for every output (absent: exact outputs). */
+  dp?: DpRequest;
 }
 
 /** A job with the requester's Ed25519 signature over its canonical JSON. */

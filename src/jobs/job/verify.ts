@@ -3,6 +3,8 @@
  * with the bound row counts) and its hash, the inputs against the program, the parties against the
  * protocol, and the clock (not expired, not from the future, not too long-lived).
  */
+import { jobInputBounds, planDp } from '../dp/plan.js';
+import { dpRequestProblem } from '../dp/request.js';
 import { ed25519PublicKeyOf } from '../../node/peer-keys.js';
 import { JobVerificationError, ProgramValidationError } from '../errors.js';
 import { programHash } from '../program/hash.js';
@@ -49,10 +51,49 @@ const JOB_KEYS = [
   'fractionalBits',
   'created',
   'expires',
+  'dp',
 ];
 
 /** The public key of an Ed25519 peer id, or undefined. */
 const ed25519Key = ed25519PublicKeyOf;
+
+/** Whether `b` is one entry per column, each null or two finite numbers lo < hi within ±2^62. */
+function boundsShapeOk(b: unknown, columns: number): boolean {
+  return (
+    Array.isArray(b) &&
+    b.length === columns &&
+    b.every(
+      (x) =>
+        x === null ||
+        (Array.isArray(x) &&
+          x.length === 2 &&
+          x.every((v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 2 ** 62) &&
+          x[0] < x[1]),
+    )
+  );
+}
+
+/** What is wrong with one untrusted job input, or undefined. */
+function inputProblem(i: unknown): string | undefined {
+  if (!isObj(i)) return 'an input is not an object';
+  if (typeof i.name !== 'string' || typeof i.dataset !== 'string' || i.dataset === '')
+    return 'an input lacks name or dataset';
+  if (ed25519Key(i.owner) === undefined) return `input ${quoted(i.name)}: owner is not an Ed25519 peer id`;
+  if (!Array.isArray(i.columns) || !i.columns.every((c) => typeof c === 'string'))
+    return `input ${quoted(i.name)}: invalid columns`;
+  if (typeof i.rows !== 'number' || !Number.isSafeInteger(i.rows) || i.rows < 0)
+    return `input ${quoted(i.name)}: invalid row count`;
+  if (
+    i.magnitudes !== undefined &&
+    (!Array.isArray(i.magnitudes) ||
+      i.magnitudes.length !== i.columns.length ||
+      !i.magnitudes.every((e) => Number.isInteger(e) && e >= -40 && e <= 62))
+  )
+    return `input ${quoted(i.name)}: magnitudes must be one integer in [-40, 62] per column`;
+  if (i.bounds !== undefined && !boundsShapeOk(i.bounds, i.columns.length))
+    return `input ${quoted(i.name)}: bounds must be one [lo, hi] (finite, lo < hi, |lo|, |hi| <= 2^62) or null per column`;
+  return undefined;
+}
 
 function shapeProblem(j: Record<string, unknown>): string | undefined {
   for (const k of Object.keys(j)) if (!JOB_KEYS.includes(k)) return `unknown field ${quoted(k)}`;
@@ -63,21 +104,8 @@ function shapeProblem(j: Record<string, unknown>): string | undefined {
     return 'invalid program hash';
   if (!Array.isArray(j.inputs) || j.inputs.length === 0) return 'no inputs';
   for (const i of j.inputs as unknown[]) {
-    if (!isObj(i)) return 'an input is not an object';
-    if (typeof i.name !== 'string' || typeof i.dataset !== 'string' || i.dataset === '')
-      return 'an input lacks name or dataset';
-    if (ed25519Key(i.owner) === undefined) return `input ${quoted(i.name)}: owner is not an Ed25519 peer id`;
-    if (!Array.isArray(i.columns) || !i.columns.every((c) => typeof c === 'string'))
-      return `input ${quoted(i.name)}: invalid columns`;
-    if (typeof i.rows !== 'number' || !Number.isSafeInteger(i.rows) || i.rows < 0)
-      return `input ${quoted(i.name)}: invalid row count`;
-    if (
-      i.magnitudes !== undefined &&
-      (!Array.isArray(i.magnitudes) ||
-        i.magnitudes.length !== i.columns.length ||
-        !i.magnitudes.every((e) => Number.isInteger(e) && e >= -40 && e <= 62))
-    )
-      return `input ${quoted(i.name)}: magnitudes must be one integer in [-40, 62] per column`;
+    const problem = inputProblem(i);
+    if (problem !== undefined) return problem;
   }
   if (!Array.isArray(j.computeParties) || j.computeParties.length === 0) return 'no compute parties';
   for (const p of j.computeParties as unknown[])
@@ -110,6 +138,7 @@ function shapeProblem(j: Record<string, unknown>): string | undefined {
   }
   if (typeof j.created !== 'string' || Number.isNaN(Date.parse(j.created))) return 'invalid creation time';
   if (typeof j.expires !== 'string' || Number.isNaN(Date.parse(j.expires))) return 'invalid expiry time';
+  if (j.dp !== undefined) return dpRequestProblem(j.dp);
   return undefined;
 }
 
@@ -184,6 +213,10 @@ export async function verifySignedJob(value: unknown, options: VerifyJobOptions 
   } catch (err) {
     if (err instanceof ProgramValidationError) return fail(err.message);
     throw err;
+  }
+  if (job.dp !== undefined) {
+    const plan = planDp(checked, jobInputBounds(job.inputs), job.fractionalBits);
+    if (!plan.ok) return fail(`no differentially private release: ${plan.reasons.join('; ')}`);
   }
   return { signed: { job, signature: value.signature }, checked };
 }

@@ -13,6 +13,7 @@
  * and its values are not sent in the clear to another peer (a `plaintext` job is refused unless
  * this owner is the one compute party that holds the values).
  */
+import { dpPolicyReasons } from '../dp/policy.js';
 import { SCALE_TARGET_BITS } from '../program/scales.js';
 import type { Job } from '../job/types.js';
 import type { VerifiedJob } from '../job/verify.js';
@@ -34,6 +35,8 @@ export interface LocalDatasetInfo {
   rows: number;
   /** Each column's magnitude exponent, as its description publishes it (absent: none published). */
   magnitudes?: Readonly<Record<string, number>>;
+  /** Each column's public bounds [lo, hi], as its description declares them (absent: none). */
+  bounds?: Readonly<Record<string, readonly [number, number]>>;
 }
 
 /** The outcome of {@link evaluatePolicies}. */
@@ -60,6 +63,11 @@ export interface PolicyContext {
    * looked up by the caller from its release ledger; undefined when there is none.
    */
   differencing?: (dataset: string) => DifferencingConflict | undefined;
+  /**
+   * rho this job's requester already spent on `dataset` within its budget's window (the budget
+   * ledger, looked up by the caller); 0 when absent.
+   */
+  dpSpent?: (dataset: string) => number;
 }
 
 /**
@@ -98,15 +106,25 @@ type Disclosure = ReturnType<typeof analyzeDisclosure>;
 
 /**
  * Why one binding's column bounds are refused: a bound other than the column's published
- * magnitude, or another input's bound holding the column much coarser than its own allows.
+ * magnitude, or another input's bound holding the column much coarser than its own allows; or
+ * public bounds [lo, hi] other than the ones the dataset declares now (`info.bounds`, absent or
+ * missing a column: none), which differential privacy would clip the column to.
  */
 function boundReasons(i: JobInput, info: LocalDatasetInfo, checked: Checked): string[] {
   const reasons: string[] = [];
+  const show = (b: readonly [number, number] | null | undefined): string =>
+    b == null ? 'none' : `[${b[0]}, ${b[1]}]`;
   i.columns.forEach((c, k) => {
     const declared = i.magnitudes?.[k];
     const actual = info.magnitudes?.[c];
     if (declared !== undefined && actual !== undefined && actual !== declared)
       reasons.push(`the job bounds column "${c}" by 2^${declared}, its published magnitude is 2^${actual}`);
+    const carried = i.bounds?.[k] ?? null;
+    const own = info.bounds !== undefined && Object.hasOwn(info.bounds, c) ? info.bounds[c]! : null;
+    if (carried?.[0] !== own?.[0] || carried?.[1] !== own?.[1])
+      reasons.push(
+        `the job gives column "${c}" the bounds ${show(carried)}, the dataset declares ${show(own)}`,
+      );
     // another input's bound on the same column name sets the resolution all are held at: a much
     // coarser one moves this dataset's values across cell edges between jobs (differencing)
     const held = checked.scales[c];
@@ -166,6 +184,7 @@ function outputReasons(
   checked: Checked,
   policy: DatasetPolicy,
   inputNames: readonly string[],
+  dp: boolean,
 ): string[] {
   const reasons: string[] = [];
   for (const out of disclosure.outputs) {
@@ -173,6 +192,9 @@ function outputReasons(
     if (deps.length === 0) continue;
     const op = checked.program.nodes.find((n) => n.id === out.node)?.op ?? 'input';
     if (!allows(policy.outputs, op)) reasons.push(`output "${out.name}" (${op}) may not be released`);
+    // Under DP (every output has a plan, verify.ts) the noise and the budget bound what one row
+    // changes, whatever the rows behind: the minimum-rows rule is for exact outputs.
+    if (dp) continue;
     const weakest = deps.reduce((a, b) => ((rowsBehind(b) ?? 0) < (rowsBehind(a) ?? 0) ? b : a));
     const behind = rowsBehind(weakest) ?? 0;
     if (behind < policy.minRows) {
@@ -200,7 +222,8 @@ function datasetReasons(
   const reasons = [
     ...bindingReasons(bindings, info, checked),
     ...jobReasons(job, checked, policy, inputNames, ctx.self),
-    ...outputReasons(disclosure, checked, policy, inputNames),
+    ...outputReasons(disclosure, checked, policy, inputNames, job.dp !== undefined),
+    ...dpPolicyReasons(job.dp, policy, info.rows, ctx.dpSpent?.(dataset) ?? 0),
   ];
   const earlier = ctx.differencing?.(dataset);
   if (earlier !== undefined) reasons.push(differencingReason(earlier, policy.minRows));

@@ -1,10 +1,13 @@
 /**
  * Dataset policies: who may use a dataset, which ops may touch it, which results may be released,
- * how many rows must stand behind every released aggregate, and whether a person approves.
+ * how many rows must stand behind every released aggregate, whether a person approves, and the
+ * differential privacy budget each requester has on it.
  */
 import { ed25519PublicKeyOf } from '../../node/peer-keys.js';
 import type { PolicySummary } from '../../node/types.js';
 import { quoted } from '../../util/bound.js';
+import { rhoOfEpsilonDelta } from '../dp/accountant.js';
+import type { DpBudget } from '../dp/types.js';
 import { PolicyValidationError } from '../errors.js';
 import { getOp } from '../program/catalogue.js';
 
@@ -36,7 +39,32 @@ export interface DatasetPolicy {
    * (the person who approves checks the parties, which `job pending` shows).
    */
   computeParties: string[];
+  /**
+   * The privacy budget of each requester on this dataset (differential privacy); absent: none is
+   * kept (jobs without `dp` are limited by the other rules only).
+   */
+  budget?: DpBudget;
+  /** Outputs computed over fewer rows than this must be differentially private; absent: no such rule. */
+  requireDpBelowRows?: number;
 }
+
+/**
+ * A policy as `PUT /policies/:dataset` takes it: fields left out take the default policy's values,
+ * and a budget is given without its rho (derived from epsilon and delta).
+ */
+export type PolicyRequest = Partial<Omit<DatasetPolicy, 'budget'>> & { budget?: Omit<DpBudget, 'rho'> };
+
+/** Largest epsilon of a budget. */
+export const BUDGET_EPSILON_MAX = 100;
+/**
+ * Smallest epsilon of a budget: below it the budget is no use, and converting it to rho takes
+ * seconds (the accountant's search grows as epsilon shrinks).
+ */
+export const BUDGET_EPSILON_MIN = 1e-6;
+/** Largest delta of a budget. */
+export const BUDGET_DELTA_MAX = 1e-3;
+/** Longest window of a budget, in days (10 years). */
+export const BUDGET_DAYS_MAX = 3650;
 
 /** The policy of a dataset that has none: anyone may ask, a person approves, aggregates of 10+ rows. */
 export function defaultPolicy(dataset: string): DatasetPolicy {
@@ -65,6 +93,16 @@ export function policySummary(policy: DatasetPolicy, isDefault: boolean): Policy
     outputs: policy.outputs.includes(ANY) ? [ANY] : [...policy.outputs].sort(),
     minRows: policy.minRows,
     computeParties: policy.computeParties.includes(ANY) ? [ANY] : [...policy.computeParties].sort(),
+    ...(policy.budget === undefined
+      ? {}
+      : {
+          budget: {
+            epsilon: policy.budget.epsilon,
+            delta: policy.budget.delta,
+            ...(policy.budget.perDays === undefined ? {} : { perDays: policy.budget.perDays }),
+          },
+        }),
+    ...(policy.requireDpBelowRows === undefined ? {} : { requireDpBelowRows: policy.requireDpBelowRows }),
   };
 }
 
@@ -83,6 +121,55 @@ function strList(v: unknown, field: string): string[] {
   return [...new Set(v as string[])];
 }
 
+/** rho of (epsilon, delta) budgets already converted (the conversion takes tens of ms). */
+const rhoCache = new Map<string, number>();
+
+/**
+ * Checks a budget `{ epsilon, delta, perDays? }` (a `rho`, as a stored policy has it, is derived
+ * again, not trusted) and derives its rho.
+ * @throws PolicyValidationError naming the field.
+ */
+export function parseBudget(v: unknown): DpBudget {
+  if (!isObj(v)) throw new PolicyValidationError('"budget" must be an object { epsilon, delta, perDays? }');
+  for (const k of Object.keys(v)) {
+    if (!['epsilon', 'delta', 'perDays', 'rho'].includes(k))
+      throw new PolicyValidationError(`unknown field ${quoted(`budget.${k}`, 40)}`);
+  }
+  const { epsilon, delta, perDays } = v;
+  if (
+    typeof epsilon !== 'number' ||
+    !Number.isFinite(epsilon) ||
+    epsilon < BUDGET_EPSILON_MIN ||
+    epsilon > BUDGET_EPSILON_MAX
+  )
+    throw new PolicyValidationError(
+      `"budget.epsilon" must be a number in [${BUDGET_EPSILON_MIN}, ${BUDGET_EPSILON_MAX}]`,
+    );
+  if (typeof delta !== 'number' || !Number.isFinite(delta) || delta <= 0 || delta > BUDGET_DELTA_MAX)
+    throw new PolicyValidationError(`"budget.delta" must be a number in (0, ${BUDGET_DELTA_MAX}]`);
+  if (
+    perDays !== undefined &&
+    (typeof perDays !== 'number' ||
+      !Number.isSafeInteger(perDays) ||
+      perDays < 1 ||
+      perDays > BUDGET_DAYS_MAX)
+  )
+    throw new PolicyValidationError(`"budget.perDays" must be an integer in [1, ${BUDGET_DAYS_MAX}]`);
+  const key = `${epsilon},${delta}`;
+  let rho = rhoCache.get(key);
+  if (rho === undefined) {
+    try {
+      rho = rhoOfEpsilonDelta(epsilon, delta);
+    } catch (err) {
+      throw new PolicyValidationError(`"budget": cannot convert to zCDP: ${(err as Error).message}`);
+    }
+    if (!(rho > 0)) throw new PolicyValidationError('"budget.epsilon" is too small for this delta');
+    if (rhoCache.size >= 1024) rhoCache.clear();
+    rhoCache.set(key, rho);
+  }
+  return { epsilon, delta, rho, ...(perDays === undefined ? {} : { perDays }) };
+}
+
 /**
  * Checks an untrusted policy (a partial one is completed from the default policy).
  * @throws PolicyValidationError naming the field.
@@ -95,10 +182,11 @@ export function parsePolicy(value: unknown, dataset?: string): DatasetPolicy {
     throw new PolicyValidationError(`"dataset" is "${name}", expected "${dataset}"`);
   const base = defaultPolicy(name);
   for (const k of Object.keys(value)) {
-    if (!['dataset', 'requesters', 'ops', 'outputs', 'minRows', 'approval', 'computeParties'].includes(k)) {
-      throw new PolicyValidationError(`unknown field "${k}"`);
-    }
+    if (!POLICY_FIELDS.includes(k)) throw new PolicyValidationError(`unknown field ${quoted(k, 40)}`);
   }
+  const dpRows = value.requireDpBelowRows;
+  if (dpRows !== undefined && (typeof dpRows !== 'number' || !Number.isSafeInteger(dpRows) || dpRows < 1))
+    throw new PolicyValidationError('"requireDpBelowRows" must be a positive integer');
   const minRows = value.minRows ?? base.minRows;
   if (typeof minRows !== 'number' || !Number.isSafeInteger(minRows) || minRows < 1) {
     throw new PolicyValidationError('"minRows" must be a positive integer');
@@ -117,8 +205,23 @@ export function parsePolicy(value: unknown, dataset?: string): DatasetPolicy {
       value.computeParties === undefined
         ? [approval === 'auto' ? SELF : ANY]
         : strList(value.computeParties, 'computeParties'),
+    ...(value.budget === undefined ? {} : { budget: parseBudget(value.budget) }),
+    ...(dpRows === undefined ? {} : { requireDpBelowRows: dpRows }),
   };
 }
+
+/** The fields of a policy document. */
+const POLICY_FIELDS: readonly string[] = [
+  'dataset',
+  'requesters',
+  'ops',
+  'outputs',
+  'minRows',
+  'approval',
+  'computeParties',
+  'budget',
+  'requireDpBelowRows',
+];
 
 /** What each list of a policy may hold besides `*`, and what to call an entry that is not that. */
 const ENTRY_RULES: ReadonlyArray<{

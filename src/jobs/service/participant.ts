@@ -24,6 +24,7 @@ import type { JobEvents } from './events.js';
 import type { Live } from './live.js';
 import type { JobsReply } from './messages.js';
 import type { ProposalQuota } from './quota.js';
+import type { BudgetGuard } from './budget-guard.js';
 import type { ReleaseGuard } from './release-guard.js';
 
 const log = logger('jobs');
@@ -175,6 +176,8 @@ export interface DecideDeps {
   policies: PolicyStore;
   /** The differencing guard. */
   guard: ReleaseGuard;
+  /** The privacy budgets. */
+  budget: BudgetGuard;
 }
 
 /** This peer's policy decision for a verified job. */
@@ -194,10 +197,15 @@ export async function decideLocally(deps: DecideDeps, verified: VerifiedJob): Pr
             c.magnitude === undefined ? [] : [[c.name, c.magnitude]],
           ),
         ),
+        bounds: Object.fromEntries(
+          d.signed.description.columns.flatMap((c) => (c.bounds === undefined ? [] : [[c.name, c.bounds]])),
+        ),
       });
   }
   const earlier = await deps.guard.conflicts(verified.signed.job, verified.checked);
+  const spent = await deps.budget.spent(verified.signed.job);
   return evaluatePolicies(verified, {
+    dpSpent: (n) => spent.get(n) ?? 0,
     self: deps.self,
     datasets: (n) => info.get(n),
     policy: (n) => deps.policies.get(n),

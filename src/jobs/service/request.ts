@@ -1,8 +1,10 @@
 /**
  * What a requester asks for (the body of `POST /jobs`, what `peermpc job run` builds), and how it
  * becomes a job: each input is resolved against its owner's signed dataset description (fetched
- * and verified through the peer's catalog), which gives the columns and the row count.
+ * and verified through the peer's catalog), which gives the columns, the row count, and each
+ * column's published magnitude and bounds.
  */
+import type { DpRequest } from '../dp/types.js';
 import type { SignedDatasetDescription } from '../../node/types.js';
 import type { JobInput, JobProtocol } from '../job/types.js';
 import type { Program } from '../program/types.js';
@@ -33,6 +35,8 @@ export interface JobRequest {
   dealer?: string;
   /** Time to live in ms (default 15 minutes). */
   ttlMs?: number;
+  /** Differential privacy for every output (docs/JOBS.md); absent: exact outputs. */
+  dp?: DpRequest;
 }
 
 /** Default name of the i-th input (0-based). */
@@ -40,7 +44,11 @@ export function defaultInputName(i: number): string {
   return `h${i + 1}`;
 }
 
-/** Resolves request inputs against verified descriptions (same order). */
+/**
+ * Resolves request inputs against verified descriptions (same order): each input carries its
+ * columns' magnitudes (when all are published) and bounds (when any column has some; null for a
+ * column without).
+ */
 export function resolveInputs(
   inputs: JobRequestInput[],
   descriptions: SignedDatasetDescription[],
@@ -52,7 +60,12 @@ export function resolveInputs(
     const missing = columns.find((c) => !have.includes(c));
     if (missing !== undefined)
       throw new RangeError(`dataset ${inp.owner}/${inp.dataset} has no column "${missing}"`);
-    const magnitudes = columns.map((c) => d.columns.find((x) => x.name === c)!.magnitude);
+    const info = columns.map((c) => d.columns.find((x) => x.name === c)!);
+    const magnitudes = info.map((c) => c.magnitude);
+    // each column's public bounds, which the owner checks are exactly its own (null: none)
+    const bounds = info.map((c) =>
+      c.bounds === undefined ? null : ([c.bounds[0], c.bounds[1]] as [number, number]),
+    );
     return {
       name: inp.name ?? defaultInputName(i),
       owner: d.owner,
@@ -60,6 +73,7 @@ export function resolveInputs(
       columns: [...columns],
       rows: d.rows,
       ...(magnitudes.every((m) => m !== undefined) ? { magnitudes: magnitudes as number[] } : {}),
+      ...(bounds.some((b) => b !== null) ? { bounds } : {}),
     };
   });
 }

@@ -119,6 +119,7 @@ async function buildJob(
     protocol: request.protocol,
     dealer: request.dealer,
     ttlMs: request.ttlMs,
+    ...(request.dp !== undefined ? { dp: request.dp } : {}),
   });
   const signed = await signJob(job, deps.signer);
   const verified = await verifySignedJob(signed);

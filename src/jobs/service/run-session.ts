@@ -8,6 +8,7 @@ import { ChannelError } from '../../protocols/channel.js';
 import { createSession } from '../../protocols/session-impl.js';
 import type { NonlinearOps } from '../executor/context.js';
 import { jobProtocol } from '../executor/protocol-factory.js';
+import { runDpOf } from '../executor/dp-release.js';
 import { runProgram, type RunProgramResult } from '../executor/run.js';
 import { sessionParties } from '../job/parties.js';
 import type { VerifiedJob } from '../job/verify.js';
@@ -83,8 +84,9 @@ export async function runJobSession(input: RunJobSessionInput): Promise<RunJobSe
   }
   try {
     const owners = Object.fromEntries(job.inputs.map((i) => [i.name, parties.indexOf(i.owner)]));
+    const protocol = jobProtocol(job, session);
     const result = await runProgram({
-      protocol: jobProtocol(job, session),
+      protocol,
       checked,
       owners,
       values: input.values,
@@ -93,6 +95,7 @@ export async function runJobSession(input: RunJobSessionInput): Promise<RunJobSe
       nonlinear: input.nonlinear,
       onProgress: input.onProgress,
       signal: session.signal,
+      dp: runDpOf(job, checked, protocol),
     });
     Object.assign(ms, result.ms, { total: performance.now() - t0 });
     const stats: JobStats = {

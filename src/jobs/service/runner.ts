@@ -16,6 +16,7 @@ import { PROBE_TIMEOUT_MS } from './driver.js';
 import type { JobEvents } from './events.js';
 import type { JobDatasets } from './datasets.js';
 import type { Live } from './live.js';
+import type { BudgetGuard } from './budget-guard.js';
 import type { ReleaseGuard } from './release-guard.js';
 import { runJobSession, SessionFailure } from './run-session.js';
 import type { JobsTransport, OpenChannel } from './transport.js';
@@ -34,6 +35,8 @@ export interface RunnerDeps {
   datasets: JobDatasets;
   /** The differencing guard of the releases. */
   guard: ReleaseGuard;
+  /** The privacy budgets (spent before the shares move). */
+  budget: BudgetGuard;
   /** MPC channels. */
   openChannel: OpenChannel;
   /** Messages (probes). */
@@ -60,8 +63,10 @@ export async function runAttempt(deps: RunnerDeps, id: string, attempt: number):
   const { job } = live.verified.signed;
   const signal = AbortSignal.any([live.abort.signal, live.current?.signal ?? new AbortController().signal]);
   try {
-    if (attempt === 0) live.digests = await deps.guard.beforeRelease(job, live.verified.checked);
-    else await deps.guard.assertUnchanged(job, live.digests ?? new Map());
+    if (attempt === 0) {
+      live.digests = await deps.guard.beforeRelease(job, live.verified.checked);
+      await deps.budget.spend(job);
+    } else await deps.guard.assertUnchanged(job, live.digests ?? new Map());
     const values = await loadInputs(deps, live.verified);
     const config = deps.config();
     const outcome = await runJobSession({

@@ -23,6 +23,7 @@ import type { PolicySummary } from '../../node/types.js';
 import { AuditExchange } from '../audit/exchange.js';
 import type { AuditLog } from '../audit/log.js';
 import { openAuditLog } from '../audit/open.js';
+import { BudgetLedger, budgetLedgerPath } from '../dp/ledger.js';
 import type { NonlinearOps } from '../executor/context.js';
 import { ENGINE_NONLINEAR } from '../executor/engine-nonlinear.js';
 import type { JobSigner } from '../job/sign.js';
@@ -42,6 +43,7 @@ import type { JobsReply } from './messages.js';
 import { decideLocally, receiveProposal, type DecideDeps, type ParticipantDeps } from './participant.js';
 import { PolicyPublisher } from './policy-publisher.js';
 import { ProposalQuota } from './quota.js';
+import { BudgetGuard } from './budget-guard.js';
 import { ReleaseGuard } from './release-guard.js';
 import { submitJob, type RequesterDeps } from './requester.js';
 import type { JobRequest } from './request.js';
@@ -94,6 +96,11 @@ export class JobService {
   readonly audit: AuditLog;
   /** The exchange of signed audit heads with the peers of jobs (src/jobs/audit/exchange.ts). */
   readonly auditHeads: AuditExchange;
+  /**
+   * What each requester spent of this peer's privacy budgets (`<jobsDir>/budget.jsonl`, read at
+   * its first use): the job service spends on it, `GET /budget` reads it.
+   */
+  readonly budgetLedger: BudgetLedger;
   /** Events for the API. */
   readonly events = new JobEvents();
   /** Settings. */
@@ -116,6 +123,7 @@ export class JobService {
     });
     this.replay = new ReplayGuard(init.jobsDir);
     this.guard = new ReleaseGuard(init.self, init.datasets, this.policies, new ReleaseLedger(init.jobsDir));
+    this.budgetLedger = new BudgetLedger(budgetLedgerPath(init.jobsDir));
     this.audit = openAuditLog({
       path: init.auditPath,
       self: init.self,
@@ -256,6 +264,7 @@ export class JobService {
       quota: this.quota,
       policies: this.policies,
       guard: this.guard,
+      budget: new BudgetGuard(this.init.self, this.policies, this.budgetLedger, this.audit),
       store: this.store,
       events: this.events,
       audit: this.audit,

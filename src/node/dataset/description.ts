@@ -13,7 +13,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { DescriptionVerificationError } from '../errors.js';
 import type { ColumnInfo, DatasetDescription, PolicySummary, SignedDatasetDescription } from '../types.js';
 import { MAX_COLUMNS } from './csv.js';
-import { isMagnitude } from './magnitude.js';
+import { boundsMagnitude, isBounds, isMagnitude } from './magnitude.js';
 import { isValidName } from './names.js';
 
 /** Prefix of the signed bytes, so a description signature can never be replayed as anything else. */
@@ -80,6 +80,9 @@ function shapeProblem(d: unknown): string | undefined {
     if (!isObj(c) || typeof c.name !== 'string' || c.name === '' || c.type !== 'number')
       return 'invalid column';
     if (c.magnitude !== undefined && !isMagnitude(c.magnitude)) return 'invalid column';
+    // bounds: valid, and the column publishes their magnitude
+    if (c.bounds !== undefined && (!isBounds(c.bounds) || c.magnitude !== boundsMagnitude(c.bounds)))
+      return 'invalid column bounds';
   }
   if (typeof d.rows !== 'number' || !Number.isSafeInteger(d.rows) || d.rows < 0) return 'invalid row count';
   if (
@@ -157,6 +160,8 @@ export interface DescriptionFields {
   columns: string[];
   /** Each column's magnitude exponent (magnitude.ts), in column order. */
   magnitudes: number[];
+  /** Each column's declared bounds (undefined: none), in column order; default none. */
+  bounds?: ReadonlyArray<readonly [number, number] | undefined>;
   /** Number of rows. */
   rows: number;
   /** Tags (normalised). */
@@ -173,11 +178,15 @@ export interface DescriptionFields {
 
 /** Builds a description object (not yet signed). */
 export function buildDescription(f: DescriptionFields): DatasetDescription {
-  const columns: ColumnInfo[] = f.columns.map((name, j) => ({
-    name,
-    type: 'number',
-    magnitude: f.magnitudes[j]!,
-  }));
+  const columns: ColumnInfo[] = f.columns.map((name, j) => {
+    const b = f.bounds?.[j];
+    return {
+      name,
+      type: 'number',
+      magnitude: f.magnitudes[j]!,
+      ...(b !== undefined ? { bounds: [b[0], b[1]] as [number, number] } : {}),
+    };
+  });
   return {
     version: 1,
     name: f.name,

@@ -20,6 +20,7 @@ import { canonicalJson } from '../canonical-json.js';
 import type {
   AbortOptions,
   AddDatasetInput,
+  ColumnInfo,
   DatasetUpdate,
   PolicySummary,
   SignedDatasetDescription,
@@ -35,7 +36,14 @@ import {
   verifySignedDescription,
 } from './description.js';
 import { ColumnStats, readMockCsv, syntheticMockRows, type Rng } from './mock.js';
-import { declaredMagnitudes, magnitudesOf } from './magnitude.js';
+import {
+  boundsMagnitude,
+  checkBoundsEntries,
+  checkedBounds,
+  columnRanges,
+  declaredMagnitudes,
+  magnitudesOf,
+} from './magnitude.js';
 import { checkDatasetName, normaliseTags } from './names.js';
 import {
   computeRowPrints,
@@ -178,9 +186,10 @@ export class DatasetStore {
   /**
    * Imports a CSV (and optional mock CSV), signs the description and stores both. A replace keeps
    * the old dataset's tags and description text unless `input` gives new ones (`[]` and `''` clear
-   * them); its mock rows and declared magnitudes come from `input` alone.
+   * them); its mock rows, declared magnitudes and bounds come from `input` alone.
    *
    * @throws {InvalidNameError} {DatasetExistsError} {CsvImportError} {TypeError} (bad policy summary)
+   *   {InvalidBoundsError} (bounds malformed, of no column, or not holding the data)
    */
   async add(input: AddDatasetInput, options: AbortOptions = {}): Promise<StoredDataset> {
     const name = checkDatasetName(input.name);
@@ -239,12 +248,14 @@ export class DatasetStore {
         mock = syntheticMockRows(stats!, mockCount, this.rng);
         mockSource = 'synthetic';
       }
+      const bounds = checkedBounds(columns, stats!.min, stats!.max, input.bounds);
       const description = buildDescription({
         name,
         owner: this.owner,
         description: text,
         columns,
-        magnitudes: declaredMagnitudes(columns, stats!, input.magnitudes),
+        magnitudes: declaredMagnitudes(columns, stats!, input.magnitudes, bounds),
+        bounds,
         rows,
         tags,
         mock,
@@ -300,8 +311,11 @@ export class DatasetStore {
   }
 
   /**
-   * Changes a dataset's tags and/or free-text description (re-signed; data, schema and creation
-   * time unchanged). @throws {DatasetNotFoundError} {InvalidNameError} {RangeError}
+   * Changes a dataset's tags, free-text description and/or column bounds (re-signed; data, rows
+   * and creation time unchanged). New bounds are checked against the data file and set the
+   * column's magnitude to theirs; a column whose bounds are removed (`null`) keeps its magnitude.
+   * Nothing is written when nothing changes.
+   * @throws {DatasetNotFoundError} {InvalidNameError} {RangeError} {InvalidBoundsError}
    */
   async update(name: string, change: DatasetUpdate, options: AbortOptions = {}): Promise<StoredDataset> {
     const entry = this.entries.get(name);
@@ -312,14 +326,43 @@ export class DatasetStore {
     }
     const description = change.description ?? entry.signed.description.description;
     const before = entry.signed.description;
-    if (canonicalJson(before.tags) === canonicalJson(tags) && before.description === description)
+    const columns = change.bounds === undefined ? before.columns : await this.rebound(name, change.bounds);
+    if (
+      canonicalJson(before.tags) === canonicalJson(tags) &&
+      before.description === description &&
+      canonicalJson(before.columns) === canonicalJson(columns)
+    )
       return entry;
-    const signed = await signDescription({ ...before, tags, description }, this.key);
+    const signed = await signDescription({ ...before, tags, description, columns }, this.key);
     options.signal?.throwIfAborted();
     await writeFileAtomic(join(this.root, name, DESCRIPTION_FILE), JSON.stringify(signed, null, 2) + '\n');
     const updated: StoredDataset = { signed, dataBytes: entry.dataBytes };
     this.entries.set(name, updated);
     return updated;
+  }
+
+  /**
+   * The columns of a dataset with `bounds` applied (set, or removed by null; others unchanged),
+   * checked against its data file. @throws {InvalidBoundsError}
+   */
+  private async rebound(
+    name: string,
+    bounds: Readonly<Record<string, readonly [number, number] | null>>,
+  ): Promise<ColumnInfo[]> {
+    const before = this.entries.get(name)!.signed.description.columns;
+    const names = before.map((c) => c.name);
+    // malformed or unknown entries are refused before the data file is read
+    checkBoundsEntries(names, bounds);
+    const { values } = await readDataFile(join(this.root, name, DATA_FILE));
+    const { min, max } = columnRanges(values, names.length);
+    const set = checkedBounds(names, min, max, bounds);
+    return before.map((c, j) => {
+      const b = set[j];
+      if (b !== undefined) return { ...c, magnitude: boundsMagnitude(b), bounds: b };
+      if (!Object.hasOwn(bounds, c.name)) return c;
+      const { bounds: _removed, ...rest } = c;
+      return rest;
+    });
   }
 
   /** Deletes a dataset; false when there was none. */

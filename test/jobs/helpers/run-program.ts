@@ -4,6 +4,8 @@
  * Used by the executor, suppression and scale tests.
  */
 import type { NonlinearOps } from '../../../src/jobs/executor/context.js';
+import type { DpRequest } from '../../../src/jobs/dp/types.js';
+import { runDpOf } from '../../../src/jobs/executor/dp-release.js';
 import { jobProtocol } from '../../../src/jobs/executor/protocol-factory.js';
 import { runProgram, type RunProgramResult } from '../../../src/jobs/executor/run.js';
 import { sessionParties } from '../../../src/jobs/job/parties.js';
@@ -50,6 +52,8 @@ export interface RunSimulatedOptions {
   nonlinear?: NonlinearOps;
   /** Magnitude exponents of each input's columns, by input name (as a job carries them). */
   magnitudes?: Record<string, number[]>;
+  /** Differential privacy: the request and every input's column bounds (as a job carries them). */
+  dp?: { request: DpRequest; bounds: ([number, number] | null)[] };
 }
 
 /** Runs `program`; returns every party's result and the recipient's outputs by name. */
@@ -59,6 +63,13 @@ export async function runSimulated(
 ): Promise<{ results: RunProgramResult[]; out: Record<string, JobOutputValue>; recipient: number }> {
   const { tables } = options;
   const job = fakeJob(options.protocol ?? 'rep3', tables, []);
+  if (options.dp !== undefined) {
+    job.dp = options.dp.request;
+    job.inputs.forEach((inp, i) => {
+      inp.columns = program.inputs[i]?.columns ?? [];
+      inp.bounds = options.dp!.bounds;
+    });
+  }
   const parties = sessionParties(job);
   const rows = Object.fromEntries(tables.map((t, i) => [`h${i + 1}`, t.length]));
   const checked = validateProgram(program, {
@@ -75,14 +86,16 @@ export async function runSimulated(
       const mine = tables.flatMap((t, i) =>
         owners[`h${i + 1}`] === session.self ? [[`h${i + 1}`, t.flat()] as const] : [],
       );
+      const protocol = jobProtocol(job, session);
       return runProgram({
-        protocol: jobProtocol(job, session),
+        protocol,
         checked,
         owners,
         values: mine.length > 0 ? Object.fromEntries(mine) : undefined,
         recipient,
         fractionalBits: 16,
         nonlinear: options.nonlinear,
+        dp: runDpOf(job, checked, protocol),
       });
     },
     { timeouts: { stepMs: 30_000 } },

@@ -2,12 +2,14 @@
  * Datasets: the local catalog and search through the network.
  *
  * - `GET /datasets`: local datasets.
- * - `POST /datasets` `{ csvPath, name, description?, tags?, mockPath?, mockRows?, magnitudes?, replace? }` (absolute paths
- *   on the daemon's machine): imports and advertises a dataset; 201 with the local dataset. A
+ * - `POST /datasets` `{ csvPath, name, description?, tags?, mockPath?, mockRows?, magnitudes?, bounds?, replace? }`
+ *   (absolute paths on the daemon's machine; `bounds` `{ column: [lo, hi] }`, public column bounds
+ *   every value must lie within): imports and advertises a dataset; 201 with the local dataset. A
  *   replace keeps the old tags and description unless given, and the dataset's policy; a new name
  *   starts with the default policy (a policy left from a dataset of that name is removed first).
- * - `PATCH /datasets/:name` `{ tags?, description? }`: changes a local dataset's tags and/or
- *   description (re-signed and re-advertised; data, schema and policy unchanged).
+ * - `PATCH /datasets/:name` `{ tags?, description?, bounds? }`: changes a local dataset's tags,
+ *   description and/or column bounds (`{ column: [lo, hi] | null }`, null removing a column's;
+ *   checked against the data), re-signed and re-advertised; data, rows and policy unchanged.
  * - `GET /datasets/search?term=..[&by=name|tag|any][&timeoutMs=..]`: verified descriptions found.
  * - `GET /datasets/:owner/:name`: one description, fetched from its owner and verified.
  * - `DELETE /datasets/:name`: stops advertising and deletes a local dataset, and its policy (a
@@ -17,7 +19,7 @@ import type { JobService } from '../../../jobs/service/service.js';
 import { isJobsPeer } from '../../../jobs/service/for-peer.js';
 import type { DatasetSearchResult, LocalDataset, SignedDatasetDescription } from '../../../node/types.js';
 import { MAX_DESCRIPTION_CHARS, MAX_MOCK_ROWS } from '../../../node/dataset/description.js';
-import { MAX_MAGNITUDE, MIN_MAGNITUDE } from '../../../node/dataset/magnitude.js';
+import { MAX_BOUND, MAX_MAGNITUDE, MIN_MAGNITUDE } from '../../../node/dataset/magnitude.js';
 import { MAX_TERM_CHARS, normaliseTerm } from '../../../node/catalog/match.js';
 import { logger } from '../../../util/log.js';
 import type { ApiContext } from '../context.js';
@@ -27,6 +29,7 @@ import {
   objectBody,
   optionalAbsolutePath,
   optionalBoolean,
+  optionalBoundsRecord,
   optionalIntRecord,
   optionalPositiveInt,
   optionalString,
@@ -96,6 +99,7 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
         mockPath: optionalAbsolutePath(body, 'mockPath'),
         mockRows: optionalPositiveInt(body.mockRows, 'mockRows', MAX_MOCK_ROWS),
         magnitudes: optionalIntRecord(body, 'magnitudes', MIN_MAGNITUDE, MAX_MAGNITUDE),
+        bounds: optionalBoundsRecord(body, 'bounds', MAX_BOUND),
         replace: optionalBoolean(body, 'replace'),
       },
       { signal: req.signal },
@@ -106,19 +110,25 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
   router.add('PATCH', '/datasets/:name', async (req): Promise<LocalDataset> => {
     const body = objectBody(await req.body());
     for (const key of Object.keys(body)) {
-      if (key !== 'tags' && key !== 'description') throw new BadRequestError(`unknown field "${key}"`);
+      if (key !== 'tags' && key !== 'description' && key !== 'bounds')
+        throw new BadRequestError(`unknown field "${key}"`);
     }
     const tags = optionalStringArray(body, 'tags');
     const description = optionalString(body, 'description');
-    if (tags === undefined && description === undefined) {
-      throw new BadRequestError('give "tags" and/or "description"');
+    const bounds = optionalBoundsRecord(body, 'bounds', MAX_BOUND, true);
+    if (tags === undefined && description === undefined && bounds === undefined) {
+      throw new BadRequestError('give "tags", "description" and/or "bounds"');
     }
     if (description !== undefined && description.length > MAX_DESCRIPTION_CHARS) {
       throw new BadRequestError(`"description" is longer than ${MAX_DESCRIPTION_CHARS} characters`);
     }
     return datasets.update(
       req.params.name!,
-      { ...(tags !== undefined ? { tags } : {}), ...(description !== undefined ? { description } : {}) },
+      {
+        ...(tags !== undefined ? { tags } : {}),
+        ...(description !== undefined ? { description } : {}),
+        ...(bounds !== undefined ? { bounds } : {}),
+      },
       { signal: req.signal },
     );
   });

@@ -6,6 +6,7 @@ import type { ApiContext } from '../context.js';
 import { Router } from '../router.js';
 import { accessRoutes } from './access.js';
 import { auditRoutes } from './audit.js';
+import { budgetRoutes } from './budget.js';
 import { datasetRoutes } from './datasets.js';
 import { jobRoutes } from './jobs.js';
 import { peerRoutes } from './peers.js';
@@ -20,5 +21,6 @@ export function apiRouter(ctx: ApiContext): Router {
   accessRoutes(router, ctx);
   jobRoutes(router, ctx);
   auditRoutes(router, ctx);
+  budgetRoutes(router, ctx);
   return router;
 }
