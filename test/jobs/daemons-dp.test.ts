@@ -2,7 +2,8 @@
  * Differential privacy end to end with real daemons in separate processes on 127.0.0.1 (three
  * hospitals with column bounds and budgets, a scientist): DP jobs give noisy values within their
  * intervals of the plaintext statistic, two identical jobs differ, the job that would exceed the
- * budget is refused by every owner with what is left, `GET /budget` shows the spends, a hospital
+ * budget is refused by every owner with what is left, `GET /budget` shows the spends, the CLI's
+ * `job run --dp` prints each value's noise and interval and `budget show` the spends, a hospital
  * killed right after its spend keeps it across a restart, and no exact value appears in any
  * audit log or daemon output.
  */
@@ -13,7 +14,7 @@ import * as assert from 'uvu/assert';
 import '../../src/polyfills.js';
 import { rhoOfEpsilonDelta } from '../../src/jobs/dp/accountant.js';
 import type { JobRecord } from '../../src/jobs/store.js';
-import { cleanupAll } from '../../scripts/demo-network.js';
+import { cleanupAll, peermpc } from '../../scripts/demo-network.js';
 import { startDaemonProcess } from '../node/daemon-helpers.js';
 import {
   allRows,
@@ -97,6 +98,49 @@ test('no exact value in any audit log or daemon output', () => {
     }
   }
 });
+
+test('the CLI: job run --dp prints each value with its noise and interval; budget show what was spent', () =>
+  within(120_000, 'cli', async () => {
+    for (const h of t.hospitals)
+      await setPolicy(h, { approval: 'auto', budget: { epsilon: 50, delta: 1e-6 } });
+    const dd = ['--data-dir', t.scientist.dataDir];
+    const bad = await peermpc([
+      'job',
+      'run',
+      '--search',
+      'patients',
+      '--stats',
+      'mean',
+      '--dp',
+      'epsilon=0',
+      ...dd,
+    ]);
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, 'dp.epsilon');
+    const run = await peermpc(
+      [
+        'job',
+        'run',
+        '--search',
+        'patients',
+        '--columns',
+        'age,bmi',
+        '--stats',
+        'count,mean',
+        '--dp',
+        'epsilon=1,delta=1e-6',
+        ...dd,
+      ],
+      { timeoutMs: 60_000 },
+    );
+    assert.is(run.code, 0, run.stderr);
+    assert.match(run.stdout, 'differentially private: discrete Gaussian noise from 2 parties');
+    assert.match(run.stdout, '95% intervals');
+    assert.match(run.stdout, 'public row count');
+    const shown = await peermpc(['budget', 'show', '--data-dir', t.hospitals[0]!.dataDir]);
+    assert.is(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, t.scientist.peerId.slice(0, 12));
+  }));
 
 test('a hospital killed right after its spend keeps the spend across a restart', () =>
   within(180_000, 'crash after spend', async () => {
