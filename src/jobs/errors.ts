@@ -137,10 +137,11 @@ export class AuditLogError extends Error {
   }
 }
 
-/** The release ledger has a corrupt line (other than a torn last one) or cannot be written. */
-export class ReleaseLedgerError extends Error {
-  override readonly name = 'ReleaseLedgerError';
+/** A JSON-lines ledger file has a corrupt line (other than a torn last one) or cannot be read or written. */
+export class LedgerFileError extends Error {
   constructor(
+    /** What the ledger is, e.g. `release ledger`. */
+    what: string,
     /** The ledger file. */
     readonly path: string,
     /** 1-based line at fault, 0 when the error is not tied to a line. */
@@ -148,7 +149,15 @@ export class ReleaseLedgerError extends Error {
     problem: string,
     options?: { cause?: unknown },
   ) {
-    super(`release ledger ${path}${line === 0 ? '' : `:${line}`}: ${problem}`, options);
+    super(`${what} ${path}${line === 0 ? '' : `:${line}`}: ${problem}`, options);
+  }
+}
+
+/** The release ledger has a corrupt line (other than a torn last one) or cannot be written. */
+export class ReleaseLedgerError extends LedgerFileError {
+  override readonly name = 'ReleaseLedgerError';
+  constructor(path: string, line: number, problem: string, options?: { cause?: unknown }) {
+    super('release ledger', path, line, problem, options);
   }
 }
 

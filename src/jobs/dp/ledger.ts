@@ -15,6 +15,7 @@
  * Requester ids and dataset names come from the wire: they are bounded (src/util/bound.ts) before
  * they are stored, and the lookups bound them alike.
  */
+import { LedgerFileError } from '../errors.js';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { boundText, OUTSIDE_TEXT_MAX } from '../../util/bound.js';
@@ -36,17 +37,10 @@ export function budgetLedgerPath(jobsDir: string): string {
 }
 
 /** The budget ledger has a corrupt line (other than a torn last one) or cannot be read or written. */
-export class BudgetLedgerError extends Error {
+export class BudgetLedgerError extends LedgerFileError {
   override readonly name = 'BudgetLedgerError';
-  constructor(
-    /** The ledger file. */
-    readonly path: string,
-    /** 1-based line at fault, 0 when the error is not tied to a line. */
-    readonly line: number,
-    problem: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`budget ledger ${path}${line === 0 ? '' : `:${line}`}: ${problem}`, options);
+  constructor(path: string, line: number, problem: string, options?: { cause?: unknown }) {
+    super('budget ledger', path, line, problem, options);
   }
 }
 
