@@ -137,6 +137,11 @@ test('the CLI: job run --dp prints each value with its noise and interval; budge
     assert.match(run.stdout, 'differentially private: discrete Gaussian noise from 2 parties');
     assert.match(run.stdout, '95% intervals');
     assert.match(run.stdout, 'public row count');
+    const h0 = t.hospitals[0]!;
+    const described = await peermpc(['dataset', 'show', `${h0.peerId}/${h0.name}`, ...dd]);
+    assert.is(described.code, 0, described.stderr);
+    assert.match(described.stdout, 'privacy budget');
+    assert.match(described.stdout, 'bounds [0, 120]');
     const shown = await peermpc(['budget', 'show', '--data-dir', t.hospitals[0]!.dataDir]);
     assert.is(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, t.scientist.peerId.slice(0, 12));

@@ -1,6 +1,7 @@
 /**
  * `peermpc dataset add|list|search|show|update|remove`: the local catalog and search through the network.
  */
+import { budgetText } from './job-policy.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -322,6 +323,9 @@ export function policyLines(p: PolicySummary): Array<[string, string | number]> 
       'trusted compute parties',
       p.computeParties.includes('*') ? 'any (a person checks each job)' : p.computeParties.join(', '),
     ]);
+  if (p.budget !== undefined) lines.push(['privacy budget', `${budgetText(p.budget)} per requester`]);
+  if (p.requireDpBelowRows !== undefined)
+    lines.push(['differential privacy', `required for outputs over fewer than ${p.requireDpBelowRows} rows`]);
   return lines;
 }
 
