@@ -15,8 +15,11 @@
  * Statistics jobs (bench/jobs-stats.ts), one row each, timed from approval to result: `ols10`,
  * `ols30`, `logit10`, `quantile`, `groupby`.
  *
+ * DP rows (bench/jobs-dp.ts): `dp1`, `dp100`, `dp10000`, the same histogram jobs with and without
+ * differential privacy (plain_ms, dp_ms, overhead); only when named (`dp` runs the three).
+ *
  * Filters: `demo` (or any of the demo's case names) runs the demo's rows, `stats` every statistics
- * case, a statistics case's name that case; none runs everything.
+ * case, a statistics case's name that case, `dp` the DP cases; none runs the demo and statistics.
  */
 import { demoJobRequest } from '../scripts/demo-job.js';
 import { startNetwork, type DemoNetwork } from '../scripts/demo-network.js';
@@ -24,6 +27,7 @@ import { HOSPITALS, writeDemoData } from '../scripts/make-demo-data.js';
 import type { JobRecord } from '../src/jobs/store.js';
 import { join } from 'node:path';
 import { median, progress, type Row, type SuiteOptions } from './harness.js';
+import { DP_CASES, dpRows } from './jobs-dp.js';
 import { STAT_CASES, statRows, waitDone } from './jobs-stats.js';
 
 const ROWS = HOSPITALS.reduce((s, h) => s + h.rows, 0);
@@ -130,7 +134,13 @@ const DEMO_FILTERS = ['demo', 'party', ...PHASES];
 /** Runs the jobs suite (see the module comment). */
 export async function benchJobs(opts: SuiteOptions): Promise<Row[]> {
   const only = opts.only;
-  const known = [...DEMO_FILTERS, 'stats', ...STAT_CASES.map((c) => c.name)];
+  const known = [
+    ...DEMO_FILTERS,
+    'stats',
+    ...STAT_CASES.map((c) => c.name),
+    'dp',
+    ...DP_CASES.map((c) => c.name),
+  ];
   const unknown = only.filter((o) => !known.includes(o));
   if (unknown.length > 0)
     throw new Error(`jobs: unknown case ${unknown.join(', ')} (cases: ${known.join(', ')})`);
@@ -138,6 +148,7 @@ export async function benchJobs(opts: SuiteOptions): Promise<Row[]> {
   const cases = STAT_CASES.filter(
     (c) => only.length === 0 || only.includes('stats') || only.includes(c.name),
   );
+  const dpCases = DP_CASES.filter((c) => only.includes('dp') || only.includes(c.name));
   progress(`starting ${HOSPITALS.length + 1} daemons`);
   // stepMs: a recipient that does not compute waits for the output from the end of input sharing,
   // one step with the step timeout (30 s by default) over the whole compute phase, which the
@@ -149,6 +160,7 @@ export async function benchJobs(opts: SuiteOptions): Promise<Row[]> {
     const rows = demo ? await demoRows(net, opts.runs) : [];
     const owners = HOSPITALS.map((h) => h.name);
     if (cases.length > 0) rows.push(...(await statRows(net, owners, cases, opts.runs, opts.json)));
+    if (dpCases.length > 0) rows.push(...(await dpRows(net, dpCases, opts.runs)));
     return rows;
   } finally {
     await net.stop();

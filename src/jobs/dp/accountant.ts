@@ -179,6 +179,9 @@ export function epsilonOfRho(rho: number, delta: number): number {
   if (!Number.isFinite(rho) || rho < 0) throw new RangeError(`rho must be a finite number >= 0, got ${rho}`);
   requireProbability('delta', delta);
   if (rho === 0) return 0;
+  // Beyond rho 1e4 (far past any budget: epsilon 100 is rho ~48) the search's float arithmetic
+  // breaks down (it returned 0); the simple conversion is a valid upper bound there.
+  if (rho > 1e4) return rho + 2 * Math.sqrt(rho * Math.log(1 / delta));
   let eMin = 0;
   let eMax = 2;
   while (cdpDelta(rho, eMax) > delta) {
@@ -204,6 +207,20 @@ export function epsilonOfRho(rho: number, delta: number): number {
 export function rhoOfEpsilonDelta(epsilon: number, delta: number): number {
   requirePositive('epsilon', epsilon);
   requireProbability('delta', delta);
+  const key = `${epsilon}/${delta}`;
+  const known = RHO_CACHE.get(key);
+  if (known !== undefined) return known;
+  const rho = searchRho(epsilon, delta);
+  if (RHO_CACHE.size >= 1024) RHO_CACHE.clear();
+  RHO_CACHE.set(key, rho);
+  return rho;
+}
+
+/** rhoOfEpsilonDelta's results (a search takes tens of ms; jobs and policies ask the same pairs). */
+const RHO_CACHE = new Map<string, number>();
+
+/** The search of {@link rhoOfEpsilonDelta}. */
+function searchRho(epsilon: number, delta: number): number {
   const f = (s: number): number => epsilonOfRho(s * s, delta) - epsilon;
   let [lo, flo] = [0, -epsilon];
   let hi = Math.sqrt(epsilon);

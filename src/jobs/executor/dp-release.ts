@@ -43,32 +43,44 @@ export async function clipInputs(
   bounds: InputBounds,
   f: number,
 ): Promise<void> {
+  // Every bounded input at once: one sign computation and two multiplications in all.
+  const parts: { name: string; x: Share; lo: RingTensor; hi: RingTensor }[] = [];
   for (const inp of checked.program.inputs) {
     const b = bounds[inp.name];
     if (b === undefined || inp.columns.every((c) => (b[c] ?? null) === null)) continue;
     const x = values.get(inp.name)!;
     const [rows, cols] = x.shape as [number, number];
     const exps = checked.types.get(inp.name)!.exps;
-    const lo: bigint[] = [];
-    const hi: bigint[] = [];
-    inp.columns.forEach((c, j) => {
+    const pair = inp.columns.map((c, j) => {
       const cb = b[c] ?? null;
-      const [l, h] = cb === null ? [-OPEN, OPEN] : encodedBounds(cb[0], cb[1], exps?.[j] ?? 0, f);
-      lo.push(l);
-      hi.push(h);
+      return cb === null ? [-OPEN, OPEN] : encodedBounds(cb[0], cb[1], exps?.[j] ?? 0, f);
     });
-    const tile = (v: bigint[]): RingTensor =>
-      RingTensor.fromBigInts(Array.from({ length: rows }, () => v).flat(), [rows, cols]);
-    const [loT, hiT] = [tile(lo), tile(hi)];
-    const belowLo = p.addPublic(x, loT.neg()); // x - lo
-    const aboveHi = p.addPublic(p.neg(x), hiT); // hi - x
-    const n = rows * cols;
-    const signs = await msb(p, p.concat([p.reshape(belowLo, [n]), p.reshape(aboveHi, [n])], 0));
-    const a = p.reshape(p.slice(signs, 0, 0, n), [rows, cols]); // x < lo
-    const c = p.reshape(p.slice(signs, 0, n, 2 * n), [rows, cols]); // x > hi
-    const inner = p.add(x, await p.mul(c, aboveHi)); // hi where x > hi, else x
-    const clipped = p.add(inner, await p.mul(a, p.addPublic(p.neg(inner), loT))); // lo where x < lo
-    values.set(inp.name, clipped);
+    const tile = (k: 0 | 1): RingTensor =>
+      RingTensor.fromBigInts(Array.from({ length: rows }, () => pair.map((v) => v[k]!)).flat(), [
+        rows * cols,
+      ]);
+    parts.push({ name: inp.name, x: p.reshape(x, [rows * cols]), lo: tile(0), hi: tile(1) });
+  }
+  if (parts.length === 0) return;
+  const x = p.concat(
+    parts.map((q) => q.x),
+    0,
+  );
+  const lo = RingTensor.concat(parts.map((q) => q.lo));
+  const hi = RingTensor.concat(parts.map((q) => q.hi));
+  const n = x.shape[0]!;
+  const belowLo = p.addPublic(x, lo.neg()); // x - lo
+  const aboveHi = p.addPublic(p.neg(x), hi); // hi - x
+  const signs = await msb(p, p.concat([belowLo, aboveHi], 0));
+  const a = p.slice(signs, 0, 0, n); // x < lo
+  const c = p.slice(signs, 0, n, 2 * n); // x > hi
+  const inner = p.add(x, await p.mul(c, aboveHi)); // hi where x > hi, else x
+  const clipped = p.add(inner, await p.mul(a, p.addPublic(p.neg(inner), lo))); // lo where x < lo
+  let at = 0;
+  for (const q of parts) {
+    const size = q.x.shape[0]!;
+    values.set(q.name, p.reshape(p.slice(clipped, 0, at, at + size), [...values.get(q.name)!.shape]));
+    at += size;
   }
 }
 
@@ -121,7 +133,7 @@ function drawNoise(plan: DpOutputPlan, noise: OutputNoise, rng: RandomSource): R
 
 /**
  * `vector` plus one noise draw from each of `noiseParties` (session indices), each secret-shared
- * by the party that drew it; parties draw in order, so every party runs the same primitives.
+ * by the party that drew it; every party launches the same inputs in the same order.
  */
 export async function addNoise(
   p: Protocol,
@@ -131,12 +143,13 @@ export async function addNoise(
   noiseParties: readonly number[],
   rng: RandomSource = cryptoRandom(),
 ): Promise<Share> {
-  let out = vector;
-  for (const party of noiseParties) {
-    const mine = p.session.self === party ? drawNoise(plan, noise, rng) : undefined;
-    out = p.add(out, await p.input(party, mine, [...vector.shape]));
-  }
-  return out;
+  // the inputs run together (each party's own draw; the others' PRG words are drawn at the call)
+  const draws = await Promise.all(
+    noiseParties.map((party) =>
+      p.input(party, p.session.self === party ? drawNoise(plan, noise, rng) : undefined, [...vector.shape]),
+    ),
+  );
+  return draws.reduce((acc, d) => p.add(acc, d), vector);
 }
 
 /** What a DP job adds to a run (RunProgramInput.dp): the plan and who draws noise. */
