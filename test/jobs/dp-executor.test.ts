@@ -161,6 +161,31 @@ test('ols by sufficient statistics: coefficients near the clipped least squares,
   });
 });
 
+test('groupBy counts: noisy counts per level within their intervals of the exact counts', async () => {
+  const codes = [1, 2, 3, 2, 2, 3, 1, 2, 3, 3, 3, 2].map((g, i) => [g, i]);
+  const tables = [codes.slice(0, 6), codes.slice(6)];
+  const b = new ProgramBuilder();
+  const all = b.union(b.input('h1', ['g', 'i']), b.input('h2', ['g', 'i']));
+  b.output('n', b.node('groupBy', [all], { by: 'g', levels: [1, 2, 3], agg: 'count' }));
+  const { out } = await runSimulated(b.build(), {
+    tables,
+    magnitudes: { h1: [2, 4], h2: [2, 4] },
+    dp: {
+      request: { epsilon: 20, delta: 1e-6 },
+      bounds: [
+        [1, 3],
+        [0, 15],
+      ],
+    },
+  });
+  const truth = [1, 2, 3].map((g) => codes.filter((r) => r[0] === g).length);
+  assert.is(out.n!.dp!.noiseParties, 2);
+  truth.forEach((t, i) => {
+    const [lo, hi] = out.n!.dp!.interval95[i]!;
+    assert.ok(lo <= t && t <= hi, `level ${i + 1}: ${t} outside [${lo}, ${hi}]`);
+  });
+});
+
 test('the plan refuses what has no DP release, naming the output', () => {
   const b = new ProgramBuilder();
   const h = b.input('h1', COLS);
