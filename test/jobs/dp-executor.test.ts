@@ -213,6 +213,18 @@ test('the plan refuses what has no DP release, naming the output', () => {
   assert.ok(!missing.ok && missing.reasons[0]!.includes('column bmi of input h1 declares no bounds'));
 });
 
+test('the plan refuses bounds narrower than one encoding unit (no sensitivity to calibrate to)', () => {
+  const b = new ProgramBuilder();
+  b.output('s', b.sum(b.input('h1', ['age'])));
+  const checked = validateProgram(b.build(), { rows: { h1: 10 }, magnitudes: { h1: [7] } });
+  const plan = planDp(
+    checked,
+    jobInputBounds([{ name: 'h1', columns: ['age'], bounds: [[100, 100.000001]] }]),
+    16,
+  );
+  assert.ok(!plan.ok && plan.reasons[0]!.includes('narrower than the resolution'));
+});
+
 test('a union of an input with itself doubles the sensitivity (a row counts twice)', () => {
   const b = new ProgramBuilder();
   const h = b.input('h1', ['age']);

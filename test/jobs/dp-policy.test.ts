@@ -55,6 +55,7 @@ async function refusal(signed: unknown): Promise<string> {
 test('verification: a malformed dp is refused; a DP job whose outputs have no DP release too', async () => {
   assert.match(await refusal(await dpJob({ epsilon: 0 })), 'dp.epsilon');
   assert.match(await refusal(await dpJob({ epsilon: 1, delta: 0.5 })), 'dp.delta');
+  assert.match(await refusal(await dpJob({ epsilon: 1e-300 })), 'dp.epsilon'); // the conversion would take seconds
   assert.match(await refusal(await dpJob({ epsilon: 1, extra: 1 })), 'other than epsilon and delta');
   assert.match(
     await refusal(await dpJob({ epsilon: 1 }, ['correlation'])),
@@ -62,6 +63,14 @@ test('verification: a malformed dp is refused; a DP job whose outputs have no DP
   );
   const ok = await verifySignedJob(await dpJob({ epsilon: 1, delta: 1e-6 }, ['mean', 'variance']));
   assert.equal(ok.signed.job.dp, { epsilon: 1, delta: 1e-6 });
+});
+
+test('verification: bounds beyond the input column’s magnitude are refused (they could overflow the exact sums)', async () => {
+  const signed = await demoJob(sci, hs, [100, 100, 100], { dp: { epsilon: 1, delta: 1e-6 } });
+  for (const i of signed.job.inputs) i.bounds = BOUNDS;
+  signed.job.inputs[2]!.bounds = [[0, 2 ** 23], null, null]; // magnitude 10 published, bounds need 23
+  const forged = JSON.parse(JSON.stringify(await signJob(signed.job, sci.key)));
+  assert.match(await refusal(forged), 'exceed its magnitude');
 });
 
 test('owner rules: DP required below N rows; a budget refuses what would exceed it, naming what is left', () => {

@@ -52,3 +52,33 @@ export function productRange(alo: bigint, ahi: bigint, blo: bigint, bhi: bigint,
   const min = corners.reduce((a, b) => (b < a ? b : a));
   return max - min;
 }
+
+/** Largest |value| of an encoded interval. */
+export function maxAbs([lo, hi]: readonly [bigint, bigint]): bigint {
+  const a = lo < 0n ? -lo : lo;
+  const b = hi < 0n ? -hi : hi;
+  return a > b ? a : b;
+}
+
+/**
+ * Why n products of encodings of at most `a` and `b` could overflow the exact sum (|sum| < 2^62)
+ * or give no sensitivity (an interval narrower than one encoding unit), or undefined.
+ */
+export function productProblem(
+  n: number,
+  a: readonly [bigint, bigint],
+  b: readonly [bigint, bigint],
+): string | undefined {
+  if (!(a[1] > a[0]) || !(b[1] > b[0])) return 'bounds narrower than the resolution of the encoding';
+  if (BigInt(n) * maxAbs(a) * maxAbs(b) >= 1n << 62n)
+    return 'the products of its bounds summed over its rows would overflow';
+  return undefined;
+}
+
+/**
+ * One row's move of floor(sum / 2^f) when it moves the sum by at most `range`: floor(range / 2^f)
+ * + 2 (the truncations of rep3 and additive return floor or floor + 1 of the exact quotient).
+ */
+export function truncatedRange(range: bigint, f: number): number {
+  return Number(range >> BigInt(f)) + 2;
+}

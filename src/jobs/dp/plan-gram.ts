@@ -3,13 +3,21 @@
  * cross products P_jk = floor(sum enc_j enc_k / 2^f), j <= k, of the features and the target are
  * released under noise, and the recipient solves the normal equations from them (post-processing).
  * One row moves S_j by at most m (hi_enc - lo_enc) and P_jk by the range of enc_j enc_k over the
- * bounds' box (plus one for the floor), times how many table rows hold that row (m, or m_j + m_k
+ * bounds' box (plus two for the truncation: floor or floor + 1), times how many table rows hold that row (m, or m_j + m_k
  * when the two columns' rows come from their inputs in different orders).
  */
 import { regressionSpec } from '../program/ops-regression.js';
 import type { Params } from '../program/types.js';
 import type { ValueType } from '../program/value-type.js';
-import { columnBounds, DP_MOMENT_MAX_ROWS, encodedBounds, productRange, type InputBounds } from './bounds.js';
+import {
+  columnBounds,
+  DP_MOMENT_MAX_ROWS,
+  encodedBounds,
+  productProblem,
+  productRange,
+  truncatedRange,
+  type InputBounds,
+} from './bounds.js';
 
 /** The gram part of a DP output plan. */
 export interface GramPlan {
@@ -47,8 +55,10 @@ export function gramPlan(t: ValueType, params: Params, bounds: InputBounds, f: n
   for (const [j, k] of upperPairs(info.length)) {
     const [a, b] = [info[j]!, info[k]!];
     const m = a.segs === b.segs ? Math.max(a.m, b.m) : a.m + b.m;
+    const problem = productProblem(t.shape[0]!, a.enc, b.enc);
+    if (problem !== undefined) return `columns ${cols[columns[j]!]} and ${cols[columns[k]!]}: ${problem}`;
     const range = productRange(a.enc[0], a.enc[1], b.enc[0], b.enc[1], j === k);
-    sens.push(m * (Number(range >> BigInt(f)) + 1));
+    sens.push(m * truncatedRange(range, f));
     exps.push(a.e + b.e);
   }
   return { kind: 'gram', rows: t.shape[0]!, columns, exps, ringSensitivity: sens, changes: sens.length };

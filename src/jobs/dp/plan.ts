@@ -14,10 +14,10 @@
  * | count | nothing (the row count is public) | 0 | n |
  * | sum | S_j = sum of clipped encodings | m(hi_enc - lo_enc) | S_j, natural units |
  * | mean | S_j | as sum | S_j / n |
- * | variance, std | S_j and Q_j = floor(sum enc^2 / 2^f) | as sum; m(floor((max enc^2 - min enc^2) / 2^f) + 1) | (Q - S^2/n) / (n - ddof), its root |
+ * | variance, std | S_j and Q_j = floor(sum enc^2 / 2^f) | as sum; m(floor((max enc^2 - min enc^2) / 2^f) + 2) | (Q - S^2/n) / (n - ddof), its root |
  * | histogram (no minCount) | bin counts | m in two bins (l1 2m, l2 m sqrt 2) | counts |
  * | groupBy agg count (no minCount) | group counts | as histogram | counts |
- * | ols (no ridge) | S_j and P_jk = floor(sum enc_j enc_k / 2^f), j <= k, of features and target | as sum; m(floor((max - min of enc_j enc_k) / 2^f) + 1) | the normal equations solved |
+ * | ols (no ridge) | S_j and P_jk = floor(sum enc_j enc_k / 2^f), j <= k, of features and target | as sum; m(floor((max - min of enc_j enc_k) / 2^f) + 2) | the normal equations solved |
  *
  * m: how many times a row of one input appears in the column (a union of an input with itself).
  * Noise is calibrated per element to its own sensitivity (request.ts), so a sum in dollars and a
@@ -28,7 +28,15 @@
 import { histogramColumn } from '../program/ops-stats.js';
 import type { CheckedProgram } from '../program/validate.js';
 import type { ValueType } from '../program/value-type.js';
-import { columnBounds, DP_MOMENT_MAX_ROWS, encodedBounds, productRange, type InputBounds } from './bounds.js';
+import {
+  columnBounds,
+  DP_MOMENT_MAX_ROWS,
+  encodedBounds,
+  productProblem,
+  productRange,
+  truncatedRange,
+  type InputBounds,
+} from './bounds.js';
 import { gramPlan } from './plan-gram.js';
 
 export { DP_MOMENT_MAX_ROWS, encodedBounds, type InputBounds } from './bounds.js';
@@ -82,9 +90,11 @@ function tablePlan(
     if (typeof b === 'string') return b;
     const e = t.exps?.[j] ?? 0;
     const [lo, hi] = encodedBounds(b.lo, b.hi, e, f);
+    const problem = productProblem(squares ? t.shape[0]! : 1, [lo, hi], [lo, hi]);
+    if (problem !== undefined) return `column ${t.columns![j]}: ${problem}`;
     exps.push(e);
     sens.push(b.m * Number(hi - lo));
-    sq.push(b.m * (Number(productRange(lo, hi, lo, hi, true) >> BigInt(f)) + 1));
+    sq.push(b.m * truncatedRange(productRange(lo, hi, lo, hi, true), f));
     sqExps.push(2 * e);
   }
   return squares ? { exps: [...exps, ...sqExps], sens: [...sens, ...sq] } : { exps, sens };

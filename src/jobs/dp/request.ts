@@ -17,6 +17,8 @@ import type { DpMechanism, DpRequest } from './types.js';
 
 /** Largest epsilon a job may ask (beyond it DP means little). */
 export const MAX_JOB_EPSILON = 100;
+/** Smallest epsilon a job may ask (below it, the conversion to rho takes seconds: a cheap DoS). */
+export const MIN_JOB_EPSILON = 1e-6;
 /** Largest delta a job may ask. */
 export const MAX_DELTA = 1e-3;
 
@@ -29,8 +31,8 @@ export function dpRequestProblem(v: unknown): string | undefined {
   if (Object.keys(v).some((k) => k !== 'epsilon' && k !== 'delta'))
     return 'dp has a field other than epsilon and delta';
   const e = v.epsilon;
-  if (typeof e !== 'number' || !Number.isFinite(e) || e <= 0 || e > MAX_JOB_EPSILON)
-    return `dp.epsilon must be a number in (0, ${MAX_JOB_EPSILON}]`;
+  if (typeof e !== 'number' || !Number.isFinite(e) || e < MIN_JOB_EPSILON || e > MAX_JOB_EPSILON)
+    return `dp.epsilon must be a number in [${MIN_JOB_EPSILON}, ${MAX_JOB_EPSILON}]`;
   const d = v.delta;
   if (d !== undefined && (typeof d !== 'number' || !Number.isFinite(d) || d <= 0 || d > MAX_DELTA))
     return `dp.delta must be a number in (0, ${MAX_DELTA}]`;
@@ -79,7 +81,7 @@ export function outputNoise(dp: DpRequest, plan: DpOutputPlan, k: number): Outpu
     const epsilon = dp.epsilon / k;
     return {
       mechanism,
-      rho: rhoOfPureEpsilon(epsilon),
+      rho: rhoOfPureEpsilon(dp.epsilon) / k, // the job's charge, split as the epsilons are
       epsilon,
       c: laplaceScaleForEpsilon(plan.changes, epsilon) * (1 + 1e-12),
     };

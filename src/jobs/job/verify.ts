@@ -3,6 +3,7 @@
  * with the bound row counts) and its hash, the inputs against the program, the parties against the
  * protocol, and the clock (not expired, not from the future, not too long-lived).
  */
+import { boundsMagnitude } from '../../node/dataset/magnitude.js';
 import { jobInputBounds, planDp } from '../dp/plan.js';
 import { dpRequestProblem } from '../dp/request.js';
 import { ed25519PublicKeyOf } from '../../node/peer-keys.js';
@@ -92,6 +93,23 @@ function inputProblem(i: unknown): string | undefined {
     return `input ${quoted(i.name)}: magnitudes must be one integer in [-40, 62] per column`;
   if (i.bounds !== undefined && !boundsShapeOk(i.bounds, i.columns.length))
     return `input ${quoted(i.name)}: bounds must be one [lo, hi] (finite, lo < hi, |lo|, |hi| <= 2^62) or null per column`;
+  return boundsWithinMagnitudes(i);
+}
+
+/**
+ * Why an input's bounds exceed its published magnitudes, or undefined: statistics hold a column at
+ * its magnitude's scale, so bounds beyond it (a requester's own input declaring [0, 2^23] at
+ * |x| <= 2^7) would let clipped values overflow the exact sums the DP plan relies on.
+ */
+function boundsWithinMagnitudes(i: Record<string, unknown>): string | undefined {
+  if (i.bounds === undefined) return undefined;
+  const bounds = i.bounds as ([number, number] | null)[];
+  const mags = i.magnitudes as number[] | undefined;
+  for (const [j, b] of bounds.entries()) {
+    if (b === null) continue;
+    if (mags === undefined || !(boundsMagnitude(b) <= mags[j]!))
+      return `input ${quoted(i.name)}: the bounds of column ${quoted((i.columns as string[])[j])} exceed its magnitude`;
+  }
   return undefined;
 }
 

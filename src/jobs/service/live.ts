@@ -22,6 +22,11 @@ export interface Live {
   proposedAt?: number;
   /** Digests of this owner's datasets' rows when their release was recorded. */
   digests?: Map<string, string>;
+  /**
+   * Attempt 0's release check and record (the differencing guard): every later attempt waits for
+   * it before its shares move, so a retry started early cannot skip it.
+   */
+  released?: Promise<Map<string, string>>;
   /** The finished session's outcome, until it is recorded as released. */
   outcome?: RunJobSessionResult;
 }

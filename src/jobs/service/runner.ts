@@ -63,10 +63,12 @@ export async function runAttempt(deps: RunnerDeps, id: string, attempt: number):
   const { job } = live.verified.signed;
   const signal = AbortSignal.any([live.abort.signal, live.current?.signal ?? new AbortController().signal]);
   try {
-    if (attempt === 0) {
-      live.digests = await deps.guard.beforeRelease(job, live.verified.checked);
-      await deps.budget.spend(job);
-    } else await deps.guard.assertUnchanged(job, live.digests ?? new Map());
+    if (attempt === 0) live.released = deps.guard.beforeRelease(job, live.verified.checked);
+    if (live.released === undefined) throw new JobFailedError(id, 'attempt 0 never checked its release');
+    live.digests = await live.released;
+    if (attempt > 0) await deps.guard.assertUnchanged(job, live.digests);
+    // Every attempt may open outputs with fresh noise, so each one spends (DP jobs only).
+    await deps.budget.spend(job);
     const values = await loadInputs(deps, live.verified);
     const config = deps.config();
     const outcome = await runJobSession({
