@@ -16,10 +16,10 @@
  * `ols30`, `logit10`, `quantile`, `groupby`.
  *
  * DP rows (bench/jobs-dp.ts): `dp1`, `dp100`, `dp10000`, the same histogram jobs with and without
- * differential privacy (plain_ms, dp_ms, overhead); only when named (`dp` runs the three).
+ * differential privacy (plain_ms, dp_ms, overhead); they run last, after the statistics rows.
  *
  * Filters: `demo` (or any of the demo's case names) runs the demo's rows, `stats` every statistics
- * case, a statistics case's name that case, `dp` the DP cases; none runs the demo and statistics.
+ * case, a statistics case's name that case, `dp` the DP cases; none runs them all.
  */
 import { demoJobRequest } from '../scripts/demo-job.js';
 import { startNetwork, type DemoNetwork } from '../scripts/demo-network.js';
@@ -148,7 +148,7 @@ export async function benchJobs(opts: SuiteOptions): Promise<Row[]> {
   const cases = STAT_CASES.filter(
     (c) => only.length === 0 || only.includes('stats') || only.includes(c.name),
   );
-  const dpCases = DP_CASES.filter((c) => only.includes('dp') || only.includes(c.name));
+  const dpCases = DP_CASES.filter((c) => only.length === 0 || only.includes('dp') || only.includes(c.name));
   progress(`starting ${HOSPITALS.length + 1} daemons`);
   // stepMs: a recipient that does not compute waits for the output from the end of input sharing,
   // one step with the step timeout (30 s by default) over the whole compute phase, which the
