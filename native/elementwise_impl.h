@@ -48,6 +48,11 @@ RING_TARGET static void e_sar(const u64* a, unsigned k, u64* o, size_t n) {
   RING_IVDEP for (size_t i = 0; i < n; i++) o[i] = (u64)((int64_t)a[i] >> k);
 }
 
+// Fused rep3 steps (ring.h FusedOps): one pass over the words instead of a chain of the ops above.
+#include "fused_impl.h"
+
 static const ElemOps elem_ops = {
-    e_add, e_sub, e_mul, e_and, e_or, e_xor, e_mul_add, e_neg, e_not, e_add_scalar, e_mul_scalar, e_shl, e_shr, e_sar,
+    e_add,        e_sub,      e_mul,         e_and,         e_or,         e_xor,        e_mul_add,
+    e_neg,        e_not,      e_add_scalar,  e_mul_scalar,  e_shl,        e_shr,        e_sar,
+    e_mul_add3,   e_sub_mul_scalar, e_select_lanes, e_unwrap_lanes, e_wrap_send,
 };

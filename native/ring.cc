@@ -5,10 +5,12 @@
 // x86 levels (level_*.cc, via target attributes) and one level is picked at load time with
 // __builtin_cpu_supports: generic, avx2, avx512 (F+DQ: vpmullq), avx512-ifma (IFMA matmul).
 // PEERMPC_NATIVE_LEVEL=<name> (or setLevel) forces a lower one, for tests. Large matmuls and long
-// elementwise ops are split across std::threads: min(hardware threads, PEERMPC_THREADS).
+// elementwise ops are split across a persistent thread pool (pool.h): min(hardware threads,
+// PEERMPC_THREADS) threads, the caller included.
 //
 // Exports: add sub mul mulAdd neg addScalar mulScalar and or xor not shl shrLogical shrArithmetic
-// matmul (the RingKernel ops), level() levels() setLevel(name) threads() setThreads(n) blocking().
+// matmul, the fused rep3 ops mulAdd3 subMulScalar selectLanes unwrapLanes wrapSend (fused_napi.h)
+// (the RingKernel ops), level() levels() setLevel(name) threads() setThreads(n) blocking() poolSize().
 // Argument errors throw TypeError (not a BigUint64Array, scalar not a bigint) or RangeError (lengths,
 // shift amounts, dimensions), with the reference kernel's messages.
 #define NAPI_VERSION 8
@@ -30,6 +32,7 @@
 #endif
 #include <vector>
 
+#include "pool.h"
 #include "ring.h"
 
 #if defined(_MSC_VER)
@@ -133,30 +136,16 @@ bool overlaps(const u64* x, const u64* y, size_t n) { return overlaps2(x, n, y, 
 // ---------------------------------------------------------------------------------------------
 // Matmul driver: packing, threading
 
-// Runs fn(0..count-1) with fn(0) on the calling thread and the rest on new threads; a thread that
-// cannot be started runs on the calling thread instead.
+// The persistent workers (pool.h); shut down by the environment cleanup hook and at exit.
+ringpool::Pool g_pool;
+// N-API environments (main thread, worker_threads) that loaded the addon and are still alive.
+std::atomic<int> g_envs{0};
+
+// Runs fn(0..count-1): fn(0) on the calling thread, the rest on the pool's workers (or, unclaimed,
+// on the calling thread too).
 template <typename Fn>
 void parallel(unsigned count, const Fn& fn) {
-  if (count <= 1) {
-    fn(0);
-    return;
-  }
-  std::vector<std::thread> workers;
-  std::vector<bool> started(count, false);
-  try {
-    workers.reserve(count - 1);
-    for (unsigned t = 1; t < count; t++) {
-      workers.emplace_back([&fn, t] { fn(t); });
-      started[t] = true;
-    }
-  } catch (const std::exception&) {
-    // no more threads: the rest run here
-  }
-  fn(0);
-  for (unsigned t = 1; t < count; t++) {
-    if (!started[t]) fn(t);
-  }
-  for (auto& w : workers) w.join();
+  g_pool.run(count, fn);
 }
 
 // Runs fn(offset, length) over [0, n) in chunks, on several threads when n is large.
@@ -259,8 +248,8 @@ std::string fmt_number(double v) {
 using peermpc::throw_error;
 
 struct Args {
-  napi_value v[8];
-  size_t argc = 8;
+  napi_value v[16];
+  size_t argc = 16;
 };
 
 bool get_args(napi_env env, napi_callback_info info, const char* op, size_t need, Args* args) {
@@ -297,7 +286,7 @@ bool get_words(napi_env env, napi_value v, const char* op, const char* what, Wor
   return true;
 }
 
-const char* kOperand[] = {"operand 0", "operand 1", "operand 2", "operand 3"};
+const char* kOperand[] = {"operand 0", "operand 1", "operand 2", "operand 3", "operand 4", "operand 5", "operand 6"};
 
 // Reads `count` same-length arrays from args[0..count).
 bool get_same_length(napi_env env, const Args& args, const char* op, size_t count, Words* w) {
@@ -495,6 +484,8 @@ napi_value js_mul_add(napi_env env, napi_callback_info info) {
   split(w[0].n, [&](size_t off, size_t len) { f(a + off, b + off, c + off, out + off, len); });
   return undefined(env);
 }
+
+#include "fused_napi.h"
 
 // True when x * y == want (no overflow).
 bool product_is(size_t x, size_t y, size_t want) {
@@ -723,6 +714,15 @@ napi_value js_tune_heap(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// Workers the pool holds now (tests: it keeps them between calls and grows with setThreads).
+napi_value js_pool_size(napi_env env, napi_callback_info) { return make_number(env, g_pool.size()); }
+
+// When the last environment that loaded the addon is torn down (process exit, or the end of the
+// only worker_thread using it), the workers are joined; a later call would start them again.
+void on_env_cleanup(void*) {
+  if (g_envs.fetch_sub(1) == 1) g_pool.shutdown();
+}
+
 const char* addon_name() { return "peermpc_ring"; }
 
 // Keeps C++ exceptions from unwinding into Node (napi_errors.h).
@@ -735,6 +735,8 @@ napi_value guarded(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   detect_levels();
+  g_envs.fetch_add(1);
+  if (napi_add_env_cleanup_hook(env, on_env_cleanup, nullptr) != napi_ok) g_envs.fetch_sub(1);
   const napi_property_descriptor props[] = {
       {"add", nullptr, guarded<js_add>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sub", nullptr, guarded<js_sub>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -751,6 +753,12 @@ NAPI_MODULE_INIT() {
       {"shrLogical", nullptr, guarded<js_shr>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"shrArithmetic", nullptr, guarded<js_sar>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"matmul", nullptr, guarded<js_matmul>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"mulAdd3", nullptr, guarded<js_mul_add3>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"subMulScalar", nullptr, guarded<js_sub_mul_scalar>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"selectLanes", nullptr, guarded<js_select_lanes>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"unwrapLanes", nullptr, guarded<js_unwrap_lanes>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"wrapSend", nullptr, guarded<js_wrap_send>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"poolSize", nullptr, guarded<js_pool_size>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"level", nullptr, guarded<js_level>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"levels", nullptr, guarded<js_levels>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setLevel", nullptr, guarded<js_set_level>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

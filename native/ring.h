@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 typedef uint64_t u64;
 
@@ -34,7 +35,21 @@ typedef uint64_t u64;
 #define RING_IVDEP
 #endif
 
-// Elementwise operations. Arrays have n words; `o` may be the same array as any input.
+// Role 0's step of rep3's exact truncation (src/protocols/rep3/trunc.ts), fused: every array has
+// n elements, lane arrays (masks*, msg*) have 2n lanes of `lane` bytes, little-endian, any
+// alignment. t0, cur and prev may be the very same arrays as z, z2, r, ra or rb; msg* overlap nothing.
+struct WrapSendArgs {
+  const u64 *z, *z2, *r, *ra, *rb;
+  const uint8_t *masks1, *masks2;
+  u64 *t0, *cur, *prev;
+  uint8_t *msg1, *msg2;
+  unsigned bits, lane;
+  size_t n;
+};
+
+// Elementwise operations. Arrays have n words; `o` may be the same array as any input. The fused
+// ops at the end (see src/tensor/kernel.ts for their definitions) that take lanes work on
+// elements [i0, i1) of n, so that a lane array of 2n lanes can be split between threads.
 struct ElemOps {
   void (*add)(const u64* a, const u64* b, u64* o, size_t n);
   void (*sub)(const u64* a, const u64* b, u64* o, size_t n);
@@ -50,6 +65,18 @@ struct ElemOps {
   void (*shl)(const u64* a, unsigned k, u64* o, size_t n);
   void (*shr)(const u64* a, unsigned k, u64* o, size_t n);
   void (*sar)(const u64* a, unsigned k, u64* o, size_t n);
+  // o = (x0*y0 + x0*y1 + x1*y0 + plus - minus) >> k; plus and minus may be null (zero).
+  void (*mul_add3)(const u64* x0, const u64* x1, const u64* y0, const u64* y1, const u64* plus, const u64* minus,
+                   u64* o, unsigned k, size_t n);
+  // o = a - b*s
+  void (*sub_mul_scalar)(const u64* a, const u64* b, u64 s, u64* o, size_t n);
+  // o lane i = v lane (bit ? n + i : i), bit = (c[i] >> k) & 1
+  void (*select_lanes)(const u64* c, unsigned k, const uint8_t* v, unsigned lane, uint8_t* o, size_t i0, size_t i1,
+                       size_t n);
+  // o[i] = t[i] - (sender lane (bit ? n + i : i) - other lane i) * s, bit = (t[i] >> k) & 1
+  void (*unwrap_lanes)(const u64* t, unsigned k, const uint8_t* sender, const uint8_t* other, unsigned lane, u64 s,
+                       u64* o, size_t i0, size_t i1, size_t n);
+  void (*wrap_send)(const WrapSendArgs& a, size_t i0, size_t i1);
 };
 
 // Cache-blocked matmul (BLIS-style). B is packed once into NR-column panels (k rows each, NR*bf

@@ -16,11 +16,84 @@
  * - Kernels never throw on arithmetic (everything wraps); they throw RangeError on a length mismatch.
  */
 
+/** Bytes per lane of a lane array: the low bytes of each word, little-endian (see FusedOps). */
+export type LaneWidth = 1 | 2 | 4 | 8;
+
+/**
+ * Fused steps of rep3's multiplication and exact truncation (src/protocols/rep3/arith.ts, trunc.ts):
+ * each does in one pass over its operands what a chain of the elementwise ops did, with the same
+ * result to the bit. A lane array is a Uint8Array of lanes of `lane` bytes each, the low bytes of a
+ * word, little-endian, at any byte offset; lanes read as words are zero-extended. Word outputs may
+ * be the very same arrays as word inputs (as for the elementwise ops); lane outputs must not overlap
+ * any operand, and lane inputs no output.
+ */
+export interface FusedOps {
+  /**
+   * out[i] = (x0[i]*y0[i] + x0[i]*y1[i] + x1[i]*y0[i] + plus[i] - minus[i]) >>> shift, with a null
+   * `plus` or `minus` read as zeros: rep3's local product z_r plus its mask, and for the truncation
+   * of role 1's half, shifted. `shift` in [0, 63].
+   */
+  mulAdd3(
+    x0: BigUint64Array,
+    x1: BigUint64Array,
+    y0: BigUint64Array,
+    y1: BigUint64Array,
+    plus: BigUint64Array | null,
+    minus: BigUint64Array | null,
+    out: BigUint64Array,
+    shift: number,
+  ): void;
+  /** out[i] = a[i] - b[i] * s */
+  subMulScalar(a: BigUint64Array, b: BigUint64Array, s: bigint, out: BigUint64Array): void;
+  /**
+   * For n = c.length: lane i of `out` (n lanes) = lane (bit ? n + i : i) of `v` (2n lanes), with
+   * bit = (c[i] >>> shift) & 1. An OT receiver's selected mask.
+   */
+  selectLanes(c: BigUint64Array, shift: number, v: Uint8Array, lane: LaneWidth, out: Uint8Array): void;
+  /**
+   * For n = t.length: out[i] = t[i] - (lane (bit ? n + i : i) of `sender` - lane i of `other`) * s,
+   * bit = (t[i] >>> shift) & 1; `sender` has 2n lanes, `other` n. An OT receiver's share of the
+   * truncation's wrap, scaled by s and subtracted from its half.
+   */
+  unwrapLanes(
+    t: BigUint64Array,
+    shift: number,
+    sender: Uint8Array,
+    other: Uint8Array,
+    lane: LaneWidth,
+    s: bigint,
+    out: BigUint64Array,
+  ): void;
+  /**
+   * Role 0's step of the exact truncation by d = `bits` (in [0, 62]), with n = z.length, u =
+   * 2^(64-d) mod 2^64 and, per element, A = z + z2 + 2^62, T = (A >>> d) + (((A & (2^d - 1)) +
+   * 2^d - 1) >>> d) - 2^(62-d) - r (ceil(A / 2^d) - 2^(62-d) - r), R = ra + rb, f = A >>> 63:
+   * t0 = T; cur = T - rb*u; prev = r - ra*u; lanes i and n + i of msg1 (2n lanes) = f - R + lane i
+   * of masks1 and 1 - R + lane n + i of masks1; msg2 the same with masks2.
+   */
+  wrapSend(
+    z: BigUint64Array,
+    z2: BigUint64Array,
+    r: BigUint64Array,
+    ra: BigUint64Array,
+    rb: BigUint64Array,
+    masks1: Uint8Array,
+    masks2: Uint8Array,
+    bits: number,
+    lane: LaneWidth,
+    t0: BigUint64Array,
+    msg1: Uint8Array,
+    msg2: Uint8Array,
+    cur: BigUint64Array,
+    prev: BigUint64Array,
+  ): void;
+}
+
 /** Names of the kernels peermpc ships, fastest last. */
 export type KernelName = 'reference' | 'wasm' | 'native';
 
 /** Word-level Z_2^64 arithmetic. See the module comment for the contract. */
-export interface RingKernel {
+export interface RingKernel extends FusedOps {
   /** Which implementation this is. */
   readonly name: KernelName;
   /** A short human description (e.g. the SIMD level the native kernel dispatched to). */
@@ -74,6 +147,28 @@ export function assertSameLength(op: string, ...arrays: BigUint64Array[]): void 
     if (arrays[i]!.length !== n) {
       throw new RangeError(`${op}: operand ${i} has ${arrays[i]!.length} words, operand 0 has ${n}`);
     }
+  }
+}
+
+/**
+ * Checks word operands of a fused op against operand 0's length; each is [argument index, array]
+ * (null skipped), so the message names the argument as the native kernel does.
+ */
+export function assertWords(op: string, n: number, operands: [number, BigUint64Array | null][]): void {
+  for (const [i, a] of operands) {
+    if (a !== null && a.length !== n)
+      throw new RangeError(`${op}: operand ${i} has ${a.length} words, operand 0 has ${n}`);
+  }
+}
+
+/** Checks a lane width and that `bytes` holds `lanes` lanes of it; `what` names the array. */
+export function assertLanes(op: string, what: string, bytes: Uint8Array, lanes: number, lane: number): void {
+  if (lane !== 1 && lane !== 2 && lane !== 4 && lane !== 8)
+    throw new RangeError(`${op}: lane must be 1, 2, 4 or 8 bytes`);
+  if (bytes.byteLength !== lanes * lane) {
+    throw new RangeError(
+      `${op}: ${what} has ${bytes.byteLength} bytes, expected ${lanes * lane} (${lanes} lanes of ${lane})`,
+    );
   }
 }
 

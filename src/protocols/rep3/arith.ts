@@ -14,7 +14,7 @@ import { checkTruncation } from '../protocol.js';
 import { matmulShape } from '../shapes.js';
 import { payloadTensor, wordBytes } from '../wire.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
-import { maskForTrunc, truncateProduct } from './trunc.js';
+import { maskForTrunc, truncateProduct, zeroMask, type ProductMask } from './trunc.js';
 
 type Parts = [RingTensor, RingTensor];
 
@@ -23,21 +23,25 @@ function bcast(ctx: Rep3Context, x: Rep3Share, shape: Shape, what: string): Part
   return [c.broadcastTo(shape), p.broadcastTo(shape)];
 }
 
-/** z_r = x_r*y_r + x_r*y_{r-1} + x_{r-1}*y_r + z (in place in z). */
-function localMul(x: Parts, y: Parts, z: RingTensor): void {
-  const k = kernel();
-  k.mulAdd(x[0].data, y[0].data, z.data, z.data);
-  k.mulAdd(x[0].data, y[1].data, z.data, z.data);
-  k.mulAdd(x[1].data, y[0].data, z.data, z.data);
+/**
+ * out = (x_r*y_r + x_r*y_{r-1} + x_{r-1}*y_r + mask) >>> shift, in one kernel pass: the mask's PRG
+ * words are read where they were drawn (out may be one of them).
+ */
+function localMul(x: Parts, y: Parts, mask: ProductMask, out: BigUint64Array, shift = 0): void {
+  kernel().mulAdd3(x[0].data, x[1].data, y[0].data, y[1].data, mask.plus, mask.minus, out, shift);
 }
 
-/** x_r*(y_r + y_{r-1}) + x_{r-1}*y_r, then + mask (in place). */
-function localMatmul(x: Parts, y: Parts, mask: RingTensor): RingTensor {
-  const z = x[0].matmul(y[0].add(y[1]));
-  const t = x[1].matmul(y[0]);
+/** (x_r*(y_r + y_{r-1}) + x_{r-1}*y_r + mask) >>> shift: two products, one pass for the rest. */
+function localMatmul(x: Parts, y: Parts, mask: ProductMask, shift = 0): RingTensor {
   const k = kernel();
+  const sum = k.alloc(y[0].size);
+  k.add(y[0].data, y[1].data, sum);
+  const z = x[0].matmul(new RingTensor(y[0].shape, sum));
+  const t = x[1].matmul(y[0]);
+  if (mask.plus !== null) k.add(t.data, mask.plus, t.data);
+  if (mask.minus !== null) k.sub(t.data, mask.minus, t.data);
   k.add(z.data, t.data, z.data);
-  k.add(z.data, mask.data, z.data);
+  if (shift > 0) k.shrLogical(z.data, shift, z.data);
   return z;
 }
 
@@ -49,8 +53,8 @@ export async function mul(ctx: Rep3Context, a: Rep3Share, b: Rep3Share): Promise
   const step = ctx.step();
   if (!ctx.compute) return new Rep3Share(shape, 'A');
   const z = new RingTensor(shape);
-  ctx.zeroA(z.data);
-  localMul(bcast(ctx, a, shape, 'mul'), bcast(ctx, b, shape, 'mul'), z);
+  const mask = zeroMask(ctx, z.data); // z_r gets K_r - K_{r-1}, a zero sharing
+  localMul(bcast(ctx, a, shape, 'mul'), bcast(ctx, b, shape, 'mul'), mask, z.data);
   return reshare(ctx, step, shape, z);
 }
 
@@ -61,8 +65,7 @@ export async function matmul(ctx: Rep3Context, a: Rep3Share, b: Rep3Share): Prom
   const shape = matmulShape(a.shape, b.shape);
   const step = ctx.step();
   if (!ctx.compute) return new Rep3Share(shape, 'A');
-  const mask = new RingTensor(shape);
-  ctx.zeroA(mask.data);
+  const mask = zeroMask(ctx, kernel().alloc(sizeOf(shape)));
   const z = localMatmul(ctx.parts(a, 'matmul'), ctx.parts(b, 'matmul'), mask);
   return reshare(ctx, step, shape, z);
 }
@@ -94,10 +97,11 @@ export async function mulTrunc(
   const s1 = ctx.step();
   const s2 = ctx.step();
   if (!ctx.compute) return new Rep3Share(shape, 'A');
-  // Role 1's product is only truncated and dropped: a scratch buffer (the others send theirs).
-  const z = ctx.role === 1 ? new RingTensor(shape, ctx.scratch(sizeOf(shape), 1)) : new RingTensor(shape);
-  maskForTrunc(ctx, z);
-  localMul(bcast(ctx, a, shape, 'mulTrunc'), bcast(ctx, b, shape, 'mulTrunc'), z);
+  // Roles 0 and 2 go on with z_r, role 1 with T_1 = z_1 >>> d alone (the same pass computes it).
+  const z = new RingTensor(shape);
+  const mask = maskForTrunc(ctx, z.data);
+  const shift = ctx.role === 1 ? bits : 0;
+  localMul(bcast(ctx, a, shape, 'mulTrunc'), bcast(ctx, b, shape, 'mulTrunc'), mask, z.data, shift);
   return truncateProduct(ctx, shape, z, bits, s1, s2);
 }
 
@@ -115,8 +119,8 @@ export async function matmulTrunc(
   const s1 = ctx.step();
   const s2 = ctx.step();
   if (!ctx.compute) return new Rep3Share(shape, 'A');
-  const mask = new RingTensor(shape);
-  maskForTrunc(ctx, mask);
-  const z = localMatmul(ctx.parts(a, 'matmulTrunc'), ctx.parts(b, 'matmulTrunc'), mask);
+  const mask = maskForTrunc(ctx, kernel().alloc(sizeOf(shape)));
+  const shift = ctx.role === 1 ? bits : 0; // role 1 goes on with T_1 = z_1 >>> d
+  const z = localMatmul(ctx.parts(a, 'matmulTrunc'), ctx.parts(b, 'matmulTrunc'), mask, shift);
   return truncateProduct(ctx, shape, z, bits, s1, s2);
 }

@@ -34,30 +34,23 @@
  * selected masks. Each message is masked by a PRG stream its receiver does not hold.
  *
  * Every PRG word is drawn at call time, before the first await.
+ *
+ * Each role's local work is one fused kernel pass per step (kernel.ts FusedOps: wrapSend for role
+ * 0, selectLanes then unwrapLanes and subMulScalar for roles 1 and 2), which compute on the OT's
+ * lanes as they are drawn and as they travel; the draws and the bytes on the wire are those of
+ * ot.ts's general OT (drawOtSender, drawOtReceiver), which bitToA still uses.
  */
-import { bitwiseWordInto, kernel, RingTensor, type Shape } from '../../tensor/index.js';
+import { kernel, RingTensor, type Shape } from '../../tensor/index.js';
 import { checkTruncation } from '../protocol.js';
 import { laneFor, type Lane } from '../lanes.js';
 import { payloadWords, wordBytes } from '../wire.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
-import {
-  drawOtReceiver,
-  drawOtSender,
-  otReceiverMessage,
-  otReceiverShare,
-  otSenderMessages,
-  type OtReceiverDraws,
-  type OtSenderDraws,
-} from './ot.js';
+import { drawOtReceiver, drawOtSender, type OtReceiverDraws, type OtSenderDraws } from './ot.js';
 
 /** Largest |z| (exclusive) truncated exactly: the public offset that makes z nonnegative. */
 export const TRUNC_RANGE = 1n << 62n;
 
 const MASK64 = (1n << 64n) - 1n;
-
-/** Scratch slots of the sender's synchronous section (ot.ts uses 2 to 5). */
-const SLOT_F0 = 6;
-const SLOT_LOW = 7;
 
 /** Role 0's randomness: T_2 = r (from K_2) and the OT's draws, taken at call time. */
 interface SenderDraws {
@@ -87,58 +80,46 @@ function wrapUnit(bits: number): bigint {
 }
 
 /**
- * Role 0, given A without the offset (overwritten): the payloads to role 1 (T_0, then the OT's
- * 2n messages in narrow lanes) and role 2 (2n messages in lanes), and its share (T_0 - W_0, r - W_2).
- * The OT shares the wrap bit w modulo 2^(8 lane) (f_0 = msb(A), f_1 = 1); each share times 2^(64-d)
- * is a share of w 2^(64-d) modulo 2^64 (lanes.ts).
+ * Role 0, given A = z + z2 without the offset (`out`, which may be z, receives the share's first
+ * component):
+ * the payloads to role 1 (T_0, then the OT's 2n messages in narrow lanes) and role 2 (2n messages
+ * in lanes), and its share (T_0 - W_0, r - W_2), in one pass (kernel wrapSend). The OT shares the
+ * wrap bit w modulo 2^(8 lane) (f_0 = msb(A), f_1 = 1); each share times 2^(64-d) is a share of
+ * w 2^(64-d) modulo 2^64 (lanes.ts).
  */
 function senderMessages(
-  ctx: Rep3Context,
   d: SenderDraws,
-  a: BigUint64Array,
+  z: BigUint64Array,
+  z2: BigUint64Array,
   bits: number,
+  out: BigUint64Array,
 ): { toRole1: Uint8Array; toRole2: Uint8Array; share: Rep3Share } {
-  const k = kernel();
-  const n = a.length;
-  k.addScalar(a, TRUNC_RANGE, a); // A + 2^62
-  const f0 = ctx.scratch(n, SLOT_F0);
-  k.shrLogical(a, 63, f0); // msb(A)
-  const t0 = k.alloc(n);
-  k.shrLogical(a, bits, t0);
-  const low = ctx.scratch(n, SLOT_LOW); // ceil: + 1 where A's low d bits are not all zero
-  bitwiseWordInto('and', a, (1n << BigInt(bits)) - 1n, low);
-  k.addScalar(low, (1n << BigInt(bits)) - 1n, low);
-  k.shrLogical(low, bits, low);
-  k.add(t0, low, t0); // ceil(A / 2^d)
-  k.addScalar(t0, (MASK64 + 1n - (TRUNC_RANGE >> BigInt(bits))) & MASK64, t0); // - 2^(62-d)
-  k.sub(t0, d.r.data, t0); // T_0
-  const ot = otSenderMessages(ctx, d.ot, f0, 1n);
-  const toRole1 = new Uint8Array(8 * n + ot.toRole1.length);
-  toRole1.set(wordBytes(t0), 0);
-  toRole1.set(ot.toRole1, 8 * n);
-  const [wb, wa] = [ot.share.cur!, ot.share.prev!];
-  const unit = wrapUnit(bits);
-  k.mulScalar(wb.data, unit, wb.data); // W_0
-  k.mulScalar(wa.data, unit, wa.data); // W_2
-  k.sub(t0, wb.data, t0);
-  k.sub(d.r.data, wa.data, wa.data);
-  return {
-    toRole1,
-    toRole2: ot.toRole2,
-    share: new Rep3Share(wb.shape, 'A', new RingTensor(wb.shape, t0), wa),
-  };
+  const n = z.length;
+  const { lane, ra, rb } = d.ot;
+  const toRole1 = new Uint8Array(8 * n + 2 * n * lane);
+  const toRole2 = new Uint8Array(2 * n * lane);
+  const t0 = new BigUint64Array(toRole1.buffer, 0, n);
+  const r = d.r.data;
+  const [masks1, masks2] = [d.ot.toRole1Masks, d.ot.toRole2Masks];
+  const msg1 = toRole1.subarray(8 * n);
+  kernel().wrapSend(z, z2, r, ra.data, rb.data, masks1, masks2, bits, lane, t0, msg1, toRole2, out, r);
+  const shape = d.r.shape;
+  return { toRole1, toRole2, share: new Rep3Share(shape, 'A', new RingTensor(shape, out), d.r) };
 }
 
-/** msb(B) as 0/1 words, from B itself or from T_1 = B >>> d (its bit 63 - d). */
-function choiceBits(t1: BigUint64Array, bits: number): BigUint64Array {
-  const c = kernel().alloc(t1.length);
-  kernel().shrLogical(t1, 63 - bits, c);
-  return c;
+/** Checks a payload of lanes (the kernel would throw, without naming the party). */
+function checkLanes(bytes: Uint8Array, lanes: number, lane: Lane, what: string): void {
+  if (bytes.byteLength !== lanes * lane) {
+    throw new RangeError(
+      `${what}: ${bytes.byteLength} bytes, expected ${lanes * lane} (${lanes} lanes of ${lane})`,
+    );
+  }
 }
 
 /**
  * Roles 1 and 2 in the OT step: exchange the selected masks, read role 0's payload, and combine
- * T - W. `t1` is B >>> d; role 1 also gets T_0 from role 0's payload.
+ * T - W. `t1` is B >>> d (never written: it may be a payload); msb(B) is its bit 63 - d. Role 1
+ * also gets T_0 from role 0's payload.
  */
 async function receiverStep(
   ctx: Rep3Context,
@@ -151,10 +132,14 @@ async function receiverStep(
   const s = ctx.session;
   const [p0, p1, p2] = ctx.parties;
   const n = t1.length;
-  const c = choiceBits(t1, bits);
+  const { lane, masks } = d.ot;
+  const k = kernel();
+  const choice = 63 - bits; // msb(B) = bit 63 - d of B >>> d
+  const selected = new Uint8Array(n * lane);
+  k.selectLanes(t1, choice, masks, lane, selected);
   const other = ctx.role === 1 ? p2 : p1;
   const [, fromSender, fromOther] = await Promise.all([
-    s.send(other, step, otReceiverMessage(ctx, d.ot, c)),
+    s.send(other, step, selected),
     s.recv(p0, step),
     s.recv(other, step),
   ]);
@@ -162,24 +147,19 @@ async function receiverStep(
   if (fromSender.byteLength < head) {
     throw new RangeError(`party ${p0} sent ${fromSender.byteLength} bytes for step ${step}, expected more`);
   }
-  const w = otReceiverShare(ctx, d.ot, c, fromSender.subarray(head), fromOther, {
-    sender: `party ${p0}'s OT messages for step ${step}`,
-    other: `party ${other}'s OT mask for step ${step}`,
-  });
-  const k = kernel();
+  const messages = fromSender.subarray(head);
+  checkLanes(messages, 2 * n, lane, `party ${p0}'s OT messages for step ${step}`);
+  checkLanes(fromOther, n, lane, `party ${other}'s OT mask for step ${step}`);
   const unit = wrapUnit(bits);
   const y1 = k.alloc(n);
-  k.mulScalar((ctx.role === 1 ? w.cur! : w.prev!).data, unit, y1); // W_1 = m_c 2^(64-d)
-  k.sub(t1, y1, y1); // T_1 - W_1
-  const mine = d.ot.mine.data;
-  k.mulScalar(mine, unit, mine); // W_0 (role 1) or W_2 (role 2)
+  k.unwrapLanes(t1, choice, messages, fromOther, lane, unit, y1); // T_1 - W_1, W_1 = m_c 2^(64-d)
+  const mine = d.ot.mine.data; // r_b (role 1) or r_a (role 2): W_0 or W_2 = mine 2^(64-d)
   if (ctx.role === 1) {
-    const y0 = payloadWords(fromSender.subarray(0, head), n, p0, step).slice();
-    k.sub(y0, mine, y0); // T_0 - W_0
-    return new Rep3Share(shape, 'A', new RingTensor(shape, y1), new RingTensor(shape, y0));
+    k.subMulScalar(payloadWords(fromSender.subarray(0, head), n, p0, step), mine, unit, mine); // T_0 - W_0
+    return new Rep3Share(shape, 'A', new RingTensor(shape, y1), new RingTensor(shape, mine));
   }
   const y2 = d.r!.data;
-  k.sub(y2, mine, y2); // T_2 - W_2
+  k.subMulScalar(y2, mine, unit, y2); // T_2 - W_2
   return new Rep3Share(shape, 'A', new RingTensor(shape, y2), new RingTensor(shape, y1));
 }
 
@@ -194,9 +174,7 @@ export async function truncate(ctx: Rep3Context, a: Rep3Share, bits: number): Pr
   const k = kernel();
   if (ctx.role === 0) {
     const draws = drawSender(ctx, shape, laneFor(bits));
-    const sum = k.alloc(cur.size);
-    k.add(cur.data, prev.data, sum); // A = x_0 + x_2
-    const m = senderMessages(ctx, draws, sum, bits);
+    const m = senderMessages(draws, cur.data, prev.data, bits, k.alloc(cur.size)); // A = x_0 + x_2
     const [, p1, p2] = ctx.parties;
     await Promise.all([ctx.session.send(p1, step, m.toRole1), ctx.session.send(p2, step, m.toRole2)]);
     return m.share;
@@ -207,20 +185,39 @@ export async function truncate(ctx: Rep3Context, a: Rep3Share, bits: number): Pr
   return receiverStep(ctx, step, shape, draws, t1, bits);
 }
 
-/** Masks the 3-out-of-3 product z_r for the fused truncation (alpha of the module comment). */
-export function maskForTrunc(ctx: Rep3Context, z: RingTensor): void {
-  const k = kernel();
-  if (ctx.role === 0) ctx.kNext().fillWords(z.data);
-  else if (ctx.role === 1) ctx.zeroA(z.data);
-  else {
-    ctx.kPrev().fillWords(z.data);
-    k.neg(z.data, z.data);
-  }
+/** The masks of a product's words: z_r gets + plus - minus (PRG words; null: none). */
+export interface ProductMask {
+  plus: BigUint64Array | null;
+  minus: BigUint64Array | null;
 }
 
 /**
- * The two steps of a fused truncation of the masked product `z` (this party's z_r, compute
- * parties only). Draws its randomness at once, before the first await.
+ * Draws the mask of the 3-out-of-3 product z_r for the fused truncation (alpha of the module
+ * comment: K_0, K_1 - K_0, -K_1), `out` receiving the first stream drawn; the second, role 1's,
+ * goes to scratch slot 0.
+ */
+export function maskForTrunc(ctx: Rep3Context, out: BigUint64Array): ProductMask {
+  if (ctx.role === 0) {
+    ctx.kNext().fillWords(out);
+    return { plus: out, minus: null };
+  }
+  if (ctx.role === 1) return zeroMask(ctx, out);
+  ctx.kPrev().fillWords(out);
+  return { plus: null, minus: out };
+}
+
+/** Draws this party's arithmetic zero share K_r - K_{r-1} as a mask (as ctx.zeroA draws it). */
+export function zeroMask(ctx: Rep3Context, out: BigUint64Array): ProductMask {
+  const t = ctx.scratch(out.length);
+  ctx.kNext().fillWords(out);
+  ctx.kPrev().fillWords(t);
+  return { plus: out, minus: t };
+}
+
+/**
+ * The two steps of a fused truncation of the masked product (compute parties only): `z` is this
+ * party's z_r for roles 0 and 2 (role 0 overwrites it with its share), and T_1 = z_1 >>> d for
+ * role 1. Draws its randomness at once, before the first await.
  */
 export async function truncateProduct(
   ctx: Rep3Context,
@@ -231,24 +228,20 @@ export async function truncateProduct(
   s2: number,
 ): Promise<Rep3Share> {
   const s = ctx.session;
-  const k = kernel();
   const [, p1, p2] = ctx.parties;
   if (ctx.role === 0) {
     const draws = drawSender(ctx, shape, laneFor(bits));
     const z2 = payloadWords(await s.recv(p2, s1), z.size, p2, s1);
-    k.add(z.data, z2, z.data); // A = z_0 + z_2
-    const m = senderMessages(ctx, draws, z.data, bits);
+    const m = senderMessages(draws, z.data, z2, bits, z.data); // A = z_0 + z_2
     await Promise.all([s.send(p1, s2, m.toRole1), s.send(p2, s2, m.toRole2)]);
     return m.share;
   }
   const draws = drawReceiver(ctx, shape, laneFor(bits));
   if (ctx.role === 1) {
-    const t1 = k.alloc(z.size);
-    k.shrLogical(z.data, bits, t1); // T_1 = B >>> d
-    await s.send(p2, s1, wordBytes(t1));
-    return receiverStep(ctx, s2, shape, draws, t1, bits);
+    await s.send(p2, s1, wordBytes(z.data)); // T_1 = B >>> d
+    return receiverStep(ctx, s2, shape, draws, z.data, bits);
   }
   await s.send(ctx.parties[0], s1, wordBytes(z.data)); // z_2 to role 0
-  const t1 = payloadWords(await s.recv(p1, s1), z.size, p1, s1).slice();
+  const t1 = payloadWords(await s.recv(p1, s1), z.size, p1, s1);
   return receiverStep(ctx, s2, shape, draws, t1, bits);
 }

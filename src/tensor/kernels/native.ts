@@ -5,7 +5,8 @@
  * The addon works on the memory of the BigUint64Arrays it is given (ArrayBuffer or SharedArrayBuffer
  * backed), so `alloc` is a plain `new BigUint64Array(n)` and nothing is copied. Its loops are compiled
  * for several x86 levels and one is picked at load from the CPU's features; large matmuls are split
- * across min(hardware threads, PEERMPC_THREADS) threads. PEERMPC_NATIVE_LEVEL forces a lower level.
+ * across min(hardware threads, PEERMPC_THREADS) threads of a persistent pool. PEERMPC_NATIVE_LEVEL
+ * forces a lower level.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -58,6 +59,8 @@ export interface NativeDispatch {
   packLanes?(words: BigUint64Array, lane: 1 | 2 | 4, out: Uint8Array): void;
   /** Zero-extends each `lane`-byte lane of `bytes` into a word of `out`. */
   unpackLanes?(bytes: Uint8Array, lane: 1 | 2 | 4, out: BigUint64Array): void;
+  /** Worker threads the kernel's pool holds (created on first need, kept between calls). */
+  poolSize?(): number;
 }
 
 type Ops = Omit<RingKernel, 'name' | 'description' | 'alloc'>;
@@ -140,6 +143,11 @@ export function loadNativeKernel(): RingKernel {
     shrLogical: addon.shrLogical,
     shrArithmetic: addon.shrArithmetic,
     matmul: addon.matmul,
+    mulAdd3: addon.mulAdd3,
+    subMulScalar: addon.subMulScalar,
+    selectLanes: addon.selectLanes,
+    unwrapLanes: addon.unwrapLanes,
+    wrapSend: addon.wrapSend,
   };
 }
 
@@ -156,6 +164,7 @@ export function nativeDispatch(): NativeDispatch {
     threads: () => addon.threads(),
     setThreads: (n) => addon.setThreads(n),
     blocking: () => addon.blocking(),
+    poolSize: () => addon.poolSize?.() ?? 0,
   };
 }
 

@@ -7,6 +7,7 @@
  * dot product).
  */
 import { assertMatmul, assertSameLength, assertShift, type RingKernel } from '../kernel.js';
+import { referenceFused } from './fused-reference.js';
 
 const MASK = (1n << 64n) - 1n;
 
@@ -16,6 +17,7 @@ export function referenceKernel(): RingKernel {
     name: 'reference',
     description: 'TypeScript BigUint64Array',
     alloc: (n) => new BigUint64Array(n),
+    ...referenceFused(),
     add(a, b, out) {
       assertSameLength('add', a, b, out);
       for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!;

@@ -28,8 +28,10 @@ import {
   assertSameLength,
   assertShift,
   KernelUnavailableError,
+  type FusedOps,
   type RingKernel,
 } from '../kernel.js';
+import { composedFused } from './fused-composed.js';
 import { referenceKernel } from './reference.js';
 
 /** Options for {@link loadWasmKernel}; the defaults suit production, tests shrink the memory. */
@@ -504,7 +506,7 @@ export function loadWasmKernel(options: WasmKernelOptions = {}): WasmKernel {
     x.byteOffset < y.byteOffset + y.byteLength &&
     y.byteOffset < x.byteOffset + x.byteLength;
 
-  const kernel: WasmKernel = {
+  const base: Omit<WasmKernel, keyof FusedOps> = {
     name: 'wasm',
     description: 'WebAssembly SIMD (i64x2), resident shared memory',
     alloc,
@@ -559,6 +561,8 @@ export function loadWasmKernel(options: WasmKernelOptions = {}): WasmKernel {
       if (aliased) out.set(target);
     },
   };
+  // The fused rep3 ops as chains of the ops above (no single-pass loops in ring.wat yet).
+  const kernel: WasmKernel = { ...base, ...composedFused(base, free) };
 
   // A quick exact check, so that an engine that miscompiles the module never gets used. (No
   // warm-up: V8 tiers each function up from its baseline compiler after ~20k loop turns of use,
