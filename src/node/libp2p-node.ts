@@ -62,6 +62,7 @@ export async function buildLibp2p(
     ensureWebSocketGlobal();
     transports.push(webSockets());
   }
+  const crypto = fastNoiseCrypto(); // the native ChaCha20-Poly1305 (noise-crypto.ts), if it loads
   const options: Libp2pOptions<PeerServices> = {
     privateKey,
     datastore,
@@ -73,7 +74,7 @@ export async function buildLibp2p(
     transports,
     // One socket write per small message and one window update per half window instead of one
     // per message: the per-message costs of Noise and Yamux that MPC rounds pay (libp2p-tuning.ts)
-    connectionEncrypters: [leanNoise(noise({ crypto: fastNoiseCrypto() }))],
+    connectionEncrypters: [leanNoise(noise({ crypto }), { readInPlace: crypto !== undefined })],
     streamMuxers: [lazyWindowUpdates(yamux())],
     connectionGater: gater,
     connectionManager: {

@@ -19,17 +19,13 @@
  *   and Hashicorp Yamux, for comparison, send an update once half of the window is used. Updates
  *   with a flag (SYN, ACK) and on resuming a paused stream are sent as before; the window grows as
  *   Yamux grows it, at each update.
- * - Noise ({@link leanNoise}): @chainsafe/libp2p-noise hands the connection each message as two
- *   buffers (2-byte length, ciphertext), which @libp2p/tcp writes with two `socket.write` calls: two
- *   syscalls and, with TCP_NODELAY, two TCP segments. A message of up to
- *   {@link COALESCE_NOISE_BYTES} is copied into one buffer instead; larger ones (bulk transfers, in
- *   64 KiB Noise messages) are written as they are, without the copy.
- * - Noise ({@link leanNoise}): its length-prefixed decoder learns that a read ended on a message
- *   boundary from a RangeError, thrown with a new stack trace at the end of every read (3 to 5 µs
- *   each). The length decoder here throws one preallocated RangeError instead.
+ * - Noise ({@link leanNoise}, noise-tuning.ts, re-exported here): one socket write per message,
+ *   no exception per read, and (with the native crypto) reads decrypted without joining them.
  */
 import { StreamState } from '@chainsafe/libp2p-yamux/stream';
-import type { ConnectionEncrypter, MessageStream, StreamMuxerFactory } from '@libp2p/interface';
+import type { MessageStream, StreamMuxerFactory } from '@libp2p/interface';
+
+export { COALESCE_NOISE_BYTES, leanNoise, type LeanNoiseOptions } from './noise-tuning.js';
 
 /**
  * A Yamux stream sends a window update once this many bytes were received since the last one (or
@@ -44,9 +40,6 @@ export const LAZY_UPDATE_BYTES = 16 * 1024;
  * get their update each, as with Yamux alone.
  */
 export const LAZY_AFTER_FRAMES = 16;
-
-/** Noise messages (length prefix and ciphertext) up to this size are written as one buffer. */
-export const COALESCE_NOISE_BYTES = 16 * 1024;
 
 /** What the lazy window updates rely on in a @chainsafe/libp2p-yamux 8.x stream. */
 interface YamuxStreamInternals {
@@ -125,75 +118,5 @@ export function lazyWindowUpdates<A extends unknown[], F extends StreamMuxerFact
     // an own property over the prototype's: the factory keeps its protocol, tags and capabilities
     muxers.createStreamMuxer = (maConn: MessageStream) => lazyMuxer(create(maConn));
     return muxers;
-  };
-}
-
-/** A byte list as Noise hands it around (its own uint8arraylist version: only these members). */
-interface ByteList {
-  readonly byteLength: number;
-  readonly bufs: Uint8Array[];
-  subarray(): Uint8Array;
-  getUint16(offset: number): number;
-}
-type Bytes = Uint8Array | ByteList;
-
-/** What {@link leanNoise} relies on in @chainsafe/libp2p-noise 17.x's encrypted message stream. */
-interface NoiseStreamInternals {
-  encrypt(chunk: Bytes): Bytes;
-  decoder: { lengthDecoder: (data: Bytes) => number };
-}
-
-function isNoiseStream(c: unknown): c is NoiseStreamInternals {
-  const v = c as Partial<NoiseStreamInternals> | null;
-  return typeof v?.encrypt === 'function' && typeof v.decoder?.lengthDecoder === 'function';
-}
-
-/** Thrown when fewer than two bytes are buffered: the decoder only checks it is a RangeError. */
-const SHORT_LENGTH = new RangeError('Could not decode int16BE');
-
-/** Noise's big-endian u16 length prefix, throwing {@link SHORT_LENGTH} when it is not all there. */
-function decodeNoiseLength(data: Bytes): number {
-  if (data.byteLength < 2) throw SHORT_LENGTH;
-  if (data instanceof Uint8Array) return (data[0]! << 8) | data[1]!;
-  return data.getUint16(0);
-}
-
-function leanConnection(connection: unknown): void {
-  if (!isNoiseStream(connection)) return;
-  const encrypt = connection.encrypt.bind(connection);
-  connection.encrypt = (chunk: Bytes): Bytes => {
-    const out = encrypt(chunk);
-    if (out instanceof Uint8Array || out.bufs.length < 2 || out.byteLength > COALESCE_NOISE_BYTES) return out;
-    return out.subarray(); // one copy, one socket write
-  };
-  connection.decoder.lengthDecoder = decodeNoiseLength;
-}
-
-/**
- * Wraps a Noise factory (`noise(...)`) so that its connections write each small message with one
- * socket write, and end each read without a new exception (see the module comment).
- * @example
- * ```ts
- * connectionEncrypters: [leanNoise(noise())]
- * ```
- */
-export function leanNoise<A extends unknown[], E extends ConnectionEncrypter>(
-  factory: (...args: A) => E,
-): (...args: A) => E {
-  return (...args) => {
-    const encrypter = factory(...args);
-    const inbound = encrypter.secureInbound.bind(encrypter);
-    const outbound = encrypter.secureOutbound.bind(encrypter);
-    encrypter.secureInbound = async (...a) => {
-      const secured = await inbound(...a);
-      leanConnection(secured.connection);
-      return secured;
-    };
-    encrypter.secureOutbound = async (...a) => {
-      const secured = await outbound(...a);
-      leanConnection(secured.connection);
-      return secured;
-    };
-    return encrypter;
   };
 }

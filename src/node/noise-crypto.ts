@@ -5,7 +5,10 @@
  * Noise's default crypto builds a node:crypto cipher object per 65,519-byte chunk and copies its
  * outputs together; decryption ignores Noise's `dst` and allocates. Here the addon reuses one cipher
  * context per thread and writes straight into the output: ciphertexts are carved from 1 MiB slabs
- * (one ArrayBuffer per slab, not per chunk), plaintexts are decrypted in place into Noise's `dst`.
+ * (one ArrayBuffer per slab, not per chunk), each with 2 bytes free before it for Noise's length
+ * prefix ({@link prefixedCiphertext}: one socket write per message, no copy), plaintexts are
+ * decrypted in place into Noise's `dst` (a message cut between reads: from its parts into a buffer
+ * carved the same way, {@link plaintextBuffer}; noise-tuning.ts).
  * Same cipher, same bytes (RFC 8439 ChaCha20-Poly1305, 12-byte nonce, 16-byte tag): peers using
  * either implementation interoperate. Hashing, HKDF and X25519 stay Noise's default.
  *
@@ -82,6 +85,36 @@ function carve(n: number): Buffer {
   return out;
 }
 
+/** Bytes sealed before each ciphertext for Noise's u16 length prefix. */
+const PREFIX_BYTES = 2;
+
+/** Ciphertexts sealed with {@link PREFIX_BYTES} of their slab free before them, not yet joined. */
+const withRoom = new WeakSet<Uint8Array>();
+
+/**
+ * `prefix` (Noise's 2-byte length) and `ciphertext` as one buffer without a copy, when
+ * `ciphertext` was sealed here with room for it before (once per ciphertext); else undefined.
+ */
+export function prefixedCiphertext(prefix: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+  if (prefix.length !== PREFIX_BYTES || !withRoom.delete(ciphertext)) return undefined;
+  const whole = new Uint8Array(
+    ciphertext.buffer,
+    ciphertext.byteOffset - PREFIX_BYTES,
+    ciphertext.length + PREFIX_BYTES,
+  );
+  whole[0] = prefix[0]!;
+  whole[1] = prefix[1]!;
+  return whole;
+}
+
+/**
+ * A buffer of `n` bytes for a plaintext decrypted from parts (a Noise message cut between socket
+ * reads), carved like the ciphertexts: one ArrayBuffer per 1 MiB of them.
+ */
+export function plaintextBuffer(n: number): Uint8Array {
+  return carve(n);
+}
+
 function partsOf(data: NoiseBytes): Uint8Array | Uint8Array[] {
   return data instanceof Uint8Array ? data : [...data];
 }
@@ -91,8 +124,10 @@ function nativeCrypto(aead: AeadAddon): ICryptoInterface {
   return {
     ...defaultCrypto,
     chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
-      const out = carve(plaintext.byteLength + TAG_BYTES);
+      const n = plaintext.byteLength + TAG_BYTES;
+      const out = carve(PREFIX_BYTES + n).subarray(PREFIX_BYTES);
       aead.seal(k, nonce, ad, partsOf(plaintext), out);
+      withRoom.add(out);
       return out;
     },
     chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst) {

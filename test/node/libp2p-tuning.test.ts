@@ -30,6 +30,9 @@ import {
   lazyWindowUpdates,
   leanNoise,
 } from '../../src/node/libp2p-tuning.js';
+import { fastNoiseCrypto } from '../../src/node/noise-crypto.js';
+
+const crypto = fastNoiseCrypto();
 
 /** Yamux frame type of a window update (the 2nd header byte). */
 const WINDOW_UPDATE = 1;
@@ -237,7 +240,10 @@ async function startNode(patched: boolean): Promise<Libp2p> {
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [patched ? leanNoise(noise()) : noise()],
+    // patched: with the native crypto, if built, and its in-place reads (noise-tuning.ts)
+    connectionEncrypters: [
+      patched ? leanNoise(noise({ crypto }), { readInPlace: crypto !== undefined }) : noise(),
+    ],
     streamMuxers: [patched ? lazyWindowUpdates(yamux()) : yamux()],
   });
   await node.handle(ECHO, async (stream) => {
@@ -260,7 +266,7 @@ function reader(stream: Stream): (bytes: number, signal: AbortSignal) => Promise
   };
 }
 
-test('patched and stock nodes echo small messages and 4 MB to each other over TCP', async () => {
+test('patched (native, in-place reads) and stock nodes echo small messages and 4 MB to each other over TCP', async () => {
   const signal = AbortSignal.timeout(60_000);
   const nodes = [await startNode(true), await startNode(false)];
   try {

@@ -64,6 +64,14 @@ export class FrameLink {
     if (this.ended !== undefined) handler.onEnd(this.ended);
   }
 
+  /**
+   * Lets large frames be received straight into their destination, allocated when their header
+   * arrives (frame-decoder.ts): for a link that belongs to a session, once its handshake is done.
+   */
+  receiveDirect(): void {
+    this.decoder.direct = true;
+  }
+
   /** Stops delivering: frames queue until the next {@link setHandler}. */
   detach(): void {
     this.handler = undefined;

@@ -154,6 +154,7 @@ export class Libp2pChannel implements Channel {
       return;
     }
     this.links[party] = link;
+    link.receiveDirect(); // a party of this session: it may make this side allocate a frame's size
     this.inbound[party]!.inbox.peer = link.remote; // before any frame is delivered
     link.setHandler({
       onFrame: (f) => this.onFrame(party, f),
