@@ -23,13 +23,18 @@ export interface RouteRequest {
   signal: AbortSignal;
 }
 
-/** A handler's explicit response; returning any other value sends it as JSON with status 200. */
+/**
+ * A handler's explicit response; returning any other value sends it as JSON with status 200. With
+ * a `contentType`, `body` is a string sent as it is (e.g. Prometheus's text format); else JSON.
+ */
 export class RouteResponse {
   constructor(
     /** HTTP status. */
     readonly status: number,
-    /** JSON body. */
+    /** JSON body, or the text of a `contentType` response. */
     readonly body: unknown,
+    /** The content type of a text body (`text/plain; version=0.0.4; charset=utf-8`). */
+    readonly contentType?: string,
   ) {}
 }
 

@@ -6,6 +6,9 @@
  * client goes away, after `handlerTimeoutMs`, or when the server closes. Errors are sent as
  * `{ error: { name, message } }` with a status from {@link statusOf}. The log shows method, path,
  * status and duration: never the token, a body or a data value.
+ *
+ * A {@link WebMount} (the owner's console under `/ui`) answers its own paths before the bearer
+ * check, with its own authentication (a session cookie); everything else needs the token.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -25,6 +28,17 @@ import { RouteResponse, type Router } from './router.js';
 
 const log = logger('daemon:api');
 
+/**
+ * Paths the server hands over whole, before the bearer token is checked: the mount authenticates
+ * its requests itself. An error it throws before sending anything is sent as the API's JSON error.
+ */
+export interface WebMount {
+  /** True when the mount answers `path` (e.g. `/ui` and everything under it). */
+  owns(path: string): boolean;
+  /** Answers one request; `signal` fires when the client goes away or the server closes. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, signal: AbortSignal): Promise<void>;
+}
+
 /** Options of {@link ApiServer}. */
 export interface ApiServerInit {
   /** The routes. */
@@ -35,6 +49,8 @@ export interface ApiServerInit {
   maxBodyBytes?: number;
   /** Time budget of one handler in ms. Default 120 000. */
   handlerTimeoutMs?: number;
+  /** Paths answered with their own authentication (the console); none by default. */
+  mounts?: WebMount[];
 }
 
 /** The control API server; see the module comment. */
@@ -45,7 +61,7 @@ export class ApiServer {
   private readonly sockets = new Set<Socket>();
 
   constructor(init: ApiServerInit) {
-    this.init = { maxBodyBytes: 1024 * 1024, handlerTimeoutMs: 120_000, ...init };
+    this.init = { maxBodyBytes: 1024 * 1024, handlerTimeoutMs: 120_000, mounts: [], ...init };
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 10_000;
     // Receiving a request (headers and body) is bounded; handlers are bounded by their own signal.
@@ -97,12 +113,17 @@ export class ApiServer {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       path = url.pathname;
       if (this.closing.signal.aborted) throw new ShuttingDownError();
-      this.authorize(req);
-      const { handler, params, options } = this.init.router.match(method, path);
       const clientGone = new AbortController();
       res.once('close', () => {
         if (!res.writableFinished) clientGone.abort(new Error('client closed the connection'));
       });
+      const mount = this.init.mounts.find((m) => m.owns(path));
+      if (mount !== undefined) {
+        await mount.handle(req, res, url, AbortSignal.any([clientGone.signal, this.closing.signal]));
+        return;
+      }
+      this.authorize(req);
+      const { handler, params, options } = this.init.router.match(method, path);
       const timeoutMs = options.timeoutMs ?? this.init.handlerTimeoutMs;
       const signals = [clientGone.signal, this.closing.signal];
       if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
@@ -113,7 +134,9 @@ export class ApiServer {
         body: () => this.readBody(req),
         signal,
       });
-      if (result instanceof RouteResponse) send(res, result.status, result.body);
+      if (result instanceof RouteResponse && result.contentType !== undefined)
+        sendText(res, result.status, String(result.body), result.contentType);
+      else if (result instanceof RouteResponse) send(res, result.status, result.body);
       else send(res, 200, result ?? {});
     } catch (err) {
       const status = statusOf(err);
@@ -159,10 +182,13 @@ export class ApiServer {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
+  sendText(res, status, JSON.stringify(body), 'application/json; charset=utf-8');
+}
+
+function sendText(res: ServerResponse, status: number, text: string, contentType: string): void {
   if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': contentType,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
