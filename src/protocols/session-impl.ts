@@ -27,10 +27,10 @@
  */
 import { setMaxListeners } from 'node:events';
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { x25519 } from '@noble/curves/ed25519.js';
 import { Prg, SEED_BYTES } from '../tensor/index.js';
 import { StepTimeoutError, type Channel } from './channel.js';
 import type { Session, SessionStats, SessionTimeouts } from './session.js';
+import { x25519Key } from './x25519.js';
 
 /** Default timeouts: one minute per step, one hour per session. */
 export const DEFAULT_TIMEOUTS: SessionTimeouts = Object.freeze({ stepMs: 60_000, sessionMs: 3_600_000 });
@@ -257,9 +257,9 @@ export async function createSession(init: SessionInit): Promise<SessionImpl> {
   }
   const s = new SessionImpl(init.id, init.channel, init.timeouts, init.signal, fixed?.ownPrgSeed);
   try {
-    const sk =
-      fixed === undefined ? x25519.utils.randomSecretKey() : Uint8Array.from(fixed.ephemeralSecretKey);
-    const pk = x25519.getPublicKey(sk);
+    // the secret lives in the key object (node:crypto) or its own copy (noble) until collected
+    const key = x25519Key(fixed === undefined ? undefined : Uint8Array.from(fixed.ephemeralSecretKey));
+    const pk = key.publicKey;
     const step = s.nextStep();
     const peers = [...Array(s.parties).keys()].filter((p) => p !== s.self);
     await Promise.all(peers.map((p) => s.send(p, step, pk)));
@@ -269,7 +269,12 @@ export async function createSession(init: SessionInit): Promise<SessionImpl> {
     peers.forEach((p, idx) => {
       const other = theirs[idx]!;
       if (other.byteLength !== 32) throw new RangeError(`party ${p} sent a malformed setup key`);
-      const shared = x25519.getSharedSecret(sk, other);
+      let shared: Uint8Array;
+      try {
+        shared = key.shared(other);
+      } catch {
+        throw new RangeError(`party ${p} sent a setup key that gives no shared secret`);
+      }
       const [lo, hi] = s.self < p ? [s.self, p] : [p, s.self];
       const [pkLo, pkHi] = s.self < p ? [pk, other] : [other, pk];
       const info = Buffer.concat([enc.encode('pair-prg'), u32(lo), u32(hi), pkLo, pkHi]);
@@ -277,7 +282,6 @@ export async function createSession(init: SessionInit): Promise<SessionImpl> {
       shared.fill(0);
       s.setPairSeed(p, seed);
     });
-    sk.fill(0);
     return s;
   } catch (err) {
     s.abort(asError(err));
