@@ -5,6 +5,12 @@
  * (bench/party-run.ts), median over the timed runs after one warm-up run.
  *
  * Filters: protocol names, case names (`mul`), labels (`"mul 1e6"`), sizes (`1e6`), transports.
+ * A label of a size not in the list below (`"mul 1e4"`) adds that case.
+ *
+ * More compute parties (bench/additive-wide.ts): `additive-<N>` is the additive protocol with N
+ * compute parties and a dealer, `additive-<N>-all` / `-king` with its openings forced; memory only.
+ * E.g. openings before/after at 16 parties:
+ *   npm run bench -- mpc additive-16-all additive-16 "mul 1e4" --transport memory
  *
  * Cases (bench/cases.ts): mul (fixed-point, with truncation) of 1e5 and 1e6 values; matmul n x n by
  * n x n with truncation, n = 256 and 1000; lt (shared vs shared) of 1e5 and 1e6; relu of 1e5 and
@@ -26,8 +32,9 @@
  * the plaintext reference is left out unless asked for by name.
  */
 import { protocolNames } from '../src/protocols/registry.js';
+import { isWideAdditive, registerWideAdditive } from './additive-wide.js';
 import { caseLabel, MPC_CASES, type CaseSpec } from './cases.js';
-import { progress, type Row } from './harness.js';
+import { progress, UsageError, type Row } from './harness.js';
 import type { Transport } from './party-run.js';
 import { chooseTransports, compareTransports, nonTransportFilters, TransportRunner } from './transports.js';
 
@@ -47,6 +54,20 @@ export interface MpcBenchOptions {
   transports?: string[];
 }
 
+/** Cases a filter names with a size not in MPC_CASES ("mul 1e4"): run as asked. */
+function extraCases(filters: readonly string[]): CaseSpec[] {
+  const names = new Set(MPC_CASES.map((c) => c.name));
+  const out: CaseSpec[] = [];
+  for (const f of filters) {
+    const m = /^(\S+) (\d+(?:e\d+)?)$/.exec(f);
+    const n = m === null ? NaN : Number(m[2]);
+    if (m === null || !names.has(m[1]!) || !Number.isInteger(n) || n < 1) continue;
+    const known = [...MPC_CASES, ...out].some((c) => c.name === m[1] && c.n === n);
+    if (!known) out.push({ suite: 'mpc', name: m[1]!, n });
+  }
+  return out;
+}
+
 /** The biggest cases: fewer runs by default. */
 export function isBig(c: CaseSpec): boolean {
   return (c.name === 'matmul' && c.n >= 1000) || (c.name !== 'matmul' && c.n >= 1e6);
@@ -61,25 +82,33 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
     ['memory', 'libp2p-tcp'],
   );
   const rest = nonTransportFilters(only);
+  for (const o of rest) registerWideAdditive(o);
   const named = rest.filter((o) => protocolNames().includes(o));
   const names =
     opts.protocols ?? (named.length > 0 ? named : protocolNames().filter((n) => n !== 'plaintext'));
   const filters = rest.filter((o) => !protocolNames().includes(o));
-  const cases = MPC_CASES.filter(
-    (c) =>
-      filters.length === 0 ||
-      filters.some((o) => o === c.name || o === caseLabel(c) || o === caseLabel(c).slice(c.name.length + 1)),
-  );
+  const cases = [
+    ...MPC_CASES.filter(
+      (c) =>
+        filters.length === 0 ||
+        filters.some(
+          (o) => o === c.name || o === caseLabel(c) || o === caseLabel(c).slice(c.name.length + 1),
+        ),
+    ),
+    ...extraCases(filters),
+  ];
   const runs = opts.runs ?? 5;
   const rows: Row[] = [];
   const runner = new TransportRunner();
   try {
     for (const protocol of names) {
+      const wide = isWideAdditive(protocol);
+      if (wide && !transports.includes('memory'))
+        throw new UsageError(`${protocol} runs in memory only: add --transport memory`);
       for (const spec of cases) {
         const n = isBig(spec) && opts.runsGiven !== true ? Math.min(runs, 3) : runs;
-        rows.push(
-          ...(await compareTransports(runner, 'mpc', { protocol, spec, runs: n }, transports, progress)),
-        );
+        const on: Transport[] = wide ? ['memory'] : transports;
+        rows.push(...(await compareTransports(runner, 'mpc', { protocol, spec, runs: n }, on, progress)));
       }
     }
   } finally {

@@ -19,6 +19,16 @@ export function csaLevels(n: number): number {
   return levels;
 }
 
+/** 3:2 compressors per carry-save level (one batched AND opening each) to reduce `n` summands to two. */
+export function csaGroups(n: number): number[] {
+  const groups: number[] = [];
+  while (n > 2) {
+    groups.push(Math.floor(n / 3));
+    n -= Math.floor(n / 3);
+  }
+  return groups;
+}
+
 /** 3:2 compressors used to reduce `n` summands to two (= n - 2, one AND each per word). */
 export function csaCount(n: number): number {
   return Math.max(0, n - 2);

@@ -3,23 +3,27 @@
  * randomization"; as in CrypTen, Knott et al. 2021, crypten/mpc/primitives/beaver.py) for the
  * `additive` protocol, elementwise, matrix (SecureML's matrix triples) and boolean.
  *
- * Steps of z = x ∘ y (∘ = elementwise product, matrix product, or AND), one round:
+ * Steps of z = x ∘ y (∘ = elementwise product, matrix product, or AND), one opening (wire.ts: one
+ * round all-to-all, two through kings):
  * 1. The dealer deals a triple (a, b, c = a ∘ b) of the operands' shapes for step s.
- * 2. Every compute party P_i sends e_i = x_i - a_i and f_i = y_i - b_i (XOR for booleans), both in
- *    one message, to every other compute party; all open e = x - a and f = y - b.
+ * 2. Every compute party P_i opens e_i = x_i - a_i and f_i = y_i - b_i (XOR for booleans), both in
+ *    one payload (to every other compute party, or to the kings of its chunks); all get e = x - a
+ *    and f = y - b.
  * 3. P_i sets z_i = c_i + e ∘ b_i + x_i ∘ f; the sum is c + e∘b + x∘f = a∘b + (x-a)∘b + x∘(y-b) = x∘y.
  *    (For AND: z_i = c_i ^ (e & b_i) ^ (x_i & f).) No party adds a special term.
- * Cost per compute party: 1 round, 8·(|x| + |y|)·(n-1) bytes (elementwise operands are broadcast
- * to the result first: 16·|z|·(n-1)); the dealer: 1 round, 8·|z| bytes to one party. e and f are uniform to any coalition that misses one compute party, since they are
- * masked by a and b, whose summands that party alone (with the dealer) holds.
+ * Cost per compute party: one opening of W = |x| + |y| words (cost.ts; elementwise operands are
+ * broadcast to the result first: W = 2|z|); the dealer: 8·|z| bytes to one party. e_i and f_i are
+ * uniform to any coalition that misses P_i, since they are masked by a_i and b_i, free summands P_i
+ * draws from the seed it shares with the dealer alone: whoever receives them (every party, or the
+ * kings) learns nothing from them beyond e and f, which are uniform too.
  */
 import { RingTensor, broadcastShapes, shapesEqual, sizeOf } from '../../tensor/index.js';
-import { roundStep, type AdditiveContext } from './context.js';
+import type { AdditiveContext } from './context.js';
 import { andTriple, matmulTriple, mulTriple, type CorrelationSpec } from './correlations.js';
 import type { Summands } from './dealer.js';
 import { AdditiveShare, own } from './share.js';
 import { matmulShape } from '../shapes.js';
-import { openAmong } from './wire.js';
+import { openAmong, openSteps, type OpenSteps } from './wire.js';
 
 /** A view of `words[off, off + size)` as a tensor of `shape`. */
 export function view(words: BigUint64Array, off: number, shape: readonly number[]): RingTensor {
@@ -36,12 +40,12 @@ interface Opened {
 
 /**
  * Step 2: masks this party's operands into one payload (the xs, then the ys, back to back, each
- * broadcast to its pair's shape), sends it to every other compute party, and returns the opened e
+ * broadcast to its pair's shape), opens it among the compute parties, and returns the opened e
  * and f as flat tensors of the total size.
  */
 async function openMasks(
   ctx: AdditiveContext,
-  step: number,
+  steps: OpenSteps,
   xs: readonly RingTensor[],
   ys: readonly RingTensor[],
   a: RingTensor,
@@ -61,7 +65,7 @@ async function openMasks(
   };
   mask(xs, a, 0);
   mask(ys, b, a.size);
-  const opened = await openAmong(ctx.session, ctx.parties, step, buf.data, xor, ctx.pool);
+  const opened = await openAmong(ctx, steps, buf.data, xor);
   return { e: view(opened.data, 0, [a.size]), f: view(opened.data, a.size, [b.size]), words: opened.data };
 }
 
@@ -84,9 +88,9 @@ export async function beaver(
       new AdditiveShare(shape, 'A', v.local === undefined ? undefined : v.local.broadcastTo(shape));
     return beaver(ctx, kind, widen(x), widen(y), extra);
   }
-  const step = roundStep(ctx.session);
+  const steps = openSteps(ctx);
   const spec = kind === 'mul' ? mulTriple(shape, shape) : matmulTriple(x.shape, y.shape);
-  const dealt = ctx.dealer.deal(step, [spec, ...extra]);
+  const dealt = ctx.dealer.deal(steps.first, [spec, ...extra]);
   if (!ctx.isCompute) {
     await dealt.ready;
     return { z: new AdditiveShare(shape, 'A', undefined), extra: [], release: dealt.release };
@@ -94,7 +98,7 @@ export async function beaver(
   const xi = own(x, kind);
   const yi = own(y, kind);
   const [a, b] = dealt.free[0]!;
-  const opened = await openMasks(ctx, step, [xi], [yi], a!, b!, false);
+  const opened = await openMasks(ctx, steps, [xi], [yi], a!, b!, false);
   const e = opened.e.reshape(x.shape);
   const f = opened.f.reshape(y.shape);
   const all = await dealt.ready;
@@ -125,8 +129,8 @@ export async function andMany(
     offsets.push(total);
     total += sizeOf(s);
   }
-  const step = roundStep(ctx.session);
-  const dealt = ctx.dealer.deal(step, [andTriple(total)]);
+  const steps = openSteps(ctx);
+  const dealt = ctx.dealer.deal(steps.first, [andTriple(total)]);
   if (!ctx.isCompute) {
     await dealt.ready;
     return shapes.map((s) => new AdditiveShare(s, 'B', undefined));
@@ -134,7 +138,7 @@ export async function andMany(
   const [a, b] = dealt.free[0]!;
   const xs = pairs.map(([x], i) => own(x, 'andB').broadcastTo(shapes[i]!));
   const ys = pairs.map(([, y], i) => own(y, 'andB').broadcastTo(shapes[i]!));
-  const { e, f, words } = await openMasks(ctx, step, xs, ys, a!, b!, true);
+  const { e, f, words } = await openMasks(ctx, steps, xs, ys, a!, b!, true);
   const c = (await dealt.ready)[0]!.fixed[0]!;
   // z = c ^ (e & b) ^ (x & f): the first term over the whole batch, the second per pair.
   const t = e.and(b!, new RingTensor([total], ctx.pool.take(total)));

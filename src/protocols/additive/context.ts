@@ -15,6 +15,8 @@ export interface AdditiveContext {
   readonly parties: readonly number[];
   /** True when this party is a compute party. */
   readonly isCompute: boolean;
+  /** True when openings go through kings (see wire.ts), false when all-to-all. */
+  readonly kings: boolean;
   /** The compute party that adds public constants (the first one). */
   readonly leader: number;
   /** The dealer's correlated randomness (also on compute parties: their side of it). */

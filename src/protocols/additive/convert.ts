@@ -3,27 +3,30 @@
  *
  * a2b (arithmetic to boolean; ABY, Demmler et al. 2015, and CrypTen's A2B): the summand x_i of each
  * compute party P_i is itself a boolean sharing of x_i (P_i holds x_i, everyone else 0). The n
- * summands are reduced to two by carry-save adders (one batched AND round per level), then added
- * by a Kogge-Stone adder on packed 64-bit words (7 rounds): csaLevels(n) + 7 rounds, (n + 10)
- * AND words per value. a2bSummands stops before the adder (comparisons need only the carry into bit
+ * summands are reduced to two by carry-save adders (one batched AND opening per level), then added
+ * by a Kogge-Stone adder on packed 64-bit words (7 openings): csaLevels(n) + 7 openings (a round
+ * each all-to-all, two through kings), (n + 10) AND words per value. a2bSummands stops before the adder (comparisons need only the carry into bit
  * 63, which ops/msb.ts computes with a packed carry tree): no communication for two compute
- * parties, csaLevels(n) rounds otherwise.
+ * parties, csaLevels(n) openings otherwise. Every opening of a2b is a Beaver AND's (e, f), so what
+ * a king receives is masked as in beaver.ts.
  *
  * bitToA with daBits (Rotaru & Wood 2019; Escudero et al. 2020, "Improved primitives for MPC over
- * mixed arithmetic-binary circuits"), one round:
+ * mixed arithmetic-binary circuits"), one opening (wire.ts):
  * 1. The dealer deals random bits r, shared both arithmetically [r]_A and as XOR shares [r]_B
  *    (packed 64 per word).
- * 2. The compute parties open c = b ^ r, bit 0 of each word only, packed: 8·ceil(m/64) bytes to
- *    each other compute party. c is uniform (r is).
+ * 2. The compute parties open c = b ^ r, bit 0 of each word only, packed: ceil(m/64) words. c is
+ *    uniform (r is). P_i's summand b_i ^ r_i is masked by r_i: for every P_i but the correction
+ *    party K a draw from its seed with the dealer; for K the dealer's correction, r ^ (the others'
+ *    r_j), uniform given everything but r. So whoever receives it (all, or a king) learns nothing.
  * 3. [b]_A = c + [r]_A - 2c[r]_A: P_i sets z_i = r_i·(1 - 2c), the leader adds c.
  */
 import { RingTensor, sizeOf } from '../../tensor/index.js';
 import type { Protocol } from '../protocol.js';
 import { reduceToTwo, sumB } from './adder.js';
-import { roundStep, type AdditiveContext } from './context.js';
+import type { AdditiveContext } from './context.js';
 import { daBits, packBits, unpackBits } from './correlations.js';
 import { AdditiveShare, own } from './share.js';
-import { openAmong } from './wire.js';
+import { openAmong, openSteps } from './wire.js';
 
 /** Every compute party's summand of `x` as a boolean summand (it holds x_i, everyone else 0). */
 function booleanSummands(ctx: AdditiveContext, x: AdditiveShare): AdditiveShare[] {
@@ -55,17 +58,17 @@ export function a2bSummands(
   return reduceToTwo(p, booleanSummands(ctx, x));
 }
 
-/** bitToA for bit 0 of each word of a B share: A shares of 0/1, one round. */
+/** bitToA for bit 0 of each word of a B share: A shares of 0/1, one opening. */
 export async function bitToA(ctx: AdditiveContext, b: AdditiveShare): Promise<AdditiveShare> {
   const m = sizeOf(b.shape);
-  const step = roundStep(ctx.session);
-  const dealt = ctx.dealer.deal(step, [daBits(m)]);
+  const steps = openSteps(ctx);
+  const dealt = ctx.dealer.deal(steps.first, [daBits(m)]);
   const [bits] = await dealt.ready;
   if (!ctx.isCompute) return new AdditiveShare(b.shape, 'A', undefined);
   const [rA, rB] = bits!.fixed as [RingTensor, RingTensor];
   const masked = packBits(own(b, 'bitToA').data);
   new RingTensor([masked.length], masked).xor(rB, new RingTensor([masked.length], masked));
-  const opened = await openAmong(ctx.session, ctx.parties, step, masked, true);
+  const opened = await openAmong(ctx, steps, masked, true, false);
   const c = unpackBits(opened.data, m);
   // s = 1 - 2c; z = r·s (+ c on the leader)
   const s = c.shl(1);

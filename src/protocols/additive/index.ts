@@ -5,4 +5,5 @@
 export { AdditiveProtocol, additiveWithDealer, type AdditiveOptions } from './protocol.js';
 export { AdditiveShare } from './share.js';
 export type { TruncationMode } from './truncation.js';
+export type { OpeningMode } from './wire.js';
 export { additiveCost, type AdditiveCostExtra, type CostParty } from './cost.js';

@@ -10,7 +10,8 @@
  *
  * Linear ops are local: every compute party applies them to its summand, and the leader (the
  * first compute party) alone adds public constants. Interactive primitives live in beaver.ts,
- * truncation.ts, convert.ts and io.ts; their costs in cost.ts.
+ * truncation.ts, convert.ts and io.ts, which open values through wire.ts (all-to-all for up to 3
+ * compute parties, through kings beyond: the `openings` option); their costs in cost.ts.
  */
 import { RingTensor, broadcastShapes, type Conv2dGeometry, type Shape } from '../../tensor/index.js';
 import {
@@ -23,7 +24,7 @@ import {
 } from '../protocol.js';
 import type { Session } from '../session.js';
 import { andMany, beaver } from './beaver.js';
-import { pairPrgCache, roundStep, type AdditiveContext } from './context.js';
+import { pairPrgCache, type AdditiveContext } from './context.js';
 import { a2b, a2bSummands, bitToA } from './convert.js';
 import { additiveCost, type AdditiveCostExtra, type CostParty } from './cost.js';
 import { truncPair } from './correlations.js';
@@ -34,6 +35,7 @@ import { AdditiveShare, expectKind, own } from './share.js';
 import { signBit, signBitCost } from './sign.js';
 import * as shapes from '../shapes.js';
 import { truncateLocal, truncatePair, truncateWithPair, type TruncationMode } from './truncation.js';
+import { openingKings, openSteps, type OpeningMode } from './wire.js';
 
 /** Who plays which role in an `additive` session. */
 export interface AdditiveOptions {
@@ -48,6 +50,13 @@ export interface AdditiveOptions {
    * that is acceptable and stated.
    */
   truncation?: TruncationMode;
+  /**
+   * How values are opened among the compute parties (wire.ts): 'all', all-to-all, one round,
+   * 8W(N-1) bytes per party for W words; 'king', through kings (each compute party the king of
+   * 1/N of the words), two rounds, about 16W bytes per party; 'auto' (default): 'all' for up to 3
+   * compute parties, 'king' beyond.
+   */
+  openings?: OpeningMode;
 }
 
 /** One party's instance of the `additive` protocol. */
@@ -62,6 +71,8 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
   readonly dealer: number;
   /** How this instance truncates. */
   readonly truncation: TruncationMode;
+  /** True when openings go through kings ({@link AdditiveOptions.openings} resolved). */
+  readonly kings: boolean;
   private readonly ctx: AdditiveContext;
 
   constructor(
@@ -85,6 +96,13 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     if (truncation === 'local' && computeParties.length !== 2) {
       throw new ProtocolUsageError('additive: local truncation needs exactly two compute parties');
     }
+    const openings = options.openings ?? 'auto';
+    if (!['all', 'king', 'auto'].includes(openings)) {
+      throw new ProtocolUsageError(
+        `additive: openings must be 'all', 'king' or 'auto', not ${String(openings)}`,
+      );
+    }
+    this.kings = openingKings(openings, computeParties.length);
     this.computeParties = Object.freeze([...computeParties]);
     this.dealer = dealer;
     this.truncation = truncation;
@@ -95,6 +113,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
       session,
       parties: this.computeParties,
       isCompute: this.isComputeParty,
+      kings: this.kings,
       leader: computeParties[0]!,
       dealer: new SeededDealer(session, this.computeParties, dealer, pairPrg, pool),
       pool,
@@ -203,13 +222,13 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     return this.local(a, a.shape, (t) => t.shl(k));
   }
 
-  /** Elementwise product (Beaver triple, one round). */
+  /** Elementwise product (Beaver triple, one opening). */
   async mul(a: AdditiveShare, b: AdditiveShare): Promise<AdditiveShare> {
     this.checkBinary(a, b, 'A', 'mul');
     return (await beaver(this.ctx, 'mul', a, b)).z;
   }
 
-  /** Matrix product (matrix triple, one round). */
+  /** Matrix product (matrix triple, one opening). */
   async matmul(a: AdditiveShare, b: AdditiveShare): Promise<AdditiveShare> {
     this.checkBinary(a, b, 'A', 'matmul');
     return (await beaver(this.ctx, 'matmul', a, b)).z;
@@ -270,12 +289,12 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     return this.local(a, a.shape, (t) => t.shr(k));
   }
 
-  /** a & b (boolean triple, one round). */
+  /** a & b (boolean triple, one opening). */
   async andB(a: AdditiveShare, b: AdditiveShare): Promise<AdditiveShare> {
     return (await this.andBMany([[a, b]]))[0]!;
   }
 
-  /** Independent ANDs in one round and one dealer message. */
+  /** Independent ANDs in one opening and one dealer message. */
   async andBMany(pairs: readonly (readonly [AdditiveShare, AdditiveShare])[]): Promise<AdditiveShare[]> {
     for (const [a, b] of pairs) this.checkBinary(a, b, 'B', 'andB');
     if (pairs.length === 0) return Promise.resolve([]);
@@ -315,7 +334,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     );
   }
 
-  /** Bit 0 of B shares as A shares of 0/1 (daBits, one round). */
+  /** Bit 0 of B shares as A shares of 0/1 (daBits, one opening). */
   async bitToA(b: AdditiveShare): Promise<AdditiveShare> {
     expectKind(b, 'B', 'bitToA');
     return bitToA(this.ctx, b);
@@ -335,6 +354,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
       parties: this.computeParties,
       dealer: this.dealer,
       truncation: this.truncation,
+      kings: this.kings,
     };
   }
 
@@ -350,7 +370,7 @@ export class AdditiveProtocol implements Protocol<AdditiveShare> {
     const outShape = kind === 'mul' ? undefined : shapes.matmulShape(a.shape, b.shape);
     const pair = truncPair(outShape ?? broadcast(a.shape, b.shape), bits);
     const { z, extra, release } = await beaver(this.ctx, kind, a, b, [pair]);
-    const out = await truncateWithPair(this.ctx, roundStep(this.session), z, bits, extra[0]);
+    const out = await truncateWithPair(this.ctx, openSteps(this.ctx), z, bits, extra[0]);
     release();
     return out;
   }

@@ -2,12 +2,14 @@
  * Truncation of A shares in the `additive` protocol: x -> x / 2^d for fixed-point values (x read as
  * a signed 64-bit value).
  *
- * With a truncation pair from the dealer, any n, one round, EXACT for |x| < 2^62 (the pair
+ * With a truncation pair from the dealer, any n, one opening (wire.ts), EXACT for |x| < 2^62 (the pair
  * protocol of Escudero et al. 2020, "Improved primitives for MPC over mixed arithmetic-binary
  * circuits", §5, with its wrap corrected): the pair is r uniform, r' = r >>> d and
  * m = msb(r)·2^(64-d), all shared.
- * 1. Every compute party P_i opens u = x + 2^62 + r (the leader adds the public offset), sending
- *    x_i + r_i (+ 2^62) to every other compute party. u is uniform (r is): it reveals nothing.
+ * 1. Every compute party P_i opens u = x + 2^62 + r (the leader adds the public offset), its
+ *    summand being x_i + r_i (+ 2^62). u is uniform (r is): it reveals nothing; and u_i is masked
+ *    by r_i, a free summand P_i draws from its seed with the dealer, so whoever receives u_i (every
+ *    compute party, or a king) learns nothing from it either.
  * 2. With x' = x + 2^62 in [0, 2^63), u = x' + r - w·2^64 where the wrap w = msb(r)·(1 - msb(u))
  *    (r below 2^63 cannot wrap; r at or above wraps exactly when u falls below 2^63), a linear
  *    function of the shared msb(r) since u is public. So
@@ -23,11 +25,11 @@
  * x_1 + 2^d - 1, wraps), where it is off by ±2^(64-d).
  */
 import { RingTensor } from '../../tensor/index.js';
-import { roundStep, type AdditiveContext } from './context.js';
+import type { AdditiveContext } from './context.js';
 import type { Summands } from './dealer.js';
 import { truncPair } from './correlations.js';
 import { AdditiveShare, own } from './share.js';
-import { openAmong } from './wire.js';
+import { openAmong, openSteps, type OpenSteps } from './wire.js';
 
 /** The public offset that makes every |x| < 2^62 nonnegative before the pair's opening. */
 const TRUNC_OFFSET = 1n << 62n;
@@ -59,18 +61,19 @@ export function truncateLocal(
 }
 
 /**
- * Pair truncation of `x` at `step`, given this party's summands of the pair (free [r], fixed [r'];
- * undefined on parties that hold no shares), dealt in an earlier message. One round.
+ * Pair truncation of `x` at `steps` (from openSteps), given this party's summands of the pair (free
+ * [r], fixed [r']; undefined on parties that hold no shares), dealt in an earlier message. One
+ * opening.
  */
 export async function truncateWithPair(
   ctx: AdditiveContext,
-  step: number,
+  steps: OpenSteps,
   x: AdditiveShare,
   bits: number,
   pair: Summands | undefined,
 ): Promise<AdditiveShare> {
   if (!ctx.isCompute) return new AdditiveShare(x.shape, 'A', undefined);
-  return openAndShift(ctx, step, x, bits, pair!.free[0]!, Promise.resolve(pair!.fixed));
+  return openAndShift(ctx, steps, x, bits, pair!.free[0]!, Promise.resolve(pair!.fixed));
 }
 
 /** Pair truncation as a primitive of its own: the dealer's pair and the opening share one step. */
@@ -79,14 +82,14 @@ export async function truncatePair(
   x: AdditiveShare,
   bits: number,
 ): Promise<AdditiveShare> {
-  const step = roundStep(ctx.session);
-  const dealt = ctx.dealer.deal(step, [truncPair(x.shape, bits)]);
+  const steps = openSteps(ctx);
+  const dealt = ctx.dealer.deal(steps.first, [truncPair(x.shape, bits)]);
   if (!ctx.isCompute) {
     await dealt.ready;
     return new AdditiveShare(x.shape, 'A', undefined);
   }
   const rs = dealt.ready.then((all) => all[0]!.fixed);
-  const z = await openAndShift(ctx, step, x, bits, dealt.free[0]![0]!, rs);
+  const z = await openAndShift(ctx, steps, x, bits, dealt.free[0]![0]!, rs);
   dealt.release();
   return z;
 }
@@ -97,7 +100,7 @@ export async function truncatePair(
  */
 async function openAndShift(
   ctx: AdditiveContext,
-  step: number,
+  steps: OpenSteps,
   x: AdditiveShare,
   bits: number,
   r: RingTensor,
@@ -106,7 +109,7 @@ async function openAndShift(
   const leader = ctx.session.self === ctx.leader;
   const masked = own(x, 'truncate').add(r);
   if (leader) masked.add(TRUNC_OFFSET, masked);
-  const u = await openAmong(ctx.session, ctx.parties, step, masked.data, false, ctx.pool);
+  const u = await openAmong(ctx, steps, masked.data, false);
   const [rs, m] = await fixed;
   const su = u.reshape(x.shape);
   // (1 - msb(u))·m_i, written over m (this party's own summand)
