@@ -40,4 +40,18 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // the console's browser script (src/daemon/ui/static/app.js): a plain module in the page
+    files: ['src/daemon/ui/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        DOMParser: 'readonly',
+        EventSource: 'readonly',
+      },
+    },
+  },
 );
