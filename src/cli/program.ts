@@ -12,6 +12,7 @@ import { registerJob } from './commands/job.js';
 import { registerPolicy } from './commands/job-policy.js';
 import { registerPeers } from './commands/peers.js';
 import { registerStatus } from './commands/status.js';
+import { registerUi } from './commands/ui.js';
 import type { Io } from './output.js';
 
 /**
@@ -45,6 +46,7 @@ export function buildProgram(io: Io): Command {
   registerPolicy(program, ctx);
   registerBudget(program, ctx);
   registerAudit(program, ctx);
+  registerUi(program, ctx);
   registerConfig(program, ctx);
   return program;
 }

@@ -32,6 +32,12 @@ export interface DaemonConfig {
   apiPort: number;
   /** Largest control API request body, in bytes. */
   apiMaxBodyBytes: number;
+  /**
+   * Port of a separate metrics listener on 127.0.0.1 (`GET /metrics` without the bearer token,
+   * readable by anyone on the host: counts and timings only, docs/METRICS.md); 0 picks a free one;
+   * null (the default) serves the metrics on the control API only.
+   */
+  metricsPort: number | null;
 }
 
 /** Default TCP port of the libp2p listener. */
@@ -51,6 +57,7 @@ export function defaultConfig(): DaemonConfig {
     maxConnections: 300,
     apiPort: 0,
     apiMaxBodyBytes: 1024 * 1024,
+    metricsPort: null,
   };
 }
 
@@ -76,6 +83,7 @@ const FIELDS: Record<keyof DaemonConfig, [Checker, string]> = {
   maxConnections: [isPositiveInt, 'a positive integer'],
   apiPort: [isPort, 'an integer port in 0..65535'],
   apiMaxBodyBytes: [isPositiveInt, 'a positive integer'],
+  metricsPort: [(v) => v === null || isPort(v), 'null (off) or an integer port in 0..65535'],
 };
 
 /**
@@ -100,6 +108,8 @@ export function parseConfig(value: unknown, source = 'config'): DaemonConfig {
   for (const key of ['listen', 'announce', 'bootstrap'] as const) {
     for (const addr of out[key]) checkMultiaddr(source, key, addr, key === 'bootstrap');
   }
+  if (out.metricsPort !== null && out.metricsPort !== 0 && out.metricsPort === out.apiPort)
+    throw new ConfigError(`${source}: "metricsPort" must differ from "apiPort" (${out.apiPort})`);
   return out;
 }
 

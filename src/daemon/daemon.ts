@@ -23,7 +23,10 @@ import { ApiServer } from './api/server.js';
 import { applyOverrides, loadConfig, type ConfigOverrides, type DaemonConfig } from './config.js';
 import { dataDirFile, ensureDataDir } from './data-dir.js';
 import { acquireLock } from './lock.js';
+import { bindMetrics, DaemonMetrics } from './metrics/index.js';
+import { MetricsServer } from './metrics/server.js';
 import { createToken } from './token.js';
+import { consoleMount } from './ui/mount.js';
 
 const log = logger('daemon');
 
@@ -54,6 +57,8 @@ export interface RunningDaemon {
   readonly multiaddrs: string[];
   /** Base URL of the control API. */
   readonly apiUrl: string;
+  /** URL of the separate metrics listener (`metricsPort`), when there is one. */
+  readonly metricsUrl?: string;
   /** The effective config (file + overrides). */
   readonly config: DaemonConfig;
   /** The data directory. */
@@ -114,7 +119,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     const config = applyOverrides(loadConfig(dataDirFile(dataDir, 'config')), options.overrides ?? {});
     const make = options.createPeer ?? (await import('../node/peer.js')).createPeer;
-    peer = await make(peerInitFromConfig(dataDir, config)).catch((err: unknown) => {
+    const metrics = new DaemonMetrics({ version: packageVersion(), startedAt });
+    const init = { ...peerInitFromConfig(dataDir, config), metricsRegistry: metrics.registry };
+    peer = await make(init).catch((err: unknown) => {
       throw clarifyStartError(err);
     });
     log('peer %s started', peer.peerId);
@@ -131,10 +138,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const stopPrinting = printDenials(peer.access, options.activity);
       ctx.onStop(async () => stopPrinting());
     }
+    bindMetrics(ctx, metrics); // before the routes: GET /metrics serves these
     const router = apiRouter(ctx);
     options.extraRoutes?.(router, ctx);
-    server = new ApiServer({ router, token, maxBodyBytes: config.apiMaxBodyBytes });
+    server = new ApiServer({
+      router,
+      token,
+      maxBodyBytes: config.apiMaxBodyBytes,
+      mounts: [consoleMount(ctx, { baseUrl: () => server!.url })],
+    });
     const apiUrl = await server.listen(config.apiPort);
+    let metricsUrl: string | undefined;
+    if (config.metricsPort !== null) {
+      const metricsServer = new MetricsServer(metrics);
+      ctx.onStop(() => metricsServer.close());
+      metricsUrl = await metricsServer.listen(config.metricsPort);
+      log('metrics on %s (no token: readable by anyone on this host)', metricsUrl);
+    }
     writeApiAddress(apiFile, {
       url: apiUrl,
       pid: process.pid,
@@ -151,6 +171,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       peerId: running.peerId,
       multiaddrs: running.multiaddrs(),
       apiUrl,
+      ...(metricsUrl !== undefined ? { metricsUrl } : {}),
       config,
       dataDir,
       stop() {

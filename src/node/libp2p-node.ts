@@ -10,6 +10,7 @@ import { identify, type Identify } from '@libp2p/identify';
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface';
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
 import { ping, type Ping } from '@libp2p/ping';
+import { prometheusMetrics, type PrometheusMetricsInit } from '@libp2p/prometheus-metrics';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { LevelDatastore } from 'datastore-level';
@@ -77,6 +78,7 @@ export async function buildLibp2p(
     connectionEncrypters: [leanNoise(noise({ crypto }), { readInPlace: crypto !== undefined })],
     streamMuxers: [lazyWindowUpdates(yamux())],
     connectionGater: gater,
+    ...(init.metricsRegistry !== undefined ? { metrics: libp2pMetrics(init) } : {}),
     connectionManager: {
       inboundConnectionThreshold: init.inboundConnectionThreshold ?? 5,
       maxConnections: init.maxConnections ?? 300,
@@ -108,4 +110,19 @@ export async function buildLibp2p(
     },
   };
   return createLibp2p<PeerServices>(options);
+}
+
+/**
+ * libp2p's own metrics (connections, streams and bytes per protocol, DHT queries and routing table,
+ * dial errors, Noise handshakes) into the peer's registry: one registry per peer, so that two peers
+ * of one process do not clash. The process's CPU and memory metrics are the embedding
+ * application's to collect (once per process), not every peer's; the file-system figure is the
+ * data directory's.
+ */
+function libp2pMetrics(init: PeerInit): NonNullable<Libp2pOptions['metrics']> {
+  return prometheusMetrics({
+    registry: init.metricsRegistry as PrometheusMetricsInit['registry'],
+    collectDefaultMetrics: false,
+    statfsLocation: init.dataDir,
+  });
 }

@@ -70,6 +70,12 @@ export interface PeerInit {
   timeouts?: PeerTimeouts;
   /** Largest MPC frame payload accepted or sent, in bytes. Default 64 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Where libp2p's own metrics go: a prom-client `Registry`, opaque here (this module stays free of
+   * libp2p and prom-client types; libp2p-node.ts hands it to `@libp2p/prometheus-metrics`). One per
+   * peer, never shared. Absent (the default): libp2p keeps no metrics.
+   */
+  metricsRegistry?: object;
 }
 
 /** Allow and deny lists of peer ids (base58 strings). */

@@ -28,6 +28,7 @@ import {
 import { DAEMON_START_WAIT_MS, lockPid, waitForApi } from './client-start.js';
 import type { ApiErrorBody } from './errors.js';
 import type { StatusResponse } from './routes/status.js';
+import type { ConsoleCodeResponse } from './routes/console.js';
 import type { ConnectResponse, PeersResponse, PingResponse } from './routes/peers.js';
 import type { DatasetListResponse, DatasetRemoveResponse } from './routes/datasets.js';
 import type {
@@ -307,5 +308,10 @@ export class ApiClient {
   /** `DELETE /datasets/:name`. */
   removeDataset(name: string, options?: RequestOptions): Promise<DatasetRemoveResponse> {
     return this.request('DELETE', `/datasets/${encodeURIComponent(name)}`, undefined, options);
+  }
+
+  /** `POST /console/codes`: a one-time login code for the owner's console and its login URL. */
+  consoleCode(options?: RequestOptions): Promise<ConsoleCodeResponse> {
+    return this.request('POST', '/console/codes', undefined, options);
   }
 }

@@ -13,6 +13,7 @@ import { runProgram, type RunProgramResult } from '../executor/run.js';
 import { sessionParties } from '../job/parties.js';
 import type { VerifiedJob } from '../job/verify.js';
 import type { JobProgress, JobStats } from '../store.js';
+import type { SessionTimings } from './session-timings.js';
 import type { OpenChannel, SessionTimeoutsMs } from './transport.js';
 
 /** What {@link runJobSession} takes. */
@@ -35,6 +36,8 @@ export interface RunJobSessionInput {
   signal: AbortSignal;
   /** Nonlinear ops override (tests). */
   nonlinear?: NonlinearOps;
+  /** Reports how long each message was waited for (monitoring; session-timings.ts). */
+  timings?: SessionTimings;
 }
 
 /** The outcome on this peer. */
@@ -68,10 +71,11 @@ export async function runJobSession(input: RunJobSessionInput): Promise<RunJobSe
   const t0 = performance.now();
   let session;
   try {
-    const channel = await input.openChannel(
+    const opened = await input.openChannel(
       { jobId: sessionId, parties, timeouts: input.timeouts },
       { signal: input.signal },
     );
+    const channel = input.timings?.wrap(opened, job.protocol) ?? opened;
     ms.connect = performance.now() - t0;
     session = await createSession({
       id: sessionId,

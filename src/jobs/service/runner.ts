@@ -19,6 +19,7 @@ import type { Live } from './live.js';
 import type { BudgetGuard } from './budget-guard.js';
 import type { ReleaseGuard } from './release-guard.js';
 import { runJobSession, SessionFailure } from './run-session.js';
+import type { SessionTimings } from './session-timings.js';
 import type { JobsTransport, OpenChannel } from './transport.js';
 
 const log = logger('jobs');
@@ -47,6 +48,8 @@ export interface RunnerDeps {
   nonlinear: NonlinearOps;
   /** Active jobs. */
   live: Map<string, Live>;
+  /** Step waits of the sessions, for monitoring. */
+  timings?: SessionTimings;
   /** Feeds the outcome back to the lifecycle. */
   step(id: string, event: LifecycleEvent): Promise<void>;
 }
@@ -80,6 +83,7 @@ export async function runAttempt(deps: RunnerDeps, id: string, attempt: number):
       values,
       signal,
       nonlinear: deps.nonlinear,
+      timings: deps.timings,
       onProgress: (progress) => {
         deps.store.update(id, { progress });
         deps.events.emit({ job: id, type: 'progress', progress });

@@ -48,6 +48,7 @@ import { ReleaseGuard } from './release-guard.js';
 import { submitJob, type RequesterDeps } from './requester.js';
 import type { JobRequest } from './request.js';
 import { runAttempt, type RunnerDeps } from './runner.js';
+import { SessionTimings } from './session-timings.js';
 import type { JobsTransport, OpenChannel } from './transport.js';
 
 export type { JobDatasets } from './datasets.js';
@@ -103,6 +104,8 @@ export class JobService {
   readonly budgetLedger: BudgetLedger;
   /** Events for the API. */
   readonly events = new JobEvents();
+  /** How long this peer's sessions wait for each message (for monitoring; never a value). */
+  readonly sessionTimings = new SessionTimings();
   /** Settings. */
   readonly config: JobsConfig;
   private readonly replay: ReplayGuard;
@@ -270,6 +273,7 @@ export class JobService {
       audit: this.audit,
       auditHeads: this.auditHeads,
       live: this.live,
+      timings: this.sessionTimings,
       driver: this.driver,
       decide: (v) => decideLocally(ctx, v),
       propose: (v, from) => receiveProposal(ctx, v, from),

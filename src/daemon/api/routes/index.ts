@@ -7,8 +7,10 @@ import { Router } from '../router.js';
 import { accessRoutes } from './access.js';
 import { auditRoutes } from './audit.js';
 import { budgetRoutes } from './budget.js';
+import { consoleRoutes } from './console.js';
 import { datasetRoutes } from './datasets.js';
 import { jobRoutes } from './jobs.js';
+import { metricsRoutes } from './metrics.js';
 import { peerRoutes } from './peers.js';
 import { statusRoutes } from './status.js';
 
@@ -22,5 +24,7 @@ export function apiRouter(ctx: ApiContext): Router {
   jobRoutes(router, ctx);
   auditRoutes(router, ctx);
   budgetRoutes(router, ctx);
+  consoleRoutes(router, ctx);
+  metricsRoutes(router, ctx); // after jobRoutes: it follows the job service
   return router;
 }
