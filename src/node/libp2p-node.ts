@@ -2,23 +2,29 @@
  * Builds the libp2p node of a peer: TCP (+ WebSockets when configured), Noise, Yamux, identify,
  * ping, and a private kad-dht in server mode with peermpc's protocol id, validators and selectors,
  * over an on-disk datastore (DHT records, provider records and the peer store survive restarts).
+ * Simulations choose the in-process memory transport, an in-memory datastore and link shaping.
  */
 import '../polyfills.js';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify, type Identify } from '@libp2p/identify';
-import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface';
+import type { ConnectionGater, Libp2p, PrivateKey, Transport } from '@libp2p/interface';
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
+import { memory } from '@libp2p/memory';
 import { ping, type Ping } from '@libp2p/ping';
 import { prometheusMetrics, type PrometheusMetricsInit } from '@libp2p/prometheus-metrics';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
+import { MemoryDatastore } from 'datastore-core';
 import { LevelDatastore } from 'datastore-level';
+import type { Datastore } from 'interface-datastore';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { datasetRecordSelector, datasetRecordValidator, DATASET_RECORD_NAMESPACE } from './catalog/keys.js';
 import { lazyWindowUpdates, leanNoise } from './libp2p-tuning.js';
 import { fastNoiseCrypto } from './noise-crypto.js';
+import { shapedTransport } from './shaping.js';
 import type { PeerInit } from './types.js';
 import { ensureWebSocketGlobal } from './websocket-global.js';
 
@@ -38,41 +44,74 @@ export type PeerServices = {
 /** A peermpc libp2p node. */
 export type PeerNode = Libp2p<PeerServices>;
 
-/** Opens the on-disk datastore of `dataDir`. */
-export async function openDatastore(dataDir: string): Promise<LevelDatastore> {
-  const ds = new LevelDatastore(join(dataDir, 'datastore'));
+/** A peer's datastore and its life cycle: on disk (LevelDB) or in memory. */
+export interface PeerDatastore {
+  /** What libp2p stores into. */
+  readonly store: Datastore;
+  /** Opens it again after a close (a restarted peer). */
+  open(): Promise<void>;
+  /** Closes it (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Opens the datastore of `init`: LevelDB in `<dataDir>/datastore`, or memory (PeerInit.datastore). */
+export async function openDatastore(init: Pick<PeerInit, 'dataDir' | 'datastore'>): Promise<PeerDatastore> {
+  if (init.datastore === 'memory') {
+    const store = new MemoryDatastore();
+    return { store, open: async () => undefined, close: async () => undefined };
+  }
+  const ds = new LevelDatastore(join(init.dataDir, 'datastore'));
   await ds.open();
-  return ds;
+  return {
+    store: ds,
+    open: async () => {
+      if (ds.db.status !== 'open') await ds.open();
+    },
+    close: async () => {
+      if (ds.db.status === 'open') await ds.close();
+    },
+  };
+}
+
+/** The transports of `init`: TCP (+ WebSockets), or memory; shaped when `init.linkOf` is set. */
+function transportsOf(init: PeerInit): NonNullable<Libp2pOptions['transports']> {
+  const shape = <C>(t: (components: C) => Transport): ((components: C) => Transport) =>
+    init.linkOf !== undefined ? shapedTransport(t, init.linkOf) : t;
+  if (init.transport === 'memory') {
+    if (init.websockets === true) throw new TypeError('websockets: not with the memory transport');
+    return [shape(memory())];
+  }
+  // TCP_NODELAY (@libp2p/tcp's default too): an MPC round's small messages go out at once, never
+  // held back by Nagle's algorithm waiting for the acknowledgement of the previous round's
+  const transports: NonNullable<Libp2pOptions['transports']> = [
+    shape(tcp({ dialOpts: { noDelay: true }, listenOpts: { noDelay: true } })),
+  ];
+  if (init.websockets === true) {
+    ensureWebSocketGlobal();
+    transports.push(shape(webSockets()));
+  }
+  return transports;
 }
 
 /** Creates (does not start) the libp2p node. */
 export async function buildLibp2p(
   init: PeerInit,
   privateKey: PrivateKey,
-  datastore: LevelDatastore,
+  datastore: PeerDatastore,
   gater: ConnectionGater,
 ): Promise<PeerNode> {
   const dht = init.dht ?? {};
   const validityMs = dht.provideValidityMs ?? 48 * 3600_000;
-  // TCP_NODELAY (@libp2p/tcp's default too): an MPC round's small messages go out at once, never
-  // held back by Nagle's algorithm waiting for the acknowledgement of the previous round's
-  const transports: NonNullable<Libp2pOptions['transports']> = [
-    tcp({ dialOpts: { noDelay: true }, listenOpts: { noDelay: true } }),
-  ];
-  if (init.websockets === true) {
-    ensureWebSocketGlobal();
-    transports.push(webSockets());
-  }
   const crypto = fastNoiseCrypto(); // the native ChaCha20-Poly1305 (noise-crypto.ts), if it loads
   const options: Libp2pOptions<PeerServices> = {
     privateKey,
-    datastore,
+    datastore: datastore.store,
     start: false,
     addresses: {
-      listen: init.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+      listen: init.listen ?? [init.transport === 'memory' ? `/memory/${randomUUID()}` : '/ip4/0.0.0.0/tcp/0'],
       ...(init.announce !== undefined ? { announce: init.announce } : {}),
     },
-    transports,
+    transports: transportsOf(init),
     // One socket write per small message and one window update per half window instead of one
     // per message: the per-message costs of Noise and Yamux that MPC rounds pay (libp2p-tuning.ts)
     connectionEncrypters: [leanNoise(noise({ crypto }), { readInPlace: crypto !== undefined })],

@@ -6,7 +6,6 @@ import '../polyfills.js';
 import { KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-import type { LevelDatastore } from 'datastore-level';
 import type { Channel } from '../protocols/channel.js';
 import { AccessList } from './access.js';
 import { Advertiser } from './catalog/advertiser.js';
@@ -15,7 +14,7 @@ import { CATALOG_PROTOCOL, catalogHandler } from './catalog/protocol.js';
 import { DatasetStore } from './dataset/store.js';
 import { AccessDeniedError, InvalidPeerAddressError, PeerNotStartedError } from './errors.js';
 import { ensureDataDir, loadOrCreateIdentity } from './identity.js';
-import { buildLibp2p, openDatastore, type PeerNode } from './libp2p-node.js';
+import { buildLibp2p, openDatastore, type PeerDatastore, type PeerNode } from './libp2p-node.js';
 import { nodeLogger } from './log.js';
 import { MPC_PROTOCOL, SessionManager } from './mpc/sessions.js';
 import type { AccessControl, Peer } from './peer-api.js';
@@ -95,7 +94,7 @@ export class PeerImpl implements Peer {
     private readonly init: PeerInit,
     private readonly key: PrivateKey,
     private readonly node: PeerNode,
-    private readonly datastore: LevelDatastore,
+    private readonly datastore: PeerDatastore,
     private readonly accessList: AccessList,
     private readonly advertiser: Advertiser,
     private readonly store: DatasetStore,
@@ -121,7 +120,7 @@ export class PeerImpl implements Peer {
     const self = peerIdFromPrivateKey(key).toString();
     const accessList = await AccessList.load(init.dataDir, self, init.access);
     const store = await DatasetStore.open(init.dataDir, self, key);
-    const datastore = await openDatastore(init.dataDir);
+    const datastore = await openDatastore(init);
     let node: PeerNode;
     try {
       node = await buildLibp2p(init, key, datastore, accessList.gater());
@@ -164,7 +163,7 @@ export class PeerImpl implements Peer {
     if (this.running) return;
     const check = (): void => options.signal?.throwIfAborted();
     check();
-    if (this.datastore.db.status !== 'open') await this.datastore.open();
+    await this.datastore.open();
     check();
     await this.node.start();
     check();
@@ -246,7 +245,7 @@ export class PeerImpl implements Peer {
     }
     // Also after a start that failed half way: libp2p's stop does nothing on a stopped node.
     await this.node.stop();
-    if (this.datastore.db.status === 'open') await this.datastore.close();
+    await this.datastore.close();
     if (wasRunning) this.log('peer %s stopped', this.peerId);
   }
 

@@ -24,19 +24,9 @@ import type {
 } from '@libp2p/interface';
 import { Uint8ArrayList } from 'uint8arraylist';
 import '../polyfills.js'; // Promise.withResolvers for libp2p on Node 20
+import type { LinkOf, LinkShape } from './types.js';
 
-/** One link's shape. */
-export interface LinkShape {
-  /** One-way delay in ms. */
-  latencyMs: number;
-  /** Uniform jitter in [-jitterMs, jitterMs] ms on top of the latency (never below 0 in all). */
-  jitterMs: number;
-  /** Megabits per second each way; absent: unlimited. */
-  bandwidthMbps?: number;
-}
-
-/** The shape of the link to `remotePeer` (undefined when unknown); undefined: unshaped. */
-export type LinkOf = (remotePeer: string | undefined) => LinkShape | undefined;
+export type { LinkOf, LinkShape };
 
 /** Bytes a shaped direction holds before the connection must wait for drain. */
 export const SHAPER_HIGH_WATER = 4 * 1024 * 1024;

@@ -41,6 +41,19 @@ export interface PeerDhtOptions {
   reprovideIntervalMs?: number;
 }
 
+/** One link's shape in a simulation (shaping.ts). */
+export interface LinkShape {
+  /** One-way delay in ms. */
+  latencyMs: number;
+  /** Uniform jitter in [-jitterMs, jitterMs] ms on top of the latency (never below 0 in all). */
+  jitterMs: number;
+  /** Megabits per second each way; absent: unlimited. */
+  bandwidthMbps?: number;
+}
+
+/** The shape of the link to `remotePeer` (undefined when unknown); undefined: unshaped. */
+export type LinkOf = (remotePeer: string | undefined) => LinkShape | undefined;
+
 /** How a peer is configured; the daemon builds this from its config file and flags. */
 export interface PeerInit {
   /** Directory holding the key, the datastore, datasets and access lists (created if missing). */
@@ -76,6 +89,20 @@ export interface PeerInit {
    * peer, never shared. Absent (the default): libp2p keeps no metrics.
    */
   metricsRegistry?: object;
+  /**
+   * The transport: `tcp` (the default; plus WebSockets when enabled) or `memory`, libp2p's
+   * in-process transport for simulations (`/memory/<name>` listen addresses; only peers of this
+   * process can be reached).
+   */
+  transport?: 'tcp' | 'memory';
+  /**
+   * Where DHT records, provider records and the peer store live: `disk` (the default, a LevelDB
+   * in the data directory, surviving restarts) or `memory` (lost at stop: for simulated peers,
+   * which spend a third of their time in LevelDB and its garbage otherwise).
+   */
+  datastore?: 'disk' | 'memory';
+  /** Shapes every connection by the link to its remote peer (simulations; see shaping.ts). */
+  linkOf?: LinkOf;
 }
 
 /** Allow and deny lists of peer ids (base58 strings). */

@@ -1,0 +1,276 @@
+/**
+ * `simulateNetwork(scenario)`: runs a scenario (scenario.ts) on real peers in this process
+ * (network.ts) and reports what happened (report.ts): the peers start and find each other, the
+ * owners publish their synthetic datasets under an automatic policy, random searches measure
+ * discovery, the jobs run at their times through the same job service as the daemon's (the
+ * requester proposes, owners decide by policy, the compute parties run the protocol), churn stops
+ * and restarts peers, and each job's released values are compared with the plaintext answer.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { shorthandProgram } from '../jobs/program/shorthand.js';
+import { jobServiceForPeer } from '../jobs/service/for-peer.js';
+import type { JobService } from '../jobs/service/service.js';
+import { isFinal } from '../jobs/state.js';
+import { SeededStream, datasetCsv } from './data.js';
+import { startSimPeers, type SimPeers } from './network.js';
+import { checkAgainstPlaintext } from './plaintext.js';
+import { percentile, type SimChurn, type SimDiscovery, type SimJob, type SimReport } from './report.js';
+import { datasetName, datasetOwners, parseScenario, type Scenario } from './scenario.js';
+
+/** Progress of a run, for a progress bar. */
+export interface SimProgress {
+  phase: 'start' | 'connect' | 'publish' | 'discovery' | 'jobs' | 'stop';
+  done: number;
+  total: number;
+}
+
+/** Options of {@link simulateNetwork}. */
+export interface SimulateOptions {
+  /** Called as the run goes (phase, done, total). */
+  onProgress?: (p: SimProgress) => void;
+  /** Parallel searches (default 4). */
+  searchConcurrency?: number;
+  /** Give up waiting for a connected network after this many ms (default 120 000). */
+  connectTimeoutMs?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitConnected(
+  sim: SimPeers,
+  timeoutMs: number,
+  progress: (done: number) => void,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = sim.peers.filter((p) => p !== undefined && p.status().routingTableSize >= 1).length;
+    progress(ready);
+    if (ready === sim.peers.length) return;
+    if (Date.now() > deadline)
+      throw new Error(`only ${ready} of ${sim.peers.length} peers joined the DHT within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+async function publish(
+  s: Scenario,
+  sim: SimPeers,
+  root: string,
+  services: Map<number, JobService>,
+): Promise<void> {
+  for (const owner of datasetOwners(s)) {
+    const csvPath = join(root, `data-${owner}.csv`);
+    writeFileSync(csvPath, datasetCsv(s, owner));
+    const name = datasetName(s, owner);
+    await sim.peers[owner]!.datasets.add({ csvPath, name, tags: s.datasets.tags });
+    await services.get(owner)!.setPolicy(name, {
+      approval: 'auto',
+      requesters: ['*'],
+      ops: ['*'],
+      outputs: ['*'],
+      minRows: 1,
+      computeParties: ['*'],
+    });
+  }
+}
+
+async function discover(
+  s: Scenario,
+  sim: SimPeers,
+  concurrency: number,
+  tick: () => void,
+): Promise<SimDiscovery> {
+  const rng = new SeededStream(s.seed, 2_000_000);
+  const owners = datasetOwners(s);
+  const plan = [...Array(s.searches).keys()].map(() => ({
+    from: rng.int(s.peers),
+    owner: owners[rng.int(owners.length)]!,
+  }));
+  const latencies: number[] = [];
+  let found = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < plan.length) {
+      const { from, owner } = plan[next++]!;
+      const peer = sim.peers[from];
+      if (peer === undefined) continue;
+      const t0 = performance.now();
+      const r = await peer.datasets.search(datasetName(s, owner), { by: 'name' }).catch(() => undefined);
+      latencies.push(performance.now() - t0);
+      if (r?.found.some((d) => d.description.owner === sim.ids[owner])) found++;
+      tick();
+    }
+  };
+  await Promise.all([...Array(concurrency).keys()].map(worker));
+  return {
+    searches: latencies.length,
+    found,
+    successRate: latencies.length === 0 ? 1 : found / latencies.length,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    maxMs: latencies.length === 0 ? 0 : Math.max(...latencies),
+    latenciesMs: latencies,
+  };
+}
+
+async function runJob(
+  s: Scenario,
+  sim: SimPeers,
+  services: Map<number, JobService>,
+  index: number,
+  began: number,
+): Promise<SimJob> {
+  const j = s.jobs[index]!;
+  const wait = began + j.at - performance.now();
+  if (wait > 0) await sleep(wait);
+  const startMs = performance.now() - began;
+  const owners = j.datasets.map((d) => datasetOwners(s).find((o) => datasetName(s, o) === d)!);
+  const base: SimJob = {
+    index,
+    requester: j.requester,
+    datasets: j.datasets,
+    protocol: j.protocol,
+    state: 'error',
+    startMs,
+    ms: 0,
+    parties: [],
+  };
+  const svc = services.get(j.requester)!;
+  const columns = s.datasets.columns.map((c) => c.name);
+  const inputs = owners.map((o, k) => ({
+    name: `h${k + 1}`,
+    owner: sim.ids[o]!,
+    dataset: j.datasets[k]!,
+    columns,
+  }));
+  const t0 = performance.now();
+  try {
+    const program = shorthandProgram({
+      inputs: inputs.map((i) => ({ name: i.name, columns })),
+      stats: j.stats,
+    });
+    const record = await svc.submit({
+      program,
+      inputs,
+      protocol: j.protocol,
+      ...(j.computeParties !== undefined ? { computeParties: j.computeParties.map((p) => sim.ids[p]!) } : {}),
+    });
+    let after = 0;
+    let state = svc.store.get(record.id).state;
+    while (!isFinal(state)) {
+      const events = await svc.events.wait(record.id, after, 30_000);
+      after = events.at(-1)?.seq ?? after;
+      state = svc.store.get(record.id).state;
+    }
+    const final = svc.store.get(record.id);
+    const involved = [...new Set([j.requester, ...owners, ...(j.computeParties ?? [])])];
+    const parties = involved.flatMap((p) => {
+      const stats = services
+        .get(p)
+        ?.store.list()
+        .find((r) => r.id === record.id)?.stats;
+      return stats === undefined
+        ? []
+        : [
+            {
+              peer: p,
+              ms: stats.ms,
+              bytesSent: stats.bytesSent,
+              bytesReceived: stats.bytesReceived,
+              rounds: stats.rounds,
+            },
+          ];
+    });
+    const job: SimJob = { ...base, state: final.state, ms: performance.now() - t0, parties };
+    if (final.error !== undefined) job.error = `${final.error.name}: ${final.error.message}`.slice(0, 500);
+    if (final.result !== undefined) {
+      job.result = final.result;
+      Object.assign(job, checkAgainstPlaintext(s, owners, j.stats, final.result));
+    }
+    return job;
+  } catch (err) {
+    return { ...base, ms: performance.now() - t0, error: String((err as Error).message).slice(0, 500) };
+  }
+}
+
+async function churn(s: Scenario, sim: SimPeers, began: number): Promise<SimChurn[]> {
+  const out: SimChurn[] = [];
+  for (const c of [...s.churn].sort((a, b) => a.at - b.at)) {
+    const wait = began + c.at - performance.now();
+    if (wait > 0) await sleep(wait);
+    const event: SimChurn = { ...c, appliedMs: performance.now() - began };
+    try {
+      await (c.action === 'leave' ? sim.stop(c.peer) : sim.start(c.peer));
+    } catch (err) {
+      event.error = String((err as Error).message).slice(0, 300);
+    }
+    out.push(event);
+  }
+  return out;
+}
+
+/**
+ * Runs `scenario` (parsed first: a {@link ScenarioError} names a bad field) and returns its report.
+ * Peers and their temporary directories are removed at the end, also after a failure.
+ */
+export async function simulateNetwork(scenario: unknown, options: SimulateOptions = {}): Promise<SimReport> {
+  const s = parseScenario(scenario);
+  const progress = options.onProgress ?? (() => undefined);
+  const root = mkdtempSync(join(tmpdir(), 'peermpc-sim-'));
+  let rss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 250);
+  let sim: SimPeers | undefined;
+  const services = new Map<number, JobService>();
+  try {
+    const t0 = performance.now();
+    sim = await startSimPeers(s, root, (n) => progress({ phase: 'start', done: n, total: s.peers }));
+    const startMs = performance.now() - t0;
+    await waitConnected(sim, options.connectTimeoutMs ?? 120_000, (n) =>
+      progress({ phase: 'connect', done: n, total: s.peers }),
+    );
+    const connectedMs = performance.now() - t0;
+    const needed = new Set([
+      ...datasetOwners(s),
+      ...s.jobs.flatMap((j) => [j.requester, ...(j.computeParties ?? [])]),
+    ]);
+    for (const i of needed) services.set(i, jobServiceForPeer(sim.peers[i]!, join(root, `p${i}`)));
+    progress({ phase: 'publish', done: 0, total: datasetOwners(s).length });
+    await publish(s, sim, root, services);
+    let searched = 0;
+    const discovery = await discover(s, sim, options.searchConcurrency ?? 4, () =>
+      progress({ phase: 'discovery', done: ++searched, total: s.searches }),
+    );
+    const began = performance.now();
+    let finished = 0;
+    const [jobs, churned] = await Promise.all([
+      Promise.all(
+        s.jobs.map(async (_, i) => {
+          const r = await runJob(s, sim!, services, i, began);
+          progress({ phase: 'jobs', done: ++finished, total: s.jobs.length });
+          return r;
+        }),
+      ),
+      churn(s, sim, began),
+    ]);
+    rss = Math.max(rss, process.memoryUsage().rss);
+    return {
+      peers: s.peers,
+      transport: s.transport,
+      seed: s.seed,
+      startMs,
+      connectedMs,
+      rssMiB: rss / 2 ** 20,
+      discovery,
+      jobs,
+      churn: churned,
+    };
+  } finally {
+    clearInterval(sampler);
+    progress({ phase: 'stop', done: 0, total: 1 });
+    for (const svc of services.values()) svc.stop();
+    await sim?.stopAll();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
