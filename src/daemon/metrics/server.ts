@@ -3,7 +3,9 @@
  * 127.0.0.1:<port>, without the bearer token, for a Prometheus scraper on the same host that
  * should not hold the control API's token. Anyone on the host can read it: it carries counts and
  * timings only (docs/METRICS.md), never a data value, an id or a token. Any other path is 404, any
- * other method 405; nothing else of the daemon is reachable here.
+ * other method 405; nothing else of the daemon is reachable here. A Host header other than
+ * `127.0.0.1:<port>` or `localhost:<port>` is 421, so that a web page rebinding its own DNS name
+ * to 127.0.0.1 cannot read the metrics from the owner's browser.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -19,6 +21,8 @@ export class MetricsServer {
 
   constructor(private readonly metrics: Pick<DaemonMetrics, 'text' | 'contentType'>) {
     this.server = createServer((req, res) => {
+      if (!ownHost(req.headers.host, req.socket.localPort))
+        return reply(res, 421, 'misdirected request: the metrics answer at 127.0.0.1 or localhost only\n');
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
       if (path !== '/metrics') return reply(res, 404, 'not found: the metrics are at /metrics\n');
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -67,6 +71,16 @@ export class MetricsServer {
     for (const s of this.sockets) s.destroy();
     await closed;
   }
+}
+
+/**
+ * Whether `host` (a request's Host header) names this listener: `127.0.0.1:<port>` or
+ * `localhost:<port>`. A web page whose own DNS name an attacker rebinds to 127.0.0.1 sends its own
+ * name: refused, so the page's script cannot read the metrics as same-origin (DNS rebinding).
+ */
+export function ownHost(host: string | undefined, port: number | undefined): boolean {
+  const h = (host ?? '').toLowerCase();
+  return port !== undefined && (h === `127.0.0.1:${port}` || h === `localhost:${port}`);
 }
 
 function reply(

@@ -71,6 +71,11 @@ function statusOfError(err: unknown): number {
   return statusOf(err);
 }
 
+const REUSED_MESSAGE =
+  'this login link was already used, and the session opened with it has now been ended. If you did ' +
+  'not open it twice, someone else on this machine may have read it (for example from the process ' +
+  'list) and used it first: check the audit log for decisions you did not make';
+
 const LOGIN_HINT = html`<p>Run <code>peermpc ui</code> for a new login link (valid for a minute, once).</p>`;
 
 /** The console mount of the daemon of `ctx`; registers its base URL for `POST /console/codes`. */
@@ -104,9 +109,11 @@ export function consoleMount(ctx: ApiContext, init: ConsoleMountInit): WebMount 
     sendHtml(res, 200, page(shell(title, session, nav), content));
   };
 
-  const login = (res: ServerResponse, url: URL): void => {
+  const login = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     const redeemed = auth.redeem(url.searchParams.get('code') ?? '');
-    if (redeemed === undefined) {
+    if (redeemed === undefined || redeemed === 'reused') {
+      if (redeemed === 'reused')
+        log.error('console: a login code was used twice; the session it opened is ended');
       sendHtml(
         res,
         401,
@@ -114,13 +121,14 @@ export function consoleMount(ctx: ApiContext, init: ConsoleMountInit): WebMount 
           shell('Login failed'),
           errorContent(
             'UnauthorizedError',
-            'this login link is invalid, expired or already used',
+            redeemed === 'reused' ? REUSED_MESSAGE : 'this login link is invalid, expired or already used',
             LOGIN_HINT,
           ),
         ),
       );
       return;
     }
+    auth.end(sessionCookie(req)); // the session this browser held, if any: its cookie is replaced
     log('console session opened');
     redirect(res, '/ui/', { 'set-cookie': sessionSetCookie(redeemed.id) });
   };
@@ -248,7 +256,7 @@ export function consoleMount(ctx: ApiContext, init: ConsoleMountInit): WebMount 
         if (url.pathname === '/ui/login') {
           if ((req.method ?? 'GET') !== 'GET')
             throw new MethodNotAllowedError(req.method ?? '', url.pathname, ['GET']);
-          return login(res, url);
+          return login(req, res, url);
         }
         session = auth.session(sessionCookie(req));
         if (session === undefined) throw new UnauthorizedError('no console session (or it ended)');

@@ -6,7 +6,8 @@
  * a session: a 256-bit random id (the cookie) and its own 256-bit CSRF token, dropped after
  * {@link SESSION_IDLE_MS} without a request. Codes and sessions are stored under the SHA-256 of
  * their secret, so a lookup's timing says nothing about a secret, and a memory dump holds no cookie.
- * Both stores are bounded: the oldest entry goes first.
+ * Both stores are bounded: the oldest entry goes first. A code used a second time while it would
+ * still be valid ends the session its first use opened (see {@link ConsoleAuth.redeem}).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -68,6 +69,8 @@ export function constantTimeEqual(a: string, b: string): boolean {
 /** Login codes and sessions of one console; see the module comment. */
 export class ConsoleAuth {
   private readonly codes = new Map<string, number>(); // key -> expiresAt
+  /** Codes redeemed while they would still be valid: code key -> the session it opened. */
+  private readonly used = new Map<string, { session: string; expiresAt: number }>();
   private readonly sessions = new Map<string, ConsoleSession>(); // key -> session
   private readonly now: () => number;
   private readonly random: (n: number) => Buffer;
@@ -88,21 +91,34 @@ export class ConsoleAuth {
   }
 
   /**
-   * Redeems `code` (once) for a new session; undefined when the code is unknown, used or expired.
-   * Returns the session id (the cookie's value) and the session.
+   * Redeems `code` (once) for a new session: the session id (the cookie's value) and the session.
+   * Undefined when the code is unknown, used or expired; `'reused'` when it was redeemed before and
+   * would still be valid: the session that first use opened is ended then. A code is meant for one
+   * browser, so a second use means that someone else had it too (another local user who read it
+   * from the process list, where `peermpc ui --open` puts it for the browser) and may be the one
+   * who used it first: that session must not outlive the owner's notice.
    */
-  redeem(code: string): { id: string; session: ConsoleSession } | undefined {
+  redeem(code: string): { id: string; session: ConsoleSession } | 'reused' | undefined {
     if (code.length === 0 || code.length > 128) return undefined;
     const key = keyOf(code);
     const expiresAt = this.codes.get(key);
     this.codes.delete(key); // single use, whatever happens next
-    if (expiresAt === undefined || this.now() >= expiresAt) return undefined;
+    const t = this.now();
+    if (expiresAt === undefined) {
+      const first = this.used.get(key);
+      if (first === undefined || t >= first.expiresAt) return undefined;
+      this.used.delete(key);
+      this.sessions.delete(first.session);
+      return 'reused';
+    }
+    if (t >= expiresAt) return undefined;
     this.sweep();
     const id = secret(this.random);
-    const t = this.now();
     const session: ConsoleSession = { csrf: secret(this.random), created: t, lastSeen: t };
     this.sessions.set(keyOf(id), session);
     while (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    this.used.set(key, { session: keyOf(id), expiresAt });
+    while (this.used.size > MAX_CODES) this.used.delete(this.used.keys().next().value!);
     return { id, session };
   }
 
@@ -143,6 +159,7 @@ export class ConsoleAuth {
   private sweep(): void {
     const t = this.now();
     for (const [k, exp] of this.codes) if (t >= exp) this.codes.delete(k);
+    for (const [k, u] of this.used) if (t >= u.expiresAt) this.used.delete(k);
     for (const [k, s] of this.sessions) if (t - s.lastSeen >= SESSION_IDLE_MS) this.sessions.delete(k);
   }
 }

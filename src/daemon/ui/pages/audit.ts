@@ -7,7 +7,7 @@ import type { AuditEntry } from '../../../jobs/audit/entry.js';
 import { boundText } from '../../../util/bound.js';
 import { BadRequestError } from '../../api/errors.js';
 import { html, pathPart, type Html } from '../html.js';
-import { jobsOf, peer, time, type PageRequest } from './common.js';
+import { datasetName, jobsOf, peer, time, type PageRequest } from './common.js';
 
 /** Most entries shown. */
 export const MAX_AUDIT_ROWS = 500;
@@ -48,7 +48,7 @@ function details(e: AuditEntry): Html {
   if (ev.state !== undefined) parts.push(html`state <strong>${ev.state}</strong>`);
   if (ev.requester !== undefined) parts.push(html`requester ${peer(ev.requester)}`);
   if (ev.peer !== undefined) parts.push(html`peer ${peer(ev.peer)}`);
-  if (ev.dataset !== undefined) parts.push(html`dataset ${ev.dataset}`);
+  if (ev.dataset !== undefined) parts.push(html`dataset ${datasetName(ev.dataset)}`);
   if (ev.datasets !== undefined) parts.push(html`datasets ${boundText(ev.datasets.join(', '), 300)}`);
   if (ev.releasedTo !== undefined) parts.push(html`released to ${peer(ev.releasedTo)}`);
   if (ev.outputs !== undefined)

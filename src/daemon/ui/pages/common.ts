@@ -7,6 +7,7 @@ import type { JobState } from '../../../jobs/state.js';
 import type { ApiContext } from '../../api/context.js';
 import { jobServiceOf } from '../../api/routes/jobs.js';
 import { isJobsPeer } from '../../../jobs/service/for-peer.js';
+import { boundText } from '../../../util/bound.js';
 import { html, pathPart, type Html } from '../html.js';
 
 /** What a page handler gets. */
@@ -64,8 +65,27 @@ export function ms(n: number | undefined): string {
   return `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;
 }
 
-/** A time as `YYYY-MM-DD HH:MM:SS` UTC, in a time element. */
-export function time(iso: string): Html {
+/** Longest dataset name shown (a local one has at most 64 characters; a remote one is anything). */
+export const MAX_DATASET_NAME_CHARS = 80;
+
+/**
+ * A dataset name as text, cut to {@link MAX_DATASET_NAME_CHARS}: a job's inputs owned by other
+ * peers name datasets that nothing here checks, up to the size of a proposal (megabytes).
+ */
+export function datasetName(name: string): string {
+  return boundText(name, MAX_DATASET_NAME_CHARS);
+}
+
+/**
+ * A time as `YYYY-MM-DD HH:MM:SSZ` (UTC), in a time element. The instant is shown, not the text:
+ * a job's `created` and `expires` are the requester's strings, which only have to parse as a date
+ * (and V8's parser skips a parenthesised comment of any length). Text that is no date is shown
+ * cut to a few dozen characters.
+ */
+export function time(text: string): Html {
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return html`<time>${boundText(text, 40)}</time>`;
+  const iso = new Date(at).toISOString();
   const t = iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   return html`<time datetime="${iso}">${t}</time>`;
 }

@@ -7,7 +7,7 @@ import type { CheckedProgram } from '../../../jobs/program/validate.js';
 import type { JobOutputValue, JobRecord } from '../../../jobs/store.js';
 import { boundText } from '../../../util/bound.js';
 import { html, type Html } from '../html.js';
-import { bytes, ms, num, peer, time } from './common.js';
+import { bytes, datasetName, ms, num, peer, time } from './common.js';
 
 /** Most values of one released output shown. */
 export const MAX_RESULT_VALUES = 400;
@@ -116,7 +116,7 @@ export function releaseSection(record: JobRecord, checked: CheckedProgram | unde
             html`<tr>
               <th scope="row">${i.name}</th>
               <td>${peer(i.owner, self)}</td>
-              <td>${i.dataset}</td>
+              <td>${datasetName(i.dataset)}</td>
               <td>${boundText(i.columns.join(', '), 400)}</td>
               <td>${i.rows}</td>
             </tr>`,

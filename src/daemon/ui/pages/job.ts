@@ -7,11 +7,13 @@
 import { verifySignedJob, type VerifiedJob } from '../../../jobs/job/verify.js';
 import type { JobService } from '../../../jobs/service/service.js';
 import type { JobRecord } from '../../../jobs/store.js';
+import { isValidName } from '../../../node/dataset/names.js';
+import { boundText, MESSAGE_MAX } from '../../../util/bound.js';
 import { BadRequestError, NotFoundError } from '../../api/errors.js';
 import { programGraph } from '../graph-svg.js';
 import { html, pathPart, type Html } from '../html.js';
 import { jobVerdict, type JobVerdict } from '../verdict.js';
-import { jobsOf, peer, stateBadge, time, type PageRequest } from './common.js';
+import { datasetName, jobsOf, peer, stateBadge, time, type PageRequest } from './common.js';
 import { decisionsList, phasesSection, programTable, releaseSection, resultSection } from './job-parts.js';
 
 /** Longest rejection reason a person may give (characters). */
@@ -54,17 +56,21 @@ function verdictSection(v: JobVerdict | undefined, problem: string | undefined):
   if (problem !== undefined)
     return html`<section aria-labelledby="verdict-h">
       <h2 id="verdict-h">Your policy's verdict</h2>
-      <p class="error-text">The job cannot be checked: ${problem}</p>
+      <p class="error-text">The job cannot be checked: ${boundText(problem, MESSAGE_MAX)}</p>
     </section>`;
   if (v === undefined || v.datasets.length === 0) return html``;
   return html`<section aria-labelledby="verdict-h" id="job-verdict">
     <h2 id="verdict-h">Your policy's verdict</h2>
     ${v.datasets.map(
       (d) =>
-        html`<table class="verdict" data-dataset="${d.dataset}">
+        html`<table class="verdict" data-dataset="${datasetName(d.dataset)}">
           <caption>
             Dataset
-            <a href="/ui/datasets/${pathPart(d.dataset)}">${d.dataset}</a>
+            ${
+              isValidName(d.dataset)
+                ? html`<a href="/ui/datasets/${pathPart(d.dataset)}">${d.dataset}</a>`
+                : datasetName(d.dataset)
+            }
           </caption>
           <thead>
             <tr>
@@ -79,7 +85,7 @@ function verdictSection(v: JobVerdict | undefined, problem: string | undefined):
                 html`<tr class="${p.ok ? 'pass' : 'fail'}">
                   <th scope="row">${p.point}</th>
                   <td>${p.ok ? 'allowed' : 'refused'}</td>
-                  <td>${p.detail}</td>
+                  <td>${boundText(p.detail, MESSAGE_MAX)}</td>
                 </tr>`,
             )}
           </tbody>
@@ -93,7 +99,7 @@ function verdictSection(v: JobVerdict | undefined, problem: string | undefined):
           </p>`
         : html`<p>Your policies would refuse it:</p>
             <ul>
-              ${v.violations.map((r) => html`<li>${r}</li>`)}
+              ${v.violations.map((r) => html`<li>${boundText(r, MESSAGE_MAX)}</li>`)}
             </ul>`
     }
   </section>`;

@@ -5,14 +5,24 @@
  */
 import type { JobRecord } from '../../../jobs/store.js';
 import { html, type Html } from '../html.js';
-import { bytes, jobLink, jobsOf, ms, peer, stateBadge, time, type PageRequest } from './common.js';
+import {
+  bytes,
+  datasetName,
+  jobLink,
+  jobsOf,
+  ms,
+  peer,
+  stateBadge,
+  time,
+  type PageRequest,
+} from './common.js';
 
 /** Most history rows shown. */
 export const HISTORY_ROWS = 500;
 
 function datasets(r: JobRecord): Html {
   return html`${r.signed.job.inputs.map(
-    (i, k) => html`${k > 0 ? ', ' : ''}<span title="${i.owner}">${i.dataset}</span>`,
+    (i, k) => html`${k > 0 ? ', ' : ''}<span title="${i.owner}">${datasetName(i.dataset)}</span>`,
   )}`;
 }
 
@@ -24,8 +34,8 @@ function pendingItem(r: JobRecord, self: string): Html {
     <p>
       ${peer(job.requester)} asks for ${job.program.outputs.length}
       output${job.program.outputs.length === 1 ? '' : 's'} from your
-      ${mine.map((d, k) => html`${k > 0 ? ', ' : ''}<strong>${d}</strong>`)} (${job.protocol}, expires
-      ${time(job.expires)})
+      ${mine.map((d, k) => html`${k > 0 ? ', ' : ''}<strong>${datasetName(d)}</strong>`)} (${job.protocol},
+      expires ${time(job.expires)})
     </p>
     <p><a href="/ui/jobs/${r.id}">Review and decide</a></p>
   </li>`;
