@@ -8,12 +8,14 @@ import type { JobOutputValue, JobStats } from '../jobs/store.js';
 
 /** Discovery: random searches for random datasets from random peers. */
 export interface SimDiscovery {
-  /** Searches made. */
+  /** Searches made (from running peers, for datasets whose owner was running). */
   searches: number;
   /** Searches that found the dataset's owner. */
   found: number;
   /** found / searches (1 when there were none). */
   successRate: number;
+  /** Searches not made: the searching peer or the dataset's owner had left (churn). */
+  skipped: number;
   /** Latency percentiles over every search, in ms. */
   p50Ms: number;
   p95Ms: number;

@@ -75,8 +75,11 @@ const schema = z.strictObject({
         .default(['sim']),
     })
     .prefault({}),
-  /** Random searches from random peers for random dataset names (discovery latency). */
-  searches: z.number().int().nonnegative().max(100_000).default(200),
+  /**
+   * Searches by dataset name, from the start of the scenario's timeline: a number of random
+   * (peer, dataset) pairs, or `all`: every peer searches for every dataset.
+   */
+  searches: z.union([z.number().int().nonnegative().max(100_000), z.literal('all')]).default(200),
   jobs: z
     .array(
       z.strictObject({

@@ -1,10 +1,11 @@
 /**
  * `simulateNetwork(scenario)`: runs a scenario (scenario.ts) on real peers in this process
  * (network.ts) and reports what happened (report.ts): the peers start and find each other, the
- * owners publish their synthetic datasets under an automatic policy, random searches measure
- * discovery, the jobs run at their times through the same job service as the daemon's (the
- * requester proposes, owners decide by policy, the compute parties run the protocol), churn stops
- * and restarts peers, and each job's released values are compared with the plaintext answer.
+ * owners publish their synthetic datasets under an automatic policy; then the timeline starts
+ * (time 0 of every `at`): searches measure discovery, the jobs run at their times through the same
+ * job service as the daemon's (the requester proposes, owners decide by policy, the compute parties
+ * run the protocol), churn stops and restarts peers; each job's released values are compared with
+ * the plaintext answer.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,7 +65,14 @@ async function publish(
     const csvPath = join(root, `data-${owner}.csv`);
     writeFileSync(csvPath, datasetCsv(s, owner));
     const name = datasetName(s, owner);
-    await sim.peers[owner]!.datasets.add({ csvPath, name, tags: s.datasets.tags });
+    const peer = sim.peers[owner]!;
+    await peer.datasets.add({ csvPath, name, tags: s.datasets.tags });
+    // the timeline starts once every dataset is in the DHT (a provide outlasts add's wait on a busy host)
+    const deadline = Date.now() + 60_000;
+    while ((await peer.datasets.get(name))?.advertised !== true) {
+      if (Date.now() > deadline) throw new Error(`${name} was not advertised within 60 s`);
+      await sleep(100);
+    }
     await services.get(owner)!.setPolicy(name, {
       approval: 'auto',
       requesters: ['*'],
@@ -76,31 +84,42 @@ async function publish(
   }
 }
 
+/** The (searching peer, owner) pairs of the scenario's searches. */
+function searchPlan(s: Scenario): { from: number; owner: number }[] {
+  const owners = datasetOwners(s);
+  if (s.searches === 'all')
+    return [...Array(s.peers).keys()].flatMap((from) => owners.map((owner) => ({ from, owner })));
+  const rng = new SeededStream(s.seed, 2_000_000);
+  return [...Array(s.searches).keys()].map(() => ({
+    from: rng.int(s.peers),
+    owner: owners[rng.int(owners.length)]!,
+  }));
+}
+
 async function discover(
   s: Scenario,
   sim: SimPeers,
   concurrency: number,
-  tick: () => void,
+  tick: (total: number) => void,
 ): Promise<SimDiscovery> {
-  const rng = new SeededStream(s.seed, 2_000_000);
-  const owners = datasetOwners(s);
-  const plan = [...Array(s.searches).keys()].map(() => ({
-    from: rng.int(s.peers),
-    owner: owners[rng.int(owners.length)]!,
-  }));
+  const plan = searchPlan(s);
   const latencies: number[] = [];
   let found = 0;
+  let skipped = 0;
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < plan.length) {
       const { from, owner } = plan[next++]!;
       const peer = sim.peers[from];
-      if (peer === undefined) continue;
+      if (peer === undefined || sim.peers[owner] === undefined) {
+        skipped++;
+        continue;
+      }
       const t0 = performance.now();
       const r = await peer.datasets.search(datasetName(s, owner), { by: 'name' }).catch(() => undefined);
       latencies.push(performance.now() - t0);
       if (r?.found.some((d) => d.description.owner === sim.ids[owner])) found++;
-      tick();
+      tick(plan.length);
     }
   };
   await Promise.all([...Array(concurrency).keys()].map(worker));
@@ -108,6 +127,7 @@ async function discover(
     searches: latencies.length,
     found,
     successRate: latencies.length === 0 ? 1 : found / latencies.length,
+    skipped,
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
     maxMs: latencies.length === 0 ? 0 : Math.max(...latencies),
@@ -238,13 +258,14 @@ export async function simulateNetwork(scenario: unknown, options: SimulateOption
     for (const i of needed) services.set(i, jobServiceForPeer(sim.peers[i]!, join(root, `p${i}`)));
     progress({ phase: 'publish', done: 0, total: datasetOwners(s).length });
     await publish(s, sim, root, services);
-    let searched = 0;
-    const discovery = await discover(s, sim, options.searchConcurrency ?? 4, () =>
-      progress({ phase: 'discovery', done: ++searched, total: s.searches }),
-    );
+    // the timeline: searches from its start, jobs and churn at their times, all at once
     const began = performance.now();
+    let searched = 0;
     let finished = 0;
-    const [jobs, churned] = await Promise.all([
+    const [discovery, jobs, churned] = await Promise.all([
+      discover(s, sim, options.searchConcurrency ?? 4, (total) =>
+        progress({ phase: 'discovery', done: ++searched, total }),
+      ),
       Promise.all(
         s.jobs.map(async (_, i) => {
           const r = await runJob(s, sim!, services, i, began);
