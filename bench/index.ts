@@ -16,6 +16,7 @@ const suites: Record<string, string> = {
   jobs: 'benchJobs',
   ml: 'benchMl',
   memory: 'benchMemory',
+  sim: 'benchSim',
 };
 
 async function loadSuite(name: string): Promise<Suite> {

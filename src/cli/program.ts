@@ -12,6 +12,7 @@ import { registerJob } from './commands/job.js';
 import { registerPolicy } from './commands/job-policy.js';
 import { registerPeers } from './commands/peers.js';
 import { registerStatus } from './commands/status.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerUi } from './commands/ui.js';
 import type { Io } from './output.js';
 
@@ -47,6 +48,7 @@ export function buildProgram(io: Io): Command {
   registerBudget(program, ctx);
   registerAudit(program, ctx);
   registerUi(program, ctx);
+  registerSimulate(program, ctx);
   registerConfig(program, ctx);
   return program;
 }
