@@ -127,7 +127,10 @@ export async function buildLibp2p(
     // Its defaults killed healthy connections under MPC load: a ping waits behind megabytes of
     // shares (and a CPU-bound party), so allow 30 s; and its pings count against the ping
     // service's stream limit (1 by default), so a slow ping made the next one fail at once.
-    connectionMonitor: { pingTimeout: { minTimeout: 30_000, maxTimeout: 120_000 } },
+    connectionMonitor: {
+      enabled: init.connectionMonitor ?? true,
+      pingTimeout: { minTimeout: 30_000, maxTimeout: 120_000 },
+    },
     services: {
       identify: identify(),
       ping: ping({ maxOutboundStreams: 16, maxInboundStreams: 16 }),

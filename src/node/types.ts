@@ -103,6 +103,12 @@ export interface PeerInit {
   datastore?: 'disk' | 'memory';
   /** Shapes every connection by the link to its remote peer (simulations; see shaping.ts). */
   linkOf?: LinkOf;
+  /**
+   * Ping every connection every 10 s and close those that do not answer (libp2p's connection
+   * monitor). Default true; simulations over the memory transport turn it off (no socket can
+   * die unnoticed there, and n peers' pings cost n^2 streams).
+   */
+  connectionMonitor?: boolean;
 }
 
 /** Allow and deny lists of peer ids (base58 strings). */
