@@ -5,15 +5,10 @@
 import { jobRho } from '../../jobs/dp/request.js';
 import type { JobOutputValue, JobRecord } from '../../jobs/store.js';
 import { bytes, duration, keyValues, table, type Io } from '../output.js';
+import { formatNumber } from '../../util/format.js';
 
 /** Formats a number for a result table; `null` (a suppressed histogram bin) prints `suppressed`. */
-export function num(v: number | null): string {
-  if (v === null) return 'suppressed';
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e7) ? v.toExponential(4) : v.toFixed(4);
-}
+export const num = formatNumber;
 
 /** Prints one output as a scalar, a labelled vector or a labelled matrix. */
 export function printOutput(io: Io, o: JobOutputValue): void {

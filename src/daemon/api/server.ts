@@ -11,8 +11,9 @@
  * check, with its own authentication (a session cookie); everything else needs the token.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { logger } from '../../util/log.js';
+import { listenLoopback, loopbackPort, trackSockets } from '../loopback-http.js';
 import { tokensEqual } from '../token.js';
 import {
   BadRequestError,
@@ -58,37 +59,25 @@ export class ApiServer {
   private readonly server: Server;
   private readonly init: Required<ApiServerInit>;
   private readonly closing = new AbortController();
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets: Set<Socket>;
 
   constructor(init: ApiServerInit) {
     this.init = { maxBodyBytes: 1024 * 1024, handlerTimeoutMs: 120_000, mounts: [], ...init };
     this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.headersTimeout = 10_000;
+    this.sockets = trackSockets(this.server);
     // Receiving a request (headers and body) is bounded; handlers are bounded by their own signal.
     this.server.requestTimeout = 60_000;
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   /** Listens on 127.0.0.1:`port` (0 picks a free port); resolves with the base URL. */
   async listen(port: number): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: '127.0.0.1', port }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenLoopback(this.server, port);
     return this.url;
   }
 
   /** The base URL, e.g. `http://127.0.0.1:41234` (after {@link listen}). */
   get url(): string {
-    const addr = this.server.address() as AddressInfo | null;
-    if (addr === null) throw new Error('the API server is not listening');
-    return `http://127.0.0.1:${addr.port}`;
+    return `http://127.0.0.1:${loopbackPort(this.server, 'the API server')}`;
   }
 
   /** Stops accepting requests, aborts running handlers and closes every connection. Idempotent. */

@@ -8,8 +8,9 @@
  * to 127.0.0.1 cannot read the metrics from the owner's browser.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { logger } from '../../util/log.js';
+import { listenLoopback, loopbackPort, trackSockets } from '../loopback-http.js';
 import type { DaemonMetrics } from './index.js';
 
 const log = logger('daemon:metrics');
@@ -17,7 +18,7 @@ const log = logger('daemon:metrics');
 /** The metrics listener; see the module comment. */
 export class MetricsServer {
   private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets: Set<Socket>;
 
   constructor(private readonly metrics: Pick<DaemonMetrics, 'text' | 'contentType'>) {
     this.server = createServer((req, res) => {
@@ -37,31 +38,19 @@ export class MetricsServer {
         },
       );
     });
-    this.server.headersTimeout = 10_000;
+    this.sockets = trackSockets(this.server);
     this.server.requestTimeout = 30_000;
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   /** Listens on 127.0.0.1:`port` (0 picks a free port); resolves with the metrics URL. */
   async listen(port: number): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: '127.0.0.1', port }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenLoopback(this.server, port);
     return this.url;
   }
 
   /** The metrics URL, e.g. `http://127.0.0.1:9464/metrics` (after {@link MetricsServer.listen}). */
   get url(): string {
-    const addr = this.server.address() as AddressInfo | null;
-    if (addr === null) throw new Error('the metrics server is not listening');
-    return `http://127.0.0.1:${addr.port}/metrics`;
+    return `http://127.0.0.1:${loopbackPort(this.server, 'the metrics server')}/metrics`;
   }
 
   /** Stops listening and closes every connection. Idempotent. */

@@ -9,6 +9,7 @@ import { jobServiceOf } from '../../api/routes/jobs.js';
 import { isJobsPeer } from '../../../jobs/service/for-peer.js';
 import { boundText } from '../../../util/bound.js';
 import { html, pathPart, type Html } from '../html.js';
+import { formatNumber } from '../../../util/format.js';
 
 /** What a page handler gets. */
 export interface PageRequest {
@@ -91,10 +92,4 @@ export function time(text: string): Html {
 }
 
 /** A number for a table. */
-export function num(v: number | null): string {
-  if (v === null) return 'suppressed';
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e7) ? v.toExponential(4) : v.toFixed(4);
-}
+export const num = formatNumber;
