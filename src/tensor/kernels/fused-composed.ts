@@ -5,15 +5,9 @@
  * copy nothing), with the lanes moved in JavaScript through typed views. Several passes, but
  * exactly the results of the definitions (tested against the reference kernel's loops).
  */
-import {
-  assertLanes,
-  assertShift,
-  assertWords,
-  type FusedOps,
-  type LaneWidth,
-  type RingKernel,
-} from '../kernel.js';
-import { assertBits, wrapUnit } from './fused-reference.js';
+import { type FusedOps, type LaneWidth, type RingKernel } from '../kernel.js';
+import { fusedChecks } from './fused-checks.js';
+import { wrapUnit } from './fused-reference.js';
 
 type Primitive = Omit<RingKernel, keyof FusedOps>;
 type LaneArray = Uint8Array | Uint16Array | Uint32Array;
@@ -107,17 +101,8 @@ export function composedFused(k: Primitive, free?: (a: BigUint64Array) => unknow
   };
   return {
     mulAdd3: scoped<Parameters<FusedOps['mulAdd3']>>((x0, x1, y0, y1, plus, minus, out, shift) => {
+      fusedChecks.mulAdd3(x0, x1, y0, y1, plus, minus, out, shift);
       const n = x0.length;
-      const ops: [number, BigUint64Array | null][] = [
-        [1, x1],
-        [2, y0],
-        [3, y1],
-        [4, plus],
-        [5, minus],
-        [6, out],
-      ];
-      assertWords('mulAdd3', n, ops);
-      assertShift(shift);
       const t = tmp(n);
       k.add(y0, y1, t);
       k.mul(x0, t, t);
@@ -127,19 +112,14 @@ export function composedFused(k: Primitive, free?: (a: BigUint64Array) => unknow
       k.shrLogical(t, shift, out);
     }),
     subMulScalar: scoped<Parameters<FusedOps['subMulScalar']>>((a, b, s, out) => {
-      assertWords('subMulScalar', a.length, [
-        [1, b],
-        [3, out],
-      ]);
+      fusedChecks.subMulScalar(a, b, s, out);
       const t = k.alloc(a.length);
       k.mulScalar(b, s, t);
       k.sub(a, t, out);
     }),
     selectLanes: scoped<Parameters<FusedOps['selectLanes']>>((c, shift, v, lane, out) => {
+      fusedChecks.selectLanes(c, shift, v, lane, out);
       const n = c.length;
-      assertShift(shift);
-      assertLanes('selectLanes', 'v', v, 2 * n, lane);
-      assertLanes('selectLanes', 'out', out, n, lane);
       const [v0, v1] = [tmp(n), tmp(n)];
       unpack(v, lane, 0, v0);
       unpack(v, lane, n, v1);
@@ -147,11 +127,8 @@ export function composedFused(k: Primitive, free?: (a: BigUint64Array) => unknow
       pack(v0, lane, out, 0);
     }),
     unwrapLanes: scoped<Parameters<FusedOps['unwrapLanes']>>((t, shift, sender, other, lane, s, out) => {
+      fusedChecks.unwrapLanes(t, shift, sender, other, lane, s, out);
       const n = t.length;
-      assertShift(shift);
-      assertLanes('unwrapLanes', 'sender', sender, 2 * n, lane);
-      assertLanes('unwrapLanes', 'other', other, n, lane);
-      assertWords('unwrapLanes', n, [[6, out]]);
       const [v0, v1, o] = [tmp(n), tmp(n), tmp(n)];
       unpack(sender, lane, 0, v0);
       unpack(sender, lane, n, v1);
@@ -163,23 +140,8 @@ export function composedFused(k: Primitive, free?: (a: BigUint64Array) => unknow
     }),
     wrapSend: scoped<Parameters<FusedOps['wrapSend']>>(
       (z, z2, r, ra, rb, masks1, masks2, d, lane, t0, msg1, msg2, cur, prev) => {
+        fusedChecks.wrapSend(z, z2, r, ra, rb, masks1, masks2, d, lane, t0, msg1, msg2, cur, prev);
         const n = z.length;
-        assertWords('wrapSend', n, [
-          [1, z2],
-          [2, r],
-          [3, ra],
-          [4, rb],
-        ]);
-        assertBits('wrapSend', d);
-        assertLanes('wrapSend', 'masks1', masks1, 2 * n, lane);
-        assertLanes('wrapSend', 'masks2', masks2, 2 * n, lane);
-        assertWords('wrapSend', n, [[9, t0]]);
-        assertLanes('wrapSend', 'msg1', msg1, 2 * n, lane);
-        assertLanes('wrapSend', 'msg2', msg2, 2 * n, lane);
-        assertWords('wrapSend', n, [
-          [12, cur],
-          [13, prev],
-        ]);
         const low = (1n << BigInt(d)) - 1n;
         const [a, T, x, R, m] = [tmp(n), tmp(n), tmp(n), tmp(n), tmp(n)];
         k.add(z, z2, a);

@@ -4,7 +4,8 @@
  * passes and the WebAssembly kernel's composed chains are tested against. Lanes are read and
  * written through a DataView (little-endian, any byte offset).
  */
-import { assertLanes, assertShift, assertWords, type FusedOps, type LaneWidth } from '../kernel.js';
+import type { FusedOps, LaneWidth } from '../kernel.js';
+import { fusedChecks } from './fused-checks.js';
 
 const MASK = (1n << 64n) - 1n;
 
@@ -28,12 +29,6 @@ function setLane(view: DataView, lane: LaneWidth, i: number, v: bigint): void {
 
 const dataView = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
-/** Checks the truncation width of wrapSend. */
-export function assertBits(op: string, bits: number): void {
-  if (!Number.isInteger(bits) || bits < 0 || bits > 62)
-    throw new RangeError(`${op}: bits ${bits} is not an integer in [0, 62]`);
-}
-
 /** 2^(64-d) mod 2^64: the weight of the truncation's wrap bit. */
 export function wrapUnit(bits: number): bigint {
   return (1n << BigInt(64 - bits)) & MASK;
@@ -43,16 +38,8 @@ export function wrapUnit(bits: number): bigint {
 export function referenceFused(): FusedOps {
   return {
     mulAdd3(x0, x1, y0, y1, plus, minus, out, shift) {
+      fusedChecks.mulAdd3(x0, x1, y0, y1, plus, minus, out, shift);
       const n = x0.length;
-      assertWords('mulAdd3', n, [
-        [1, x1],
-        [2, y0],
-        [3, y1],
-        [4, plus],
-        [5, minus],
-        [6, out],
-      ]);
-      assertShift(shift);
       const k = BigInt(shift);
       for (let i = 0; i < n; i++) {
         const v =
@@ -61,27 +48,19 @@ export function referenceFused(): FusedOps {
       }
     },
     subMulScalar(a, b, s, out) {
-      assertWords('subMulScalar', a.length, [
-        [1, b],
-        [3, out],
-      ]);
+      fusedChecks.subMulScalar(a, b, s, out);
       for (let i = 0; i < a.length; i++) out[i] = BigInt.asUintN(64, a[i]! - b[i]! * s);
     },
     selectLanes(c, shift, v, lane, out) {
+      fusedChecks.selectLanes(c, shift, v, lane, out);
       const n = c.length;
-      assertShift(shift);
-      assertLanes('selectLanes', 'v', v, 2 * n, lane);
-      assertLanes('selectLanes', 'out', out, n, lane);
       const [vv, ov, k] = [dataView(v), dataView(out), BigInt(shift)];
       for (let i = 0; i < n; i++)
         setLane(ov, lane, i, laneAt(vv, lane, ((c[i]! >> k) & 1n) === 1n ? n + i : i));
     },
     unwrapLanes(t, shift, sender, other, lane, s, out) {
+      fusedChecks.unwrapLanes(t, shift, sender, other, lane, s, out);
       const n = t.length;
-      assertShift(shift);
-      assertLanes('unwrapLanes', 'sender', sender, 2 * n, lane);
-      assertLanes('unwrapLanes', 'other', other, n, lane);
-      assertWords('unwrapLanes', n, [[6, out]]);
       const [sv, tv, k] = [dataView(sender), dataView(other), BigInt(shift)];
       for (let i = 0; i < n; i++) {
         const ti = t[i]!;
@@ -90,26 +69,8 @@ export function referenceFused(): FusedOps {
       }
     },
     wrapSend(z, z2, r, ra, rb, masks1, masks2, bits, lane, t0, msg1, msg2, cur, prev) {
+      fusedChecks.wrapSend(z, z2, r, ra, rb, masks1, masks2, bits, lane, t0, msg1, msg2, cur, prev);
       const n = z.length;
-      assertWords('wrapSend', n, [
-        [1, z2],
-        [2, r],
-        [3, ra],
-        [4, rb],
-      ]);
-      assertBits('wrapSend', bits);
-      for (const [what, b] of [
-        ['masks1', masks1],
-        ['masks2', masks2],
-      ] as const)
-        assertLanes('wrapSend', what, b, 2 * n, lane);
-      assertWords('wrapSend', n, [[9, t0]]);
-      assertLanes('wrapSend', 'msg1', msg1, 2 * n, lane);
-      assertLanes('wrapSend', 'msg2', msg2, 2 * n, lane);
-      assertWords('wrapSend', n, [
-        [12, cur],
-        [13, prev],
-      ]);
       const d = BigInt(bits);
       const low = (1n << d) - 1n;
       const u = wrapUnit(bits);
