@@ -71,7 +71,7 @@ export function shapeConnection(maConn: MultiaddrConnection, link: LinkShape, ra
   let needDrain = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
-  let idle: (() => void)[] = [];
+  const idle: (() => void)[] = [];
 
   const deliver = (): void => {
     timer = undefined;
@@ -111,7 +111,6 @@ export function shapeConnection(maConn: MultiaddrConnection, link: LinkShape, ra
     if (timer !== undefined) clearTimeout(timer);
     queue.length = 0;
     for (const resolve of idle.splice(0)) resolve();
-    idle = [];
   });
   return true;
 }

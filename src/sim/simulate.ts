@@ -187,10 +187,7 @@ async function runJob(
     const final = svc.store.get(record.id);
     const involved = [...new Set([j.requester, ...owners, ...(j.computeParties ?? [])])];
     const parties = involved.flatMap((p) => {
-      const stats = services
-        .get(p)
-        ?.store.list()
-        .find((r) => r.id === record.id)?.stats;
+      const stats = services.get(p)?.store.find(record.id)?.stats;
       return stats === undefined
         ? []
         : [
