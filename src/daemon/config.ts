@@ -38,6 +38,14 @@ export interface DaemonConfig {
    * null (the default) serves the metrics on the control API only.
    */
   metricsPort: number | null;
+  /** Serve as a circuit relay for peers behind NAT (`peermpc init --relay`). */
+  relay: boolean;
+  /** Relays (multiaddrs with `/p2p/<id>`) to reserve a slot on when not reachable; empty: any found. */
+  relays: string[];
+  /** `auto`: ask peers to dial back, reserve a relay slot if none can; `private`: reserve at once; `public`: never. */
+  reachability: 'auto' | 'public' | 'private';
+  /** Upgrade relayed connections to direct ones by hole punching where the NATs allow. */
+  holePunch: boolean;
 }
 
 /** Default TCP port of the libp2p listener. */
@@ -58,6 +66,10 @@ export function defaultConfig(): DaemonConfig {
     apiPort: 0,
     apiMaxBodyBytes: 1024 * 1024,
     metricsPort: null,
+    relay: false,
+    relays: [],
+    reachability: 'auto',
+    holePunch: true,
   };
 }
 
@@ -84,6 +96,10 @@ const FIELDS: Record<keyof DaemonConfig, [Checker, string]> = {
   apiPort: [isPort, 'an integer port in 0..65535'],
   apiMaxBodyBytes: [isPositiveInt, 'a positive integer'],
   metricsPort: [(v) => v === null || isPort(v), 'null (off) or an integer port in 0..65535'],
+  relay: [(v) => typeof v === 'boolean', 'true or false'],
+  relays: [isStringArray, 'an array of multiaddr strings'],
+  reachability: [(v) => v === 'auto' || v === 'public' || v === 'private', '"auto", "public" or "private"'],
+  holePunch: [(v) => typeof v === 'boolean', 'true or false'],
 };
 
 /**
@@ -105,8 +121,8 @@ export function parseConfig(value: unknown, source = 'config'): DaemonConfig {
     if (!check(field)) throw new ConfigError(`${source}: field "${key}" must be ${expected}`);
     (out as unknown as Record<string, unknown>)[key] = field;
   }
-  for (const key of ['listen', 'announce', 'bootstrap'] as const) {
-    for (const addr of out[key]) checkMultiaddr(source, key, addr, key === 'bootstrap');
+  for (const key of ['listen', 'announce', 'bootstrap', 'relays'] as const) {
+    for (const addr of out[key]) checkMultiaddr(source, key, addr, key === 'bootstrap' || key === 'relays');
   }
   if (out.metricsPort !== null && out.metricsPort !== 0 && out.metricsPort === out.apiPort)
     throw new ConfigError(`${source}: "metricsPort" must differ from "apiPort" (${out.apiPort})`);
@@ -179,6 +195,16 @@ export interface ConfigOverrides {
   apiPort?: number;
   /** `--allow-private-addresses`: keep loopback and private addresses in the DHT. */
   allowPrivateAddresses?: boolean;
+  /** `--announce`: addresses to announce instead of the listen addresses. */
+  announce?: string[];
+  /** `--relay`: serve as a relay. */
+  relay?: boolean;
+  /** `--relays`: relays to reserve a slot on. */
+  relays?: string[];
+  /** `--reachability`: auto, public or private. */
+  reachability?: string;
+  /** `--no-hole-punch`: false turns hole punching off. */
+  holePunch?: boolean;
 }
 
 /** Returns `config` with the given overrides applied (a new object). */
@@ -190,5 +216,11 @@ export function applyOverrides(config: DaemonConfig, overrides: ConfigOverrides)
   if (overrides.apiPort !== undefined) out.apiPort = overrides.apiPort;
   if (overrides.allowPrivateAddresses !== undefined)
     out.allowPrivateAddresses = overrides.allowPrivateAddresses;
+  if (overrides.announce !== undefined && overrides.announce.length > 0) out.announce = overrides.announce;
+  if (overrides.relay !== undefined) out.relay = overrides.relay;
+  if (overrides.relays !== undefined && overrides.relays.length > 0) out.relays = overrides.relays;
+  if (overrides.reachability !== undefined)
+    (out as { reachability: unknown }).reachability = overrides.reachability;
+  if (overrides.holePunch !== undefined) out.holePunch = overrides.holePunch;
   return parseConfig(out, 'command-line options');
 }

@@ -79,6 +79,12 @@ export function peerInitFromConfig(dataDir: string, config: DaemonConfig): PeerI
     inboundConnectionThreshold: config.inboundConnectionThreshold,
     maxConnections: config.maxConnections,
     access: { allow: config.allow, deny: config.deny },
+    nat: {
+      relayServer: config.relay,
+      relays: config.relays,
+      reachability: config.reachability,
+      holePunch: config.holePunch,
+    },
   };
 }
 

@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { datasetRecordSelector, datasetRecordValidator, DATASET_RECORD_NAMESPACE } from './catalog/keys.js';
 import { lazyWindowUpdates, leanNoise } from './libp2p-tuning.js';
+import { relayServerService, relayTransport, type RelayServer } from './nat.js';
 import { fastNoiseCrypto } from './noise-crypto.js';
 import { shapedTransport } from './shaping.js';
 import type { PeerInit } from './types.js';
@@ -39,6 +40,8 @@ export type PeerServices = {
   ping: Ping;
   /** identify. */
   identify: Identify;
+  /** The circuit relay server, on peers that serve as a relay (nat.ts). */
+  relay?: RelayServer;
 };
 
 /** A peermpc libp2p node. */
@@ -81,6 +84,7 @@ function transportsOf(init: PeerInit): NonNullable<Libp2pOptions['transports']> 
     if (init.websockets === true) throw new TypeError('websockets: not with the memory transport');
     return [shape(memory())];
   }
+  // Every TCP peer can dial relayed addresses and listen through a relay (nat.ts).
   // TCP_NODELAY (@libp2p/tcp's default too): an MPC round's small messages go out at once, never
   // held back by Nagle's algorithm waiting for the acknowledgement of the previous round's
   const transports: NonNullable<Libp2pOptions['transports']> = [
@@ -90,6 +94,7 @@ function transportsOf(init: PeerInit): NonNullable<Libp2pOptions['transports']> 
     ensureWebSocketGlobal();
     transports.push(shape(webSockets()));
   }
+  transports.push(relayTransport());
   return transports;
 }
 
@@ -103,6 +108,7 @@ export async function buildLibp2p(
   const dht = init.dht ?? {};
   const validityMs = dht.provideValidityMs ?? 48 * 3600_000;
   const crypto = fastNoiseCrypto(); // the native ChaCha20-Poly1305 (noise-crypto.ts), if it loads
+  const relay = relayServerService(init.nat);
   const options: Libp2pOptions<PeerServices> = {
     privateKey,
     datastore: datastore.store,
@@ -132,6 +138,7 @@ export async function buildLibp2p(
       pingTimeout: { minTimeout: 30_000, maxTimeout: 120_000 },
     },
     services: {
+      ...(relay !== undefined ? { relay } : {}),
       identify: identify(),
       ping: ping({ maxOutboundStreams: 16, maxInboundStreams: 16 }),
       dht: kadDHT({

@@ -17,6 +17,8 @@ import { ensureDataDir, loadOrCreateIdentity } from './identity.js';
 import { buildLibp2p, openDatastore, type PeerDatastore, type PeerNode } from './libp2p-node.js';
 import { nodeLogger } from './log.js';
 import { MPC_PROTOCOL, SessionManager } from './mpc/sessions.js';
+import { NatManager } from './nat-manager.js';
+import { isRelayed, relayOf } from './nat.js';
 import type { AccessControl, Peer } from './peer-api.js';
 import {
   checkRequestProtocol,
@@ -84,6 +86,8 @@ export class PeerImpl implements Peer {
   private stopping: Promise<void> | undefined;
   private bootstrapTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly log = nodeLogger('node');
+  /** NAT traversal (TCP peers only: simulated peers on the memory transport need none). */
+  private readonly nat: NatManager | undefined;
 
   private readonly requestHandlers = new Map<
     string,
@@ -103,6 +107,15 @@ export class PeerImpl implements Peer {
   ) {
     this.peerId = node.peerId.toString();
     this.datasets = catalog;
+    this.nat =
+      init.transport === 'memory'
+        ? undefined
+        : new NatManager({
+            node,
+            nat: init.nat,
+            admit: (p, proto) => accessList.admit(p, proto),
+            log: nodeLogger('nat'),
+          });
     this.access = {
       get: () => this.accessList.get(),
       isAllowed: (p) => this.accessList.isAllowed(p),
@@ -184,6 +197,7 @@ export class PeerImpl implements Peer {
     });
     for (const [protocol, h] of this.requestHandlers)
       await this.registerRequests(protocol, h.handler, h.options);
+    await this.nat?.start();
     this.running = true;
     this.advertiser.start(this.store.list().map((e) => e.signed));
     this.log('peer %s started, listening on %s', this.peerId, this.multiaddrs().join(' '));
@@ -241,6 +255,7 @@ export class PeerImpl implements Peer {
     clearTimeout(this.bootstrapTimer);
     if (wasRunning) {
       this.advertiser.stop();
+      this.nat?.stop();
       await this.sessions.closeAll();
     }
     // Also after a start that failed half way: libp2p's stop does nothing on a stopped node.
@@ -255,6 +270,8 @@ export class PeerImpl implements Peer {
     return {
       peerId: this.peerId,
       multiaddrs: this.running ? this.multiaddrs() : [],
+      reachability: this.nat?.reachability ?? 'unknown',
+      relayedAddrs: this.running ? this.multiaddrs().filter((m) => m.includes('/p2p-circuit')) : [],
       connectedPeers: peers.size,
       routingTableSize: rt?.size ?? 0,
       datasets: this.store.list().length,
@@ -272,6 +289,7 @@ export class PeerImpl implements Peer {
         address: c.remoteAddr.toString(),
         direction: c.direction,
         openForMs: now - c.timeline.open,
+        ...(isRelayed(c) ? { kind: 'relayed' as const, relay: relayOf(c) } : { kind: 'direct' as const }),
       }))
       .sort((a, b) => a.peerId.localeCompare(b.peerId));
   }

@@ -30,8 +30,16 @@ export class RequestError extends Error {
   }
 }
 
+/** The connection a request came on: its remote address (as this peer sees it) and whether it is relayed. */
+export interface RequestConnection {
+  /** The remote multiaddr of the connection (a `/p2p-circuit` one when relayed). */
+  remoteAddr: string;
+  /** Whether the connection goes through a relay. */
+  relayed: boolean;
+}
+
 /** Handles one request from an authenticated peer; resolves with the reply (JSON-serialisable). */
-export type RequestHandler = (message: unknown, from: string) => Promise<unknown>;
+export type RequestHandler = (message: unknown, from: string, via: RequestConnection) => Promise<unknown>;
 
 /** Options of a request handler. */
 export interface HandleRequestsOptions {
@@ -121,7 +129,9 @@ export function requestStreamHandler(
         stream.abort(err as Error);
         return;
       }
-      const reply = await handler(message, from);
+      const remoteAddr = connection.remoteAddr.toString();
+      const relayed = !connection.direct || remoteAddr.includes('/p2p-circuit');
+      const reply = await handler(message, from, { remoteAddr, relayed });
       await lp.write(enc.encode(JSON.stringify(reply ?? null)), { signal });
       await stream.close({ signal });
     } catch (err) {

@@ -54,6 +54,37 @@ export interface LinkShape {
 /** The shape of the link to `remotePeer` (undefined when unknown); undefined: unshaped. */
 export type LinkOf = (remotePeer: string | undefined) => LinkShape | undefined;
 
+/** Limits a relay applies to each connection it relays (circuit relay v2). */
+export interface RelayLimits {
+  /** Bytes each way per relayed connection; absent: no limit. */
+  dataBytes?: number;
+  /** Milliseconds a relayed connection may stay open; absent: no limit. */
+  durationMs?: number;
+}
+
+/**
+ * Peers behind NAT (nat.ts): relaying, reachability and hole punching. Every field has a default
+ * that suits a directly reachable daemon.
+ */
+export interface PeerNatOptions {
+  /**
+   * Serve as a circuit relay (v2) for other peers: `false` (the default), `true` (no per-connection
+   * limit: MPC sessions need hundreds of megabytes), or limits.
+   */
+  relayServer?: boolean | RelayLimits;
+  /** Most reservations a relay holds at once. Default 64. */
+  maxReservations?: number;
+  /** Relay multiaddrs (with `/p2p/<id>`) to reserve a slot on when not reachable. Default: any relay found. */
+  relays?: string[];
+  /**
+   * `auto` (the default): ask connected peers to dial back (reachability.ts) and reserve a relay
+   * slot only when none can; `private`: reserve at once; `public`: never reserve.
+   */
+  reachability?: 'auto' | 'public' | 'private';
+  /** Upgrade relayed connections to direct ones by TCP hole punching where the NATs allow. Default true. */
+  holePunch?: boolean;
+}
+
 /** How a peer is configured; the daemon builds this from its config file and flags. */
 export interface PeerInit {
   /** Directory holding the key, the datastore, datasets and access lists (created if missing). */
@@ -109,6 +140,8 @@ export interface PeerInit {
    * die unnoticed there, and n peers' pings cost n^2 streams).
    */
   connectionMonitor?: boolean;
+  /** NAT traversal: relaying, reachability and hole punching. */
+  nat?: PeerNatOptions;
 }
 
 /** Allow and deny lists of peer ids (base58 strings). */
@@ -129,6 +162,10 @@ export interface ConnectedPeer {
   direction: 'inbound' | 'outbound';
   /** Milliseconds since the connection opened. */
   openForMs: number;
+  /** `direct`, or `relayed` through the relay in `relay`. */
+  kind: 'direct' | 'relayed';
+  /** The relay's peer id, for a relayed connection. */
+  relay?: string;
 }
 
 /** A snapshot of the peer's state. */
@@ -137,6 +174,13 @@ export interface PeerStatus {
   peerId: string;
   /** Addresses others can dial, with `/p2p/<id>`. */
   multiaddrs: string[];
+  /**
+   * Whether other peers can dial this one: `public`, `private` (it listens through a relay), or
+   * `unknown` (not yet asked; always for simulated peers). See reachability.ts.
+   */
+  reachability: 'unknown' | 'public' | 'private';
+  /** Its relayed (`/p2p-circuit`) addresses: non-empty once a relay holds a slot for it. */
+  relayedAddrs: string[];
   /** Number of distinct connected peers. */
   connectedPeers: number;
   /** Peers in the DHT routing table. */

@@ -63,7 +63,10 @@ async function propose(mineName: string, yoursName: string): Promise<SignedJob> 
   assert.ok(!Number.isNaN(Date.parse(job.created)), 'V8 reads the padded time');
   const signed = await signJob(job, mallory.key);
   assert.ok(handler, 'the job service serves its protocol');
-  await handler!({ type: 'propose', signed }, mallory.peerId).catch(() => undefined); // refused or not
+  await handler!({ type: 'propose', signed }, mallory.peerId, {
+    remoteAddr: '/ip4/127.0.0.1/tcp/1',
+    relayed: false,
+  }).catch(() => undefined); // refused or not
   return signed;
 }
 

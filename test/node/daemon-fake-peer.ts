@@ -64,6 +64,8 @@ export function fakePeer(
     status: () => ({
       peerId,
       multiaddrs: [`/ip4/127.0.0.1/tcp/1234/p2p/${peerId}`],
+      reachability: 'unknown',
+      relayedAddrs: [],
       connectedPeers: 0,
       routingTableSize: 0,
       datasets: local.size,
@@ -71,8 +73,14 @@ export function fakePeer(
       started: !peer.stopped,
     }),
     connectedPeers: () => [
-      { peerId: 'zeta', address: '/ip4/127.0.0.1/tcp/2', direction: 'inbound', openForMs: 5 },
-      { peerId: 'alpha', address: '/ip4/127.0.0.1/tcp/1', direction: 'outbound', openForMs: 1500 },
+      { peerId: 'zeta', address: '/ip4/127.0.0.1/tcp/2', direction: 'inbound', openForMs: 5, kind: 'direct' },
+      {
+        peerId: 'alpha',
+        address: '/ip4/127.0.0.1/tcp/1',
+        direction: 'outbound',
+        openForMs: 1500,
+        kind: 'direct',
+      },
     ],
     async dial(target) {
       calls.push(`dial ${target}`);

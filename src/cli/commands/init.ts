@@ -17,6 +17,11 @@ interface InitOptions extends CommonOptions {
   bootstrap?: string[];
   apiPort?: number;
   allowPrivateAddresses?: boolean;
+  announce?: string[];
+  relay?: boolean;
+  relays?: string[];
+  reachability?: string;
+  holePunch?: boolean;
 }
 
 /** Registers `init`. */
@@ -28,6 +33,15 @@ export function registerInit(program: Command, { io }: CommandContext): void {
     .option('--bootstrap <multiaddr...>', 'bootstrap peers (comma-separated or repeated)', listValue)
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)', portValue)
     .option('--allow-private-addresses', 'keep loopback and private addresses in the DHT (LAN, one machine)')
+    .option('--announce <multiaddr...>', 'addresses to announce instead of the listen addresses', listValue)
+    .option('--relay', 'serve as a relay for peers behind NAT')
+    .option(
+      '--relays <multiaddr...>',
+      'relays to reserve a slot on when not reachable (default: any found)',
+      listValue,
+    )
+    .option('--reachability <mode>', 'auto (ask peers to dial back), public or private', 'auto')
+    .option('--no-hole-punch', 'keep relayed connections relayed (no hole punching)')
     .action(async (opts: InitOptions) => {
       const { applyOverrides, defaultConfig, writeConfig } = await import('../../daemon/config.js'); // multiaddr: init only
       const dataDir = dataDirOf(opts);

@@ -13,8 +13,8 @@ export function registerPeers(program: Command, { io }: CommandContext): void {
       if (peers.length === 0) return io.out('no connected peers');
       io.out(
         table(
-          ['PEER ID', 'DIRECTION', 'OPEN FOR', 'ADDRESS'],
-          peers.map((p) => [p.peerId, p.direction, duration(p.openForMs), p.address]),
+          ['PEER ID', 'DIRECTION', 'KIND', 'OPEN FOR', 'ADDRESS'],
+          peers.map((p) => [p.peerId, p.direction, p.kind, duration(p.openForMs), p.address]),
         ),
       );
     });

@@ -15,6 +15,7 @@ export function registerStatus(program: Command, { io }: CommandContext): void {
         keyValues([
           ['peer id', s.peerId],
           ['addresses', s.multiaddrs],
+          ['reachability', s.relayedAddrs.length > 0 ? `${s.reachability}, via a relay` : s.reachability],
           ['peers', `${s.connectedPeers} connected, ${s.routingTableSize} in the routing table`],
           ['datasets', s.datasets],
           ['sessions', s.sessions],
