@@ -20,3 +20,4 @@ export { createPeer, type Peer, type CreatePeerOptions } from './node/peer.js';
 export { simulateNetwork, type SimulateOptions, type SimProgress } from './sim/simulate.js';
 export { parseScenario, ScenarioError, type Scenario, type ScenarioInput } from './sim/scenario.js';
 export type { SimReport, SimJob, SimDiscovery } from './sim/report.js';
+export { renderSimReportHtml, type SimReportHtmlOptions } from './sim/report-html.js';

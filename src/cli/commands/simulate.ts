@@ -1,15 +1,20 @@
 /**
  * `peermpc simulate [scenario.json] [--peers N] [--transport memory|tcp] [--seed S] [--searches N]
- * [--latency MS] [--json]`: runs a network of real peers in this process (simulateNetwork) and
- * prints what happened: a summary table, or with `--json` the whole report. The flags make the
- * common scenario without a file, and override a file's fields. A progress bar goes to stderr.
- * No daemon is needed.
+ * [--latency MS] [--json] [--report out.html] [--progress|--no-progress]`: runs a network of real
+ * peers in this process (simulateNetwork) and prints what happened: a summary table, or with
+ * `--json` the whole report. The flags make the common scenario without a file, and override a
+ * file's fields. `--report` also writes the report as one self-contained HTML page (atomically),
+ * saying where on stderr. A progress bar goes to stderr when it is a terminal (`--progress`: also
+ * when it is not; `--no-progress`: never), never to stdout. No daemon is needed.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { simulateNetwork, type SimProgress } from '../../sim/simulate.js';
 import type { SimReport } from '../../sim/report.js';
+import { chartJsSource, renderSimReportHtml } from '../../sim/report-html.js';
+import { writeFileAtomic } from '../../node/atomic-file.js';
 import { printJson, table, type Io } from '../output.js';
 import type { CommandContext } from '../common.js';
 
@@ -20,6 +25,8 @@ interface SimulateFlags {
   searches?: string;
   latency?: string;
   json?: boolean;
+  report?: string;
+  progress?: boolean;
 }
 
 /** Largest scenario file read (bytes). */
@@ -108,6 +115,54 @@ function summary(io: Io, r: SimReport): void {
   }
 }
 
+/**
+ * The HTML report's absolute path, checked before the run (its folder exists, Chart.js can be
+ * read), so that a run of minutes does not end in an error it could have given at once.
+ */
+function reportPath(path: string): string {
+  const abs = resolve(path);
+  let folder;
+  try {
+    folder = statSync(dirname(abs));
+  } catch {
+    throw new Error(`--report ${path}: the folder ${dirname(abs)} does not exist`);
+  }
+  if (!folder.isDirectory()) throw new Error(`--report ${path}: ${dirname(abs)} is not a folder`);
+  chartJsSource();
+  return abs;
+}
+
+/** A progress bar on stderr; shown when stderr is a terminal unless `show` says otherwise. */
+function progressBar(show: boolean | undefined): {
+  onProgress: (p: SimProgress) => void;
+  stop: () => void;
+} {
+  const visible = show ?? process.stderr.isTTY === true;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '  {phase} [{bar}] {value}/{total}',
+      stream: process.stderr,
+      hideCursor: process.stderr.isTTY === true,
+      noTTYOutput: visible,
+      notTTYSchedule: 2_000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let phase = '';
+  const onProgress = (p: SimProgress): void => {
+    if (!visible) return;
+    if (p.phase !== phase) {
+      if (phase !== '') bar.stop();
+      phase = p.phase;
+      if (p.phase !== 'stop') bar.start(p.total, p.done, { phase: p.phase.padEnd(9) });
+      return;
+    }
+    bar.setTotal(p.total);
+    bar.update(p.done, { phase: p.phase.padEnd(9) });
+  };
+  return { onProgress, stop: () => bar.stop() };
+}
+
 /** Registers `simulate`. */
 export function registerSimulate(program: Command, { io }: CommandContext): void {
   program
@@ -120,30 +175,24 @@ export function registerSimulate(program: Command, { io }: CommandContext): void
     .option('--searches <n>', "random searches, or 'all' (every peer for every dataset)")
     .option('--latency <ms>', 'one-way latency of every link')
     .option('--json', 'print the whole report as JSON')
+    .option('--report <file>', 'also write the report as a self-contained HTML page (charts)')
+    .option('--progress', 'show the progress bar on stderr even when it is not a terminal')
+    .option('--no-progress', 'never show the progress bar')
     .action(async (file: string | undefined, flags: SimulateFlags) => {
       const scenario = scenarioFrom(file, flags);
-      const bar = new cliProgress.SingleBar(
-        { format: '  {phase} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      let phase = '';
-      const onProgress = (p: SimProgress): void => {
-        if (p.phase !== phase) {
-          if (phase !== '') bar.stop();
-          phase = p.phase;
-          if (p.phase !== 'stop') bar.start(p.total, p.done, { phase: p.phase.padEnd(9) });
-          return;
-        }
-        bar.setTotal(p.total);
-        bar.update(p.done, { phase: p.phase.padEnd(9) });
-      };
+      const html = flags.report === undefined ? undefined : reportPath(flags.report);
+      const bar = progressBar(flags.progress);
+      let report: SimReport;
       try {
-        const report = await simulateNetwork(scenario, { onProgress });
-        bar.stop();
-        if (flags.json === true) printJson(io, report);
-        else summary(io, report);
+        report = await simulateNetwork(scenario, { onProgress: bar.onProgress });
       } finally {
         bar.stop();
+      }
+      if (flags.json === true) printJson(io, report);
+      else summary(io, report);
+      if (html !== undefined) {
+        await writeFileAtomic(html, renderSimReportHtml(report), 0o644);
+        io.err(`wrote the HTML report to ${html}`);
       }
     });
 }
