@@ -78,6 +78,27 @@
           "AdditionalOptions": ["/std:c++17"]
         }
       }
+    },
+    {
+      # SO_REUSEPORT TCP sockets for hole punching (native/sock.cc, src/node/reuseport.ts): uses
+      # libuv (uv.h) from the node binary, links nothing. A module with no exports on Windows.
+      "target_name": "peermpc_sock",
+      "sources": ["native/sock.cc"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "11.0"
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": {
+          "ExceptionHandling": 1,
+          "AdditionalOptions": ["/std:c++17"]
+        }
+      }
     }
   ]
 }
