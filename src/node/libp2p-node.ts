@@ -25,6 +25,7 @@ import { datasetRecordSelector, datasetRecordValidator, DATASET_RECORD_NAMESPACE
 import { lazyWindowUpdates, leanNoise } from './libp2p-tuning.js';
 import { relayServerService, relayTransport, type RelayServer } from './nat.js';
 import { fastNoiseCrypto } from './noise-crypto.js';
+import { PunchTargets, reusePortTcp } from './reuseport-tcp.js';
 import { shapedTransport } from './shaping.js';
 import type { PeerInit } from './types.js';
 import { ensureWebSocketGlobal } from './websocket-global.js';
@@ -77,7 +78,7 @@ export async function openDatastore(init: Pick<PeerInit, 'dataDir' | 'datastore'
 }
 
 /** The transports of `init`: TCP (+ WebSockets), or memory; shaped when `init.linkOf` is set. */
-function transportsOf(init: PeerInit): NonNullable<Libp2pOptions['transports']> {
+function transportsOf(init: PeerInit, punch: PunchTargets): NonNullable<Libp2pOptions['transports']> {
   const shape = <C>(t: (components: C) => Transport): ((components: C) => Transport) =>
     init.linkOf !== undefined ? shapedTransport(t, init.linkOf) : t;
   if (init.transport === 'memory') {
@@ -88,7 +89,11 @@ function transportsOf(init: PeerInit): NonNullable<Libp2pOptions['transports']> 
   // TCP_NODELAY (@libp2p/tcp's default too): an MPC round's small messages go out at once, never
   // held back by Nagle's algorithm waiting for the acknowledgement of the previous round's
   const transports: NonNullable<Libp2pOptions['transports']> = [
-    shape(tcp({ dialOpts: { noDelay: true }, listenOpts: { noDelay: true } })),
+    shape(
+      init.nat?.holePunch === false
+        ? tcp({ dialOpts: { noDelay: true }, listenOpts: { noDelay: true } })
+        : reusePortTcp({ dialOpts: { noDelay: true }, listenOpts: { noDelay: true } }, punch),
+    ),
   ];
   if (init.websockets === true) {
     ensureWebSocketGlobal();
@@ -104,6 +109,7 @@ export async function buildLibp2p(
   privateKey: PrivateKey,
   datastore: PeerDatastore,
   gater: ConnectionGater,
+  punch: PunchTargets = new PunchTargets(),
 ): Promise<PeerNode> {
   const dht = init.dht ?? {};
   const validityMs = dht.provideValidityMs ?? 48 * 3600_000;
@@ -117,7 +123,7 @@ export async function buildLibp2p(
       listen: init.listen ?? [init.transport === 'memory' ? `/memory/${randomUUID()}` : '/ip4/0.0.0.0/tcp/0'],
       ...(init.announce !== undefined ? { announce: init.announce } : {}),
     },
-    transports: transportsOf(init),
+    transports: transportsOf(init, punch),
     // One socket write per small message and one window update per half window instead of one
     // per message: the per-message costs of Noise and Yamux that MPC rounds pay (libp2p-tuning.ts)
     connectionEncrypters: [leanNoise(noise({ crypto }), { readInPlace: crypto !== undefined })],

@@ -6,7 +6,10 @@
 import type { Logger } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
+import { HolePuncher } from './holepunch.js';
 import { isRelayed, reservationAddrs } from './nat.js';
+import { reusePortAvailable } from './reuseport.js';
+import type { PunchTargets } from './reuseport-tcp.js';
 import type { PeerNode } from './libp2p-node.js';
 import { requestStreamHandler, sendRequest } from './request-protocol.js';
 import {
@@ -32,9 +35,14 @@ export interface NatManagerDeps {
   nat: PeerNatOptions | undefined;
   /** Whether the access lists admit `peerId` on `protocol`. */
   admit(peerId: string, protocol: string): boolean;
+  /** The listen ports and hole-punch dial targets (shared with the TCP transport). */
+  punch: PunchTargets;
   /** Logger. */
   log: Logger;
 }
+
+/** Most observed IPs kept (the newest). */
+const MAX_OBSERVED = 2;
 
 /** Internal libp2p component the relay reservations are made through (not in libp2p's public API). */
 interface WithTransportManager {
@@ -47,10 +55,41 @@ export class NatManager {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private reserving: Promise<void> | undefined;
+  private readonly observed: string[] = [];
+  private readonly puncher: HolePuncher | undefined;
+  /** Hole punch outcomes by peer id (true: direct). */
+  readonly punched = new Map<string, boolean>();
 
   constructor(private readonly deps: NatManagerDeps) {
     const mode = deps.nat?.reachability ?? 'auto';
     this.state = mode === 'auto' ? 'unknown' : mode;
+    if (deps.nat?.holePunch !== false && reusePortAvailable())
+      this.puncher = new HolePuncher({
+        node: deps.node,
+        punch: deps.punch,
+        publicAddrs: () => this.publicAddrs(),
+        onResult: (peer, direct) => this.punched.set(peer, direct),
+        log: deps.log,
+      });
+  }
+
+  /** Whether the connection with this id was made by a hole punch of this peer. */
+  holePunched(connectionId: string): boolean {
+    return this.puncher?.punchedConnections.has(connectionId) ?? false;
+  }
+
+  /**
+   * This peer's public TCP addresses for hole punching: each IP its dial-back probes observed, with
+   * its listen port (right behind a NAT that keeps ports; see holepunch.ts).
+   */
+  publicAddrs(): string[] {
+    const out: string[] = [];
+    for (const ip of this.observed) {
+      const v6 = ip.includes(':');
+      const port = this.deps.punch.ports.get(v6 ? 6 : 4)?.port;
+      if (port !== undefined) out.push(`/${v6 ? 'ip6' : 'ip4'}/${ip}/tcp/${port}`);
+    }
+    return out;
   }
 
   /** What the peer knows of its reachability. */
@@ -79,16 +118,18 @@ export class NatManager {
       ),
       { maxInboundStreams: 8 },
     );
+    await this.puncher?.start();
     this.running = true;
-    const mode = this.deps.nat?.reachability ?? 'auto';
-    if (mode === 'auto') this.schedule(1_000);
-    if (mode === 'private') void this.reserve();
+    // Every peer probes: a configured verdict still needs the observed address a hole punch uses.
+    this.schedule(1_000);
+    if ((this.deps.nat?.reachability ?? 'auto') === 'private') void this.reserve();
   }
 
   /** Stops probing. */
   stop(): void {
     this.running = false;
     clearTimeout(this.timer);
+    this.puncher?.stop();
   }
 
   private schedule(ms: number): void {
@@ -129,6 +170,16 @@ export class NatManager {
           .catch(() => undefined),
       ),
     );
+    for (const a of answers)
+      if (typeof a?.observed === 'string' && !this.observed.includes(a.observed)) {
+        this.observed.unshift(a.observed);
+        this.observed.length = Math.min(this.observed.length, MAX_OBSERVED);
+      }
+    const mode = this.deps.nat?.reachability ?? 'auto';
+    if (mode !== 'auto') {
+      this.schedule(this.observed.length === 0 ? 10_000 : 600_000);
+      return this.state;
+    }
     const verdict = reachabilityOf(answers);
     if (verdict !== 'unknown' && verdict !== this.state)
       this.deps.log('reachability: %s (asked %d peers)', verdict, peers.length);

@@ -19,6 +19,7 @@ import { nodeLogger } from './log.js';
 import { MPC_PROTOCOL, SessionManager } from './mpc/sessions.js';
 import { NatManager } from './nat-manager.js';
 import { isRelayed, relayOf } from './nat.js';
+import { PunchTargets } from './reuseport-tcp.js';
 import type { AccessControl, Peer } from './peer-api.js';
 import {
   checkRequestProtocol,
@@ -104,6 +105,7 @@ export class PeerImpl implements Peer {
     private readonly store: DatasetStore,
     private readonly sessions: SessionManager,
     catalog: Catalog,
+    punch: PunchTargets,
   ) {
     this.peerId = node.peerId.toString();
     this.datasets = catalog;
@@ -114,6 +116,7 @@ export class PeerImpl implements Peer {
             node,
             nat: init.nat,
             admit: (p, proto) => accessList.admit(p, proto),
+            punch,
             log: nodeLogger('nat'),
           });
     this.access = {
@@ -134,9 +137,10 @@ export class PeerImpl implements Peer {
     const accessList = await AccessList.load(init.dataDir, self, init.access);
     const store = await DatasetStore.open(init.dataDir, self, key);
     const datastore = await openDatastore(init);
+    const punch = new PunchTargets();
     let node: PeerNode;
     try {
-      node = await buildLibp2p(init, key, datastore, accessList.gater());
+      node = await buildLibp2p(init, key, datastore, accessList.gater(), punch);
     } catch (err) {
       await datastore.close();
       throw err;
@@ -164,7 +168,7 @@ export class PeerImpl implements Peer {
       log: nodeLogger('mpc'),
       maxPayload: init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     });
-    return new PeerImpl(init, key, node, datastore, accessList, advertiser, store, sessions, catalog);
+    return new PeerImpl(init, key, node, datastore, accessList, advertiser, store, sessions, catalog, punch);
   }
 
   multiaddrs(): string[] {
@@ -290,6 +294,7 @@ export class PeerImpl implements Peer {
         direction: c.direction,
         openForMs: now - c.timeline.open,
         ...(isRelayed(c) ? { kind: 'relayed' as const, relay: relayOf(c) } : { kind: 'direct' as const }),
+        ...(this.nat?.holePunched(c.id) === true ? { holePunched: true } : {}),
       }))
       .sort((a, b) => a.peerId.localeCompare(b.peerId));
   }

@@ -48,6 +48,8 @@ export interface DialBackRequest {
 export interface DialBackReply {
   /** Multiaddrs (without `/p2p`) that reached the asker. */
   reachable: string[];
+  /** The IP address the request came from, as the answering peer saw it (the asker's NAT's). */
+  observed?: string;
   /** Why nothing was tried (a relayed request, a malformed one). */
   refused?: string;
 }
@@ -85,6 +87,7 @@ export function dialBackHandler(dial: DialBack, log: Logger): RequestHandler {
       const targets = dialBackTargets(message, via);
       if (!Array.isArray(targets)) return { reachable: [], refused: targets.refused };
       const reachable: string[] = [];
+      const observed = targets[0]!.split('/')[2];
       for (const addr of targets) {
         try {
           await dial(`${addr}/p2p/${from}`, AbortSignal.timeout(DIALBACK_DIAL_MS));
@@ -93,7 +96,7 @@ export function dialBackHandler(dial: DialBack, log: Logger): RequestHandler {
           log('dial back to %s at %s failed: %s', from, addr, (err as Error).message);
         }
       }
-      return { reachable };
+      return { reachable, ...(observed !== undefined ? { observed } : {}) };
     });
 }
 

@@ -166,6 +166,8 @@ export interface ConnectedPeer {
   kind: 'direct' | 'relayed';
   /** The relay's peer id, for a relayed connection. */
   relay?: string;
+  /** True for a direct connection this peer made by hole punching (holepunch.ts). */
+  holePunched?: boolean;
 }
 
 /** A snapshot of the peer's state. */
