@@ -1,0 +1,60 @@
+/**
+ * The lab stage that runs peermpc itself (peer-run.ts): daemons behind the NATs, a relay,
+ * discovery, a rep3 job. It holds when the job equals the plaintext, every pair of sites behind
+ * cone NATs ended direct by hole punching, and every pair with a symmetric NAT stayed relayed.
+ */
+import type { Lab } from './lab.js';
+import { runPeers, type LabConnection } from './peer-run.js';
+import type { LabStage } from './runner.js';
+
+/** Whether a connection between two site hosts ended as the NATs allow: direct between cones. */
+export function expectedKind(lab: Lab, c: LabConnection): 'direct' | 'relayed' {
+  const nat = (h: string): string | undefined => {
+    const site = lab.siteOf(h);
+    return site === undefined ? undefined : lab.natOf(site);
+  };
+  return nat(c.from) === 'cone' && nat(c.to) === 'cone' ? 'direct' : 'relayed';
+}
+
+/** Runs the peers and checks the connections and the job. */
+export const peersStage: LabStage = {
+  name: 'peers',
+  async run(lab) {
+    const s = await runPeers(lab, (line) => process.stderr.write(`  ${line}\n`));
+    // One row per pair: a pair that holds a direct connection counts as direct.
+    const pairs = new Map<string, LabConnection>();
+    for (const c of s.connections) {
+      const key = `${c.from}|${c.to}`;
+      const prev = pairs.get(key);
+      if (prev === undefined || (c.kind === 'direct' && prev.kind === 'relayed')) pairs.set(key, c);
+    }
+    const rows = [...pairs.values()].map((c) => ({ c, expected: expectedKind(lab, c) }));
+    const connectionsOk = rows.every(({ c, expected }) =>
+      expected === 'direct' ? c.kind === 'direct' && c.holePunched : c.kind === 'relayed',
+    );
+    return {
+      fields: {
+        connections: [...pairs.values()],
+        jobMatchesPlaintext: s.jobMatchesPlaintext,
+        reachability: s.reachability,
+        discoveryMs: s.discoveryMs,
+        job: s.job,
+      },
+      ok: s.jobMatchesPlaintext && connectionsOk,
+      table: {
+        title: `peers: job ${s.job.state} in ${s.job.ms} ms, ${s.jobMatchesPlaintext ? 'equals' : 'DIFFERS FROM'} the plaintext`,
+        header: ['', 'from', 'to', 'kind', 'hole punched', 'expected'],
+        rows: rows.map(({ c, expected }) => [
+          (expected === 'direct' ? c.kind === 'direct' && c.holePunched : c.kind === 'relayed')
+            ? 'ok'
+            : 'FAIL',
+          c.from,
+          c.to,
+          c.kind,
+          String(c.holePunched),
+          expected,
+        ]),
+      },
+    };
+  },
+};
