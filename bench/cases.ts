@@ -93,6 +93,13 @@ async function shareOperands(p: Protocol<Share>, shapes: number[][]): Promise<Sh
   return xs;
 }
 
+/**
+ * The bound lt and relu pass (ops/bounds.ts): the operands are reals in [-4, 4), encodings of
+ * 19 bits, so 32 holds with room; it is MP-SPDZ's default sfix comparison (k = 31) plus the
+ * difference's bit, the setting its figures in docs/PROTOCOLS.md were taken with.
+ */
+export const COMPARE_BITS = 32;
+
 function mpcCase(name: string, n: number): BenchCase {
   const op = (
     shapes: number[][],
@@ -120,9 +127,9 @@ function mpcCase(name: string, n: number): BenchCase {
         (p, [a, b]) => p.matmulTrunc(a!, b!, F),
       );
     case 'lt':
-      return op([[n], [n]], n, (p, [a, b]) => lt(p, a!, b!));
+      return op([[n], [n]], n, (p, [a, b]) => lt(p, a!, b!, { bits: COMPARE_BITS }));
     case 'relu':
-      return op([[n]], n, (p, [a]) => relu(p, a!));
+      return op([[n]], n, (p, [a]) => relu(p, a!, { bits: COMPARE_BITS }));
     default:
       throw new RangeError(`no mpc benchmark case "${name}"`);
   }

@@ -1,7 +1,7 @@
 /**
  * Conformance, fixed-point and generic ops: fixed-point mul/matmul (and a chain of 10 products)
  * against float64 within a bound computed step by step; comparisons, ReLU, max/argmax exactly
- * against the encoded values; sum/mean; the SharedTensor API against tfjs. Measured rounds and
+ * against the encoded values (comparisons and ReLU also with a `bits` bound); sum/mean; the SharedTensor API against tfjs. Measured rounds and
  * bytes of each generic op equal the cost composed from the primitives' declarations.
  */
 import type { Test } from 'uvu';
@@ -118,6 +118,23 @@ export function fixedTests(t: Test, cfg: SuiteConfig): void {
         out.push((await c.open(await c.costed(`${name} public`, want, () => f(p, x, pub)))).toBigInts());
       }
       out.push((await c.open(await c.costed('relu', opCost(p, 'relu', n), () => relu(p, x)))).toBigInts());
+      // The same with a bound every difference here keeps (|x - y| < 2^58 encoded): bits 63.
+      const bits = 63;
+      for (const [name, f] of [
+        ['lt', lt],
+        ['gt', gt],
+        ['le', le],
+        ['ge', ge],
+      ] as const) {
+        const want = opCost(p, name, n, 1, F, bits);
+        out.push(
+          (await c.open(await c.costed(`${name} bounded`, want, () => f(p, x, y, { bits })))).toBigInts(),
+        );
+      }
+      const wantRelu = opCost(p, 'relu', n, 1, F, bits);
+      out.push(
+        (await c.open(await c.costed('relu bounded', wantRelu, () => relu(p, x, { bits })))).toBigInts(),
+      );
       return out;
     });
     assert.equal(costErrors(runs), []);
@@ -150,6 +167,8 @@ export function fixedTests(t: Test, cfg: SuiteConfig): void {
         ex.map((a) => BigInt.asUintN(64, a > 0n ? a : 0n)),
         'relu',
       );
+      for (let k = 0; k < 4; k++) assert.equal(run.value[11 + k], run.value[2 * k], `relation ${k}, bits 63`);
+      assert.equal(run.value[15], run.value[10], 'relu, bits 63');
     }
   });
 

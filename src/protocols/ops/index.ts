@@ -9,3 +9,4 @@ export * from './max.js';
 export * from './reduce.js';
 export * from './cost.js';
 export * from './msb.js';
+export * from './bounds.js';

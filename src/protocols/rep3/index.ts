@@ -6,7 +6,8 @@
  * learning", CCS 2018.
  *
  * Steps (details in each file): context.ts (shares, PRGs, zero sharings), io.ts (input, reveal),
- * arith.ts (mul, matmul, truncation), bool.ts (AND, a2b, bitToA). Local ops below act on both
+ * arith.ts (mul, matmul, truncation), bool.ts (AND, a2b, bitToA), bounded.ts (comparisons within
+ * `bits`, ReLU by bit injection; carry.ts, planes.ts, inject.ts). Local ops below act on both
  * components of a share; a public constant is added (or XORed) into component x_0 only, which
  * roles 0 (as cur) and 1 (as prev) hold. Costs per party are in cost.ts and checked by tests.
  *
@@ -32,6 +33,7 @@ import { rep3Cost } from './cost.js';
 import { input, reveal } from './io.js';
 import { sliceView } from './local.js';
 import { signBit, signBitCost } from './sign.js';
+import { boundedMsb, boundedMsbCost, reluInject, reluInjectCost } from './bounded.js';
 
 export { Rep3Share } from './context.js';
 
@@ -263,6 +265,22 @@ export class Rep3Protocol implements Protocol<Rep3Share> {
   /** Cost of {@link signBit}. */
   signBitCost(elements: number): Cost {
     return signBitCost(this.ctx, elements);
+  }
+  /** A shares of msb(a), or 1 - msb(a), for a in [-2^(bits-1), 2^(bits-1)), bits < 64 (bounded.ts). */
+  msbBounded(a: Rep3Share, bits: number, negate: boolean): Promise<Rep3Share> {
+    return boundedMsb(this.ctx, a, bits, negate);
+  }
+  /** Cost of {@link msbBounded}. */
+  msbBoundedCost(elements: number, bits: number): Cost {
+    return boundedMsbCost(this.ctx, elements, bits);
+  }
+  /** max(a, 0) by bit injection, for a in [-2^(bits-1), 2^(bits-1)) (bits = 64: any value). */
+  reluInjected(a: Rep3Share, bits: number): Promise<Rep3Share> {
+    return reluInject(this.ctx, a, bits);
+  }
+  /** Cost of {@link reluInjected}. */
+  reluInjectedCost(elements: number, bits: number): Cost {
+    return reluInjectCost(this.ctx, elements, bits);
   }
   /** Cost of {@link a2bSummands}: that of an AND. */
   a2bSummandsCost(elements: number): Cost {
