@@ -130,6 +130,11 @@ function mpcCase(name: string, n: number): BenchCase {
       return op([[n], [n]], n, (p, [a, b]) => lt(p, a!, b!, { bits: COMPARE_BITS }));
     case 'relu':
       return op([[n]], n, (p, [a]) => relu(p, a!, { bits: COMPARE_BITS }));
+    // without a bound: what a program that cannot promise one (ML layers, job programs) runs
+    case 'lt64':
+      return op([[n], [n]], n, (p, [a, b]) => lt(p, a!, b!));
+    case 'relu64':
+      return op([[n]], n, (p, [a]) => relu(p, a!));
     default:
       throw new RangeError(`no mpc benchmark case "${name}"`);
   }
@@ -141,6 +146,8 @@ export const MPC_CASES: readonly CaseSpec[] = [
   ...[256, 1000].map((n) => ({ suite: 'mpc' as const, name: 'matmul', n })),
   ...[1e5, 1e6].map((n) => ({ suite: 'mpc' as const, name: 'lt', n })),
   ...[1e5, 1e6].map((n) => ({ suite: 'mpc' as const, name: 'relu', n })),
+  { suite: 'mpc' as const, name: 'lt64', n: 1e5 },
+  { suite: 'mpc' as const, name: 'relu64', n: 1e5 },
 ];
 
 // ---- ml: private inference and training of an MLP 784-128-128-10, logistic regression ----

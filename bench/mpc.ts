@@ -15,7 +15,8 @@
  * Cases (bench/cases.ts): mul (fixed-point, with truncation) of 1e5 and 1e6 values; matmul n x n by
  * n x n with truncation, n = 256 and 1000; lt (shared vs shared) of 1e5 and 1e6; relu of 1e5 and
  * 1e6. lt and relu pass a bound their operands keep (`bits`: 32, cases.ts COMPARE_BITS), as
- * MP-SPDZ compares sfix over its declared bit length. Runs: `--runs` (default 5); the biggest
+ * MP-SPDZ compares sfix over its declared bit length; `lt64` and `relu64` (1e5) are the same
+ * without a bound, what ML layers and job programs run. Runs: `--runs` (default 5); the biggest
  * cases (1e6 values, matmul 1000) take at most 3 unless --runs is given, so the default run stays
  * within minutes on a 2-core machine.
  *
