@@ -114,7 +114,7 @@ test('status and peers: text and --json', async () => {
     assert.is(sj.apiUrl, d.apiUrl);
     const p = await runCli(['peers', '--data-dir', dir]);
     assert.match(p.stdout, /PEER ID\s+DIRECTION\s+KIND\s+OPEN FOR\s+ADDRESS/);
-    assert.match(p.stdout, /alpha\s+outbound\s+1\.5s/);
+    assert.match(p.stdout, /alpha\s+outbound\s+direct\s+1\.5s/);
     const pj = JSON.parse((await runCli(['peers', '--json', '-d', dir])).stdout) as Array<{ peerId: string }>;
     assert.equal(
       pj.map((x) => x.peerId),

@@ -31,7 +31,17 @@ export interface PeerRunSummary {
   /** Connections among site peers at the end. */
   connections: LabConnection[];
   /** The job: state, time, result against the plaintext. */
-  job: { state: string; ms: number; error?: string; result?: number[]; plaintext: number[] };
+  job: {
+    state: string;
+    ms: number;
+    error?: string;
+    result?: number[];
+    plaintext: number[];
+    /** How the requester reached each other party in the session (host -> direct/relayed). */
+    links?: Record<string, string>;
+    /** Payload bytes the requester sent and received in the session. */
+    bytes?: { sent: number; received: number };
+  };
   /** Whether the job's count and means equal the plaintext's (means within 1e-3). */
   jobMatchesPlaintext: boolean;
 }
@@ -79,7 +89,7 @@ export async function runPeers(lab: Lab, log: (line: string) => void): Promise<P
       log(`${p.host}: found all ${peers.length} datasets after ${discoveryMs[p.host]} ms`);
     }),
   );
-  const job = await runJob(peers, plaintext, log);
+  const job = await runJob(peers, plaintext, log, hostOf);
   const connections = await readConnections(peers, hostOf);
   return {
     reachability,
@@ -131,6 +141,7 @@ async function runJob(
   peers: readonly LabDaemon[],
   plaintext: number[],
   log: (line: string) => void,
+  hostOf: Map<string, string>,
 ): Promise<PeerRunSummary['job']> {
   const t0 = Date.now();
   const compute = peers.map((p) => p.peerId).join(',');
@@ -139,6 +150,7 @@ async function runJob(
       state: string;
       result: { name: string; values: number[] }[] | null;
       error: { message: string } | null;
+      stats: { bytesSent: number; bytesReceived: number; links?: Record<string, string> } | null;
     }>(
       [
         'job',
@@ -164,6 +176,12 @@ async function runJob(
       result: values,
       plaintext,
       ...(r.error ? { error: r.error.message } : {}),
+      ...(r.stats?.links !== undefined
+        ? {
+            links: Object.fromEntries(Object.entries(r.stats.links).map(([p, k]) => [hostOf.get(p) ?? p, k])),
+          }
+        : {}),
+      ...(r.stats ? { bytes: { sent: r.stats.bytesSent, received: r.stats.bytesReceived } } : {}),
     };
   } catch (err) {
     return { state: 'failed', ms: Date.now() - t0, error: (err as Error).message.slice(0, 500), plaintext };

@@ -69,6 +69,8 @@ export interface JobStats {
   bytesReceived: number;
   /** Communication rounds. */
   rounds: number;
+  /** How this peer reached each other party (peer id -> `direct` or `relayed`), when known. */
+  links?: Record<string, 'direct' | 'relayed'>;
 }
 
 /** What a peer keeps about one job. */

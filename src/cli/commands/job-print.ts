@@ -149,6 +149,19 @@ export function printStats(io: Io, r: JobRecord): void {
         'traffic',
         `${bytes(s.bytesSent)} sent, ${bytes(s.bytesReceived)} received, ${s.rounds} rounds (this peer)`,
       ],
+      ...(s.links !== undefined && Object.keys(s.links).length > 0
+        ? [['links', linksText(s.links)] as [string, string]]
+        : []),
     ]),
   );
+}
+
+/** `2 direct, 1 relayed (12D3…abcd)`: how this peer reached the other parties. */
+function linksText(links: Record<string, 'direct' | 'relayed'>): string {
+  const relayed = Object.entries(links)
+    .filter(([, k]) => k === 'relayed')
+    .map(([p]) => p);
+  const direct = Object.keys(links).length - relayed.length;
+  const through = relayed.length > 0 ? ` (through a relay: ${relayed.join(', ')})` : '';
+  return `${direct} direct, ${relayed.length} relayed${through}`;
 }

@@ -77,6 +77,8 @@ export interface AuditEvent {
   anchor?: string;
   /** What a DP job spent (dp.spent): zCDP rho, and epsilon at the budget's delta when it has one. */
   privacy?: { rho: number; epsilon?: number; delta?: number };
+  /** Parties this peer reached only through a relay in the job's session (job.released): peer ids. */
+  relayed?: string[];
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -115,6 +117,7 @@ const FIELDS: Record<keyof AuditEvent, (v: unknown) => boolean> = {
     isSeq(v.last) &&
     (v.first as number) <= (v.last as number),
   anchor: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+  relayed: (v) => Array.isArray(v) && v.length <= 64 && v.every(isStr),
   privacy: (v) =>
     isObj(v) &&
     Object.entries(v).every(

@@ -187,16 +187,25 @@ export class JobDriver {
       name: o.name,
       shape: o.type.shape as number[],
     }));
+    const relayed = Object.entries(outcome.stats.links ?? {})
+      .filter(([, kind]) => kind === 'relayed')
+      .map(([p]) => p);
+    const via = relayed.length > 0 ? { relayed } : {};
     if (job.requester === this.deps.self) {
       this.deps.store.update(id, { result: outcome.outputs ?? [], stats });
       this.auditJob('job.released', live.verified.signed, {
         releasedTo: this.deps.self,
         outputs: shapes,
         reason: 'result received',
+        ...via,
       });
     } else {
       this.deps.store.update(id, { stats });
-      this.auditJob('job.released', live.verified.signed, { releasedTo: job.requester, outputs: shapes });
+      this.auditJob('job.released', live.verified.signed, {
+        releasedTo: job.requester,
+        outputs: shapes,
+        ...via,
+      });
     }
     this.deps.live.delete(id);
   }

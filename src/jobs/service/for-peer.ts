@@ -13,7 +13,7 @@ import { loadJobsConfig, type JobsConfig } from './config.js';
 import { MAX_MESSAGE_BYTES, MAX_REPLY_BYTES, parseReply } from './messages.js';
 import { auditDenials } from './denials.js';
 import { JobService } from './service.js';
-import type { JobsHandler, JobsTransport, OpenChannel } from './transport.js';
+import type { JobsHandler, JobsTransport, LinkKind, OpenChannel } from './transport.js';
 
 /** The jobs protocol id. */
 export const JOBS_PROTOCOL = '/peermpc/jobs/2.0.0';
@@ -25,7 +25,8 @@ export const AUDIT_FILE = 'audit.log';
 export type JobsPeer = Pick<
   Peer,
   'peerId' | 'datasets' | 'access' | 'openSession' | 'sign' | 'handleRequests' | 'request'
->;
+> &
+  Partial<Pick<Peer, 'connectedPeers'>>;
 
 const log = logger('jobs:peer');
 
@@ -85,8 +86,8 @@ export function jobServiceForPeer(
 ): JobService {
   // the jobs messages' timeout is the configured one (jobs/config.json), as the service's own
   const { proposeMs } = loadJobsConfig(join(dataDir, 'jobs'), options.config);
-  const openChannel: OpenChannel = ({ jobId, parties, timeouts }, { signal }) =>
-    peer.openSession(
+  const openChannel: OpenChannel = async ({ jobId, parties, timeouts }, { signal }) => {
+    const channel = await peer.openSession(
       {
         jobId,
         parties,
@@ -94,6 +95,8 @@ export function jobServiceForPeer(
       },
       signal !== undefined ? { signal } : {},
     );
+    return Object.assign(channel, { links: linksTo(peer, parties) });
+  };
   const service = new JobService({
     self: peer.peerId,
     signer: { sign: (data) => peer.sign(data) },
@@ -126,4 +129,20 @@ export function jobServiceForPeer(
     ),
   );
   return service;
+}
+
+/**
+ * How this peer reaches each other party once the session is open: `direct` when it holds a direct
+ * connection (the MPC streams prefer it: a hole punch closes the relayed one), else `relayed`.
+ */
+function linksTo(peer: JobsPeer, parties: readonly string[]): Record<string, LinkKind> | undefined {
+  if (peer.connectedPeers === undefined) return undefined;
+  const conns = peer.connectedPeers();
+  const out: Record<string, LinkKind> = {};
+  for (const p of parties) {
+    if (p === peer.peerId) continue;
+    const mine = conns.filter((c) => c.peerId === p);
+    if (mine.length > 0) out[p] = mine.some((c) => c.kind === 'direct') ? 'direct' : 'relayed';
+  }
+  return out;
 }

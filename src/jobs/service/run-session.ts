@@ -70,8 +70,9 @@ export async function runJobSession(input: RunJobSessionInput): Promise<RunJobSe
   const ms: JobStats['ms'] = {};
   const t0 = performance.now();
   let session;
+  let opened: Awaited<ReturnType<OpenChannel>>;
   try {
-    const opened = await input.openChannel(
+    opened = await input.openChannel(
       { jobId: sessionId, parties, timeouts: input.timeouts },
       { signal: input.signal },
     );
@@ -107,6 +108,7 @@ export async function runJobSession(input: RunJobSessionInput): Promise<RunJobSe
       bytesSent: session.stats.bytesSent,
       bytesReceived: session.stats.bytesReceived,
       rounds: session.stats.rounds,
+      ...(opened.links !== undefined ? { links: { ...opened.links } } : {}),
     };
     return { outputs: result.outputs, stats };
   } catch (err) {

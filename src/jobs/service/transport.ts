@@ -31,4 +31,13 @@ export interface SessionTimeoutsMs {
 export type OpenChannel = (
   input: { jobId: string; parties: string[]; timeouts: SessionTimeoutsMs },
   options: { signal?: AbortSignal },
-) => Promise<Channel>;
+) => Promise<OpenedChannel>;
+
+/** How this peer reached another party: a direct connection, or through a relay. */
+export type LinkKind = 'direct' | 'relayed';
+
+/** An opened channel, with how each other party was reached when the transport knows it. */
+export type OpenedChannel = Channel & {
+  /** By peer id: `direct`, or `relayed` when only a relayed connection led to that party. */
+  readonly links?: Readonly<Record<string, LinkKind>>;
+};
