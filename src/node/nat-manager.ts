@@ -19,6 +19,7 @@ import {
   MAX_DIALBACK_PORTS,
   MAX_DIALBACK_REQUEST_BYTES,
   reachabilityOf,
+  tcpDialBack,
   type DialBackReply,
   type Reachability,
 } from './reachability.js';
@@ -100,15 +101,11 @@ export class NatManager {
   /** Serves dial-back requests; starts probing (reachability `auto`) or reserving (`private`). */
   async start(): Promise<void> {
     const { node, log } = this.deps;
-    const dial = async (addr: string, signal: AbortSignal): Promise<void> => {
-      const conn = await node.dial(multiaddr(addr), { signal, force: true });
-      await conn.close().catch(() => conn.abort(new Error('dial back done')));
-    };
     await node.handle(
       DIALBACK_PROTOCOL,
       requestStreamHandler(
         DIALBACK_PROTOCOL,
-        dialBackHandler(dial, log),
+        dialBackHandler(tcpDialBack, log),
         (p) => this.deps.admit(p, DIALBACK_PROTOCOL),
         log,
         {

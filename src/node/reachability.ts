@@ -5,10 +5,14 @@
  * peermpc asks its connected peers to dial it back instead (`/peermpc/dialback/1.0.0`):
  *
  * 1. The asking peer sends the TCP ports it listens on (at most {@link MAX_DIALBACK_PORTS}).
- * 2. The answering peer dials, on a new connection, the address it sees the request come from: the
- *    connection's remote IP (never an address the asker names: no one can point it at a third
- *    party), on those ports and on the connection's own remote port; it checks that the peer it
- *    reaches has the asker's id (Noise), closes that connection, and replies with what worked.
+ * 2. The answering peer connects, on a new TCP connection, to the address it sees the request come
+ *    from: the connection's remote IP (never an address the asker names: no one can point it at a
+ *    third party), on those ports and on the connection's own remote port; it counts an address
+ *    as reachable when a libp2p listener answers there (the multistream-select header comes back),
+ *    closes the socket, and replies with what worked. Not a whole libp2p connection: a second
+ *    connection between the two peers, closed at once, broke the streams the asker had opened on
+ *    it meanwhile (200 concurrent catalog requests timed out). The peer id is not checked: the
+ *    answer is about the asker's NAT, and a listener at its own IP is its own.
  * 3. Any address that worked makes the peer `public`; answers that all failed make it `private`,
  *    and a private peer reserves a slot on a relay (nat.ts). No answer keeps it `unknown`.
  *
@@ -20,6 +24,7 @@
  */
 import type { Logger } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
+import net from 'node:net';
 import { PerPeerLimit } from './catalog/per-peer-limit.js';
 import type { RequestConnection, RequestHandler } from './request-protocol.js';
 
@@ -54,8 +59,38 @@ export interface DialBackReply {
   refused?: string;
 }
 
-/** Dials `addr` on a new connection, checks the peer id, and closes it; rejects on failure. */
+/** Connects to `addr` (`/ip4|ip6/<ip>/tcp/<port>`) and checks a libp2p listener answers; rejects otherwise. */
 export type DialBack = (addr: string, signal: AbortSignal) => Promise<void>;
+
+/** multistream-select's header, length-prefixed: what a libp2p listener sends back first. */
+const MSS_HEADER = new Uint8Array([19, ...new TextEncoder().encode('/multistream/1.0.0\n')]);
+
+/** The {@link DialBack} peers use: a TCP connect and multistream-select's header exchange. */
+export const tcpDialBack: DialBack = (addr, signal) =>
+  new Promise<void>((resolve, reject) => {
+    const parts = multiaddr(addr).getComponents();
+    const host = parts[0]?.value;
+    const port = Number(parts[1]?.value);
+    if (host === undefined || !(port > 0)) return reject(new TypeError(`not a TCP address: ${addr}`));
+    const socket = net.connect({ host, port });
+    let got = new Uint8Array(0);
+    const done = (err?: Error): void => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onAbort = (): void => done(new Error('dial back timed out'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', done);
+    socket.once('connect', () => socket.write(MSS_HEADER));
+    socket.on('data', (d: Buffer) => {
+      got = new Uint8Array([...got, ...d]).subarray(0, MSS_HEADER.length);
+      if (got.length < MSS_HEADER.length) return;
+      done(got.every((b, i) => b === MSS_HEADER[i]) ? undefined : new Error('not a libp2p listener'));
+    });
+    socket.once('end', () => done(new Error('closed before answering')));
+  });
 
 function isPort(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536;
