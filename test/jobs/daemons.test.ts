@@ -399,8 +399,15 @@ test('the CLI: job run with shorthand flags and with a program file, job list, s
       id: string;
       state: string;
       result: { name: string; values: number[] }[];
+      stats: { links?: Record<string, string> };
     };
     assert.is(res.state, 'done');
+    // how the requester reached each compute party: directly, on loopback
+    assert.equal(
+      Object.values(res.stats.links ?? {}),
+      ['direct', 'direct', 'direct'].slice(0, Object.keys(res.stats.links ?? {}).length),
+    );
+    assert.ok(Object.keys(res.stats.links ?? {}).length >= 2, 'links to the other parties');
     const rows = allRows(t);
     assert.is(res.result.find((o) => o.name === 'count')!.values[0], rows.length);
 

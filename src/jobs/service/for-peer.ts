@@ -13,7 +13,7 @@ import { loadJobsConfig, type JobsConfig } from './config.js';
 import { MAX_MESSAGE_BYTES, MAX_REPLY_BYTES, parseReply } from './messages.js';
 import { auditDenials } from './denials.js';
 import { JobService } from './service.js';
-import type { JobsHandler, JobsTransport, LinkKind, OpenChannel } from './transport.js';
+import type { JobsHandler, JobsTransport, LinkKind, OpenChannel, OpenedChannel } from './transport.js';
 
 /** The jobs protocol id. */
 export const JOBS_PROTOCOL = '/peermpc/jobs/2.0.0';
@@ -95,7 +95,9 @@ export function jobServiceForPeer(
       },
       signal !== undefined ? { signal } : {},
     );
-    return Object.assign(channel, { links: linksTo(peer, parties) });
+    const linkKinds = linksTo(peer, parties);
+    if ('linkKinds' in channel) return channel as OpenedChannel; // never overwrite a field of the channel
+    return Object.assign(channel, { linkKinds });
   };
   const service = new JobService({
     self: peer.peerId,

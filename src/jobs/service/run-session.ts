@@ -108,7 +108,7 @@ export async function runJobSession(input: RunJobSessionInput): Promise<RunJobSe
       bytesSent: session.stats.bytesSent,
       bytesReceived: session.stats.bytesReceived,
       rounds: session.stats.rounds,
-      ...(opened.links !== undefined ? { links: { ...opened.links } } : {}),
+      ...(opened.linkKinds !== undefined ? { links: { ...opened.linkKinds } } : {}),
     };
     return { outputs: result.outputs, stats };
   } catch (err) {

@@ -38,6 +38,9 @@ export type LinkKind = 'direct' | 'relayed';
 
 /** An opened channel, with how each other party was reached when the transport knows it. */
 export type OpenedChannel = Channel & {
-  /** By peer id: `direct`, or `relayed` when only a relayed connection led to that party. */
-  readonly links?: Readonly<Record<string, LinkKind>>;
+  /**
+   * By peer id: `direct`, or `relayed` when only a relayed connection led to that party. (Not
+   * `links`: channel implementations have fields of their own, which this must not overwrite.)
+   */
+  readonly linkKinds?: Readonly<Record<string, LinkKind>>;
 };

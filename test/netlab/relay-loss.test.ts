@@ -1,0 +1,106 @@
+/**
+ * A relay that goes away mid-job (network lab; skipped with the reason where the lab cannot run).
+ * Three daemons behind NATs (two cone sites, one symmetric: the symmetric one reaches the others
+ * only through the relay) run a rep3 job over 3 x 150,000 rows; once it runs, the relay's daemon
+ * is killed. The job must then fail on every party, each naming why, within the step timeout
+ * (30 s) plus a margin, never hang and never release anything.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startLabDaemon, until, type LabDaemon } from '../../scripts/netlab/daemons.js';
+import { createLab } from '../../scripts/netlab/lab.js';
+import { checkLabPrivileges } from '../../scripts/netlab/privileges.js';
+import { defaultTopology } from '../../scripts/netlab/topology.js';
+
+const ROWS = 150_000;
+const STEP_MS = 30_000;
+
+interface JobJson {
+  id: string;
+  state: string;
+  error?: { message: string } | null;
+}
+
+async function publish(p: LabDaemon, i: number, computeParties: string): Promise<void> {
+  const lines = Array.from({ length: ROWS }, (_, r) => `${(r * 7 + i) % 101},${(r * 13 + i) % 37}`);
+  const csv = join(p.dataDir, 'rows.csv');
+  writeFileSync(csv, `x,y\n${lines.join('\n')}\n`);
+  await p.cli(['dataset', 'add', csv, '--name', `rows-${p.host}`, '--tags', 'relayloss']);
+  await p.cli([
+    'policy',
+    'set',
+    `rows-${p.host}`,
+    '--outputs',
+    'count,mean',
+    '--approval',
+    'auto',
+    '--compute-parties',
+    computeParties,
+    '--requesters',
+    '*',
+  ]);
+}
+
+const reason = checkLabPrivileges();
+if (reason !== undefined) {
+  test(`the lab cannot run here, the relay-loss test is skipped: ${reason}`, () => {});
+} else {
+  test('a relay killed mid-job fails the job on every party within the step timeout', async () => {
+    const lab = await createLab(defaultTopology());
+    try {
+      const relay = await startLabDaemon(lab, 'relay', { relay: true, reachability: 'public' });
+      const peers = await Promise.all(
+        ['a1', 'b1', 'c1'].map((h) => startLabDaemon(lab, h, { bootstrap: [relay.addr] })),
+      );
+      for (const p of peers)
+        await until(`${p.host}: a relay slot`, async () => {
+          return (await p.cli<{ relayedAddrs: string[] }>(['status'])).relayedAddrs.length > 0;
+        });
+      const ids = peers.map((p) => p.peerId).join(',');
+      await Promise.all(peers.map((p, i) => publish(p, i, ids)));
+      const a1 = peers[0]!;
+      await until('every dataset found', async () => {
+        return (
+          (await a1.cli<{ found: unknown[] }>(['dataset', 'search', 'relayloss'], 30_000)).found.length === 3
+        );
+      });
+      const run = ['job', 'run', '--search', 'relayloss', '--columns', 'x,y', '--stats', 'count,mean'];
+      const { id } = await a1.cli<JobJson>([...run, '--compute', ids, '--no-wait']);
+      let seen = '';
+      await until(
+        'the job runs',
+        async () => {
+          const r = await a1.cli<JobJson>(['job', 'status', id]);
+          seen = JSON.stringify(r).slice(0, 1500);
+          if (['failed', 'done', 'rejected', 'expired', 'cancelled'].includes(r.state))
+            throw new Error(`the job ended before the relay was killed: ${seen}`);
+          return r.state === 'running';
+        },
+        120_000,
+      ).catch((err: Error) => {
+        const logs = peers.map((p) => `--- ${p.host}\n${p.output().slice(-1500)}`).join('\n');
+        throw new Error(`${err.message}; last seen: ${seen}\n${logs}`);
+      });
+      relay.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      for (const p of peers) {
+        await until(
+          `${p.host}: the job ends`,
+          async () =>
+            ['failed', 'done', 'cancelled'].includes((await p.cli<JobJson>(['job', 'status', id])).state),
+          STEP_MS + 60_000,
+        );
+        const r = await p.cli<JobJson>(['job', 'status', id]);
+        assert.is(r.state, 'failed', `${p.host}: the job failed (${JSON.stringify(r.error)})`);
+        assert.ok((r.error?.message ?? '').length > 0, `${p.host}: says why`);
+      }
+      assert.ok(Date.now() - killedAt < STEP_MS + 60_000, 'within the step timeout and a margin');
+    } finally {
+      await lab.destroy();
+    }
+  });
+}
+
+test.run();
