@@ -1,7 +1,7 @@
 /**
  * A relay that goes away mid-job (network lab; skipped with the reason where the lab cannot run).
  * Three daemons behind NATs (two cone sites, one symmetric: the symmetric one reaches the others
- * only through the relay) run a rep3 job over 3 x 150,000 rows; once it runs, the relay's daemon
+ * only through the relay, over a 4 Mbit/s uplink) run a rep3 job over 3 x 150,000 rows; once it runs, the relay's daemon
  * is killed. The job must then fail on every party, each naming why, within the step timeout
  * (30 s) plus a margin, never hang and never release anything.
  */
@@ -48,7 +48,11 @@ if (reason !== undefined) {
   test(`the lab cannot run here, the relay-loss test is skipped: ${reason}`, () => {});
 } else {
   test('a relay killed mid-job fails the job on every party within the step timeout', async () => {
-    const lab = await createLab(defaultTopology());
+    // c's uplink at 4 Mbit/s: the job's traffic to and from c1 takes seconds, so the relay dies
+    // while it runs, not after
+    const base = defaultTopology();
+    const sites = base.sites.map((s) => (s.name === 'c' ? { ...s, uplink: { rateKbit: 4000 } } : s));
+    const lab = await createLab({ ...base, sites });
     try {
       const relay = await startLabDaemon(lab, 'relay', { relay: true, reachability: 'public' });
       const peers = await Promise.all(
@@ -92,7 +96,7 @@ if (reason !== undefined) {
             ['failed', 'done', 'cancelled'].includes((await p.cli<JobJson>(['job', 'status', id])).state),
           STEP_MS + 60_000,
         );
-        const r = await p.cli<JobJson>(['job', 'status', id]);
+        const r = await p.cli<JobJson>(['job', 'show', id]); // the whole record: its error too
         assert.is(r.state, 'failed', `${p.host}: the job failed (${JSON.stringify(r.error)})`);
         assert.ok((r.error?.message ?? '').length > 0, `${p.host}: says why`);
       }
