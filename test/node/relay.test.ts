@@ -67,6 +67,46 @@ test('a peer without a listener is reached through a relay; a peer it denies is 
   }
 });
 
+test('a session refuses, saying why, a party reachable only through a relay with limits', async () => {
+  const signal = AbortSignal.timeout(60_000);
+  const root = tempDir();
+  const peers: Peer[] = [];
+  try {
+    const relay = await createPeer(
+      testInit(`${root}/relay`, { nat: { relayServer: { dataBytes: 1 << 20 }, reachability: 'public' } }),
+    );
+    peers.push(relay);
+    await relay.start();
+    const boot = [relay.multiaddrs()[0]!];
+    // neither listens: every connection between them goes through the (limited) relay
+    const [x, y] = await Promise.all(
+      ['x', 'y'].map((n) =>
+        createPeer(
+          testInit(`${root}/${n}`, { listen: [], bootstrap: boot, nat: { reachability: 'private' } }),
+        ),
+      ),
+    );
+    peers.push(x!, y!);
+    await Promise.all([x!.start({ signal }), y!.start({ signal })]);
+    await waitFor(() => y!.status().relayedAddrs.length > 0, signal, 'a relay reservation');
+    await x!.dial(y!.status().relayedAddrs[0]!, { signal });
+    const parties = [x!.peerId, y!.peerId].sort();
+    const [first, second] = parties[0] === x!.peerId ? [x!, y!] : [y!, x!];
+    const opening = second
+      .openSession({ jobId: 'limited', parties, timeouts: { connectMs: 5_000 } })
+      .catch(() => undefined);
+    let message = '';
+    await first
+      .openSession({ jobId: 'limited', parties, timeouts: { connectMs: 20_000 } })
+      .catch((err: Error) => (message = err.message));
+    assert.match(message, /reachable only through a relay that limits relayed connections/);
+    await opening;
+  } finally {
+    await stopAll(peers);
+    removeDir(root);
+  }
+});
+
 test('dial-back: relayed or malformed requests are refused; only the observed IP is dialled', () => {
   const direct = { remoteAddr: '/ip4/10.1.2.3/tcp/40000', relayed: false };
   assert.equal(dialBackTargets({ ports: [7341] }, direct), [

@@ -251,6 +251,15 @@ export class SessionManager {
         stream = await this.init.node.dialProtocol(peer, MPC_PROTOCOL, { signal });
       } catch (err) {
         if (signal.aborted) throw err;
+        // Only a relayed connection with limits (bytes or time) leads to this party: MPC streams
+        // are not opened on those (a session would be cut mid-job), and retrying cannot help.
+        if ((err as Error).name === 'LimitedConnectionError')
+          throw new Error(
+            `party ${j} (${job.parties[j]}) is reachable only through a relay that limits relayed ` +
+              'connections (bytes or time); a session needs a direct connection or a relay without ' +
+              'limits (peermpc relays have none unless their owner sets them)',
+            { cause: err },
+          );
         this.init.log.trace('job %s: dial party %d failed: %s; retrying', jobId, j, (err as Error).message);
         await sleep(delay, signal);
         delay = Math.min(delay * 2, 500);
