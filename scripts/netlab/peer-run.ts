@@ -32,6 +32,8 @@ export interface PeerRunSummary {
   connections: LabConnection[];
   /** The job: state, time, result against the plaintext. */
   job: {
+    /** The job's id. */
+    id?: string;
     state: string;
     ms: number;
     error?: string;
@@ -41,12 +43,18 @@ export interface PeerRunSummary {
     links?: Record<string, string>;
     /** Payload bytes the requester sent and received in the session. */
     bytes?: { sent: number; received: number };
+    /** The MPC session on the requester: connect, input, compute, output (ms). */
+    sessionMs?: number;
   };
   /** Whether the job's count and means equal the plaintext's (means within 1e-3). */
   jobMatchesPlaintext: boolean;
+  /** The same job with a1, b1 and the (public) relay host as compute parties: every link direct. */
+  jobAllDirect: PeerRunSummary['job'];
+  /** Payload bytes c1 sent and received in the first job: all of it went through the relay. */
+  relayedPayloadBytes: number;
 }
 
-const ROWS = 40;
+const ROWS = 2_000;
 
 /** A site's rows: deterministic, different per site. */
 function rowsOf(site: number): number[][] {
@@ -65,7 +73,7 @@ export async function runPeers(lab: Lab, log: (line: string) => void): Promise<P
   log(`relay ${relay.peerId} at ${relay.addr}`);
   const siteHosts = lab.hosts.filter((h) => lab.siteOf(h) !== undefined);
   const peers = await Promise.all(siteHosts.map((h) => startLabDaemon(lab, h, { bootstrap: [relay.addr] })));
-  const hostOf = new Map(peers.map((p) => [p.peerId, p.host]));
+  const hostOf = new Map([...peers, relay].map((p) => [p.peerId, p.host]));
   const reachability: PeerRunSummary['reachability'] = {};
   await Promise.all(
     peers.map(async (p) => {
@@ -78,7 +86,12 @@ export async function runPeers(lab: Lab, log: (line: string) => void): Promise<P
       log(`${p.host}: ${s.reachability}, relay slot after ${ms} ms`);
     }),
   );
-  const plaintext = await publish(peers);
+  const all = await publish(peers, [...peers, relay]);
+  const cones = peers.filter((p) => lab.natOf(lab.siteOf(p.host)!) === 'cone').slice(0, 2);
+  const c1 = peers.find((p) => lab.natOf(lab.siteOf(p.host)!) === 'symmetric');
+  // the cone sites' datasets: the same inputs for both jobs below
+  const inputs = cones.map((p) => `${p.peerId}/data-${p.host}`);
+  const plaintext = statsOf(cones.flatMap((p) => all.get(p.host)!));
   const discoveryMs: Record<string, number> = {};
   await Promise.all(
     peers.map(async (p) => {
@@ -89,29 +102,57 @@ export async function runPeers(lab: Lab, log: (line: string) => void): Promise<P
       log(`${p.host}: found all ${peers.length} datasets after ${discoveryMs[p.host]} ms`);
     }),
   );
-  const job = await runJob(peers, plaintext, log, hostOf);
+  // c1 computes through the relay; then the public relay host computes instead: all direct
+  const job = await runJob(cones[0]!, [...cones, ...(c1 ? [c1] : [])], inputs, plaintext, log, hostOf);
+  let relayedPayloadBytes = 0;
+  if (c1 !== undefined && job.id !== undefined) {
+    const rec = await c1.cli<{ stats?: { bytesSent: number; bytesReceived: number } }>([
+      'job',
+      'show',
+      job.id,
+    ]);
+    relayedPayloadBytes = (rec.stats?.bytesSent ?? 0) + (rec.stats?.bytesReceived ?? 0);
+  }
+  const jobAllDirect = await runJob(cones[0]!, [...cones, relay], inputs, plaintext, log, hostOf);
   const connections = await readConnections(peers, hostOf);
   return {
     reachability,
     discoveryMs,
     connections,
     job,
-    jobMatchesPlaintext:
-      job.state === 'done' &&
-      job.result !== undefined &&
-      job.result.length === plaintext.length &&
-      job.result.every((v, i) => Math.abs(v - plaintext[i]!) <= 1e-3),
+    jobMatchesPlaintext: matches(job, plaintext) && matches(jobAllDirect, plaintext),
+    jobAllDirect,
+    relayedPayloadBytes,
   };
 }
 
-/** Each site peer publishes its rows under policy auto; returns [count, mean x, mean y]. */
-async function publish(peers: readonly LabDaemon[]): Promise<number[]> {
-  const ids = peers.map((p) => p.peerId).join(',');
-  const all: number[][] = [];
+/** Whether a job's values equal the plaintext's (count exactly, means within 1e-3). */
+function matches(job: PeerRunSummary['job'], plaintext: number[]): boolean {
+  return (
+    job.state === 'done' &&
+    job.result !== undefined &&
+    job.result.length === plaintext.length &&
+    job.result.every((v, i) => Math.abs(v - plaintext[i]!) <= 1e-3)
+  );
+}
+
+/** [count, mean x, mean y] of rows. */
+function statsOf(rows: readonly number[][]): number[] {
+  const mean = (c: number): number => rows.reduce((s, r) => s + r[c]!, 0) / rows.length;
+  return [rows.length, mean(0), mean(1)];
+}
+
+/** Each site peer publishes its rows under policy auto; returns the rows by host. */
+async function publish(
+  peers: readonly LabDaemon[],
+  computeParties: readonly LabDaemon[],
+): Promise<Map<string, number[][]>> {
+  const ids = computeParties.map((p) => p.peerId).join(',');
+  const all = new Map<string, number[][]>();
   await Promise.all(
     peers.map(async (p, i) => {
       const rows = rowsOf(i);
-      all.push(...rows);
+      all.set(p.host, rows);
       const csv = join(p.dataDir, 'netlab.csv');
       writeFileSync(csv, `x,y\n${rows.map((r) => r.join(',')).join('\n')}\n`);
       await p.cli(['dataset', 'add', csv, '--name', `data-${p.host}`, '--tags', 'netlab']);
@@ -132,45 +173,51 @@ async function publish(peers: readonly LabDaemon[]): Promise<number[]> {
       ]);
     }),
   );
-  const mean = (c: number): number => all.reduce((s, r) => s + r[c]!, 0) / all.length;
-  return [all.length, mean(0), mean(1)];
+  return all;
 }
 
-/** The rep3 job among the site peers, requested by the first. */
+/** The rep3 job over every site's dataset, requested by `requester`, computed by `compute`. */
 async function runJob(
-  peers: readonly LabDaemon[],
+  requester: LabDaemon,
+  compute: readonly LabDaemon[],
+  inputs: readonly string[],
   plaintext: number[],
   log: (line: string) => void,
   hostOf: Map<string, string>,
 ): Promise<PeerRunSummary['job']> {
   const t0 = Date.now();
-  const compute = peers.map((p) => p.peerId).join(',');
   try {
-    const r = await peers[0]!.cli<{
+    const r = await requester.cli<{
+      id: string;
       state: string;
       result: { name: string; values: number[] }[] | null;
       error: { message: string } | null;
-      stats: { bytesSent: number; bytesReceived: number; links?: Record<string, string> } | null;
+      stats: {
+        bytesSent: number;
+        bytesReceived: number;
+        links?: Record<string, string>;
+        ms: Record<string, number>;
+      } | null;
     }>(
       [
         'job',
         'run',
-        '--search',
-        'netlab',
+        ...inputs.flatMap((d) => ['--dataset', d]),
         '--columns',
         'x,y',
         '--stats',
         'count,mean',
         '--compute',
-        compute,
+        compute.map((p) => p.peerId).join(','),
         '--timeout',
         '240',
       ],
       300_000,
     );
     const values = (r.result ?? []).flatMap((o) => o.values);
-    log(`job ${r.state} in ${Date.now() - t0} ms`);
+    log(`job (${compute.map((p) => p.host).join(', ')}) ${r.state} in ${Date.now() - t0} ms`);
     return {
+      id: r.id,
       state: r.state,
       ms: Date.now() - t0,
       result: values,
@@ -182,6 +229,7 @@ async function runJob(
           }
         : {}),
       ...(r.stats ? { bytes: { sent: r.stats.bytesSent, received: r.stats.bytesReceived } } : {}),
+      ...(r.stats ? { sessionMs: sessionMs(r.stats.ms) } : {}),
     };
   } catch (err) {
     return { state: 'failed', ms: Date.now() - t0, error: (err as Error).message.slice(0, 500), plaintext };
@@ -211,4 +259,9 @@ async function readConnections(
     }
   }
   return [...seen.values()].sort((x, y) => `${x.from}${x.to}`.localeCompare(`${y.from}${y.to}`));
+}
+
+/** The session's part of a job's phases (connect, input, compute, output), in ms. */
+function sessionMs(ms: Record<string, number>): number {
+  return Math.round(['connect', 'input', 'compute', 'output'].reduce((t, k) => t + (ms[k] ?? 0), 0));
 }

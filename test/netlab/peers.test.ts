@@ -22,6 +22,9 @@ interface Summary {
   connections: { from: string; to: string; kind: string; holePunched: boolean }[];
   reachability: Record<string, { state: string }>;
   discoveryMs: Record<string, number>;
+  job: { links?: Record<string, string> };
+  jobAllDirect: { links?: Record<string, string> };
+  relayedPayloadBytes: number;
 }
 
 const reason = checkLabPrivileges();
@@ -47,6 +50,10 @@ if (reason !== undefined) {
     assert.equal(pair('a1', 'b1'), { from: 'a1', to: 'b1', kind: 'direct', holePunched: true });
     assert.is(pair('a1', 'c1')?.kind, 'relayed', 'a symmetric NAT stays relayed');
     assert.is(pair('b1', 'c1')?.kind, 'relayed');
+    // the job's record says how each party was reached, and the bytes through the relay are counted
+    assert.equal(s.job.links, { b1: 'direct', c1: 'relayed' });
+    assert.equal(s.jobAllDirect.links, { b1: 'direct', relay: 'direct' });
+    assert.ok(s.relayedPayloadBytes > 0);
   });
 }
 
