@@ -29,7 +29,6 @@ import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { PeerNode } from './libp2p-node.js';
 import { isRelayed } from './nat.js';
-import { connectReusePort } from './reuseport.js';
 import { PunchTargets } from './reuseport-tcp.js';
 
 /** The protocol id. */
@@ -201,19 +200,14 @@ export class HolePuncher {
   private async connectTo(addr: string | undefined, signal: AbortSignal): Promise<void> {
     const t = addr === undefined ? undefined : tcpTarget(addr);
     if (t === undefined) return;
-    const family = t.host.includes(':') ? 6 : 4;
-    const local = this.deps.punch.ports.get(family);
-    const server = this.deps.punch.servers.get(family);
-    if (local === undefined || server === undefined) return;
+    const server = this.deps.punch.servers.get(t.host.includes(':') ? 6 : 4);
+    if (server === undefined) return;
     try {
-      const socket = await connectReusePort({
-        localHost: local.host,
-        localPort: local.port,
-        remoteHost: t.host,
-        remotePort: t.port,
+      const socket = await this.deps.punch.connectFromListenPort(t.host, t.port, {
         timeoutMs: DIAL_MS,
         signal,
       });
+      if (socket === undefined) return;
       server.emit('connection', socket);
     } catch (err) {
       // EADDRNOTAVAIL: the leader's SYN reached our listener first, which accepted it (inbound)

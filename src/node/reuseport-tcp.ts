@@ -48,6 +48,27 @@ export class PunchTargets {
   static key(host: string, port: number): string {
     return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   }
+
+  /**
+   * A TCP connection from the listen port of `host`'s address family to `host:port`, or undefined
+   * when no listener of that family holds a port. @throws ReusePortError as connectReusePort.
+   */
+  async connectFromListenPort(
+    host: string,
+    port: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<net.Socket | undefined> {
+    const local = this.ports.get(host.includes(':') ? 6 : 4);
+    if (local === undefined) return undefined;
+    return connectReusePort({
+      localHost: local.host,
+      localPort: local.port,
+      remoteHost: host,
+      remotePort: port,
+      timeoutMs: options.timeoutMs,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+  }
 }
 
 /** Whether a transport instance has the internals the wrapper needs. */
@@ -86,14 +107,10 @@ export function reusePortTcp(
       )
         return connect(ma, options);
       try {
-        const socket = await connectReusePort({
-          localHost: local.host,
-          localPort: local.port,
-          remoteHost: to.host,
-          remotePort: to.port,
+        const socket = (await punch.connectFromListenPort(to.host, to.port, {
           timeoutMs: 10_000,
           ...(options.signal !== undefined ? { signal: options.signal } : {}),
-        });
+        }))!;
         socket.setKeepAlive(true);
         return socket;
       } catch (err) {
