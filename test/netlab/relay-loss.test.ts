@@ -72,26 +72,29 @@ if (reason !== undefined) {
       });
       const run = ['job', 'run', '--search', 'relayloss', '--columns', 'x,y', '--stats', 'count,mean'];
       const { id } = await a1.cli<JobJson>([...run, '--compute', ids, '--no-wait']);
+      // mid-job on every party: each has its session running when the relay dies
       let seen = '';
       await until(
-        'the job runs',
+        'the job runs on every party',
         async () => {
-          const r = await a1.cli<JobJson>(['job', 'status', id]);
-          seen = JSON.stringify(r).slice(0, 1500);
-          if (['failed', 'done', 'rejected', 'expired', 'cancelled'].includes(r.state))
+          const states = await Promise.all(
+            peers.map(async (p) => (await p.cli<JobJson>(['job', 'status', id])).state),
+          );
+          seen = states.join(', ');
+          if (states.some((st) => ['failed', 'done', 'rejected', 'expired', 'cancelled'].includes(st)))
             throw new Error(`the job ended before the relay was killed: ${seen}`);
-          return r.state === 'running';
+          return states.every((st) => st === 'running');
         },
         120_000,
       ).catch((err: Error) => {
         const logs = peers.map((p) => `--- ${p.host}\n${p.output().slice(-1500)}`).join('\n');
-        throw new Error(`${err.message}; last seen: ${seen}\n${logs}`);
+        throw new Error(`${err.message}; states: ${seen}\n${logs}`);
       });
       relay.child.kill('SIGKILL');
       const killedAt = Date.now();
       for (const p of peers) {
         await until(
-          `${p.host}: the job ends`,
+          `${p.host}: the job ends (${p.output().slice(-800)})`,
           async () =>
             ['failed', 'done', 'cancelled'].includes((await p.cli<JobJson>(['job', 'status', id])).state),
           STEP_MS + 60_000,
