@@ -18,14 +18,23 @@
  *    so sessions use the direct one. One more try on failure; a symmetric NAT (a new port per
  *    destination) defeats both, and the peers stay relayed.
  *
- * Attacks considered: a peer steering our SYNs or dials at third parties (at most
- * {@link MAX_PUNCH_ADDRS} addresses, once per relayed connection, only with a peer the access lists
- * admit and already connected; a follower's connect is one socket to the first address; a dial
- * names the peer id, so Noise fails against anyone else); a flood of attempts (one at a time per peer); oversized
- * messages (1 KiB frames, a deadline on the whole exchange).
+ * Attacks considered (an adversarial review found the first two open; see holepunch.test.ts):
+ * - A peer steering our connects at third parties, e.g. its victim's internal network, and timing
+ *   them to scan ports: a peer's addresses must be unicast IPs (never loopback, link-local,
+ *   multicast or unspecified; private ranges only with `allowPrivateAddresses`, as on a LAN or in
+ *   the lab); at most {@link MAX_PUNCH_ADDRS}; one attempt per peer per {@link PUNCH_INTERVAL_MS},
+ *   at most {@link MAX_CONCURRENT_PUNCHES} at once; roles fixed by the relayed connection's
+ *   direction (the peer that accepted it leads, the one that dialled it follows), so a peer cannot
+ *   make us follow for a connection it accepted.
+ * - A stranger answering our follower's connect: the inbound connection our listener makes of the
+ *   socket must authenticate (Noise) as the peer we punch with, or it is closed at once.
+ * - A leader's dial names the peer id, so Noise fails against anyone else (though the TCP
+ *   connection and the first negotiation bytes have gone out: hence the address rules).
+ * - Oversized messages: 1 KiB frames, a deadline on the whole exchange; the access lists are
+ *   checked on this protocol as on every peermpc protocol.
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface';
-import { lpStream } from '@libp2p/utils';
+import { isLinkLocal, isLoopback, isPrivate, lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { PeerNode } from './libp2p-node.js';
 import { isRelayed } from './nat.js';
@@ -37,6 +46,10 @@ export const HOLEPUNCH_PROTOCOL = '/peermpc/holepunch/1.0.0';
 export const MAX_PUNCH_ADDRS = 4;
 /** Deadline of one whole hole punch, in ms. */
 export const HOLEPUNCH_MS = 15_000;
+/** One hole punch per peer per this long, in ms. */
+export const PUNCH_INTERVAL_MS = 5 * 60_000;
+/** Hole punches running at once, over all peers. */
+export const MAX_CONCURRENT_PUNCHES = 4;
 const MAX_FRAME = 1024;
 const DIAL_MS = 3_000;
 const enc = new TextEncoder();
@@ -52,11 +65,15 @@ export interface HolePunchDeps {
   publicAddrs(): string[];
   /** Called after each attempt (for status and tests). */
   onResult?(peer: string, direct: boolean): void;
+  /** Whether the access lists admit `peer` on the protocol. */
+  admit(peer: string, protocol: string): boolean;
+  /** Accept private (RFC 1918, ULA, CGNAT) addresses: a LAN, a VPN, the lab. */
+  allowPrivateAddresses: boolean;
   /** Logger. */
   log: Logger;
 }
 
-/** `host`, `port` of a public TCP multiaddr without `/p2p`, or undefined when it is not one. */
+/** `host`, `port` of a TCP multiaddr without `/p2p`, or undefined when it is not one. */
 export function tcpTarget(addr: unknown): { host: string; port: number } | undefined {
   if (typeof addr !== 'string' || addr.length > 200) return undefined;
   try {
@@ -71,17 +88,31 @@ export function tcpTarget(addr: unknown): { host: string; port: number } | undef
   }
 }
 
-/** The peer's addresses from a message: valid TCP ones only, at most {@link MAX_PUNCH_ADDRS}. */
-export function addrsOf(message: unknown): string[] {
+/** Whether an IP may be punched towards: unicast, not loopback or link-local; private only if allowed. */
+export function punchableIp(host: string, allowPrivate: boolean): boolean {
+  const ma = multiaddr(`/${host.includes(':') ? 'ip6' : 'ip4'}/${host}/tcp/1`);
+  if (isLoopback(ma) || isLinkLocal(ma)) return false;
+  if (/^(0\.|22[4-9]\.|2[3-5]\d\.)/.test(host) || /^(::$|ff)/i.test(host)) return false; // unspecified, multicast
+  return allowPrivate || isPrivate(ma) !== true;
+}
+
+/** The peer's addresses from a message: TCP ones we may punch towards, at most {@link MAX_PUNCH_ADDRS}. */
+export function addrsOf(message: unknown, allowPrivate: boolean): string[] {
   const addrs = (message as { addrs?: unknown } | null)?.addrs;
-  return Array.isArray(addrs)
-    ? addrs.filter((a) => tcpTarget(a) !== undefined).slice(0, MAX_PUNCH_ADDRS)
-    : [];
+  if (!Array.isArray(addrs)) return [];
+  return addrs.slice(0, MAX_PUNCH_ADDRS).filter((a): a is string => {
+    const t = tcpTarget(a);
+    return t !== undefined && punchableIp(t.host, allowPrivate);
+  });
 }
 
 /** Runs hole punches on relayed connections. */
 export class HolePuncher {
   private readonly busy = new Set<string>();
+  /** When each peer last had a hole punch (ms since the epoch). */
+  private readonly lastPunch = new Map<string, number>();
+  /** Inbound connections our follower's sockets become, by remote `host:port`: the peer expected. */
+  private readonly expected = new Map<string, string>();
   /** Ids of the direct connections hole punches made (this side dialled them). */
   readonly punchedConnections = new Set<string>();
 
@@ -103,9 +134,36 @@ export class HolePuncher {
 
   private readonly onOpen = (evt: CustomEvent<Connection>): void => {
     const conn = evt.detail;
+    this.checkExpected(conn);
     if (!isRelayed(conn) || conn.direction !== 'inbound') return;
     void this.lead(conn);
   };
+
+  /** Takes a turn for `peer`: false when one runs, ran too recently, or too many run. */
+  private take(peer: string): boolean {
+    const last = this.lastPunch.get(peer) ?? 0;
+    if (this.busy.has(peer) || this.busy.size >= MAX_CONCURRENT_PUNCHES) return false;
+    if (Date.now() - last < PUNCH_INTERVAL_MS) return false;
+    if (this.lastPunch.size > 10_000) this.lastPunch.clear(); // bounded; forgetting only allows a retry
+    this.lastPunch.set(peer, Date.now());
+    this.busy.add(peer);
+    return true;
+  }
+
+  /** Closes an inbound connection made of a follower's socket when it is not the expected peer. */
+  private checkExpected(conn: Connection): void {
+    if (conn.direction !== 'inbound' || this.expected.size === 0) return;
+    const parts = conn.remoteAddr.getComponents();
+    const t = tcpTarget(`/${parts[0]?.name}/${parts[0]?.value}/tcp/${parts[1]?.value}`);
+    if (t === undefined) return;
+    const key = PunchTargets.key(t.host, t.port);
+    const want = this.expected.get(key);
+    if (want === undefined) return;
+    this.expected.delete(key);
+    if (conn.remotePeer.toString() === want) return;
+    this.deps.log('hole punch: %s answered instead of %s; closed', conn.remotePeer, want);
+    conn.abort(new Error('hole punch: not the expected peer'));
+  }
 
   private hasDirect(peer: string): boolean {
     return this.deps.node.getConnections().some((c) => c.remotePeer.toString() === peer && !isRelayed(c));
@@ -115,8 +173,8 @@ export class HolePuncher {
   async lead(conn: Connection): Promise<boolean> {
     const peer = conn.remotePeer.toString();
     const mine = this.deps.publicAddrs();
-    if (this.busy.has(peer) || this.hasDirect(peer) || mine.length === 0) return false;
-    this.busy.add(peer);
+    if (this.hasDirect(peer) || mine.length === 0 || !this.deps.admit(peer, HOLEPUNCH_PROTOCOL)) return false;
+    if (!this.take(peer)) return false;
     const signal = AbortSignal.timeout(HOLEPUNCH_MS);
     let direct = false;
     let stream: Stream | undefined;
@@ -125,7 +183,8 @@ export class HolePuncher {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
       const t0 = performance.now();
       await lp.write(enc.encode(JSON.stringify({ addrs: mine })), { signal });
-      const theirs = addrsOf(JSON.parse(dec.decode((await lp.read({ signal })).subarray())));
+      const reply: unknown = JSON.parse(dec.decode((await lp.read({ signal })).subarray()));
+      const theirs = addrsOf(reply, this.deps.allowPrivateAddresses);
       const rtt = performance.now() - t0;
       for (let attempt = 0; attempt < 2 && !direct && theirs.length > 0; attempt++) {
         await lp.write(enc.encode('{"sync":true}'), { signal });
@@ -173,20 +232,25 @@ export class HolePuncher {
   /** R's side: answer with our addresses, punch towards I's on each sync. */
   private async follow(stream: Stream, conn: Connection): Promise<void> {
     const peer = conn.remotePeer.toString();
-    if (!isRelayed(conn) || this.busy.has(peer)) {
-      stream.abort(new Error('hole punch: only one at a time, over a relayed connection'));
+    // the follower dialled the relayed connection: never follow for one this peer accepted
+    const allowed =
+      isRelayed(conn) && conn.direction === 'outbound' && this.deps.admit(peer, HOLEPUNCH_PROTOCOL);
+    if (!allowed || !this.take(peer)) {
+      stream.abort(
+        new Error('hole punch refused: only over a relayed connection this peer dialled, one at a time'),
+      );
       return;
     }
-    this.busy.add(peer);
     const signal = AbortSignal.timeout(HOLEPUNCH_MS);
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
-      const theirs = addrsOf(JSON.parse(dec.decode((await lp.read({ signal })).subarray())));
+      const offer: unknown = JSON.parse(dec.decode((await lp.read({ signal })).subarray()));
+      const theirs = addrsOf(offer, this.deps.allowPrivateAddresses);
       await lp.write(enc.encode(JSON.stringify({ addrs: this.deps.publicAddrs() })), { signal });
       for (let syncs = 0; syncs < 2; syncs++) {
         const msg = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as { sync?: unknown };
         if (msg?.sync !== true) break;
-        void this.connectTo(theirs[0], signal);
+        void this.connectTo(peer, theirs[0], signal);
       }
     } catch {
       // the leader closed the stream (done) or the deadline passed: nothing more to do
@@ -197,7 +261,7 @@ export class HolePuncher {
   }
 
   /** R's connect towards I's address; the socket becomes an inbound connection of our listener. */
-  private async connectTo(addr: string | undefined, signal: AbortSignal): Promise<void> {
+  private async connectTo(peer: string, addr: string | undefined, signal: AbortSignal): Promise<void> {
     const t = addr === undefined ? undefined : tcpTarget(addr);
     if (t === undefined) return;
     const server = this.deps.punch.servers.get(t.host.includes(':') ? 6 : 4);
@@ -208,6 +272,9 @@ export class HolePuncher {
         signal,
       });
       if (socket === undefined) return;
+      const key = PunchTargets.key(t.host, t.port);
+      this.expected.set(key, peer);
+      setTimeout(() => this.expected.delete(key), HOLEPUNCH_MS).unref?.();
       server.emit('connection', socket);
     } catch (err) {
       // EADDRNOTAVAIL: the leader's SYN reached our listener first, which accepted it (inbound)

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { isIP } from 'node:net';
 import { multiaddr } from '@multiformats/multiaddr';
 import { HolePuncher } from './holepunch.js';
 import { isRelayed, reservationAddrs } from './nat.js';
@@ -38,6 +39,8 @@ export interface NatManagerDeps {
   admit(peerId: string, protocol: string): boolean;
   /** The listen ports and hole-punch dial targets (shared with the TCP transport). */
   punch: PunchTargets;
+  /** Accept private addresses (PeerInit.allowPrivateAddresses): also for hole punching. */
+  allowPrivateAddresses: boolean;
   /** Logger. */
   log: Logger;
 }
@@ -57,6 +60,8 @@ export class NatManager {
   private running = false;
   private reserving: Promise<void> | undefined;
   private readonly observed: string[] = [];
+  /** Probes in a row that learned nothing (no answer): the next waits 10 s doubled that often, up to 10 min. */
+  private unanswered = 0;
   private readonly puncher: HolePuncher | undefined;
   /** Hole punch outcomes by peer id (true: direct). */
   readonly punched = new Map<string, boolean>();
@@ -70,8 +75,15 @@ export class NatManager {
         punch: deps.punch,
         publicAddrs: () => this.publicAddrs(),
         onResult: (peer, direct) => this.punched.set(peer, direct),
+        admit: (peer, protocol) => deps.admit(peer, protocol),
+        allowPrivateAddresses: deps.allowPrivateAddresses,
         log: deps.log,
       });
+  }
+
+  /** The wait before the next probe after one that learned nothing. */
+  private backoff(): number {
+    return Math.min(600_000, 10_000 * 2 ** this.unanswered++);
   }
 
   /** Whether the connection with this id was made by a hole punch of this peer. */
@@ -168,13 +180,13 @@ export class NatManager {
       ),
     );
     for (const a of answers)
-      if (typeof a?.observed === 'string' && !this.observed.includes(a.observed)) {
+      if (typeof a?.observed === 'string' && isIP(a.observed) !== 0 && !this.observed.includes(a.observed)) {
         this.observed.unshift(a.observed);
         this.observed.length = Math.min(this.observed.length, MAX_OBSERVED);
       }
     const mode = this.deps.nat?.reachability ?? 'auto';
     if (mode !== 'auto') {
-      this.schedule(this.observed.length === 0 ? 10_000 : 600_000);
+      this.schedule(this.observed.length === 0 ? this.backoff() : 600_000);
       return this.state;
     }
     const verdict = reachabilityOf(answers);
@@ -182,7 +194,8 @@ export class NatManager {
       this.deps.log('reachability: %s (asked %d peers)', verdict, peers.length);
     if (verdict !== 'unknown') this.state = verdict;
     if (this.state === 'private') await this.reserve();
-    this.schedule(verdict === 'unknown' ? 10_000 : 600_000);
+    this.schedule(verdict === 'unknown' ? this.backoff() : 600_000);
+    if (verdict !== 'unknown') this.unanswered = 0;
     return this.state;
   }
 

@@ -43,8 +43,9 @@ export function relayServerService(
       // libp2p's defaults (128 KiB, 2 minutes per relayed connection) suit signalling before a hole
       // punch, not MPC sessions; a peermpc relay relays whole sessions unless its owner limits it.
       applyDefaultLimit: limited,
-      ...(limits.dataBytes !== undefined ? { defaultDataLimit: BigInt(limits.dataBytes) } : {}),
-      ...(limits.durationMs !== undefined ? { defaultDurationLimit: limits.durationMs } : {}),
+      // a field left out means no limit of that kind (libp2p would apply its own default)
+      defaultDataLimit: BigInt(limits.dataBytes ?? Number.MAX_SAFE_INTEGER),
+      defaultDurationLimit: limits.durationMs ?? 2 ** 31 - 1,
     },
   });
 }

@@ -117,6 +117,7 @@ export class PeerImpl implements Peer {
             nat: init.nat,
             admit: (p, proto) => accessList.admit(p, proto),
             punch,
+            allowPrivateAddresses: init.allowPrivateAddresses === true,
             log: nodeLogger('nat'),
           });
     this.access = {

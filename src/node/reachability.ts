@@ -68,6 +68,7 @@ const MSS_HEADER = new Uint8Array([19, ...new TextEncoder().encode('/multistream
 /** The {@link DialBack} peers use: a TCP connect and multistream-select's header exchange. */
 export const tcpDialBack: DialBack = (addr, signal) =>
   new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('dial back aborted'));
     const parts = multiaddr(addr).getComponents();
     const host = parts[0]?.value;
     const port = Number(parts[1]?.value);

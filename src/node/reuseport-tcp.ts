@@ -10,13 +10,13 @@
  *
  * It reaches into @libp2p/tcp's instance (`_connect`, the listener's `server`): both are
  * JavaScript-private, not part of its API, so the wrapper checks that they exist and otherwise
- * leaves the transport as it is (test/node/reuseport-tcp.test.ts fails then, naming the missing part).
+ * leaves the transport as it is: hole punching is then off, which the network lab shows (test/netlab).
  */
 import type { Transport } from '@libp2p/interface';
 import { tcp, type TCPComponents, type TCPOptions } from '@libp2p/tcp';
-import { getNetConfig } from '@libp2p/utils';
+import { tryGetNetConfig } from '@libp2p/utils';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import type net from 'node:net';
+import net from 'node:net';
 import { connectReusePort, listenReusePort, ReusePortError, reusePortAvailable } from './reuseport.js';
 
 /** What the wrapper touches of @libp2p/tcp's instances. */
@@ -97,7 +97,8 @@ export function reusePortTcp(
     };
     const connect = t._connect.bind(t);
     t._connect = async (ma, options) => {
-      const to = getNetConfig(ma);
+      const to = tryGetNetConfig(ma);
+      if (to === null) return connect(ma, options); // /unix/ and others: libp2p's own path
       const family = to.type === 'ip6' ? 6 : to.type === 'ip4' ? 4 : undefined;
       const local = family === undefined ? undefined : ports.get(family);
       if (
@@ -132,21 +133,40 @@ function reusePortListen(server: net.Server, punch: PunchTargets): void {
       return listen(...args);
     const done = typeof args[1] === 'function' ? (args[1] as () => void) : undefined;
     const host = config.host ?? '0.0.0.0';
-    listenReusePort({
-      host,
-      port: config.port,
-      server,
-      ...(config.backlog ? { backlog: config.backlog } : {}),
-    }).then(
-      () => {
-        const addr = server.address() as net.AddressInfo;
-        const family = host.includes(':') ? 6 : 4;
-        punch.ports.set(family, { host, port: addr.port });
-        punch.servers.set(family, server);
-        done?.();
-      },
-      (err: Error) => server.emit('error', err),
-    );
+    portFree(host, config.port)
+      .then(() =>
+        listenReusePort({
+          host,
+          port: config.port!,
+          server,
+          ...(config.backlog ? { backlog: config.backlog } : {}),
+        }),
+      )
+      .then(
+        () => {
+          const addr = server.address() as net.AddressInfo;
+          const family = host.includes(':') ? 6 : 4;
+          punch.ports.set(family, { host, port: addr.port });
+          punch.servers.set(family, server);
+          done?.();
+        },
+        (err: Error) => server.emit('error', err),
+      );
     return server;
   };
+}
+
+/**
+ * Resolves when nothing else holds `host:port` (port 0: at once): a plain bind, without
+ * SO_REUSEPORT, fails with EADDRINUSE where another listener, SO_REUSEPORT or not, holds it. Without
+ * this check a second daemon configured with the same port would start and take half of the first
+ * one's connections (SO_REUSEPORT balances accepts between the sockets of one user).
+ */
+function portFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
