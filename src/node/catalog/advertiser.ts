@@ -1,12 +1,15 @@
 /**
- * Advertising local datasets in the DHT: provide the name CID, one CID per tag and the prefix CIDs.
+ * Advertising local datasets in the DHT: provide the name CID, one CID per tag and the prefix CIDs,
+ * and of each of these the one page key of this owner (keys.ts `pageOf`, read by pages.ts).
  *
  * Descriptions themselves are not put in the DHT: other peers would serve them to anyone, which
  * would bypass the owner's access lists. They are fetched from the owner (catalog protocol).
  *
  * kad-dht keeps our provider records in the on-disk datastore and re-provides them before they
  * expire (its reprovider). This module adds what kad-dht does not: a first provide that is retried
- * until at least one peer has taken each record (a node that starts alone has no one to tell), and
+ * until at least one peer has taken each record (a node that starts alone has no one to tell; a
+ * retry is made on the next connection, and after a failure with connections, after
+ * {@link RETRY_MIN_MS} doubling up to {@link RETRY_MAX_MS}, for the keys no peer took yet), and
  * withdrawal (`cancelReprovide`) of keys no local dataset needs any more.
  */
 import '../../polyfills.js';
@@ -14,8 +17,13 @@ import type { Logger } from '@libp2p/interface';
 import type { CID } from 'multiformats/cid';
 import type { PeerNode } from '../libp2p-node.js';
 import type { SignedDatasetDescription } from '../types.js';
-import { datasetNameCid, datasetPrefixCid, datasetTagCid } from './keys.js';
+import { datasetNameKey, datasetPrefixKey, datasetTagKey, keyCid, pageKey, pageOf } from './keys.js';
 import { prefixesOf } from './match.js';
+
+/** First delay before re-providing the keys of a dataset that no peer took (ms). */
+export const RETRY_MIN_MS = 2_000;
+/** Longest delay between such retries (ms). */
+export const RETRY_MAX_MS = 300_000;
 
 /** Options of the advertiser. */
 export interface AdvertiserInit {
@@ -29,6 +37,10 @@ interface Entry {
   signed: SignedDatasetDescription;
   /** Whether every key of this dataset reached at least one peer since the last (re)start. */
   advertised: boolean;
+  /** Keys (CID strings) that reached a peer while not yet advertised: a retry skips them. */
+  reached: Set<string>;
+  /** Failed attempts in a row (for the retry delay). */
+  failures: number;
   running?: Promise<boolean>;
 }
 
@@ -48,7 +60,7 @@ export class Advertiser {
 
   /** Starts the background loop and advertises every dataset given. */
   start(datasets: SignedDatasetDescription[]): void {
-    for (const signed of datasets) this.entries.set(signed.description.name, { signed, advertised: false });
+    for (const signed of datasets) this.entries.set(signed.description.name, newEntry(signed));
     this.timer = setInterval(() => this.refresh(), this.init.refreshIntervalMs);
     this.timer.unref();
     this.node.addEventListener('peer:connect', this.onConnect);
@@ -70,7 +82,7 @@ export class Advertiser {
 
   /** Advertises (or re-advertises) a dataset; resolves true when every key reached a peer in time. */
   async add(signed: SignedDatasetDescription): Promise<boolean> {
-    const entry: Entry = { signed, advertised: false };
+    const entry = newEntry(signed);
     this.entries.set(signed.description.name, entry);
     return this.advertise(entry);
   }
@@ -115,10 +127,15 @@ export class Advertiser {
     const { name } = entry.signed.description;
     if (this.node.status !== 'started' || this.controller.signal.aborted) return false;
     if (this.node.getConnections().length === 0) return false; // retried on the next connection
-    const keys = await keysOf(entry.signed);
+    const all = await keysOf(entry.signed);
+    const keys = entry.advertised ? all : all.filter((cid) => !entry.reached.has(cid.toString()));
     const results = await Promise.all(keys.map((cid) => this.provide(cid)));
+    for (const [i, cid] of keys.entries()) if (results[i] === true) entry.reached.add(cid.toString());
     const ok = results.every(Boolean);
-    if (this.entries.get(name) === entry) entry.advertised = ok || entry.advertised;
+    if (this.entries.get(name) !== entry) return ok;
+    entry.advertised = ok || entry.advertised;
+    entry.failures = ok ? 0 : entry.failures + 1;
+    if (!ok) this.scheduleRetry(Math.min(RETRY_MIN_MS * 2 ** (entry.failures - 1), RETRY_MAX_MS));
     this.log(
       'dataset %s %s',
       name,
@@ -141,12 +158,21 @@ export class Advertiser {
   }
 }
 
-/** The CIDs a dataset is provided under: its name, its tags, and the prefixes search looks up. */
+function newEntry(signed: SignedDatasetDescription): Entry {
+  return { signed, advertised: false, reached: new Set(), failures: 0 };
+}
+
+/**
+ * The CIDs a dataset is provided under: its name, its tags, the prefixes search looks up, and the
+ * owner's page of each (so twice as many keys as before pages; remove withdraws them all).
+ */
 export async function keysOf(signed: SignedDatasetDescription): Promise<CID[]> {
   const d = signed.description;
-  return Promise.all([
-    datasetNameCid(d.name),
-    ...d.tags.map((t) => datasetTagCid(t)),
-    ...prefixesOf(d.name, d.tags).map((p) => datasetPrefixCid(p)),
-  ]);
+  const page = await pageOf(d.owner);
+  const keys = [
+    datasetNameKey(d.name),
+    ...d.tags.map((t) => datasetTagKey(t)),
+    ...prefixesOf(d.name, d.tags).map((p) => datasetPrefixKey(p)),
+  ];
+  return Promise.all(keys.flatMap((k) => [keyCid(k), keyCid(pageKey(k, page))]));
 }

@@ -8,12 +8,20 @@
  * drops and reports what fails, keeps the newest copy per owner/name, and sorts best match first
  * (then by name, then by owner).
  *
+ * Each key is looked up page by page when it has more owners than one kad-dht lookup returns
+ * (pages.ts): a search finds every owner of a term, up to about 20 x 16 per key. What remote peers
+ * can make a search do is bounded: at most {@link MAX_NEIGHBOURS_ASKED} connected peers and
+ * {@link MAX_PROVIDERS_ASKED} providers are asked, at most {@link MAX_PROVIDER_REQUESTS} of the
+ * providers at a time (and `CATALOG_REQUESTS_PER_PEER` requests per peer, catalog.ts), each
+ * answer at most `MAX_DESCRIPTIONS_PER_RESPONSE` descriptions (protocol.ts), all within the search's
+ * deadline.
+ *
  * Descriptions that fail verification are reported (`rejected`) whoever sent them, and so are
  * providers that do not answer; a connected peer that does not answer (it may deny this peer by its
  * access lists, or be busy) is left out silently: it was only asked in case.
  */
 import '../../polyfills.js';
-import type { Logger, PeerId } from '@libp2p/interface';
+import type { Logger, PeerId, PeerInfo } from '@libp2p/interface';
 import type { CID } from 'multiformats/cid';
 import type { CatalogRequestError } from '../errors.js';
 import { DescriptionVerificationError } from '../errors.js';
@@ -25,12 +33,20 @@ import type {
   RejectedDescription,
   SignedDatasetDescription,
 } from '../types.js';
-import { datasetNameCid, datasetPrefixCid, datasetTagCid } from './keys.js';
+import { datasetNameKey, datasetPrefixKey, datasetTagKey, KEY_PAGES } from './keys.js';
 import { lookupsFor, matchRank, normaliseTerm, type SearchField } from './match.js';
+import { findPaged } from './pages.js';
+import { PerPeerLimit } from './per-peer-limit.js';
 import type { CatalogQuery } from './protocol.js';
 
 /** Most connected peers a search asks besides the providers it finds. */
 export const MAX_NEIGHBOURS_ASKED = 32;
+/** kad-dht's default `kBucketSize`: the providers one lookup yields at most. */
+export const KAD_PROVIDERS_CAP = 20;
+/** Most providers a search asks: every page of one key, and room for the term's other keys. */
+export const MAX_PROVIDERS_ASKED = 2 * KAD_PROVIDERS_CAP * (KEY_PAGES + 1);
+/** Providers a search asks at a time. */
+export const MAX_PROVIDER_REQUESTS = 32;
 
 /** What a search needs from the peer. */
 export interface SearchDeps {
@@ -90,21 +106,56 @@ export async function searchNetwork(
 
   const asked = new Set<string>([deps.self]);
   const requests: Promise<void>[] = [];
+  const inFlight = new PerPeerLimit(MAX_PROVIDER_REQUESTS); // one queue: the providers' requests
+  let providersAsked = 0;
+  let skipped = 0;
   const ask = (peer: PeerId, quiet: boolean): void => {
     const id = peer.toString();
     if (asked.has(id)) return;
+    if (!quiet && providersAsked >= MAX_PROVIDERS_ASKED) {
+      skipped++;
+      return;
+    }
     asked.add(id);
-    requests.push(fetchFrom(deps, peer, query, signal, keep, result.rejected, quiet));
+    const fetch = () => fetchFrom(deps, peer, query, signal, keep, result.rejected, quiet);
+    if (quiet) {
+      requests.push(fetch());
+      return;
+    }
+    providersAsked++;
+    requests.push(
+      inFlight.run('', fetch, { signal }).catch((err: Error) => {
+        result.rejected.push({ owner: id, reason: `unreachable: ${err.message}` });
+      }),
+    );
   };
   const neighbours = new Map(deps.node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer]));
   for (const peer of [...neighbours.values()].slice(0, MAX_NEIGHBOURS_ASKED)) ask(peer, true);
 
-  const cids = await Promise.all([
-    ...(lookups.name !== undefined ? [datasetNameCid(lookups.name)] : []),
-    ...(lookups.tag !== undefined ? [datasetTagCid(lookups.tag)] : []),
-    ...(lookups.prefix !== undefined ? [datasetPrefixCid(lookups.prefix)] : []),
-  ]);
-  await Promise.all(cids.map((cid) => findProviders(deps, cid, signal, (p) => ask(p, false))));
+  const keys = [
+    ...(lookups.name !== undefined ? [datasetNameKey(lookups.name)] : []),
+    ...(lookups.tag !== undefined ? [datasetTagKey(lookups.tag)] : []),
+    ...(lookups.prefix !== undefined ? [datasetPrefixKey(lookups.prefix)] : []),
+  ];
+  const cap = providersCap(deps);
+  const onProvider = async (p: PeerInfo): Promise<void> => {
+    if (p.multiaddrs.length > 0) {
+      // best effort: without the hint, the dial looks the addresses up itself
+      await deps.node.peerStore.merge(p.id, { multiaddrs: p.multiaddrs }).catch(() => {});
+    }
+    ask(p.id, false);
+  };
+  const paged = await Promise.all(
+    keys.map((key) =>
+      findPaged(key, {
+        find: (cid, s) => providersOf(deps, cid, s),
+        cap,
+        signal,
+        onProvider,
+        onError: (cid, err) => deps.log('findProviders %s failed: %s', cid.toString(), err.message),
+      }),
+    ),
+  );
   // requests may still be added while providers stream in; wait for all of them
   for (let i = 0; i < requests.length; i++) await requests[i];
   result.found = [...found.values()]
@@ -116,33 +167,27 @@ export async function searchNetwork(
     )
     .map((f) => f.signed);
   deps.log(
-    'search: %d found, %d rejected, %d peers asked',
+    'search: %d found, %d rejected, %d peers asked (%d providers, %d over the bound), %d of %d keys paged',
     result.found.length,
     result.rejected.length,
     asked.size - 1,
+    providersAsked,
+    skipped,
+    paged.filter((p) => p.paged).length,
+    keys.length,
   );
   return result;
 }
 
-async function findProviders(
-  deps: SearchDeps,
-  cid: CID,
-  signal: AbortSignal,
-  ask: (peer: PeerId) => void,
-): Promise<void> {
-  try {
-    for await (const ev of deps.node.services.dht.findProviders(cid, { signal })) {
-      if (ev.name !== 'PROVIDER') continue;
-      for (const p of ev.providers) {
-        if (p.multiaddrs.length > 0) {
-          // best effort: without the hint, the dial looks the addresses up itself
-          await deps.node.peerStore.merge(p.id, { multiaddrs: p.multiaddrs }).catch(() => {});
-        }
-        ask(p.id);
-      }
-    }
-  } catch (err) {
-    if (!signal.aborted) deps.log('findProviders %s failed: %s', cid.toString(), (err as Error).message);
+/** The providers kad-dht's findProviders yields before it stops: its `k` (`kBucketSize`). */
+function providersCap(deps: SearchDeps): number {
+  const k = deps.node.services.dht.k;
+  return Number.isInteger(k) && k > 0 ? k : KAD_PROVIDERS_CAP;
+}
+
+async function* providersOf(deps: SearchDeps, cid: CID, signal: AbortSignal): AsyncIterable<PeerInfo[]> {
+  for await (const ev of deps.node.services.dht.findProviders(cid, { signal })) {
+    if (ev.name === 'PROVIDER') yield ev.providers;
   }
 }
 
