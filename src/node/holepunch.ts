@@ -170,13 +170,14 @@ export class HolePuncher {
   }
 
   /** I's side: exchange addresses, sync, dial; close the relayed connection once direct. */
-  async lead(conn: Connection): Promise<boolean> {
+  async lead(conn: Connection, retries = 2): Promise<boolean> {
     const peer = conn.remotePeer.toString();
     const mine = this.deps.publicAddrs();
     if (this.hasDirect(peer) || mine.length === 0 || !this.deps.admit(peer, HOLEPUNCH_PROTOCOL)) return false;
     if (!this.take(peer)) return false;
     const signal = AbortSignal.timeout(HOLEPUNCH_MS);
     let direct = false;
+    let synced = false;
     let stream: Stream | undefined;
     try {
       stream = await conn.newStream(HOLEPUNCH_PROTOCOL, { signal, runOnLimitedConnection: true });
@@ -188,6 +189,7 @@ export class HolePuncher {
       const rtt = performance.now() - t0;
       for (let attempt = 0; attempt < 2 && !direct && theirs.length > 0; attempt++) {
         await lp.write(enc.encode('{"sync":true}'), { signal });
+        synced = true;
         await new Promise((r) => setTimeout(r, rtt / 2 + 20));
         direct = await this.dialAny(peer, theirs, signal);
       }
@@ -197,6 +199,13 @@ export class HolePuncher {
       this.deps.log('hole punch with %s failed: %s', peer, (err as Error).message);
     } finally {
       this.busy.delete(peer);
+    }
+    if (!synced && retries > 0 && conn.status === 'open') {
+      // refused before any connect (say the peer was leading towards us at the same moment): not
+      // an attempt; try again after a random pause, which breaks the tie
+      this.lastPunch.delete(peer);
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 2_500));
+      return this.lead(conn, retries - 1);
     }
     this.deps.log('hole punch with %s: %s', peer, direct ? 'direct' : 'stays relayed');
     if (direct) setTimeout(() => void conn.close().catch(() => undefined), 500).unref?.();
