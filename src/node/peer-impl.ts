@@ -270,13 +270,14 @@ export class PeerImpl implements Peer {
   }
 
   status(): PeerStatus {
+    const addrs = this.running ? this.multiaddrs() : [];
     const peers = new Set(this.node.getConnections().map((c) => c.remotePeer.toString()));
     const rt = (this.node.services.dht as unknown as { routingTable?: { size: number } }).routingTable;
     return {
       peerId: this.peerId,
-      multiaddrs: this.running ? this.multiaddrs() : [],
+      multiaddrs: addrs,
       reachability: this.nat?.reachability ?? 'unknown',
-      relayedAddrs: this.running ? this.multiaddrs().filter((m) => m.includes('/p2p-circuit')) : [],
+      relayedAddrs: addrs.filter((m) => m.includes('/p2p-circuit')),
       connectedPeers: peers.size,
       routingTableSize: rt?.size ?? 0,
       datasets: this.store.list().length,

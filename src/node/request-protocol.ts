@@ -16,6 +16,7 @@ import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { DENIED_REASON, DENIED_REPLY, failureText, isDeniedReply, refuseInBand } from './denials.js';
 import { AccessDeniedError } from './errors.js';
+import { isRelayed } from './nat.js';
 
 /** A request/reply exchange failed (unreachable peer, timeout, oversized or malformed reply). */
 export class RequestError extends Error {
@@ -130,8 +131,7 @@ export function requestStreamHandler(
         return;
       }
       const remoteAddr = connection.remoteAddr.toString();
-      const relayed = !connection.direct || remoteAddr.includes('/p2p-circuit');
-      const reply = await handler(message, from, { remoteAddr, relayed });
+      const reply = await handler(message, from, { remoteAddr, relayed: isRelayed(connection) });
       await lp.write(enc.encode(JSON.stringify(reply ?? null)), { signal });
       await stream.close({ signal });
     } catch (err) {

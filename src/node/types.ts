@@ -5,6 +5,7 @@
  * Uint8Array, so a value can go through `JSON.stringify` unchanged. This module imports nothing
  * from libp2p.
  */
+import type { PeerNatOptions } from './nat-types.js';
 
 /** Options accepted by every async method of the peer. */
 export interface AbortOptions {
@@ -54,36 +55,7 @@ export interface LinkShape {
 /** The shape of the link to `remotePeer` (undefined when unknown); undefined: unshaped. */
 export type LinkOf = (remotePeer: string | undefined) => LinkShape | undefined;
 
-/** Limits a relay applies to each connection it relays (circuit relay v2). */
-export interface RelayLimits {
-  /** Bytes each way per relayed connection; absent: no limit. */
-  dataBytes?: number;
-  /** Milliseconds a relayed connection may stay open; absent: no limit. */
-  durationMs?: number;
-}
-
-/**
- * Peers behind NAT (nat.ts): relaying, reachability and hole punching. Every field has a default
- * that suits a directly reachable daemon.
- */
-export interface PeerNatOptions {
-  /**
-   * Serve as a circuit relay (v2) for other peers: `false` (the default), `true` (no per-connection
-   * limit: MPC sessions need hundreds of megabytes), or limits.
-   */
-  relayServer?: boolean | RelayLimits;
-  /** Most reservations a relay holds at once. Default 64. */
-  maxReservations?: number;
-  /** Relay multiaddrs (with `/p2p/<id>`) to reserve a slot on when not reachable. Default: any relay found. */
-  relays?: string[];
-  /**
-   * `auto` (the default): ask connected peers to dial back (reachability.ts) and reserve a relay
-   * slot only when none can; `private`: reserve at once; `public`: never reserve.
-   */
-  reachability?: 'auto' | 'public' | 'private';
-  /** Upgrade relayed connections to direct ones by TCP hole punching where the NATs allow. Default true. */
-  holePunch?: boolean;
-}
+export type { PeerNatOptions, RelayLimits } from './nat-types.js';
 
 /** How a peer is configured; the daemon builds this from its config file and flags. */
 export interface PeerInit {
