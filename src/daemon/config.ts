@@ -46,7 +46,44 @@ export interface DaemonConfig {
   reachability: 'auto' | 'public' | 'private';
   /** Upgrade relayed connections to direct ones by hole punching where the NATs allow. */
   holePunch: boolean;
+  /** Kademlia tuning (PeerDhtOptions); empty: kad-dht's defaults, right for a real network. */
+  dht: DaemonDhtConfig;
 }
+
+/** The DHT settings a daemon's config may change (docs/SIMULATION.md says what each costs). */
+export interface DaemonDhtConfig {
+  /** Peers per k-bucket; providers one lookup yields (2-64, default 20). */
+  k?: number;
+  /** Peers a lookup asks at once (1-32, default 10). */
+  alpha?: number;
+  /** Disjoint lookup paths (1-32, default 10). */
+  disjointPaths?: number;
+  /** `connected`: only peers this peer talks to enter its routing table; `all` (default): kad-dht's. */
+  admit?: 'connected' | 'all';
+  /** Refresh every k-bucket after bootstrapping (default true). */
+  refreshOnStart?: boolean;
+}
+
+const intIn =
+  (lo: number, hi: number): Checker =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
+const DHT_FIELDS: Record<keyof DaemonDhtConfig, Checker> = {
+  k: intIn(2, 64),
+  alpha: intIn(1, 32),
+  disjointPaths: intIn(1, 32),
+  admit: (v) => v === 'connected' || v === 'all',
+  refreshOnStart: (v) => typeof v === 'boolean',
+};
+
+const isDhtConfig: Checker = (v) =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.entries(v).every(
+    ([k, x]) => Object.hasOwn(DHT_FIELDS, k) && DHT_FIELDS[k as keyof DaemonDhtConfig](x),
+  );
 
 /** Default TCP port of the libp2p listener. */
 export const DEFAULT_P2P_PORT = 7341;
@@ -70,6 +107,7 @@ export function defaultConfig(): DaemonConfig {
     relays: [],
     reachability: 'auto',
     holePunch: true,
+    dht: {},
   };
 }
 
@@ -100,6 +138,10 @@ const FIELDS: Record<keyof DaemonConfig, [Checker, string]> = {
   relays: [isStringArray, 'an array of multiaddr strings'],
   reachability: [(v) => v === 'auto' || v === 'public' || v === 'private', '"auto", "public" or "private"'],
   holePunch: [(v) => typeof v === 'boolean', 'true or false'],
+  dht: [
+    isDhtConfig,
+    'an object of k (2-64), alpha (1-32), disjointPaths (1-32), admit ("connected" or "all") and refreshOnStart (true or false), each optional',
+  ],
 };
 
 /**

@@ -78,6 +78,7 @@ export function peerInitFromConfig(dataDir: string, config: DaemonConfig): PeerI
     allowPrivateAddresses: config.allowPrivateAddresses,
     inboundConnectionThreshold: config.inboundConnectionThreshold,
     maxConnections: config.maxConnections,
+    dht: { ...config.dht },
     access: { allow: config.allow, deny: config.deny },
     nat: {
       relayServer: config.relay,

@@ -230,7 +230,7 @@ export class PeerImpl implements Peer {
         }
       }),
     );
-    if (connected > 0 && this.running) {
+    if (connected > 0 && this.running && this.init.dht?.refreshOnStart !== false) {
       // learn the rest of the network now rather than at the next periodic self-query
       this.node.services.dht
         .refreshRoutingTable()

@@ -40,6 +40,26 @@ export interface PeerDhtOptions {
   reprovideThresholdMs?: number;
   /** How often to check what needs re-providing (ms). Default 1 h. */
   reprovideIntervalMs?: number;
+  /**
+   * Peers per k-bucket, and so the peers a lookup converges on and the providers one lookup yields
+   * (kad-dht's kBucketSize). Default kad-dht's (20).
+   */
+  k?: number;
+  /**
+   * After bootstrapping, refresh every k-bucket at once (one lookup per bucket) instead of waiting
+   * for the self-query. Default true.
+   */
+  refreshOnStart?: boolean;
+  /** Peers a lookup path asks at once (kad-dht's alpha). Default kad-dht's (10). */
+  alpha?: number;
+  /** Disjoint paths of a lookup (S/Kademlia's d). Default kad-dht's (20, its k). */
+  disjointPaths?: number;
+  /**
+   * Which newly heard-of peers may enter the routing table: `connected` (only peers this peer
+   * talks to; no dial to verify a peer named in an answer: dht-tuning.ts) or `all` (kad-dht's own:
+   * every peer named in an answer is dialled and pinged). Default `all`.
+   */
+  admit?: 'connected' | 'all';
 }
 
 /** One link's shape in a simulation (shaping.ts). */
@@ -351,6 +371,13 @@ export interface DatasetSearchOptions extends AbortOptions {
   timeoutMs?: number;
   /** Search only by name, only by tag, or both (default). */
   by?: 'name' | 'tag' | 'any';
+  /**
+   * Only datasets whose name (or tag, per `by`; `any`: name or tag) equals the term, case aside.
+   * Looks up only the term's exact keys and asks only their providers: no prefix key, no
+   * connected peers, so a term sharing its first letters with many datasets costs no more than
+   * any other. Default false (substring search: match.ts).
+   */
+  exact?: boolean;
 }
 
 /** Timeouts of an MPC session, in ms. */

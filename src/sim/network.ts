@@ -96,7 +96,7 @@ export async function startSimPeers(
       connectionMonitor: s.transport === 'tcp',
       transport: s.transport,
       datastore: 'memory',
-      dht: { initialQuerySelfInterval: 100 },
+      dht: { initialQuerySelfInterval: 100, ...s.dht },
       linkOf: (remote) => linkBetween(s, i, remote !== undefined ? indexOf.get(remote) : undefined),
     };
   };

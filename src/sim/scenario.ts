@@ -103,6 +103,21 @@ const schema = z.strictObject({
     })
     .prefault({}),
   churn: z.array(z.strictObject({ at: ms, peer: peerIndex, action: z.enum(['leave', 'join']) })).default([]),
+  /**
+   * The simulated peers' Kademlia settings (PeerDhtOptions). The defaults are the lean profile
+   * docs/SIMULATION.md measures: k 8, alpha 3, one path, only connected peers admitted to routing
+   * tables, no bucket refresh at start. `{ "k": 20, "alpha": 10, "disjointPaths": 10, "admit":
+   * "all", "refreshOnStart": true }` is a daemon's (kad-dht's own).
+   */
+  dht: z
+    .strictObject({
+      k: z.number().int().min(2).max(64).default(8),
+      alpha: z.number().int().min(1).max(32).default(3),
+      disjointPaths: z.number().int().min(1).max(32).default(1),
+      admit: z.enum(['connected', 'all']).default('connected'),
+      refreshOnStart: z.boolean().default(false),
+    })
+    .prefault({}),
 });
 
 /** A parsed scenario, every default filled in. */

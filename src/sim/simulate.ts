@@ -116,7 +116,9 @@ async function discover(
         continue;
       }
       const t0 = performance.now();
-      const r = await peer.datasets.search(datasetName(s, owner), { by: 'name' }).catch(() => undefined);
+      const r = await peer.datasets
+        .search(datasetName(s, owner), { by: 'name', exact: true })
+        .catch(() => undefined);
       latencies.push(performance.now() - t0);
       if (r?.found.some((d) => d.description.owner === sim.ids[owner])) found++;
       tick(plan.length);

@@ -65,8 +65,8 @@ test('four peers: prefix and substring of names, tags and descriptions; DHT pref
       { signal },
     );
     await b.datasets.add({ csvPath: csv, name: 'heights', tags: ['demo'] }, { signal });
-    const names = async (term: string, by?: 'name' | 'tag' | 'any') => {
-      const r = await searcher.datasets.search(term, { signal, ...(by ? { by } : {}) });
+    const names = async (term: string, by?: 'name' | 'tag' | 'any', exact = false) => {
+      const r = await searcher.datasets.search(term, { signal, exact, ...(by ? { by } : {}) });
       assert.equal(r.rejected, [], `${term}: ${JSON.stringify(r.rejected)}`);
       return r.found.map((s) => s.description.name);
     };
@@ -81,6 +81,13 @@ test('four peers: prefix and substring of names, tags and descriptions; DHT pref
     // best match first: the exact name before names it starts
     await a.datasets.add({ csvPath: csv, name: 'patients', tags: ['x'] }, { signal });
     assert.equal(await names('patients'), ['patients', 'patients-a', 'patients-b']);
+    // exact: only the name or tag equal to the term
+    assert.equal(await names('patients', 'any', true), ['patients']);
+    assert.equal(await names('PATIENTS-A', 'name', true), ['patients-a']);
+    assert.equal(await names('cardiology', 'any', true), ['patients-a', 'patients-b']);
+    assert.equal(await names('cardiology', 'name', true), []);
+    assert.equal(await names('patie', 'any', true), []);
+    assert.equal(await names('blood pressure', 'any', true), []);
 
     // the searcher hangs up on the owners: only the DHT's prefix key leads to them
     const node = internals(searcher).node;
@@ -90,6 +97,8 @@ test('four peers: prefix and substring of names, tags and descriptions; DHT pref
     const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()));
     assert.not.ok(connected.has(a.peerId) || connected.has(b.peerId), 'owners not connected');
     assert.equal(await names('patie'), ['patients', 'patients-a', 'patients-b']);
+    // an exact search asks the providers of the exact key only: the owner is found through it
+    assert.equal(await names('patients-b', 'name', true), ['patients-b']);
   } finally {
     await stopAll(peers);
     removeDir(root);
@@ -112,6 +121,16 @@ test('attacks: a server answering what was not asked is rejected; bad queries ar
     const r = await searcher.datasets.search('weights', { signal });
     assert.equal(r.found, []);
     assert.equal(r.rejected, [{ owner: owner.peerId, name: 'heights', reason: 'does not match the query' }]);
+    // an exact search keeps only the exact name, whatever a provider answers
+    await owner.datasets.add({ csvPath: csv, name: 'heights-2', tags: ['demo'] }, { signal });
+    const ex = await searcher.datasets.search('heights', { signal, exact: true, by: 'name' });
+    assert.equal(
+      ex.found.map((f) => f.description.name),
+      ['heights'],
+    );
+    assert.equal(ex.rejected, [
+      { owner: owner.peerId, name: 'heights-2', reason: 'does not match the query' },
+    ]);
 
     // a query with an over-long text or an unknown field is answered "bad request"
     const node = internals(searcher).node;

@@ -27,6 +27,7 @@ test('defaults: a scenario of just a peer count is complete', () => {
   assert.is(s.searches, 200);
   assert.equal(s.links.default, { latencyMs: 0, jitterMs: 0 });
   assert.equal(s.jobs, []);
+  assert.equal(s.dht, { k: 8, alpha: 3, disjointPaths: 1, admit: 'connected', refreshOnStart: false });
 });
 
 test('owners: all, the first k, or a list; two peers get two owners by default', () => {
@@ -37,6 +38,9 @@ test('owners: all, the first k, or a list; two peers get two owners by default',
 
 test('mistakes are refused, naming the field', () => {
   refused({ peers: 10, colour: 'red' }, /^unknown field 'colour'$/);
+  refused({ peers: 10, dht: { k: 100 } }, /^dht\.k: /);
+  refused({ peers: 10, dht: { admit: 'some' } }, /^dht\.admit: /);
+  refused({ peers: 10, dht: { beta: 1 } }, /unknown field 'beta'/);
   refused({ peers: 1 }, /^peers: /);
   refused({ peers: 10.5 }, /^peers: /);
   refused({ peers: 10, links: { default: { latencyMs: -1 } } }, /^links\.default\.latencyMs: /);

@@ -41,6 +41,7 @@ interface UpdateOptions extends CommonOptions {
 
 interface SearchOptions extends CommonOptions {
   by?: 'name' | 'tag' | 'any';
+  exact?: boolean;
   timeout?: number;
 }
 
@@ -172,10 +173,12 @@ export function registerDataset(program: Command, { io }: CommandContext): void 
         .choices(['name', 'tag', 'any'])
         .default('any'),
     )
+    .option('--exact', 'only names (or tags, per --by) equal to the term: asks only their owners')
     .option('--timeout <ms>', 'search time budget in ms', positiveIntValue)
     .action(async (term: string, opts: SearchOptions) => {
       const result = await clientFor(opts).searchDatasets(term, {
         by: opts.by,
+        exact: opts.exact === true,
         searchTimeoutMs: opts.timeout,
       });
       if (opts.json === true) return printJson(io, result);

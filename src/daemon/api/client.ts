@@ -94,6 +94,8 @@ export interface SearchRequestOptions extends RequestOptions {
   by?: 'name' | 'tag' | 'any';
   /** The daemon's search budget in ms. */
   searchTimeoutMs?: number;
+  /** Only names (or tags) equal to the term (DatasetSearchOptions.exact). */
+  exact?: boolean;
 }
 
 /** Options of {@link ApiClient.fromDataDir}. */
@@ -291,6 +293,7 @@ export class ApiClient {
   searchDatasets(term: string, options: SearchRequestOptions = {}): Promise<DatasetSearchResult> {
     const q = new URLSearchParams({ term });
     if (options.by !== undefined) q.set('by', options.by);
+    if (options.exact === true) q.set('exact', 'true');
     if (options.searchTimeoutMs !== undefined) q.set('timeoutMs', String(options.searchTimeoutMs));
     return this.request('GET', `/datasets/search?${q}`, undefined, options);
   }

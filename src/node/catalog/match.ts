@@ -79,6 +79,13 @@ export function matchRank(
   return ranks.length === 0 ? undefined : (Math.min(...ranks) as MatchRank);
 }
 
+/** Whether `signed` has the name (or a tag, per `field`) `t`, exactly: an exact search's filter. */
+export function matchesExactly(signed: SignedDatasetDescription, t: string, field: SearchField): boolean {
+  const d = signed.description;
+  if (field !== 'tag' && d.name.toLowerCase() === t) return true;
+  return field !== 'name' && d.tags.some((tag) => tag.toLowerCase() === t);
+}
+
 /** The prefix-key texts a dataset is provided under (at most {@link MAX_PREFIX_KEYS}). */
 export function prefixesOf(name: string, tags: readonly string[]): string[] {
   const out = new Set<string>();

@@ -34,7 +34,7 @@ import type {
   SignedDatasetDescription,
 } from '../types.js';
 import { datasetNameKey, datasetPrefixKey, datasetTagKey, KEY_PAGES } from './keys.js';
-import { lookupsFor, matchRank, normaliseTerm, type SearchField } from './match.js';
+import { lookupsFor, matchesExactly, matchRank, normaliseTerm, type SearchField } from './match.js';
 import { findPaged } from './pages.js';
 import { PerPeerLimit } from './per-peer-limit.js';
 import type { CatalogQuery } from './protocol.js';
@@ -79,10 +79,14 @@ export async function searchNetwork(
   const result: DatasetSearchResult = { term: t ?? '', found: [], rejected: [] };
   if (t === undefined) return result;
   const field: SearchField = options.by ?? 'any';
-  const lookups = lookupsFor(t, field);
-  // `name`/`tag` let servers older than text search answer the exact query
-  const { prefix: _prefix, ...exact } = lookups;
-  const query: CatalogQuery = { ...exact, text: t, field };
+  const onlyExact = options.exact === true;
+  const { prefix, ...exact } = lookupsFor(t, field);
+  const lookups: ReturnType<typeof lookupsFor> = onlyExact
+    ? exact
+    : { ...exact, ...(prefix !== undefined ? { prefix } : {}) };
+  // `name`/`tag` let servers older than text search answer the exact query; an exact search sends
+  // only them, so an owner's answer holds its exact matches, not the first of many substrings
+  const query: CatalogQuery = onlyExact ? exact : { ...exact, text: t, field };
   const signal = AbortSignal.any([
     AbortSignal.timeout(options.timeoutMs ?? deps.searchMs),
     ...(options.signal ? [options.signal] : []),
@@ -90,7 +94,7 @@ export async function searchNetwork(
 
   const found = new Map<string, Found>();
   const keep = (signed: SignedDatasetDescription): void => {
-    const rank = matchRank(signed, t, field);
+    const rank = onlyExact && !matchesExactly(signed, t, field) ? undefined : matchRank(signed, t, field);
     if (rank === undefined)
       throw new DescriptionVerificationError(signed.description.owner, 'does not match the query');
     const id = `${signed.description.owner}/${signed.description.name}`;
@@ -102,6 +106,7 @@ export async function searchNetwork(
       found.set(id, { signed, rank });
     }
   };
+  if (onlyExact && exact.name === undefined && exact.tag === undefined) return result; // not a valid name or tag
   for (const s of deps.query(query)) keep(s);
 
   const asked = new Set<string>([deps.self]);
@@ -130,7 +135,7 @@ export async function searchNetwork(
     );
   };
   const neighbours = new Map(deps.node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer]));
-  for (const peer of [...neighbours.values()].slice(0, MAX_NEIGHBOURS_ASKED)) ask(peer, true);
+  if (!onlyExact) for (const peer of [...neighbours.values()].slice(0, MAX_NEIGHBOURS_ASKED)) ask(peer, true);
 
   const keys = [
     ...(lookups.name !== undefined ? [datasetNameKey(lookups.name)] : []),

@@ -10,7 +10,8 @@
  * - `PATCH /datasets/:name` `{ tags?, description?, bounds? }`: changes a local dataset's tags,
  *   description and/or column bounds (`{ column: [lo, hi] | null }`, null removing a column's;
  *   checked against the data), re-signed and re-advertised; data, rows and policy unchanged.
- * - `GET /datasets/search?term=..[&by=name|tag|any][&timeoutMs=..]`: verified descriptions found.
+ * - `GET /datasets/search?term=..[&by=name|tag|any][&exact=true][&timeoutMs=..]`: verified
+ *   descriptions found (`exact`: only names/tags equal to the term).
  * - `GET /datasets/:owner/:name`: one description, fetched from its owner and verified.
  * - `DELETE /datasets/:name`: stops advertising and deletes a local dataset, and its policy (a
  *   policy change, audited).
@@ -150,7 +151,14 @@ export function datasetRoutes(router: Router, ctx: ApiContext): void {
       'timeoutMs',
       MAX_SEARCH_TIMEOUT_MS,
     );
-    return datasets.search(term, { signal: req.signal, timeoutMs, by: by as (typeof SEARCH_BY)[number] });
+    const exact = req.query.get('exact') ?? 'false';
+    if (exact !== 'true' && exact !== 'false') throw new BadRequestError('"exact" must be true or false');
+    return datasets.search(term, {
+      signal: req.signal,
+      timeoutMs,
+      by: by as (typeof SEARCH_BY)[number],
+      exact: exact === 'true',
+    });
   });
 
   router.get('/datasets/:owner/:name', async (req): Promise<SignedDatasetDescription> =>
