@@ -50,7 +50,7 @@ export interface DaemonConfig {
   dht: DaemonDhtConfig;
 }
 
-/** The DHT settings a daemon's config may change (docs/SIMULATION.md says what each costs). */
+/** The DHT settings a daemon's config may change (docs/SIMULATE.md says what each costs). */
 export interface DaemonDhtConfig {
   /** Peers per k-bucket; providers one lookup yields (2-64, default 20). */
   k?: number;

@@ -105,7 +105,7 @@ const schema = z.strictObject({
   churn: z.array(z.strictObject({ at: ms, peer: peerIndex, action: z.enum(['leave', 'join']) })).default([]),
   /**
    * The simulated peers' Kademlia settings (PeerDhtOptions). The defaults are the lean profile
-   * docs/SIMULATION.md measures: k 8, alpha 3, one path, only connected peers admitted to routing
+   * docs/SIMULATE.md measures: k 8, alpha 3, one path, only connected peers admitted to routing
    * tables, no bucket refresh at start. `{ "k": 20, "alpha": 10, "disjointPaths": 10, "admit":
    * "all", "refreshOnStart": true }` is a daemon's (kad-dht's own).
    */

@@ -31,7 +31,11 @@ export interface SimProgress {
 export interface SimulateOptions {
   /** Called as the run goes (phase, done, total). */
   onProgress?: (p: SimProgress) => void;
-  /** Parallel searches (default 4). */
+  /**
+   * Parallel searches (default 1). All peers share this process's CPU: searches run side by side
+   * would measure the simulator's CPU (each waiting for the others' work), not the network; one
+   * at a time, each measures what one user waits for.
+   */
   searchConcurrency?: number;
   /** Give up waiting for a connected network after this many ms (default 120 000). */
   connectTimeoutMs?: number;
@@ -262,7 +266,7 @@ export async function simulateNetwork(scenario: unknown, options: SimulateOption
     let searched = 0;
     let finished = 0;
     const [discovery, jobs, churned] = await Promise.all([
-      discover(s, sim, options.searchConcurrency ?? 4, (total) =>
+      discover(s, sim, options.searchConcurrency ?? 1, (total) =>
         progress({ phase: 'discovery', done: ++searched, total }),
       ),
       Promise.all(
