@@ -129,8 +129,10 @@ export class NatManager {
     );
     await this.puncher?.start();
     this.running = true;
-    // Every peer probes: a configured verdict still needs the observed address a hole punch uses.
-    this.schedule(1_000);
+    // A configured verdict still needs the observed address a hole punch uses: every peer probes,
+    // unless it neither asks (reachability configured) nor punches (a simulation on loopback)
+    const mode = this.deps.nat?.reachability ?? 'auto';
+    if (mode === 'auto' || this.deps.nat?.holePunch !== false) this.schedule(1_000);
     if ((this.deps.nat?.reachability ?? 'auto') === 'private') void this.reserve();
   }
 

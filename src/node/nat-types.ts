@@ -27,7 +27,8 @@ export interface PeerNatOptions {
   relays?: string[];
   /**
    * `auto` (the default): ask connected peers to dial back (reachability.ts) and reserve a relay
-   * slot only when none can; `private`: reserve at once; `public`: never reserve.
+   * slot only when none can; `private`: reserve at once; `public`: never reserve. A configured
+   * verdict with `holePunch: false` asks nothing at all (no dial-back probes).
    */
   reachability?: 'auto' | 'public' | 'private';
   /** Upgrade relayed connections to direct ones by TCP hole punching where the NATs allow. Default true. */

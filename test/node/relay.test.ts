@@ -8,8 +8,23 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createPeer, type Peer } from '../../src/node/peer.js';
-import { dialBackTargets, MAX_DIALBACK_PORTS, reachabilityOf } from '../../src/node/reachability.js';
-import { removeDir, SAMPLE_CSV, stopAll, tempDir, testInit, waitFor, writeText } from './net-helpers.js';
+import {
+  DIALBACK_PROTOCOL,
+  dialBackTargets,
+  MAX_DIALBACK_PORTS,
+  reachabilityOf,
+} from '../../src/node/reachability.js';
+import {
+  internals,
+  removeDir,
+  SAMPLE_CSV,
+  startPeers,
+  stopAll,
+  tempDir,
+  testInit,
+  waitFor,
+  writeText,
+} from './net-helpers.js';
 
 test('a peer without a listener is reached through a relay; a peer it denies is not', async () => {
   const signal = AbortSignal.timeout(90_000);
@@ -125,6 +140,37 @@ test('dial-back: relayed or malformed requests are refused; only the observed IP
   // the asker cannot name another host: there is no field for it, and extra fields are ignored
   const spoof = dialBackTargets({ ports: [1], ip: '10.9.9.9' }, direct) as string[];
   assert.ok(spoof.every((a) => a.startsWith('/ip4/10.1.2.3/')));
+});
+
+test('a peer told it is public that does not punch asks no one to dial back', async () => {
+  const signal = AbortSignal.timeout(60_000);
+  const root = tempDir();
+  let peers: Peer[] = [];
+  try {
+    peers = await startPeers(root, 3, signal, (i) =>
+      i === 2 ? { nat: { reachability: 'public', holePunch: false } } : {},
+    );
+    // count the dial-back requests each peer receives for 2.5 s (probes start 1 s after start)
+    const asked = new Map<string, number>();
+    for (const p of peers.slice(0, 2)) {
+      const node = internals(p).node;
+      await node.unhandle(DIALBACK_PROTOCOL);
+      await node.handle(DIALBACK_PROTOCOL, (stream, connection) => {
+        const from = connection.remotePeer.toString();
+        asked.set(from, (asked.get(from) ?? 0) + 1);
+        stream.abort(new Error('counted only'));
+      });
+    }
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.is(asked.get(peers[2]!.peerId), undefined, 'the quiet peer sent no probe');
+    assert.ok(
+      (asked.get(peers[0]!.peerId) ?? 0) + (asked.get(peers[1]!.peerId) ?? 0) > 0,
+      'the others probe',
+    );
+  } finally {
+    await stopAll(peers);
+    removeDir(root);
+  }
 });
 
 test('reachability verdicts: any success is public, all failures private, no answer unknown', () => {
