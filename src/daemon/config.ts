@@ -56,9 +56,12 @@ export interface DaemonDhtConfig {
   k?: number;
   /** Peers a lookup asks at once (1-32, default 10). */
   alpha?: number;
-  /** Disjoint lookup paths (1-32, default 10). */
+  /** Disjoint lookup paths (1-32, default: alpha). */
   disjointPaths?: number;
-  /** `connected`: only peers this peer talks to enter its routing table; `all` (default): kad-dht's. */
+  /**
+   * `connected`: only peers this peer talks to enter its routing table (for simulations: a restarted
+   * daemon then keeps none of its stored peers and relies on its bootstrap list); `all` (default).
+   */
   admit?: 'connected' | 'all';
   /** Refresh every k-bucket after bootstrapping (default true). */
   refreshOnStart?: boolean;

@@ -130,9 +130,10 @@ export class NatManager {
     await this.puncher?.start();
     this.running = true;
     // A configured verdict still needs the observed address a hole punch uses: every peer probes,
-    // unless it neither asks (reachability configured) nor punches (a simulation on loopback)
+    // unless it neither asks (reachability configured) nor can punch (holePunch off or no
+    // SO_REUSEPORT helper: a simulation on loopback, say)
     const mode = this.deps.nat?.reachability ?? 'auto';
-    if (mode === 'auto' || this.deps.nat?.holePunch !== false) this.schedule(1_000);
+    if (mode === 'auto' || this.puncher !== undefined) this.schedule(1_000);
     if ((this.deps.nat?.reachability ?? 'auto') === 'private') void this.reserve();
   }
 

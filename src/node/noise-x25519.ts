@@ -69,6 +69,6 @@ let passed: boolean | undefined;
 export function withFastX25519(base: ICryptoInterface): ICryptoInterface {
   if (process.env.PEERMPC_NOISE_CRYPTO === 'node') return base;
   passed ??= selfTest();
-  // Noise calls these detached from the object (wrapCrypto): no `this`.
+  // sharedKey uses no `this`, however Noise calls it
   return passed ? { ...base, generateX25519SharedKey: sharedKey } : base;
 }

@@ -52,12 +52,14 @@ export interface PeerDhtOptions {
   refreshOnStart?: boolean;
   /** Peers a lookup path asks at once (kad-dht's alpha). Default kad-dht's (10). */
   alpha?: number;
-  /** Disjoint paths of a lookup (S/Kademlia's d). Default kad-dht's (20, its k). */
+  /** Disjoint paths of a lookup (S/Kademlia's d). Default kad-dht's (its alpha). */
   disjointPaths?: number;
   /**
    * Which newly heard-of peers may enter the routing table: `connected` (only peers this peer
    * talks to; no dial to verify a peer named in an answer: dht-tuning.ts) or `all` (kad-dht's own:
-   * every peer named in an answer is dialled and pinged). Default `all`.
+   * every peer named in an answer is dialled and pinged). Default `all`. `connected` is meant for
+   * simulations: at start kad-dht refills the table from the peer store, and with no connection
+   * yet it would keep none of them, so a restarted daemon would rely on its bootstrap list alone.
    */
   admit?: 'connected' | 'all';
 }
@@ -170,7 +172,7 @@ export interface PeerStatus {
   multiaddrs: string[];
   /**
    * Whether other peers can dial this one: `public`, `private` (it listens through a relay), or
-   * `unknown` (not yet asked; always for simulated peers). See reachability.ts.
+   * `unknown` (not yet asked; always for peers on the memory transport). See reachability.ts.
    */
   reachability: 'unknown' | 'public' | 'private';
   /** Its relayed (`/p2p-circuit`) addresses: non-empty once a relay holds a slot for it. */

@@ -131,6 +131,14 @@ test('attacks: a server answering what was not asked is rejected; bad queries ar
     assert.equal(ex.rejected, [
       { owner: owner.peerId, name: 'heights-2', reason: 'does not match the query' },
     ]);
+    // the DHT knows nothing (records not out yet, or flooded away): a connected owner is still asked
+    const dht = internals(searcher).node.services.dht as unknown as { findProviders: unknown };
+    dht.findProviders = async function* () {};
+    const viaNeighbour = await searcher.datasets.search('heights', { signal, exact: true, by: 'name' });
+    assert.equal(
+      viaNeighbour.found.map((f) => f.description.name),
+      ['heights'],
+    );
 
     // a query with an over-long text or an unknown field is answered "bad request"
     const node = internals(searcher).node;

@@ -135,7 +135,10 @@ export async function searchNetwork(
     );
   };
   const neighbours = new Map(deps.node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer]));
-  if (!onlyExact) for (const peer of [...neighbours.values()].slice(0, MAX_NEIGHBOURS_ASKED)) ask(peer, true);
+  const askNeighbours = () => {
+    for (const peer of [...neighbours.values()].slice(0, MAX_NEIGHBOURS_ASKED)) ask(peer, true);
+  };
+  if (!onlyExact) askNeighbours();
 
   const keys = [
     ...(lookups.name !== undefined ? [datasetNameKey(lookups.name)] : []),
@@ -163,6 +166,12 @@ export async function searchNetwork(
   );
   // requests may still be added while providers stream in; wait for all of them
   for (let i = 0; i < requests.length; i++) await requests[i];
+  // an exact search the DHT led nowhere (an owner whose records are not out yet, or were pushed out
+  // by a flooder) still asks the peers it is connected to, as every search does
+  if (onlyExact && found.size === 0 && !signal.aborted) {
+    askNeighbours();
+    for (let i = 0; i < requests.length; i++) await requests[i];
+  }
   result.found = [...found.values()]
     .sort(
       (a, b) =>
