@@ -5,6 +5,7 @@
  * Uint8Array, so a value can go through `JSON.stringify` unchanged. This module imports nothing
  * from libp2p.
  */
+import type { PeerDhtOptions } from './dht-types.js';
 import type { PeerNatOptions } from './nat-types.js';
 
 /** Options accepted by every async method of the peer. */
@@ -30,40 +31,6 @@ export interface PeerTimeouts {
   provideMs?: number;
 }
 
-/** DHT tuning; defaults suit a real deployment, tests lower them. */
-export interface PeerDhtOptions {
-  /** kad-dht's start-up self-query interval (ms). Default 200 (libp2p's 1 000 makes the first provide slow). */
-  initialQuerySelfInterval?: number;
-  /** How long provider records stay valid (ms). Default 48 h. */
-  provideValidityMs?: number;
-  /** Re-provide this long before a record expires (ms). Default 24 h. */
-  reprovideThresholdMs?: number;
-  /** How often to check what needs re-providing (ms). Default 1 h. */
-  reprovideIntervalMs?: number;
-  /**
-   * Peers per k-bucket, and so the peers a lookup converges on and the providers one lookup yields
-   * (kad-dht's kBucketSize). Default kad-dht's (20).
-   */
-  k?: number;
-  /**
-   * After bootstrapping, refresh every k-bucket at once (one lookup per bucket) instead of waiting
-   * for the self-query. Default true.
-   */
-  refreshOnStart?: boolean;
-  /** Peers a lookup path asks at once (kad-dht's alpha). Default kad-dht's (10). */
-  alpha?: number;
-  /** Disjoint paths of a lookup (S/Kademlia's d). Default kad-dht's (its alpha). */
-  disjointPaths?: number;
-  /**
-   * Which newly heard-of peers may enter the routing table: `connected` (only peers this peer
-   * talks to; no dial to verify a peer named in an answer: dht-tuning.ts) or `all` (kad-dht's own:
-   * every peer named in an answer is dialled and pinged). Default `all`. `connected` is meant for
-   * simulations: at start kad-dht refills the table from the peer store, and with no connection
-   * yet it would keep none of them, so a restarted daemon would rely on its bootstrap list alone.
-   */
-  admit?: 'connected' | 'all';
-}
-
 /** One link's shape in a simulation (shaping.ts). */
 export interface LinkShape {
   /** One-way delay in ms. */
@@ -77,6 +44,7 @@ export interface LinkShape {
 /** The shape of the link to `remotePeer` (undefined when unknown); undefined: unshaped. */
 export type LinkOf = (remotePeer: string | undefined) => LinkShape | undefined;
 
+export type { PeerDhtOptions } from './dht-types.js';
 export type { PeerNatOptions, RelayLimits } from './nat-types.js';
 
 /** How a peer is configured; the daemon builds this from its config file and flags. */

@@ -80,10 +80,9 @@ export async function searchNetwork(
   if (t === undefined) return result;
   const field: SearchField = options.by ?? 'any';
   const onlyExact = options.exact === true;
-  const { prefix, ...exact } = lookupsFor(t, field);
-  const lookups: ReturnType<typeof lookupsFor> = onlyExact
-    ? exact
-    : { ...exact, ...(prefix !== undefined ? { prefix } : {}) };
+  const all = lookupsFor(t, field);
+  const { prefix: _prefix, ...exact } = all;
+  const lookups: typeof all = onlyExact ? exact : all;
   // `name`/`tag` let servers older than text search answer the exact query; an exact search sends
   // only them, so an owner's answer holds its exact matches, not the first of many substrings
   const query: CatalogQuery = onlyExact ? exact : { ...exact, text: t, field };
