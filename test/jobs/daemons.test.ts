@@ -29,6 +29,7 @@ import {
   within,
   type JobsTestNetwork,
 } from './helpers/daemons.js';
+import { until } from './helpers/services.js';
 
 let t: JobsTestNetwork;
 
@@ -162,13 +163,14 @@ test('two jobs at once on the same three daemons (two sessions, interleaved step
       1e-3,
       'variance',
     );
-    // every daemon told its operator, one line per event, ids and states only
+    // every daemon told its operator, one line per event, ids and states only. A hospital ends its
+    // part after the scientist has the result, and its stdout arrives through a pipe: wait for it.
     for (const d of [...t.hospitals, t.scientist])
-      for (const id of [a.id, b.id]) {
-        const out = d.output();
-        for (const state of ['approved', 'running', 'done'])
-          assert.match(out, new RegExp(`job ${id.slice(0, 12)} ${state}`), `${d.name}: ${state}`);
-      }
+      for (const id of [a.id, b.id])
+        for (const state of ['approved', 'running', 'done']) {
+          const line = new RegExp(`job ${id.slice(0, 12)} ${state}`);
+          await until(() => line.test(d.output()), 15_000, `${d.name}: job ${state}`);
+        }
   }));
 
 test('reject path: a person rejects with the CLI; rejected everywhere, nothing released', () =>
