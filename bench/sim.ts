@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- sim [50] [100] [200] [--transport memory|tcp[,...]]`: networks of real peers
- * in this process (simulateNetwork): rows {suite: 'sim', case: 'network', n (peers), transport,
- * start_ms, rss_mib, discovery_p50_ms, discovery_p95_ms, success_rate, job_ms} (issue 18).
- * Default: 50 and 100 peers over the memory transport; name the peer counts to choose (200 takes
- * minutes), `--transport tcp` for loopback TCP. One run per row: a network's start is the
+ * `npm run bench -- sim [50] [100] [200] [--transport memory|workers|tcp[,...]]`: networks of real
+ * peers in this process (simulateNetwork): rows {suite: 'sim', case: 'network', n (peers),
+ * transport, workers, start_ms, rss_mib, discovery_p50_ms, discovery_p95_ms, success_rate, job_ms}
+ * (issue 18). Default: 50 and 100 peers over the memory transport; name the peer counts to choose
+ * (200 takes minutes), `--transport tcp` for loopback TCP, `workers` for the memory transport
+ * with the peers spread over two worker threads (row transport `memory`, workers 2). One run per row: a network's start is the
  * measurement. Each network runs 200 random searches and one rep3 job among three owners;
  * `median_ms` is the discovery p50 and `job_ok` whether the job equalled the plaintext answer.
  */
@@ -19,11 +20,14 @@ export async function benchSim(opts: SuiteOptions): Promise<Row[]> {
     throw new UsageError('sim: name peer counts between 4 and 1000 (e.g. 50 100 200)');
   const transports = opts.transports ?? ['memory'];
   for (const t of transports)
-    if (t !== 'memory' && t !== 'tcp') throw new UsageError(`sim: transport ${t} (memory or tcp)`);
+    if (t !== 'memory' && t !== 'tcp' && t !== 'workers')
+      throw new UsageError(`sim: transport ${t} (memory, workers or tcp)`);
   const rows: Row[] = [];
-  for (const transport of transports) {
+  for (const name of transports) {
+    const transport = name === 'tcp' ? 'tcp' : 'memory';
+    const workers = name === 'workers' ? 2 : 0;
     for (const n of sizes) {
-      progress(`sim: ${n} peers over ${transport}`);
+      progress(`sim: ${n} peers over ${transport}${workers > 0 ? `, ${workers} worker threads` : ''}`);
       let last = '';
       const r = await simulateNetwork(
         {
@@ -33,6 +37,7 @@ export async function benchSim(opts: SuiteOptions): Promise<Row[]> {
           jobs: [{ requester: n - 1, datasets: ['data-0', 'data-1', 'data-2'], stats: ['count', 'mean'] }],
         },
         {
+          workers,
           onProgress: (p) => {
             const line = `  ${p.phase} ${p.done}/${p.total}`;
             if (p.phase !== last || p.done === p.total) progress(line);
@@ -46,6 +51,7 @@ export async function benchSim(opts: SuiteOptions): Promise<Row[]> {
         case: 'network',
         n,
         transport,
+        workers,
         median_ms: r.discovery.p50Ms,
         ops_per_s: r.discovery.p50Ms > 0 ? 1000 / r.discovery.p50Ms : 0,
         start_ms: r.connectedMs,

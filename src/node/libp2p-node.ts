@@ -30,6 +30,7 @@ import { relayServerService, relayTransport, type RelayServer } from './nat.js';
 import { fastNoiseCrypto } from './noise-crypto.js';
 import { withFastX25519 } from './noise-x25519.js';
 import { PunchTargets, reusePortTcp } from './reuseport-tcp.js';
+import { portTransport } from './port-transport.js';
 import { shapedTransport } from './shaping.js';
 import type { PeerInit } from './types.js';
 import { ensureWebSocketGlobal } from './websocket-global.js';
@@ -87,7 +88,7 @@ function transportsOf(init: PeerInit, punch: PunchTargets): NonNullable<Libp2pOp
     init.linkOf !== undefined ? shapedTransport(t, init.linkOf) : t;
   if (init.transport === 'memory') {
     if (init.websockets === true) throw new TypeError('websockets: not with the memory transport');
-    return [shape(memory())];
+    return [shape(init.memoryBroker !== undefined ? portTransport(init.memoryBroker) : memory())];
   }
   // Every TCP peer can dial relayed addresses and listen through a relay (nat.ts).
   // TCP_NODELAY (@libp2p/tcp's default too): an MPC round's small messages go out at once, never

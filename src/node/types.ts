@@ -7,6 +7,7 @@
  */
 import type { PeerDhtOptions } from './dht-types.js';
 import type { PeerNatOptions } from './nat-types.js';
+import type { PortBroker } from './port-transport.js';
 
 /** Options accepted by every async method of the peer. */
 export interface AbortOptions {
@@ -88,6 +89,12 @@ export interface PeerInit {
    * process can be reached).
    */
   transport?: 'tcp' | 'memory';
+  /**
+   * With the memory transport: join memory addresses through this broker over MessagePorts
+   * (port-transport.ts), so that peers in different worker threads reach each other. Absent:
+   * libp2p's memory transport (peers of this thread only).
+   */
+  memoryBroker?: PortBroker;
   /**
    * Where DHT records, provider records and the peer store live: `disk` (the default, a LevelDB
    * in the data directory, surviving restarts) or `memory` (lost at stop: for simulated peers,

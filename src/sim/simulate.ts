@@ -10,15 +10,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { shorthandProgram } from '../jobs/program/shorthand.js';
-import { jobServiceForPeer } from '../jobs/service/for-peer.js';
-import type { JobService } from '../jobs/service/service.js';
-import { isFinal } from '../jobs/state.js';
 import { SeededStream, datasetCsv } from './data.js';
+import { LocalSimHost, type SimHost } from './host.js';
 import { startSimPeers, type SimPeers } from './network.js';
 import { checkAgainstPlaintext } from './plaintext.js';
 import { percentile, type SimChurn, type SimDiscovery, type SimJob, type SimReport } from './report.js';
-import { datasetName, datasetOwners, parseScenario, type Scenario } from './scenario.js';
+import { ScenarioError, datasetName, datasetOwners, parseScenario, type Scenario } from './scenario.js';
 
 /** Progress of a run, for a progress bar. */
 export interface SimProgress {
@@ -39,6 +38,11 @@ export interface SimulateOptions {
   searchConcurrency?: number;
   /** Give up waiting for a connected network after this many ms (default 120 000). */
   connectTimeoutMs?: number;
+  /**
+   * Worker threads to spread the peers over (memory transport only; default 0: every peer in
+   * this thread). About one per core when one event loop is the limit (workers.ts).
+   */
+  workers?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -50,41 +54,20 @@ async function waitConnected(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ready = sim.peers.filter((p) => p !== undefined && p.status().routingTableSize >= 1).length;
+    const ready = Object.values(await sim.host.routingTableSizes()).filter((n) => n >= 1).length;
     progress(ready);
-    if (ready === sim.peers.length) return;
+    if (ready === sim.up.length) return;
     if (Date.now() > deadline)
-      throw new Error(`only ${ready} of ${sim.peers.length} peers joined the DHT within ${timeoutMs} ms`);
+      throw new Error(`only ${ready} of ${sim.up.length} peers joined the DHT within ${timeoutMs} ms`);
     await sleep(100);
   }
 }
 
-async function publish(
-  s: Scenario,
-  sim: SimPeers,
-  root: string,
-  services: Map<number, JobService>,
-): Promise<void> {
+async function publish(s: Scenario, sim: SimPeers, root: string): Promise<void> {
   for (const owner of datasetOwners(s)) {
     const csvPath = join(root, `data-${owner}.csv`);
     writeFileSync(csvPath, datasetCsv(s, owner));
-    const name = datasetName(s, owner);
-    const peer = sim.peers[owner]!;
-    await peer.datasets.add({ csvPath, name, tags: s.datasets.tags });
-    // the timeline starts once every dataset is in the DHT (a provide outlasts add's wait on a busy host)
-    const deadline = Date.now() + 60_000;
-    while ((await peer.datasets.get(name))?.advertised !== true) {
-      if (Date.now() > deadline) throw new Error(`${name} was not advertised within 60 s`);
-      await sleep(100);
-    }
-    await services.get(owner)!.setPolicy(name, {
-      approval: 'auto',
-      requesters: ['*'],
-      ops: ['*'],
-      outputs: ['*'],
-      minRows: 1,
-      computeParties: ['*'],
-    });
+    await sim.host.publish(owner, csvPath, datasetName(s, owner), s.datasets.tags);
   }
 }
 
@@ -114,17 +97,13 @@ async function discover(
   const worker = async (): Promise<void> => {
     while (next < plan.length) {
       const { from, owner } = plan[next++]!;
-      const peer = sim.peers[from];
-      if (peer === undefined || sim.peers[owner] === undefined) {
+      if (!sim.up[from] || !sim.up[owner]) {
         skipped++;
         continue;
       }
-      const t0 = performance.now();
-      const r = await peer.datasets
-        .search(datasetName(s, owner), { by: 'name', exact: true })
-        .catch(() => undefined);
-      latencies.push(performance.now() - t0);
-      if (r?.found.some((d) => d.description.owner === sim.ids[owner])) found++;
+      const r = await sim.host.search(from, datasetName(s, owner));
+      latencies.push(r.ms);
+      if (r.owners.includes(sim.ids[owner]!)) found++;
       tick(plan.length);
     }
   };
@@ -141,13 +120,7 @@ async function discover(
   };
 }
 
-async function runJob(
-  s: Scenario,
-  sim: SimPeers,
-  services: Map<number, JobService>,
-  index: number,
-  began: number,
-): Promise<SimJob> {
+async function runJob(s: Scenario, sim: SimPeers, index: number, began: number): Promise<SimJob> {
   const j = s.jobs[index]!;
   const wait = began + j.at - performance.now();
   if (wait > 0) await sleep(wait);
@@ -163,7 +136,6 @@ async function runJob(
     ms: 0,
     parties: [],
   };
-  const svc = services.get(j.requester)!;
   const columns = s.datasets.columns.map((c) => c.name);
   const inputs = owners.map((o, k) => ({
     name: `h${k + 1}`,
@@ -177,23 +149,16 @@ async function runJob(
       inputs: inputs.map((i) => ({ name: i.name, columns })),
       stats: j.stats,
     });
-    const record = await svc.submit({
+    const final = await sim.host.runJob(j.requester, {
       program,
       inputs,
       protocol: j.protocol,
       ...(j.computeParties !== undefined ? { computeParties: j.computeParties.map((p) => sim.ids[p]!) } : {}),
     });
-    let after = 0;
-    let state = svc.store.get(record.id).state;
-    while (!isFinal(state)) {
-      const events = await svc.events.wait(record.id, after, 30_000);
-      after = events.at(-1)?.seq ?? after;
-      state = svc.store.get(record.id).state;
-    }
-    const final = svc.store.get(record.id);
     const involved = [...new Set([j.requester, ...owners, ...(j.computeParties ?? [])])];
-    const parties = involved.flatMap((p) => {
-      const stats = services.get(p)?.store.find(record.id)?.stats;
+    const all = await Promise.all(involved.map(async (p) => sim.host.jobStats(p, final.id)));
+    const parties = involved.flatMap((p, k) => {
+      const stats = all[k];
       return stats === undefined
         ? []
         : [
@@ -234,6 +199,18 @@ async function churn(s: Scenario, sim: SimPeers, began: number): Promise<SimChur
   return out;
 }
 
+/** The host of the peers: this thread, or `workers` worker threads (memory transport only). */
+async function hostFor(s: Scenario, root: string, workers: number): Promise<SimHost> {
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64)
+    throw new RangeError(`workers must be an integer from 0 to 64, got ${workers}`);
+  const ctx = { scenario: s, run: randomUUID().slice(0, 8), root };
+  if (workers === 0) return new LocalSimHost(ctx);
+  if (s.transport !== 'memory')
+    throw new ScenarioError('transport', 'worker threads need the memory transport (peers joined by ports)');
+  const { startWorkerHost } = await import('./workers.js');
+  return startWorkerHost(ctx, workers);
+}
+
 /**
  * Runs `scenario` (parsed first: a {@link ScenarioError} names a bad field) and returns its report.
  * Peers and their temporary directories are removed at the end, also after a failure.
@@ -244,11 +221,11 @@ export async function simulateNetwork(scenario: unknown, options: SimulateOption
   const root = mkdtempSync(join(tmpdir(), 'peermpc-sim-'));
   let rss = process.memoryUsage().rss;
   const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 250);
-  let sim: SimPeers | undefined;
-  const services = new Map<number, JobService>();
+  let host: SimHost | undefined;
   try {
-    const t0 = performance.now();
-    sim = await startSimPeers(s, root, (n) => progress({ phase: 'start', done: n, total: s.peers }));
+    const t0 = performance.now(); // worker threads starting count in the time to start
+    host = await hostFor(s, root, options.workers ?? 0);
+    const sim = await startSimPeers(s, host, (n) => progress({ phase: 'start', done: n, total: s.peers }));
     const startMs = performance.now() - t0;
     await waitConnected(sim, options.connectTimeoutMs ?? 120_000, (n) =>
       progress({ phase: 'connect', done: n, total: s.peers }),
@@ -258,9 +235,9 @@ export async function simulateNetwork(scenario: unknown, options: SimulateOption
       ...datasetOwners(s),
       ...s.jobs.flatMap((j) => [j.requester, ...(j.computeParties ?? [])]),
     ]);
-    for (const i of needed) services.set(i, jobServiceForPeer(sim.peers[i]!, join(root, `p${i}`)));
+    for (const i of needed) await host.enableJobs(i);
     progress({ phase: 'publish', done: 0, total: datasetOwners(s).length });
-    await publish(s, sim, root, services);
+    await publish(s, sim, root);
     // the timeline: searches from its start, jobs and churn at their times, all at once
     const began = performance.now();
     let searched = 0;
@@ -271,7 +248,7 @@ export async function simulateNetwork(scenario: unknown, options: SimulateOption
       ),
       Promise.all(
         s.jobs.map(async (_, i) => {
-          const r = await runJob(s, sim!, services, i, began);
+          const r = await runJob(s, sim, i, began);
           progress({ phase: 'jobs', done: ++finished, total: s.jobs.length });
           return r;
         }),
@@ -293,8 +270,7 @@ export async function simulateNetwork(scenario: unknown, options: SimulateOption
   } finally {
     clearInterval(sampler);
     progress({ phase: 'stop', done: 0, total: 1 });
-    for (const svc of services.values()) svc.stop();
-    await sim?.stopAll();
+    await host?.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -143,7 +143,7 @@ test('a scenario file with flags over it, the report as JSON, and as HTML with -
   assert.match(page, /<canvas id="chart-timeline-0"/);
 });
 
-test("the --json report has the report's schema, with a job and with churn; --progress on stderr", () => {
+test("the --json report has the report's schema, with churn over 2 worker threads; --progress on stderr", () => {
   checkReport(withJob!);
   const file = join(root, 'churn.json');
   const churn = [
@@ -151,7 +151,7 @@ test("the --json report has the report's schema, with a job and with churn; --pr
     { at: 20, peer: 3, action: 'join' },
   ];
   writeFileSync(file, JSON.stringify({ peers: 4, searches: 4, churn }));
-  const r = peermpc(['simulate', file, '--json', '--progress']);
+  const r = peermpc(['simulate', file, '--json', '--progress', '--workers', '2']);
   assert.is(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as SimReport;
   checkReport(report);
@@ -176,6 +176,9 @@ test('a bad scenario is refused naming the field; a file that is not JSON names 
   r = peermpc(['simulate', notJson]);
   assert.is.not(r.code, 0);
   assert.match(r.stderr, /not\.json: not JSON/);
+  r = peermpc(['simulate', '--peers', '4', '--workers', 'two']);
+  assert.is.not(r.code, 0);
+  assert.match(r.stderr, /--workers: a whole number/);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -27,6 +27,7 @@ interface SimulateFlags {
   json?: boolean;
   report?: string;
   progress?: boolean;
+  workers?: string;
 }
 
 /** Largest scenario file read (bytes). */
@@ -163,6 +164,14 @@ function progressBar(show: boolean | undefined): {
   return { onProgress, stop: () => bar.stop() };
 }
 
+/** `--workers`: a whole number (simulateNetwork checks its range). */
+function workersFrom(v: string | undefined): number {
+  if (v === undefined) return 0;
+  if (!/^\d{1,3}$/.test(v))
+    throw new Error(`--workers: a whole number of threads, got ${JSON.stringify(v.slice(0, 40))}`);
+  return Number(v);
+}
+
 /** Registers `simulate`. */
 export function registerSimulate(program: Command, { io }: CommandContext): void {
   program
@@ -174,6 +183,7 @@ export function registerSimulate(program: Command, { io }: CommandContext): void
     .option('--seed <s>', 'seed of the datasets and searches')
     .option('--searches <n>', "random searches, or 'all' (every peer for every dataset)")
     .option('--latency <ms>', 'one-way latency of every link')
+    .option('--workers <n>', 'spread the peers over n worker threads (memory transport; default 0)')
     .option('--json', 'print the whole report as JSON')
     .option('--report <file>', 'also write the report as a self-contained HTML page (charts)')
     .option('--progress', 'show the progress bar on stderr even when it is not a terminal')
@@ -184,7 +194,10 @@ export function registerSimulate(program: Command, { io }: CommandContext): void
       const bar = progressBar(flags.progress);
       let report: SimReport;
       try {
-        report = await simulateNetwork(scenario, { onProgress: bar.onProgress });
+        report = await simulateNetwork(scenario, {
+          onProgress: bar.onProgress,
+          workers: workersFrom(flags.workers),
+        });
       } finally {
         bar.stop();
       }
