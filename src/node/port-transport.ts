@@ -7,8 +7,9 @@
  * Who listens where is a {@link PortBroker}'s business (src/sim/broker.ts: a registry per thread
  * that asks the main thread for addresses it does not hold). A dial asks the broker for a port
  * joined to the listener's; the listener side gets the other port with the dialer's peer id and
- * address. Each side's remote address is `<address>/p2p/<peer id>` (the dialer's address gets
- * `-outgoing`, as the memory transport does), so link shaping (shaping.ts) knows the remote peer.
+ * address. Each side's remote address ends in `/p2p/<remote peer id>`: the listener's address at
+ * the dialer, the dialer's listen address plus `-outgoing` at the listener (the memory transport
+ * puts the listener's own address there), so link shaping (shaping.ts) knows the remote peer.
  *
  * On a port: a `Uint8Array` is data (sent as a copy whose buffer is transferred, never a view of
  * a pooled buffer), the string `end` closes the connection, `reset` aborts it. A port whose other
@@ -27,7 +28,6 @@ import {
   type Listener,
   type ListenerEvents,
   type Logger,
-  type MultiaddrConnection,
   type PeerId,
   type Transport,
   type Upgrader,
@@ -50,14 +50,19 @@ export interface PortBroker {
   listen(address: string, accept: (port: MessagePort, dialer: PortPeer) => void): void;
   /** Stops taking connections for `address`. */
   unlisten(address: string): void;
-  /** A port joined to the listener at `address`; rejects when no one listens there. */
-  dial(address: string, dialer: PortPeer): Promise<MessagePort>;
+  /** A port joined to the listener at `address`; rejects when no one listens there or on abort. */
+  dial(address: string, dialer: PortPeer, signal?: AbortSignal): Promise<MessagePort>;
 }
 
-/** The `/memory/<name>` part of `ma`, or undefined for another kind of address. */
+/**
+ * The `/memory/<name>` of `ma` when it is `/memory/<name>` or `/memory/<name>/p2p/<id>` (as the
+ * memory transport's exact match), else undefined (a circuit address through a memory peer too).
+ */
 function memoryAddress(ma: Multiaddr): string | undefined {
-  const first = ma.getComponents()[0];
-  return first?.name === 'memory' && first.value !== undefined ? `/memory/${first.value}` : undefined;
+  const [first, second, ...rest] = ma.getComponents();
+  if (first?.name !== 'memory' || first.value === undefined || rest.length > 0) return undefined;
+  if (second !== undefined && second.name !== 'p2p') return undefined;
+  return `/memory/${first.value}`;
 }
 
 /** A connection whose bytes travel over one end of a `MessageChannel`. */
@@ -100,8 +105,10 @@ class PortConnection extends AbstractMultiaddrConnection {
   }
 
   sendReset(): void {
-    if (!this.ended) this.port.postMessage('reset');
+    if (this.ended) return;
     this.ended = true;
+    this.port.postMessage('reset'); // delivered before the close
+    this.port.close();
   }
 
   async sendClose(options?: AbortOptions): Promise<void> {
@@ -191,7 +198,7 @@ class PortTransport implements Transport {
       peerId: this.components.peerId.toString(),
       address: this.listenAddress || '/memory/dialer',
     };
-    const port = await this.broker.dial(address, self);
+    const port = await this.broker.dial(address, self, options.signal);
     const remote = multiaddr(remotePeer === undefined ? address : `${address}/p2p/${remotePeer}`);
     const conn = new PortConnection(port, remote, 'outbound', this.log);
     try {
@@ -226,5 +233,3 @@ class PortTransport implements Transport {
 export function portTransport(broker: PortBroker): (components: PortComponents) => Transport {
   return (components) => new PortTransport(components, broker);
 }
-
-export type { MultiaddrConnection };

@@ -21,6 +21,14 @@ type Down =
   | { type: 'dialed'; id: number; ok: boolean }
   | { type: 'accept'; address: string; dialer: PortPeer; port: MessagePort };
 
+/** An address is already taken by another listener of this thread. */
+export class AddressInUseError extends Error {
+  constructor(address: string) {
+    super(`${address} is already in use`);
+    this.name = 'AddressInUseError';
+  }
+}
+
 /** No one listens at a dialled address (a peer that stopped, or never started). */
 export class NoListenerError extends Error {
   constructor(address: string) {
@@ -36,11 +44,11 @@ export class PortRegistry implements PortBroker {
   private seq = 0;
 
   constructor(private readonly upstream?: MessagePort) {
+    // the router's thread is the main thread: if it goes, no dial can be answered
+    upstream?.on('close', () => this.failWaiting());
     upstream?.on('message', (m: Down) => {
-      if (m.type === 'dialed') {
-        this.waiting.get(m.id)?.(m.ok);
-        this.waiting.delete(m.id);
-      } else {
+      if (m.type === 'dialed') this.answer(m.id, m.ok);
+      else {
         const accept = this.local.get(m.address);
         if (accept === undefined) m.port.close();
         else accept(m.port, m.dialer);
@@ -48,37 +56,54 @@ export class PortRegistry implements PortBroker {
     });
   }
 
+  /** @throws {AddressInUseError} when a listener of this thread has `address` */
   listen(address: string, accept: Accept): void {
+    if (this.local.has(address)) throw new AddressInUseError(address);
     this.local.set(address, accept);
     this.send({ type: 'listen', address });
   }
 
   unlisten(address: string): void {
-    this.local.delete(address);
+    if (!this.local.delete(address)) return;
     this.send({ type: 'unlisten', address });
   }
 
-  async dial(address: string, dialer: PortPeer): Promise<MessagePort> {
-    const { port1, port2 } = new MessageChannel();
+  async dial(address: string, dialer: PortPeer, signal?: AbortSignal): Promise<MessagePort> {
+    signal?.throwIfAborted();
     const accept = this.local.get(address);
+    if (accept === undefined && this.upstream === undefined) throw new NoListenerError(address);
+    const { port1, port2 } = new MessageChannel();
     if (accept !== undefined) {
       accept(port2, dialer);
       return port1;
     }
-    if (this.upstream === undefined) throw new NoListenerError(address);
     const id = ++this.seq;
     const ok = new Promise<boolean>((resolve) => this.waiting.set(id, resolve));
-    this.upstream.postMessage({ type: 'dial', id, address, dialer, port: port2 } satisfies Up, [port2]);
-    if (await ok) return port1;
+    const aborted = (): void => this.answer(id, false);
+    signal?.addEventListener('abort', aborted, { once: true });
+    this.upstream!.postMessage({ type: 'dial', id, address, dialer, port: port2 } satisfies Up, [port2]);
+    const joined = await ok;
+    signal?.removeEventListener('abort', aborted);
+    if (joined) return port1;
     port1.close();
+    signal?.throwIfAborted();
     throw new NoListenerError(address);
   }
 
-  /** Forgets every dial in flight (they fail) and stops listening upstream. */
+  /** Fails every dial in flight and stops listening upstream. */
   close(): void {
+    this.failWaiting();
+    this.upstream?.close();
+  }
+
+  private answer(id: number, ok: boolean): void {
+    this.waiting.get(id)?.(ok);
+    this.waiting.delete(id);
+  }
+
+  private failWaiting(): void {
     for (const done of this.waiting.values()) done(false);
     this.waiting.clear();
-    this.upstream?.close();
   }
 
   private send(m: Up): void {
@@ -92,6 +117,10 @@ export class PortRouter {
 
   /** Serves the registry at the other end of `port` (one per worker thread). */
   attach(port: MessagePort): void {
+    // a thread that ended (its port closed) listens nowhere any more
+    port.on('close', () => {
+      for (const [address, owner] of this.owners) if (owner === port) this.owners.delete(address);
+    });
     port.on('message', (m: Up) => {
       if (m.type === 'listen') this.owners.set(m.address, port);
       else if (m.type === 'unlisten') {

@@ -11,6 +11,7 @@ import type { JobRequest } from '../jobs/service/request.js';
 import type { JobService } from '../jobs/service/service.js';
 import { isFinal } from '../jobs/state.js';
 import type { JobRecord, JobStats } from '../jobs/store.js';
+import { peerIdOfDataDir } from '../node/identity.js';
 import { createPeer, type Peer } from '../node/peer.js';
 import type { PortBroker } from '../node/port-transport.js';
 import type { PeerInit } from '../node/types.js';
@@ -31,6 +32,11 @@ export interface SimSearch {
 
 /** What the main thread asks of the peers of a simulation, by peer index. */
 export interface SimHost {
+  /**
+   * Peer i's id, its key made if it has none yet: told to every host ({@link knowPeer}) before
+   * the peer starts, so the first connections of a peer are shaped by the right link.
+   */
+  prepare(i: number): Promise<string>;
   /** Starts peer i (again, after a stop: same key) bootstrapping from `bootstrap`. */
   startPeer(i: number, bootstrap: string[]): Promise<SimStarted>;
   /** Tells the host that peer id `id` is peer i (for the links of its connections). */
@@ -64,6 +70,9 @@ export interface SimHostContext {
   broker?: PortBroker;
 }
 
+/** How long a simulated job may take, proposal to final state. */
+const JOB_DEADLINE_MS = 10 * 60_000;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The peers of a simulation that run in this thread. */
@@ -72,8 +81,13 @@ export class LocalSimHost implements SimHost {
   private readonly services = new Map<number, JobService>();
   private readonly jobs = new Set<number>();
   private readonly indexOf = new Map<string, number>();
+  private closed = false;
 
   constructor(private readonly ctx: SimHostContext) {}
+
+  private dataDir(i: number): string {
+    return join(this.ctx.root, `p${i}`);
+  }
 
   /** Peer i, if it runs here (for tests). */
   peer(i: number): Peer | undefined {
@@ -84,7 +98,7 @@ export class LocalSimHost implements SimHost {
     const s = this.ctx.scenario;
     const listen = s.transport === 'memory' ? `/memory/sim-${this.ctx.run}-${i}` : '/ip4/127.0.0.1/tcp/0';
     return {
-      dataDir: join(this.ctx.root, `p${i}`),
+      dataDir: this.dataDir(i),
       listen: [listen],
       bootstrap,
       allowPrivateAddresses: true,
@@ -118,12 +132,20 @@ export class LocalSimHost implements SimHost {
     return svc;
   }
 
+  async prepare(i: number): Promise<string> {
+    return peerIdOfDataDir(this.dataDir(i));
+  }
+
   async startPeer(i: number, bootstrap: string[]): Promise<SimStarted> {
     if (this.peers.has(i)) throw new Error(`peer ${i} is already running`);
     const peer = await createPeer(this.init(i, bootstrap));
+    if (this.closed) {
+      await peer.stop(); // started while the host closed (another start of its batch failed)
+      throw new Error(`peer ${i} started after the simulation stopped`);
+    }
     this.peers.set(i, peer);
     this.indexOf.set(peer.peerId, i);
-    if (this.jobs.has(i)) this.services.set(i, jobServiceForPeer(peer, join(this.ctx.root, `p${i}`)));
+    if (this.jobs.has(i)) this.services.set(i, jobServiceForPeer(peer, this.dataDir(i)));
     return { id: peer.peerId, addr: peer.multiaddrs()[0]! };
   }
 
@@ -178,9 +200,13 @@ export class LocalSimHost implements SimHost {
   async runJob(requester: number, request: JobRequest): Promise<JobRecord> {
     const svc = this.service(requester);
     const record = await svc.submit(request);
+    const deadline = Date.now() + JOB_DEADLINE_MS;
     let after = 0;
     while (!isFinal(svc.store.get(record.id).state)) {
-      const events = await svc.events.wait(record.id, after, 30_000);
+      if (this.services.get(requester) !== svc) throw new Error(`the requester (peer ${requester}) left`);
+      if (Date.now() > deadline)
+        throw new Error(`job ${record.id.slice(0, 12)} not final within ${JOB_DEADLINE_MS} ms`);
+      const events = await svc.events.wait(record.id, after, 5_000);
       after = events.at(-1)?.seq ?? after;
     }
     return svc.store.get(record.id);
@@ -191,6 +217,7 @@ export class LocalSimHost implements SimHost {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const svc of this.services.values()) svc.stop();
     this.services.clear();
     await Promise.all([...this.peers.values()].map((p) => p.stop().catch(() => undefined)));

@@ -51,8 +51,8 @@ export async function startSimPeers(
     return [...chosen];
   };
   const startOne = async (i: number, bootstrap: string[]): Promise<void> => {
+    await host.knowPeer(await host.prepare(i), i); // every host knows its id before it connects
     const started = await host.startPeer(i, bootstrap);
-    await host.knowPeer(started.id, i);
     up[i] = true;
     ids[i] = started.id;
     addrs[i] = started.addr;

@@ -33,8 +33,13 @@ export class RemoteError extends Error {
 /** Answers the calls that arrive at `port` with `methods`. */
 export function serveRpc(port: Endpoint, methods: RpcMethods): void {
   port.on('message', (m: Call) => {
-    const method = methods[m.method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-    const run = method === undefined ? Promise.reject(new Error(`no method ${m.method}`)) : method(...m.args);
+    const method = Object.hasOwn(methods, m.method)
+      ? (methods[m.method] as (...args: unknown[]) => Promise<unknown>)
+      : undefined;
+    const run =
+      method === undefined
+        ? Promise.reject(new Error(`no method ${String(m.method).slice(0, 100)}`))
+        : Promise.resolve().then(() => method(...m.args));
     run.then(
       (value) => port.postMessage({ id: m.id, value } satisfies Reply),
       (err: Error) =>
@@ -50,6 +55,7 @@ export function serveRpc(port: Endpoint, methods: RpcMethods): void {
 export class RpcClient {
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private seq = 0;
+  private closed: Error | undefined;
 
   constructor(private readonly port: Endpoint) {
     port.on('message', (m: Reply) => {
@@ -61,17 +67,27 @@ export class RpcClient {
     });
   }
 
-  /** Calls `method(...args)` in the other thread. */
+  /**
+   * Calls `method(...args)` in the other thread; rejects at once after {@link failAll} (a message
+   * to an ended thread is neither delivered nor refused: it would wait for ever).
+   */
   call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.closed !== undefined) return Promise.reject(this.closed);
     const id = ++this.seq;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.port.postMessage({ id, method, args } satisfies Call);
+      try {
+        this.port.postMessage({ id, method, args } satisfies Call);
+      } catch (err) {
+        this.waiting.delete(id); // arguments that cannot be cloned
+        reject(err as Error);
+      }
     });
   }
 
-  /** Fails every call still waiting (the other thread ended). */
+  /** Fails every call waiting and every later one with `err` (the other thread ended). */
   failAll(err: Error): void {
+    this.closed ??= err;
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
   }

@@ -156,9 +156,10 @@ async function runJob(s: Scenario, sim: SimPeers, index: number, began: number):
       ...(j.computeParties !== undefined ? { computeParties: j.computeParties.map((p) => sim.ids[p]!) } : {}),
     });
     const involved = [...new Set([j.requester, ...owners, ...(j.computeParties ?? [])])];
-    const all = await Promise.all(involved.map(async (p) => sim.host.jobStats(p, final.id)));
+    const all = await Promise.allSettled(involved.map(async (p) => sim.host.jobStats(p, final.id)));
     const parties = involved.flatMap((p, k) => {
-      const stats = all[k];
+      const r = all[k]!;
+      const stats = r.status === 'fulfilled' ? r.value : undefined;
       return stats === undefined
         ? []
         : [
@@ -270,7 +271,10 @@ export async function simulateNetwork(scenario: unknown, options: SimulateOption
   } finally {
     clearInterval(sampler);
     progress({ phase: 'stop', done: 0, total: 1 });
-    await host?.close();
-    rmSync(root, { recursive: true, force: true });
+    try {
+      await host?.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   }
 }

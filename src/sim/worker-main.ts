@@ -24,6 +24,7 @@ const registry = new PortRegistry(data.broker);
 const host = new LocalSimHost({ scenario: data.scenario, run: data.run, root: data.root, broker: registry });
 
 serveRpc(parentPort!, {
+  prepare: (i: number) => host.prepare(i),
   startPeer: (i: number, bootstrap: string[]) => host.startPeer(i, bootstrap),
   knowPeer: (id: string, i: number) => host.knowPeer(id, i),
   stopPeer: (i: number) => host.stopPeer(i),

@@ -113,4 +113,28 @@ test('a dial to an address no one listens on fails by name, in a thread and thro
   r2.close();
 });
 
+test('a thread that ends listens nowhere: the router forgets its addresses; one address, one listener', async () => {
+  const [r1, r2] = joinedRegistries();
+  const who = { peerId: 'x', address: '/memory/x' };
+  r1.listen('/memory/gone', (port) => port.close());
+  assert.throws(() => r1.listen('/memory/gone', (port) => port.close()), /already in use/);
+  r1.close(); // as when its worker thread ends
+  await new Promise((r) => setTimeout(r, 20));
+  try {
+    await r2.dial('/memory/gone', who);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, NoListenerError);
+  }
+  const aborted = new AbortController();
+  aborted.abort();
+  try {
+    await r2.dial('/memory/gone', who, aborted.signal);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as Error).name, 'AbortError');
+  }
+  r2.close();
+});
+
 test.run();
