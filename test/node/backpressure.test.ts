@@ -5,12 +5,17 @@
  * send may resolve once the stream has taken the message, which it references without copying);
  * once the receiver runs again the message arrives intact and the session completes on both
  * sides. Real peers, real processes.
+ *
+ * A receiver that stays stopped past the step timeout (frozen, or cut off by a connection that died
+ * without a reset) fails the blocked send with a SendTimeoutError naming it, instead of leaving the
+ * sender waiting for TCP's own timeout.
  */
 import '../../src/polyfills.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { createPeer } from '../../src/node/peer.js';
+import { SendTimeoutError } from '../../src/node/mpc/drain-watch.js';
 import { removeDir, tempDir, testInit } from './net-helpers.js';
 import { start, type Child } from './party-child.js';
 
@@ -53,6 +58,37 @@ test('a stopped receiver holds the sender back; nothing is lost when it resumes'
     await ch.close();
   } finally {
     if (child !== undefined && child.proc.exitCode === null) child.proc.kill('SIGKILL');
+    await sender.stop();
+    removeDir(root);
+  }
+});
+
+test('a send blocked on a receiver that stays silent past the step timeout fails, naming it', async () => {
+  const signal = AbortSignal.timeout(120_000);
+  const root = tempDir();
+  let child: Child | undefined;
+  const sender = await createPeer(testInit(join(root, 'sender'), { maxFrameBytes: 64 * MiB }));
+  try {
+    child = start(join(root, 'receiver'), sender.multiaddrs()[0]);
+    const ready = await child.next((m) => m.ready === true, signal);
+    const parties = [sender.peerId, ready.peerId as string];
+    child.send({ cmd: 'session', jobId: 'job-frozen', parties, steps: 1, stepMs: 60_000, bytes: 8 });
+    const ch = await sender.openSession({ jobId: 'job-frozen', parties, timeouts: { stepMs: 2_000 } });
+    child.proc.kill('SIGSTOP');
+    const err = await ch.send(1, 0, new Uint8Array(48 * MiB).fill(7)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.ok(err instanceof SendTimeoutError, `the send failed with ${err?.name}: ${err?.message}`);
+    assert.is(err.party, 1);
+    assert.is(err.step, 0);
+    assert.match(err.message, /party 1 took no more of step 0/);
+    await ch.close();
+  } finally {
+    if (child !== undefined && child.proc.exitCode === null) {
+      child.proc.kill('SIGCONT');
+      child.proc.kill('SIGKILL');
+    }
     await sender.stop();
     removeDir(root);
   }

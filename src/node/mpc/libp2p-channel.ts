@@ -4,7 +4,9 @@
  * - send: one data frame `(job, step, payload)`, or for a payload above the frame limit (at most
  *   MAX_MESSAGE_PAYLOADS of them) back-to-back part frames the receiver reassembles
  *   (outbound.ts, message-parts.ts); resolves once the stream accepted it, awaiting `drain` when the stream's
- *   buffer is full (back-pressure).
+ *   buffer is full (back-pressure); that wait is bounded by the receiver's liveness as a recv is
+ *   (drain-watch.ts: a SendTimeoutError when it sent nothing, not even a keep-alive, for the step
+ *   timeout).
  * - recv: resolves with the payload of `(from, step)` whether it arrived before or after the call;
  *   rejects with a StepTimeoutError naming `from` and the step when `from` sent nothing at all
  *   (not even a keep-alive) for the step timeout, or when its keep-alives show it stayed at one
@@ -53,6 +55,7 @@ import type { FrameLink, LinkEnd } from './frame-link.js';
 import { defaultPeerLimits, PeerBudget, sessionLimits, type Refusal } from './inbound.js';
 import { PartyInbound, type Waiter } from './party-inbound.js';
 import { aliveIntervalMs, Liveness } from './liveness.js';
+import { drainWatched, SendTimeoutError } from './drain-watch.js';
 
 /** Options of a channel. */
 export interface Libp2pChannelInit {
@@ -206,9 +209,23 @@ export class Libp2pChannel implements Channel {
     this.stats.sent[to]!.messages++;
     if (!ok) {
       try {
-        await link.drain(options);
+        const watch = {
+          drain: (o: { signal: AbortSignal }) => link.drain(o),
+          verdict: () => this.liveness.verdict(to, performance.now()),
+        };
+        await drainWatched(watch, to, step, options.signal);
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason;
+        if (err instanceof SendTimeoutError) {
+          this.init.log(
+            'job %s: send to party %d timed out (step %d): %s',
+            this.jobId,
+            to,
+            step,
+            err.message,
+          );
+          throw err;
+        }
         const failure = this.failure as Failure | undefined; // may have been set while awaiting
         if (failure !== undefined) throw failure(to, step);
         throw await this.sendFailure(to, step, `stream closed while sending: ${(err as Error).message}`);
