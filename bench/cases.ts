@@ -10,6 +10,7 @@
  */
 import { denseArchitecture, initialWeights } from '../src/ml/init.js';
 import { flatWeights } from '../src/ml/job-ops.js';
+import { checkBiasRange } from '../src/ml/bounds.js';
 import { predictShares } from '../src/ml/private-model.js';
 import { publicWeights } from '../src/ml/private-training.js';
 import { trainShares, type TrainSharesResult } from '../src/ml/train.js';
@@ -155,7 +156,15 @@ export const MPC_CASES: readonly CaseSpec[] = [
 const MLP = denseArchitecture([784, 128, 128, 10], 'relu', 'softmax');
 const LOGREG = denseArchitecture([20, 1], 'linear', 'sigmoid');
 let mlpFlat: Float64Array | undefined;
-const mlpWeights = (): Float64Array => (mlpFlat ??= flatWeights(initialWeights(MLP, 1)));
+/** The MLP's weights; their biases are checked as PrivateModel.shareWeights checks them (src/ml/bounds.ts). */
+const mlpWeights = (): Float64Array => {
+  if (mlpFlat === undefined) {
+    const w = initialWeights(MLP, 1);
+    checkBiasRange(MLP, w, F);
+    mlpFlat = flatWeights(w);
+  }
+  return mlpFlat;
+};
 
 function oneHot(rows: number, k: number, seed: number): Float64Array {
   const y = new Float64Array(rows * k);
@@ -176,7 +185,8 @@ async function openWeights(ctx: CaseContext, r: unknown): Promise<RingTensor | u
 /**
  * MLP inference on a batch of `rows`: the weights are shared by the model owner (party 0), the
  * inputs by the data owner (party 1), the predictions opened to party 2. Timed: both inputs, the
- * forward pass and the opening. `logits` stops before the softmax.
+ * forward pass and the opening. `logits` stops before the softmax. The biases are checked (as
+ * PrivateModel.predict does), so the ReLUs compare over 49 bits.
  */
 function inferenceCase(output: 'model' | 'logits', rows: number): BenchCase {
   return {
@@ -190,7 +200,7 @@ function inferenceCase(output: 'model' | 'logits', rows: number): BenchCase {
       const flat = mlpWeights();
       const w = await inputFixed(p, 0, self === 0 ? flat : undefined, [flat.length], F);
       const x = await inputFixed(p, 1, self === 1 ? randomReals(rows * 784, 3) : undefined, [rows, 784], F);
-      const y = await predictShares(p, MLP, w, x, { output });
+      const y = await predictShares(p, MLP, w, x, { output, biasChecked: true });
       return p.reveal(y, [2]);
     },
     open: async (_ctx, r) => r as RingTensor | undefined,

@@ -10,6 +10,7 @@
 import { relu } from '../protocols/ops/compare.js';
 import { avgPool2d, conv2d, maxPool2d, sigmoid, softmax, tanh } from '../protocols/ops/nonlinear/index.js';
 import type { Protocol, Share } from '../protocols/protocol.js';
+import { linearOutputBits } from './bounds.js';
 import { weightShapes, type Activation, type LayerSpec, type ModelArchitecture } from './spec.js';
 
 /** Options of {@link forward}. */
@@ -21,6 +22,12 @@ export interface ForwardOptions {
    * softmax (same argmax and ranking, far fewer rounds).
    */
   output?: 'model' | 'logits';
+  /**
+   * Every bias lies within {@link biasLimit}(f), as {@link checkBiasRange} checks on the model
+   * owner (PrivateModel.shareWeights does). The ReLU after a Dense or Conv2D layer then compares
+   * over 65 - f bits (bounds.ts). Default false: only a layer without bias is bounded.
+   */
+  biasChecked?: boolean;
 }
 
 /** Total number of weight values of an architecture (the length of the flat weight share). */
@@ -45,13 +52,22 @@ export function splitWeights<S extends Share>(p: Protocol<S>, arch: ModelArchite
   return out;
 }
 
-/** Applies an activation to a share. */
-export async function activate<S extends Share>(p: Protocol<S>, y: S, a: Activation, f: number): Promise<S> {
+/**
+ * Applies an activation to a share whose values fit `bits` bits (two's complement; 64: no bound,
+ * see bounds.ts).
+ */
+export async function activate<S extends Share>(
+  p: Protocol<S>,
+  y: S,
+  a: Activation,
+  f: number,
+  bits = 64,
+): Promise<S> {
   switch (a) {
     case 'linear':
       return y;
     case 'relu':
-      return relu(p, y);
+      return relu(p, y, bits < 64 ? { bits } : undefined);
     case 'sigmoid':
       return sigmoid(p, y, { fractionalBits: f });
     case 'tanh':
@@ -77,33 +93,54 @@ export async function denseLinear<S extends Share>(
   return x.shape.length === 2 ? y : p.reshape(y, [...lead, w.shape[1]!]);
 }
 
+/** A share and the bits its values fit (64: no bound). */
+interface Bounded<S extends Share> {
+  y: S;
+  bits: number;
+}
+
 async function layer<S extends Share>(
   p: Protocol<S>,
   l: LayerSpec,
-  x: S,
+  x: Bounded<S>,
   ws: S[],
   f: number,
   activation: Activation,
-): Promise<S> {
+  biasChecked: boolean,
+): Promise<Bounded<S>> {
+  const act = async (y: S, bits: number): Promise<Bounded<S>> => ({
+    y: await activate(p, y, activation, f, bits),
+    // relu and the identity keep a bound; sigmoid, tanh and softmax are not tracked
+    bits: activation === 'relu' || activation === 'linear' ? bits : 64,
+  });
   switch (l.kind) {
-    case 'dense':
-      return activate(p, await denseLinear(p, x, ws[0]!, l.useBias ? ws[1] : undefined, f), activation, f);
+    case 'dense': {
+      const y = await denseLinear(p, x.y, ws[0]!, l.useBias ? ws[1] : undefined, f);
+      return act(y, linearOutputBits(f, l.useBias, biasChecked));
+    }
     case 'conv2d': {
-      const y = await conv2d(p, x, ws[0]!, l.useBias ? ws[1] : undefined, {
+      const y = await conv2d(p, x.y, ws[0]!, l.useBias ? ws[1] : undefined, {
         fractionalBits: f,
         strides: l.strides,
         padding: l.padding,
       });
-      return activate(p, y, activation, f);
+      return act(y, linearOutputBits(f, l.useBias, biasChecked));
     }
-    case 'maxPool2d':
-      return maxPool2d(p, x, l.poolSize, { fractionalBits: f, strides: l.strides, padding: l.padding });
-    case 'avgPool2d':
-      return avgPool2d(p, x, l.poolSize, { fractionalBits: f, strides: l.strides, padding: l.padding });
+    case 'maxPool2d': {
+      const opts = { fractionalBits: f, strides: l.strides, padding: l.padding };
+      return { y: await maxPool2d(p, x.y, l.poolSize, opts), bits: x.bits }; // one of its inputs
+    }
+    case 'avgPool2d': {
+      const opts = { fractionalBits: f, strides: l.strides, padding: l.padding };
+      return { y: await avgPool2d(p, x.y, l.poolSize, opts), bits: 64 };
+    }
     case 'flatten':
-      return p.reshape(x, [x.shape[0]!, x.shape.slice(1).reduce((a, b) => a * b, 1)]);
+      return {
+        y: p.reshape(x.y, [x.y.shape[0]!, x.y.shape.slice(1).reduce((a, b) => a * b, 1)]),
+        bits: x.bits,
+      };
     case 'activation':
-      return activate(p, x, activation, f);
+      return act(x.y, x.bits);
   }
 }
 
@@ -120,15 +157,15 @@ export async function forward<S extends Share>(
 ): Promise<S> {
   const f = options.fractionalBits ?? 16;
   let at = 0;
-  let y = x;
+  let y: Bounded<S> = { y: x, bits: 64 }; // encoded inputs use all 64 bits
   for (let i = 0; i < arch.layers.length; i++) {
     const l = arch.layers[i]!;
     const n = l.kind === 'dense' || l.kind === 'conv2d' ? (l.useBias ? 2 : 1) : 0;
     const last = i === arch.layers.length - 1;
     let act: Activation = 'activation' in l ? l.activation : 'linear';
     if (last && options.output === 'logits' && (act === 'sigmoid' || act === 'softmax')) act = 'linear';
-    y = await layer(p, l, y, weights.slice(at, at + n), f, act);
+    y = await layer(p, l, y, weights.slice(at, at + n), f, act, options.biasChecked === true);
     at += n;
   }
-  return y;
+  return y.y;
 }

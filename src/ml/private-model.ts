@@ -11,6 +11,7 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { Protocol, Share } from '../protocols/protocol.js';
 import { decodeFixed, encodeFixed, loadTf, type TensorLike } from '../tensor/index.js';
+import { checkBiasRange } from './bounds.js';
 import { convertModel } from './convert.js';
 import { forward, splitWeights, weightCount, type ForwardOptions } from './forward.js';
 import { validateModel } from './shapes.js';
@@ -62,11 +63,16 @@ export class PrivateModel {
     return weightCount(this.architecture);
   }
 
-  /** The model owner secret-shares its weights as one flat share [weightCount] (one input round). */
+  /**
+   * The model owner secret-shares its weights as one flat share [weightCount] (one input round),
+   * after checking every bias against biasLimit(f) (bounds.ts: what lets the forward pass compare
+   * over fewer bits). @throws RangeError on the owner for a bias out of range.
+   */
   async shareWeights<S extends Share>(p: Protocol<S>, modelOwner: number, fractionalBits = 16): Promise<S> {
     let ring;
     if (p.session.self === modelOwner) {
       if (this.weights === undefined) throw new TypeError('the model owner must hold the weights');
+      checkBiasRange(this.architecture, this.weights, fractionalBits);
       const flat = new Float64Array(this.weightCount);
       let at = 0;
       for (const w of this.weights) {
@@ -102,7 +108,8 @@ export class PrivateModel {
       ring = encodeFixed(input as ArrayLike<number>, shape, f).reshape(shape);
     }
     const x = await p.input(roles.dataOwner, ring, shape);
-    const y = await predictShares(p, arch, w, x, options);
+    // shareWeights checked the biases on the owner
+    const y = await predictShares(p, arch, w, x, { ...options, biasChecked: true });
     const out = await p.reveal(y, [roles.requester]);
     if (out === undefined) return undefined;
     const tf = await loadTf();

@@ -1,0 +1,61 @@
+/**
+ * Value bounds through a private model's layers, so that its ReLUs compare over the bits a value
+ * can use instead of all 64 (rep3's bounded circuit: 20.4 instead of 55.6 bytes per element and
+ * party at 49 bits; docs/PROTOCOLS.md, "The bound").
+ *
+ * Why a bound holds (src/protocols/ops/bounds.ts): a fixed-point product (matmulTrunc by f, the
+ * core of Dense and Conv2D) is exact only for |z| < 2^62 before truncation, so its result lies in
+ * [-2^(62-f), 2^(62-f)]: {@link productBits}(f) = 64 - f bits. A bias is an arbitrary encoded
+ * value (up to 2^(63-f) in magnitude) unless the model owner keeps it within the same range, which
+ * {@link checkBiasRange} checks on the owner's plaintext before the weights are shared: |b| <
+ * {@link biasLimit}(f) = 2^(62-2f) (2^30, about 1.07e9, for f = 16). A product plus such a bias
+ * fits one bit more than a product: 65 - f bits (49 for f = 16).
+ *
+ * Who can break it, and what follows: only the model owner, by sharing weights it did not check
+ * (the other parties see shares). The bounded ReLU of a value outside its range then gives
+ * max(v, 0) for v the value's low 65 - f bits read as two's complement: a deterministic function of
+ * the layer's value, no randomness and no other party's data, so it reveals nothing a model owner
+ * could not already get by choosing its weights; it only makes the owner's own model compute
+ * something else. An honest owner's weights are checked, and refused with a RangeError naming the
+ * layer and the value.
+ */
+import { productBits } from '../protocols/ops/bounds.js';
+import { layerWeightShapes, type ModelArchitecture, type ModelWeights } from './spec.js';
+
+/** The largest magnitude (exclusive) of a bias the bounded path accepts: 2^(62-2f), a product's range. */
+export function biasLimit(f: number): number {
+  return 2 ** (62 - 2 * f);
+}
+
+/** Bits of a Dense or Conv2D layer's output (before its activation): 64 when nothing bounds it. */
+export function linearOutputBits(f: number, useBias: boolean, biasChecked: boolean): number {
+  if (!useBias) return productBits(f);
+  return biasChecked ? productBits(f) + 1 : 64;
+}
+
+/**
+ * Checks every bias of `weights` (in `arch`'s order) against {@link biasLimit}(f).
+ * @throws RangeError naming the layer, the bias index and the limit.
+ */
+export function checkBiasRange(arch: ModelArchitecture, weights: ModelWeights, f: number): void {
+  const limit = biasLimit(f);
+  let at = 0;
+  arch.layers.forEach((layer, i) => {
+    const shapes = layerWeightShapes(layer);
+    const hasBias = (layer.kind === 'dense' || layer.kind === 'conv2d') && layer.useBias;
+    if (hasBias) {
+      const values = weights[at + 1]?.values;
+      if (values === undefined) throw new RangeError(`layer ${i} (${layer.kind}) has no bias tensor`);
+      for (let j = 0; j < values.length; j++) {
+        const v = values[j]!;
+        if (!(Math.abs(v) < limit))
+          throw new RangeError(
+            `layer ${i} (${layer.kind}): bias ${j} is ${v.toPrecision(3)}; biases must be below 2^${
+              62 - 2 * f
+            } (${limit.toPrecision(3)}) in magnitude with ${f} fractional bits (docs/ML.md, "Bounds")`,
+          );
+      }
+    }
+    at += shapes.length;
+  });
+}
