@@ -9,10 +9,16 @@
  * `<dir>/party-<i>-<protocol>-<case>-<n>.cpuprofile` (bench/party.ts); bench/profile-summary.ts
  * groups them. (`node --cpu-prof` does not serve: once the peer has started, it records every
  * sample as "(idle)".)
+ *
+ * Kernel threads: the parties share this machine's cores, as they would not share them in a
+ * deployment (one machine per party). Each party process gets floor(cores / k) kernel threads
+ * (at least 1; {@link partyThreads}) unless PEERMPC_THREADS is set: with k = 3 on 2 cores, two
+ * threads per party would put six threads of the same matmul on two cores (measured: matmul 256
+ * over libp2p 34.0 ms with 2 threads per party, 27.3 ms with 1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +99,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 let jobs = 0;
 
+/** Kernel threads of each of k party processes on this machine: its cores shared out, at least 1. */
+export function partyThreads(k: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / k));
+}
+
 /** k connected party processes. */
 export class PartyProcesses {
   private constructor(
@@ -107,7 +118,7 @@ export class PartyProcesses {
     return this.parties.length;
   }
 
-  /** Starts `k` party processes and connects every pair. */
+  /** Starts `k` party processes and connects every pair (kernel threads: {@link partyThreads}). */
   static async start(k: number, opts: PartyProcessesOptions = {}): Promise<PartyProcesses> {
     const root = mkdtempSync(join(tmpdir(), 'peermpc-bench-parties-'));
     const profEnv = process.env.PEERMPC_BENCH_CPU_PROF;
@@ -119,7 +130,7 @@ export class PartyProcesses {
       const prof = profDir === undefined ? {} : { PEERMPC_BENCH_CPU_PROF: profDir };
       const proc = spawn(process.execPath, ['--import', 'tsx', script, join(root, `p${i}`), String(i)], {
         stdio: ['pipe', 'pipe', 'inherit'],
-        env: { ...process.env, ...opts.env, ...prof },
+        env: { PEERMPC_THREADS: String(partyThreads(k)), ...process.env, ...opts.env, ...prof },
       });
       parties.push(new PartyProcess(proc));
     }

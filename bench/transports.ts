@@ -13,7 +13,7 @@ import { kernel } from '../src/tensor/index.js';
 import { caseLabel, benchCase } from './cases.js';
 import { median, percentile, UsageError, type Row, type SuiteOptions } from './harness.js';
 import { runThreaded } from './ml-threads.js';
-import { PartyProcesses } from './multiprocess.js';
+import { PartyProcesses, partyThreads } from './multiprocess.js';
 import {
   measure,
   partiesOf,
@@ -128,7 +128,13 @@ export async function compareTransports(
   let memoryMs: number | undefined;
   for (const t of transports) {
     const proto = req.protocol === '' ? '' : `${req.protocol} `;
-    progress(`${suite} ${proto}${caseLabel(req.spec)} over ${t} (${req.runs} runs, kernel ${kernel().name})`);
+    const threads =
+      t === 'libp2p-tcp'
+        ? `, ${process.env.PEERMPC_THREADS ?? partyThreads(partiesOf(req))} kernel thread(s) per party`
+        : '';
+    progress(
+      `${suite} ${proto}${caseLabel(req.spec)} over ${t} (${req.runs} runs, kernel ${kernel().name}${threads})`,
+    );
     const m = await runner.run(t, req);
     const row = transportRow(suite, req, t, m, memoryMs, extra);
     if (t === 'memory') memoryMs = row.median_ms;

@@ -73,7 +73,7 @@ export async function activate<S extends Share>(
     case 'tanh':
       return tanh(p, y, { fractionalBits: f });
     case 'softmax':
-      return softmax(p, y, { fractionalBits: f });
+      return softmax(p, y, { fractionalBits: f, max: 'auto' }); // rounds cost more than small comparisons
   }
 }
 

@@ -83,7 +83,7 @@ async function forwardTrain<S extends Share>(p: Protocol<S>, layers: Layer[], ws
 
 async function outputOf<S extends Share>(p: Protocol<S>, z: S, loss: LossKind, f: number): Promise<S> {
   if (loss === 'binaryCrossentropy') return sigmoid(p, z, { fractionalBits: f });
-  if (loss === 'categoricalCrossentropy') return softmax(p, z, { fractionalBits: f });
+  if (loss === 'categoricalCrossentropy') return softmax(p, z, { fractionalBits: f, max: 'auto' });
   return z;
 }
 

@@ -182,6 +182,30 @@ test('rowMax (pairwise) = tf.max, with ties, K from 1 to 17', async () => {
   }
 });
 
+test("softmax max 'auto': pairwise (fewer rounds) while rows x K^2 is small, the tournament beyond; same values", async () => {
+  const K = 10;
+  const run = async (rows: number, max: 'auto' | 'pairwise' | 'tournament') => {
+    const xs = Array.from({ length: rows * K }, (_, i) => Math.round(Math.sin(i * 1.3) * 8) / 4);
+    return runOp('rep3', [{ values: xs, shape: [rows, K] }], (p, [x]) => nl.softmax(p, x!, { max }));
+  };
+  const small = 4; // 400 comparisons
+  const big = Math.floor(nl.AUTO_PAIRWISE_ELEMENTS / (K * K)) + 1; // just past the budget
+  const [sa, sp, st] = await Promise.all([
+    run(small, 'auto'),
+    run(small, 'pairwise'),
+    run(small, 'tournament'),
+  ]);
+  assert.is(sa.rounds, sp.rounds);
+  assert.ok(sa.rounds < st.rounds, `auto ${sa.rounds} rounds, tournament ${st.rounds}`);
+  // values within the op's bound (truncations are randomised, so runs differ in the last ulps)
+  for (let i = 0; i < sp.values.length; i++)
+    assert.ok(Math.abs(sa.values[i]! - sp.values[i]!) <= 6 * ULP, `${i}`);
+  const [ba, bt] = [await run(big, 'auto'), await run(big, 'tournament')];
+  assert.is(ba.rounds, bt.rounds);
+  for (let i = 0; i < bt.values.length; i++)
+    assert.ok(Math.abs(ba.values[i]! - bt.values[i]!) <= 6 * ULP, `${i}`);
+});
+
 test('softmax is along the last axis only', async () => {
   try {
     await runOp('plaintext', [{ values: [1, 2, 3, 4], shape: [2, 2] }], (p, [x]) =>

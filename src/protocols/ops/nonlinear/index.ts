@@ -12,5 +12,5 @@ export { rowMax, PAIRWISE_MAX_LIMIT } from './row-max.js';
 export { exp, expNonPositive, expNegAbs } from './exp.js';
 export { sigmoid, tanh } from './sigmoid.js';
 export { log } from './log.js';
-export { softmax, logSoftmax, type SoftmaxOptions } from './softmax.js';
+export { AUTO_PAIRWISE_ELEMENTS, softmax, logSoftmax, type SoftmaxOptions } from './softmax.js';
 export { conv2d, maxPool2d, avgPool2d, type WindowOptions } from './conv.js';
