@@ -13,9 +13,9 @@
  * matmulTrunc by f) is exact only for |z| < 2^62 before truncation (docs/PROTOCOLS.md, "Range"),
  * so its result lies in [-2^(62-f), 2^(62-f)] and fits {@link productBits}(f) = 64 - f bits (48
  * for f = 16); the difference of two such values fits one bit more. A sum with an arbitrary
- * encoded value (a dense layer's bias) has no bound below 64 bits, which is why src/ml passes
- * none. Callers that know their data (the benchmark's operands are reals in [-4, 4)) pass their
- * own.
+ * encoded value (a dense layer's bias) has no bound below 64 bits, so src/ml passes one only when
+ * the model owner checked its biases to lie in a product's range (src/ml/bounds.ts: 65 - f bits).
+ * Callers that know their data (the benchmark's operands are reals in [-4, 4)) pass their own.
  */
 import type { Cost, Share } from '../protocol.js';
 
