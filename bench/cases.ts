@@ -200,7 +200,7 @@ function inferenceCase(output: 'model' | 'logits', rows: number): BenchCase {
       const flat = mlpWeights();
       const w = await inputFixed(p, 0, self === 0 ? flat : undefined, [flat.length], F);
       const x = await inputFixed(p, 1, self === 1 ? randomReals(rows * 784, 3) : undefined, [rows, 784], F);
-      const y = await predictShares(p, MLP, w, x, { output, biasChecked: true });
+      const y = await predictShares(p, MLP, w, x, { output, biasChecked: F });
       return p.reveal(y, [2]);
     },
     open: async (_ctx, r) => r as RingTensor | undefined,

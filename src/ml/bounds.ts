@@ -20,37 +20,69 @@
  * layer and the value.
  */
 import { productBits } from '../protocols/ops/bounds.js';
-import { layerWeightShapes, type ModelArchitecture, type ModelWeights } from './spec.js';
+import { layerWeightShapes, type LayerSpec, type ModelArchitecture, type ModelWeights } from './spec.js';
 
 /** The largest magnitude (exclusive) of a bias the bounded path accepts: 2^(62-2f), a product's range. */
 export function biasLimit(f: number): number {
   return 2 ** (62 - 2 * f);
 }
 
-/** Bits of a Dense or Conv2D layer's output (before its activation): 64 when nothing bounds it. */
+/**
+ * Bits of a Dense or Conv2D layer's output (before its activation): 64 when nothing bounds it
+ * (also for f < 1, where a product has no bound of its own), 64 - f without a bias, 65 - f with a
+ * checked bias.
+ */
 export function linearOutputBits(f: number, useBias: boolean, biasChecked: boolean): number {
+  if (!Number.isInteger(f) || f < 1 || f > 62) return 64;
   if (!useBias) return productBits(f);
-  return biasChecked ? productBits(f) + 1 : 64;
+  return biasChecked ? Math.min(64, productBits(f) + 1) : 64;
+}
+
+/** Layers that pass a bound on through to the next (forward.ts tracks it through these). */
+function keepsBound(layer: LayerSpec): boolean {
+  if (layer.kind === 'maxPool2d' || layer.kind === 'flatten') return true;
+  return layer.kind === 'activation' && layer.activation === 'linear';
 }
 
 /**
- * Checks every bias of `weights` (in `arch`'s order) against {@link biasLimit}(f).
+ * The Dense and Conv2D layers with a bias whose output reaches a ReLU, through its own activation
+ * or through layers that keep a bound (maxPool2d, flatten, linear activations): the only biases a
+ * bounded comparison depends on, so the only ones {@link checkBiasRange} checks. Computed from the
+ * public architecture alone, so every party agrees on it.
+ */
+export function biasesReachingRelu(arch: ModelArchitecture): ReadonlySet<number> {
+  const out = new Set<number>();
+  arch.layers.forEach((layer, i) => {
+    if ((layer.kind !== 'dense' && layer.kind !== 'conv2d') || !layer.useBias) return;
+    if (layer.activation === 'relu') return void out.add(i);
+    if (layer.activation !== 'linear') return;
+    for (const next of arch.layers.slice(i + 1)) {
+      if (next.kind === 'activation' && next.activation === 'relu') return void out.add(i);
+      if (!keepsBound(next)) return;
+    }
+  });
+  return out;
+}
+
+/**
+ * Checks the biases of {@link biasesReachingRelu}(arch) in `weights` (in `arch`'s order) against
+ * {@link biasLimit}(f). Other biases reach no ReLU through a tracked bound, and may be anything.
  * @throws RangeError naming the layer, the bias index and the limit.
  */
 export function checkBiasRange(arch: ModelArchitecture, weights: ModelWeights, f: number): void {
   const limit = biasLimit(f);
+  const checked = biasesReachingRelu(arch);
   let at = 0;
   arch.layers.forEach((layer, i) => {
     const shapes = layerWeightShapes(layer);
-    const hasBias = (layer.kind === 'dense' || layer.kind === 'conv2d') && layer.useBias;
-    if (hasBias) {
+    if (checked.has(i)) {
       const values = weights[at + 1]?.values;
       if (values === undefined) throw new RangeError(`layer ${i} (${layer.kind}) has no bias tensor`);
       for (let j = 0; j < values.length; j++) {
         const v = values[j]!;
         if (!(Math.abs(v) < limit))
           throw new RangeError(
-            `layer ${i} (${layer.kind}): bias ${j} is ${v.toPrecision(3)}; biases must be below 2^${
+            `layer ${i} (${layer.kind}): bias ${j} is ${v.toPrecision(3)}; a bias before a ReLU must be below 2^${
               62 - 2 * f
             } (${limit.toPrecision(3)}) in magnitude with ${f} fractional bits (docs/ML.md, "Bounds")`,
           );

@@ -10,7 +10,7 @@
 import { relu } from '../protocols/ops/compare.js';
 import { avgPool2d, conv2d, maxPool2d, sigmoid, softmax, tanh } from '../protocols/ops/nonlinear/index.js';
 import type { Protocol, Share } from '../protocols/protocol.js';
-import { linearOutputBits } from './bounds.js';
+import { biasesReachingRelu, linearOutputBits } from './bounds.js';
 import { weightShapes, type Activation, type LayerSpec, type ModelArchitecture } from './spec.js';
 
 /** Options of {@link forward}. */
@@ -23,11 +23,12 @@ export interface ForwardOptions {
    */
   output?: 'model' | 'logits';
   /**
-   * Every bias lies within {@link biasLimit}(f), as {@link checkBiasRange} checks on the model
-   * owner (PrivateModel.shareWeights does). The ReLU after a Dense or Conv2D layer then compares
-   * over 65 - f bits (bounds.ts). Default false: only a layer without bias is bounded.
+   * The fractional bits at which the model owner checked, on its plaintext, every bias that
+   * reaches a ReLU ({@link checkBiasRange}; PrivateModel.shareWeights does). Such a ReLU then
+   * compares over 65 - f bits (bounds.ts). Must equal `fractionalBits`. Default: unchecked, so
+   * only a layer without bias is bounded.
    */
-  biasChecked?: boolean;
+  biasChecked?: number;
 }
 
 /** Total number of weight values of an architecture (the length of the flat weight share). */
@@ -156,6 +157,11 @@ export async function forward<S extends Share>(
   options: ForwardOptions = {},
 ): Promise<S> {
   const f = options.fractionalBits ?? 16;
+  if (options.biasChecked !== undefined && options.biasChecked !== f)
+    throw new RangeError(
+      `the biases were checked at ${options.biasChecked} fractional bits; this pass uses ${f}`,
+    );
+  const checked = options.biasChecked === undefined ? new Set<number>() : biasesReachingRelu(arch);
   let at = 0;
   let y: Bounded<S> = { y: x, bits: 64 }; // encoded inputs use all 64 bits
   for (let i = 0; i < arch.layers.length; i++) {
@@ -164,7 +170,7 @@ export async function forward<S extends Share>(
     const last = i === arch.layers.length - 1;
     let act: Activation = 'activation' in l ? l.activation : 'linear';
     if (last && options.output === 'logits' && (act === 'sigmoid' || act === 'softmax')) act = 'linear';
-    y = await layer(p, l, y, weights.slice(at, at + n), f, act, options.biasChecked === true);
+    y = await layer(p, l, y, weights.slice(at, at + n), f, act, checked.has(i));
     at += n;
   }
   return y.y;

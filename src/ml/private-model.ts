@@ -65,8 +65,9 @@ export class PrivateModel {
 
   /**
    * The model owner secret-shares its weights as one flat share [weightCount] (one input round),
-   * after checking every bias against biasLimit(f) (bounds.ts: what lets the forward pass compare
-   * over fewer bits). @throws RangeError on the owner for a bias out of range.
+   * after checking every bias that reaches a ReLU against biasLimit(f) (bounds.ts: what lets the
+   * forward pass compare over fewer bits). @throws RangeError on the owner for such a bias out of
+   * range.
    */
   async shareWeights<S extends Share>(p: Protocol<S>, modelOwner: number, fractionalBits = 16): Promise<S> {
     let ring;
@@ -108,8 +109,8 @@ export class PrivateModel {
       ring = encodeFixed(input as ArrayLike<number>, shape, f).reshape(shape);
     }
     const x = await p.input(roles.dataOwner, ring, shape);
-    // shareWeights checked the biases on the owner
-    const y = await predictShares(p, arch, w, x, { ...options, biasChecked: true });
+    // shareWeights checked the biases that reach a ReLU, on the owner, at f
+    const y = await predictShares(p, arch, w, x, { ...options, biasChecked: f });
     const out = await p.reveal(y, [roles.requester]);
     if (out === undefined) return undefined;
     const tf = await loadTf();

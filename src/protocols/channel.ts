@@ -94,7 +94,7 @@ export class PartyAbortedError extends ChannelError {
 
 /** A message did not arrive within the step timeout. */
 export class StepTimeoutError extends ChannelError {
-  override readonly name = 'StepTimeoutError';
+  override readonly name: string = 'StepTimeoutError';
   constructor(party: number, step: number, timeoutMs: number) {
     super(`party ${party} sent nothing for step ${step} within ${timeoutMs} ms`, party, step);
   }

@@ -7,11 +7,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { biasLimit, checkBiasRange, linearOutputBits } from '../../src/ml/bounds.js';
+import { biasLimit, biasesReachingRelu, checkBiasRange, linearOutputBits } from '../../src/ml/bounds.js';
 import { denseArchitecture, initialWeights } from '../../src/ml/init.js';
 import { PrivateModel } from '../../src/ml/private-model.js';
-import type { ModelWeights } from '../../src/ml/spec.js';
-import { Rep3Protocol } from '../../src/protocols/rep3/index.js';
+import type { LayerSpec, ModelArchitecture, ModelWeights } from '../../src/ml/spec.js';
+import { Rep3Protocol, type Rep3Share } from '../../src/protocols/rep3/index.js';
 import { simulate } from '../../src/protocols/simulate.js';
 
 const ARCH = denseArchitecture([4, 6, 3], 'relu', 'linear');
@@ -68,6 +68,9 @@ test('the limits: 2^(62-2f) for biases; a layer is bounded by its product, one b
   assert.is(linearOutputBits(16, false, false), 48);
   assert.is(linearOutputBits(16, true, true), 49);
   assert.is(linearOutputBits(16, true, false), 64);
+  // f = 0 (integers): a product has no bound of its own
+  assert.is(linearOutputBits(0, false, false), 64);
+  assert.is(linearOutputBits(0, true, true), 64);
 });
 
 test('checkBiasRange accepts biases below the limit and names the layer and bias of one that is not', () => {
@@ -157,6 +160,110 @@ test('a bias out of range is refused on the model owner and the session fails on
   );
   assert.ok(err !== undefined, 'the prediction was refused');
   assert.match(err.message, /party 0: RangeError: layer 0 \(dense\): bias 2 is 2\.00e\+9/);
+});
+
+const conv = (activation: 'linear' | 'relu'): LayerSpec => ({
+  kind: 'conv2d',
+  name: 'conv',
+  kernelSize: [2, 2],
+  strides: [1, 1],
+  padding: 'same',
+  inChannels: 1,
+  filters: 2,
+  useBias: true,
+  activation,
+});
+const act = (activation: 'relu' | 'linear'): LayerSpec => ({ kind: 'activation', name: 'act', activation });
+const pool = (kind: 'maxPool2d' | 'avgPool2d'): LayerSpec => ({
+  kind,
+  name: 'pool',
+  poolSize: [2, 2],
+  strides: [2, 2],
+  padding: 'same',
+});
+
+/**
+ * conv (linear, bias) -> relu -> maxPool 'same' -> flatten -> relu -> dense (sigmoid, no bias) ->
+ * relu -> dense (linear, bias: reaches no ReLU).
+ */
+const CNN: ModelArchitecture = {
+  format: 'peermpc-model/1',
+  inputShape: [4, 4, 1],
+  outputShape: [3],
+  layers: [
+    conv('linear'),
+    act('relu'),
+    pool('maxPool2d'),
+    { kind: 'flatten', name: 'flat' },
+    act('relu'),
+    { kind: 'dense', name: 'd1', inputDim: 8, units: 4, useBias: false, activation: 'sigmoid' },
+    act('relu'),
+    { kind: 'dense', name: 'd2', inputDim: 4, units: 3, useBias: true, activation: 'linear' },
+  ],
+};
+
+/** conv (relu, bias) -> avgPool -> linear activation -> relu. */
+const AVG: ModelArchitecture = {
+  format: 'peermpc-model/1',
+  inputShape: [4, 4, 1],
+  outputShape: [2, 2, 2],
+  layers: [conv('relu'), pool('avgPool2d'), act('linear'), act('relu')],
+};
+
+/** Rep3 recording the bits each ReLU compares over. */
+class Recording extends Rep3Protocol {
+  readonly bits: number[] = [];
+  override reluInjected(a: Rep3Share, bits: number): Promise<Rep3Share> {
+    this.bits.push(bits);
+    return super.reluInjected(a, bits);
+  }
+}
+
+/** Predicts with `arch` among three parties; the bits of each ReLU on party 0 and the requester's output. */
+async function recordBits(
+  arch: ModelArchitecture,
+  w: ModelWeights,
+): Promise<{ bits: number[]; y: number[] }> {
+  const x = Array.from({ length: 16 }, (_, i) => Math.sin(i) * 2);
+  const outs = await simulate(3, async (s) => {
+    const p = new Recording(s);
+    const model = s.self === 0 ? new PrivateModel(arch, w) : PrivateModel.fromArchitecture(arch);
+    const roles = { modelOwner: 0, dataOwner: 1, requester: 2 };
+    const y = await model.predict(p, roles, s.self === 1 ? x : undefined, { rows: 1 });
+    return { bits: p.bits, y: y === undefined ? [] : Array.from(y.dataSync()) };
+  });
+  return { bits: outs[0]!.bits, y: outs[2]!.y };
+}
+
+test('the biases that reach a ReLU: through its own activation or maxPool, flatten and linear activations', () => {
+  assert.equal([...biasesReachingRelu(CNN)], [0]);
+  assert.equal([...biasesReachingRelu(AVG)], [0]);
+  assert.equal([...biasesReachingRelu(ARCH)], [0]);
+  const noRelu = denseArchitecture([4, 6, 3], 'linear', 'sigmoid');
+  assert.equal([...biasesReachingRelu(noRelu)], []);
+});
+
+test('rep3: each ReLU compares over the bits its input can use; a bound is reset by avgPool and sigmoid', async () => {
+  const w = initialWeights(CNN, 3);
+  // the last layer reaches no ReLU: a bias far beyond 2^30 is accepted and comes out exactly
+  w[w.length - 2] = { shape: [4, 3], values: new Float32Array(12) };
+  w[w.length - 1] = { shape: [3], values: Float32Array.from([5e9, -3e9, 1]) };
+  const cnn = await recordBits(CNN, w);
+  // conv + bias -> relu: 49; after a 'same' maxPool and flatten, still 49; after sigmoid, 64
+  assert.equal(cnn.bits, [49, 49, 64]);
+  assert.equal(cnn.y, [Math.fround(5e9), Math.fround(-3e9), 1]);
+  const avg = await recordBits(AVG, initialWeights(AVG, 4));
+  // conv + bias with its own relu: 49; after avgPool (a truncated division): 64
+  assert.equal(avg.bits, [49, 64]);
+});
+
+test('a large bias before a ReLU is refused even through maxPool and flatten', () => {
+  const w = initialWeights(CNN, 3);
+  w[1] = { shape: [2], values: Float32Array.from([0, 2 ** 31]) };
+  assert.throws(
+    () => checkBiasRange(CNN, w, 16),
+    /layer 0 \(conv2d\): bias 1 is 2\.15e\+9; a bias before a ReLU/,
+  );
 });
 
 test.run();

@@ -12,6 +12,7 @@ import type { LivenessVerdict } from './liveness.js';
 
 /** A send to `party` waited for the stream to drain while `party` sent nothing (or made no progress). */
 export class SendTimeoutError extends StepTimeoutError {
+  override readonly name = 'SendTimeoutError';
   override readonly message: string;
   constructor(party: number, step: number, timeoutMs: number, stalled: boolean) {
     super(party, step, timeoutMs);
@@ -41,6 +42,7 @@ export async function drainWatched(
   step: number,
   signal?: AbortSignal,
 ): Promise<void> {
+  if (signal?.aborted) throw signal.reason as Error;
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });

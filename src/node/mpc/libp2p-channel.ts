@@ -213,9 +213,13 @@ export class Libp2pChannel implements Channel {
           drain: (o: { signal: AbortSignal }) => link.drain(o),
           verdict: () => this.liveness.verdict(to, performance.now()),
         };
-        await drainWatched(watch, to, step, options.signal);
+        const signal =
+          options.signal === undefined ? this.signal : AbortSignal.any([options.signal, this.signal]);
+        await drainWatched(watch, to, step, signal);
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason;
+        const failed = this.failure as Failure | undefined; // the session may have failed while we waited
+        if (failed !== undefined) throw failed(to, step);
         if (err instanceof SendTimeoutError) {
           this.init.log(
             'job %s: send to party %d timed out (step %d): %s',
@@ -226,8 +230,6 @@ export class Libp2pChannel implements Channel {
           );
           throw err;
         }
-        const failure = this.failure as Failure | undefined; // may have been set while awaiting
-        if (failure !== undefined) throw failure(to, step);
         throw await this.sendFailure(to, step, `stream closed while sending: ${(err as Error).message}`);
       }
     }
