@@ -1,7 +1,7 @@
 /**
  * Value bounds through a private model's layers, so that its ReLUs compare over the bits a value
- * can use instead of all 64 (rep3's bounded circuit: 20.4 instead of 55.6 bytes per element and
- * party at 49 bits; docs/PROTOCOLS.md, "The bound").
+ * can use instead of all 64 (rep3's bounded circuit at 49 bits: 42.4 instead of 55.6 bytes per
+ * element on role 0, 20.4 instead of 39.6 on roles 1 and 2; docs/PROTOCOLS.md, "The bound").
  *
  * Why a bound holds (src/protocols/ops/bounds.ts): a fixed-point product (matmulTrunc by f, the
  * core of Dense and Conv2D) is exact only for |z| < 2^62 before truncation, so its result lies in
@@ -11,13 +11,18 @@
  * {@link biasLimit}(f) = 2^(62-2f) (2^30, about 1.07e9, for f = 16). A product plus such a bias
  * fits one bit more than a product: 65 - f bits (49 for f = 16).
  *
- * Who can break it, and what follows: only the model owner, by sharing weights it did not check
- * (the other parties see shares). The bounded ReLU of a value outside its range then gives
- * max(v, 0) for v the value's low 65 - f bits read as two's complement: a deterministic function of
- * the layer's value, no randomness and no other party's data, so it reveals nothing a model owner
- * could not already get by choosing its weights; it only makes the owner's own model compute
- * something else. An honest owner's weights are checked, and refused with a RangeError naming the
+ * Which biases: only those of a Dense or Conv2D layer whose output reaches a ReLU through bound-
+ * keeping layers ({@link biasesReachingRelu}, public from the architecture); any other bias may be
+ * anything. A checked bias beyond the limit is refused on the owner with a RangeError naming the
  * layer and the value.
+ *
+ * Who can break it, and what follows: the model owner, by sharing weights it did not check (the
+ * others see only shares), and the data owner, whose inputs can push a product past 2^62 before
+ * truncation. Out of range, a product is already wrong on the 64-bit path (its truncation error
+ * depends on the shares' randomness; docs/PROTOCOLS.md, "Range"), and the bounded ReLU then gives
+ * max(v, 0) for v the value's low 65 - f bits read as two's complement: a function of that same
+ * wrong value. The prediction is wrong as any fixed-point op outside its range is; it opens to the
+ * requester only, as every prediction does, and reveals no share.
  */
 import { productBits } from '../protocols/ops/bounds.js';
 import { layerWeightShapes, type LayerSpec, type ModelArchitecture, type ModelWeights } from './spec.js';
