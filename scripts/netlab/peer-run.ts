@@ -52,6 +52,10 @@ export interface PeerRunSummary {
   jobAllDirect: PeerRunSummary['job'];
   /** Payload bytes c1 sent and received in the first job: all of it went through the relay. */
   relayedPayloadBytes: number;
+  /** Hole punches each site led: host -> (other host -> `direct` or why it stayed relayed). */
+  holePunches: Record<string, Record<string, string>>;
+  /** How long after discovery the cone sites' direct connection took (-1: not within the wait). */
+  punchMs: number;
 }
 
 const ROWS = 2_000;
@@ -102,6 +106,23 @@ export async function runPeers(lab: Lab, log: (line: string) => void): Promise<P
       log(`${p.host}: found all ${peers.length} datasets after ${discoveryMs[p.host]} ms`);
     }),
   );
+  // the relayed connections between sites opened during discovery; a hole punch between the cones
+  // may still run (on a loaded machine, the dial-back probes that tell a peer its public address
+  // can end after that): give it a bounded wait, so the first job's links are the settled ones
+  let punchMs = -1;
+  if (cones.length === 2) {
+    punchMs = await until(
+      `${cones[0]!.host}-${cones[1]!.host}: a direct connection`,
+      async () => {
+        const list = await cones[0]!.cli<ConnectedPeerJson[]>(['peers']);
+        return list.some((c) => c.peerId === cones[1]!.peerId && c.kind === 'direct');
+      },
+      45_000,
+    ).catch(() => -1);
+    log(
+      `${cones[0]!.host}-${cones[1]!.host}: ${punchMs < 0 ? 'no direct connection' : `direct after ${punchMs} ms`}`,
+    );
+  }
   // c1 computes through the relay; then the public relay host computes instead: all direct
   const job = await runJob(cones[0]!, [...cones, ...(c1 ? [c1] : [])], inputs, plaintext, log, hostOf);
   let relayedPayloadBytes = 0;
@@ -115,7 +136,16 @@ export async function runPeers(lab: Lab, log: (line: string) => void): Promise<P
   }
   const jobAllDirect = await runJob(cones[0]!, [...cones, relay], inputs, plaintext, log, hostOf);
   const connections = await readConnections(peers, hostOf);
+  const holePunches: PeerRunSummary['holePunches'] = {};
+  for (const p of peers) {
+    const s = await p.cli<{ holePunches?: Record<string, string> }>(['status']);
+    holePunches[p.host] = Object.fromEntries(
+      Object.entries(s.holePunches ?? {}).map(([id, outcome]) => [hostOf.get(id) ?? id, outcome]),
+    );
+  }
   return {
+    holePunches,
+    punchMs,
     reachability,
     discoveryMs,
     connections,

@@ -46,6 +46,8 @@ export const peersStage: LabStage = {
         job: s.job,
         jobAllDirect: s.jobAllDirect,
         relayedPayloadBytes: s.relayedPayloadBytes,
+        holePunches: s.holePunches,
+        punchMs: s.punchMs,
       },
       ok: s.jobMatchesPlaintext && connectionsOk,
       table: {
@@ -54,7 +56,7 @@ export const peersStage: LabStage = {
           `(${s.relayedPayloadBytes} payload bytes through the relay); with the relay host computing, all ` +
           `direct, ${s.jobAllDirect.state}, session ${s.jobAllDirect.sessionMs} ms; ` +
           `${s.jobMatchesPlaintext ? 'both equal' : 'NOT BOTH EQUAL TO'} the plaintext`,
-        header: ['', 'from', 'to', 'kind', 'hole punched', 'expected'],
+        header: ['', 'from', 'to', 'kind', 'hole punched', 'expected', 'punch led (outcome)'],
         rows: rows.map(({ c, expected }) => [
           held({ c, expected }) ? 'ok' : 'FAIL',
           c.from,
@@ -62,6 +64,7 @@ export const peersStage: LabStage = {
           c.kind,
           String(c.holePunched),
           expected,
+          s.holePunches[c.from]?.[c.to] ?? s.holePunches[c.to]?.[c.from] ?? '',
         ]),
       },
     };

@@ -50,8 +50,12 @@ export const HOLEPUNCH_MS = 15_000;
 export const PUNCH_INTERVAL_MS = 5 * 60_000;
 /** Hole punches running at once, over all peers. */
 export const MAX_CONCURRENT_PUNCHES = 4;
+/** How long a leader waits for its own public addresses (its dial-back probes may still run). */
+export const OWN_ADDRS_WAIT_MS = 60_000;
 const MAX_FRAME = 1024;
 const DIAL_MS = 3_000;
+/** Retries of a punch that never reached a connect (refused, or the follower knew no address yet). */
+const UNSYNCED_RETRIES = 5;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -63,8 +67,11 @@ export interface HolePunchDeps {
   punch: PunchTargets;
   /** This peer's public TCP addresses (`/ip4/x/tcp/p`), empty when unknown. */
   publicAddrs(): string[];
-  /** Called after each attempt (for status and tests). */
-  onResult?(peer: string, direct: boolean): void;
+  /**
+   * Called after each punch this peer led, with its outcome: `direct`, or why it stays relayed
+   * (for status, and the lab's diagnosis).
+   */
+  onResult?(peer: string, outcome: string): void;
   /** Whether the access lists admit `peer` on the protocol. */
   admit(peer: string, protocol: string): boolean;
   /** Accept private (RFC 1918, ULA, CGNAT) addresses: a LAN, a VPN, the lab. */
@@ -116,6 +123,8 @@ export class HolePuncher {
   /** Ids of the direct connections hole punches made (this side dialled them). */
   readonly punchedConnections = new Set<string>();
 
+  private stopped = false;
+
   constructor(private readonly deps: HolePunchDeps) {}
 
   /** Serves the protocol and leads a hole punch on every inbound relayed connection. */
@@ -129,6 +138,7 @@ export class HolePuncher {
 
   /** Stops leading hole punches. */
   stop(): void {
+    this.stopped = true;
     this.deps.node.removeEventListener('connection:open', this.onOpen);
   }
 
@@ -169,12 +179,32 @@ export class HolePuncher {
     return this.deps.node.getConnections().some((c) => c.remotePeer.toString() === peer && !isRelayed(c));
   }
 
+  /**
+   * This peer's public addresses, waiting up to {@link OWN_ADDRS_WAIT_MS} while the relayed
+   * connection lasts: a relayed connection may open before the dial-back probes observed our IP.
+   */
+  private async ownAddrs(conn: Connection): Promise<string[]> {
+    const deadline = Date.now() + OWN_ADDRS_WAIT_MS;
+    let mine = this.deps.publicAddrs();
+    while (mine.length === 0 && !this.stopped && conn.status === 'open' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      mine = this.deps.publicAddrs();
+    }
+    return mine;
+  }
+
   /** I's side: exchange addresses, sync, dial; close the relayed connection once direct. */
-  async lead(conn: Connection, retries = 2): Promise<boolean> {
+  async lead(conn: Connection, retries = UNSYNCED_RETRIES): Promise<boolean> {
     const peer = conn.remotePeer.toString();
-    const mine = this.deps.publicAddrs();
-    if (this.hasDirect(peer) || mine.length === 0 || !this.deps.admit(peer, HOLEPUNCH_PROTOCOL)) return false;
+    if (!this.deps.admit(peer, HOLEPUNCH_PROTOCOL)) return false;
+    const mine = await this.ownAddrs(conn);
+    if (this.hasDirect(peer) || this.stopped || conn.status !== 'open') return false;
+    if (mine.length === 0) {
+      this.deps.onResult?.(peer, 'relayed: no public address of ours (no dial-back probe observed one)');
+      return false;
+    }
     if (!this.take(peer)) return false;
+    let why = 'relayed: no connect got through';
     const signal = AbortSignal.timeout(HOLEPUNCH_MS);
     let direct = false;
     let synced = false;
@@ -186,6 +216,7 @@ export class HolePuncher {
       await lp.write(enc.encode(JSON.stringify({ addrs: mine })), { signal });
       const reply: unknown = JSON.parse(dec.decode((await lp.read({ signal })).subarray()));
       const theirs = addrsOf(reply, this.deps.allowPrivateAddresses);
+      if (theirs.length === 0) why = 'relayed: the peer gave no address to punch towards';
       const rtt = performance.now() - t0;
       for (let attempt = 0; attempt < 2 && !direct && theirs.length > 0; attempt++) {
         await lp.write(enc.encode('{"sync":true}'), { signal });
@@ -196,20 +227,23 @@ export class HolePuncher {
       await stream.close({ signal }).catch(() => undefined);
     } catch (err) {
       stream?.abort(err as Error);
+      why = `relayed: ${(err as Error).message.slice(0, 200)}`;
       this.deps.log('hole punch with %s failed: %s', peer, (err as Error).message);
     } finally {
       this.busy.delete(peer);
     }
-    if (!synced && retries > 0 && conn.status === 'open') {
-      // refused before any connect (say the peer was leading towards us at the same moment): not
-      // an attempt; try again after a random pause, which breaks the tie
+    if (!synced && retries > 0 && conn.status === 'open' && !this.stopped) {
+      // refused before any connect (say the peer was leading towards us at the same moment), or
+      // the peer knew no address of its own yet: not an attempt; try again after a random pause,
+      // which also breaks a tie
       this.lastPunch.delete(peer);
-      await new Promise((r) => setTimeout(r, 500 + Math.random() * 2_500));
+      await new Promise((r) => setTimeout(r, 1_000 + Math.random() * 3_000));
       return this.lead(conn, retries - 1);
     }
-    this.deps.log('hole punch with %s: %s', peer, direct ? 'direct' : 'stays relayed');
+    const outcome = direct ? 'direct' : why;
+    this.deps.log('hole punch with %s: %s', peer, outcome);
     if (direct) setTimeout(() => void conn.close().catch(() => undefined), 500).unref?.();
-    this.deps.onResult?.(peer, direct);
+    this.deps.onResult?.(peer, outcome);
     return direct;
   }
 
@@ -251,6 +285,7 @@ export class HolePuncher {
       return;
     }
     const signal = AbortSignal.timeout(HOLEPUNCH_MS);
+    let synced = false;
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
       const offer: unknown = JSON.parse(dec.decode((await lp.read({ signal })).subarray()));
@@ -259,12 +294,16 @@ export class HolePuncher {
       for (let syncs = 0; syncs < 2; syncs++) {
         const msg = JSON.parse(dec.decode((await lp.read({ signal })).subarray())) as { sync?: unknown };
         if (msg?.sync !== true) break;
+        synced = true;
         void this.connectTo(peer, theirs[0], signal);
       }
     } catch {
       // the leader closed the stream (done) or the deadline passed: nothing more to do
     } finally {
       this.busy.delete(peer);
+      // no connect was made (say we knew no address of ours yet): the leader's retry is welcome,
+      // after a second (a peer cannot make us answer more often than that)
+      if (!synced) this.lastPunch.set(peer, Date.now() - PUNCH_INTERVAL_MS + 1_000);
       stream.abort(new Error('hole punch done'));
     }
   }

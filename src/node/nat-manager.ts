@@ -47,6 +47,8 @@ export interface NatManagerDeps {
 
 /** Most observed IPs kept (the newest). */
 const MAX_OBSERVED = 2;
+/** Hole punch outcomes kept for status (the latest peers'). */
+const MAX_PUNCH_OUTCOMES = 64;
 
 /** Internal libp2p component the relay reservations are made through (not in libp2p's public API). */
 interface WithTransportManager {
@@ -63,8 +65,8 @@ export class NatManager {
   /** Probes in a row that learned nothing (no answer): the next waits 10 s doubled that often, up to 10 min. */
   private unanswered = 0;
   private readonly puncher: HolePuncher | undefined;
-  /** Hole punch outcomes by peer id (true: direct). */
-  readonly punched = new Map<string, boolean>();
+  /** The outcome of the last hole punch this peer led, by peer id (`direct`, or why relayed). */
+  readonly punched = new Map<string, string>();
 
   constructor(private readonly deps: NatManagerDeps) {
     const mode = deps.nat?.reachability ?? 'auto';
@@ -74,7 +76,11 @@ export class NatManager {
         node: deps.node,
         punch: deps.punch,
         publicAddrs: () => this.publicAddrs(),
-        onResult: (peer, direct) => this.punched.set(peer, direct),
+        onResult: (peer, outcome) => {
+          this.punched.delete(peer);
+          if (this.punched.size >= MAX_PUNCH_OUTCOMES) this.punched.delete(this.punched.keys().next().value!);
+          this.punched.set(peer, outcome);
+        },
         admit: (peer, protocol) => deps.admit(peer, protocol),
         allowPrivateAddresses: deps.allowPrivateAddresses,
         log: deps.log,

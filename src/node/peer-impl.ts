@@ -278,6 +278,7 @@ export class PeerImpl implements Peer {
       multiaddrs: addrs,
       reachability: this.nat?.reachability ?? 'unknown',
       relayedAddrs: addrs.filter((m) => m.includes('/p2p-circuit')),
+      holePunches: Object.fromEntries(this.nat?.punched ?? []),
       connectedPeers: peers.size,
       routingTableSize: rt?.size ?? 0,
       datasets: this.store.list().length,

@@ -152,6 +152,11 @@ export interface PeerStatus {
   reachability: 'unknown' | 'public' | 'private';
   /** Its relayed (`/p2p-circuit`) addresses: non-empty once a relay holds a slot for it. */
   relayedAddrs: string[];
+  /**
+   * The outcome of the last hole punch this peer led with each peer (the latest 64), by peer id:
+   * `direct`, or `relayed: <why>` (src/node/holepunch.ts). Empty where no punch was led.
+   */
+  holePunches: Record<string, string>;
   /** Number of distinct connected peers. */
   connectedPeers: number;
   /** Peers in the DHT routing table. */

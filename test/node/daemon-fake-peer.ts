@@ -66,6 +66,7 @@ export function fakePeer(
       multiaddrs: [`/ip4/127.0.0.1/tcp/1234/p2p/${peerId}`],
       reachability: 'unknown',
       relayedAddrs: [],
+      holePunches: {},
       connectedPeers: 0,
       routingTableSize: 0,
       datasets: local.size,
