@@ -8,7 +8,8 @@
  *
  * A receiver that stays stopped past the step timeout (frozen, or cut off by a connection that died
  * without a reset) fails the blocked send with a SendTimeoutError naming it, instead of leaving the
- * sender waiting for TCP's own timeout.
+ * sender waiting for TCP's own timeout; and a send held that way ends with the session's error
+ * when the session fails meanwhile.
  */
 import '../../src/polyfills.js';
 import { test } from 'uvu';
@@ -16,6 +17,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { createPeer } from '../../src/node/peer.js';
 import { SendTimeoutError } from '../../src/node/mpc/drain-watch.js';
+import { ChannelClosedError } from '../../src/protocols/channel.js';
 import { removeDir, tempDir, testInit } from './net-helpers.js';
 import { start, type Child } from './party-child.js';
 
@@ -25,6 +27,31 @@ const MiB = 1 << 20;
 function arrayBufferBytes(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().arrayBuffers;
+}
+
+/**
+ * Sends `big` at steps 0, 1, ... until a send fails or stays pending for a second (held: the
+ * stream and the socket took all they can). The muxer's drain wakes every stream, so a send can be
+ * let through early; the stream then holds the message by reference (no copy), so the loop costs
+ * no memory per send. At most 64 sends.
+ */
+async function sendUntilHeld(
+  ch: { send(to: number, step: number, payload: Uint8Array): Promise<void> },
+  big: Uint8Array,
+): Promise<{ held?: Promise<void>; error?: Error }> {
+  for (let step = 0; step < 64; step++) {
+    const sending = ch.send(1, step, big);
+    const outcome = await Promise.race([
+      sending.then(
+        () => 'sent' as const,
+        (e: Error) => e,
+      ),
+      new Promise<'held'>((r) => setTimeout(r, 1_000, 'held')),
+    ]);
+    if (outcome === 'held') return { held: sending };
+    if (outcome !== 'sent') return { error: outcome };
+  }
+  throw new Error('64 sends of 48 MiB to a stopped receiver all went through');
 }
 
 test('a stopped receiver holds the sender back; nothing is lost when it resumes', async () => {
@@ -76,21 +103,56 @@ test('a send blocked on a receiver that stays silent past the step timeout fails
     child.send({ cmd: 'session', jobId: 'job-frozen', parties, steps: 1, stepMs, bytes: 8 });
     const ch = await sender.openSession({ jobId: 'job-frozen', parties, timeouts: { stepMs } });
     child.proc.kill('SIGSTOP');
-    // The muxer wakes every stream when its socket drains, so one send may be let through early
-    // (the stream then holds the message by reference); keep sending until one is held and the
-    // step timeout fails it. Bounded: a receiver that never reads cannot take 8 x 48 MiB.
     const big = new Uint8Array(48 * MiB).fill(7);
-    let err: Error | undefined;
-    for (let step = 0; step < 8 && err === undefined; step++) {
-      err = await ch.send(1, step, big).then(
+    const { held, error } = await sendUntilHeld(ch, big);
+    const err =
+      error ??
+      (await held!.then(
         () => undefined,
         (e: Error) => e,
-      );
-    }
+      ));
     assert.ok(err instanceof SendTimeoutError, `the send failed with ${err?.name}: ${err?.message}`);
     assert.is(err.name, 'SendTimeoutError');
     assert.is(err.party, 1);
     assert.match(err.message, new RegExp(`party 1 took no more of step ${err.step}`));
+    await ch.close();
+  } finally {
+    if (child !== undefined && child.proc.exitCode === null) {
+      child.proc.kill('SIGCONT');
+      child.proc.kill('SIGKILL');
+    }
+    await sender.stop();
+    removeDir(root);
+  }
+});
+
+test('a send held by a stopped receiver ends with the session when the session fails meanwhile', async () => {
+  const signal = AbortSignal.timeout(120_000);
+  const root = tempDir();
+  let child: Child | undefined;
+  const sender = await createPeer(testInit(join(root, 'sender'), { maxFrameBytes: 64 * MiB }));
+  try {
+    child = start(join(root, 'receiver'), sender.multiaddrs()[0]);
+    const ready = await child.next((m) => m.ready === true, signal);
+    const parties = [sender.peerId, ready.peerId as string];
+    child.send({ cmd: 'session', jobId: 'job-held', parties, steps: 1, stepMs: 60_000, bytes: 8 });
+    // a step timeout far beyond the test's wait: only the session's failure can end the send
+    const ch = await sender.openSession({ jobId: 'job-held', parties, timeouts: { stepMs: 60_000 } });
+    child.proc.kill('SIGSTOP');
+    const big = new Uint8Array(48 * MiB).fill(7);
+    const { held, error } = await sendUntilHeld(ch, big);
+    assert.is(error, undefined, `a send failed before the abort: ${error?.message}`);
+    ch.abort(new Error('the job was cancelled'));
+    // a hang detector far inside the 60 s step timeout: only the session's failure ends the send
+    const err = await Promise.race([
+      held!.then(
+        () => undefined,
+        (e: Error) => e,
+      ),
+      new Promise<string>((r) => setTimeout(r, 30_000, 'still held 30 s after the abort').unref()),
+    ]);
+    assert.ok(err instanceof ChannelClosedError, String(err));
+    assert.match(err.message, /the job was cancelled/);
     await ch.close();
   } finally {
     if (child !== undefined && child.proc.exitCode === null) {
