@@ -90,7 +90,17 @@ test('a stopped receiver holds the sender back; nothing is lost when it resumes'
   }
 });
 
-test('a send blocked on a receiver that stays silent past the step timeout fails, naming it', async () => {
+type Session = Awaited<ReturnType<Awaited<ReturnType<typeof createPeer>>['openSession']>>;
+
+/**
+ * Opens a two-party session with a receiver in a child process (both with `stepMs`), stops the
+ * receiver (SIGSTOP), runs `body` on the sender's channel, and cleans up whatever happened.
+ */
+async function withStoppedReceiver(
+  jobId: string,
+  stepMs: number,
+  body: (ch: Session) => Promise<void>,
+): Promise<void> {
   const signal = AbortSignal.timeout(120_000);
   const root = tempDir();
   let child: Child | undefined;
@@ -99,12 +109,24 @@ test('a send blocked on a receiver that stays silent past the step timeout fails
     child = start(join(root, 'receiver'), sender.multiaddrs()[0]);
     const ready = await child.next((m) => m.ready === true, signal);
     const parties = [sender.peerId, ready.peerId as string];
-    const stepMs = 2_000;
-    child.send({ cmd: 'session', jobId: 'job-frozen', parties, steps: 1, stepMs, bytes: 8 });
-    const ch = await sender.openSession({ jobId: 'job-frozen', parties, timeouts: { stepMs } });
+    child.send({ cmd: 'session', jobId, parties, steps: 1, stepMs, bytes: 8 });
+    const ch = await sender.openSession({ jobId, parties, timeouts: { stepMs } });
     child.proc.kill('SIGSTOP');
-    const big = new Uint8Array(48 * MiB).fill(7);
-    const { held, error } = await sendUntilHeld(ch, big);
+    await body(ch);
+    await ch.close();
+  } finally {
+    if (child !== undefined && child.proc.exitCode === null) {
+      child.proc.kill('SIGCONT');
+      child.proc.kill('SIGKILL');
+    }
+    await sender.stop();
+    removeDir(root);
+  }
+}
+
+test('a send blocked on a receiver that stays silent past the step timeout fails, naming it', () =>
+  withStoppedReceiver('job-frozen', 2_000, async (ch) => {
+    const { held, error } = await sendUntilHeld(ch, new Uint8Array(48 * MiB).fill(7));
     const err =
       error ??
       (await held!.then(
@@ -115,32 +137,12 @@ test('a send blocked on a receiver that stays silent past the step timeout fails
     assert.is(err.name, 'SendTimeoutError');
     assert.is(err.party, 1);
     assert.match(err.message, new RegExp(`party 1 took no more of step ${err.step}`));
-    await ch.close();
-  } finally {
-    if (child !== undefined && child.proc.exitCode === null) {
-      child.proc.kill('SIGCONT');
-      child.proc.kill('SIGKILL');
-    }
-    await sender.stop();
-    removeDir(root);
-  }
-});
+  }));
 
-test('a send held by a stopped receiver ends with the session when the session fails meanwhile', async () => {
-  const signal = AbortSignal.timeout(120_000);
-  const root = tempDir();
-  let child: Child | undefined;
-  const sender = await createPeer(testInit(join(root, 'sender'), { maxFrameBytes: 64 * MiB }));
-  try {
-    child = start(join(root, 'receiver'), sender.multiaddrs()[0]);
-    const ready = await child.next((m) => m.ready === true, signal);
-    const parties = [sender.peerId, ready.peerId as string];
-    child.send({ cmd: 'session', jobId: 'job-held', parties, steps: 1, stepMs: 60_000, bytes: 8 });
-    // a step timeout far beyond the test's wait: only the session's failure can end the send
-    const ch = await sender.openSession({ jobId: 'job-held', parties, timeouts: { stepMs: 60_000 } });
-    child.proc.kill('SIGSTOP');
-    const big = new Uint8Array(48 * MiB).fill(7);
-    const { held, error } = await sendUntilHeld(ch, big);
+// a step timeout far beyond the test's wait: only the session's failure can end the send
+test('a send held by a stopped receiver ends with the session when the session fails meanwhile', () =>
+  withStoppedReceiver('job-held', 60_000, async (ch) => {
+    const { held, error } = await sendUntilHeld(ch, new Uint8Array(48 * MiB).fill(7));
     assert.is(error, undefined, `a send failed before the abort: ${error?.message}`);
     ch.abort(new Error('the job was cancelled'));
     // a hang detector far inside the 60 s step timeout: only the session's failure ends the send
@@ -153,15 +155,6 @@ test('a send held by a stopped receiver ends with the session when the session f
     ]);
     assert.ok(err instanceof ChannelClosedError, String(err));
     assert.match(err.message, /the job was cancelled/);
-    await ch.close();
-  } finally {
-    if (child !== undefined && child.proc.exitCode === null) {
-      child.proc.kill('SIGCONT');
-      child.proc.kill('SIGKILL');
-    }
-    await sender.stop();
-    removeDir(root);
-  }
-});
+  }));
 
 test.run();
