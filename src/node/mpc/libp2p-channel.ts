@@ -207,7 +207,10 @@ export class Libp2pChannel implements Channel {
     }
     this.stats.sent[to]!.bytes += payload.length;
     this.stats.sent[to]!.messages++;
-    if (!ok) {
+    // a stream can take a message without signalling backpressure (Yamux's window exhausted
+    // queues it by reference): a receiver already silent past the step timeout fails it anyway,
+    // through the same watch (which looks once more after pending I/O)
+    if (!ok || this.liveness.verdict(to, performance.now()).kind !== 'wait') {
       try {
         const watch = {
           drain: (o: { signal: AbortSignal }) => link.drain(o),
