@@ -63,30 +63,41 @@ const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 const profDir = process.env.PEERMPC_BENCH_CPU_PROF;
 
 /** GC pauses seen while profiling, by kind (V8's PerformanceEntry detail.kind). */
-const gcTimes = new Map<number, { count: number; ms: number }>();
+const gcTimes = new Map<string, { count: number; ms: number }>();
 let gcObserver: PerformanceObserver | undefined;
 
 function observeGc(): PerformanceObserver {
   gcTimes.clear();
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
-      const t = gcTimes.get(kind) ?? { count: 0, ms: 0 };
+      const detail = (e as PerformanceEntry & { detail?: { kind?: number; flags?: number } }).detail;
+      const name = gcName(detail?.kind ?? 0, detail?.flags ?? 0);
+      const t = gcTimes.get(name) ?? { count: 0, ms: 0 };
       t.count++;
       t.ms += e.duration;
-      gcTimes.set(kind, t);
+      gcTimes.set(name, t);
     }
   });
   obs.observe({ entryTypes: ['gc'] });
   return obs;
 }
 
-/** "major 12 x 140 ms, minor 300 x 90 ms": the GC pauses of the profiled runs. */
-function gcSummary(): string {
+/**
+ * A GC pause's name from V8's kind and callback flags: a major collection says what started it when
+ * the flags tell (off-heap memory, or the old generation's allocation limit).
+ */
+function gcName(kind: number, flags: number): string {
   const names: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
-  return [...gcTimes]
-    .map(([k, t]) => `${names[k] ?? `kind ${k}`} ${t.count} x ${t.ms.toFixed(0)} ms`)
-    .join(', ');
+  const name = names[kind] ?? `kind ${kind}`;
+  if (kind !== 4) return name;
+  if ((flags & 32) !== 0) return `${name} (external memory)`; // kGCCallbackFlagCollectAllExternalMemory
+  if ((flags & 64) !== 0) return `${name} (heap limit)`; // kGCCallbackScheduleIdleGarbageCollection
+  return name;
+}
+
+/** "major (heap limit) 12 x 140 ms, minor 300 x 90 ms": the GC pauses of the profiled runs. */
+function gcSummary(): string {
+  return [...gcTimes].map(([name, t]) => `${name} ${t.count} x ${t.ms.toFixed(0)} ms`).join(', ');
 }
 
 /**

@@ -17,6 +17,7 @@ import type { Connection, Logger, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Channel } from '../../protocols/channel.js';
 import { tuneNativeHeap } from '../../tensor/kernels/native.js';
+import { tuneGcForTransfers } from '../gc-tuning.js';
 import { normalisePeerId } from '../access.js';
 import { SessionOpenError } from '../errors.js';
 import type { PeerNode } from '../libp2p-node.js';
@@ -93,6 +94,7 @@ export class SessionManager {
 
   constructor(private readonly init: SessionManagerInit) {
     tuneNativeHeap(); // large messages reuse freed memory instead of page-faulting fresh mmaps
+    tuneGcForTransfers(); // fewer full collections while large messages arrive
     this.handshakeMs = init.handshakeMs ?? 5_000;
     this.budget = new PeerBudget({ ...defaultPeerLimits(init.maxPayload), ...init.inboundPerPeer });
   }
