@@ -34,7 +34,7 @@ export function writeCsv(path: string, t: Table, owner: number): void {
 }
 
 /** mulberry32 uniforms in [0, 1) and Box-Muller normals. */
-function prng(seed: number): { u: () => number; n: () => number } {
+export function prng(seed: number): { u: () => number; n: () => number } {
   let a = seed >>> 0;
   const u = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -47,10 +47,10 @@ function prng(seed: number): { u: () => number; n: () => number } {
   return { u, n };
 }
 
-const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
+export const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
 
 /** Split of `rows` over `owners` owners (the first takes the remainder). */
-function split(rows: number, owners: number): number[] {
+export function split(rows: number, owners: number): number[] {
   const a = Math.floor(rows / owners);
   return Array.from({ length: owners }, (_, i) => (i === 0 ? rows - (owners - 1) * a : a));
 }

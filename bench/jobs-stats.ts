@@ -22,7 +22,8 @@
  * - `logit10`: logitSummary + logitFit of a 0/1 outcome on the same 10 features, 10,000 rows (no
  *   input is the requester's, so by the disclosure rules the fit is an aggregate);
  * - `quantile`: quantiles 0.25, 0.5, 0.75 (minCount 100) of 100,000 incomes in dollars;
- * - `groupby`: groupBy mean of 3 columns over 10 region codes (minCount 100), 100,000 rows.
+ * - `groupby`: groupBy mean of 3 columns over 10 region codes (minCount 100), 100,000 rows;
+ * - `train`: private training of an MLP 13-16-3 on 360 rows (bench/jobs-train.ts); target < 8 s.
  * Compared: coefficients, standard errors, R², residual SE and VIFs (not t, p or intervals, which
  * the recipient derives from them in float64; n and the residual degrees of freedom must be
  * exact); the quantiles; the group means.
@@ -35,6 +36,7 @@ import { ProgramBuilder, type ValueRef } from '../src/jobs/program/builder.js';
 import type { JobRequest } from '../src/jobs/service/request.js';
 import type { JobOutputValue, JobRecord } from '../src/jobs/store.js';
 import { median, progress, type Row } from './harness.js';
+import { classesTable, TRAIN_CASE } from './jobs-train.js';
 import {
   allRows,
   BIG_VALUES,
@@ -65,11 +67,12 @@ export async function waitDone(net: DemoNetwork, id: string): Promise<JobRecord>
   }
 }
 
-type TableName = 'reg' | 'big';
+/** The synthetic tables. */
+export type TableName = 'reg' | 'big' | 'classes';
 type Fields = Record<string, number | string | null | undefined>;
 
 /** One statistics case. */
-interface StatCase {
+export interface StatCase {
   name: string;
   table: TableName;
   /** Columns each owner's input shares. */
@@ -85,7 +88,10 @@ interface StatCase {
   /** Adds the nodes and outputs over the union of the inputs (the one input for one owner). */
   nodes(b: ProgramBuilder, all: ValueRef): void;
   /** max_rel_err of a result against the float64 reference; extra row fields. */
-  check(out: (name: string) => (number | null)[], t: Table): { err: number; fields?: Fields };
+  check(
+    out: (name: string) => (number | null)[],
+    t: Table,
+  ): { err: number; fields?: Fields } | Promise<{ err: number; fields?: Fields }>;
 }
 
 const memo = new Map<string, unknown>();
@@ -207,14 +213,25 @@ export const STAT_CASES: readonly StatCase[] = [
       return { err: maxRelErr(out('means'), ref) };
     },
   },
+  TRAIN_CASE,
 ];
 
 /** Dataset names of the tables on every owner that holds a part. */
-const DATASET: Record<TableName, string> = { reg: 'bench-reg', big: 'bench-big' };
+const DATASET: Record<TableName, string> = { reg: 'bench-reg', big: 'bench-big', classes: 'bench-classes' };
 
 const TABLES: Record<TableName, () => Table> = {
   reg: () => regTable(),
   big: () => bigTable(),
+  classes: () => classesTable(),
+};
+
+/**
+ * Policy settings by table beyond auto-approval by the consortium with minRows 100: trained weights
+ * stand behind single rows (they can memorise them), so the training table's owners allow the
+ * `train` op's release explicitly with minRows 1, as an owner must (docs/JOBS.md).
+ */
+const POLICY: Partial<Record<TableName, Record<string, unknown>>> = {
+  classes: { minRows: 1, outputs: ['train'] },
 };
 
 /** Generates the tables the cases need, imports a third on each owner, and sets the policies. */
@@ -237,6 +254,7 @@ async function importTables(net: DemoNetwork, owners: string[], cases: readonly 
         approval: 'auto',
         minRows: 100,
         computeParties: consortium,
+        ...POLICY[name],
       });
     }
     // the scientist fetches and verifies each description (what resolving the job does)
@@ -295,7 +313,7 @@ async function runCase(net: DemoNetwork, owners: string[], c: StatCase, t: Table
     if (o === undefined) throw new Error(`${c.name}: no output "${name}"`);
     return o.values;
   };
-  const { err, fields } = c.check(out, t);
+  const { err, fields } = await c.check(out, t);
   return {
     ms: at(done, 'done') - at(done, 'approved'),
     // a party's time between its `running` and its `done` outside the session: the release guard
