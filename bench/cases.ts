@@ -30,7 +30,7 @@ export type CaseSuite = 'mpc' | 'ml' | 'net';
 /** The JSON name of a case: enough for a party process to rebuild it. */
 export interface CaseSpec {
   suite: CaseSuite;
-  /** mpc: mul, matmul, lt, relu; ml: mlp inference, mlp inference logits, mlp train step, logreg epoch; net: rounds, throughput. */
+  /** mpc: mul, matmul, lt, relu; ml: mlp inference, mlp inference logits, mlp train step, logreg epoch, small mlp epoch; net: rounds, throughput. */
   name: string;
   /** Size: values (mul, lt, relu), matrix side (matmul), batch rows (ml), rows (logreg), rounds (rounds), MiB (throughput). */
   n: number;
@@ -155,6 +155,7 @@ export const MPC_CASES: readonly CaseSpec[] = [
 
 const MLP = denseArchitecture([784, 128, 128, 10], 'relu', 'softmax');
 const LOGREG = denseArchitecture([20, 1], 'linear', 'sigmoid');
+const SMALL_MLP = denseArchitecture([13, 16, 3], 'relu', 'softmax');
 let mlpFlat: Float64Array | undefined;
 /** The MLP's weights; their biases are checked as PrivateModel.shareWeights checks them (src/ml/bounds.ts). */
 const mlpWeights = (): Float64Array => {
@@ -229,6 +230,23 @@ function mlCase(name: string, n: number): BenchCase {
           trainShares(p, MLP, x!, y!, w, { epochs: 1, batchSize: n, learningRate: 0.05 }),
         open: openWeights,
       };
+    case 'small mlp epoch':
+      // one epoch of an MLP 13-16-3 on n shared rows in batches of 24: small tensors, many rounds
+      // (the jobs bench's train row runs 18 such epochs between daemons)
+      return {
+        suite: 'ml',
+        name,
+        n,
+        ops: n,
+        setup: async ({ p }) => [
+          await inputFixed(p, 0, p.session.self === 0 ? randomReals(n * 13, 8) : undefined, [n, 13], F),
+          await inputFixed(p, 1, p.session.self === 1 ? oneHot(n, 3, 9) : undefined, [n, 3], F),
+          ...publicWeights(p, SMALL_MLP, initialWeights(SMALL_MLP, 7)),
+        ],
+        run: ({ p }, [x, y, ...w]) =>
+          trainShares(p, SMALL_MLP, x!, y!, w, { epochs: 1, batchSize: 24, learningRate: 0.1 }),
+        open: openWeights,
+      };
     case 'logreg epoch':
       // one epoch of logistic regression on n x 20 shared rows (split across two owners), batches of 128
       return {
@@ -266,6 +284,7 @@ export const ML_CASES: readonly CaseSpec[] = [
   { suite: 'ml', name: 'mlp inference logits', n: 100 },
   { suite: 'ml', name: 'mlp train step', n: 128 },
   { suite: 'ml', name: 'logreg epoch', n: 10_000 },
+  { suite: 'ml', name: 'small mlp epoch', n: 360 },
 ];
 
 // ---- net: rounds ----

@@ -1,16 +1,15 @@
 /**
  * V8's old-generation growth for a process that moves MPC messages ({@link tuneGcForTransfers}).
  *
- * A party receiving shares allocates every byte twice off the JavaScript heap (the socket's read,
- * the message's destination) while its JavaScript heap stays small (about 30 MB for a peer). With
- * such a heap V8 grows the old generation's limit by a factor near its minimum (1.1) after each
- * full collection, so the buffers and their small wrapper objects that survive two scavenges (a
- * destination lives while its 8 MB arrive) reach the limit within a few messages: the receiver of
- * `npm run bench -- net throughput` ran 70-79 full collections per 1.5 GB, 40 % of its busy time
- * in GC. With a factor of 3 ({@link HEAP_GROWING_PERCENT}) it runs about 25, started by the
- * off-heap memory itself (which V8 bounds separately, at 64 MB above what the last collection left),
- * and the channel's receiver needs about 30 % less CPU.
- *
+ * A party receiving shares allocates every byte two or three times off the JavaScript heap (the
+ * socket's reads, Noise messages cut between reads, the message's destination) while its JavaScript
+ * heap stays small (about 30 MB for a peer). V8 then starts full collections at its old
+ * generation's allocation limit, which it sets after each one from that small live size: the
+ * receiver of `npm run bench -- net throughput` ran 70-79 full collections per 1.5 GB ("heap
+ * limit" in the bench's GC line), 40 % of its busy time in GC. With a growth factor of 3
+ * ({@link HEAP_GROWING_PERCENT}) it runs 20-35, nearly all started by the off-heap memory itself
+ * (which V8 bounds on its own), and needs about 30 % less CPU (864-928 -> 598-684 ms per 256 MiB).
+
  * The cost is memory: the old generation may grow to 3x its live size before a full collection
  * (V8 itself picks factors from 1.1 up to 4 by how fast it collects against how fast the program
  * allocates; the flag fixes it at 3), and V8's heap limit still caps it. The setting is
