@@ -17,6 +17,11 @@
 //     `parts` hold ciphertext || tag; `out` (ciphertext length - 16 bytes) receives the plaintext and
 //     may be the ciphertext's own memory (in-place decryption). Returns false when the tag does not
 //     verify, and then `out` is zeroed: no unverified plaintext stays readable.
+//   openInPlace(key, nonce, ad, parts: Uint8Array[]) -> boolean
+//     as open, with each part's ciphertext bytes decrypted where they are: the plaintext is the
+//     parts' bytes before the tag, in order (a Noise message cut between two socket reads needs no
+//     buffer of its own). The parts must not overlap each other or `ad`. On a bad tag those bytes
+//     are zeroed.
 // Any input may overlap `out`: an input that is not exactly at its own place in `out` is copied
 // first. Argument errors throw TypeError (not a Uint8Array) or RangeError (lengths); an OpenSSL
 // failure throws Error. OpenSSL's error queue is left empty (node:crypto reads it).
@@ -303,6 +308,52 @@ EVP_CIPHER_CTX* prepare(Common* c, size_t n, int enc, Unaliased* u) {
 }
 
 
+// The 16 bytes after the first `text` across `parts` (the tag) into `tag`.
+void read_tag(const std::vector<Bytes>& parts, size_t text, uint8_t* tag) {
+  size_t off = 0;
+  for (const Bytes& b : parts) {
+    const size_t end = off + b.n;
+    if (end > text) {
+      const size_t from = off > text ? off : text;
+      std::memcpy(tag + (from - text), b.p + (from - off), end - from);
+    }
+    off = end;
+  }
+}
+
+// Zeroes the first `text` bytes across `parts`.
+void cleanse_text(const std::vector<Bytes>& parts, size_t text) {
+  size_t off = 0;
+  for (const Bytes& b : parts) {
+    if (off >= text) break;
+    const size_t n = b.n < text - off ? b.n : text - off;
+    OPENSSL_cleanse(b.p, n);
+    off += b.n;
+  }
+}
+
+// Runs the cipher in place over the first `text` bytes of the parts, in the pieces of `stream`.
+bool stream_in_place(EVP_CIPHER_CTX* ctx, const std::vector<Bytes>& parts, size_t text) {
+  size_t done = 0;
+  for (const Bytes& b : parts) {
+    if (done >= text) break;
+    const size_t n = b.n < text - done ? b.n : text - done;
+    size_t off = 0;
+    while (off < n) {
+      const size_t to_boundary = kPiece - (done + off) % kPiece;
+      const size_t len = n - off < to_boundary ? n - off : to_boundary;
+      int outl = 0;
+      if (EVP_CipherUpdate(ctx, b.p + off, &outl, b.p + off, static_cast<int>(len)) != 1 ||
+          static_cast<size_t>(outl) != len) {
+        return false;
+      }
+      off += len;
+    }
+    done += n;
+  }
+  return true;
+}
+
 napi_value js_seal(napi_env env, napi_callback_info info) {
   Common c;
   if (!get_common(env, info, "seal", &c)) return nullptr;
@@ -339,17 +390,7 @@ napi_value js_open(napi_env env, napi_callback_info info) {
   }
   // The tag: the last 16 bytes across the parts, read before anything is written.
   uint8_t tag[kTagBytes];
-  {
-    size_t off = 0;
-    for (const Bytes& b : c.parts) {
-      const size_t end = off + b.n;
-      if (end > text) {
-        const size_t from = off > text ? off : text;
-        std::memcpy(tag + (from - text), b.p + (from - off), end - from);
-      }
-      off = end;
-    }
-  }
+  read_tag(c.parts, text, tag);
   Unaliased u;
   EVP_CIPHER_CTX* ctx = prepare(&c, text, 0, &u);
   if (ctx == nullptr || !add_ad(ctx, c.ad) || !stream(ctx, c.parts, text, c.out.p) ||
@@ -363,6 +404,57 @@ napi_value js_open(napi_env env, napi_callback_info info) {
   if (!ok) {
     ERR_clear_error();
     if (c.out.n > 0) OPENSSL_cleanse(c.out.p, c.out.n);
+  }
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
+napi_value js_open_in_place(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 4) {
+    throw_error(env, "type", "openInPlace: expected 4 arguments (key, nonce, ad, parts)");
+    return nullptr;
+  }
+  Common c;
+  if (!get_sized(env, argv[0], "openInPlace", "key", kKeyBytes, &c.key) ||
+      !get_sized(env, argv[1], "openInPlace", "nonce", kNonceBytes, &c.nonce) ||
+      !get_bytes(env, argv[2], "openInPlace", "ad", &c.ad) ||
+      !get_parts(env, argv[3], "openInPlace", &c.parts, &c.total)) {
+    return nullptr;
+  }
+  if (c.total < kTagBytes) {
+    throw_error(env, "range", "openInPlace: the ciphertext has " + std::to_string(c.total) +
+                                  " bytes, less than the 16-byte tag");
+    return nullptr;
+  }
+  for (size_t i = 0; i < c.parts.size(); i++) {
+    const Bytes& a = c.parts[i];
+    bool clash = intersects(a.p, a.n, c.ad.p, c.ad.n) || intersects(a.p, a.n, c.key.p, c.key.n) ||
+                 intersects(a.p, a.n, c.nonce.p, c.nonce.n);
+    for (size_t j = i + 1; j < c.parts.size() && !clash; j++)
+      clash = intersects(a.p, a.n, c.parts[j].p, c.parts[j].n);
+    if (clash) {
+      throw_error(env, "range", "openInPlace: a part overlaps another part, the key, the nonce or ad");
+      return nullptr;
+    }
+  }
+  const size_t text = c.total - kTagBytes;
+  uint8_t tag[kTagBytes];
+  read_tag(c.parts, text, tag);  // before anything is written
+  EVP_CIPHER_CTX* ctx = keyed(0, c.key.p, c.nonce.p);
+  if (ctx == nullptr || !add_ad(ctx, c.ad) || !stream_in_place(ctx, c.parts, text) ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagBytes), tag) != 1) {
+    cleanse_text(c.parts, text);
+    return openssl_failed(env, "openInPlace", 0);
+  }
+  uint8_t none[16];
+  int outl = 0;
+  const bool ok = EVP_DecryptFinal_ex(ctx, none, &outl) == 1 && outl == 0;
+  if (!ok) {
+    ERR_clear_error();
+    cleanse_text(c.parts, text);
   }
   napi_value result;
   napi_get_boolean(env, ok, &result);
@@ -383,6 +475,7 @@ NAPI_MODULE_INIT() {
   const napi_property_descriptor props[] = {
       {"seal", nullptr, guarded<js_seal>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"open", nullptr, guarded<js_open>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"openInPlace", nullptr, guarded<js_open_in_place>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   return exports;

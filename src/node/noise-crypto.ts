@@ -7,8 +7,8 @@
  * context per thread and writes straight into the output: ciphertexts are carved from 1 MiB slabs
  * (one ArrayBuffer per slab, not per chunk), each with 2 bytes free before it for Noise's length
  * prefix ({@link prefixedCiphertext}: one socket write per message, no copy), plaintexts are
- * decrypted in place into Noise's `dst` (a message cut between reads: from its parts into a buffer
- * carved the same way, {@link plaintextBuffer}; noise-tuning.ts).
+ * decrypted in place ({@link DECRYPT_IN_PLACE}: a message cut between two socket reads in each of
+ * its parts, so no plaintext needs a buffer of its own; noise-tuning.ts).
  * Same cipher, same bytes (RFC 8439 ChaCha20-Poly1305, 12-byte nonce, 16-byte tag): peers using
  * either implementation interoperate. Hashing, HKDF and X25519 stay Noise's default.
  *
@@ -48,6 +48,8 @@ interface AeadAddon {
     parts: Uint8Array | Uint8Array[],
     out: Uint8Array,
   ): boolean;
+  /** As `open`, each part's ciphertext bytes decrypted where they are; false, those bytes zeroed, on a bad tag. */
+  openInPlace?(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, parts: Uint8Array[]): boolean;
 }
 
 /** The Poly1305 tag length. */
@@ -108,11 +110,50 @@ export function prefixedCiphertext(prefix: Uint8Array, ciphertext: Uint8Array): 
 }
 
 /**
- * A buffer of `n` bytes for a plaintext decrypted from parts (a Noise message cut between socket
- * reads), carved like the ciphertexts: one ArrayBuffer per 1 MiB of them.
+ * Noise's `dst` that asks for a message to be decrypted where it is: a whole message into its own
+ * first bytes, a message in parts (cut between socket reads) in each part, the plaintext then being
+ * a list of the parts' bytes before the tag (noise-tuning.ts). The parts must be the reader's own
+ * (no one else reads them). Without the addon's in-place open, a message in parts is decrypted into
+ * a buffer carved like the ciphertexts.
  */
-export function plaintextBuffer(n: number): Uint8Array {
-  return carve(n);
+export const DECRYPT_IN_PLACE = new Uint8Array(0);
+
+/** The first `n` bytes across `parts`, as views. */
+function firstBytes(parts: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let left = n;
+  for (const b of parts) {
+    if (left === 0) break;
+    const take = Math.min(b.length, left);
+    if (take > 0) out.push(take === b.length ? b : b.subarray(0, take));
+    left -= take;
+  }
+  return out;
+}
+
+/** Decrypts ciphertext || tag where it lies (see {@link DECRYPT_IN_PLACE}). */
+function openInPlace(
+  aead: AeadAddon,
+  ciphertext: NoiseBytes,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  k: Uint8Array,
+): Uint8Array | Uint8ArrayList {
+  const n = ciphertext.byteLength - TAG_BYTES;
+  if (ciphertext instanceof Uint8Array) {
+    const out = ciphertext.subarray(0, n);
+    if (!aead.open(k, nonce, ad, ciphertext, out)) throw new NoiseDecryptError();
+    return out;
+  }
+  const parts = [...ciphertext];
+  if (aead.openInPlace === undefined) {
+    const out = carve(n);
+    if (!aead.open(k, nonce, ad, parts, out)) throw new NoiseDecryptError();
+    return out;
+  }
+  if (!aead.openInPlace(k, nonce, ad, parts)) throw new NoiseDecryptError();
+  const text = firstBytes(parts, n);
+  return text.length === 1 ? text[0]! : new Uint8ArrayList(...text);
 }
 
 function partsOf(data: NoiseBytes): Uint8Array | Uint8Array[] {
@@ -133,6 +174,8 @@ function nativeCrypto(aead: AeadAddon): ICryptoInterface {
     chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst) {
       const n = ciphertext.byteLength - TAG_BYTES;
       if (n < 0) throw new NoiseDecryptError('Invalid chacha20poly1305 decryption: shorter than the tag');
+      // a list of parts is of this package's uint8arraylist version, not Noise's: Noise only hands it on
+      if (dst === DECRYPT_IN_PLACE) return openInPlace(aead, ciphertext, nonce, ad, k) as Uint8Array;
       const out = dst !== undefined && dst.byteLength === n ? dst : Buffer.allocUnsafe(n);
       if (!aead.open(k, nonce, ad, partsOf(ciphertext), out)) throw new NoiseDecryptError();
       return out;
@@ -147,7 +190,7 @@ function bytesEqual(a: NoiseBytes, b: NoiseBytes): boolean {
 /**
  * Checks the native functions against Noise's default at load: sizes on both sides of the default's
  * 1200-byte switch between its two implementations and past the addon's 4 KiB update pieces,
- * single- and multi-part input, in-place decryption, and a rejected tampered tag.
+ * single- and multi-part input, in-place decryption (whole and in parts), and a rejected tampered tag.
  */
 function selfTest(c: ICryptoInterface): boolean {
   const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);
@@ -169,6 +212,22 @@ function selfTest(c: ICryptoInterface): boolean {
     const ct = Uint8Array.from(sealed.subarray());
     const opened = c.chaCha20Poly1305Decrypt(ct, nonce, ad, key, ct.subarray(0, size));
     if (!bytesEqual(opened, plain)) return false;
+    // in place in parts, one cut inside the tag
+    const inParts = Uint8Array.from(sealed.subarray());
+    const cuts = [cut, inParts.length - 5];
+    const list = new Uint8ArrayList(
+      inParts.subarray(0, cuts[0]),
+      inParts.subarray(cuts[0], cuts[1]),
+      inParts.subarray(cuts[1]),
+    );
+    const openedParts = c.chaCha20Poly1305Decrypt(
+      list as unknown as NoiseBytes,
+      nonce,
+      ad,
+      key,
+      DECRYPT_IN_PLACE,
+    );
+    if (!bytesEqual(openedParts, plain)) return false;
     const bad = Uint8Array.from(sealed.subarray());
     bad[bad.length - 1]! ^= 1;
     try {

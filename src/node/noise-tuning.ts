@@ -16,14 +16,15 @@
  *   in a byte list, and a message cut between two socket reads (with 64 KiB reads and 64 KiB
  *   messages, nearly every one) is first joined into a new buffer, then decrypted in place there.
  *   The reader here cuts the reads into messages without a list: a message whole in one read is a
- *   view of it, decrypted in place; a cut one is decrypted straight from its parts into a buffer of
- *   the crypto's (no join copy, one ArrayBuffer per 1 MiB of them instead of one per message).
+ *   view of it, decrypted in place; a cut one is decrypted in place in each of its parts, and its
+ *   plaintext is the list of those (no join copy, no buffer of its own: the reads are this reader's
+ *   alone, each byte belongs to one message).
  *   Same checks as Noise's: a message shorter than the tag is refused, an empty one skipped; every
  *   message is still authenticated and decrypted by the same cipher state (nonce) as before.
  */
 import type { ConnectionEncrypter } from '@libp2p/interface';
 import { Uint8ArrayList } from 'uint8arraylist';
-import { plaintextBuffer, prefixedCiphertext } from './noise-crypto.js';
+import { DECRYPT_IN_PLACE, prefixedCiphertext } from './noise-crypto.js';
 
 /** Noise messages (length prefix and ciphertext) up to this size are written as one buffer. */
 export const COALESCE_NOISE_BYTES = 16 * 1024;
@@ -162,7 +163,7 @@ function readInPlace(connection: NoiseStreamInternals & NoiseReadInternals): voi
     const n = msg.byteLength - TAG_BYTES;
     if (n < 0) throw new Error('Invalid chunk'); // Noise's own refusal
     if (msg instanceof Uint8Array) return handshake.decrypt(msg, msg.subarray(0, n));
-    return handshake.decrypt(msg, plaintextBuffer(n));
+    return handshake.decrypt(msg, DECRYPT_IN_PLACE); // in each of its parts
   };
 }
 

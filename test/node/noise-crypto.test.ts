@@ -1,7 +1,7 @@
 /**
  * The native Noise ChaCha20-Poly1305 (src/node/noise-crypto.ts over native/aead.cc) against Noise's
  * default crypto: the same bytes for every size and input shape, decryption of each other's output,
- * in-place decryption through `dst`, rejection of every tampered input, argument checks, and two
+ * in-place decryption through `dst` (whole, and in the parts of a cut message), rejection of every tampered input, argument checks, and two
  * real libp2p nodes (one native, one default) moving 8 MB over Noise on 127.0.0.1.
  */
 import '../../src/polyfills.js';
@@ -15,7 +15,12 @@ import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import { createHash } from 'node:crypto';
 import { Uint8ArrayList } from 'uint8arraylist';
-import { fastNoiseCrypto, NoiseDecryptError, noiseCryptoName } from '../../src/node/noise-crypto.js';
+import {
+  DECRYPT_IN_PLACE,
+  fastNoiseCrypto,
+  NoiseDecryptError,
+  noiseCryptoName,
+} from '../../src/node/noise-crypto.js';
 
 const native = fastNoiseCrypto();
 const skip = native === undefined;
@@ -140,6 +145,43 @@ test('decrypts in place into dst, and into a new buffer when dst does not fit', 
       wrong.every((b) => b === 9),
       'the ill-fitting dst is untouched',
     );
+  }
+});
+
+test('decrypts a message cut into parts where its parts lie (DECRYPT_IN_PLACE), cuts anywhere, tag included', () => {
+  if (skip) return;
+  const bytes = rng(8);
+  for (const size of [0, 1, 17, 1200, 65519]) {
+    const key = bytes(32);
+    const nonce = bytes(12);
+    const ad = bytes(32);
+    const plain = bytes(size);
+    for (let trial = 0; trial < 6; trial++) {
+      const sealed = flat(native!.chaCha20Poly1305Encrypt(plain, nonce, ad, key));
+      const list = asList(sealed, bytes);
+      const parts = [...(list as unknown as Uint8ArrayList)];
+      const out = native!.chaCha20Poly1305Decrypt(list, nonce, ad, key, DECRYPT_IN_PLACE);
+      assert.equal(flat(out), plain, `size ${size}, trial ${trial}`);
+      // no buffer of its own: every byte of the plaintext is a byte of the parts
+      const views = out instanceof Uint8Array ? [out] : [...(out as unknown as Uint8ArrayList)];
+      for (const v of views)
+        assert.ok(
+          parts.some((p) => p.buffer === v.buffer),
+          `size ${size}: a view of the parts`,
+        );
+      // tampered: refused, the text bytes of the parts zeroed
+      const bad = Uint8Array.from(sealed);
+      bad[bad.length - 1]! ^= 1;
+      const badList = asList(bad, bytes);
+      assert.throws(
+        () => native!.chaCha20Poly1305Decrypt(badList, nonce, ad, key, DECRYPT_IN_PLACE),
+        (err: unknown) => err instanceof NoiseDecryptError,
+      );
+      assert.ok(
+        bad.subarray(0, size).every((b) => b === 0),
+        `size ${size}: no plaintext left after a bad tag`,
+      );
+    }
   }
 });
 
