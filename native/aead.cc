@@ -21,7 +21,7 @@
 //     as open, with each part's ciphertext bytes decrypted where they are: the plaintext is the
 //     parts' bytes before the tag, in order (a Noise message cut between two socket reads needs no
 //     buffer of its own). The parts must not overlap each other or `ad`. On a bad tag those bytes
-//     are zeroed.
+//     are zeroed. At most 16 parts.
 // Any input may overlap `out`: an input that is not exactly at its own place in `out` is copied
 // first. Argument errors throw TypeError (not a Uint8Array) or RangeError (lengths); an OpenSSL
 // failure throws Error. OpenSSL's error queue is left empty (node:crypto reads it).
@@ -267,9 +267,10 @@ bool get_common(napi_env env, napi_callback_info info, const char* op, Common* c
                                  std::to_string(argc));
     return false;
   }
-  return get_sized(env, argv[0], op, "key", kKeyBytes, &c->key) &&
-         get_sized(env, argv[1], op, "nonce", kNonceBytes, &c->nonce) &&
-         get_bytes(env, argv[2], op, "ad", &c->ad) && get_parts(env, argv[3], op, &c->parts, &c->total) &&
+  // the parts first: reading a JS array may run code (a getter) that could detach a buffer read before
+  return get_parts(env, argv[3], op, &c->parts, &c->total) &&
+         get_sized(env, argv[0], op, "key", kKeyBytes, &c->key) &&
+         get_sized(env, argv[1], op, "nonce", kNonceBytes, &c->nonce) && get_bytes(env, argv[2], op, "ad", &c->ad) &&
          get_bytes(env, argv[4], op, "out", &c->out);
 }
 
@@ -410,6 +411,10 @@ napi_value js_open(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// Parts openInPlace takes: a Noise message cut between two reads has two (noise-tuning.ts copies
+// one that comes in more pieces into one buffer).
+constexpr size_t kMaxInPlaceParts = 16;
+
 napi_value js_open_in_place(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -418,10 +423,14 @@ napi_value js_open_in_place(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   Common c;
-  if (!get_sized(env, argv[0], "openInPlace", "key", kKeyBytes, &c.key) ||
+  if (!get_parts(env, argv[3], "openInPlace", &c.parts, &c.total) ||  // first, as in get_common
+      !get_sized(env, argv[0], "openInPlace", "key", kKeyBytes, &c.key) ||
       !get_sized(env, argv[1], "openInPlace", "nonce", kNonceBytes, &c.nonce) ||
-      !get_bytes(env, argv[2], "openInPlace", "ad", &c.ad) ||
-      !get_parts(env, argv[3], "openInPlace", &c.parts, &c.total)) {
+      !get_bytes(env, argv[2], "openInPlace", "ad", &c.ad)) {
+    return nullptr;
+  }
+  if (c.parts.size() > kMaxInPlaceParts) {  // the overlap check below is quadratic
+    throw_error(env, "range", "openInPlace: more than " + std::to_string(kMaxInPlaceParts) + " parts");
     return nullptr;
   }
   if (c.total < kTagBytes) {

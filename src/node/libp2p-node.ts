@@ -135,7 +135,7 @@ export async function buildLibp2p(
     // X25519 with raw key imports (noise-x25519.ts): 1.4 ms less per handshake side
     connectionEncrypters: [
       leanNoise(noise({ crypto: withFastX25519(crypto ?? defaultCrypto) }), {
-        readInPlace: crypto !== undefined,
+        crypto,
       }),
     ],
     streamMuxers: [lazyWindowUpdates(yamux())],

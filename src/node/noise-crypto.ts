@@ -118,6 +118,9 @@ export function prefixedCiphertext(prefix: Uint8Array, ciphertext: Uint8Array): 
  */
 export const DECRYPT_IN_PLACE = new Uint8Array(0);
 
+/** Parts the addon decrypts in place (its limit); a message in more goes into a buffer of its own. */
+const MAX_IN_PLACE_PARTS = 16;
+
 /** The first `n` bytes across `parts`, as views. */
 function firstBytes(parts: Uint8Array[], n: number): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -146,7 +149,7 @@ function openInPlace(
     return out;
   }
   const parts = [...ciphertext];
-  if (aead.openInPlace === undefined) {
+  if (aead.openInPlace === undefined || parts.length > MAX_IN_PLACE_PARTS) {
     const out = carve(n);
     if (!aead.open(k, nonce, ad, parts, out)) throw new NoiseDecryptError();
     return out;

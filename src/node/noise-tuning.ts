@@ -12,7 +12,7 @@
  * - Lengths: Noise's length-prefixed decoder learns that a read ended on a message boundary from a
  *   RangeError, thrown with a new stack trace at the end of every read (3 to 5 µs each). The length
  *   decoder here throws one preallocated RangeError instead.
- * - Reads, with the native crypto ({@link LeanNoiseOptions.readInPlace}): Noise collects every read
+ * - Reads, with the native crypto ({@link LeanNoiseOptions.crypto}): Noise collects every read
  *   in a byte list, and a message cut between two socket reads (with 64 KiB reads and 64 KiB
  *   messages, nearly every one) is first joined into a new buffer, then decrypted in place there.
  *   The reader here cuts the reads into messages without a list: a message whole in one read is a
@@ -22,9 +22,10 @@
  *   Same checks as Noise's: a message shorter than the tag is refused, an empty one skipped; every
  *   message is still authenticated and decrypted by the same cipher state (nonce) as before.
  */
+import type { ICryptoInterface } from '@chainsafe/libp2p-noise';
 import type { ConnectionEncrypter } from '@libp2p/interface';
 import { Uint8ArrayList } from 'uint8arraylist';
-import { DECRYPT_IN_PLACE, prefixedCiphertext } from './noise-crypto.js';
+import { DECRYPT_IN_PLACE, fastNoiseCrypto, prefixedCiphertext } from './noise-crypto.js';
 
 /** Noise messages (length prefix and ciphertext) up to this size are written as one buffer. */
 export const COALESCE_NOISE_BYTES = 16 * 1024;
@@ -79,10 +80,15 @@ function decodeNoiseLength(data: Bytes): number {
   return data.getUint16(0);
 }
 
+/** A message in more pieces than this (a peer trickling bytes) is copied into one buffer. */
+export const MAX_MESSAGE_PARTS = 2;
+
 /**
  * Cuts socket reads into Noise messages (u16 big-endian length, then that many bytes): a message
- * whole in one read is a view of it; one cut between reads is a list of its parts. Holds at most
- * one unfinished message (under 64 KiB + 2 bytes).
+ * whole in one read is a view of it; one cut between two reads is a list of its two parts; one
+ * that arrives in more pieces is copied into a buffer of its own as they come (so a peer sending a
+ * message a byte at a time costs one copy, not a list of thousands of views for every layer above).
+ * Holds at most one unfinished message (under 64 KiB + 2 bytes).
  */
 export class NoiseMessageReader {
   /** Length of the message in progress; -1 while its prefix is not all in. */
@@ -90,6 +96,8 @@ export class NoiseMessageReader {
   /** The first byte of a prefix cut between reads; -1 if none. */
   private hi = -1;
   private parts: Uint8Array[] = [];
+  /** The message's own buffer, once it came in more than {@link MAX_MESSAGE_PARTS} pieces. */
+  private joined: Uint8Array | undefined;
   private got = 0;
 
   /** Bytes held of an unfinished message (prefix included). */
@@ -132,27 +140,50 @@ export class NoiseMessageReader {
         continue;
       }
       const take = Math.min(this.len - this.got, n - at);
-      this.parts.push(take === n ? piece : piece.subarray(at, at + take));
+      this.keep(take === n ? piece : piece.subarray(at, at + take));
       this.got += take;
       at += take;
       if (this.got === this.len) {
         const parts = this.parts;
-        out.push(parts.length === 1 ? parts[0]! : new Uint8ArrayList(...parts));
+        out.push(this.joined ?? (parts.length === 1 ? parts[0]! : new Uint8ArrayList(parts[0]!, parts[1]!)));
         this.parts = [];
+        this.joined = undefined;
         this.got = 0;
         this.len = -1;
       }
     }
+  }
+
+  /** Keeps `bytes` of the message in progress (at offset `got`): as a part, or copied once in more pieces. */
+  private keep(bytes: Uint8Array): void {
+    if (this.joined !== undefined) {
+      this.joined.set(bytes, this.got);
+      return;
+    }
+    if (this.parts.length < MAX_MESSAGE_PARTS) {
+      this.parts.push(bytes);
+      return;
+    }
+    const joined = new Uint8Array(this.len);
+    let at = 0;
+    for (const p of this.parts) {
+      joined.set(p, at);
+      at += p.length;
+    }
+    joined.set(bytes, at);
+    this.parts = [];
+    this.joined = joined;
   }
 }
 
 /** Options of {@link leanNoise}. */
 export interface LeanNoiseOptions {
   /**
-   * Read and decrypt messages in place (see the module comment). Only with the native crypto of
-   * noise-crypto.ts, the one that decrypts from parts into a given buffer.
+   * The crypto given to Noise (`noise({ crypto })`). When it is {@link fastNoiseCrypto}'s, messages
+   * are read and decrypted in place (see the module comment); any other crypto (Noise's default
+   * would refuse the in-place marker) leaves the reads as Noise does them.
    */
-  readInPlace?: boolean;
+  crypto?: ICryptoInterface;
 }
 
 function readInPlace(connection: NoiseStreamInternals & NoiseReadInternals): void {
@@ -177,7 +208,8 @@ function leanConnection(connection: unknown, options: LeanNoiseOptions): void {
     return joinPrefixes(out);
   };
   connection.decoder.lengthDecoder = decodeNoiseLength;
-  if (options.readInPlace === true && hasReadInternals(connection)) readInPlace(connection);
+  const native = options.crypto !== undefined && options.crypto === fastNoiseCrypto();
+  if (native && hasReadInternals(connection)) readInPlace(connection);
 }
 
 /**
@@ -199,11 +231,11 @@ function joinPrefixes(out: ByteList): Bytes {
 
 /**
  * Wraps a Noise factory (`noise(...)`) so that its connections write each message with one socket
- * write, end each read without a new exception, and (`readInPlace`) read without joining (see the
- * module comment).
+ * write, end each read without a new exception, and (with the native `crypto`) read without joining
+ * (see the module comment).
  * @example
  * ```ts
- * connectionEncrypters: [leanNoise(noise({ crypto }), { readInPlace: crypto !== undefined })]
+ * connectionEncrypters: [leanNoise(noise({ crypto }), { crypto })]
  * ```
  */
 export function leanNoise<A extends unknown[], E extends ConnectionEncrypter>(

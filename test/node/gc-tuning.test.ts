@@ -28,6 +28,38 @@ test('this node knows the flag the tuning sets (V8 ignores unknown flags silentl
   assert.match(options, /--heap-growing-percent/);
 });
 
+test('it takes effect after start: V8 sets the old generation limit at 3x the live size', () => {
+  // V8's own trace says which growth factor each full collection applied ("Limit: ... (3.0)")
+  const code = `import { tuneGcForTransfers } from ${JSON.stringify(MODULE)};
+if (process.env.TUNE === '1') tuneGcForTransfers();
+const keep = [];
+for (let i = 0; i < 200; i++) { keep.push(new Array(10000).fill(i)); if (keep.length > 50) keep.shift(); }
+globalThis.gc();`;
+  const factors = (tune: string): string[] => {
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--trace-gc-verbose', '--import', 'tsx', '--input-type=module', '-e', code],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PEERMPC_GC_TUNING: '', NODE_OPTIONS: '', TUNE: tune },
+        timeout: 60_000,
+      },
+    );
+    assert.is(r.status, 0, r.stderr);
+    return [...r.stdout.matchAll(/\[HeapController\] Limit: .*\((\d+\.\d)\)/g)].map((m) => m[1]!);
+  };
+  const tuned = factors('1');
+  assert.ok(tuned.length > 0, 'V8 traced its limits');
+  assert.ok(
+    tuned.every((f) => f === '3.0'),
+    `tuned: ${tuned.join(', ')}`,
+  );
+  assert.ok(
+    factors('0').some((f) => f !== '3.0'),
+    'untuned, V8 picks its own factor',
+  );
+});
+
 test('applied once by default', () => {
   assert.equal(twoCalls({}), [true, true]);
 });

@@ -242,7 +242,7 @@ async function startNode(patched: boolean): Promise<Libp2p> {
     transports: [tcp()],
     // patched: with the native crypto, if built, and its in-place reads (noise-tuning.ts)
     connectionEncrypters: [
-      patched ? leanNoise(noise({ crypto }), { readInPlace: crypto !== undefined }) : noise(),
+      patched ? leanNoise(noise({ crypto }), { crypto }) : noise(),
     ],
     streamMuxers: [patched ? lazyWindowUpdates(yamux()) : yamux()],
   });

@@ -14,6 +14,8 @@ import type { Libp2p, Stream } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Uint8ArrayList } from 'uint8arraylist';
 import {
   DECRYPT_IN_PLACE,
@@ -183,6 +185,47 @@ test('decrypts a message cut into parts where its parts lie (DECRYPT_IN_PLACE), 
       );
     }
   }
+});
+
+test('in place: a message in many parts goes into a buffer of its own; the addon refuses overlaps and over 16 parts', () => {
+  if (skip) return;
+  const bytes = rng(9);
+  const key = bytes(32);
+  const nonce = bytes(12);
+  const ad = bytes(32);
+  const plain = bytes(3000);
+  const sealed = flat(native!.chaCha20Poly1305Encrypt(plain, nonce, ad, key));
+  const many = new Uint8ArrayList();
+  for (let i = 0; i < sealed.length; i += 100) many.append(sealed.slice(i, i + 100));
+  const out = native!.chaCha20Poly1305Decrypt(
+    many as unknown as NoiseBytes,
+    nonce,
+    ad,
+    key,
+    DECRYPT_IN_PLACE,
+  );
+  assert.instance(out, Uint8Array);
+  assert.equal(flat(out), plain);
+  const aead = createRequire(import.meta.url)(
+    fileURLToPath(new URL('../../build/Release/peermpc_aead.node', import.meta.url)),
+  ) as { openInPlace(k: Uint8Array, n: Uint8Array, a: Uint8Array, parts: Uint8Array[]): boolean };
+  const copy = Uint8Array.from(sealed);
+  assert.throws(
+    () =>
+      aead.openInPlace(key, nonce, ad, [
+        ...Array.from({ length: 17 }, (_, i) => copy.subarray(i, i + 1)),
+        copy.subarray(17),
+      ]),
+    /more than 16 parts/,
+  );
+  assert.throws(
+    () => aead.openInPlace(key, nonce, ad, [copy.subarray(0, 100), copy.subarray(50)]),
+    /overlaps/,
+  );
+  assert.throws(() => aead.openInPlace(key, nonce, copy.subarray(0, 32), [copy]), /overlaps/);
+  assert.equal(copy, sealed, 'a refused call writes nothing');
+  assert.ok(aead.openInPlace(key, nonce, ad, [copy.subarray(0, 1000), copy.subarray(1000)]));
+  assert.equal(copy.subarray(0, 3000), plain);
 });
 
 test('rejects a tampered ciphertext, tag, associated data or nonce, leaving no plaintext in dst', () => {

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { Uint8ArrayList } from 'uint8arraylist';
+import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto';
 import { FrameDecoder } from '../../src/node/mpc/frame-decoder.js';
 import {
   encodeData,
@@ -166,21 +167,37 @@ function noiseFrames(messages: Uint8Array[]): Uint8Array {
   return concat(messages.flatMap((m) => [new Uint8Array([m.length >> 8, m.length & 0xff]), m]));
 }
 
-test('the Noise reader cuts reads into messages, views when whole, parts when cut', () => {
+test('the Noise reader cuts reads into messages: views when whole, two parts when cut once, a copy when cut more', () => {
   const messages = [pattern(65_535, 1), pattern(17, 2), new Uint8Array(0), pattern(40_000, 3), pattern(1, 4)];
   const wire = noiseFrames(messages);
   const expected = messages.filter((m) => m.length > 0);
+  // where each non-empty message's body lies on the wire
+  const bodies: [number, number][] = [];
+  let off = 0;
+  for (const m of messages) {
+    if (m.length > 0) bodies.push([off + 2, off + 2 + m.length]);
+    off += 2 + m.length;
+  }
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 0, max: wire.length }), { maxLength: 30 }), (cuts) => {
       cuts.sort((a, b) => a - b);
       const r = new NoiseMessageReader();
       const got: Uint8Array[] = [];
+      const reads: [number, number][] = [];
       let at = 0;
       for (const c of [...cuts, wire.length]) {
         const piece = wire.subarray(at, Math.max(at, c));
+        reads.push([at, Math.max(at, c)]);
         at = Math.max(at, c);
         for (const m of r.decode(piece)) {
-          if (m instanceof Uint8Array) assert.is(m.buffer, wire.buffer, 'a whole message is a view');
+          const [from, to] = bodies[got.length]!;
+          // the reads so far that hold a piece of this body (the last one completed it)
+          const pieces = reads.filter(([a, b]) => b > a && a < to && b > from).length;
+          if (pieces === 1) assert.ok(m instanceof Uint8Array && m.buffer === wire.buffer, 'whole: a view');
+          else if (pieces === 2) {
+            assert.ok(!(m instanceof Uint8Array), 'cut once: a list');
+            assert.is([...(m as Uint8ArrayList)].length, 2);
+          } else assert.ok(m instanceof Uint8Array && m.buffer !== wire.buffer, 'cut more: a copy');
           got.push(m instanceof Uint8Array ? Uint8Array.from(m) : m.subarray());
         }
       }
@@ -189,6 +206,13 @@ test('the Noise reader cuts reads into messages, views when whole, parts when cu
     }),
     { numRuns: 200 },
   );
+  // a message sent a byte at a time: one buffer of its own, not 300 parts
+  const trickled = noiseFrames([pattern(300, 9)]);
+  const r = new NoiseMessageReader();
+  const out = [...trickled].flatMap((_, i) => r.decode(trickled.subarray(i, i + 1)));
+  assert.is(out.length, 1);
+  assert.instance(out[0], Uint8Array);
+  assert.equal(Uint8Array.from(out[0] as Uint8Array), pattern(300, 9));
   // every split of the prefix and body of one message, fed as a list
   const one = noiseFrames([pattern(300, 7)]);
   for (let c = 0; c <= one.length; c++) {
@@ -226,7 +250,7 @@ test('in-place Noise reads: whole and cut messages decrypt, prefixed writes, a t
         secureInbound: async () => ({ connection: conn }),
         secureOutbound: async () => ({ connection: conn }),
       }) as unknown as ConnectionEncrypter,
-    { readInPlace: true },
+    { crypto: c },
   )();
   await encrypter.secureInbound({} as MessageStream);
   const plain = pattern(60_000, 3);
@@ -265,6 +289,29 @@ test('in-place Noise reads: whole and cut messages decrypt, prefixed writes, a t
     );
   }
   assert.throws(() => decrypt(new Uint8Array(15)), /Invalid chunk/);
+});
+
+test('in-place reads only with the native crypto: with any other, Noise reads as it does', async () => {
+  const decrypt = (): Uint8Array => new Uint8Array(0);
+  const decode = (): Uint8Array[] => [];
+  const conn = {
+    encrypt: (p: Uint8Array) => p,
+    decrypt,
+    decoder: { lengthDecoder: () => 0, decode },
+    handshake: { decrypt: () => new Uint8Array(0) },
+  };
+  const encrypter = leanNoise(
+    () =>
+      ({
+        protocol: '/fake-noise',
+        secureInbound: async () => ({ connection: conn }),
+        secureOutbound: async () => ({ connection: conn }),
+      }) as unknown as ConnectionEncrypter,
+    { crypto: defaultCrypto }, // Noise's default would refuse the in-place marker
+  )();
+  await encrypter.secureInbound({} as MessageStream);
+  assert.is(conn.decrypt, decrypt);
+  assert.is(conn.decoder.decode, decode);
 });
 
 let root = '';
