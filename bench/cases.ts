@@ -208,6 +208,41 @@ function inferenceCase(output: 'model' | 'logits', rows: number): BenchCase {
   };
 }
 
+/**
+ * One epoch of SGD on `arch` over n shared rows: features from party 0, one-hot labels from party 1
+ * (seeds: features, labels, initial weights), the weights public at the start.
+ */
+function sgdCase(
+  name: string,
+  n: number,
+  arch: typeof MLP,
+  o: { seeds: [number, number, number]; batchSize: number; learningRate: number },
+): BenchCase {
+  const inputs = arch.inputShape[0]!;
+  const classes = arch.outputShape[0]!;
+  const [xSeed, ySeed, wSeed] = o.seeds;
+  return {
+    suite: 'ml',
+    name,
+    n,
+    ops: n,
+    setup: async ({ p }) => [
+      await inputFixed(
+        p,
+        0,
+        p.session.self === 0 ? randomReals(n * inputs, xSeed) : undefined,
+        [n, inputs],
+        F,
+      ),
+      await inputFixed(p, 1, p.session.self === 1 ? oneHot(n, classes, ySeed) : undefined, [n, classes], F),
+      ...publicWeights(p, arch, initialWeights(arch, wSeed)),
+    ],
+    run: ({ p }, [x, y, ...w]) =>
+      trainShares(p, arch, x!, y!, w, { epochs: 1, batchSize: o.batchSize, learningRate: o.learningRate }),
+    open: openWeights,
+  };
+}
+
 function mlCase(name: string, n: number): BenchCase {
   switch (name) {
     case 'mlp inference':
@@ -216,37 +251,11 @@ function mlCase(name: string, n: number): BenchCase {
       return inferenceCase('logits', n);
     case 'mlp train step':
       // one SGD step (forward, softmax cross-entropy gradient, backward, update) on n shared rows
-      return {
-        suite: 'ml',
-        name,
-        n,
-        ops: n,
-        setup: async ({ p }) => [
-          await inputFixed(p, 0, p.session.self === 0 ? randomReals(n * 784, 5) : undefined, [n, 784], F),
-          await inputFixed(p, 1, p.session.self === 1 ? oneHot(n, 10, 6) : undefined, [n, 10], F),
-          ...publicWeights(p, MLP, initialWeights(MLP, 1)),
-        ],
-        run: ({ p }, [x, y, ...w]) =>
-          trainShares(p, MLP, x!, y!, w, { epochs: 1, batchSize: n, learningRate: 0.05 }),
-        open: openWeights,
-      };
+      return sgdCase(name, n, MLP, { seeds: [5, 6, 1], batchSize: n, learningRate: 0.05 });
     case 'small mlp epoch':
       // one epoch of an MLP 13-16-3 on n shared rows in batches of 24: small tensors, many rounds
       // (the jobs bench's train row runs 18 such epochs between daemons)
-      return {
-        suite: 'ml',
-        name,
-        n,
-        ops: n,
-        setup: async ({ p }) => [
-          await inputFixed(p, 0, p.session.self === 0 ? randomReals(n * 13, 8) : undefined, [n, 13], F),
-          await inputFixed(p, 1, p.session.self === 1 ? oneHot(n, 3, 9) : undefined, [n, 3], F),
-          ...publicWeights(p, SMALL_MLP, initialWeights(SMALL_MLP, 7)),
-        ],
-        run: ({ p }, [x, y, ...w]) =>
-          trainShares(p, SMALL_MLP, x!, y!, w, { epochs: 1, batchSize: 24, learningRate: 0.1 }),
-        open: openWeights,
-      };
+      return sgdCase(name, n, SMALL_MLP, { seeds: [8, 9, 7], batchSize: 24, learningRate: 0.1 });
     case 'logreg epoch':
       // one epoch of logistic regression on n x 20 shared rows (split across two owners), batches of 128
       return {

@@ -285,6 +285,7 @@ test(
     await page.locator('form#approve button#approve-button').click();
 
     await waitForText(page.locator('#job-state'), 'done', 30_000);
+    await page.waitForLoadState('load'); // as after the rejection below
     assert.is(await page.locator('form#approve').count(), 0, 'no approve form once decided');
     const done = await waitForState(x.scientist, approvedId, ['done', 'failed', 'rejected'], 30_000);
     assert.is(done.state, 'done', done.error?.message);
@@ -317,6 +318,9 @@ test(
     await page.locator('form#reject textarea#reject-reason').fill(REASON);
     await page.locator('form#reject button#reject-button').click();
     await waitForText(page.locator('#job-state'), 'rejected');
+    // the form's POST answered with a new page: let it load (its app.js) before the next test
+    // navigates away and aborts the script (a fresh-clone CI run under load failed 'pages' so)
+    await page.waitForLoadState('load');
     await page.getByText(REASON).first().waitFor({ state: 'visible' });
     assert.is(await page.locator('form#reject').count(), 0, 'no reject form once decided');
     const r = await waitForState(x.scientist, rejectedId, ['rejected', 'done', 'failed'], 20_000);

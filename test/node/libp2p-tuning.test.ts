@@ -241,9 +241,7 @@ async function startNode(patched: boolean): Promise<Libp2p> {
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     // patched: with the native crypto, if built, and its in-place reads (noise-tuning.ts)
-    connectionEncrypters: [
-      patched ? leanNoise(noise({ crypto }), { crypto }) : noise(),
-    ],
+    connectionEncrypters: [patched ? leanNoise(noise({ crypto }), { crypto }) : noise()],
     streamMuxers: [patched ? lazyWindowUpdates(yamux()) : yamux()],
   });
   await node.handle(ECHO, async (stream) => {

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { Uint8ArrayList } from 'uint8arraylist';
+import type { ICryptoInterface } from '@chainsafe/libp2p-noise';
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto';
 import { FrameDecoder } from '../../src/node/mpc/frame-decoder.js';
 import {
@@ -223,6 +224,20 @@ test('the Noise reader cuts reads into messages: views when whole, two parts whe
   }
 });
 
+/** Secures a fake Noise encrypted stream `conn` through leanNoise with `crypto`, which patches it. */
+async function leanOver(conn: object, crypto: ICryptoInterface): Promise<void> {
+  const encrypter = leanNoise(
+    () =>
+      ({
+        protocol: '/fake-noise',
+        secureInbound: async () => ({ connection: conn }),
+        secureOutbound: async () => ({ connection: conn }),
+      }) as unknown as ConnectionEncrypter,
+    { crypto },
+  )();
+  await encrypter.secureInbound({} as MessageStream);
+}
+
 test('in-place Noise reads: whole and cut messages decrypt, prefixed writes, a tampered one is refused', async () => {
   const c = fastNoiseCrypto();
   if (c === undefined) return; // the native crypto is not built: the patch is not applied
@@ -243,16 +258,7 @@ test('in-place Noise reads: whole and cut messages decrypt, prefixed writes, a t
       decrypt: (ct: Uint8Array, dst?: Uint8Array) => c.chaCha20Poly1305Decrypt(ct, nonce, ad, key, dst),
     },
   };
-  const encrypter = leanNoise(
-    () =>
-      ({
-        protocol: '/fake-noise',
-        secureInbound: async () => ({ connection: conn }),
-        secureOutbound: async () => ({ connection: conn }),
-      }) as unknown as ConnectionEncrypter,
-    { crypto: c },
-  )();
-  await encrypter.secureInbound({} as MessageStream);
+  await leanOver(conn, c);
   const plain = pattern(60_000, 3);
   const written = conn.encrypt(plain) as unknown as Uint8Array;
   assert.instance(written, Uint8Array, 'a large message is written as one buffer');
@@ -300,16 +306,7 @@ test('in-place reads only with the native crypto: with any other, Noise reads as
     decoder: { lengthDecoder: () => 0, decode },
     handshake: { decrypt: () => new Uint8Array(0) },
   };
-  const encrypter = leanNoise(
-    () =>
-      ({
-        protocol: '/fake-noise',
-        secureInbound: async () => ({ connection: conn }),
-        secureOutbound: async () => ({ connection: conn }),
-      }) as unknown as ConnectionEncrypter,
-    { crypto: defaultCrypto }, // Noise's default would refuse the in-place marker
-  )();
-  await encrypter.secureInbound({} as MessageStream);
+  await leanOver(conn, defaultCrypto); // Noise's default would refuse the in-place marker
   assert.is(conn.decrypt, decrypt);
   assert.is(conn.decoder.decode, decode);
 });
