@@ -20,6 +20,8 @@ export const silentLog = Object.assign(noop, {
 export class FakeStream {
   status = 'open';
   writeStatus = 'writable';
+  /** Bytes the stream holds unsent, as a test sets it. */
+  writeBufferLength = 0;
   /** What this side wrote, in order. */
   readonly written: Uint8Array[] = [];
   private readonly listeners = new Map<string, ((evt: unknown) => void)[]>();
@@ -27,6 +29,14 @@ export class FakeStream {
   /** Registers a listener, as a libp2p stream does. */
   addEventListener(type: string, fn: (evt: unknown) => void): void {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
+  }
+
+  /** Removes a listener. */
+  removeEventListener(type: string, fn: (evt: unknown) => void): void {
+    this.listeners.set(
+      type,
+      (this.listeners.get(type) ?? []).filter((f) => f !== fn),
+    );
   }
 
   /** Calls the listeners of `type` synchronously. */

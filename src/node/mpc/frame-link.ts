@@ -27,6 +27,39 @@ export interface LinkHandler {
   onEnd(end: LinkEnd): void;
 }
 
+/** Bytes a link's stream may hold unsent before a send waits (two Yamux windows at their largest). */
+export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+
+/** The stream's next `drain` or `idle` event; rejects when it is or gets closed, or `signal` aborts. */
+function nextProgress(stream: Stream, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  if (stream.writeStatus !== 'writable') return Promise.reject(new Error('the stream closed while sending'));
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      stream.removeEventListener('drain', onProgress);
+      stream.removeEventListener('idle', onProgress);
+      stream.removeEventListener('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onProgress = (): void => {
+      done();
+      resolve();
+    };
+    const onClose = (): void => {
+      done();
+      reject(new Error('the stream closed while sending'));
+    };
+    const onAbort = (): void => {
+      done();
+      reject(signal!.reason as Error);
+    };
+    stream.addEventListener('drain', onProgress);
+    stream.addEventListener('idle', onProgress);
+    stream.addEventListener('close', onClose);
+    signal?.addEventListener('abort', onAbort);
+  });
+}
+
 /** A stream read as MPC frames. */
 export class FrameLink {
   private readonly decoder: FrameDecoder;
@@ -112,14 +145,28 @@ export class FrameLink {
     this.stream.abort(error);
   }
 
-  /** Writes bytes; returns false when the caller should await {@link drain}. Throws if not writable. */
+  /**
+   * Writes bytes; returns false when the caller should await {@link drain}: the stream says so, or
+   * it holds more than {@link MAX_QUEUED_BYTES} not yet sent (Yamux takes a message past its send
+   * window by reference and may not say it is full, so a sender could queue any amount for a
+   * receiver that reads nothing). Throws if not writable.
+   */
   send(bytes: Uint8Array): boolean {
-    return this.stream.send(bytes);
+    const ok = this.stream.send(bytes);
+    return ok && this.stream.writeBufferLength <= MAX_QUEUED_BYTES;
   }
 
-  /** Resolves when the stream can take more data. */
-  drain(options: { signal?: AbortSignal }): Promise<void> {
-    return this.stream.onDrain(options);
+  /**
+   * Resolves when the stream can take more data and holds at most {@link MAX_QUEUED_BYTES} unsent;
+   * rejects when `signal` aborts or the stream closes. Every bit of progress in sending is a
+   * `drain` event (a window update, or the connection draining) or the queue's `idle`.
+   */
+  async drain(options: { signal?: AbortSignal }): Promise<void> {
+    await this.stream.onDrain(options);
+    while (this.stream.writeBufferLength > MAX_QUEUED_BYTES) {
+      await nextProgress(this.stream, options.signal);
+      await this.stream.onDrain(options);
+    }
   }
 
   /** Closes our write side gracefully (flushing what was sent), with a bound on the wait. */
