@@ -335,6 +335,21 @@ void cleanse_text(const std::vector<Bytes>& parts, size_t text) {
   }
 }
 
+// Finishes a decryption: whether the tag set before verified (OpenSSL's error queue emptied if not).
+bool tag_verified(EVP_CIPHER_CTX* ctx) {
+  uint8_t none[16];
+  int outl = 0;
+  const bool ok = EVP_DecryptFinal_ex(ctx, none, &outl) == 1 && outl == 0;
+  if (!ok) ERR_clear_error();
+  return ok;
+}
+
+napi_value boolean(napi_env env, bool value) {
+  napi_value result;
+  napi_get_boolean(env, value, &result);
+  return result;
+}
+
 napi_value js_seal(napi_env env, napi_callback_info info) {
   Common c;
   if (!get_common(env, info, "seal", &c)) return nullptr;
@@ -379,16 +394,9 @@ napi_value js_open(napi_env env, napi_callback_info info) {
     if (c.out.n > 0) OPENSSL_cleanse(c.out.p, c.out.n);
     return openssl_failed(env, "open", 0);
   }
-  uint8_t none[16];
-  int outl = 0;
-  const bool ok = EVP_DecryptFinal_ex(ctx, none, &outl) == 1 && outl == 0;
-  if (!ok) {
-    ERR_clear_error();
-    if (c.out.n > 0) OPENSSL_cleanse(c.out.p, c.out.n);
-  }
-  napi_value result;
-  napi_get_boolean(env, ok, &result);
-  return result;
+  const bool ok = tag_verified(ctx);
+  if (!ok && c.out.n > 0) OPENSSL_cleanse(c.out.p, c.out.n);
+  return boolean(env, ok);
 }
 
 // Parts openInPlace takes: a Noise message cut between two reads has two (noise-tuning.ts copies
@@ -438,16 +446,9 @@ napi_value js_open_in_place(napi_env env, napi_callback_info info) {
     cleanse_text(c.parts, text);
     return openssl_failed(env, "openInPlace", 0);
   }
-  uint8_t none[16];
-  int outl = 0;
-  const bool ok = EVP_DecryptFinal_ex(ctx, none, &outl) == 1 && outl == 0;
-  if (!ok) {
-    ERR_clear_error();
-    cleanse_text(c.parts, text);
-  }
-  napi_value result;
-  napi_get_boolean(env, ok, &result);
-  return result;
+  const bool ok = tag_verified(ctx);
+  if (!ok) cleanse_text(c.parts, text);
+  return boolean(env, ok);
 }
 
 const char* addon_name() { return "peermpc_aead"; }

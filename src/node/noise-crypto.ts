@@ -113,8 +113,8 @@ export function prefixedCiphertext(prefix: Uint8Array, ciphertext: Uint8Array): 
  * Noise's `dst` that asks for a message to be decrypted where it is: a whole message into its own
  * first bytes, a message in parts (cut between socket reads) in each part, the plaintext then being
  * a list of the parts' bytes before the tag (noise-tuning.ts). The parts must be the reader's own
- * (no one else reads them). Without the addon's in-place open, a message in parts is decrypted into
- * a buffer carved like the ciphertexts.
+ * (no one else reads them). Without the addon's in-place open, or in more than its 16 parts, a
+ * message in parts is decrypted into a buffer of its own.
  */
 export const DECRYPT_IN_PLACE = new Uint8Array(0);
 
@@ -134,27 +134,19 @@ function firstBytes(parts: Uint8Array[], n: number): Uint8Array[] {
   return out;
 }
 
-/** Decrypts ciphertext || tag where it lies (see {@link DECRYPT_IN_PLACE}). */
-function openInPlace(
-  aead: AeadAddon,
-  ciphertext: NoiseBytes,
+/**
+ * Decrypts a message in parts where they lie (see {@link DECRYPT_IN_PLACE}): its plaintext as
+ * views of them. Throws NoiseDecryptError on a bad tag.
+ */
+function openParts(
+  openInPlace: NonNullable<AeadAddon['openInPlace']>,
+  parts: Uint8Array[],
   nonce: Uint8Array,
   ad: Uint8Array,
   k: Uint8Array,
+  n: number,
 ): Uint8Array | Uint8ArrayList {
-  const n = ciphertext.byteLength - TAG_BYTES;
-  if (ciphertext instanceof Uint8Array) {
-    const out = ciphertext.subarray(0, n);
-    if (!aead.open(k, nonce, ad, ciphertext, out)) throw new NoiseDecryptError();
-    return out;
-  }
-  const parts = [...ciphertext];
-  if (aead.openInPlace === undefined || parts.length > MAX_IN_PLACE_PARTS) {
-    const out = carve(n);
-    if (!aead.open(k, nonce, ad, parts, out)) throw new NoiseDecryptError();
-    return out;
-  }
-  if (!aead.openInPlace(k, nonce, ad, parts)) throw new NoiseDecryptError();
+  if (!openInPlace(k, nonce, ad, parts)) throw new NoiseDecryptError();
   const text = firstBytes(parts, n);
   return text.length === 1 ? text[0]! : new Uint8ArrayList(...text);
 }
@@ -177,10 +169,16 @@ function nativeCrypto(aead: AeadAddon): ICryptoInterface {
     chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst) {
       const n = ciphertext.byteLength - TAG_BYTES;
       if (n < 0) throw new NoiseDecryptError('Invalid chacha20poly1305 decryption: shorter than the tag');
-      // a list of parts is of this package's uint8arraylist version, not Noise's: Noise only hands it on
-      if (dst === DECRYPT_IN_PLACE) return openInPlace(aead, ciphertext, nonce, ad, k) as Uint8Array;
-      const out = dst !== undefined && dst.byteLength === n ? dst : Buffer.allocUnsafe(n);
-      if (!aead.open(k, nonce, ad, partsOf(ciphertext), out)) throw new NoiseDecryptError();
+      const input = partsOf(ciphertext);
+      let target = dst;
+      if (dst === DECRYPT_IN_PLACE) {
+        if (input instanceof Uint8Array) target = input.subarray(0, n);
+        else if (aead.openInPlace !== undefined && input.length <= MAX_IN_PLACE_PARTS)
+          // a list of parts is of this package's uint8arraylist version, not Noise's: Noise only hands it on
+          return openParts(aead.openInPlace, input, nonce, ad, k, n) as Uint8Array;
+      }
+      const out = target !== undefined && target.byteLength === n ? target : Buffer.allocUnsafe(n);
+      if (!aead.open(k, nonce, ad, input, out)) throw new NoiseDecryptError();
       return out;
     },
   };

@@ -145,7 +145,7 @@ export class NoiseMessageReader {
       at += take;
       if (this.got === this.len) {
         const parts = this.parts;
-        out.push(this.joined ?? (parts.length === 1 ? parts[0]! : new Uint8ArrayList(parts[0]!, parts[1]!)));
+        out.push(this.joined ?? (parts.length === 1 ? parts[0]! : new Uint8ArrayList(...parts)));
         this.parts = [];
         this.joined = undefined;
         this.got = 0;
