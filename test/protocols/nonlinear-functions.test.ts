@@ -70,14 +70,21 @@ const cases: Case[] = [
     xs: [...linGrid(1, 10, 200), 1, 10, 1 + ULP, 10 - ULP],
     op: (p, x) => nl.reciprocalBounded(p, x, 1, 10),
     ref: (x) => tf.reciprocal(x),
-    bound: (w) => 3 * ULP + 2 * ULP * Math.abs(w),
+    bound: (w) => 2 * ULP + 2 * ULP * Math.abs(w),
   },
   {
     name: 'reciprocalBounded on [0.5, 3]',
     xs: [...linGrid(0.5, 3, 200), 0.5, 3],
     op: (p, x) => nl.reciprocalBounded(p, x, 0.5, 3),
     ref: (x) => tf.reciprocal(x),
-    bound: (w) => 3 * ULP + 2 * ULP * Math.abs(w),
+    bound: (w) => 2 * ULP + 2 * ULP * Math.abs(w),
+  },
+  {
+    name: 'reciprocalBounded on [1, 1000] (too wide for the iteration: the bit-based reciprocal)',
+    xs: [...logGrid(1, 1000, 100), 1, 1000],
+    op: (p, x) => nl.reciprocalBounded(p, x, 1, 1000),
+    ref: (x) => tf.reciprocal(x),
+    bound: (w) => 4 * ULP + 4 * ULP * Math.abs(w),
   },
   {
     name: 'log on [2^-16, 2^20)',
@@ -113,8 +120,8 @@ for (const proto of ['plaintext', 'rep3', 'additive'] as ProtoName[]) {
     });
   }
 
-  test(`${proto}: softmax and logSoftmax with K = 1, 2, 3, 10 (rows with large and equal logits)`, async () => {
-    for (const K of [1, 2, 3, 10]) {
+  test(`${proto}: softmax and logSoftmax with K = 1, 2, 3, 10, 64 (rows with large and equal logits)`, async () => {
+    for (const K of [1, 2, 3, 10, 64]) {
       const rows = 20;
       const xs: number[] = [];
       for (let i = 0; i < rows * K; i++) xs.push(Math.round(Math.sin(i * 7.31) * 30 * 2 ** 16) / 2 ** 16);
@@ -166,9 +173,14 @@ test('rounds on rep3 (the figures docs/ML.md states)', async () => {
   assert.is(await rounds((p, x) => nl.exp(p, x)), 26);
   assert.is(await rounds((p, x) => nl.sigmoid(p, x)), 33);
   assert.is(await rounds((p, x) => nl.tanh(p, x)), 33);
-  assert.is(await rounds((p, x) => nl.reciprocalBounded(p, p.addPublic(x, 1n << 18n), 1, 10)), 18);
+  assert.is(await rounds((p, x) => nl.reciprocalBounded(p, p.addPublic(x, 1n << 18n), 1, 10)), 10);
   assert.is(await rounds((p, x) => nl.reciprocal(p, x, { signed: true })), 37);
   assert.is(await rounds((p, x) => nl.log(p, p.mulPublic(x, x.shape.length === 1 ? 0n : 0n))), 24);
+  const logits = Array.from({ length: 20 }, (_, i) => Math.sin(i));
+  const sm = await runOp('rep3', [{ values: logits, shape: [2, 10] }], (p, [x]) =>
+    nl.softmax(p, x!, { max: 'pairwise' }),
+  );
+  assert.is(sm.rounds, 48); // max 13, exp 25, the division 10
 });
 
 test('rowMax (pairwise) = tf.max, with ties, K from 1 to 17', async () => {

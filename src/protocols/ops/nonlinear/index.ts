@@ -8,6 +8,7 @@ export { fitPolynomial, evalPolynomial } from './poly.js';
 export { normalize, oneHotWeights, type Normalized } from './normalize.js';
 export { rsqrt, sqrt, DEFAULT_MAX_LOG2, type RangeOptions } from './roots.js';
 export { reciprocal, reciprocalBounded, divide, type ReciprocalOptions } from './reciprocal.js';
+export { divideBounded, divideBoundedRounds, type DivideBoundedOptions } from './divide-bounded.js';
 export { rowMax, PAIRWISE_MAX_LIMIT } from './row-max.js';
 export { exp, expNonPositive, expNegAbs } from './exp.js';
 export { sigmoid, tanh } from './sigmoid.js';

@@ -16,17 +16,10 @@
  */
 import type { Protocol, Share } from '../../protocol.js';
 import { msb } from '../compare.js';
-import {
-  checkProductBits,
-  fixedWord,
-  fracBits,
-  mulConst,
-  mulMany,
-  mulTruncMany,
-  type FixedOptions,
-} from './common.js';
+import { checkProductBits, fixedWord, fracBits, mulMany, mulTruncMany, type FixedOptions } from './common.js';
+import { divideBounded, divideBoundedRounds } from './divide-bounded.js';
 import { exponentWeights, normalize, oneHotWeights } from './normalize.js';
-import { evalPolynomial, fitPolynomial, polyValue } from './poly.js';
+import { evalPolynomial, fitPolynomial } from './poly.js';
 import { DEFAULT_MAX_LOG2, type RangeOptions } from './roots.js';
 
 /** Options of {@link reciprocal} and {@link divide}. */
@@ -79,41 +72,29 @@ export async function reciprocal<S extends Share>(
 }
 
 /**
- * 1/x for x known to lie in [lo, hi] (0 < lo < hi, public bounds, e.g. a softmax denominator in
- * [1, K]): a degree-3 Chebyshev fit on the range as the initial guess, then Newton steps
- * y <- y (2 - x y) (each squares the relative error; as many as bring the fit's error below
- * 2^-(f+4)). No bit decomposition: for [1, 10], 1 + 4 + 1 + 3 * 4 = 18 rounds on rep3 and a few
- * multiplications per element. Error: 3 ulp + 2 ulp |1/x| inside the range; outside it the guess
- * degrades and Newton may diverge (x must respect the bounds).
+ * 1/x for x known to lie in [lo, hi] (0 < lo < hi, public bounds): {@link divideBounded} of 1 by x
+ * (a linear first guess and Goldschmidt's iteration, no bit decomposition: 10 rounds on rep3 for
+ * [1, 10]); error 2 ulp + 2 ulp |1/x| inside the range, while outside it the iteration may
+ * diverge (x must respect the bounds). A range too wide for that (hi / lo above about 50 at
+ * f = 16) takes {@link reciprocal} (26 rounds) when it fits that one's domain, else is refused.
  */
-export async function reciprocalBounded<S extends Share>(
+export function reciprocalBounded<S extends Share>(
   p: Protocol<S>,
   x: S,
   lo: number,
   hi: number,
   options: FixedOptions = {},
 ): Promise<S> {
-  if (!(lo > 0 && hi > lo)) throw new RangeError(`reciprocalBounded needs 0 < lo < hi, got [${lo}, ${hi}]`);
   const f = fracBits(options);
-  const span = hi - lo;
-  const key = `recipRange/${lo}/${hi}`;
-  const coeffs = fitPolynomial(key, (u) => 1 / (lo + span * u), 3);
-  let err = 0;
-  for (let i = 0; i <= 200; i++) {
-    const u = i / 200;
-    err = Math.max(err, Math.abs(polyValue(coeffs, u) * (lo + span * u) - 1));
+  try {
+    divideBoundedRounds(lo, hi, { fractionalBits: f, aBound: 1 });
+  } catch (err) {
+    const maxLog2 = Math.floor(Math.log2(hi)) + 1;
+    if (!(err instanceof RangeError && lo >= 2 ** -8 && maxLog2 <= 30)) throw err;
+    return reciprocal(p, x, { fractionalBits: f, maxLog2 });
   }
-  let steps = 0;
-  for (let e = err; e > 2 ** -(f + 4); e = e * e) steps++;
-  // u = (x - lo) / span in [0, 1]
-  const u = await mulConst(p, p.addPublic(x, fixedWord(-lo, f)), 1 / span, f);
-  let y = await evalPolynomial(p, u, coeffs, f);
-  const two = fixedWord(2, f);
-  for (let k = 0; k < steps; k++) {
-    const xy = await p.mulTrunc(x, y, f);
-    y = await p.mulTrunc(y, p.addPublic(p.neg(xy), two), f);
-  }
-  return y;
+  const one = p.addPublic(p.mulPublic(x, 0n), fixedWord(1, f));
+  return divideBounded(p, one, x, lo, hi, { fractionalBits: f, aBound: 1 });
 }
 
 /** a / b elementwise (broadcasting), b in {@link reciprocal}'s domain. */

@@ -5,11 +5,12 @@
  *
  * Steps for x [rows, K]: L_ij = [x_i < x_j] for every pair (one lt on [rows, K, K], broadcast, so a
  * handful of local ops); element i beats j when 1 - L_ij (j > i) or L_ji (j < i), so exactly one
- * element wins all its duels (ties go to the first, as tfjs's argMax); its one-hot indicator is the
- * product of its duel bits (ceil(log2 K) rounds of exact 0/1 multiplications); the max is
- * sum_i onehot_i * x_i (one more exact mul). Rounds on rep3: lt (9) + ceil(log2 K) + 1, e.g. 14
- * for K = 10 against the tournament's 40. Cost: K^2 comparisons per row instead of K - 1, so the
- * tournament (src/protocols/ops/max.ts) is used beyond {@link PAIRWISE_MAX_LIMIT} classes. Exact.
+ * element wins all its duels (ties go to the first, as tfjs's argMax); the product of its K - 1
+ * duel bits and x_i itself (ceil(log2 K) rounds of exact multiplications by 0/1 bits) is x_i for
+ * the winner and 0 for the others, and the max is their sum. Rounds on rep3: lt (9) +
+ * ceil(log2 K), e.g. 13 for K = 10 against the tournament's 40. Cost: K^2 comparisons per row
+ * instead of K - 1, so the tournament (src/protocols/ops/max.ts) is used beyond
+ * {@link PAIRWISE_MAX_LIMIT} classes. Exact.
  */
 import { RingTensor } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
@@ -32,7 +33,8 @@ export async function rowMax<S extends Share>(p: Protocol<S>, x: S): Promise<S> 
   const xi = p.broadcastTo(p.reshape(x2, [rows, K, 1]), [rows, K, K]);
   const xj = p.broadcastTo(p.reshape(x2, [rows, 1, K]), [rows, K, K]);
   const L = await lt(p, xi, xj);
-  // element i beats j > i when x_i >= x_j (1 - L_ij), j < i when x_i > x_j (L_ji); the diagonal is 1
+  // element i beats j > i when x_i >= x_j (1 - L_ij), j < i when x_i > x_j (L_ji); the diagonal
+  // holds x_i, so that the product of row i is x_i for the winner, 0 for the others
   const upper = new RingTensor([K, K]);
   const lower = new RingTensor([K, K]);
   const diag = new RingTensor([K, K]);
@@ -43,11 +45,11 @@ export async function rowMax<S extends Share>(p: Protocol<S>, x: S): Promise<S> 
       if (j < i) lower.data[i * K + j] = 1n;
     }
   }
-  const wins = p.addPublic(
+  const wins = p.add(
     p.add(p.mulPublic(oneMinus(p, L), upper), p.mulPublic(p.transpose(L, [0, 2, 1]), lower)),
-    diag,
+    p.mulPublic(xi, diag),
   );
-  // one-hot of the winner: the product of its K duel bits (ceil(log2 K) rounds of exact muls)
+  // the winner's x: the product of each row's duel bits and x_i (ceil(log2 K) rounds of exact muls)
   let width = K;
   let cur = wins;
   while (width > 1) {
@@ -56,7 +58,6 @@ export async function rowMax<S extends Share>(p: Protocol<S>, x: S): Promise<S> 
     cur = width % 2 === 1 ? p.concat([prod, p.slice(cur, 2, 2 * half, width)], 2) : prod;
     width = half + (width % 2);
   }
-  const oneHot = p.reshape(cur, [rows, K]);
-  const max = p.sum(await p.mul(oneHot, x2), 1, true);
+  const max = p.sum(p.reshape(cur, [rows, K]), 1, true);
   return p.reshape(max, [...lead, 1]);
 }

@@ -2,20 +2,23 @@
  * softmax and log-softmax along the last axis, generic over any protocol.
  *
  * softmax: subtract the row maximum (the engine's tournament max, 40 rounds on rep3 for K = 10, or
- * with `max: 'pairwise'` {@link rowMax}, 14 rounds but K^2 comparisons) so every exponent is <= 0; e = e^(x - max) ({@link expNonPositive}, 25 rounds); the row sum S lies in [1, K]; 1/S by
- * {@link reciprocalBounded} on [1, K] (18 rounds for K = 10); e * (1/S) (2 rounds). With K = 2 classes
- * it is [sigmoid(a - b), 1 - sigmoid(a - b)] (no max).
+ * with `max: 'pairwise'` {@link rowMax}, 13 rounds but K^2 comparisons) so every exponent is <= 0;
+ * e = e^(x - max) ({@link expNonPositive}, 25 rounds); the row sum S lies in [1, K]; e / S by
+ * {@link divideBounded} on [1, K] (10 rounds for K = 10: one quotient per element, the iteration's
+ * error terms once per row; beyond 50 classes (f = 16), 1/S by {@link reciprocal} and a product,
+ * 28 rounds). With K = 2 classes it is [sigmoid(a - b), 1 - sigmoid(a - b)] (no max).
  * log-softmax: (x - max) - ln S, with {@link log} on [1, K].
  *
  * Domain: row ranges max - min < 2^(54-2f) (2^22 for f = 16). Error: each output within
- * 6 ulp (2^-f) (measured at f = 16: 3 ulp). Rounds (rep3) for K = 10: 85 (tournament), 59 (pairwise).
+ * 6 ulp (2^-f) (measured at f = 16: 3 ulp). Rounds (rep3) for K = 10: 75 (tournament), 48 (pairwise).
  */
 import { normalizeAxis } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
 import { fixedWord, fracBits, mulTruncMany, type FixedOptions } from './common.js';
+import { divideBounded, divideBoundedRounds } from './divide-bounded.js';
 import { expNonPositive } from './exp.js';
 import { log } from './log.js';
-import { reciprocalBounded } from './reciprocal.js';
+import { reciprocal } from './reciprocal.js';
 import { PAIRWISE_MAX_LIMIT, rowMax } from './row-max.js';
 import { maxArgmax } from '../max.js';
 import { sigmoid } from './sigmoid.js';
@@ -39,6 +42,17 @@ export interface SoftmaxOptions extends FixedOptions {
  * costs 0.25 to 1 ms, moving 3 MB about 10 ms), else runs the tournament.
  */
 export const AUTO_PAIRWISE_ELEMENTS = 1 << 16;
+
+/** Whether {@link divideBounded} serves a denominator in [1, K] (up to 50 classes at f = 16). */
+function boundedDivides(k: number, f: number): boolean {
+  try {
+    divideBoundedRounds(1, k, { fractionalBits: f });
+    return true;
+  } catch (err) {
+    if (err instanceof RangeError) return false;
+    throw err;
+  }
+}
 
 async function maxOf<S extends Share>(p: Protocol<S>, x: S, how: SoftmaxOptions['max']): Promise<S> {
   const k = x.shape[x.shape.length - 1]!;
@@ -78,7 +92,9 @@ export async function softmax<S extends Share>(
   const max = await maxOf(p, x, options.max);
   const e = await expNonPositive(p, p.sub(x, max), { fractionalBits: f });
   const sum = p.sum(e, rank - 1, true);
-  const r = await reciprocalBounded(p, sum, 1, k, { fractionalBits: f });
+  if (boundedDivides(k, f)) return divideBounded(p, e, sum, 1, k, { fractionalBits: f });
+  // more classes: 1/S from its bits (26 rounds, any K), then the products
+  const r = await reciprocal(p, sum, { fractionalBits: f, maxLog2: Math.ceil(Math.log2(k + 1)) });
   const [out] = await mulTruncMany(p, [[e, p.broadcastTo(r, x.shape)]], f);
   return out!;
 }
