@@ -22,7 +22,15 @@ export interface SuiteOptions {
   only: string[];
   /** `--transport a,b`: where the parties run (suites that have several; default: theirs). */
   transports?: string[];
+  /** `--warmup-ms`: untimed runs for this long before the timed ones (mpc, ml, net's multi-party cases). */
+  warmupMs?: number;
 }
+
+/**
+ * Default warm-up of the multi-party cases, ms: enough for V8 to optimise an ML op's code in each
+ * party process (the softmax inference's runs settle after about 30, 3 s).
+ */
+export const DEFAULT_WARMUP_MS = 3000;
 
 /** A bad command line (the suite names what is wrong); bench/index.ts prints it and exits 2. */
 export class UsageError extends Error {

@@ -1,12 +1,15 @@
 /**
- * `npm run bench -- <suite> [--json] [--runs N] [--transport T[,T]] [filters...]`: runs a benchmark
- * suite and prints a table, or with --json only a JSON array of rows on stdout (progress goes to
- * stderr). `--transport` (mpc, ml, net) picks where the parties run: memory, libp2p-tcp (ml also
- * threads); the default is memory and libp2p-tcp side by side.
+ * `npm run bench -- <suite> [--json] [--runs N] [--warmup-ms MS] [--transport T[,T]] [filters...]`:
+ * runs a benchmark suite and prints a table, or with --json only a JSON array of rows on stdout
+ * (progress goes to stderr). `--transport` (mpc, ml, net) picks where the parties run: memory,
+ * libp2p-tcp (ml also threads); the default is memory and libp2p-tcp side by side. `--warmup-ms`
+ * (mpc, ml, net's rounds and throughput): untimed runs for that long before the timed ones
+ * (default {@link DEFAULT_WARMUP_MS}; 0: one), so the medians are those of a warm process, as a
+ * daemon's after its first jobs; the rows' first_ms is the cold first run.
  * Suites: tensor, mpc, net, jobs, ml, memory (each present once its module exists).
  */
 import '../src/polyfills.js';
-import { table, UsageError, type Row, type Suite, type SuiteOptions } from './harness.js';
+import { DEFAULT_WARMUP_MS, table, UsageError, type Row, type Suite, type SuiteOptions } from './harness.js';
 
 /** Suite name -> the function its module (bench/<name>.ts) exports. */
 const suites: Record<string, string> = {
@@ -39,19 +42,25 @@ async function main(): Promise<number> {
   const json = args.includes('--json');
   const runsFlag = flag(args, 'runs');
   const transportFlag = flag(args, 'transport');
+  const warmupFlag = flag(args, 'warmup-ms');
   const runs = runsFlag.value !== undefined ? Number(runsFlag.value) : 5;
-  const used = new Set([...runsFlag.used, ...transportFlag.used]);
+  const warmupMs = warmupFlag.value !== undefined ? Number(warmupFlag.value) : DEFAULT_WARMUP_MS;
+  const used = new Set([...runsFlag.used, ...transportFlag.used, ...warmupFlag.used]);
   const positional = args.filter((a, i) => !a.startsWith('--') && !used.has(i));
   const [name, ...only] = positional;
   if (name === undefined || !(name in suites)) {
     process.stderr.write(
-      `usage: npm run bench -- <${Object.keys(suites).join('|')}> [--json] [--runs N] ` +
+      `usage: npm run bench -- <${Object.keys(suites).join('|')}> [--json] [--runs N] [--warmup-ms MS] ` +
         `[--transport memory|libp2p-tcp[,...]] [filters...]\n`,
     );
     return 2;
   }
   if (!Number.isInteger(runs) || runs < 1) {
     process.stderr.write('--runs takes a positive integer\n');
+    return 2;
+  }
+  if (!Number.isInteger(warmupMs) || warmupMs < 0 || warmupMs > 600_000) {
+    process.stderr.write('--warmup-ms takes an integer number of milliseconds, 0 to 600000\n');
     return 2;
   }
   if (transportFlag.used.length > 0 && !transportFlag.value) {
@@ -69,6 +78,7 @@ async function main(): Promise<number> {
     json,
     runs,
     runsGiven: runsFlag.value !== undefined,
+    warmupMs,
     only,
     ...(transportFlag.value !== undefined && { transports: transportFlag.value.split(',') }),
   };

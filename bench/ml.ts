@@ -47,7 +47,8 @@ export async function benchMl(opts: SuiteOptions): Promise<Row[]> {
       for (const spec of cases) {
         const runs =
           spec.name === 'logreg epoch' && opts.runsGiven !== true ? Math.min(opts.runs, 3) : opts.runs;
-        rows.push(...(await compareTransports(runner, 'ml', { protocol, spec, runs }, transports, progress)));
+        const req = { protocol, spec, runs, warmupMs: opts.warmupMs };
+        rows.push(...(await compareTransports(runner, 'ml', req, transports, progress)));
       }
     }
   } finally {

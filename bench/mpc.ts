@@ -55,6 +55,8 @@ export interface MpcBenchOptions {
   only?: string[];
   /** `--transport`: memory, libp2p-tcp or both (default both). */
   transports?: string[];
+  /** Untimed runs for this long before the timed ones, ms (default: one warm-up run). */
+  warmupMs?: number;
 }
 
 /** Cases a filter names with a size not in MPC_CASES ("mul 1e4"): run as asked. */
@@ -111,7 +113,8 @@ export async function benchMpc(opts: MpcBenchOptions): Promise<Row[]> {
       for (const spec of cases) {
         const n = isBig(spec) && opts.runsGiven !== true ? Math.min(runs, 3) : runs;
         const on: Transport[] = wide ? ['memory'] : transports;
-        rows.push(...(await compareTransports(runner, 'mpc', { protocol, spec, runs: n }, on, progress)));
+        const req = { protocol, spec, runs: n, warmupMs: opts.warmupMs };
+        rows.push(...(await compareTransports(runner, 'mpc', req, on, progress)));
       }
     }
   } finally {

@@ -230,7 +230,7 @@ async function transportCompareRows(opts: SuiteOptions, names: string[]): Promis
   const runner = new TransportRunner();
   try {
     for (const { spec, protocol } of cases) {
-      const req = { protocol, spec, runs: opts.runs };
+      const req = { protocol, spec, runs: opts.runs, warmupMs: opts.warmupMs };
       rows.push(...(await compareTransports(runner, 'net', req, transports, progress, { p95: true })));
     }
   } finally {

@@ -1,7 +1,15 @@
 /**
- * One party's side of a benchmark case, the same on every transport: set the case up, run it once
- * to warm up, then `runs` timed times, each between a start and an end mark; and the in-memory
+ * One party's side of a benchmark case, the same on every transport: set the case up, warm up,
+ * then run it `runs` timed times, each between a start and an end mark; and the in-memory
  * transport built on it (all parties in this thread, simulate's channels).
+ *
+ * Warm-up. One untimed run, or with {@link RunRequest.warmupMs} untimed runs until that much time
+ * has passed (at most {@link MAX_WARMUP_RUNS}): V8 compiles a function to optimised code only
+ * after many calls, and a party process calls an ML op's code a third as often per run as one
+ * process running all three parties, so its first runs are up to 2.5 times slower (the softmax
+ * inference: 180 ms cold, about 75 ms after 30 runs). Party 0 decides whether another warm-up run
+ * follows and tells the others at the start mark (every party must run the same number of times).
+ * The first, cold run is reported beside the timed median.
  *
  * Timing. Each party notes, per run, the {@link clock} time and its process CPU time at the start
  * mark and when it has its result. Parties in one thread (memory) start at an in-process barrier
@@ -29,19 +37,35 @@ export interface Mark {
   cpu: number;
 }
 
+/** What a start mark says: when, and party 0's decision on what follows. */
+export interface Started {
+  mark: Mark;
+  /** Party 0's `go`: false ends the warm-up without a run. */
+  go: boolean;
+}
+
 /** How the parties of one transport line up before a run and note its end. */
 export interface Sync {
-  start(): Promise<Mark>;
+  /** Lines the parties up; party 0 passes `go` (ignored from the others), every party gets it. */
+  start(go?: boolean): Promise<Started>;
   end(): Promise<Mark>;
 }
+
+/** Most warm-up runs, whatever {@link RunRequest.warmupMs} says. */
+export const MAX_WARMUP_RUNS = 50;
 
 /** What the coordinator asks every party to do. */
 export interface RunRequest {
   /** Protocol name from the registry, or '' for a case that needs none (`rounds`). */
   protocol: string;
   spec: CaseSpec;
-  /** Timed runs (after one warm-up). */
+  /** Timed runs (after the warm-up). */
   runs: number;
+  /**
+   * Warm up for this long (party 0's clock, ms): untimed runs until it has passed, at least one,
+   * at most {@link MAX_WARMUP_RUNS}. Default 0: one warm-up run.
+   */
+  warmupMs?: number;
   /** Tests: instead of timing, run the op once and return its opened result. */
   check?: boolean;
 }
@@ -54,6 +78,10 @@ export interface PartyResult {
   ends: number[];
   /** This party's process CPU time of each timed run, ms. */
   cpu: number[];
+  /** Start and end marks of the first warm-up run (the cold one). */
+  first?: { start: number; end: number };
+  /** Warm-up runs before the timed ones. */
+  warmupRuns?: number;
   /** Payload bytes this party sent in one run. */
   bytes: number;
   /** Rounds of one run. */
@@ -72,12 +100,18 @@ export interface TimedHooks {
 
 const mark = (): Mark => ({ t: clock(), cpu: cpuNow() });
 
-/** Marks for parties in one thread: two in-process barriers, times of the last to arrive. */
+/**
+ * Marks for parties in one thread: two in-process barriers, times of the last to arrive. Party 0's
+ * `go` is read once the barrier opens: no party can reach the next start before every party has
+ * resumed from this one (the run in between communicates), so it cannot be overwritten first.
+ */
 export function barrierSync(start: Barrier, end: Barrier): Sync {
+  let go = true;
   return {
-    start: async () => {
+    start: async (g) => {
+      if (g !== undefined) go = g;
       await start.wait();
-      return { t: start.at, cpu: start.cpu };
+      return { mark: { t: start.at, cpu: start.cpu }, go };
     },
     end: async () => {
       await end.wait();
@@ -88,17 +122,21 @@ export function barrierSync(start: Barrier, end: Barrier): Sync {
 
 /**
  * Marks for parties in separate threads or processes: the start is a one-byte exchange with every
- * other party (a barrier over the session's own channel, outside the counted bytes of the op),
- * the end is this party's own clock.
+ * other party (a barrier over the session's own channel, outside the counted bytes of the op) in
+ * which party 0's byte carries its `go` (1 or 0), the end is this party's own clock.
  */
 export function sessionSync(s: Session): Sync {
   const others = [...Array(s.parties).keys()].filter((p) => p !== s.self);
   return {
-    start: async () => {
+    start: async (g) => {
       const step = s.nextStep();
-      const one = new Uint8Array(1);
-      await Promise.all([...others.map((p) => s.send(p, step, one)), ...others.map((p) => s.recv(p, step))]);
-      return mark();
+      const one = Uint8Array.of(s.self === 0 && g === false ? 0 : 1);
+      const got = await Promise.all([
+        ...others.map((p) => s.recv(p, step)),
+        ...others.map((p) => s.send(p, step, one)),
+      ]);
+      const go = s.self === 0 ? g !== false : (got[others.indexOf(0)] as Uint8Array)[0] === 1;
+      return { mark: mark(), go };
     },
     end: async () => mark(),
   };
@@ -131,16 +169,30 @@ export async function runParty(
       );
     return out;
   }
-  for (let r = 0; r <= req.runs; r++) {
-    if (r === 1) await hooks?.begin();
-    const a = await sync.start();
+  const once = async (): Promise<unknown> => {
     const b0 = s.stats.bytesSent;
     const r0 = s.stats.rounds;
     const res = await c.run(ctx, xs);
     out.bytes = s.stats.bytesSent - b0;
     out.rounds = s.stats.rounds - r0;
+    return res;
+  };
+  const warmUntil = clock() + (req.warmupMs ?? 0);
+  let warm = 0;
+  for (;;) {
+    const more = warm === 0 || (warm < MAX_WARMUP_RUNS && clock() < warmUntil);
+    const { mark: a, go } = await sync.start(s.self === 0 ? more : undefined);
+    if (!go) break;
+    await once();
     const b = await sync.end();
-    if (r === 0) continue; // warm-up
+    if (warm++ === 0) out.first = { start: a.t, end: b.t };
+  }
+  out.warmupRuns = warm;
+  if (req.runs > 0) await hooks?.begin();
+  for (let r = 0; r < req.runs; r++) {
+    const { mark: a } = await sync.start();
+    const res = await once();
+    const b = await sync.end();
     out.starts.push(a.t);
     out.ends.push(b.t);
     out.cpu.push(b.cpu - a.cpu);
@@ -186,6 +238,10 @@ export interface Measured {
   bytes: number;
   /** Rounds of one run (party 0's count). */
   rounds: number;
+  /** Wall time of the first warm-up run, cold (`rounds`: per round), ms; null without one. */
+  firstMs: number | null;
+  /** Warm-up runs before the timed ones. */
+  warmupRuns: number;
 }
 
 /** Combines the parties' results of one transport into a row's figures. */
@@ -214,7 +270,12 @@ export function measure(results: PartyResult[], transport: Transport): Measured 
     times = [...Array(runs).keys()].map((i) => maxAt((r) => r.ends[i]!) - maxAt((r) => r.starts[i]!));
   }
   const cpuAll = [...Array(runs).keys()].map(cpuRun);
+  const cold = results.every((r) => r.first !== undefined)
+    ? (maxAt((r) => r.first!.end) - maxAt((r) => r.first!.start)) / per
+    : null;
   return {
+    firstMs: cold,
+    warmupRuns: results[0]!.warmupRuns ?? 0,
     times,
     cpuMs: median(cpuAll) / per,
     cpuPerParty: shared ? null : results.map((r) => round1(median(r.cpu) / per)),

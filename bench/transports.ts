@@ -81,8 +81,9 @@ export class TransportRunner {
 }
 
 /**
- * A row: {suite, case, n, protocol, parties, transport, median_ms, p95_ms?, ops_per_s,
- * bytes_per_party, rounds, cpu_ms, cpu_ms_per_party, vs_memory, kernel}. `memoryMs` (the memory
+ * A row: {suite, case, n, protocol, parties, transport, median_ms, p95_ms?, first_ms, warmup_runs,
+ * ops_per_s, bytes_per_party, rounds, cpu_ms, cpu_ms_per_party, vs_memory, kernel}: first_ms is
+ * the cold first run, warmup_runs the untimed runs before the timed ones. `memoryMs` (the memory
  * row's median of the same case) gives vs_memory on other transports.
  */
 export function transportRow(
@@ -105,6 +106,8 @@ export function transportRow(
     transport,
     median_ms: ms,
     ...(extra.p95 === true && { p95_ms: percentile(m.times, 95) }),
+    first_ms: m.firstMs,
+    warmup_runs: m.warmupRuns,
     ops_per_s: perOp / (ms / 1000),
     bytes_per_party: m.bytes,
     rounds: m.rounds,
@@ -132,8 +135,9 @@ export async function compareTransports(
       t === 'libp2p-tcp'
         ? `, ${process.env.PEERMPC_THREADS ?? partyThreads(partiesOf(req))} kernel thread(s) per party`
         : '';
+    const warm = req.warmupMs ? `after ${req.warmupMs} ms of warm-up, ` : '';
     progress(
-      `${suite} ${proto}${caseLabel(req.spec)} over ${t} (${req.runs} runs, kernel ${kernel().name}${threads})`,
+      `${suite} ${proto}${caseLabel(req.spec)} over ${t} (${req.runs} runs ${warm}kernel ${kernel().name}${threads})`,
     );
     const m = await runner.run(t, req);
     const row = transportRow(suite, req, t, m, memoryMs, extra);
