@@ -108,12 +108,13 @@ export async function orB<S extends Share>(p: Protocol<S>, a: S, b: S): Promise<
 }
 
 /**
- * Bit i of the result is the OR of bits >= i of `xB` (prefix OR from the top): 6 AND rounds.
- * Bit 0 is then the OR of all bits.
+ * Bit i of the result is the OR of bits >= i of `xB` (prefix OR from the top): ceil(log2 width)
+ * AND rounds (6 for the default 64). Bit 0 is then the OR of all bits. With a `width` below 64,
+ * the bits at and above it must be 0, and only bit 0 is meant (bit i ORs bits i..i+width-1).
  */
-export async function prefixOrFromTop<S extends Share>(p: Protocol<S>, xB: S): Promise<S> {
+export async function prefixOrFromTop<S extends Share>(p: Protocol<S>, xB: S, width = 64): Promise<S> {
   let y = xB;
-  for (let s = 1; s < 64; s *= 2) y = await orB(p, y, p.shrB(y, s));
+  for (let s = 1; s < width; s *= 2) y = await orB(p, y, p.shrB(y, s));
   return y;
 }
 

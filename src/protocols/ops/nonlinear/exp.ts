@@ -6,13 +6,15 @@
  * Steps (one a2b, no truncation before the bits):
  * 1. V = x * round(log2(e) * 2^(f+8)): v with 2f+8 fractional bits, exact (local; |x| < 2^(54-2f));
  * 2. a2b(V); the sign s is bit 63. The word w = s ? V : -V - 1 = -|V| - (1 - s) < 0 costs nothing in
- *    boolean form: -V - 1 = ~V, so w = V ^ ~spread(s) (spread: bit 0 copied to all 64, local);
+ *    boolean form: -V - 1 = ~V, so w = V ^ ~spread(s) (spread: bit 0 copied to all 64, local).
+ *    For x <= 0 known ({@link expNonPositive}), w = V - 1 instead: a2b(V - 1), no sign;
  * 3. w = 2^(2f+8) * (I - 2^K) + F with I = bits 2f+8..2f+7+K of w (K = ceil(log2 f), 4 for f = 16)
  *    and F the fraction, valid when every higher bit of w is 1; otherwise (|v| >= 2^K, so the
- *    result is below 2^-f) a clamp bit c = OR of those bits of ~w (6 AND rounds) zeroes it;
+ *    result is below 2^-f) a clamp bit c = OR of those 63 - (2f+8+K) bits of ~w (ceil(log2) of
+ *    that AND rounds: 5 for f = 16) zeroes it;
  * 4. one bitToA for the K integer bits, c and s (K + 2 bits per element); w's A share is
- *    -V - 1 + s (2V + 1) (one exact mul), and t = F >> (f + 8) the fraction with f bits (one
- *    truncation);
+ *    -V - 1 + s (2V + 1) (one exact mul; V - 1 for x <= 0, local), and t = F >> (f + 8) the
+ *    fraction with f bits (one truncation);
  * 5. 2^v for v < 0 is 2^t * 2^(I - 2^K) = 2^t * (1/2) * prod_i (bit_i ? 1 : 2^-(2^i)), the factors
  *    multiplied by a tree batched with the powers of t (degree-4 polynomial for 2^t, fit error
  *    2e-6); the clamp is applied last by an exact mul with 1 - c, so garbage never leaks.
@@ -23,7 +25,8 @@
  * Domains and errors (docs/ML.md): expNegAbs any |x| < 2^(54-2f) (2^22 for f = 16; beyond, V wraps);
  * {@link exp} -2^(54-2f) < x < 8 ln 2 ≈ 5.545 (results below 256; beyond, garbage). Error:
  * |error| <= 3 ulp + 4e-5 |e^x| (measured at f = 16: 1.6 ulp for x <= 0, 3e-5 relative above).
- * Rounds (rep3): 8 + 6 + 1 + 1 + 1 + 2 + 2 + 1 + 2 + 1 = 25 (e^-|x|), 26 (exp).
+ * Rounds (rep3), f = 16: 8 + 5 + 1 + 1 + 1 + 2 + 2 + 1 + 2 + 1 = 24 (e^-|x|), 23 (e^x for x <= 0),
+ * 25 (exp).
  */
 import { RingTensor } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
@@ -54,44 +57,67 @@ function intBits(f: number): number {
   return Math.ceil(Math.log2(f));
 }
 
+/** -1 as a ring word. */
+const MINUS_ONE = BigInt.asUintN(64, -1n);
+
+/** w < 0 with -w - 1 = |V| (or V - 1 when x <= 0 is known) in boolean form, and x's sign bit. */
+async function negativeWord<S extends Share>(
+  p: Protocol<S>,
+  V: S,
+  nonPositive: boolean,
+): Promise<{ wB: S; sB?: S }> {
+  if (nonPositive) return { wB: await p.a2b(p.addPublic(V, MINUS_ONE)) };
+  const vB = await p.a2b(V);
+  const sB = p.andPublicB(p.shrB(vB, 63), 1n);
+  let spread = sB;
+  for (let k = 1; k < 64; k *= 2) spread = p.xorB(spread, p.shlB(spread, k));
+  return { wB: p.xorB(vB, p.notB(spread)), sB };
+}
+
 async function expBits<S extends Share>(
   p: Protocol<S>,
   x: S,
   f: number,
   scale: number,
-  withSc: boolean,
+  mode: { withSc: boolean; nonPositive: boolean },
 ): Promise<ExpBits<S>> {
   const K = intBits(f);
   if (2 * f + G + K > 56)
     throw new RangeError(`exp: ${f} fractional bits leave no room for the exponent (at most 21)`);
   const lo = f + G; // v's fraction occupies bits 0..lo+f-1 of V; the integer part starts at lo + f
   const V = p.mulPublic(x, fixedWord(scale * Math.LOG2E, lo));
-  const vB = await p.a2b(V);
-  const sB = p.andPublicB(p.shrB(vB, 63), 1n);
-  let spread = sB;
-  for (let k = 1; k < 64; k *= 2) spread = p.xorB(spread, p.shlB(spread, k));
-  const wB = p.xorB(vB, p.notB(spread));
+  const { wB, sB } = await negativeWord(p, V, mode.nonPositive);
   const hiStart = lo + f + K;
   const mask = (1n << BigInt(63 - hiStart)) - 1n;
-  const clampB = p.andPublicB(await prefixOrFromTop(p, p.andPublicB(p.shrB(p.notB(wB), hiStart), mask)), 1n);
+  const high = p.andPublicB(p.shrB(p.notB(wB), hiStart), mask);
+  const clampB = p.andPublicB(await prefixOrFromTop(p, high, 63 - hiStart), 1n);
   const row = (b: S) => p.reshape(b, [1, ...x.shape]);
   const rows: S[] = [];
   for (let i = 0; i < K; i++) rows.push(row(p.andPublicB(p.shrB(wB, lo + f + i), 1n)));
-  rows.push(row(clampB), row(sB));
-  if (withSc) rows.push(row(await p.andB(sB, clampB)));
+  rows.push(row(clampB));
+  if (sB !== undefined) rows.push(row(sB));
+  if (mode.withSc && sB !== undefined) rows.push(row(await p.andB(sB, clampB)));
   const A = await p.bitToA(p.concat(rows, 0));
   const at = (i: number) => p.reshape(p.slice(A, 0, i, i + 1), x.shape);
   const bits = Array.from({ length: K }, (_, i) => at(i));
   const clamp = at(K);
-  const s = at(K + 1);
-  // w = -V - 1 + s (2V + 1); F = w - 2^(lo+f) (I - 2^K) in [0, 2^(lo+f)); t = F >> lo
-  const [sw] = await mulMany(p, [[s, p.addPublic(p.mulPublic(V, 2n), 1n)]]);
-  let F = p.add(p.addPublic(p.neg(V), BigInt.asUintN(64, -1n)), sw!);
+  // w = V - 1 (x <= 0), else w = -V - 1 + s (2V + 1); F = w - 2^(lo+f) (I - 2^K) in [0, 2^(lo+f));
+  // t = F >> lo
+  let F: S;
+  let s: S;
+  if (sB === undefined) {
+    s = p.addPublic(p.mulPublic(x, 0n), 1n);
+    F = p.addPublic(V, MINUS_ONE);
+  } else {
+    s = at(K + 1);
+    const [sw] = await mulMany(p, [[s, p.addPublic(p.mulPublic(V, 2n), 1n)]]);
+    F = p.add(p.addPublic(p.neg(V), MINUS_ONE), sw!);
+  }
   for (let i = 0; i < K; i++) F = p.sub(F, p.mulPublic(bits[i]!, 1n << BigInt(lo + f + i)));
   F = p.addPublic(F, 1n << BigInt(lo + f + K));
   const t = await p.truncate(F, lo);
   const out: ExpBits<S> = { s, t, bits, clamp };
-  if (withSc) out.sc = at(K + 2);
+  if (mode.withSc) out.sc = at(K + 2);
   return out;
 }
 
@@ -173,21 +199,33 @@ export async function expNegAbs<S extends Share>(
   x: S,
   options: FixedOptions & { scale?: number } = {},
 ): Promise<{ value: S; negative: S }> {
-  const f = fracBits(options);
-  const e = await expBits(p, x, f, options.scale ?? 1, false);
+  return negExp(p, x, fracBits(options), options.scale ?? 1, false);
+}
+
+async function negExp<S extends Share>(
+  p: Protocol<S>,
+  x: S,
+  f: number,
+  scale: number,
+  nonPositive: boolean,
+): Promise<{ value: S; negative: S }> {
+  const e = await expBits(p, x, f, scale, { withSc: false, nonPositive });
   const coeffs = fitPolynomial('exp2', (t) => 2 ** t, 4);
   const [raw] = await productsWithPolys(p, e.t, [{ factors: negFactors(p, e, f), coeffs }], f, x.shape);
   const [value] = await mulMany(p, [[p.addPublic(p.neg(e.clamp), 1n), raw!]]);
   return { value: value!, negative: e.s };
 }
 
-/** e^x for -2^(54-2f) < x <= 0. */
+/**
+ * e^x for -2^(54-2f) < x <= 0, one round fewer than {@link expNegAbs} (no sign: w = V - 1). A
+ * positive x, outside the domain, gives 0.
+ */
 export async function expNonPositive<S extends Share>(
   p: Protocol<S>,
   x: S,
   options: FixedOptions = {},
 ): Promise<S> {
-  return (await expNegAbs(p, x, options)).value;
+  return (await negExp(p, x, fracBits(options), 1, true)).value;
 }
 
 /**
@@ -196,7 +234,7 @@ export async function expNonPositive<S extends Share>(
  */
 export async function exp<S extends Share>(p: Protocol<S>, x: S, options: FixedOptions = {}): Promise<S> {
   const f = fracBits(options);
-  const e = await expBits(p, x, f, 1, true);
+  const e = await expBits(p, x, f, 1, { withSc: true, nonPositive: false });
   // positive branch: bits of V are the complements of w's
   const posFactors = e.bits.slice(0, POS_BITS).map((bit, i) => select(p, bit, 1, 2 ** (2 ** i), f));
   const [neg, pos] = await productsWithPolys(
