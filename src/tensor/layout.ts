@@ -19,6 +19,49 @@ import {
 /** Allocator used for results (the active kernel's `alloc`, so results can be resident). */
 export type Alloc = (n: number) => BigUint64Array;
 
+/**
+ * Runs of fewer words than this are copied word by word (as two u32 halves, no BigInt) rather
+ * than by `set(subarray(...))`, whose view object costs more than a short copy: slicing or
+ * concatenating along a short last axis (a softmax's classes, a product tree's factors) makes
+ * one run per row.
+ */
+const SHORT_RUN = 16;
+
+/** The 32-bit halves of `a`'s words (same memory). */
+function halves(a: BigUint64Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+}
+
+/**
+ * Copies `count` runs of `len` words: run r from src[srcAt + r * srcStep] to
+ * dst[dstAt + r * dstStep].
+ */
+function copyRuns(
+  src: BigUint64Array,
+  srcAt: number,
+  srcStep: number,
+  dst: BigUint64Array,
+  dstAt: number,
+  dstStep: number,
+  len: number,
+  count: number,
+): void {
+  if (len >= SHORT_RUN) {
+    for (let r = 0; r < count; r++) {
+      const from = srcAt + r * srcStep;
+      dst.set(src.subarray(from, from + len), dstAt + r * dstStep);
+    }
+    return;
+  }
+  const s = halves(src);
+  const d = halves(dst);
+  for (let r = 0; r < count; r++) {
+    let i = 2 * (srcAt + r * srcStep);
+    let o = 2 * (dstAt + r * dstStep);
+    for (const end = o + 2 * len; o < end;) d[o++] = s[i++]!;
+  }
+}
+
 /** Materialises `data` (of `shape`) broadcast to `target`; throws RangeError if it does not broadcast. */
 export function broadcastTo(data: BigUint64Array, shape: Shape, target: Shape, alloc: Alloc): BigUint64Array {
   if (shape.length > target.length)
@@ -46,7 +89,7 @@ export function broadcastTo(data: BigUint64Array, shape: Shape, target: Shape, a
   for (let o = 0; o < n; o += inner) {
     let src = 0;
     for (let d = 0; d < rank - 1; d++) src += idx[d]! * strides[d]!;
-    if (innerStride === 1) out.set(data.subarray(src, src + inner), o);
+    if (innerStride === 1) copyRuns(data, src, 0, out, o, 0, inner, 1);
     else out.fill(data[src]!, o, o + inner);
     for (let d = rank - 2; d >= 0; d--) {
       if (++idx[d]! < target[d]!) break;
@@ -114,10 +157,7 @@ export function slice(
   const inner = sizeOf(shape.slice(ax + 1));
   const len = end - start;
   const out = alloc(outer * len * inner);
-  for (let o = 0; o < outer; o++) {
-    const src = (o * dim + start) * inner;
-    out.set(data.subarray(src, src + len * inner), o * len * inner);
-  }
+  copyRuns(data, start * inner, dim * inner, out, 0, len * inner, len * inner, outer);
   return { data: out, shape: outShape };
 }
 
@@ -137,13 +177,11 @@ export function concat(
   const outer = sizeOf(first.slice(0, ax));
   const inner = sizeOf(first.slice(ax + 1));
   const out = alloc(outer * total * inner);
-  for (let o = 0; o < outer; o++) {
-    let dst = o * total * inner;
-    for (const p of parts) {
-      const len = p.shape[ax]! * inner;
-      out.set(p.data.subarray(o * len, (o + 1) * len), dst);
-      dst += len;
-    }
+  let dst = 0;
+  for (const p of parts) {
+    const len = p.shape[ax]! * inner;
+    copyRuns(p.data, 0, len, out, dst, total * inner, len, outer);
+    dst += len;
   }
   return { data: out, shape: outShape };
 }

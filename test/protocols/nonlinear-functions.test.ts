@@ -190,16 +190,21 @@ test('rounds on rep3 (the figures docs/ML.md states)', async () => {
   assert.is(sm.rounds, 46); // max 13, exp 23, the division 10
 });
 
-test('rowMax (pairwise) = tf.max, with ties, K from 1 to 17', async () => {
-  for (const K of [1, 2, 3, 7, 16, 17]) {
-    const rows = 12;
-    const xs = Array.from({ length: rows * K }, (_, i) => Math.round(Math.sin(i * 3.7) * 5) / 2); // many ties
-    const r = await runOp('rep3', [{ values: xs, shape: [3, 4, K] }], (p, [x]) => nl.rowMax(p, x!));
-    assert.equal(r.shape, [3, 4, 1]);
-    const want = tf.max(tf.tensor3d(xs, [3, 4, K]), -1).dataSync();
-    assert.equal(Array.from(r.values), Array.from(want));
-  }
-});
+for (const proto of ['rep3', 'additive', 'plaintext'] as ProtoName[]) {
+  test(`${proto}: rowMax (pairwise) = tf.max, with ties and large values, K from 1 to 17`, async () => {
+    for (const K of [1, 2, 3, 4, 7, 10, 16, 17]) {
+      const rows = 12;
+      const xs = Array.from({ length: rows * K }, (_, i) => Math.round(Math.sin(i * 3.7) * 5) / 2); // many ties
+      xs[0] = 2 ** 30; // rows far apart: the keys' differences stay inside the ring
+      xs[xs.length - 1] = -(2 ** 30);
+      if (K > 1) xs[K] = -(2 ** 30);
+      const r = await runOp(proto, [{ values: xs, shape: [3, 4, K] }], (p, [x]) => nl.rowMax(p, x!));
+      assert.equal(r.shape, [3, 4, 1]);
+      const want = tf.max(tf.tensor3d(xs, [3, 4, K]), -1).dataSync();
+      assert.equal(Array.from(r.values), Array.from(want), `${proto} K=${K}`);
+    }
+  });
+}
 
 test("softmax max 'auto': pairwise (fewer rounds) while rows x K^2 is small, the tournament beyond; same values", async () => {
   const K = 10;

@@ -3,14 +3,19 @@
  * the engine's `lt`: all K(K-1)/2 comparisons at once instead of the tournament's ceil(log2 K)
  * sequential levels.
  *
- * Steps for x [rows, K]: L_ij = [x_i < x_j] for every pair (one lt on [rows, K, K], broadcast, so a
- * handful of local ops); element i beats j when 1 - L_ij (j > i) or L_ji (j < i), so exactly one
- * element wins all its duels (ties go to the first, as tfjs's argMax); the product of its K - 1
- * duel bits and x_i itself (ceil(log2 K) rounds of exact multiplications by 0/1 bits) is x_i for
- * the winner and 0 for the others, and the max is their sum. Rounds on rep3: lt (9) +
- * ceil(log2 K), e.g. 13 for K = 10 against the tournament's 40. Cost: K^2 comparisons per row
- * instead of K - 1, so the tournament (src/protocols/ops/max.ts) is used beyond
- * {@link PAIRWISE_MAX_LIMIT} classes. Exact.
+ * Steps for x [rows, K]:
+ * 1. keys x'_i = K x_i + (K - 1 - i) (local): distinct, and ordered as x with ties going to the
+ *    lower index (as tfjs's argMax), so "i beats j" is 1 - [x'_i < x'_j] whatever i and j are;
+ * 2. each pair once, in a cyclic layout: C_d[i] = [x'_i < x'_(i+d mod K)] for d = 1..floor((K-1)/2)
+ *    over every i, and for even K, d = K/2 over i < K/2 (one lt on [rows, K(K-1)/2]; the shifted
+ *    operands are slices and concatenations, local);
+ * 3. element i's duel bits: 1 - C_d[i] (against i + d) and C_d[i - d] (against i - d, C_d rolled),
+ *    K - 1 in all; their product with x_i itself (ceil(log2 K) rounds of exact multiplications by
+ *    0/1 bits) is x_i for the winner and 0 for the others, and the max is their sum.
+ * Rounds on rep3: lt (9) + ceil(log2 K), e.g. 13 for K = 10 against the tournament's 40. Cost:
+ * K(K-1)/2 comparisons per row instead of K - 1, so the tournament (src/protocols/ops/max.ts) is
+ * used beyond {@link PAIRWISE_MAX_LIMIT} classes. Exact for rows whose range (max - min) is below
+ * 2^63 / K ring units (the keys' differences must not wrap; a softmax's domain is far inside it).
  */
 import { RingTensor } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
@@ -19,6 +24,13 @@ import { maxArgmax } from '../max.js';
 
 /** Widest last axis for which {@link rowMax} compares all pairs. */
 export const PAIRWISE_MAX_LIMIT = 16;
+
+/** x [rows, K] rolled left by d along axis 1: column i holds x[(i + d) mod K]. */
+function roll<S extends Share>(p: Protocol<S>, x: S, d: number): S {
+  const K = x.shape[1]!;
+  const k = ((d % K) + K) % K;
+  return k === 0 ? x : p.concat([p.slice(x, 1, k, K), p.slice(x, 1, 0, k)], 1);
+}
 
 /** The maximum along the last axis of x [..., K], with the axis kept (size 1). */
 export async function rowMax<S extends Share>(p: Protocol<S>, x: S): Promise<S> {
@@ -29,34 +41,42 @@ export async function rowMax<S extends Share>(p: Protocol<S>, x: S): Promise<S> 
   const lead = x.shape.slice(0, -1);
   const rows = lead.reduce((a, b) => a * b, 1);
   const x2 = p.reshape(x, [rows, K]);
-  // L[:, i, j] = [x_i < x_j], every pair at once
-  const xi = p.broadcastTo(p.reshape(x2, [rows, K, 1]), [rows, K, K]);
-  const xj = p.broadcastTo(p.reshape(x2, [rows, 1, K]), [rows, K, K]);
-  const L = await lt(p, xi, xj);
-  // element i beats j > i when x_i >= x_j (1 - L_ij), j < i when x_i > x_j (L_ji); the diagonal
-  // holds x_i, so that the product of row i is x_i for the winner, 0 for the others
-  const upper = new RingTensor([K, K]);
-  const lower = new RingTensor([K, K]);
-  const diag = new RingTensor([K, K]);
-  for (let i = 0; i < K; i++) {
-    diag.data[i * K + i] = 1n;
-    for (let j = 0; j < K; j++) {
-      if (j > i) upper.data[i * K + j] = 1n;
-      if (j < i) lower.data[i * K + j] = 1n;
-    }
+  const rank0 = new RingTensor([1, K]);
+  for (let i = 0; i < K; i++) rank0.data[i] = BigInt(K - 1 - i);
+  const key = p.addPublic(p.mulPublic(x2, BigInt(K)), rank0);
+  // every pair once: offsets 1..floor((K-1)/2) over all i, and K/2 over the first half for even K
+  const full = Math.floor((K - 1) / 2);
+  const half = K % 2 === 0 ? K / 2 : 0;
+  const left: S[] = [];
+  const right: S[] = [];
+  for (let d = 1; d <= full; d++) {
+    left.push(key);
+    right.push(roll(p, key, d));
   }
-  const wins = p.add(
-    p.add(p.mulPublic(oneMinus(p, L), upper), p.mulPublic(p.transpose(L, [0, 2, 1]), lower)),
-    p.mulPublic(xi, diag),
-  );
-  // the winner's x: the product of each row's duel bits and x_i (ceil(log2 K) rounds of exact muls)
+  if (half > 0) {
+    left.push(p.slice(key, 1, 0, half));
+    right.push(p.slice(key, 1, half, K));
+  }
+  const C = await lt(p, p.concat(left, 1), p.concat(right, 1));
+  // element i's factors: beats i + d (1 - C_d[i]), beats i - d (C_d[i - d]), and x_i itself
+  const col = (s: S) => p.reshape(s, [rows, K, 1]);
+  const factors: S[] = [col(x2)];
+  for (let d = 1; d <= full; d++) {
+    const c = p.slice(C, 1, (d - 1) * K, d * K);
+    factors.push(col(oneMinus(p, c)), col(roll(p, c, -d)));
+  }
+  if (half > 0) {
+    const c = p.slice(C, 1, full * K, full * K + half);
+    factors.push(col(p.concat([oneMinus(p, c), c], 1)));
+  }
+  // the winner's x: the product of each row's K factors (ceil(log2 K) rounds of exact muls)
+  let cur = p.concat(factors, 2);
   let width = K;
-  let cur = wins;
   while (width > 1) {
-    const half = width >> 1;
-    const prod = await p.mul(p.slice(cur, 2, 0, half), p.slice(cur, 2, half, 2 * half));
-    cur = width % 2 === 1 ? p.concat([prod, p.slice(cur, 2, 2 * half, width)], 2) : prod;
-    width = half + (width % 2);
+    const h = width >> 1;
+    const prod = await p.mul(p.slice(cur, 2, 0, h), p.slice(cur, 2, h, 2 * h));
+    cur = width % 2 === 1 ? p.concat([prod, p.slice(cur, 2, 2 * h, width)], 2) : prod;
+    width = h + (width % 2);
   }
   const max = p.sum(p.reshape(cur, [rows, K]), 1, true);
   return p.reshape(max, [...lead, 1]);
