@@ -59,29 +59,43 @@ export function encodeFixed(
   checkBits(fractionalBits);
   if (data.length !== sizeOf(shape))
     throw new RangeError(`${data.length} values do not fill shape ${fmtShape(shape)}`);
-  const scale = 2 ** fractionalBits;
-  const limit = 2 ** 63;
   const t = new RingTensor(shape);
+  const src = data instanceof Float64Array ? data : Float64Array.from(data);
   const words = new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length * 2);
-  for (let i = 0; i < data.length; i++) {
-    const x = data[i]! * scale;
-    if (!Number.isFinite(x))
-      throw new RangeError(`element ${i} is ${Number.isNaN(x) ? 'NaN' : 'infinite'}: not encodable`);
-    const v = Math.round(x);
-    if (v >= limit || v < -limit) {
-      throw new RangeError(
-        `element ${i} is outside the fixed-point range (|x| < 2^${63 - fractionalBits} with ${fractionalBits} fractional bits)`,
-      );
-    }
-    if (v < TWO53 && v > -TWO53) {
-      const hi = Math.floor(v / TWO32);
-      words[2 * i] = v - hi * TWO32;
-      words[2 * i + 1] = hi >>> 0;
-    } else {
-      t.data[i] = BigInt.asUintN(64, BigInt(v));
-    }
+  for (let i = encodeWords(src, 2 ** fractionalBits, words, 0); i < src.length;) {
+    encodeWide(src[i]! * 2 ** fractionalBits, i, fractionalBits, t.data);
+    i = encodeWords(src, 2 ** fractionalBits, words, i + 1);
   }
   return t;
+}
+
+/**
+ * Encodes src[from..] into words (two u32 halves each) while the rounded values are below 2^53
+ * in magnitude (one monomorphic loop over a Float64Array: the caller's array may be of any kind);
+ * returns the index of the first it left for {@link encodeWide}, or src.length.
+ */
+function encodeWords(src: Float64Array, scale: number, words: Uint32Array, from: number): number {
+  for (let i = from; i < src.length; i++) {
+    const v = Math.round(src[i]! * scale);
+    if (!(v < TWO53 && v > -TWO53)) return i; // NaN, infinite or wide: the slow path says which
+    const lo = v >>> 0;
+    words[2 * i] = lo;
+    words[2 * i + 1] = (v - lo) / TWO32;
+  }
+  return src.length;
+}
+
+/** Element i scaled, x, at or beyond 2^53 (or not finite): its word, or the error that names it. */
+function encodeWide(x: number, i: number, fractionalBits: number, out: BigUint64Array): void {
+  if (!Number.isFinite(x))
+    throw new RangeError(`element ${i} is ${Number.isNaN(x) ? 'NaN' : 'infinite'}: not encodable`);
+  const v = Math.round(x);
+  if (v >= 2 ** 63 || v < -(2 ** 63)) {
+    throw new RangeError(
+      `element ${i} is outside the fixed-point range (|x| < 2^${63 - fractionalBits} with ${fractionalBits} fractional bits)`,
+    );
+  }
+  out[i] = BigInt.asUintN(64, BigInt(v));
 }
 
 /** Decodes a fixed-point ring tensor to float64 values (row-major). */

@@ -28,6 +28,16 @@ test("negatives are two's complement words", () => {
   assert.equal(t.data[0], (1n << 64n) - 65536n);
 });
 
+test('words beyond 2^53 between ordinary ones, from every kind of array', () => {
+  const xs = [1, 2 ** 40 + 0.25, -2, -(2 ** 45), 0.5, 2 ** 37, -3.75];
+  const want = xs.map((x) => BigInt(Math.round(x * 65536)));
+  for (const arr of [xs, Float64Array.from(xs), Float32Array.from([1, -2, 0.5, -3.75])]) {
+    const got = encodeFixed(arr, [arr.length], 16).toSignedBigInts();
+    const ref = arr.length === xs.length ? want : [65536n, -131072n, 32768n, -245760n];
+    assert.equal(got, ref);
+  }
+});
+
 test('rounds to nearest', () => {
   const t = encodeFixed([0.3 / 65536, 0.7 / 65536, -0.7 / 65536], [3], 16);
   assert.equal(t.toSignedBigInts(), [0n, 1n, -1n]);
