@@ -2,7 +2,7 @@
  * The private training row of `npm run bench -- jobs` (`train`): the `train` op of the job
  * catalogue on real daemons, an MLP 13-16-3 (ReLU, softmax) trained by minibatch SGD on three
  * owners' rows (120 each), the scientist receiving the weights: the kind of job issue 15 quotes
- * (about 20,000 rounds; 30 s between daemons before its work, 3.2 s in one process). The check
+ * (about 17,000 rounds; 30 s between daemons before its work, 3.2 s in one process). The check
  * compares the released weights with the same training in plaintext (`trainReference`, tfjs,
  * float32): the largest difference over the largest reference weight. Fixed-point SGD drifts from
  * float32 by about as much per step (6e-3 after 45 steps, 2.7e-2 after 195), so the row also gives

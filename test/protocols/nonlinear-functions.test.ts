@@ -188,6 +188,10 @@ test('rounds on rep3 (the figures docs/ML.md states)', async () => {
     nl.softmax(p, x!, { max: 'pairwise' }),
   );
   assert.is(sm.rounds, 46); // max 13, exp 23, the division 10
+  const st = await runOp('rep3', [{ values: logits, shape: [2, 10] }], (p, [x]) => nl.softmax(p, x!));
+  assert.is(st.rounds, 73); // the tournament max takes 40
+  const ls = await runOp('rep3', [{ values: logits, shape: [2, 10] }], (p, [x]) => nl.logSoftmax(p, x!));
+  assert.is(ls.rounds, 87); // 40 + 23 + log's 24
 });
 
 for (const proto of ['rep3', 'additive', 'plaintext'] as ProtoName[]) {

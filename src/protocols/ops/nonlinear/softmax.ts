@@ -3,14 +3,14 @@
  *
  * softmax: subtract the row maximum (the engine's tournament max, 40 rounds on rep3 for K = 10, or
  * with `max: 'pairwise'` {@link rowMax}, 13 rounds but K^2 comparisons) so every exponent is <= 0;
- * e = e^(x - max) ({@link expNonPositive}, 25 rounds); the row sum S lies in [1, K]; e / S by
+ * e = e^(x - max) ({@link expNonPositive}, 23 rounds); the row sum S lies in [1, K]; e / S by
  * {@link divideBounded} on [1, K] (10 rounds for K = 10: one quotient per element, the iteration's
  * error terms once per row; beyond 50 classes (f = 16), 1/S by {@link reciprocal} and a product,
  * 28 rounds). With K = 2 classes it is [sigmoid(a - b), 1 - sigmoid(a - b)] (no max).
  * log-softmax: (x - max) - ln S, with {@link log} on [1, K].
  *
  * Domain: row ranges max - min < 2^(54-2f) (2^22 for f = 16). Error: each output within
- * 6 ulp (2^-f) (measured at f = 16: 3 ulp). Rounds (rep3) for K = 10: 75 (tournament), 48 (pairwise).
+ * 6 ulp (2^-f) (measured at f = 16: 3 ulp). Rounds (rep3) for K = 10: 73 (tournament), 46 (pairwise).
  */
 import { normalizeAxis } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
@@ -29,17 +29,17 @@ export interface SoftmaxOptions extends FixedOptions {
   axis?: number;
   /**
    * How to find the row maximum: 'tournament' (default; the engine's max, fewest comparisons, 10
-   * rounds per halving) or 'pairwise' ({@link rowMax}: all pairs at once, 14 rounds for K = 10 but
-   * K^2 comparisons; better when rounds are expensive, e.g. across a WAN or between processes),
-   * or 'auto': pairwise while the comparisons stay within {@link AUTO_PAIRWISE_ELEMENTS}.
+   * rounds per halving) or 'pairwise' ({@link rowMax}: all pairs at once, 13 rounds for K = 10 but
+   * K(K-1)/2 comparisons; better when rounds are expensive, e.g. across a WAN or between
+   * processes), or 'auto': pairwise while rows x K^2 stays within {@link AUTO_PAIRWISE_ELEMENTS}.
    */
   max?: 'tournament' | 'pairwise' | 'auto';
 }
 
 /**
- * 'auto' compares all pairs while rows x K^2 is at most this (65,536 comparisons: about 3 MB per
- * party on rep3, against the 26 rounds it saves for K = 10; over libp2p between processes a round
- * costs 0.25 to 1 ms, moving 3 MB about 10 ms), else runs the tournament.
+ * 'auto' compares all pairs while rows x K^2 is at most this (at most 32,768 comparisons: about
+ * 1.5 MB per party on rep3, against the 27 rounds it saves for K = 10; over libp2p between
+ * processes a round costs 0.25 to 1 ms, moving 1.5 MB about 5 ms), else runs the tournament.
  */
 export const AUTO_PAIRWISE_ELEMENTS = 1 << 16;
 
