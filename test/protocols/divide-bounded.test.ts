@@ -7,6 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { divideBounded, divideBoundedRounds } from '../../src/protocols/ops/nonlinear/divide-bounded.js';
+import { reciprocalBounded } from '../../src/protocols/ops/nonlinear/reciprocal.js';
 import { linGrid, logGrid, runOp, type ProtoName } from './nonlinear-helpers.js';
 
 const ULP = 2 ** -16;
@@ -108,6 +109,52 @@ test('refused: bad bounds, a range too wide for a linear guess, too many fractio
   await rejects(run(1, 1e5), /too wide/);
   await rejects(run(1, 10, 22), /fractional bits/);
   await rejects(run(1, 10, 16, 0), /aBound/);
+});
+
+test('large |a / b|: served at f = 12 for |a| <= 8 on [1, 10] within 2 ulp + 2 ulp |a / b|; refused where the roundings of e, scaled by |a / b|, could pass it', async () => {
+  const f = 12;
+  const ulp = 2 ** -f;
+  const g12 = (v: number) => Math.round(v * 2 ** f) / 2 ** f;
+  const b = [...logGrid(1, 10, 60), 1, 10].map(g12);
+  const a = b.map((_, i) => g12(8 * Math.sin(i * 1.3)));
+  a[0] = 8;
+  a[1] = -8;
+  const r = await runOp(
+    'rep3',
+    [
+      { values: a, shape: [a.length] },
+      { values: b, shape: [b.length] },
+    ],
+    (p, [x, y]) => divideBounded(p, x!, y!, 1, 10, { fractionalBits: f, aBound: 8 }),
+    f,
+  );
+  b.forEach((bi, i) => {
+    const q = a[i]! / bi;
+    const e = Math.abs(r.values[i]! - q);
+    assert.ok(e <= 2 * ulp + 2 * ulp * Math.abs(q), `${a[i]} / ${bi}: error ${(e / ulp).toFixed(2)} ulp`);
+  });
+  // a review's case: |a / b| up to 2048 made 597 ulp of error where 563 were allowed
+  assert.throws(
+    () => divideBoundedRounds(4, 54, { fractionalBits: 12, aBound: 8192 }),
+    /\|a \/ b\| up to 2048/,
+  );
+  assert.throws(() => divideBoundedRounds(1, 10, { aBound: 16 }), /too few bits/);
+});
+
+test('rounds and reciprocalBounded refuse a range that is not 0 < lo < hi (no plan, no fallback to 0)', async () => {
+  for (const [lo, hi] of [
+    [10, 1],
+    [5, 5],
+    [0, 1],
+    [1, Infinity],
+  ])
+    assert.throws(() => divideBoundedRounds(lo!, hi!), /0 < lo < hi/);
+  const run = (lo: number, hi: number) =>
+    runOp('plaintext', [{ values: [2], shape: [1] }], (p, [x]) => reciprocalBounded(p, x!, lo, hi));
+  await rejects(run(1000, 1), /reciprocalBounded needs a divisor range 0 < lo < hi/);
+  await rejects(run(3, 3), /0 < lo < hi/);
+  const ok = await run(1, 4);
+  assert.ok(Math.abs(ok.values[0]! - 0.5) <= 3 * ULP);
 });
 
 test.run();

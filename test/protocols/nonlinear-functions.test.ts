@@ -245,4 +245,20 @@ test('softmax is along the last axis only', async () => {
   }
 });
 
+test('exp, sigmoid and softmax refuse 1 fractional bit (too few for the exponent) with a RangeError', async () => {
+  for (const op of [nl.exp, nl.sigmoid, nl.softmax] as const) {
+    const err = await runOp(
+      'plaintext',
+      [{ values: [0.5, 1], shape: [1, 2] }],
+      (p, [x]) => op(p, x!, { fractionalBits: 1 }),
+      1,
+    ).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err !== undefined, `${op.name} accepted f = 1`);
+    assert.match(err.message, /fractional bit is too few/);
+  }
+});
+
 test.run();

@@ -13,8 +13,10 @@
  *    last level truncating A to f bits. Then A = a y0 (1 - e^(2^k)) / (1 - e) = (a / b)(1 - e^(2^k)).
  * k is the least with e0^(2^k) <= 2^-(f-1), e0 = max |1 - b y0| on the range computed in float64
  * from the rounded coefficients: 4 for [1, 10] (e0 = 0.50), 5 for [1, 16], 7 for [1, 50]. The
- * roundings at f + g bits are amplified by up to 1 / (1 - e0), so a range whose amplified
- * roundings could exceed one ulp ([1, 100] at f = 16) is refused with a RangeError naming it.
+ * roundings of e at f + g bits perturb the quotient relatively, amplified by up to 1 / (1 - e0),
+ * so a range whose amplified roundings could exceed one ulp at the largest |a / b| (aBound / lo)
+ * is refused with a RangeError naming it ([1, 51] at f = 16 with |a| <= 1; [4, 54] with
+ * |a| <= 8192 at f = 12).
  *
  * The e terms live on b's shape and are broadcast to a's for the products (a softmax row's K
  * quotients share one denominator). Magnitudes: every truncated product stays below
@@ -70,7 +72,18 @@ function bestIntercept(lo: number, hi: number, c1: number, f: number): number {
   return (x0 + x1) / 2;
 }
 
+/**
+ * Throws a RangeError naming `what` unless 0 < lo < hi < infinity (a public divisor range).
+ */
+export function checkDivisorRange(lo: number, hi: number, what: string): void {
+  if (!(lo > 0 && hi > lo && Number.isFinite(hi)))
+    throw new RangeError(`${what} needs a divisor range 0 < lo < hi (finite), got [${lo}, ${hi}]`);
+}
+
 function planFor(lo: number, hi: number, f: number, aBound: number): Plan {
+  checkDivisorRange(lo, hi, 'divideBounded');
+  if (!(aBound > 0 && Number.isFinite(aBound)))
+    throw new RangeError(`divideBounded: aBound must be positive and finite, got ${aBound}`);
   const key = `${lo}/${hi}/${f}/${aBound}`;
   const hit = plans.get(key);
   if (hit) return hit;
@@ -96,13 +109,20 @@ function planFor(lo: number, hi: number, f: number, aBound: number): Plan {
   }
   const e0 = best.e0;
   const tooWide = () =>
-    new RangeError(`divideBounded: [${lo}, ${hi}] is too wide for its linear first guess`);
+    new RangeError(
+      `divideBounded: [${lo}, ${hi}] is too wide for its linear first guess at ${f} fractional bits`,
+    );
   if (!(e0 < 1)) throw tooWide();
   let levels = 1;
   for (let e = e0 * e0; e > 2 ** -(f - 1); e *= e) if (++levels > MAX_LEVELS) throw tooWide();
-  // the roundings at f + g bits are amplified by up to 1 / min(b y0) = 1 / (1 - e0): keep them
-  // within one ulp together
+  // the roundings of e at f + g bits perturb the quotient relatively, amplified by up to
+  // 1 / min(b y0) = 1 / (1 - e0): keep them within one ulp together at the largest |a / b|
+  const ratio = Math.max(1, aBound / lo);
   if (((levels + 2) * 2 ** -g) / (1 - e0) > 1) throw tooWide();
+  if (((levels + 2) * 2 ** -g * ratio) / (1 - e0) > 1)
+    throw new RangeError(
+      `divideBounded: |a / b| up to ${ratio} on [${lo}, ${hi}] leaves its error terms too few bits at ${f} fractional bits; divide a smaller a and scale after`,
+    );
   const plan: Plan = {
     c0: fixedWord(best.c0, f + h),
     c1: BigInt.asUintN(64, BigInt(best.c1)),
@@ -131,13 +151,8 @@ export async function divideBounded<S extends Share>(
   hi: number,
   options: DivideBoundedOptions = {},
 ): Promise<S> {
-  if (!(lo > 0 && hi > lo && Number.isFinite(hi)))
-    throw new RangeError(`divideBounded needs 0 < lo < hi, got [${lo}, ${hi}]`);
-  const aBound = options.aBound ?? 1;
-  if (!(aBound > 0 && Number.isFinite(aBound)))
-    throw new RangeError(`divideBounded: aBound must be positive, got ${aBound}`);
   const f = fracBits(options);
-  const { c0, c1, h, g, levels } = planFor(lo, hi, f, aBound);
+  const { c0, c1, h, g, levels } = planFor(lo, hi, f, options.aBound ?? 1);
   const one = 1n << BigInt(f + g);
   const y = p.addPublic(p.mulPublic(b, c1), c0); // y0 at f + h bits, exact
   const [by, a0] = await mulTruncMany(

@@ -81,6 +81,7 @@ async function expBits<S extends Share>(
   scale: number,
   mode: { withSc: boolean; nonPositive: boolean },
 ): Promise<ExpBits<S>> {
+  if (f < 2) throw new RangeError(`exp: ${f} fractional bit is too few (at least 2)`);
   const K = intBits(f);
   if (2 * f + G + K > 56)
     throw new RangeError(`exp: ${f} fractional bits leave no room for the exponent (at most 21)`);

@@ -17,7 +17,7 @@
 import type { Protocol, Share } from '../../protocol.js';
 import { msb } from '../compare.js';
 import { checkProductBits, fixedWord, fracBits, mulMany, mulTruncMany, type FixedOptions } from './common.js';
-import { divideBounded, divideBoundedRounds } from './divide-bounded.js';
+import { checkDivisorRange, divideBounded, divideBoundedRounds } from './divide-bounded.js';
 import { exponentWeights, normalize, oneHotWeights } from './normalize.js';
 import { evalPolynomial, fitPolynomial } from './poly.js';
 import { DEFAULT_MAX_LOG2, type RangeOptions } from './roots.js';
@@ -85,6 +85,7 @@ export function reciprocalBounded<S extends Share>(
   hi: number,
   options: FixedOptions = {},
 ): Promise<S> {
+  checkDivisorRange(lo, hi, 'reciprocalBounded');
   const f = fracBits(options);
   try {
     divideBoundedRounds(lo, hi, { fractionalBits: f, aBound: 1 });

@@ -15,7 +15,8 @@
  * Rounds on rep3: lt (9) + ceil(log2 K), e.g. 13 for K = 10 against the tournament's 40. Cost:
  * K(K-1)/2 comparisons per row instead of K - 1, so the tournament (src/protocols/ops/max.ts) is
  * used beyond {@link PAIRWISE_MAX_LIMIT} classes. Exact for rows whose range (max - min) is below
- * 2^63 / K ring units (the keys' differences must not wrap; a softmax's domain is far inside it).
+ * (2^63 - K) / K ring units (the keys' differences, up to K (max - min) + K - 1, must not wrap; a
+ * softmax's domain is far inside it).
  */
 import { RingTensor } from '../../../tensor/index.js';
 import type { Protocol, Share } from '../../protocol.js';
