@@ -6,6 +6,9 @@
  * cov  = D'^T D' * 2^(2s) / (n - ddof), with D = X - mean and D' = D / 2^s, s = ceil(log2(n) / 2):
  *        pre-scaling keeps the sum of products, before its truncation, near n * var * 2^(2f - 2s),
  *        about var * 2^(2f), instead of n times that; the matrix product sends p*p words, not n*p.
+ *        The products keep 4 more fractional bits until the public factor is applied
+ *        ({@link scaledGram}): the factor (up to 8) would otherwise multiply their truncation's
+ *        unit of error.
  * corr = (cov * r_i) * r_j with r = rsqrt(diag(cov)), the diagonal set to exactly 1. The
  *        products go in that order so that no intermediate is small (r_i r_j would keep few
  *        significant bits), and r carries {@link RSQRT_EXTRA_BITS} more fractional bits than the
@@ -13,7 +16,7 @@
  */
 import type { Share } from '../../protocols/protocol.js';
 import { encodeFixed, RingTensor } from '../../tensor/index.js';
-import type { ExecContext } from './context.js';
+import { SCALE_BITS, type ExecContext } from './context.js';
 
 /** Bits by which centred data is pre-scaled before summing n products. */
 export function prescaleBits(n: number): number {
@@ -37,8 +40,23 @@ export async function covariance(
   const d = p.sub(x, p.broadcastTo(p.reshape(mean, [1, x.shape[1]!]), x.shape));
   const s = prescaleBits(n);
   const ds = s > 0 ? await p.truncate(d, s) : d;
-  const gram = await ctx.matmul(p.transpose(ds), ds);
-  return { mean, cov: await ctx.scalePublic(gram, 2 ** (2 * s) / (n - ddof)) };
+  return { mean, cov: await scaledGram(ctx, ds, 2 ** (2 * s) / (n - ddof)) };
+}
+
+/** Fractional bits beyond f the Gram product keeps until it is scaled (see {@link scaledGram}). */
+const GRAM_EXTRA_BITS = 4;
+
+/**
+ * c * D'^T D' (D' [n, p] with f fractional bits, 1 <= c <= 8 public): the product keeps
+ * GRAM_EXTRA_BITS more fractional bits, is multiplied by round(c * 2^(SCALE_BITS - 4)) and
+ * truncated by SCALE_BITS. The value truncated is as large as ExecContext.scalePublic's of the
+ * truncated product (the same range), and the error is about 1 + c/16 units instead of 1 + c.
+ */
+async function scaledGram(ctx: ExecContext, ds: Share, c: number): Promise<Share> {
+  const { p, f } = ctx;
+  const gram = await p.matmulTrunc(p.transpose(ds), ds, f - GRAM_EXTRA_BITS);
+  const m = BigInt(Math.round(c * 2 ** (SCALE_BITS - GRAM_EXTRA_BITS)));
+  return p.truncate(p.mulPublic(gram, m), SCALE_BITS);
 }
 
 /** A share of value * 2^bits (a fixed-point value with `bits` fractional bits). */

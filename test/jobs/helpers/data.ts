@@ -50,6 +50,23 @@ export function cov(rows: number[][], ddof = 1): number[][] {
   return c.map((row) => row.map((v) => v / (rows.length - ddof)));
 }
 
+/**
+ * Largest error of `actual` (a covariance, row-major) against the reference `c`, each element's
+ * relative to sqrt(c_ii c_jj): the measure docs/JOBS.md states the covariance's bound in (1e-3).
+ * An element's error relative to itself is no bound: a covariance near 0 keeps only the absolute
+ * precision of the columns' scale.
+ */
+export function covarianceError(actual: readonly (number | null)[], c: number[][]): number {
+  const p = c.length;
+  let worst = 0;
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j < p; j++) {
+      const err = Math.abs(actual[i * p + j]! - c[i]![j]!) / Math.sqrt(c[i]![i]! * c[j]![j]!);
+      worst = Math.max(worst, Number.isNaN(err) ? Infinity : err);
+    }
+  return worst;
+}
+
 /** Correlation matrix. */
 export function corr(rows: number[][]): number[][] {
   const c = cov(rows);
