@@ -13,6 +13,7 @@ import { Catalog } from './catalog/catalog.js';
 import { CATALOG_PROTOCOL, catalogHandler } from './catalog/protocol.js';
 import { DatasetStore } from './dataset/store.js';
 import { AccessDeniedError, InvalidPeerAddressError, PeerNotStartedError } from './errors.js';
+import { AddressLookup, dialProtocolWithLookup, type DialProtocol } from './dial-lookup.js';
 import { ensureDataDir, loadOrCreateIdentity } from './identity.js';
 import { buildLibp2p, openDatastore, type PeerDatastore, type PeerNode } from './libp2p-node.js';
 import { nodeLogger } from './log.js';
@@ -106,6 +107,7 @@ export class PeerImpl implements Peer {
     private readonly sessions: SessionManager,
     catalog: Catalog,
     punch: PunchTargets,
+    private readonly dialStream: DialProtocol,
   ) {
     this.peerId = node.peerId.toString();
     this.datasets = catalog;
@@ -151,8 +153,10 @@ export class PeerImpl implements Peer {
       provideTimeoutMs: t.provideMs ?? 15_000,
       refreshIntervalMs: init.dht?.reprovideIntervalMs ?? 3600_000,
     });
+    const dial = dialProtocolWithLookup(node, new AddressLookup(node));
     const catalog = new Catalog({
       node,
+      dial,
       store,
       advertiser,
       self,
@@ -163,13 +167,26 @@ export class PeerImpl implements Peer {
     });
     const sessions = new SessionManager({
       node,
+      dial,
       self,
       isAllowed: (p) => accessList.isAllowed(p),
       admit: (p) => accessList.admit(p, MPC_PROTOCOL),
       log: nodeLogger('mpc'),
       maxPayload: init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     });
-    return new PeerImpl(init, key, node, datastore, accessList, advertiser, store, sessions, catalog, punch);
+    return new PeerImpl(
+      init,
+      key,
+      node,
+      datastore,
+      accessList,
+      advertiser,
+      store,
+      sessions,
+      catalog,
+      punch,
+      dial,
+    );
   }
 
   multiaddrs(): string[] {
@@ -366,13 +383,7 @@ export class PeerImpl implements Peer {
     checkRequestProtocol(protocol);
     const peer = peerIdFromString(peerId);
     if (!this.accessList.isAllowed(peerId)) throw new AccessDeniedError(peerId);
-    return sendRequest(
-      (p, proto, o) => this.node.dialProtocol(p, proto, o),
-      peer,
-      protocol,
-      message,
-      options,
-    );
+    return sendRequest(this.dialStream, peer, protocol, message, options);
   }
 
   private assertRunning(): void {

@@ -22,7 +22,10 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export interface PeerTimeouts {
   /** Dialling one peer (connection + protocol negotiation). Default 10 000. */
   dialMs?: number;
-  /** One catalog request/response with an owner. Default 5 000. */
+  /**
+   * One catalog request/response with an owner, timed from when it leaves this peer's queue of
+   * requests to that owner (at most 8 in flight per owner). Default 5 000.
+   */
   catalogRequestMs?: number;
   /** A whole dataset search (DHT lookups + fetching descriptions). Default 15 000. */
   searchMs?: number;

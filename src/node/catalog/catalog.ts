@@ -25,13 +25,16 @@ import type {
 import type { Advertiser } from './advertiser.js';
 import { matchRank, type MatchRank } from './match.js';
 import { PerPeerLimit } from './per-peer-limit.js';
+import type { DialProtocol } from '../dial-lookup.js';
 import { CATALOG_PROTOCOL, requestCatalog, type CatalogQuery } from './protocol.js';
 import { searchNetwork } from './search.js';
 
 /** What the catalog needs from the peer. */
 export interface CatalogDeps {
-  /** The libp2p node (DHT lookups, dials). */
+  /** The libp2p node (DHT lookups). */
   node: PeerNode;
+  /** Opens a catalog stream to an owner (looking its addresses up when they have gone stale). */
+  dial: DialProtocol;
   /** The local datasets. */
   store: DatasetStore;
   /** Puts local datasets into the DHT. */
@@ -189,12 +192,14 @@ export class Catalog implements DatasetCatalog {
         log: this.deps.log,
         searchMs: this.deps.searchMs,
         query: (q) => this.query(q),
-        request: (peer, q, searchSignal) => {
-          const signal = AbortSignal.any([searchSignal, AbortSignal.timeout(this.deps.catalogRequestMs)]);
-          return this.limit.run(peer.toString(), () => requestCatalog(this.dial, peer, q, signal), {
-            signal,
-          });
-        },
+        request: (peer, q, searchSignal) =>
+          this.limit.run(
+            peer.toString(),
+            () => requestCatalog(this.dial, peer, q, this.timed(searchSignal)),
+            {
+              signal: searchSignal,
+            },
+          ),
       },
       term,
       options,
@@ -203,8 +208,19 @@ export class Catalog implements DatasetCatalog {
 
   private readonly limit = new PerPeerLimit();
 
+  /**
+   * The signal of one catalog request once it leaves this peer's queue: the remote has
+   * `catalogRequestMs` to answer from then on. Waiting in our own queue (our requests to that peer
+   * ahead of it) is bounded only by the caller's `signal`, so a burst of requests to one busy peer
+   * is not mistaken for a peer that does not answer.
+   */
+  private timed(signal: AbortSignal | undefined): AbortSignal {
+    const timeout = AbortSignal.timeout(this.deps.catalogRequestMs);
+    return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+  }
+
   private readonly dial = (peer: PeerId, options: { signal: AbortSignal }) =>
-    this.deps.node.dialProtocol(peer, CATALOG_PROTOCOL, options);
+    this.deps.dial(peer, CATALOG_PROTOCOL, options);
 
   async show(owner: string, name: string, options: AbortOptions = {}): Promise<SignedDatasetDescription> {
     if (owner === this.deps.self) {
@@ -213,13 +229,11 @@ export class Catalog implements DatasetCatalog {
       return e.signed;
     }
     const peer = peerIdFromString(owner);
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(this.deps.catalogRequestMs),
-      ...(options.signal ? [options.signal] : []),
-    ]);
-    const raw = await this.limit.run(owner, () => requestCatalog(this.dial, peer, { name }, signal), {
-      signal,
-    });
+    const raw = await this.limit.run(
+      owner,
+      () => requestCatalog(this.dial, peer, { name }, this.timed(options.signal)),
+      { signal: options.signal },
+    );
     const item = raw.find((r) => (r as { description?: { name?: unknown } })?.description?.name === name);
     if (item === undefined) throw new DatasetNotFoundError(owner, name);
     return verifySignedDescription(item, owner, { owner, name });

@@ -1,8 +1,8 @@
 /**
- * At most `max` catalog requests in flight to one remote peer; the others wait their turn (within
- * their own timeout or abort). Opening hundreds of streams to one peer at once exceeds what its
- * handler accepts (64 inbound streams per connection) and fails most of them; queued, they all
- * succeed.
+ * At most `max` catalog requests in flight to one remote peer; the others wait their turn (until
+ * their caller aborts; a request's own timeout starts when it runs). Opening hundreds of streams
+ * to one peer at once exceeds what its handler accepts (64 inbound streams per connection) and
+ * fails most of them; queued, they all succeed.
  */
 import type { AbortOptions } from '@libp2p/interface';
 

@@ -20,6 +20,7 @@ import { tuneNativeHeap } from '../../tensor/kernels/native.js';
 import { tuneGcForTransfers } from '../gc-tuning.js';
 import { normalisePeerId } from '../access.js';
 import { SessionOpenError } from '../errors.js';
+import type { DialProtocol } from '../dial-lookup.js';
 import type { PeerNode } from '../libp2p-node.js';
 import type { AbortOptions, OpenSessionInput } from '../types.js';
 import {
@@ -44,6 +45,11 @@ export const MPC_PROTOCOL = '/peermpc/mpc/1.0.0';
 export interface SessionManagerInit {
   /** The libp2p node (dials, streams). */
   node: PeerNode;
+  /**
+   * Opens an MPC stream to a party. Default: the node's `dialProtocol`; a peer passes one that
+   * looks a party's addresses up when they have gone stale (dial-lookup.ts).
+   */
+  dial?: DialProtocol;
   /** This peer's id. */
   self: string;
   /** Whether the access lists admit `peerId`. */
@@ -241,6 +247,9 @@ export class SessionManager {
     return channel;
   }
 
+  private readonly dialDirect: DialProtocol = (peer, protocol, options) =>
+    this.init.node.dialProtocol(peer, protocol, options);
+
   /** Dials party `j`, retrying while it does not know the job yet. */
   private async dialParty(job: OpenJob, j: number, signal: AbortSignal): Promise<void> {
     const jobId = job.channel.jobId;
@@ -250,7 +259,7 @@ export class SessionManager {
       signal.throwIfAborted();
       let stream: Stream;
       try {
-        stream = await this.init.node.dialProtocol(peer, MPC_PROTOCOL, { signal });
+        stream = await (this.init.dial ?? this.dialDirect)(peer, MPC_PROTOCOL, { signal });
       } catch (err) {
         if (signal.aborted) throw err;
         // Only a relayed connection with limits (bytes or time) leads to this party: MPC streams
