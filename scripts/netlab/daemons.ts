@@ -4,7 +4,7 @@
  * same namespace (a daemon's control API listens on its namespace's 127.0.0.1 only).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,8 +81,15 @@ export async function startLabDaemon(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  // NETLAB_LOG_DIR: each daemon's whole output also goes to <dir>/<lab prefix><host>.log
+  const logDir = process.env.NETLAB_LOG_DIR;
+  const logFile = logDir === undefined ? undefined : join(logDir, `${lab.prefix}${host}.log`);
+  const take = (d: Buffer): void => {
+    out = (out + d.toString()).slice(-20_000);
+    if (logFile !== undefined) appendFileSync(logFile, d);
+  };
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
   const apiFile = join(dataDir, 'api.json');
   const deadline = Date.now() + 60_000;
   const ready = (): boolean => {
@@ -118,8 +125,20 @@ export async function startLabDaemon(
 /** Polls `cond` every 250 ms until it holds; throws naming `what` after `ms`. */
 export async function until(what: string, cond: () => Promise<boolean>, ms = 60_000): Promise<number> {
   const t0 = Date.now();
-  while (!(await cond().catch(() => false))) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  let polls = 0;
+  let lastError: string | undefined;
+  const check = (): Promise<boolean> => {
+    polls++;
+    return cond().catch((err: Error) => {
+      lastError = err.message.slice(0, 500);
+      return false;
+    });
+  };
+  while (!(await check())) {
+    if (Date.now() - t0 > ms) {
+      const last = lastError === undefined ? '' : `; the last failed poll: ${lastError}`;
+      throw new Error(`timed out after ${ms} ms (${polls} polls) waiting for ${what}${last}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   return Date.now() - t0;
