@@ -21,6 +21,7 @@
  * libp2p's own lookup of a peer with no known address already exposes.
  */
 import type { PeerId, Stream } from '@libp2p/interface';
+import type { Multiaddr } from '@multiformats/multiaddr';
 import type { PeerNode } from './libp2p-node.js';
 
 /** Least time between two DHT lookups of one peer's addresses. */
@@ -35,7 +36,7 @@ export type DialProtocol = (
 
 /** Looks peers' addresses up in the DHT, one lookup of a peer at a time, spaced (module comment). */
 export class AddressLookup {
-  private readonly running = new Map<string, Promise<boolean>>();
+  private readonly running = new Map<string, Promise<Multiaddr[]>>();
   private readonly last = new Map<string, number>();
 
   constructor(
@@ -44,15 +45,15 @@ export class AddressLookup {
   ) {}
 
   /**
-   * Asks the DHT for `peer`'s addresses and adds them to the peer store. Resolves true when that
-   * taught this node an address it did not know; false when it taught none, when the lookup
-   * failed or when the last one of this peer was under the spacing ago.
+   * Asks the DHT for `peer`'s addresses and adds them to the peer store. Resolves with the
+   * addresses that taught this node (those it did not know); none when the lookup failed or when
+   * the last one of this peer was under the spacing ago.
    */
-  refresh(peer: PeerId, signal: AbortSignal): Promise<boolean> {
+  refresh(peer: PeerId, signal: AbortSignal): Promise<Multiaddr[]> {
     const key = peer.toString();
     const pending = this.running.get(key);
     if (pending !== undefined) return pending;
-    if (Date.now() - (this.last.get(key) ?? -Infinity) < this.spacingMs) return Promise.resolve(false);
+    if (Date.now() - (this.last.get(key) ?? -Infinity) < this.spacingMs) return Promise.resolve([]);
     this.last.set(key, Date.now());
     const lookup = this.lookup(peer, signal).finally(() => this.running.delete(key));
     this.running.set(key, lookup);
@@ -64,31 +65,30 @@ export class AddressLookup {
     this.last.clear();
   }
 
-  private async lookup(peer: PeerId, signal: AbortSignal): Promise<boolean> {
-    const before = await this.known(peer);
+  private async lookup(peer: PeerId, signal: AbortSignal): Promise<Multiaddr[]> {
+    const before = new Set((await this.known(peer)).map((a) => a.toString()));
     try {
       await this.node.peerRouting.findPeer(peer, { useCache: false, signal });
     } catch {
-      return false; // not found, no router, or aborted: the caller's dial error stands
+      return []; // not found, no router, or aborted: the caller's dial error stands
     }
-    const after = await this.known(peer);
-    return [...after].some((a) => !before.has(a));
+    return (await this.known(peer)).filter((a) => !before.has(a.toString()));
   }
 
-  private async known(peer: PeerId): Promise<Set<string>> {
+  private async known(peer: PeerId): Promise<Multiaddr[]> {
     try {
-      const p = await this.node.peerStore.get(peer);
-      return new Set(p.addresses.map((a) => a.multiaddr.toString()));
+      return (await this.node.peerStore.get(peer)).addresses.map((a) => a.multiaddr);
     } catch {
-      return new Set(); // not in the peer store yet
+      return []; // not in the peer store yet
     }
   }
 }
 
 /**
  * `dialProtocol` that, when the dial fails without a connection to the peer and the caller has
- * not given up, looks the peer's addresses up (through `lookup`) and dials once more if that
- * taught it a new one; otherwise the first error is thrown.
+ * not given up, looks the peer's addresses up (through `lookup`) and, if that taught it new ones,
+ * dials those (only those: the known ones just failed, and libp2p tries addresses one at a time,
+ * up to 6 s each); otherwise the first error is thrown.
  */
 export function dialProtocolWithLookup(node: PeerNode, lookup: AddressLookup): DialProtocol {
   return async (peer, protocol, options) => {
@@ -96,8 +96,19 @@ export function dialProtocolWithLookup(node: PeerNode, lookup: AddressLookup): D
       return await node.dialProtocol(peer, protocol, options);
     } catch (err) {
       if (options.signal.aborted || node.getConnections(peer).length > 0) throw err;
-      if (!(await lookup.refresh(peer, options.signal))) throw err;
-      return node.dialProtocol(peer, protocol, options);
+      const fresh = await lookup.refresh(peer, options.signal);
+      if (fresh.length === 0) throw err;
+      return node.dialProtocol(
+        fresh.map((a) => withPeer(a, peer)),
+        protocol,
+        options,
+      );
     }
   };
+}
+
+/** `addr` ending in `/p2p/<peer>`, as libp2p dials an explicit address (a relayed one too). */
+function withPeer(addr: Multiaddr, peer: PeerId): Multiaddr {
+  const last = addr.getComponents().at(-1);
+  return last?.name === 'p2p' && last.value === peer.toString() ? addr : addr.encapsulate(`/p2p/${peer}`);
 }
