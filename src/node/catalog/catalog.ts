@@ -7,7 +7,7 @@
 import '../../polyfills.js';
 import type { Logger, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { DatasetNotFoundError } from '../errors.js';
+import { CatalogRequestError, DatasetNotFoundError } from '../errors.js';
 import type { PeerNode } from '../libp2p-node.js';
 import type { DatasetCatalog } from '../peer-api.js';
 import type { DatasetStore } from '../dataset/store.js';
@@ -28,6 +28,12 @@ import { PerPeerLimit } from './per-peer-limit.js';
 import type { DialProtocol } from '../dial-lookup.js';
 import { CATALOG_PROTOCOL, requestCatalog, type CatalogQuery } from './protocol.js';
 import { searchNetwork } from './search.js';
+
+/**
+ * Longest a `show` waits in the queue of this peer's requests to one owner before it is sent (the
+ * caller's signal may end it sooner); once sent, the owner has `catalogRequestMs` to answer.
+ */
+export const CATALOG_QUEUE_WAIT_MS = 60_000;
 
 /** What the catalog needs from the peer. */
 export interface CatalogDeps {
@@ -229,11 +235,16 @@ export class Catalog implements DatasetCatalog {
       return e.signed;
     }
     const peer = peerIdFromString(owner);
-    const raw = await this.limit.run(
-      owner,
-      () => requestCatalog(this.dial, peer, { name }, this.timed(options.signal)),
-      { signal: options.signal },
-    );
+    const waited = AbortSignal.timeout(CATALOG_QUEUE_WAIT_MS);
+    const raw = await this.limit
+      .run(owner, () => requestCatalog(this.dial, peer, { name }, this.timed(options.signal)), {
+        signal: options.signal === undefined ? waited : AbortSignal.any([options.signal, waited]),
+      })
+      .catch((err: unknown) => {
+        if (err !== waited.reason) throw err;
+        const why = `still queued behind this peer's other requests to it after ${CATALOG_QUEUE_WAIT_MS} ms`;
+        throw new CatalogRequestError(owner, why);
+      });
     const item = raw.find((r) => (r as { description?: { name?: unknown } })?.description?.name === name);
     if (item === undefined) throw new DatasetNotFoundError(owner, name);
     return verifySignedDescription(item, owner, { owner, name });

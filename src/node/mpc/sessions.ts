@@ -43,7 +43,7 @@ export const MPC_PROTOCOL = '/peermpc/mpc/1.0.0';
 
 /** Settings of the session manager. */
 export interface SessionManagerInit {
-  /** The libp2p node (dials, streams). */
+  /** The libp2p node (streams; dials too when `dial` is not given). */
   node: PeerNode;
   /**
    * Opens an MPC stream to a party. Default: the node's `dialProtocol`; a peer passes one that
