@@ -25,6 +25,7 @@
  */
 import type { PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
+import { untilAborted } from '../util/abort.js';
 import type { PeerNode } from './libp2p-node.js';
 
 /** Least time between the end of one DHT lookup of a peer's addresses and the start of the next. */
@@ -81,7 +82,7 @@ export class AddressLookup {
       });
       this.running.set(key, lookup);
     }
-    return untilAborted(lookup, signal);
+    return untilAborted(lookup, signal).catch(() => []); // aborted here: the lookup goes on
   }
 
   /** Forgets the spacing of every peer (tests). */
@@ -156,14 +157,4 @@ function namesNoOther(addr: Multiaddr, peer: PeerId): boolean {
 /** `addr` ending in `/p2p/<peer>`, as libp2p dials an explicit address (a relayed one too). */
 function withPeer(addr: Multiaddr, peer: PeerId): Multiaddr {
   return addr.getComponents().at(-1)?.name === 'p2p' ? addr : addr.encapsulate(`/p2p/${peer}`);
-}
-
-/** `p`, or `[]` once `signal` fires, whichever comes first. */
-function untilAborted(p: Promise<Multiaddr[]>, signal: AbortSignal): Promise<Multiaddr[]> {
-  if (signal.aborted) return Promise.resolve([]);
-  return new Promise((resolve) => {
-    const onAbort = (): void => resolve([]);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void p.then(resolve, () => resolve([])).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -7,6 +7,7 @@ import { KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Channel } from '../protocols/channel.js';
+import { untilAborted } from '../util/abort.js';
 import { AccessList } from './access.js';
 import { Advertiser } from './catalog/advertiser.js';
 import { Catalog } from './catalog/catalog.js';
@@ -49,30 +50,6 @@ export function parseTarget(target: string): Multiaddr | PeerId {
   } catch (err) {
     throw new InvalidPeerAddressError(target, { cause: err });
   }
-}
-
-/** `work`, or a rejection with the signal's reason when `signal` aborts first (`work` goes on). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason as Error);
-      work.catch(() => undefined); // its failure is no longer anyone's to handle
-      return;
-    }
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err as Error);
-      },
-    );
-  });
 }
 
 function peerIdOf(ma: Multiaddr): string | undefined {
