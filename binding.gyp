@@ -80,6 +80,24 @@
       }
     },
     {
+      # Shared buffers that are not zeroed (native/alloc.cc, src/util/large-buffers.ts): V8's C++
+      # API, since N-API cannot make a SharedArrayBuffer; links nothing.
+      "target_name": "peermpc_alloc",
+      "sources": ["native/alloc.cc"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17"],
+      "xcode_settings": {
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "11.0"
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": {
+          "AdditionalOptions": ["/std:c++17"]
+        }
+      }
+    },
+    {
       # SO_REUSEPORT TCP sockets for hole punching (native/sock.cc, src/node/reuseport.ts): uses
       # libuv (uv.h) from the node binary, links nothing. A module with no exports on Windows.
       "target_name": "peermpc_sock",

@@ -8,7 +8,9 @@
  * profiles the timed runs of each case (after the warm-up) and writes
  * `<dir>/party-<i>-<protocol>-<case>-<n>.cpuprofile` (bench/party.ts); bench/profile-summary.ts
  * groups them. (`node --cpu-prof` does not serve: once the peer has started, it records every
- * sample as "(idle)".)
+ * sample as "(idle)".) `PEERMPC_BENCH_NODE_ARGS` adds Node or V8 flags to every party's command line
+ * (space-separated), e.g. `--trace-gc` (its lines reach stderr) or `--perf-basic-prof` for
+ * `perf record -a -g` of the parties' JavaScript.
  *
  * Kernel threads: the parties share this machine's cores, as they would not share them in a
  * deployment (one machine per party). Each party process gets floor(cores / k) kernel threads
@@ -125,13 +127,18 @@ export class PartyProcesses {
     const profDir = opts.cpuProfDir ?? (profEnv ? resolve(profEnv) : undefined);
     if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
     const script = fileURLToPath(new URL('./party.ts', import.meta.url));
+    const nodeArgs = (process.env.PEERMPC_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const parties: PartyProcess[] = [];
     for (let i = 0; i < k; i++) {
       const prof = profDir === undefined ? {} : { PEERMPC_BENCH_CPU_PROF: profDir };
-      const proc = spawn(process.execPath, ['--import', 'tsx', script, join(root, `p${i}`), String(i)], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-        env: { PEERMPC_THREADS: String(partyThreads(k)), ...process.env, ...opts.env, ...prof },
-      });
+      const proc = spawn(
+        process.execPath,
+        [...nodeArgs, '--import', 'tsx', script, join(root, `p${i}`), String(i)],
+        {
+          stdio: ['pipe', 'pipe', 'inherit'],
+          env: { PEERMPC_THREADS: String(partyThreads(k)), ...process.env, ...opts.env, ...prof },
+        },
+      );
       parties.push(new PartyProcess(proc));
     }
     const pp = new PartyProcesses(parties, [], root);

@@ -22,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Uint8ArrayList } from 'uint8arraylist';
+import { largeUnfilledBuffer } from '../util/large-buffers.js';
 import { packageRoot } from '../util/paths.js';
 
 /**
@@ -69,7 +70,7 @@ export class NoiseDecryptError extends Error {
 
 let addon: AeadAddon | null | undefined;
 let nativeNoise: ICryptoInterface | undefined;
-let slab = Buffer.allocUnsafeSlow(0);
+let slab: Buffer = Buffer.allocUnsafeSlow(0);
 let slabUsed = 0;
 
 /**
@@ -77,9 +78,9 @@ let slabUsed = 0;
  * out again; a slab is freed when the last view into it is.
  */
 function carve(n: number): Buffer {
-  if (n > SLAB_BYTES / 4) return Buffer.allocUnsafeSlow(n);
+  if (n > SLAB_BYTES / 4) return largeUnfilledBuffer(n);
   if (slabUsed + n > slab.byteLength) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slab = largeUnfilledBuffer(SLAB_BYTES);
     slabUsed = 0;
   }
   const out = slab.subarray(slabUsed, slabUsed + n);

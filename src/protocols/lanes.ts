@@ -14,6 +14,7 @@
  */
 import { nativeLanes } from '../tensor/kernels/native.js';
 import { wordBytes } from './wire.js';
+import { largeBytes, largeWords } from '../util/large-buffers.js';
 
 const native = nativeLanes();
 
@@ -39,7 +40,7 @@ export function packLanes(words: BigUint64Array, lane: Lane): Uint8Array {
   if (lane === 8) return wordBytes(words);
   const n = words.length;
   if (native === undefined) return packLanesJs(words, lane);
-  const out = new Uint8Array(n * lane);
+  const out = largeBytes(n * lane);
   native.packLanes(words, lane, out);
   return out;
 }
@@ -49,7 +50,7 @@ export function packLanesJs(words: BigUint64Array, lane: 1 | 2 | 4): Uint8Array 
   const n = words.length;
   const per = 8 / lane; // lane-sized units per word: the low one comes first (little-endian)
   const src = laneView(words.buffer, words.byteOffset, n * per, lane);
-  const out = new Uint8Array(n * lane);
+  const out = largeBytes(n * lane);
   const dst = laneView(out.buffer, 0, n, lane);
   for (let i = 0, j = 0; i < n; i++, j += per) dst[i] = src[j]!;
   return out;
@@ -61,7 +62,7 @@ export function packLanesJs(words: BigUint64Array, lane: 1 | 2 | 4): Uint8Array 
  * @throws RangeError when the payload's length is not n * lane; `what` names it.
  */
 export function unpackLanes(bytes: Uint8Array, n: number, lane: Lane, what: string): BigUint64Array {
-  return unpackLanesInto(bytes, lane, new BigUint64Array(n), what);
+  return unpackLanesInto(bytes, lane, largeWords(n), what);
 }
 
 /**

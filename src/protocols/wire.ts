@@ -3,20 +3,21 @@
  * shapes, so no header), several tensors of one round concatenated into one payload.
  */
 import { RingTensor, sizeOf, type Shape } from '../tensor/index.js';
+import { isForeignShared, largeBytes, largeWords } from '../util/large-buffers.js';
 
 /** The bytes of `words`: a view, or a copy when the words live in WebAssembly memory. */
 export function wordBytes(words: BigUint64Array): Uint8Array {
   // Words resident in WebAssembly memory (a SharedArrayBuffer) are freed and reused once their
   // tensor is collected, and a byte view over `.buffer` does not keep the block alive: a payload
   // that outlives the send (an in-memory channel passes it by reference) must own its bytes.
-  if (words.buffer instanceof SharedArrayBuffer) {
+  if (isForeignShared(words.buffer)) {
     return copyOf(words);
   }
   return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
 }
 
 function copyOf(words: BigUint64Array): Uint8Array {
-  const out = new Uint8Array(words.byteLength);
+  const out = largeBytes(words.byteLength);
   out.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
   return out;
 }
@@ -32,7 +33,7 @@ export function payloadWords(payload: Uint8Array, n: number, from: number, step:
     );
   }
   if (payload.byteOffset % 8 === 0) return new BigUint64Array(payload.buffer, payload.byteOffset, n);
-  const w = new BigUint64Array(n);
+  const w = largeWords(n);
   wordBytes(w).set(payload);
   return w;
 }
@@ -46,7 +47,7 @@ export function payloadTensor(payload: Uint8Array, shape: Shape, from: number, s
 export function concatWords(parts: readonly BigUint64Array[]): BigUint64Array {
   let n = 0;
   for (const p of parts) n += p.length;
-  const out = new BigUint64Array(n);
+  const out = largeWords(n);
   let off = 0;
   for (const p of parts) {
     out.set(p, off);

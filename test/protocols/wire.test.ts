@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { availableKernels, RingTensor, setKernel } from '../../src/tensor/index.js';
 import { payloadWords, wordBytes } from '../../src/protocols/wire.js';
+import { LARGE_BUFFER_MIN_BYTES } from '../../src/util/large-buffers.js';
 
 test('a payload of resident words owns its bytes (the block may be reused after the tensor is collected)', () => {
   if (!availableKernels().includes('wasm')) {
@@ -24,6 +25,15 @@ test('a payload of ordinary words is a view (no copy on the hot path)', () => {
   const bytes = wordBytes(t.data);
   assert.is(bytes.buffer, t.data.buffer);
   assert.throws(() => payloadWords(bytes, 4, 2, 9), /party 2 sent 24 bytes for step 9, expected 32/);
+});
+
+test("large words are outside V8's external-memory count and still sent as a view", () => {
+  setKernel('reference');
+  const t = RingTensor.fill([LARGE_BUFFER_MIN_BYTES / 8], 3n);
+  assert.ok(t.data.buffer instanceof SharedArrayBuffer, 'util/large-buffers.ts allocated it');
+  const bytes = wordBytes(t.data);
+  assert.is(bytes.buffer, t.data.buffer);
+  assert.is(payloadWords(bytes, t.size, 0, 0)[7], 3n);
 });
 
 test.run();

@@ -12,6 +12,7 @@
  *   peer that is no party of a session cannot make this side allocate a frame's size with a header.
  */
 import { Uint8ArrayList } from 'uint8arraylist';
+import { LARGE_BUFFER_MIN_BYTES, largeUnfilledBytes } from '../../util/large-buffers.js';
 import {
   decodeFrameBody,
   FRAME_KIND,
@@ -27,11 +28,12 @@ import {
 const LARGE_FRAME = 4096;
 
 /**
- * A plain Uint8Array of `n` bytes on its own ArrayBuffer (offset 0, so 8-byte aligned), not zeroed:
- * for a payload every byte of which is written before it is handed out. Zeroing a multi-megabyte
- * payload first cost as much as copying it (and touched every page twice).
+ * A Uint8Array of `n` bytes on its own buffer (offset 0, so 8-byte aligned), for a payload every
+ * byte of which is written before it is handed out, not zeroed; a large one outside V8's count of
+ * external memory (util/large-buffers.ts).
  */
 function unfilled(n: number): Uint8Array {
+  if (n >= LARGE_BUFFER_MIN_BYTES) return largeUnfilledBytes(n);
   return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
 }
 

@@ -18,6 +18,7 @@
  *
  * Every refusal fails the session, naming the party (a protocol error).
  */
+import { largeUnfilledBytes } from '../../util/large-buffers.js';
 
 /** How many frame limits a message may span. */
 export const MAX_MESSAGE_PAYLOADS = 4;
@@ -86,7 +87,7 @@ export class PartAssembler {
 
   /** Allocates the message announced by a `started` part and takes its chunk. */
   begin(p: Part): PartResult {
-    this.current = { step: p.step, total: p.total, buf: new Uint8Array(p.total), got: 0 };
+    this.current = { step: p.step, total: p.total, buf: largeUnfilledBytes(p.total), got: 0 };
     return this.append(p.chunk);
   }
 

@@ -18,6 +18,7 @@
  */
 import { RingTensor, broadcastShapes, sizeOf, type Prg, type Shape } from '../../tensor/index.js';
 import { matmulShape } from '../shapes.js';
+import { largeWords } from '../../util/large-buffers.js';
 
 /** One tensor of a correlation. */
 export interface PartSpec {
@@ -113,7 +114,7 @@ export function unpackBits(packed: BigUint64Array, count: number): RingTensor {
 /** Bit 0 of each word of `words`, packed 64 per word (bit i%64 of word i/64), padding bits zero. */
 export function packBits(words: BigUint64Array): BigUint64Array {
   const count = words.length;
-  const out = new BigUint64Array(packedWords(count));
+  const out = largeWords(packedWords(count));
   const src = new Uint32Array(words.buffer, words.byteOffset, count * 2);
   const dst = new Uint32Array(out.buffer);
   for (let i = 0; i < count; i++) dst[i >>> 5] |= (src[2 * i]! & 1) << (i & 31);

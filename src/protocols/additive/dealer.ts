@@ -21,6 +21,7 @@ import { correctionWords, type CorrelationSpec } from './correlations.js';
 import type { ScratchPool } from './pool.js';
 import { wordBytes } from '../wire.js';
 import { recvWords } from './wire.js';
+import { largeWords } from '../../util/large-buffers.js';
 
 /** One party's summands of one correlation. */
 export interface Summands {
@@ -168,7 +169,7 @@ export class SeededDealer {
 function concatWords(ts: readonly RingTensor[]): BigUint64Array {
   let n = 0;
   for (const t of ts) n += t.size;
-  const out = new BigUint64Array(n);
+  const out = largeWords(n);
   let off = 0;
   for (const t of ts) {
     out.set(t.data, off);

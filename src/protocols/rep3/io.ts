@@ -22,6 +22,7 @@ import { kernel, Prg, RingTensor, SEED_BYTES, sizeOf, type Shape } from '../../t
 import { checkParty, checkRecipients, ProtocolUsageError } from '../protocol.js';
 import { payloadTensor, payloadWords, wordBytes } from '../wire.js';
 import { Rep3Share, type Rep3Context } from './context.js';
+import { largeBytes } from '../../util/large-buffers.js';
 
 /** Party `owner` secret-shares `value` (given on the owner) as an A share (1 round). */
 export async function input(
@@ -66,7 +67,7 @@ export async function input(
     const seeds = s.ownPrg().bytes(2 * SEED_BYTES);
     const s0 = seeds.subarray(0, SEED_BYTES);
     const s1 = seeds.subarray(SEED_BYTES);
-    const msg = new Uint8Array(SEED_BYTES + 8 * n);
+    const msg = largeBytes(SEED_BYTES + 8 * n);
     const x2 = new BigUint64Array(msg.buffer, SEED_BYTES, n);
     new Prg(s0).fillWords(x2);
     const t = k.alloc(n);
@@ -75,7 +76,7 @@ export async function input(
     k.sub(value!.data, x2, x2);
     msg.set(s0, 0);
     const [p0, p1, p2] = ctx.parties;
-    const toP2 = new Uint8Array(SEED_BYTES + 8 * n);
+    const toP2 = largeBytes(SEED_BYTES + 8 * n);
     toP2.set(msg.subarray(SEED_BYTES), 0);
     toP2.set(s1, 8 * n);
     await Promise.all([s.send(p0, step, msg), s.send(p1, step, concatBytes(s1, s0)), s.send(p2, step, toP2)]);
@@ -109,7 +110,7 @@ export async function input(
 }
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
+  const out = largeBytes(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
   return out;

@@ -46,6 +46,7 @@ import { laneFor, type Lane } from '../lanes.js';
 import { payloadWords, wordBytes } from '../wire.js';
 import { expectKind, Rep3Share, type Rep3Context } from './context.js';
 import { drawOtReceiver, drawOtSender, type OtReceiverDraws, type OtSenderDraws } from './ot.js';
+import { largeBytes } from '../../util/large-buffers.js';
 
 /** Largest |z| (exclusive) truncated exactly: the public offset that makes z nonnegative. */
 export const TRUNC_RANGE = 1n << 62n;
@@ -96,8 +97,8 @@ function senderMessages(
 ): { toRole1: Uint8Array; toRole2: Uint8Array; share: Rep3Share } {
   const n = z.length;
   const { lane, ra, rb } = d.ot;
-  const toRole1 = new Uint8Array(8 * n + 2 * n * lane);
-  const toRole2 = new Uint8Array(2 * n * lane);
+  const toRole1 = largeBytes(8 * n + 2 * n * lane);
+  const toRole2 = largeBytes(2 * n * lane);
   const t0 = new BigUint64Array(toRole1.buffer, 0, n);
   const r = d.r.data;
   const [masks1, masks2] = [d.ot.toRole1Masks, d.ot.toRole2Masks];
@@ -135,7 +136,7 @@ async function receiverStep(
   const { lane, masks } = d.ot;
   const k = kernel();
   const choice = 63 - bits; // msb(B) = bit 63 - d of B >>> d
-  const selected = new Uint8Array(n * lane);
+  const selected = largeBytes(n * lane);
   k.selectLanes(t1, choice, masks, lane, selected);
   const other = ctx.role === 1 ? p2 : p1;
   const [, fromSender, fromOther] = await Promise.all([

@@ -8,6 +8,7 @@
 import { type FusedOps, type LaneWidth, type RingKernel } from '../kernel.js';
 import { fusedChecks } from './fused-checks.js';
 import { wrapUnit } from './fused-reference.js';
+import { largeBytes } from '../../util/large-buffers.js';
 
 type Primitive = Omit<RingKernel, keyof FusedOps>;
 type LaneArray = Uint8Array | Uint16Array | Uint32Array;
@@ -49,7 +50,7 @@ function pack(words: BigUint64Array, lane: LaneWidth, out: Uint8Array, first: nu
     return;
   }
   if (out.byteOffset % lane !== 0) {
-    const tmp = new Uint8Array(n * lane);
+    const tmp = largeBytes(n * lane);
     pack(words, lane, tmp, 0);
     out.set(tmp, first * lane);
     return;

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import { KernelUnavailableError, type RingKernel } from '../kernel.js';
+import { largeWords } from '../../util/large-buffers.js';
 
 /** A dispatch level of the native kernel, lowest first. `avx512-ifma` uses AVX-512 IFMA for matmul. */
 export type NativeLevel = 'generic' | 'avx2' | 'avx512' | 'avx512-ifma';
@@ -127,7 +128,7 @@ export function loadNativeKernel(): RingKernel {
     get description() {
       return `N-API C++ (${addon.level()}, ${addon.threads()} threads)`;
     },
-    alloc: (n) => new BigUint64Array(n),
+    alloc: largeWords,
     add: addon.add,
     sub: addon.sub,
     mul: addon.mul,

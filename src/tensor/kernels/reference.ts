@@ -8,6 +8,7 @@
  */
 import { assertMatmul, assertSameLength, assertShift, type RingKernel } from '../kernel.js';
 import { referenceFused } from './fused-reference.js';
+import { largeWords } from '../../util/large-buffers.js';
 
 const MASK = (1n << 64n) - 1n;
 
@@ -16,7 +17,7 @@ export function referenceKernel(): RingKernel {
   return {
     name: 'reference',
     description: 'TypeScript BigUint64Array',
-    alloc: (n) => new BigUint64Array(n),
+    alloc: largeWords,
     ...referenceFused(),
     add(a, b, out) {
       assertSameLength('add', a, b, out);

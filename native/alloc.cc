@@ -1,0 +1,66 @@
+// peermpc_alloc: SharedArrayBuffers whose bytes are not zeroed, for src/util/large-buffers.ts.
+//
+// A SharedArrayBuffer made by JavaScript is zeroed, and a large one comes from the C heap (the
+// kernel's allocator tuning), so every allocation first writes every byte: for a message's
+// destination or a ciphertext slab, which are written whole before anyone reads them, that pass
+// costs as much as the copy into them. Here the memory is malloc'd (64-byte aligned) and handed to
+// V8 as a shared backing store with free() as its deleter; V8 does not count shared backing stores
+// as external memory (see large-buffers.ts), and frees this one when its last buffer is collected.
+//
+// This module uses V8's C++ API (node.h), not N-API: N-API cannot make a SharedArrayBuffer. It is
+// built with the node-gyp headers of the Node that runs it, like the other addons.
+//
+// Exports:
+//   unfilled(bytes: number) -> SharedArrayBuffer   1 <= bytes <= 2^53 - 1, not zeroed; throws
+//                                                  TypeError / RangeError on a bad size and
+//                                                  RangeError when the memory cannot be had.
+#include <node.h>
+#include <v8.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+
+namespace {
+
+constexpr size_t kAlign = 64;
+
+void FreeBacking(void* data, size_t /*length*/, void* /*deleter_data*/) { std::free(data); }
+
+void Throw(v8::Isolate* isolate, bool range, const char* message) {
+  v8::Local<v8::String> text = v8::String::NewFromUtf8(isolate, message).ToLocalChecked();
+  isolate->ThrowException(range ? v8::Exception::RangeError(text) : v8::Exception::TypeError(text));
+}
+
+void Unfilled(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  if (args.Length() != 1 || !args[0]->IsNumber()) {
+    Throw(isolate, false, "unfilled: expected a byte count");
+    return;
+  }
+  const double want = args[0].As<v8::Number>()->Value();
+  if (!(want >= 1 && want <= 9007199254740991.0) || std::floor(want) != want) {
+    Throw(isolate, true, "unfilled: the byte count must be a whole number >= 1");
+    return;
+  }
+  const size_t bytes = static_cast<size_t>(want);
+  const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+  if (rounded < bytes) {
+    Throw(isolate, true, "unfilled: the byte count is too large");
+    return;
+  }
+  void* data = std::aligned_alloc(kAlign, rounded);
+  if (data == nullptr) {
+    Throw(isolate, true, "unfilled: out of memory");
+    return;
+  }
+  std::unique_ptr<v8::BackingStore> store =
+      v8::SharedArrayBuffer::NewBackingStore(data, bytes, FreeBacking, nullptr);
+  args.GetReturnValue().Set(v8::SharedArrayBuffer::New(isolate, std::move(store)));
+}
+
+}  // namespace
+
+NODE_MODULE_INIT(/* exports, module, context */) {
+  NODE_SET_METHOD(exports, "unfilled", Unfilled);
+}

@@ -1,0 +1,174 @@
+/**
+ * Large buffers (shares, messages, ciphertexts) that do not start V8's full collections.
+ *
+ * V8 counts the bytes of every ArrayBuffer it allocates as "external memory", and once 64 MiB more
+ * than at the last full collection are allocated it starts one (a constant of V8's, no flag). A
+ * party of a rep3 mul of 10^6 words allocates about 70 MiB of such buffers per op (products, masks,
+ * messages, their ciphertexts and destinations), so it ran a full collection of its whole heap at
+ * every op: with its helper threads, 20-30 ms of CPU per op and party, a third of the party's CPU
+ * over libp2p (`npm run bench -- mpc rep3 'mul 1e6' --transport libp2p-tcp`, V8's --trace-gc).
+ *
+ * V8 does not count SharedArrayBuffers (its BackingStore::PerIsolateAccountingLength is 0 for a
+ * shared backing store). Buffers of at least {@link LARGE_BUFFER_MIN_BYTES} are therefore allocated
+ * as SharedArrayBuffers here, and this module counts them in V8's place: a FinalizationRegistry
+ * subtracts each one's bytes once it is collected, and while the bytes allocated and not yet
+ * collected would exceed the budget ({@link largeBufferBudget}: 256 MiB, or
+ * `PEERMPC_LARGE_BUFFER_MIB`; 0 turns this off), buffers are plain ArrayBuffers again, which V8
+ * counts and collects as before. A process so holds at most the budget more memory than V8 alone
+ * would let it (the memory of dead buffers waiting for a collection), and runs its full collections
+ * about (budget + 64 MiB) / 64 MiB times less often when it moves large tensors.
+ *
+ * A buffer its user writes whole before reading ({@link largeUnfilledBytes}: a message's destination,
+ * a ciphertext slab) is not zeroed when the addon native/alloc.cc is built; otherwise it is.
+ *
+ * The buffers are never shared with another thread: this is an allocation, not a channel. What
+ * differs for their users: `.buffer` is a SharedArrayBuffer (not `instanceof ArrayBuffer`; it
+ * cannot be in a postMessage transfer list, and postMessage or structuredClone share it instead of
+ * copying it). Nothing in peermpc hands one to another thread or to a user: decoded results are
+ * plain arrays. Where SharedArrayBuffer does not exist (a browser page without cross-origin
+ * isolation), every buffer is a plain one.
+ */
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from './paths.js';
+
+/** Smaller buffers are always plain ArrayBuffers (too small to matter to V8's count). */
+export const LARGE_BUFFER_MIN_BYTES = 1 << 16;
+
+/** Default of {@link largeBufferBudget}, MiB. */
+export const DEFAULT_LARGE_BUFFER_MIB = 256;
+
+/** What {@link largeBufferStats} reports. */
+export interface LargeBufferStats {
+  /** Bytes of shared buffers allocated here and not yet collected. */
+  uncollectedBytes: number;
+  /** The budget on those bytes (0: every buffer is plain). */
+  budgetBytes: number;
+  /** Buffers allocated shared since the process started. */
+  sharedAllocs: number;
+  /** Large buffers allocated plain because the budget was full. */
+  overBudgetAllocs: number;
+}
+
+const hasShared = typeof SharedArrayBuffer === 'function' && typeof FinalizationRegistry === 'function';
+/** The shared buffers allocated here (so that they are told from WebAssembly memories). */
+const own = new WeakSet<object>();
+let uncollected = 0;
+let sharedAllocs = 0;
+let overBudget = 0;
+let budget: number | undefined;
+const registry = hasShared
+  ? new FinalizationRegistry<number>((bytes) => {
+      uncollected -= bytes;
+    })
+  : undefined;
+
+/** The budget from `PEERMPC_LARGE_BUFFER_MIB` (a whole number of MiB), else the default. */
+function budgetFromEnv(): number {
+  const raw = typeof process === 'object' ? process.env?.PEERMPC_LARGE_BUFFER_MIB : undefined;
+  const mib = raw === undefined || raw.trim() === '' ? DEFAULT_LARGE_BUFFER_MIB : Number(raw);
+  if (!Number.isSafeInteger(mib) || mib < 0) {
+    throw new RangeError(`PEERMPC_LARGE_BUFFER_MIB: ${JSON.stringify(raw)} is not a whole number of MiB`);
+  }
+  return mib * 1024 * 1024;
+}
+
+/** The budget in bytes on shared buffers allocated and not yet collected. */
+export function largeBufferBudget(): number {
+  budget ??= budgetFromEnv();
+  return budget;
+}
+
+/**
+ * Sets the budget (bytes; 0: every buffer plain), for tests and embedders; `undefined` goes back to
+ * the environment's. Buffers already allocated keep their kind.
+ */
+export function setLargeBufferBudget(bytes: number | undefined): void {
+  if (bytes !== undefined && (!Number.isSafeInteger(bytes) || bytes < 0)) {
+    throw new RangeError(`large buffer budget: ${bytes} is not a byte count`);
+  }
+  budget = bytes;
+}
+
+/** native/alloc.cc's export: a SharedArrayBuffer of `bytes` (>= 1) bytes, not zeroed. */
+type Unfilled = (bytes: number) => SharedArrayBuffer;
+let unfilledAddon: Unfilled | null | undefined;
+
+/** The addon's `unfilled`, or null when it is not built or does not load. */
+function addonUnfilled(): Unfilled | null {
+  if (unfilledAddon !== undefined) return unfilledAddon;
+  unfilledAddon = null;
+  const path = join(packageRoot(), 'build', 'Release', 'peermpc_alloc.node');
+  if (!existsSync(path)) return unfilledAddon;
+  try {
+    const addon = createRequire(import.meta.url)(path) as { unfilled?: Unfilled };
+    const probe = addon.unfilled?.(64);
+    if (probe instanceof SharedArrayBuffer && probe.byteLength === 64) unfilledAddon = addon.unfilled!;
+  } catch {
+    unfilledAddon = null; // built for another Node, or not at all: zeroed buffers serve
+  }
+  return unfilledAddon;
+}
+
+/**
+ * An ArrayBuffer or SharedArrayBuffer of `bytes` bytes (see the module comment): zeroed, unless
+ * `unfilled` and the addon is there.
+ */
+function backing(bytes: number, unfilled = false): ArrayBufferLike {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`${bytes} is not a byte count`);
+  if (registry === undefined || bytes < LARGE_BUFFER_MIN_BYTES) return new ArrayBuffer(bytes);
+  if (uncollected + bytes > largeBufferBudget()) {
+    overBudget++;
+    return new ArrayBuffer(bytes);
+  }
+  const sab = (unfilled ? addonUnfilled()?.(bytes) : undefined) ?? new SharedArrayBuffer(bytes);
+  uncollected += bytes;
+  sharedAllocs++;
+  own.add(sab);
+  registry.register(sab, bytes);
+  return sab;
+}
+
+/** `n` zeroed bytes, on a buffer of their own (offset 0, so 8-byte aligned). */
+export function largeBytes(n: number): Uint8Array {
+  return new Uint8Array(backing(n));
+}
+
+/** `n` zeroed 64-bit words, on a buffer of their own. */
+export function largeWords(n: number): BigUint64Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${n} is not a word count`);
+  return new BigUint64Array(backing(8 * n));
+}
+
+/**
+ * `n` bytes that may hold anything (a previous buffer's bytes), on a buffer of their own, for a
+ * user that writes every byte before it reads one: not zeroed when native/alloc.cc is built.
+ */
+export function largeUnfilledBytes(n: number): Uint8Array {
+  return new Uint8Array(backing(n, true));
+}
+
+/** As {@link largeUnfilledBytes}, as a Node Buffer. */
+export function largeUnfilledBuffer(n: number): Buffer {
+  return Buffer.from(backing(n, true));
+}
+
+/**
+ * Whether `buf` is a SharedArrayBuffer that some other allocator owns (a WebAssembly memory, whose
+ * blocks are reused once their view is collected), not one of this module's.
+ */
+export function isForeignShared(buf: ArrayBufferLike): boolean {
+  return hasShared && buf instanceof SharedArrayBuffer && !own.has(buf);
+}
+
+/** Counters, for tests and benchmarks. */
+export function largeBufferStats(): LargeBufferStats {
+  return {
+    uncollectedBytes: uncollected,
+    budgetBytes: registry === undefined ? 0 : largeBufferBudget(),
+    sharedAllocs,
+    overBudgetAllocs: overBudget,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Large buffers outside V8's count of external memory: kind by size, the budget on buffers not yet
+ * collected, the budget given back by collection, and telling them from WebAssembly memories.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  isForeignShared,
+  LARGE_BUFFER_MIN_BYTES,
+  largeBufferStats,
+  largeBytes,
+  largeUnfilledBuffer,
+  largeUnfilledBytes,
+  largeWords,
+  setLargeBufferBudget,
+} from '../../src/util/large-buffers.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+setFlagsFromString('--no-expose-gc');
+
+/** Lets FinalizationRegistry callbacks run (they are tasks queued after a collection). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+test.after.each(() => setLargeBufferBudget(undefined));
+
+test('large buffers are shared and zeroed, small ones plain', () => {
+  const big = largeBytes(LARGE_BUFFER_MIN_BYTES);
+  assert.ok(big.buffer instanceof SharedArrayBuffer);
+  assert.is(big.byteOffset, 0);
+  assert.ok(big.every((b) => b === 0));
+  const small = largeBytes(LARGE_BUFFER_MIN_BYTES - 1);
+  assert.ok(small.buffer instanceof ArrayBuffer);
+  const words = largeWords(LARGE_BUFFER_MIN_BYTES / 8);
+  assert.ok(words.buffer instanceof SharedArrayBuffer);
+  assert.is(words.length, LARGE_BUFFER_MIN_BYTES / 8);
+  assert.ok(words.every((w) => w === 0n));
+  assert.is(largeBytes(0).byteLength, 0);
+});
+
+test('unfilled buffers (written whole by their users) are shared too, counted like the others', () => {
+  const before = largeBufferStats().sharedAllocs;
+  const bytes = largeUnfilledBytes(LARGE_BUFFER_MIN_BYTES + 3);
+  assert.ok(bytes.buffer instanceof SharedArrayBuffer);
+  assert.is(bytes.byteLength, LARGE_BUFFER_MIN_BYTES + 3);
+  bytes.fill(9);
+  assert.is(bytes[LARGE_BUFFER_MIN_BYTES + 2], 9);
+  const buf = largeUnfilledBuffer(LARGE_BUFFER_MIN_BYTES);
+  assert.ok(Buffer.isBuffer(buf) && buf.buffer instanceof SharedArrayBuffer);
+  assert.not.ok(isForeignShared(buf.buffer));
+  assert.is(largeBufferStats().sharedAllocs, before + 2);
+  assert.ok(largeUnfilledBytes(10).buffer instanceof ArrayBuffer);
+});
+
+test('bad sizes are refused with the size named', () => {
+  assert.throws(() => largeBytes(-1), /-1 is not a byte count/);
+  assert.throws(() => largeWords(1.5), /1.5 is not a word count/);
+  assert.throws(() => setLargeBufferBudget(-5), /-5 is not a byte count/);
+});
+
+test('over the budget, buffers are plain (V8 counts them and collects as before)', () => {
+  gc();
+  const before = largeBufferStats();
+  setLargeBufferBudget(before.uncollectedBytes + 3 * LARGE_BUFFER_MIN_BYTES);
+  const kept = [largeBytes(2 * LARGE_BUFFER_MIN_BYTES)];
+  assert.ok(kept[0]!.buffer instanceof SharedArrayBuffer);
+  kept.push(largeBytes(2 * LARGE_BUFFER_MIN_BYTES)); // would exceed the budget
+  assert.ok(kept[1]!.buffer instanceof ArrayBuffer);
+  assert.is(largeBufferStats().overBudgetAllocs, before.overBudgetAllocs + 1);
+  setLargeBufferBudget(0);
+  assert.ok(largeBytes(LARGE_BUFFER_MIN_BYTES).buffer instanceof ArrayBuffer, 'budget 0: all plain');
+  assert.is(largeBufferStats().budgetBytes, 0);
+});
+
+test('a collected buffer gives its bytes back to the budget', async () => {
+  gc();
+  await settle();
+  const base = largeBufferStats().uncollectedBytes;
+  (() => {
+    const held = [largeBytes(1 << 20), largeBytes(1 << 20)];
+    assert.is(largeBufferStats().uncollectedBytes, base + 2 * (1 << 20));
+    assert.is(held.length, 2);
+  })();
+  gc();
+  await settle();
+  assert.ok(largeBufferStats().uncollectedBytes <= base, 'both buffers counted out after collection');
+});
+
+test("this module's buffers are told from other shared memory (a WebAssembly memory's)", () => {
+  assert.not.ok(isForeignShared(largeBytes(LARGE_BUFFER_MIN_BYTES).buffer));
+  assert.ok(isForeignShared(new SharedArrayBuffer(16)));
+  assert.ok(isForeignShared(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer));
+  assert.not.ok(isForeignShared(new ArrayBuffer(16)));
+});
+
+test.run();
