@@ -29,6 +29,11 @@ export interface ProbeSample {
   external: number;
   /** ArrayBuffer and SharedArrayBuffer backing stores. */
   arrayBuffers: number;
+  /**
+   * Shared buffers of src/util/large-buffers.ts not yet collected (in no other field when made by
+   * its addon), every copy of that module in the process together.
+   */
+  largeBuffers: number;
   /** Live tfjs tensors, when tfjs is loaded in the process. */
   tfTensors?: number;
 }
@@ -44,6 +49,13 @@ export interface ProbeReport {
   gcMs?: number;
 }
 
+/** The sum over the process's copies of util/large-buffers.ts (LARGE_BUFFER_STATS_KEY there). */
+function largeBuffersUncollected(): number {
+  const list = (globalThis as Record<symbol, unknown>)[Symbol.for('peermpc.largeBufferStats')];
+  if (!Array.isArray(list)) return 0;
+  return (list as (() => { uncollectedBytes: number })[]).reduce((n, f) => n + f().uncollectedBytes, 0);
+}
+
 function sample(): ProbeSample {
   const m = process.memoryUsage();
   // tfjs-core keeps its engine on the global object; read the count only if it is there
@@ -54,6 +66,7 @@ function sample(): ProbeSample {
     heapTotal: m.heapTotal,
     external: m.external,
     arrayBuffers: m.arrayBuffers,
+    largeBuffers: largeBuffersUncollected(),
     ...(engine?.state?.numTensors !== undefined ? { tfTensors: engine.state.numTensors } : {}),
   };
 }

@@ -194,6 +194,7 @@ export async function benchMemory(opts: SuiteOptions): Promise<Row[]> {
         heap_total_mb: s.heapTotal / MIB,
         external_mb: s.external / MIB,
         array_buffers_mb: s.arrayBuffers / MIB,
+        large_buffers_mb: s.largeBuffers / MIB,
         tf_tensors: s.tfTensors ?? null,
         gc_ms: gcMs ?? null,
       });

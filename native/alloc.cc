@@ -3,9 +3,9 @@
 // A SharedArrayBuffer made by JavaScript is zeroed, and a large one comes from the C heap (the
 // kernel's allocator tuning), so every allocation first writes every byte: for a message's
 // destination or a ciphertext slab, which are written whole before anyone reads them, that pass
-// costs as much as the copy into them. Here the memory is malloc'd (64-byte aligned) and handed to
-// V8 as a shared backing store with free() as its deleter; V8 does not count shared backing stores
-// as external memory (see large-buffers.ts), and frees this one when its last buffer is collected.
+// costs as much as the copy into them. Here the memory is allocated 64-byte aligned and handed to
+// V8 as a shared backing store whose deleter frees it (on whichever thread V8 drops it). V8 does
+// not count shared backing stores as external memory (see large-buffers.ts).
 //
 // This module uses V8's C++ API (node.h), not N-API: N-API cannot make a SharedArrayBuffer. It is
 // built with the node-gyp headers of the Node that runs it, like the other addons.
@@ -20,12 +20,21 @@
 #include <cmath>
 #include <cstdlib>
 #include <memory>
+#ifdef _WIN32
+#include <malloc.h>
+#endif
 
 namespace {
 
 constexpr size_t kAlign = 64;
 
+#ifdef _WIN32
+void* AlignedAlloc(size_t bytes) { return _aligned_malloc(bytes, kAlign); }
+void FreeBacking(void* data, size_t /*length*/, void* /*deleter_data*/) { _aligned_free(data); }
+#else
+void* AlignedAlloc(size_t bytes) { return std::aligned_alloc(kAlign, bytes); }
 void FreeBacking(void* data, size_t /*length*/, void* /*deleter_data*/) { std::free(data); }
+#endif
 
 void Throw(v8::Isolate* isolate, bool range, const char* message) {
   v8::Local<v8::String> text = v8::String::NewFromUtf8(isolate, message).ToLocalChecked();
@@ -44,12 +53,8 @@ void Unfilled(const v8::FunctionCallbackInfo<v8::Value>& args) {
     return;
   }
   const size_t bytes = static_cast<size_t>(want);
-  const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
-  if (rounded < bytes) {
-    Throw(isolate, true, "unfilled: the byte count is too large");
-    return;
-  }
-  void* data = std::aligned_alloc(kAlign, rounded);
+  const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;  // aligned_alloc's rule
+  void* data = AlignedAlloc(rounded);
   if (data == nullptr) {
     Throw(isolate, true, "unfilled: out of memory");
     return;

@@ -106,7 +106,7 @@ function main() {
     const reason = `node-gyp exited with ${status}: ${firstError(log)}`;
     // make stops at the first failed target: build each one alone, so one that breaks (say the
     // Noise cipher, without OpenSSL headers) costs only itself
-    for (const target of ['peermpc_ring', 'peermpc_prg', 'peermpc_aead', 'peermpc_sock']) {
+    for (const target of ['peermpc_ring', 'peermpc_prg', 'peermpc_aead', 'peermpc_sock', 'peermpc_alloc']) {
       const retry = gypRun(['build', target]);
       log += `\n${retry.log}`;
     }

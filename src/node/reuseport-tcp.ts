@@ -1,12 +1,12 @@
 /**
- * libp2p's TCP transport with its listener bound SO_REUSEPORT (reuseport.ts), and the dials of a
- * hole punch leaving from the listener's port: the NAT mapping such a dial opens is the mapping of
- * the listen port, which the peer's punch was aimed at (holepunch.ts). Only dials to addresses in
- * {@link PunchTargets} do so: were every dial to leave from the listen port, two peers dialling each
- * other at once would meet in one TCP simultaneous open, both as initiators, and both dials would
- * fail. Where the addon is not built (or `PEERMPC_REUSEPORT=0`) it is libp2p's TCP transport
- * unchanged. A dial whose 4-tuple is taken (EADDRNOTAVAIL, EADDRINUSE) falls back to an ordinary
- * dial from a fresh port.
+ * libp2p's TCP transport with its busy sockets reading into slabs (socket-reads.ts), its listener
+ * bound SO_REUSEPORT (reuseport.ts), and the dials of a hole punch leaving from the listener's
+ * port: the NAT mapping such a dial opens is the mapping of the listen port, which the peer's punch
+ * was aimed at (holepunch.ts). Only dials to addresses in {@link PunchTargets} do so: were every
+ * dial to leave from the listen port, two peers dialling each other at once would meet in one TCP
+ * simultaneous open, both as initiators, and both dials would fail. Where the addon is not built
+ * (or `PEERMPC_REUSEPORT=0`) it binds and dials as libp2p's TCP transport does. A dial whose
+ * 4-tuple is taken (EADDRNOTAVAIL, EADDRINUSE) falls back to an ordinary dial from a fresh port.
  *
  * It reaches into @libp2p/tcp's instance (`_connect`, the listener's `server`): both are
  * JavaScript-private, not part of its API, so the wrapper checks that they exist and otherwise
@@ -18,6 +18,7 @@ import { tryGetNetConfig } from '@libp2p/utils';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import net from 'node:net';
 import { connectReusePort, listenReusePort, ReusePortError, reusePortAvailable } from './reuseport.js';
+import { readIntoSlabsWhenBusy } from './socket-reads.js';
 
 /** What the wrapper touches of @libp2p/tcp's instances. */
 interface TcpInternals {
@@ -85,7 +86,9 @@ export function reusePortTcp(
   const factory = tcp(init);
   return (components) => {
     const transport = factory(components);
-    if (!reusePortAvailable() || !hasTcpInternals(transport)) return transport;
+    if (!hasTcpInternals(transport)) return transport;
+    slabReads(transport as unknown as TcpInternals);
+    if (!reusePortAvailable()) return transport;
     const log = components.logger.forComponent('peermpc:reuseport-tcp');
     const ports = punch.ports;
     const t = transport as unknown as TcpInternals;
@@ -113,6 +116,7 @@ export function reusePortTcp(
           ...(options.signal !== undefined ? { signal: options.signal } : {}),
         }))!;
         socket.setKeepAlive(true);
+        readIntoSlabsWhenBusy(socket);
         return socket;
       } catch (err) {
         if (!(err instanceof ReusePortError) || !FALLBACK_CODES.has(err.code)) throw err;
@@ -121,6 +125,22 @@ export function reusePortTcp(
       }
     };
     return transport;
+  };
+}
+
+/** Switches the transport's sockets, accepted and dialled, to slab reads once busy (socket-reads.ts). */
+function slabReads(t: TcpInternals): void {
+  const createListener = t.createListener.bind(t);
+  t.createListener = (options) => {
+    const listener = createListener(options);
+    listener.server?.on('connection', readIntoSlabsWhenBusy);
+    return listener;
+  };
+  const connect = t._connect.bind(t);
+  t._connect = async (ma, options) => {
+    const socket = await connect(ma, options);
+    readIntoSlabsWhenBusy(socket);
+    return socket;
   };
 }
 

@@ -3,7 +3,7 @@
  * shapes, so no header), several tensors of one round concatenated into one payload.
  */
 import { RingTensor, sizeOf, type Shape } from '../tensor/index.js';
-import { isForeignShared, largeBytes, largeWords } from '../util/large-buffers.js';
+import { isForeignShared, largeUnfilledBytes, largeWords } from '../util/large-buffers.js';
 
 /** The bytes of `words`: a view, or a copy when the words live in WebAssembly memory. */
 export function wordBytes(words: BigUint64Array): Uint8Array {
@@ -17,7 +17,7 @@ export function wordBytes(words: BigUint64Array): Uint8Array {
 }
 
 function copyOf(words: BigUint64Array): Uint8Array {
-  const out = largeBytes(words.byteLength);
+  const out = largeUnfilledBytes(words.byteLength);
   out.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
   return out;
 }

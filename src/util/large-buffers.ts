@@ -24,9 +24,10 @@
  * The buffers are never shared with another thread: this is an allocation, not a channel. What
  * differs for their users: `.buffer` is a SharedArrayBuffer (not `instanceof ArrayBuffer`; it
  * cannot be in a postMessage transfer list, and postMessage or structuredClone share it instead of
- * copying it). Nothing in peermpc hands one to another thread or to a user: decoded results are
- * plain arrays. Where SharedArrayBuffer does not exist (a browser page without cross-origin
- * isolation), every buffer is a plain one.
+ * copying it). Nothing in peermpc hands one to another thread. A RingTensor's words of 8192 and
+ * more (a revealed one's too) are such a buffer, as they were with the WebAssembly kernel: copy
+ * them (`slice()`) before posting them to a worker. Decoded values (numbers, tfjs tensors) are
+ * plain. Where SharedArrayBuffer does not exist, every buffer is a plain one.
  */
 
 import { existsSync } from 'node:fs';
@@ -58,14 +59,17 @@ const own = new WeakSet<object>();
 let uncollected = 0;
 let sharedAllocs = 0;
 let overBudget = 0;
-let budget: number | undefined;
+let budget: number | undefined = budgetFromEnv();
 const registry = hasShared
   ? new FinalizationRegistry<number>((bytes) => {
       uncollected -= bytes;
     })
   : undefined;
 
-/** The budget from `PEERMPC_LARGE_BUFFER_MIB` (a whole number of MiB), else the default. */
+/**
+ * The budget from `PEERMPC_LARGE_BUFFER_MIB` (a whole number of MiB), else the default; read when
+ * the module loads, so a bad value fails the process's start, not a session.
+ */
 function budgetFromEnv(): number {
   const raw = typeof process === 'object' ? process.env?.PEERMPC_LARGE_BUFFER_MIB : undefined;
   const mib = raw === undefined || raw.trim() === '' ? DEFAULT_LARGE_BUFFER_MIB : Number(raw);
@@ -80,6 +84,12 @@ export function largeBufferBudget(): number {
   budget ??= budgetFromEnv();
   return budget;
 }
+
+/**
+ * Where every copy of this module in the process lists its {@link largeBufferStats} (a process
+ * could load two, from src/ and dist/), so that a memory probe finds them all.
+ */
+export const LARGE_BUFFER_STATS_KEY = Symbol.for('peermpc.largeBufferStats');
 
 /**
  * Sets the budget (bytes; 0: every buffer plain), for tests and embedders; `undefined` goes back to
@@ -112,16 +122,22 @@ function addonUnfilled(): Unfilled | null {
   return unfilledAddon;
 }
 
+/** A plain ArrayBuffer of `bytes` bytes, not zeroed if `unfilled` (Node's Buffer allocator). */
+function plain(bytes: number, unfilled: boolean): ArrayBuffer {
+  if (!unfilled || typeof Buffer !== 'function') return new ArrayBuffer(bytes);
+  return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+}
+
 /**
  * An ArrayBuffer or SharedArrayBuffer of `bytes` bytes (see the module comment): zeroed, unless
  * `unfilled` and the addon is there.
  */
 function backing(bytes: number, unfilled = false): ArrayBufferLike {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`${bytes} is not a byte count`);
-  if (registry === undefined || bytes < LARGE_BUFFER_MIN_BYTES) return new ArrayBuffer(bytes);
+  if (registry === undefined || bytes < LARGE_BUFFER_MIN_BYTES) return plain(bytes, unfilled);
   if (uncollected + bytes > largeBufferBudget()) {
     overBudget++;
-    return new ArrayBuffer(bytes);
+    return plain(bytes, unfilled);
   }
   const sab = (unfilled ? addonUnfilled()?.(bytes) : undefined) ?? new SharedArrayBuffer(bytes);
   uncollected += bytes;
@@ -161,6 +177,12 @@ export function largeUnfilledBuffer(n: number): Buffer {
  */
 export function isForeignShared(buf: ArrayBufferLike): boolean {
   return hasShared && buf instanceof SharedArrayBuffer && !own.has(buf);
+}
+
+{
+  const g = globalThis as Record<symbol, unknown>;
+  const list = (g[LARGE_BUFFER_STATS_KEY] ??= []) as (() => LargeBufferStats)[];
+  list.push(largeBufferStats);
 }
 
 /** Counters, for tests and benchmarks. */

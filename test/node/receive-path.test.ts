@@ -26,6 +26,7 @@ import { leanNoise, NoiseMessageReader } from '../../src/node/noise-tuning.js';
 import type { ConnectionEncrypter, MessageStream } from '@libp2p/interface';
 import type { Peer } from '../../src/node/peer.js';
 import { removeDir, startPeers, stopAll, tempDir } from './net-helpers.js';
+import { slabReadSockets } from '../../src/node/socket-reads.js';
 
 const MAX = 1 << 16;
 
@@ -348,6 +349,7 @@ test('real peers: tensors past every window and frame limit arrive intact, both 
       assert.is(sha(m), sha(msgs[1 - to]![step]!), `${1 - to} -> ${to}, step ${step}`);
     });
   }
+  assert.ok(slabReadSockets() >= 2, 'both connections read into slabs once busy (socket-reads.ts)');
   await Promise.all(chans.map((c) => c.close()));
 });
 

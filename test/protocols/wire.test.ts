@@ -1,7 +1,7 @@
 /** Payload helpers: a payload never aliases WebAssembly-resident words that may be freed and reused. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { availableKernels, RingTensor, setKernel } from '../../src/tensor/index.js';
+import { availableKernels, kernel, RingTensor, setKernel } from '../../src/tensor/index.js';
 import { payloadWords, wordBytes } from '../../src/protocols/wire.js';
 import { LARGE_BUFFER_MIN_BYTES } from '../../src/util/large-buffers.js';
 
@@ -28,12 +28,14 @@ test('a payload of ordinary words is a view (no copy on the hot path)', () => {
 });
 
 test("large words are outside V8's external-memory count and still sent as a view", () => {
+  const previous = kernel().name;
   setKernel('reference');
   const t = RingTensor.fill([LARGE_BUFFER_MIN_BYTES / 8], 3n);
   assert.ok(t.data.buffer instanceof SharedArrayBuffer, 'util/large-buffers.ts allocated it');
   const bytes = wordBytes(t.data);
   assert.is(bytes.buffer, t.data.buffer);
   assert.is(payloadWords(bytes, t.size, 0, 0)[7], 3n);
+  setKernel(previous);
 });
 
 test.run();
