@@ -1,12 +1,13 @@
 /**
- * libp2p's TCP transport with its busy sockets reading into slabs (socket-reads.ts), its listener
- * bound SO_REUSEPORT (reuseport.ts), and the dials of a hole punch leaving from the listener's
- * port: the NAT mapping such a dial opens is the mapping of the listen port, which the peer's punch
- * was aimed at (holepunch.ts). Only dials to addresses in {@link PunchTargets} do so: were every
- * dial to leave from the listen port, two peers dialling each other at once would meet in one TCP
- * simultaneous open, both as initiators, and both dials would fail. Where the addon is not built
- * (or `PEERMPC_REUSEPORT=0`) it binds and dials as libp2p's TCP transport does. A dial whose
- * 4-tuple is taken (EADDRNOTAVAIL, EADDRINUSE) falls back to an ordinary dial from a fresh port.
+ * libp2p's TCP transport with its sockets reading outside V8's count of memory (socket-reads.ts),
+ * its listener bound SO_REUSEPORT (reuseport.ts), and the dials of a hole punch leaving from the
+ * listener's port: the NAT mapping such a dial opens is the mapping of the listen port, which the
+ * peer's punch was aimed at (holepunch.ts). Only dials to addresses in {@link PunchTargets} do so:
+ * were every dial to leave from the listen port, two peers dialling each other at once would meet
+ * in one TCP simultaneous open, both as initiators, and both dials would fail. Where the addon is
+ * not built (or `PEERMPC_REUSEPORT=0`) it binds and dials as libp2p's TCP transport does. A dial
+ * whose 4-tuple is taken (EADDRNOTAVAIL, EADDRINUSE) falls back to an ordinary dial from a fresh
+ * port.
  *
  * It reaches into @libp2p/tcp's instance (`_connect`, the listener's `server`): both are
  * JavaScript-private, not part of its API, so the wrapper checks that they exist and otherwise
@@ -18,7 +19,7 @@ import { tryGetNetConfig } from '@libp2p/utils';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import net from 'node:net';
 import { connectReusePort, listenReusePort, ReusePortError, reusePortAvailable } from './reuseport.js';
-import { readIntoSlabsWhenBusy } from './socket-reads.js';
+import { readIntoSlabs } from './socket-reads.js';
 
 /** What the wrapper touches of @libp2p/tcp's instances. */
 interface TcpInternals {
@@ -116,7 +117,7 @@ export function reusePortTcp(
           ...(options.signal !== undefined ? { signal: options.signal } : {}),
         }))!;
         socket.setKeepAlive(true);
-        readIntoSlabsWhenBusy(socket);
+        readIntoSlabs(socket);
         return socket;
       } catch (err) {
         if (!(err instanceof ReusePortError) || !FALLBACK_CODES.has(err.code)) throw err;
@@ -128,18 +129,18 @@ export function reusePortTcp(
   };
 }
 
-/** Switches the transport's sockets, accepted and dialled, to slab reads once busy (socket-reads.ts). */
+/** Switches the transport's sockets, accepted and dialled, to socket-reads.ts's reads. */
 function slabReads(t: TcpInternals): void {
   const createListener = t.createListener.bind(t);
   t.createListener = (options) => {
     const listener = createListener(options);
-    listener.server?.on('connection', readIntoSlabsWhenBusy);
+    listener.server?.on('connection', readIntoSlabs);
     return listener;
   };
   const connect = t._connect.bind(t);
   t._connect = async (ma, options) => {
     const socket = await connect(ma, options);
-    readIntoSlabsWhenBusy(socket);
+    readIntoSlabs(socket);
     return socket;
   };
 }

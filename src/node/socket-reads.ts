@@ -1,33 +1,50 @@
 /**
- * TCP reads into large shared slabs instead of a fresh 64 KiB ArrayBuffer per read.
+ * TCP reads that V8 does not count: large reads land in shared slabs, small ones are copied.
  *
  * Node reads a socket into a new ArrayBuffer each time (64 KiB), which V8 counts as external
  * memory: a party receiving 12 MB per op allocated 12 MB of them per op, and every 64 MiB of those
- * started a full collection of its heap (util/large-buffers.ts says why that matters). Node's own
- * `onread` option (net.connect's) reads into buffers the application supplies; here each read goes
- * into the unused part of a 1 MiB slab from util/large-buffers.ts (outside V8's count, not zeroed),
- * up to 256 KiB at a time, and the bytes read are pushed into the socket's stream as Node's own
- * reads are: the same 'data' events in the same order, the same pause and back-pressure (a push
- * the stream refuses stops reading until it is read). A slab is carved forward only, so no byte
- * handed out is ever written again, and a slab is freed when its last view is.
+ * starts a full collection of its heap (util/large-buffers.ts says why that matters). Node's own
+ * `onread` option (net.connect's) reads into buffers the application supplies. Here a socket reads
+ * into a private {@link SMALL_READ_BYTES} buffer, and each read is copied out and pushed; a read
+ * that fills it (bulk data is waiting) makes the next reads go into the socket's own 1 MiB slab
+ * (util/large-buffers.ts: shared, outside V8's count, not zeroed), up to {@link SLAB_READ_BYTES} at
+ * a time, pushed as views; a read under {@link SMALL_READ_BYTES} goes back to the small buffer
+ * and lets the slab go. A slab is carved forward only and read by one socket, so no byte handed
+ * out is ever written again, and it is freed when its last view is. An idle socket so holds 16 KiB,
+ * not a slab (a connection that once carried a job would otherwise pin 1 MiB for its lifetime).
+ *
+ * The bytes are pushed into the socket's stream as Node's reads push them: the same 'data'
+ * events in the same order, and a push the stream refuses stops reading until it is read. Two
+ * differences: `pause()` stops reading at once (Node's own behaviour for `onread` sockets), and a
+ * paused socket holds up to one slab read more. Chunks of slab reads are views of shared memory,
+ * which WebCrypto refuses; libp2p verifies signatures with node:crypto for Ed25519 and RSA keys
+ * (the keys peermpc uses), with WebCrypto for ECDSA, so a large message of an ECDSA-keyed peer
+ * could fail its check (refused, not misread).
  *
  * Node offers `onread` to sockets it creates for a dial only, not to those a server accepts, and
  * libp2p's TCP transport creates both. {@link readIntoSlabs} therefore switches an existing socket
  * by the same internals `onread` uses (the socket's kBuffer, kBufferCb and kBufferGen symbols and
- * its handle's `useUserBuffer`), found on a probe socket made with `onread` and checked once; where
- * they are not as expected (another Node), sockets keep Node's reads. A socket switches only once it
- * has read {@link BUSY_BYTES} (an MPC connection, not a DHT one), since each switched socket keeps
- * its next read buffer (and so a slab) for as long as it lives. `PEERMPC_SLAB_READS=0` turns this off.
+ * its handle's `useUserBuffer`), found on a probe socket made with `onread`, on the Node major
+ * versions where that code was checked ({@link CHECKED_NODE_MAJORS}); elsewhere, or with
+ * `PEERMPC_SLAB_READS=0`, sockets keep Node's reads.
+ *
+ * Memory safety rests on one rule of Node's: after each read it calls our callback, then our
+ * generator, and reads next into the buffer the generator returned. So the callback only marks
+ * bytes used and pushes (an exception from a 'data' listener destroys the socket and is rethrown
+ * after, so the generator still runs), and the generator never throws (it falls back to the small
+ * buffer): Node never reads into a byte already handed out.
  */
 import net from 'node:net';
 import { largeUnfilledBuffer } from '../util/large-buffers.js';
 
-/** A socket switches once it has read this many bytes through Node's own reads. */
-export const BUSY_BYTES = 1 << 20;
+/** Size of a socket's private buffer; a read that fills it switches to slab reads. */
+export const SMALL_READ_BYTES = 1 << 14;
 /** Largest read into a slab. */
 export const SLAB_READ_BYTES = 1 << 18;
-/** Slabs that reads are carved from. */
+/** A socket's slab. */
 const SLAB_BYTES = 1 << 20;
+/** Node major versions whose `onread` internals this module was checked against. */
+export const CHECKED_NODE_MAJORS: readonly number[] = [20, 22];
 
 /** Node's private symbols of a socket's `onread` state. */
 interface OnreadSymbols {
@@ -37,30 +54,22 @@ interface OnreadSymbols {
 }
 
 let symbols: OnreadSymbols | null | undefined;
-let slab: Buffer | undefined;
-let slabUsed = 0;
 let switched = 0;
 
-/** The onread symbols from a probe socket made with `onread`, or null when Node has none. */
+/** The onread symbols from a probe socket made with `onread`, or null where they are not used. */
 function onreadSymbols(): OnreadSymbols | null {
   if (symbols !== undefined) return symbols;
   symbols = null;
-  if (process.env.PEERMPC_SLAB_READS === '0') return symbols;
+  const major = Number(process.versions.node.split('.')[0]);
+  if (process.env.PEERMPC_SLAB_READS === '0' || !CHECKED_NODE_MAJORS.includes(major)) return symbols;
   try {
     const probe = new net.Socket({ onread: { buffer: () => Buffer.alloc(1), callback: () => true } });
     const find = (name: string): symbol | undefined =>
       Object.getOwnPropertySymbols(probe).find((s) => s.description === name);
     const [buffer, callback, generator] = [find('kBuffer'), find('kBufferCb'), find('kBufferGen')];
     const own = probe as unknown as Record<symbol, unknown>;
-    if (
-      buffer !== undefined &&
-      callback !== undefined &&
-      generator !== undefined &&
-      typeof own[callback] === 'function' &&
-      typeof own[generator] === 'function'
-    ) {
-      symbols = { buffer, callback, generator };
-    }
+    const ok = buffer && callback && generator && typeof own[callback] === 'function';
+    if (ok && typeof own[generator] === 'function') symbols = { buffer, callback, generator };
     probe.destroy();
   } catch {
     symbols = null;
@@ -68,73 +77,97 @@ function onreadSymbols(): OnreadSymbols | null {
   return symbols;
 }
 
-/**
- * Reserves the next read buffer: the rest of the slab, at most {@link SLAB_READ_BYTES}, or a new
- * slab. Each switched socket holds one reserved buffer, so no two sockets read into the same bytes.
- */
-function reserve(): Buffer {
-  if (slab === undefined || slab.byteLength - slabUsed < SLAB_READ_BYTES / 4) {
-    slab = largeUnfilledBuffer(SLAB_BYTES);
-    slabUsed = 0;
+/** One switched socket's read buffers. */
+class SocketReads {
+  private readonly small = Buffer.allocUnsafeSlow(SMALL_READ_BYTES);
+  private slab: Buffer | undefined;
+  private used = 0;
+  /** Whether the next read goes into the slab. */
+  private bulk = false;
+
+  constructor(private readonly socket: net.Socket) {}
+
+  /** The buffer of the first read. */
+  first(): Buffer {
+    return this.small;
   }
-  const start = slabUsed;
-  slabUsed = Math.min(slab.byteLength, start + SLAB_READ_BYTES);
-  return slab.subarray(start, slabUsed);
+
+  /** Node's callback after a read of `nread` bytes into `buf`: hand them on, choose the next mode. */
+  readonly onRead = (nread: number, buf: Buffer): boolean => {
+    let chunk: Buffer;
+    if (buf === this.small) {
+      chunk = Buffer.from(buf.subarray(0, nread)); // the small buffer is read into again
+      this.bulk = nread === buf.byteLength;
+    } else {
+      chunk = buf.subarray(0, nread);
+      this.used = Math.min(
+        this.slab?.byteLength ?? 0,
+        (buf.byteOffset - this.slabStart() + nread + 63) & ~63,
+      );
+      this.bulk = nread >= SMALL_READ_BYTES;
+    }
+    try {
+      return this.socket.push(chunk);
+    } catch (err) {
+      this.socket.destroy(err as Error);
+      process.nextTick(() => {
+        throw err;
+      });
+      return false;
+    }
+  };
+
+  /** Node's generator of the next read buffer; never throws. */
+  readonly next = (): Buffer => {
+    if (!this.bulk) {
+      this.slab = undefined; // an idle socket keeps no slab alive
+      return this.small;
+    }
+    try {
+      if (this.slab === undefined || this.slab.byteLength - this.used < SLAB_READ_BYTES / 4) {
+        this.slab = largeUnfilledBuffer(SLAB_BYTES);
+        this.used = 0;
+      }
+      const start = this.slabStart() + this.used;
+      return Buffer.from(
+        this.slab.buffer,
+        start,
+        Math.min(SLAB_READ_BYTES, this.slab.byteLength - this.used),
+      );
+    } catch {
+      this.slab = undefined;
+      this.bulk = false;
+      return this.small;
+    }
+  };
+
+  private slabStart(): number {
+    return this.slab?.byteOffset ?? 0;
+  }
 }
 
-/**
- * After a read of `n` bytes into `buf`: the bytes after those n are free again when `buf` is the
- * last buffer reserved (as it is when one socket reads at a time), else they stay unused.
- */
-function release(buf: Buffer, n: number): void {
-  if (slab === undefined || buf.buffer !== slab.buffer || buf.byteOffset + buf.byteLength !== slabUsed)
-    return;
-  slabUsed = Math.min(slab.byteLength, (buf.byteOffset + n + 63) & ~63);
-}
-
-interface SlabSocket {
+interface HandleWithUserBuffer {
   _handle?: { useUserBuffer?: (buf: Uint8Array) => void } | null;
 }
 
 /**
- * Switches `socket` to reads into slabs now (see the module comment). Returns false, leaving the
- * socket as it was, when Node's internals are not as expected or the socket has no handle.
+ * Switches `socket` to these reads now (see the module comment); safe at any time, since both
+ * kinds of read push into the same stream in order. Returns false, leaving the socket as it was,
+ * where this Node's internals are not used or the socket has no handle.
  */
 export function readIntoSlabs(socket: net.Socket): boolean {
   const sym = onreadSymbols();
-  const handle = (socket as unknown as SlabSocket)._handle;
+  const handle = (socket as unknown as HandleWithUserBuffer)._handle;
   if (sym === null || typeof handle?.useUserBuffer !== 'function') return false;
   const state = socket as unknown as Record<symbol, unknown>;
   if (state[sym.buffer]) return true; // already switched (or made with onread)
-  const first = reserve();
-  state[sym.buffer] = first;
-  state[sym.callback] = (nread: number, buf: Buffer): boolean => {
-    release(buf, nread);
-    return socket.push(buf.subarray(0, nread));
-  };
-  state[sym.generator] = reserve;
-  handle.useUserBuffer(first);
+  const reads = new SocketReads(socket);
+  state[sym.buffer] = reads.first();
+  state[sym.callback] = reads.onRead;
+  state[sym.generator] = reads.next;
+  handle.useUserBuffer(reads.first());
   switched++;
   return true;
-}
-
-/**
- * Switches `socket` to slab reads once it has read {@link BUSY_BYTES} through Node's reads. It
- * watches the socket's `push` (which Node's reads call), not its 'data' events: a 'data' listener
- * would start the stream flowing before libp2p listens, and bytes would be lost.
- */
-export function readIntoSlabsWhenBusy(socket: net.Socket): void {
-  if (onreadSymbols() === null) return;
-  const own = socket as unknown as { push: net.Socket['push'] };
-  const push = socket.push;
-  own.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
-    const more = push.call(socket, chunk, encoding);
-    if (chunk !== null && socket.bytesRead >= BUSY_BYTES) {
-      delete (own as { push?: unknown }).push; // the prototype's again
-      readIntoSlabs(socket);
-    }
-    return more;
-  };
 }
 
 /** Sockets switched so far in this process (for tests). */

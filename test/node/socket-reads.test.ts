@@ -1,17 +1,17 @@
 /**
- * Socket reads into shared slabs (src/node/socket-reads.ts) over real loopback TCP: every byte
- * arrives in order on sockets reading at the same time, across the switch from Node's reads, and a
- * paused socket stops reading (the sender is held back, nothing piles up in the receiver).
+ * Socket reads outside V8's memory count (src/node/socket-reads.ts) over real loopback TCP: every
+ * byte arrives in order on sockets reading at the same time, small reads are copies and bulk reads
+ * slab views, a chunk handed out is never written again (a 'data' listener that throws included),
+ * and a paused socket stops reading.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import {
-  BUSY_BYTES,
   readIntoSlabs,
-  readIntoSlabsWhenBusy,
   slabReadSockets,
   SLAB_READ_BYTES,
+  SMALL_READ_BYTES,
 } from '../../src/node/socket-reads.js';
 
 /** `n` bytes of a pattern that differs per stream and per offset. */
@@ -21,71 +21,98 @@ function pattern(n: number, seed: number): Buffer {
   return b;
 }
 
-/** A server on 127.0.0.1 whose accepted sockets go to `onSocket`; and its port. */
+/** A server on 127.0.0.1 whose accepted sockets are switched and go to `onSocket`; and its port. */
 async function server(onSocket: (s: net.Socket) => void): Promise<{ srv: net.Server; port: number }> {
-  const srv = net.createServer(onSocket);
+  const srv = net.createServer((s) => {
+    assert.ok(readIntoSlabs(s), 'this Node has the onread internals');
+    onSocket(s);
+  });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return { srv, port: (srv.address() as net.AddressInfo).port };
 }
 
-/** Everything `s` delivers until it ends, joined. */
-function collect(s: net.Socket): Promise<Buffer> {
+/** The chunks `s` delivers until it ends (kept as delivered, to check they never change). */
+function chunks(s: net.Socket): Promise<Buffer[]> {
   const parts: Buffer[] = [];
-  s.on('data', (b: Buffer) => parts.push(Buffer.from(b))); // copied: the test keeps them
-  return new Promise((r) => s.once('end', () => r(Buffer.concat(parts))));
+  s.on('data', (b: Buffer) => parts.push(b));
+  return new Promise((r) => s.once('end', () => r(parts)));
 }
 
-test('sockets reading into slabs at the same time each get their own bytes, in order', async () => {
-  const received: Promise<Buffer>[] = [];
-  const { srv, port } = await server((s) => {
-    assert.ok(readIntoSlabs(s), 'this Node has the onread internals');
-    received.push(collect(s));
+/** Writes `data` in pieces of the given sizes (cycled), then ends. */
+function send(port: number, data: Buffer, pieces: number[]): Promise<void> {
+  return new Promise((done, fail) => {
+    const c = net.connect(port, '127.0.0.1', () => {
+      for (let at = 0, i = 0; at < data.length; i++) {
+        const n = pieces[i % pieces.length]!;
+        c.write(data.subarray(at, at + n));
+        at += n;
+      }
+      c.end(done);
+    });
+    c.once('error', fail);
   });
-  const sizes = [3 * SLAB_READ_BYTES + 17, 5 << 20, 1 << 20];
-  const clients = await Promise.all(
-    sizes.map(
-      (n, i) =>
-        new Promise<void>((done) => {
-          const c = net.connect(port, '127.0.0.1', () => {
-            for (let at = 0; at < n; at += 100_000) c.write(pattern(n, i).subarray(at, at + 100_000));
-            c.end(done);
-          });
-        }),
-    ),
-  );
-  assert.is(clients.length, 3);
+}
+
+test('sockets reading at the same time each get their own bytes, in order, small and bulk', async () => {
+  const before = slabReadSockets();
+  const received: Promise<Buffer[]>[] = [];
+  const { srv, port } = await server((s) => received.push(chunks(s)));
+  const sizes = [3 * SLAB_READ_BYTES + 17, 5 << 20, 300_000];
+  const pieces = [[100_000], [7, 1 << 20, 300], [1000, 50]];
+  await Promise.all(sizes.map((n, i) => send(port, pattern(n, i), pieces[i]!)));
   while (received.length < 3) await new Promise((r) => setTimeout(r, 5));
   const got = await Promise.all(received);
-  const bySize = new Map(got.map((b) => [b.length, b]));
-  sizes.forEach((n, i) => assert.ok(bySize.get(n)?.equals(pattern(n, i)), `stream ${i} intact`));
+  const bySize = new Map(got.map((c) => [Buffer.concat(c).length, c]));
+  sizes.forEach((n, i) =>
+    assert.ok(Buffer.concat(bySize.get(n)!).equals(pattern(n, i)), `stream ${i} intact`),
+  );
+  assert.is(slabReadSockets(), before + 3);
+  const all = got.flat();
+  assert.ok(
+    all.some((c) => c.buffer instanceof SharedArrayBuffer),
+    'bulk reads are slab views',
+  );
+  assert.ok(
+    all.every((c) => c.buffer instanceof SharedArrayBuffer || c.byteLength <= SMALL_READ_BYTES),
+    'only reads that fit the small buffer are copied',
+  );
   srv.close();
 });
 
-test('a socket switches once busy, and the bytes across the switch stay in order', async () => {
-  const before = slabReadSockets();
-  let done: Promise<Buffer> | undefined;
+test('a chunk handed out is never written again, even after a data listener throws', async () => {
+  const seen: { chunk: Buffer; copy: Buffer }[] = [];
+  let thrown = false;
+  const uncaught = new Promise<Error>((r) => process.once('uncaughtException', r));
+  const other: Promise<Buffer[]>[] = [];
+  let first = true;
   const { srv, port } = await server((s) => {
-    readIntoSlabsWhenBusy(s);
-    done = collect(s);
+    if (!first) {
+      other.push(chunks(s));
+      return;
+    }
+    first = false;
+    s.on('error', () => {});
+    s.on('data', (b: Buffer) => {
+      seen.push({ chunk: b, copy: Buffer.from(b) });
+      if (b.buffer instanceof SharedArrayBuffer && !thrown) {
+        thrown = true;
+        throw new Error('listener failed');
+      }
+    });
   });
-  const small = net.connect(port, '127.0.0.1');
-  await new Promise((r) => small.once('connect', r));
-  small.end(Buffer.alloc(1000, 1));
-  await new Promise((r) => small.once('close', r));
-  assert.is(slabReadSockets(), before, 'a quiet socket keeps Node reads');
-  const n = 3 * BUSY_BYTES;
-  const big = net.connect(port, '127.0.0.1', () => big.end(pattern(n, 9)));
-  await new Promise((r) => big.once('close', r));
-  const got = await done!;
-  assert.ok(got.equals(pattern(n, 9)));
-  assert.is(slabReadSockets(), before + 1);
+  const a = send(port, pattern(4 << 20, 1), [1 << 20]).catch(() => {});
+  const b = send(port, pattern(4 << 20, 2), [1 << 20]);
+  assert.match((await uncaught).message, 'listener failed');
+  await Promise.all([a, b]);
+  while (other.length < 1) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(Buffer.concat(await other[0]!).equals(pattern(4 << 20, 2)), 'the other socket is intact');
+  assert.ok(seen.length > 0 && seen.every((s) => s.chunk.equals(s.copy)), 'no delivered chunk changed');
   srv.close();
 });
 
-test('a paused slab-reading socket stops reading: the sender is held back', async () => {
+test('a paused socket stops reading: the sender is held back', async () => {
   let receiver: net.Socket | undefined;
   const { srv, port } = await server((s) => {
-    readIntoSlabs(s);
     receiver = s;
     s.pause();
   });
