@@ -84,6 +84,8 @@
       # API, since N-API cannot make a SharedArrayBuffer; links nothing.
       "target_name": "peermpc_alloc",
       "sources": ["native/alloc.cc"],
+      # never unloaded (alloc.cc's Pin() says why)
+      "ldflags": ["-Wl,-z,nodelete"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17"],

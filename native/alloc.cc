@@ -22,6 +22,9 @@
 #include <memory>
 #ifdef _WIN32
 #include <malloc.h>
+#include <windows.h>
+#else
+#include <dlfcn.h>
 #endif
 
 namespace {
@@ -64,8 +67,27 @@ void Unfilled(const v8::FunctionCallbackInfo<v8::Value>& args) {
   args.GetReturnValue().Set(v8::SharedArrayBuffer::New(isolate, std::move(store)));
 }
 
+// Keeps this library loaded for the life of the process. Node unloads an addon when the last
+// environment that loaded it ends (a worker thread's, say), while buffers made here may still be
+// alive elsewhere or be freed later: their deleter is this library's code, and calling it after
+// the unload crashed the process (`peermpc simulate --workers 2`). binding.gyp also links with
+// -z nodelete where the linker has it.
+void Pin() {
+#ifdef _WIN32
+  HMODULE self = nullptr;
+  GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                     reinterpret_cast<LPCSTR>(&FreeBacking), &self);
+#else
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&FreeBacking), &info) != 0 && info.dli_fname != nullptr) {
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);  // the extra handle is never closed
+  }
+#endif
+}
+
 }  // namespace
 
 NODE_MODULE_INIT(/* exports, module, context */) {
+  Pin();
   NODE_SET_METHOD(exports, "unfilled", Unfilled);
 }

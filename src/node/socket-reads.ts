@@ -12,6 +12,11 @@
  * and lets the slab go. A slab is carved forward only and read by one socket, so no byte handed
  * out is ever written again, and it is freed when its last view is. An idle socket so holds 16 KiB,
  * not a slab (a connection that once carried a job would otherwise pin 1 MiB for its lifetime).
+ * A view that some layer keeps (a decoded message's field) keeps its whole slab, as with Node's
+ * reads it keeps its 64 KiB buffer: a peer that sends bulk data and makes this side keep many
+ * small messages from it pins up to 1 MiB per message kept instead of 64 KiB. Those bytes count
+ * in util/large-buffers.ts's budget, so the most they cost beyond it is that large buffers are
+ * plain (counted by V8) until the messages are let go.
  *
  * The bytes are pushed into the socket's stream as Node's reads push them: the same 'data'
  * events in the same order, and a push the stream refuses stops reading until it is read. Two

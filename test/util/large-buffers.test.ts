@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { spawnSync } from 'node:child_process';
 import {
   isForeignShared,
   LARGE_BUFFER_MIN_BYTES,
@@ -95,6 +96,31 @@ test("this module's buffers are told from other shared memory (a WebAssembly mem
   assert.ok(isForeignShared(new SharedArrayBuffer(16)));
   assert.ok(isForeignShared(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer));
   assert.not.ok(isForeignShared(new ArrayBuffer(16)));
+});
+
+test('buffers made in worker threads that have ended are freed safely (the addon stays loaded)', () => {
+  // In a process of its own whose main thread never loads the addon: the workers alone do, and
+  // Node unloaded it with the last of them while their buffers were still to be freed (a crash).
+  const url = new URL('../../src/util/large-buffers.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const worker = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(url)}); })
+    .then((m) => { globalThis.kept = [m.largeUnfilledBytes(1 << 20), m.largeUnfilledBuffer(1 << 20)]; })`;
+  const main = `
+    const { Worker } = require('node:worker_threads');
+    const { once } = require('node:events');
+    (async () => {
+      for (let i = 0; i < 3; i++) {
+        const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+        const [code] = await once(w, 'exit');
+        if (code !== 0) process.exit(10 + code);
+      }
+      for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }
+      process.stdout.write('ok');
+    })();`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', main], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.signal, null, `the process died of ${r.signal}: ${r.stderr}`);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'ok');
 });
 
 test.run();
