@@ -123,4 +123,18 @@ test('buffers made in worker threads that have ended are freed safely (the addon
   assert.is(r.stdout, 'ok');
 });
 
+test('a bad PEERMPC_LARGE_BUFFER_MIB fails the process at load, naming the variable', () => {
+  const url = new URL('../../src/util/large-buffers.ts', import.meta.url).href;
+  const run = (value: string): ReturnType<typeof spawnSync> =>
+    spawnSync(process.execPath, ['--import', 'tsx', '-e', `await import(${JSON.stringify(url)})`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PEERMPC_LARGE_BUFFER_MIB: value },
+    });
+  const bad = run('256M');
+  assert.is.not(bad.status, 0);
+  assert.match(String(bad.stderr), /PEERMPC_LARGE_BUFFER_MIB: "256M" is not a whole number of MiB/);
+  assert.is(run('0').status, 0, 'zero turns the shared buffers off');
+});
+
 test.run();
