@@ -8,8 +8,9 @@
  * into a private {@link SMALL_READ_BYTES} buffer, and each read is copied out and pushed; a read
  * that fills it (bulk data is waiting) makes the next reads go into the socket's own 1 MiB slab
  * (util/large-buffers.ts: shared, outside V8's count, not zeroed), up to {@link SLAB_READ_BYTES} at
- * a time, pushed as views; a read under {@link SMALL_READ_BYTES} goes back to the small buffer
- * and lets the slab go. A slab is carved forward only and read by one socket, so no byte handed
+ * a time, pushed as views, for as long as each read fills its buffer; one that does not (the
+ * socket ran dry) goes back to the small buffer and lets the slab go, to be taken up again by the
+ * next bulk reads while it lives. A slab is carved forward only and read by one socket, so no byte handed
  * out is ever written again, and it is freed when its last view is. An idle socket so holds 16 KiB,
  * not a slab (a connection that once carried a job would otherwise pin 1 MiB for its lifetime).
  * A view that some layer keeps (a decoded message's field) keeps its whole slab, as with Node's
@@ -35,9 +36,9 @@
  *
  * Memory safety rests on one rule of Node's: after each read it calls our callback, then our
  * generator, and reads next into the buffer the generator returned. So the callback only marks
- * bytes used and pushes (an exception from a 'data' listener destroys the socket and is rethrown
- * after, so the generator still runs), and the generator never throws (it falls back to the small
- * buffer): Node never reads into a byte already handed out.
+ * bytes used and pushes (an exception from a 'data' listener is rethrown from an immediate, and
+ * reading goes on as with Node's reads, so the generator still runs), and the generator never
+ * throws (it falls back to the small buffer): Node never reads into a byte already handed out.
  */
 import net from 'node:net';
 import { largeUnfilledBuffer } from '../util/large-buffers.js';
@@ -85,7 +86,10 @@ function onreadSymbols(): OnreadSymbols | null {
 /** One switched socket's read buffers. */
 class SocketReads {
   private readonly small = Buffer.allocUnsafeSlow(SMALL_READ_BYTES);
+  /** The slab of the current bulk reads, held only while they last. */
   private slab: Buffer | undefined;
+  /** The slab of the last bulk reads, while anything else keeps it: the next ones go on in it. */
+  private spare: WeakRef<ArrayBufferLike> | undefined;
   private used = 0;
   /** Whether the next read goes into the slab. */
   private bulk = false;
@@ -97,7 +101,11 @@ class SocketReads {
     return this.small;
   }
 
-  /** Node's callback after a read of `nread` bytes into `buf`: hand them on, choose the next mode. */
+  /**
+   * Node's callback after a read of `nread` bytes into `buf`: hand them on, choose the next
+   * buffer's kind. Bulk reads go on only while each fills its buffer (more is waiting); one that
+   * does not (the socket ran dry) goes back to the small buffer, so an idle socket holds no slab.
+   */
   readonly onRead = (nread: number, buf: Buffer): boolean => {
     let chunk: Buffer;
     if (buf === this.small) {
@@ -105,35 +113,49 @@ class SocketReads {
       this.bulk = nread === buf.byteLength;
     } else {
       chunk = buf.subarray(0, nread);
-      this.used = Math.min(
-        this.slab?.byteLength ?? 0,
-        (buf.byteOffset - this.slabStart() + nread + 63) & ~63,
-      );
-      this.bulk = nread >= SMALL_READ_BYTES;
+      if (this.slab !== undefined && buf.buffer === this.slab.buffer) {
+        this.used = Math.min(
+          this.slab.byteLength,
+          (buf.byteOffset - this.slab.byteOffset + nread + 63) & ~63,
+        );
+      } else {
+        this.slab = undefined; // not the slab handed out: never the case, but never carve it again
+      }
+      this.bulk = nread === buf.byteLength;
     }
     try {
       return this.socket.push(chunk);
     } catch (err) {
-      this.socket.destroy(err as Error);
-      process.nextTick(() => {
+      // As with Node's own reads, the exception is the listener's and reading goes on. Thrown from
+      // here it would skip Node's call of `next`, and the next read would overwrite `chunk`; so would
+      // a rethrow on the next tick, which Node runs before it takes the next buffer. An immediate
+      // runs after.
+      setImmediate(() => {
         throw err;
       });
-      return false;
+      return true;
     }
   };
 
   /** Node's generator of the next read buffer; never throws. */
   readonly next = (): Buffer => {
     if (!this.bulk) {
+      if (this.slab !== undefined) this.spare = new WeakRef(this.slab.buffer); // alive while a chunk is
       this.slab = undefined; // an idle socket keeps no slab alive
       return this.small;
     }
     try {
+      if (this.slab === undefined) {
+        const spare = this.spare?.deref();
+        this.spare = undefined;
+        if (spare !== undefined && spare.byteLength - this.used >= SLAB_READ_BYTES / 4)
+          this.slab = Buffer.from(spare);
+      }
       if (this.slab === undefined || this.slab.byteLength - this.used < SLAB_READ_BYTES / 4) {
         this.slab = largeUnfilledBuffer(SLAB_BYTES);
         this.used = 0;
       }
-      const start = this.slabStart() + this.used;
+      const start = this.slab.byteOffset + this.used;
       return Buffer.from(
         this.slab.buffer,
         start,
@@ -145,10 +167,6 @@ class SocketReads {
       return this.small;
     }
   };
-
-  private slabStart(): number {
-    return this.slab?.byteOffset ?? 0;
-  }
 }
 
 interface HandleWithUserBuffer {
