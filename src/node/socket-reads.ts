@@ -41,7 +41,7 @@
  * throws (it falls back to the small buffer): Node never reads into a byte already handed out.
  */
 import net from 'node:net';
-import { largeUnfilledBuffer } from '../util/large-buffers.js';
+import { largeUnfilledBytes } from '../util/large-buffers.js';
 
 /** Size of a socket's private buffer; a read that fills it switches to slab reads. */
 export const SMALL_READ_BYTES = 1 << 14;
@@ -87,7 +87,7 @@ function onreadSymbols(): OnreadSymbols | null {
 class SocketReads {
   private readonly small = Buffer.allocUnsafeSlow(SMALL_READ_BYTES);
   /** The slab of the current bulk reads, held only while they last. */
-  private slab: Buffer | undefined;
+  private slab: ArrayBufferLike | undefined;
   /** The slab of the last bulk reads, while anything else keeps it: the next ones go on in it. */
   private spare: WeakRef<ArrayBufferLike> | undefined;
   private used = 0;
@@ -113,11 +113,8 @@ class SocketReads {
       this.bulk = nread === buf.byteLength;
     } else {
       chunk = buf.subarray(0, nread);
-      if (this.slab !== undefined && buf.buffer === this.slab.buffer) {
-        this.used = Math.min(
-          this.slab.byteLength,
-          (buf.byteOffset - this.slab.byteOffset + nread + 63) & ~63,
-        );
+      if (this.slab !== undefined && buf.buffer === this.slab) {
+        this.used = Math.min(this.slab.byteLength, (buf.byteOffset + nread + 63) & ~63);
       } else {
         this.slab = undefined; // not the slab handed out: never the case, but never carve it again
       }
@@ -140,7 +137,7 @@ class SocketReads {
   /** Node's generator of the next read buffer; never throws. */
   readonly next = (): Buffer => {
     if (!this.bulk) {
-      if (this.slab !== undefined) this.spare = new WeakRef(this.slab.buffer); // alive while a chunk is
+      if (this.slab !== undefined) this.spare = new WeakRef(this.slab); // alive while a chunk is
       this.slab = undefined; // an idle socket keeps no slab alive
       return this.small;
     }
@@ -148,19 +145,13 @@ class SocketReads {
       if (this.slab === undefined) {
         const spare = this.spare?.deref();
         this.spare = undefined;
-        if (spare !== undefined && spare.byteLength - this.used >= SLAB_READ_BYTES / 4)
-          this.slab = Buffer.from(spare);
+        if (spare !== undefined && spare.byteLength - this.used >= SLAB_READ_BYTES / 4) this.slab = spare;
       }
       if (this.slab === undefined || this.slab.byteLength - this.used < SLAB_READ_BYTES / 4) {
-        this.slab = largeUnfilledBuffer(SLAB_BYTES);
+        this.slab = largeUnfilledBytes(SLAB_BYTES).buffer;
         this.used = 0;
       }
-      const start = this.slab.byteOffset + this.used;
-      return Buffer.from(
-        this.slab.buffer,
-        start,
-        Math.min(SLAB_READ_BYTES, this.slab.byteLength - this.used),
-      );
+      return Buffer.from(this.slab, this.used, Math.min(SLAB_READ_BYTES, this.slab.byteLength - this.used));
     } catch {
       this.slab = undefined;
       this.bulk = false;

@@ -71,7 +71,7 @@ const registry = hasShared
  * the module loads, so a bad value fails the process's start, not a session.
  */
 function budgetFromEnv(): number {
-  const raw = typeof process === 'object' ? process.env?.PEERMPC_LARGE_BUFFER_MIB : undefined;
+  const raw = process.env.PEERMPC_LARGE_BUFFER_MIB;
   const mib = raw === undefined || raw.trim() === '' ? DEFAULT_LARGE_BUFFER_MIB : Number(raw);
   if (!Number.isSafeInteger(mib) || mib < 0) {
     throw new RangeError(`PEERMPC_LARGE_BUFFER_MIB: ${JSON.stringify(raw)} is not a whole number of MiB`);
@@ -124,7 +124,7 @@ function addonUnfilled(): Unfilled | null {
 
 /** A plain ArrayBuffer of `bytes` bytes, not zeroed if `unfilled` (Node's Buffer allocator). */
 function plain(bytes: number, unfilled: boolean): ArrayBuffer {
-  if (!unfilled || typeof Buffer !== 'function') return new ArrayBuffer(bytes);
+  if (!unfilled) return new ArrayBuffer(bytes);
   return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
 }
 

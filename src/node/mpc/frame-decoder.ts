@@ -12,7 +12,7 @@
  *   peer that is no party of a session cannot make this side allocate a frame's size with a header.
  */
 import { Uint8ArrayList } from 'uint8arraylist';
-import { LARGE_BUFFER_MIN_BYTES, largeUnfilledBytes } from '../../util/large-buffers.js';
+import { largeUnfilledBytes } from '../../util/large-buffers.js';
 import {
   decodeFrameBody,
   FRAME_KIND,
@@ -26,16 +26,6 @@ import {
 
 /** Frames of at least this length (the u32 prefix) take the single-copy paths. */
 const LARGE_FRAME = 4096;
-
-/**
- * A Uint8Array of `n` bytes on its own buffer (offset 0, so 8-byte aligned), for a payload every
- * byte of which is written before it is handed out, not zeroed; a large one outside V8's count of
- * external memory (util/large-buffers.ts).
- */
-function unfilled(n: number): Uint8Array {
-  if (n >= LARGE_BUFFER_MIN_BYTES) return largeUnfilledBytes(n);
-  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
-}
 
 /** A large frame being received straight into its destination. */
 interface DirectFrame {
@@ -121,7 +111,7 @@ export class FrameDecoder {
   private largeData(len: number): Frame | undefined {
     const h = this.largeHead(len);
     if (h === undefined) return undefined;
-    const payload = unfilled(len - h.headLen);
+    const payload = largeUnfilledBytes(len - h.headLen); // every byte is written below
     let at = 0;
     for (const piece of this.buf.sublist(4 + h.headLen, 4 + len)) {
       payload.set(piece, at);
@@ -138,7 +128,7 @@ export class FrameDecoder {
   private beginDirect(len: number): boolean {
     const h = this.largeHead(len);
     if (h === undefined) return false;
-    const dest = unfilled(len - h.headLen);
+    const dest = largeUnfilledBytes(len - h.headLen); // handed out once every byte is in
     let got = 0;
     for (const piece of this.buf.sublist(4 + h.headLen)) {
       dest.set(piece, got);
