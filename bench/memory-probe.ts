@@ -49,11 +49,16 @@ export interface ProbeReport {
   gcMs?: number;
 }
 
-/** The sum over the process's copies of util/large-buffers.ts (LARGE_BUFFER_STATS_KEY there). */
+/**
+ * Over the process's copies of util/large-buffers.ts (LARGE_BUFFER_STATS_KEY there): the sum of
+ * their own counts, and the addon's process-wide count once.
+ */
 function largeBuffersUncollected(): number {
   const list = (globalThis as Record<symbol, unknown>)[Symbol.for('peermpc.largeBufferStats')];
   if (!Array.isArray(list)) return 0;
-  return (list as (() => { uncollectedBytes: number })[]).reduce((n, f) => n + f().uncollectedBytes, 0);
+  const stats = (list as (() => { uncollectedBytes: number; processWide?: boolean })[]).map((f) => f());
+  const own = stats.filter((s) => s.processWide !== true).reduce((n, s) => n + s.uncollectedBytes, 0);
+  return own + Math.max(0, ...stats.filter((s) => s.processWide === true).map((s) => s.uncollectedBytes));
 }
 
 function sample(): ProbeSample {

@@ -10,15 +10,26 @@
 // This module uses V8's C++ API (node.h), not N-API: N-API cannot make a SharedArrayBuffer. It is
 // built with the node-gyp headers of the Node that runs it, like the other addons.
 //
+// The bytes of the buffers made here and not yet freed are counted in one process-wide atomic,
+// which the deleter decrements when V8 frees a buffer: after any collection that finds it dead, a
+// young-generation scavenge included (V8 sweeps a dead young buffer's backing store after a
+// scavenge). large-buffers.ts budgets on that count; counting by a FinalizationRegistry instead
+// learns of a death only from a full collection.
+//
 // Exports:
 //   unfilled(bytes: number) -> SharedArrayBuffer   1 <= bytes <= 2^53 - 1, not zeroed; throws
 //                                                  TypeError / RangeError on a bad size and
 //                                                  RangeError when the memory cannot be had.
+//   zeroed(bytes: number) -> SharedArrayBuffer     the same, zeroed.
+//   liveBytes() -> number                          bytes of this module's buffers not yet freed
+//                                                  (every thread's).
 #include <node.h>
 #include <v8.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #ifdef _WIN32
 #include <malloc.h>
@@ -31,40 +42,59 @@ namespace {
 
 constexpr size_t kAlign = 64;
 
+// Bytes allocated here and not yet freed, every isolate's (the deleter may run on V8's sweeper
+// thread).
+std::atomic<int64_t> g_live{0};
+
 #ifdef _WIN32
 void* AlignedAlloc(size_t bytes) { return _aligned_malloc(bytes, kAlign); }
-void FreeBacking(void* data, size_t /*length*/, void* /*deleter_data*/) { _aligned_free(data); }
+void AlignedFree(void* data) { _aligned_free(data); }
 #else
 void* AlignedAlloc(size_t bytes) { return std::aligned_alloc(kAlign, bytes); }
-void FreeBacking(void* data, size_t /*length*/, void* /*deleter_data*/) { std::free(data); }
+void AlignedFree(void* data) { std::free(data); }
 #endif
+
+void FreeBacking(void* data, size_t length, void* /*deleter_data*/) {
+  AlignedFree(data);
+  g_live.fetch_sub(static_cast<int64_t>(length), std::memory_order_relaxed);
+}
 
 void Throw(v8::Isolate* isolate, bool range, const char* message) {
   v8::Local<v8::String> text = v8::String::NewFromUtf8(isolate, message).ToLocalChecked();
   isolate->ThrowException(range ? v8::Exception::RangeError(text) : v8::Exception::TypeError(text));
 }
 
-void Unfilled(const v8::FunctionCallbackInfo<v8::Value>& args) {
+// A shared buffer of args[0] bytes, zeroed if `zero`; throws (and returns) on a bad size.
+void Make(const v8::FunctionCallbackInfo<v8::Value>& args, bool zero) {
   v8::Isolate* isolate = args.GetIsolate();
   if (args.Length() != 1 || !args[0]->IsNumber()) {
-    Throw(isolate, false, "unfilled: expected a byte count");
+    Throw(isolate, false, "alloc: expected a byte count");
     return;
   }
   const double want = args[0].As<v8::Number>()->Value();
   if (!(want >= 1 && want <= 9007199254740991.0) || std::floor(want) != want) {
-    Throw(isolate, true, "unfilled: the byte count must be a whole number >= 1");
+    Throw(isolate, true, "alloc: the byte count must be a whole number >= 1");
     return;
   }
   const size_t bytes = static_cast<size_t>(want);
   const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;  // aligned_alloc's rule
-  void* data = AlignedAlloc(rounded);
+  void* data = rounded >= bytes ? AlignedAlloc(rounded) : nullptr;
   if (data == nullptr) {
-    Throw(isolate, true, "unfilled: out of memory");
+    Throw(isolate, true, "alloc: out of memory");
     return;
   }
+  if (zero) std::memset(data, 0, bytes);
+  g_live.fetch_add(static_cast<int64_t>(bytes), std::memory_order_relaxed);
   std::unique_ptr<v8::BackingStore> store =
       v8::SharedArrayBuffer::NewBackingStore(data, bytes, FreeBacking, nullptr);
   args.GetReturnValue().Set(v8::SharedArrayBuffer::New(isolate, std::move(store)));
+}
+
+void Unfilled(const v8::FunctionCallbackInfo<v8::Value>& args) { Make(args, false); }
+void Zeroed(const v8::FunctionCallbackInfo<v8::Value>& args) { Make(args, true); }
+
+void LiveBytes(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  args.GetReturnValue().Set(static_cast<double>(g_live.load(std::memory_order_relaxed)));
 }
 
 // Keeps this library loaded for the life of the process. Node unloads an addon when the last
@@ -90,4 +120,6 @@ void Pin() {
 NODE_MODULE_INIT(/* exports, module, context */) {
   Pin();
   NODE_SET_METHOD(exports, "unfilled", Unfilled);
+  NODE_SET_METHOD(exports, "zeroed", Zeroed);
+  NODE_SET_METHOD(exports, "liveBytes", LiveBytes);
 }

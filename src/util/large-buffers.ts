@@ -10,13 +10,17 @@
  *
  * V8 does not count SharedArrayBuffers (its BackingStore::PerIsolateAccountingLength is 0 for a
  * shared backing store). Buffers of at least {@link LARGE_BUFFER_MIN_BYTES} are therefore allocated
- * as SharedArrayBuffers here, and this module counts them in V8's place: a FinalizationRegistry
- * subtracts each one's bytes once it is collected, and while the bytes allocated and not yet
- * collected would exceed the budget ({@link largeBufferBudget}: 256 MiB, or
- * `PEERMPC_LARGE_BUFFER_MIB`; 0 turns this off), buffers are plain ArrayBuffers again, which V8
- * counts and collects as before. A process so holds at most the budget more memory than V8 alone
- * would let it (the memory of dead buffers waiting for a collection), and runs its full collections
- * about (budget + 64 MiB) / 64 MiB times less often when it moves large tensors.
+ * as SharedArrayBuffers here, and counted in V8's place: while the bytes allocated and not yet freed
+ * would exceed the budget ({@link largeBufferBudget}: 256 MiB, or `PEERMPC_LARGE_BUFFER_MIB`; 0
+ * turns this off), buffers are plain ArrayBuffers again, which V8 counts and collects as before. A
+ * process so holds at most the budget more memory than V8 alone would let it (dead buffers waiting
+ * for a collection), and runs far fewer full collections when it moves large tensors.
+ *
+ * With the addon native/alloc.cc, the buffers are its own and the count is its process-wide one,
+ * which drops as V8 frees a buffer after any collection: most of these buffers die young and are
+ * freed by the next scavenge. Without it, a FinalizationRegistry counts a buffer out, which happens
+ * only after a full collection: the budget then fills between full collections, and every 256 + 64
+ * MiB allocated ends in one (as against every 64 MiB without shared buffers).
  *
  * A buffer its user writes whole before reading ({@link largeUnfilledBytes}: a message's destination,
  * a ciphertext slab) is not zeroed when the addon native/alloc.cc is built; otherwise it is.
@@ -43,8 +47,13 @@ export const DEFAULT_LARGE_BUFFER_MIB = 256;
 
 /** What {@link largeBufferStats} reports. */
 export interface LargeBufferStats {
-  /** Bytes of shared buffers allocated here and not yet collected. */
+  /**
+   * Bytes of shared buffers allocated and not yet freed: by every copy of this module and every
+   * thread in the process when {@link LargeBufferStats.processWide}, else by this copy.
+   */
   uncollectedBytes: number;
+  /** Whether the count is native/alloc.cc's, shared by the whole process. */
+  processWide: boolean;
   /** The budget on those bytes (0: every buffer is plain). */
   budgetBytes: number;
   /** Buffers allocated shared since the process started. */
@@ -102,24 +111,39 @@ export function setLargeBufferBudget(bytes: number | undefined): void {
   budget = bytes;
 }
 
-/** native/alloc.cc's export: a SharedArrayBuffer of `bytes` (>= 1) bytes, not zeroed. */
-type Unfilled = (bytes: number) => SharedArrayBuffer;
-let unfilledAddon: Unfilled | null | undefined;
+/** native/alloc.cc's exports (see there). */
+interface AllocAddon {
+  unfilled(bytes: number): SharedArrayBuffer;
+  zeroed(bytes: number): SharedArrayBuffer;
+  liveBytes(): number;
+}
+let allocAddon: AllocAddon | null | undefined;
 
-/** The addon's `unfilled`, or null when it is not built or does not load. */
-function addonUnfilled(): Unfilled | null {
-  if (unfilledAddon !== undefined) return unfilledAddon;
-  unfilledAddon = null;
+/** native/alloc.cc, or null when it is not built or does not load. */
+function addon(): AllocAddon | null {
+  if (allocAddon !== undefined) return allocAddon;
+  allocAddon = null;
   const path = join(packageRoot(), 'build', 'Release', 'peermpc_alloc.node');
-  if (!existsSync(path)) return unfilledAddon;
+  if (!existsSync(path)) return allocAddon;
   try {
-    const addon = createRequire(import.meta.url)(path) as { unfilled?: Unfilled };
-    const probe = addon.unfilled?.(64);
-    if (probe instanceof SharedArrayBuffer && probe.byteLength === 64) unfilledAddon = addon.unfilled!;
+    const a = createRequire(import.meta.url)(path) as Partial<AllocAddon>;
+    const probe = a.zeroed?.(64);
+    if (probe instanceof SharedArrayBuffer && probe.byteLength === 64 && typeof a.liveBytes === 'function') {
+      allocAddon = a as AllocAddon;
+    }
   } catch {
-    unfilledAddon = null; // built for another Node, or not at all: zeroed buffers serve
+    allocAddon = null; // built for another Node, or not at all: zeroed buffers serve
   }
-  return unfilledAddon;
+  return allocAddon;
+}
+
+/**
+ * Bytes of shared buffers allocated and not yet freed: the addon's process-wide count when it is
+ * there (freed after any collection, a scavenge included), else this module's own.
+ */
+function uncollectedBytes(): number {
+  const a = addon();
+  return a === null ? uncollected : a.liveBytes();
 }
 
 /** A plain ArrayBuffer of `bytes` bytes, not zeroed if `unfilled` (Node's Buffer allocator). */
@@ -135,13 +159,19 @@ function plain(bytes: number, unfilled: boolean): ArrayBuffer {
 function backing(bytes: number, unfilled = false): ArrayBufferLike {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`${bytes} is not a byte count`);
   if (registry === undefined || bytes < LARGE_BUFFER_MIN_BYTES) return plain(bytes, unfilled);
-  if (uncollected + bytes > largeBufferBudget()) {
+  if (uncollectedBytes() + bytes > largeBufferBudget()) {
     overBudget++;
     return plain(bytes, unfilled);
   }
-  const sab = (unfilled ? addonUnfilled()?.(bytes) : undefined) ?? new SharedArrayBuffer(bytes);
-  uncollected += bytes;
   sharedAllocs++;
+  const a = addon();
+  if (a !== null) {
+    const sab = unfilled ? a.unfilled(bytes) : a.zeroed(bytes); // counted by the addon
+    own.add(sab);
+    return sab;
+  }
+  const sab = new SharedArrayBuffer(bytes);
+  uncollected += bytes;
   own.add(sab);
   registry.register(sab, bytes);
   return sab;
@@ -188,7 +218,8 @@ export function isForeignShared(buf: ArrayBufferLike): boolean {
 /** Counters, for tests and benchmarks. */
 export function largeBufferStats(): LargeBufferStats {
   return {
-    uncollectedBytes: uncollected,
+    uncollectedBytes: uncollectedBytes(),
+    processWide: addon() !== null,
     budgetBytes: registry === undefined ? 0 : largeBufferBudget(),
     sharedAllocs,
     overBudgetAllocs: overBudget,

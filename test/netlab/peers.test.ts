@@ -27,6 +27,16 @@ interface Summary {
   relayedPayloadBytes: number;
 }
 
+/**
+ * What broke, first: the stage that failed and the errors (a CI log may keep only a failure's first
+ * lines), then the end of the run's stderr.
+ */
+function whatBroke(stderr: string): string {
+  const lines = stderr.split('\n');
+  const causes = lines.filter((l) => /FAIL|error|timed out|refused|aborted|no direct/i.test(l)).slice(-12);
+  return `\n${causes.map((l) => l.slice(0, 400)).join('\n')}\n--- the end of stderr:\n${stderr.slice(-4000)}`;
+}
+
 const reason = checkLabPrivileges();
 if (reason !== undefined) {
   test(`the lab cannot run here, its peer tests are skipped: ${reason}`, () => {});
@@ -38,7 +48,7 @@ if (reason !== undefined) {
       timeout: 400_000,
     });
     const lines = run.stdout.trim().split('\n');
-    assert.is(run.status, 0, `netlab exited ${run.status}:\n${run.stderr.slice(-4000)}`);
+    assert.is(run.status, 0, `netlab exited ${run.status}: ${whatBroke(run.stderr)}`);
     const s = JSON.parse(lines[lines.length - 1]!) as Summary;
     assert.ok(s.ok);
     assert.ok(s.jobMatchesPlaintext, 'the job equals the plaintext');
