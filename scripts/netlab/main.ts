@@ -11,6 +11,7 @@
  * is built (a test interrupts the run there). With --keep, the lab stays up after the stages
  * until SIGINT/SIGTERM.
  */
+import { setMaxListeners } from 'node:events';
 import { createLab } from './lab.js';
 import { checkLabPrivileges } from './privileges.js';
 import { defaultStages, formatTable, runStages } from './runner.js';
@@ -56,6 +57,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const signal = AbortSignal.timeout(300_000);
+  setMaxListeners(100, signal); // every step of the run listens on it (Node warns past 10)
   const lab = await createLab(TOPOLOGIES[args.topology]!(), { signal, log: say });
   try {
     say(`lab up ${lab.prefix} (${lab.hosts.length} hosts, ${lab.sites.length} sites)`);
