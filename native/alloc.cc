@@ -23,6 +23,14 @@
 //   zeroed(bytes: number) -> SharedArrayBuffer     the same, zeroed.
 //   liveBytes() -> number                          bytes of this module's buffers not yet freed
 //                                                  (every thread's).
+//   copy(target: Uint8Array, offset: number, source: Uint8Array) -> undefined
+//                                                  memmove of source into target at offset;
+//                                                  TypeError / RangeError when it does not fit.
+//                                                  V8 copies a shared buffer's bytes with relaxed
+//                                                  atomic loads and stores, one byte at a time
+//                                                  when source and target are not aligned alike
+//                                                  (3.6 GB/s against 10-14 here): a received
+//                                                  payload's offset in its read is arbitrary.
 #include <node.h>
 #include <v8.h>
 
@@ -93,6 +101,29 @@ void Make(const v8::FunctionCallbackInfo<v8::Value>& args, bool zero) {
 void Unfilled(const v8::FunctionCallbackInfo<v8::Value>& args) { Make(args, false); }
 void Zeroed(const v8::FunctionCallbackInfo<v8::Value>& args) { Make(args, true); }
 
+void Copy(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  if (args.Length() != 3 || !args[0]->IsUint8Array() || !args[1]->IsNumber() || !args[2]->IsUint8Array()) {
+    Throw(isolate, false, "copy: expected (Uint8Array, offset, Uint8Array)");
+    return;
+  }
+  v8::Local<v8::Uint8Array> target = args[0].As<v8::Uint8Array>();
+  v8::Local<v8::Uint8Array> source = args[2].As<v8::Uint8Array>();
+  const double offset = args[1].As<v8::Number>()->Value();
+  const size_t n = source->ByteLength();
+  const size_t room = target->ByteLength();
+  if (!(offset >= 0) || std::floor(offset) != offset || offset > static_cast<double>(room) ||
+      n > room - static_cast<size_t>(offset)) {
+    Throw(isolate, true, "copy: the source does not fit in the target at that offset");
+    return;
+  }
+  if (n == 0) return;
+  uint8_t* to = static_cast<uint8_t*>(target->Buffer()->Data()) + target->ByteOffset() +
+                static_cast<size_t>(offset);
+  const uint8_t* from = static_cast<const uint8_t*>(source->Buffer()->Data()) + source->ByteOffset();
+  std::memmove(to, from, n);
+}
+
 void LiveBytes(const v8::FunctionCallbackInfo<v8::Value>& args) {
   args.GetReturnValue().Set(static_cast<double>(g_live.load(std::memory_order_relaxed)));
 }
@@ -122,4 +153,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   NODE_SET_METHOD(exports, "unfilled", Unfilled);
   NODE_SET_METHOD(exports, "zeroed", Zeroed);
   NODE_SET_METHOD(exports, "liveBytes", LiveBytes);
+  NODE_SET_METHOD(exports, "copy", Copy);
 }

@@ -116,6 +116,7 @@ interface AllocAddon {
   unfilled(bytes: number): SharedArrayBuffer;
   zeroed(bytes: number): SharedArrayBuffer;
   liveBytes(): number;
+  copy(target: Uint8Array, offset: number, source: Uint8Array): void;
 }
 let allocAddon: AllocAddon | null | undefined;
 
@@ -128,7 +129,8 @@ function addon(): AllocAddon | null {
   try {
     const a = createRequire(import.meta.url)(path) as Partial<AllocAddon>;
     const probe = a.zeroed?.(64);
-    if (probe instanceof SharedArrayBuffer && probe.byteLength === 64 && typeof a.liveBytes === 'function') {
+    const complete = typeof a.liveBytes === 'function' && typeof a.copy === 'function';
+    if (probe instanceof SharedArrayBuffer && probe.byteLength === 64 && complete) {
       allocAddon = a as AllocAddon;
     }
   } catch {
@@ -199,6 +201,24 @@ export function largeUnfilledBytes(n: number): Uint8Array {
 /** As {@link largeUnfilledBytes}, as a Node Buffer. */
 export function largeUnfilledBuffer(n: number): Buffer {
   return Buffer.from(backing(n, true));
+}
+
+/** Copies shorter than this are left to V8 (the call into the addon costs more than it saves). */
+export const NATIVE_COPY_MIN_BYTES = 1024;
+
+/**
+ * `target.set(source, offset)`, done by the addon's memmove when either side is a shared buffer
+ * and the copy is at least {@link NATIVE_COPY_MIN_BYTES}: V8 copies shared memory with relaxed
+ * atomic loads and stores, one byte at a time unless source and target are aligned alike, about
+ * 3.6 GB/s on this machine against 10-14 for memmove; a received payload sits at any offset of
+ * its socket read. Throws a RangeError when `source` does not fit at `offset`, as `set` does.
+ */
+export function copyBytes(target: Uint8Array, offset: number, source: Uint8Array): void {
+  const shared =
+    hasShared && (target.buffer instanceof SharedArrayBuffer || source.buffer instanceof SharedArrayBuffer);
+  const a = shared && source.byteLength >= NATIVE_COPY_MIN_BYTES ? addon() : null;
+  if (a === null) target.set(source, offset);
+  else a.copy(target, offset, source);
 }
 
 /**

@@ -8,7 +8,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { spawnSync } from 'node:child_process';
 import {
+  copyBytes,
   isForeignShared,
+  NATIVE_COPY_MIN_BYTES,
   LARGE_BUFFER_MIN_BYTES,
   largeBufferStats,
   largeBytes,
@@ -108,6 +110,36 @@ test('with the addon, a buffer freed by a young-generation scavenge gives its by
     await settle();
   }
   assert.ok(largeBufferStats().uncollectedBytes <= base, 'freed without a full collection');
+});
+
+test('copyBytes equals set at every alignment, shared or plain, and refuses what does not fit', () => {
+  const n = NATIVE_COPY_MIN_BYTES * 3 + 5;
+  const src = largeBytes(n + 16);
+  for (let i = 0; i < src.length; i++) src[i] = (i * 131 + 7) & 255;
+  const kinds = [(k: number) => largeBytes(k), (k: number) => new Uint8Array(k)];
+  for (const make of kinds)
+    for (const so of [0, 1, 3, 8])
+      for (const to of [0, 2, 5, 8]) {
+        const piece = src.subarray(so, so + n);
+        const got = make(n + 16);
+        const want = new Uint8Array(n + 16);
+        copyBytes(got.subarray(1), to, piece);
+        want.subarray(1).set(piece, to);
+        assert.ok(Buffer.from(got).equals(Buffer.from(want)), `source offset ${so}, target offset ${to}`);
+      }
+  const small = new Uint8Array(10);
+  copyBytes(small, 2, Uint8Array.of(1, 2, 3));
+  assert.equal([...small.subarray(0, 6)], [0, 0, 1, 2, 3, 0]);
+  const target = largeBytes(NATIVE_COPY_MIN_BYTES * 2);
+  assert.throws(() => copyBytes(target, 1, largeBytes(NATIVE_COPY_MIN_BYTES * 2)), RangeError);
+  assert.throws(() => copyBytes(target, -1, largeBytes(NATIVE_COPY_MIN_BYTES)), RangeError);
+  // overlapping ranges of one buffer, as set copies them
+  const same = largeBytes(NATIVE_COPY_MIN_BYTES * 4);
+  for (let i = 0; i < same.length; i++) same[i] = i & 255;
+  const ref = Uint8Array.from(same);
+  copyBytes(same, 3, same.subarray(0, NATIVE_COPY_MIN_BYTES * 2));
+  ref.set(ref.subarray(0, NATIVE_COPY_MIN_BYTES * 2), 3);
+  assert.ok(Buffer.from(same).equals(Buffer.from(ref)));
 });
 
 test("this module's buffers are told from other shared memory (a WebAssembly memory's)", () => {

@@ -12,7 +12,7 @@
  *   peer that is no party of a session cannot make this side allocate a frame's size with a header.
  */
 import { Uint8ArrayList } from 'uint8arraylist';
-import { largeUnfilledBytes } from '../../util/large-buffers.js';
+import { copyBytes, largeUnfilledBytes } from '../../util/large-buffers.js';
 import {
   decodeFrameBody,
   FRAME_KIND,
@@ -114,7 +114,7 @@ export class FrameDecoder {
     const payload = largeUnfilledBytes(len - h.headLen); // every byte is written below
     let at = 0;
     for (const piece of this.buf.sublist(4 + h.headLen, 4 + len)) {
-      payload.set(piece, at);
+      copyBytes(payload, at, piece);
       at += piece.length;
     }
     return FrameDecoder.withPayload(h.head, payload);
@@ -131,7 +131,7 @@ export class FrameDecoder {
     const dest = largeUnfilledBytes(len - h.headLen); // handed out once every byte is in
     let got = 0;
     for (const piece of this.buf.sublist(4 + h.headLen)) {
-      dest.set(piece, got);
+      copyBytes(dest, got, piece);
       got += piece.length;
     }
     this.buf.consume(this.buf.byteLength);
@@ -143,7 +143,7 @@ export class FrameDecoder {
   private fill(bytes: Uint8Array, at: number, out: Frame[]): number {
     const c = this.current!;
     const n = Math.min(c.dest.length - c.got, bytes.length - at);
-    c.dest.set(n === bytes.length ? bytes : bytes.subarray(at, at + n), c.got);
+    copyBytes(c.dest, c.got, n === bytes.length ? bytes : bytes.subarray(at, at + n));
     c.got += n;
     if (c.got === c.dest.length) {
       this.current = undefined;

@@ -18,7 +18,7 @@
  *
  * Every refusal fails the session, naming the party (a protocol error).
  */
-import { largeUnfilledBytes } from '../../util/large-buffers.js';
+import { copyBytes, largeUnfilledBytes } from '../../util/large-buffers.js';
 
 /** How many frame limits a message may span. */
 export const MAX_MESSAGE_PAYLOADS = 4;
@@ -94,7 +94,7 @@ export class PartAssembler {
   private append(chunk: Uint8Array): PartResult {
     const c = this.current!;
     if (c.got + chunk.length > c.total) return refused('a part past the end of its message');
-    c.buf.set(chunk, c.got);
+    copyBytes(c.buf, c.got, chunk);
     c.got += chunk.length;
     if (c.got < c.total) return { kind: 'more' };
     this.current = undefined;
