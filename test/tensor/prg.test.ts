@@ -19,6 +19,15 @@ test('deterministic per seed and stream, independent of chunking', () => {
   assert.equal(Buffer.compare(Buffer.from(a), Buffer.from(joined)), 0);
 });
 
+test('fillBytes overwrites what the buffer held (masks are drawn into unzeroed buffers)', () => {
+  for (const n of [5, 4096, 100_003]) {
+    const fresh = new Prg(seed(3), 2).bytes(n);
+    const dirty = new Uint8Array(n).fill(0xa5);
+    new Prg(seed(3), 2).fillBytes(dirty);
+    assert.equal(Buffer.compare(Buffer.from(fresh), Buffer.from(dirty)), 0, `n = ${n}`);
+  }
+});
+
 test('different streams and seeds give different output', () => {
   const base = Buffer.from(new Prg(seed(1), 0).bytes(64));
   assert.not.equal(Buffer.compare(base, Buffer.from(new Prg(seed(1), 1).bytes(64))), 0);

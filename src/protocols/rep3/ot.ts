@@ -20,7 +20,7 @@ import { kernel, RingTensor, type Shape } from '../../tensor/index.js';
 import { packLanes, unpackLanesInto, type Lane } from '../lanes.js';
 import { wordBytes } from '../wire.js';
 import { Rep3Share, type Rep3Context } from './context.js';
-import { largeBytes } from '../../util/large-buffers.js';
+import { largeUnfilledBytes } from '../../util/large-buffers.js';
 
 /** Scratch slots (Rep3Context.scratch) the OT's synchronous sections use; callers use others. */
 const SLOT = { r: 2, m: 3, masks: 4, sum: 5 } as const;
@@ -57,8 +57,9 @@ export function drawOtSender(ctx: Rep3Context, shape: Shape, lane: Lane = 8): Ot
   const rb = new RingTensor(shape);
   const ra = new RingTensor(shape);
   const n = rb.size;
-  const toRole2Masks = largeBytes(2 * n * lane);
-  const toRole1Masks = largeBytes(2 * n * lane);
+  // not zeroed: the PRG overwrites every byte of both on the next lines
+  const toRole2Masks = largeUnfilledBytes(2 * n * lane);
+  const toRole1Masks = largeUnfilledBytes(2 * n * lane);
   ctx.kNext().fillWords(rb.data);
   ctx.kNext().fillBytes(toRole2Masks);
   ctx.kPrev().fillWords(ra.data);
@@ -71,7 +72,7 @@ export function drawOtReceiver(ctx: Rep3Context, shape: Shape, lane: Lane = 8): 
   const withSender = ctx.role === 1 ? ctx.kPrev() : ctx.kNext();
   const mine = new RingTensor(shape);
   withSender.fillWords(mine.data);
-  const masks = largeBytes(2 * mine.size * lane);
+  const masks = largeUnfilledBytes(2 * mine.size * lane); // the PRG overwrites every byte
   withSender.fillBytes(masks);
   return { mine, masks, lane };
 }
