@@ -17,7 +17,8 @@
 // learns of a death only from a full collection.
 //
 // Exports:
-//   unfilled(bytes: number) -> SharedArrayBuffer   1 <= bytes <= 2^53 - 1, not zeroed; throws
+//   unfilled(bytes: number) -> SharedArrayBuffer   1 <= bytes <= 2^32 (less on 32-bit hosts: V8's
+//                                                  largest typed array), not zeroed; throws
 //                                                  TypeError / RangeError on a bad size and
 //                                                  RangeError when the memory cannot be had.
 //   zeroed(bytes: number) -> SharedArrayBuffer     the same, zeroed.
@@ -31,16 +32,18 @@
 //                                                  when source and target are not aligned alike
 //                                                  (3.6 GB/s against 10-14 here): a received
 //                                                  payload's offset in its read is arbitrary.
+//                                                  Unlike set: the offset must be a whole number,
+//                                                  and a detached source copies nothing.
 #include <node.h>
 #include <v8.h>
 
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #ifdef _WIN32
-#include <malloc.h>
 #include <windows.h>
 #else
 #include <dlfcn.h>
@@ -49,21 +52,20 @@
 namespace {
 
 constexpr size_t kAlign = 64;
+// Largest buffer made here: V8's largest typed array on 64-bit hosts (2^32 bytes), less on 32-bit
+// ones, where V8 would abort the process on a backing store above its limit.
+constexpr double kMaxBytes = static_cast<double>(v8::TypedArray::kMaxLength);
 
 // Bytes allocated here and not yet freed, every isolate's (the deleter may run on V8's sweeper
 // thread).
 std::atomic<int64_t> g_live{0};
 
-#ifdef _WIN32
-void* AlignedAlloc(size_t bytes) { return _aligned_malloc(bytes, kAlign); }
-void AlignedFree(void* data) { _aligned_free(data); }
-#else
-void* AlignedAlloc(size_t bytes) { return std::aligned_alloc(kAlign, bytes); }
-void AlignedFree(void* data) { std::free(data); }
-#endif
-
-void FreeBacking(void* data, size_t length, void* /*deleter_data*/) {
-  AlignedFree(data);
+// The memory comes from calloc or malloc, kAlign - 1 bytes more than asked, and the buffer starts
+// at the first aligned byte; the deleter frees the block's start (its deleter_data). calloc, not
+// memset: the C library knows when its memory is fresh from the kernel, already zero, and then
+// writes nothing (large blocks, or the top of the heap).
+void FreeBacking(void* /*data*/, size_t length, void* block) {
+  std::free(block);
   g_live.fetch_sub(static_cast<int64_t>(length), std::memory_order_relaxed);
 }
 
@@ -80,21 +82,20 @@ void Make(const v8::FunctionCallbackInfo<v8::Value>& args, bool zero) {
     return;
   }
   const double want = args[0].As<v8::Number>()->Value();
-  if (!(want >= 1 && want <= 9007199254740991.0) || std::floor(want) != want) {
-    Throw(isolate, true, "alloc: the byte count must be a whole number >= 1");
+  if (!(want >= 1 && want <= kMaxBytes) || std::floor(want) != want) {
+    Throw(isolate, true, "alloc: the byte count must be a whole number from 1 to 2^32");
     return;
   }
   const size_t bytes = static_cast<size_t>(want);
-  const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;  // aligned_alloc's rule
-  void* data = rounded >= bytes ? AlignedAlloc(rounded) : nullptr;
-  if (data == nullptr) {
+  void* block = zero ? std::calloc(bytes + kAlign - 1, 1) : std::malloc(bytes + kAlign - 1);
+  if (block == nullptr) {
     Throw(isolate, true, "alloc: out of memory");
     return;
   }
-  if (zero) std::memset(data, 0, bytes);
+  const uintptr_t at = (reinterpret_cast<uintptr_t>(block) + kAlign - 1) & ~uintptr_t{kAlign - 1};
   g_live.fetch_add(static_cast<int64_t>(bytes), std::memory_order_relaxed);
   std::unique_ptr<v8::BackingStore> store =
-      v8::SharedArrayBuffer::NewBackingStore(data, bytes, FreeBacking, nullptr);
+      v8::SharedArrayBuffer::NewBackingStore(reinterpret_cast<void*>(at), bytes, FreeBacking, block);
   args.GetReturnValue().Set(v8::SharedArrayBuffer::New(isolate, std::move(store)));
 }
 

@@ -23,7 +23,11 @@
  * MiB allocated ends in one (as against every 64 MiB without shared buffers).
  *
  * A buffer its user writes whole before reading ({@link largeUnfilledBytes}: a message's destination,
- * a ciphertext slab) is not zeroed when the addon native/alloc.cc is built; otherwise it is.
+ * a ciphertext slab, PRG output) is not zeroed: from the addon, or plain (`Buffer.allocUnsafeSlow`)
+ * below the size, over the budget or without the addon; a shared one without the addon is zeroed.
+ *
+ * The count and the budget are the whole process's with the addon (every thread and every copy of
+ * this module share them; threads may each overshoot it by one buffer), this module's own without.
  *
  * The buffers are never shared with another thread: this is an allocation, not a channel. What
  * differs for their users: `.buffer` is a SharedArrayBuffer (not `instanceof ArrayBuffer`; it
@@ -41,6 +45,9 @@ import { packageRoot } from './paths.js';
 
 /** Smaller buffers are always plain ArrayBuffers (too small to matter to V8's count). */
 export const LARGE_BUFFER_MIN_BYTES = 1 << 16;
+
+/** Larger buffers are plain too (V8's largest typed array, and the addon's limit). */
+export const LARGE_BUFFER_MAX_BYTES = 2 ** 32;
 
 /** Default of {@link largeBufferBudget}, MiB. */
 export const DEFAULT_LARGE_BUFFER_MIB = 256;
@@ -116,7 +123,8 @@ interface AllocAddon {
   unfilled(bytes: number): SharedArrayBuffer;
   zeroed(bytes: number): SharedArrayBuffer;
   liveBytes(): number;
-  copy(target: Uint8Array, offset: number, source: Uint8Array): void;
+  /** Absent from builds before 2026-12-07: copyBytes then uses `set`. */
+  copy?(target: Uint8Array, offset: number, source: Uint8Array): void;
 }
 let allocAddon: AllocAddon | null | undefined;
 
@@ -129,8 +137,7 @@ function addon(): AllocAddon | null {
   try {
     const a = createRequire(import.meta.url)(path) as Partial<AllocAddon>;
     const probe = a.zeroed?.(64);
-    const complete = typeof a.liveBytes === 'function' && typeof a.copy === 'function';
-    if (probe instanceof SharedArrayBuffer && probe.byteLength === 64 && complete) {
+    if (probe instanceof SharedArrayBuffer && probe.byteLength === 64 && typeof a.liveBytes === 'function') {
       allocAddon = a as AllocAddon;
     }
   } catch {
@@ -160,19 +167,21 @@ function plain(bytes: number, unfilled: boolean): ArrayBuffer {
  */
 function backing(bytes: number, unfilled = false): ArrayBufferLike {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`${bytes} is not a byte count`);
-  if (registry === undefined || bytes < LARGE_BUFFER_MIN_BYTES) return plain(bytes, unfilled);
+  if (registry === undefined || bytes < LARGE_BUFFER_MIN_BYTES || bytes > LARGE_BUFFER_MAX_BYTES)
+    return plain(bytes, unfilled);
   if (uncollectedBytes() + bytes > largeBufferBudget()) {
     overBudget++;
     return plain(bytes, unfilled);
   }
-  sharedAllocs++;
   const a = addon();
   if (a !== null) {
     const sab = unfilled ? a.unfilled(bytes) : a.zeroed(bytes); // counted by the addon
+    sharedAllocs++;
     own.add(sab);
     return sab;
   }
   const sab = new SharedArrayBuffer(bytes);
+  sharedAllocs++;
   uncollected += bytes;
   own.add(sab);
   registry.register(sab, bytes);
@@ -211,14 +220,15 @@ export const NATIVE_COPY_MIN_BYTES = 1024;
  * and the copy is at least {@link NATIVE_COPY_MIN_BYTES}: V8 copies shared memory with relaxed
  * atomic loads and stores, one byte at a time unless source and target are aligned alike, about
  * 3.6 GB/s on this machine against 10-14 for memmove; a received payload sits at any offset of
- * its socket read. Throws a RangeError when `source` does not fit at `offset`, as `set` does.
+ * its socket read. Throws a RangeError when `source` does not fit at `offset`, as `set` does;
+ * `offset` must be a whole number (callers pass byte counts).
  */
 export function copyBytes(target: Uint8Array, offset: number, source: Uint8Array): void {
   const shared =
     hasShared && (target.buffer instanceof SharedArrayBuffer || source.buffer instanceof SharedArrayBuffer);
-  const a = shared && source.byteLength >= NATIVE_COPY_MIN_BYTES ? addon() : null;
-  if (a === null) target.set(source, offset);
-  else a.copy(target, offset, source);
+  const copy = shared && source.byteLength >= NATIVE_COPY_MIN_BYTES ? addon()?.copy : undefined;
+  if (copy === undefined) target.set(source, offset);
+  else copy(target, offset, source);
 }
 
 /**
