@@ -10,9 +10,10 @@
  * (util/large-buffers.ts: shared, outside V8's count, not zeroed), up to {@link SLAB_READ_BYTES} at
  * a time, pushed as views, for as long as each read fills its buffer; one that does not (the
  * socket ran dry) goes back to the small buffer and lets the slab go, to be taken up again by the
- * next bulk reads while it lives. A slab is carved forward only and read by one socket, so no byte handed
- * out is ever written again, and it is freed when its last view is. An idle socket so holds 16 KiB,
- * not a slab (a connection that once carried a job would otherwise pin 1 MiB for its lifetime).
+ * next bulk reads while it lives. A slab is carved forward only and read by one socket, so no byte
+ * handed out is ever written again, and it is freed when its last view is. An idle socket so holds
+ * 16 KiB, not a slab (a connection that once carried a job would otherwise pin 1 MiB for its
+ * lifetime).
  * A view that some layer keeps (a decoded message's field) keeps its whole slab, as with Node's
  * reads it keeps its 64 KiB buffer: a peer that sends bulk data and makes this side keep many
  * small messages from it pins up to 1 MiB per message kept instead of 64 KiB. Those bytes count
@@ -108,9 +109,9 @@ class SocketReads {
    */
   readonly onRead = (nread: number, buf: Buffer): boolean => {
     let chunk: Buffer;
+    this.bulk = nread === buf.byteLength;
     if (buf === this.small) {
       chunk = Buffer.from(buf.subarray(0, nread)); // the small buffer is read into again
-      this.bulk = nread === buf.byteLength;
     } else {
       chunk = buf.subarray(0, nread);
       if (this.slab !== undefined && buf.buffer === this.slab) {
@@ -118,7 +119,6 @@ class SocketReads {
       } else {
         this.slab = undefined; // not the slab handed out: never the case, but never carve it again
       }
-      this.bulk = nread === buf.byteLength;
     }
     try {
       return this.socket.push(chunk);

@@ -169,22 +169,21 @@ function backing(bytes: number, unfilled = false): ArrayBufferLike {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`${bytes} is not a byte count`);
   if (registry === undefined || bytes < LARGE_BUFFER_MIN_BYTES || bytes > LARGE_BUFFER_MAX_BYTES)
     return plain(bytes, unfilled);
-  if (uncollectedBytes() + bytes > largeBufferBudget()) {
+  const a = addon();
+  if ((a === null ? uncollected : a.liveBytes()) + bytes > largeBufferBudget()) {
     overBudget++;
     return plain(bytes, unfilled);
   }
-  const a = addon();
+  let sab: SharedArrayBuffer;
   if (a !== null) {
-    const sab = unfilled ? a.unfilled(bytes) : a.zeroed(bytes); // counted by the addon
-    sharedAllocs++;
-    own.add(sab);
-    return sab;
+    sab = unfilled ? a.unfilled(bytes) : a.zeroed(bytes); // counted by the addon
+  } else {
+    sab = new SharedArrayBuffer(bytes);
+    uncollected += bytes;
+    registry.register(sab, bytes);
   }
-  const sab = new SharedArrayBuffer(bytes);
   sharedAllocs++;
-  uncollected += bytes;
   own.add(sab);
-  registry.register(sab, bytes);
   return sab;
 }
 

@@ -31,6 +31,20 @@ async function settle(): Promise<void> {
 
 test.after.each(() => setLargeBufferBudget(undefined));
 
+/**
+ * Allocates a 1 MiB large buffer and one of `second`, checks both are counted, and drops them;
+ * returns the count from before.
+ */
+function countedThenDropped(second: (n: number) => Uint8Array): number {
+  const base = largeBufferStats().uncollectedBytes;
+  (() => {
+    const held = [largeBytes(1 << 20), second(1 << 20)];
+    assert.is(largeBufferStats().uncollectedBytes, base + 2 * (1 << 20));
+    assert.is(held.length, 2);
+  })();
+  return base;
+}
+
 test('large buffers are shared and zeroed, small ones plain', () => {
   const big = largeBytes(LARGE_BUFFER_MIN_BYTES);
   assert.ok(big.buffer instanceof SharedArrayBuffer);
@@ -82,12 +96,7 @@ test('over the budget, buffers are plain (V8 counts them and collects as before)
 test('a collected buffer gives its bytes back to the budget', async () => {
   gc();
   await settle();
-  const base = largeBufferStats().uncollectedBytes;
-  (() => {
-    const held = [largeBytes(1 << 20), largeBytes(1 << 20)];
-    assert.is(largeBufferStats().uncollectedBytes, base + 2 * (1 << 20));
-    assert.is(held.length, 2);
-  })();
+  const base = countedThenDropped(largeBytes);
   gc();
   await settle();
   assert.ok(largeBufferStats().uncollectedBytes <= base, 'both buffers counted out after collection');
@@ -98,12 +107,7 @@ test('with the addon, a buffer freed by a young-generation scavenge gives its by
   const minorGc = gc as unknown as (o: { type: 'minor' }) => void;
   minorGc({ type: 'minor' });
   await settle();
-  const base = largeBufferStats().uncollectedBytes;
-  (() => {
-    const held = [largeBytes(1 << 20), largeUnfilledBytes(1 << 20)];
-    assert.is(largeBufferStats().uncollectedBytes, base + 2 * (1 << 20));
-    assert.is(held.length, 2);
-  })();
+  const base = countedThenDropped(largeUnfilledBytes);
   // V8 may sweep the dead buffers on a helper thread after the scavenge: give it a moment
   for (let i = 0; i < 50 && largeBufferStats().uncollectedBytes > base; i++) {
     minorGc({ type: 'minor' });
