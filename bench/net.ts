@@ -15,6 +15,8 @@
  *   (from the moment the last party ended the previous round to the moment the last party ended
  *   this one, pooled over the runs); bytes_per_party, rounds and cpu_ms are per round too.
  * - `mul` (n = 1e6) and `matmul` (n = 512) with rep3, the mpc suite's cases (bench/cases.ts).
+ * - `wire` (bench/wire.ts): CPU per MiB of loopback TCP between two processes and of Noise's
+ *   cipher, below peermpc and libp2p: what a case's bytes cost at least.
  * - `throughput` (n = 256): one MPC channel between two parties moving n MiB in 8 MiB messages
  *   (party 0 to party 1; a third party idles); ops_per_s is bytes per second, so over libp2p-tcp it
  *   is the throughput of one channel between two processes (Noise, Yamux, frames, reassembly).
@@ -33,6 +35,7 @@ import type { PeerNode } from '../src/node/libp2p-node.js';
 import { createPeer, type Peer, type PeerInit } from '../src/node/peer.js';
 import type { CaseSpec } from './cases.js';
 import { median, percentile, progress, type Row, type SuiteOptions } from './harness.js';
+import { wireRows } from './wire.js';
 import { chooseTransports, compareTransports, nonTransportFilters, TransportRunner } from './transports.js';
 
 const MiB = 1 << 20;
@@ -240,8 +243,8 @@ async function transportCompareRows(opts: SuiteOptions, names: string[]): Promis
 }
 
 /**
- * Runs the net suite; `only` filters by case name (stream, channel, rtt, discovery, mul, matmul,
- * rounds, throughput) and transport (memory, libp2p-tcp: mul, matmul, rounds and throughput
+ * Runs the net suite; `only` filters by case name (stream, channel, rtt, discovery, wire, mul,
+ * matmul, rounds, throughput) and transport (memory, libp2p-tcp: mul, matmul, rounds and throughput
  * only; or `--transport`).
  */
 export async function benchNet(opts: SuiteOptions): Promise<Row[]> {
@@ -252,6 +255,7 @@ export async function benchNet(opts: SuiteOptions): Promise<Row[]> {
     const rows: Row[] = [];
     if (want('stream', 'channel', 'rtt')) rows.push(...(await transportRows(root, opts.runs)));
     if (want('discovery')) rows.push(await discoveryRow(root, opts.runs));
+    if (want('wire')) rows.push(...(await wireRows(opts.runs)));
     const multi = only.filter((o) => MULTI.some((c) => c.spec.name === o));
     if (only.length === 0 || multi.length > 0) rows.push(...(await transportCompareRows(opts, multi)));
     return rows;
