@@ -70,7 +70,7 @@ export async function tcpRun(
     messages.push(m);
     wake?.();
   });
-  sink.once('exit', (code) => fail(new Error(`wire sink exited with code ${code}`)));
+  sink.once('exit', (code) => fail(new Error(`wire: the sink process exited with code ${code}`)));
   /** The sink's next message, or the failure. */
   const next = async <T>(): Promise<T> => {
     while (messages.length === 0 && failure === undefined) await new Promise<void>((r) => (wake = r));
@@ -78,7 +78,7 @@ export async function tcpRun(
     throw failure!;
   };
   const socket = new net.Socket();
-  socket.on('error', fail);
+  socket.on('error', (err) => fail(new Error(`wire: the socket to the sink failed: ${err.message}`)));
   try {
     const { port } = await next<{ port: number }>();
     await new Promise<void>((resolve) => {
