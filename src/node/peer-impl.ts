@@ -10,7 +10,7 @@ import type { Channel } from '../protocols/channel.js';
 import { untilAborted } from '../util/abort.js';
 import { AccessList } from './access.js';
 import { Advertiser } from './catalog/advertiser.js';
-import { Catalog } from './catalog/catalog.js';
+import { Catalog, CATALOG_QUEUE_WAIT_MS } from './catalog/catalog.js';
 import { CATALOG_PROTOCOL, catalogHandler } from './catalog/protocol.js';
 import { DatasetStore } from './dataset/store.js';
 import { AccessDeniedError, InvalidPeerAddressError, PeerNotStartedError } from './errors.js';
@@ -139,6 +139,7 @@ export class PeerImpl implements Peer {
       self,
       log: nodeLogger('catalog'),
       catalogRequestMs: t.catalogRequestMs ?? 5_000,
+      catalogQueueWaitMs: t.catalogQueueWaitMs ?? CATALOG_QUEUE_WAIT_MS,
       searchMs: t.searchMs ?? 15_000,
       addAdvertiseWaitMs: t.advertiseWaitMs ?? 5_000,
     });

@@ -27,6 +27,12 @@ export interface PeerTimeouts {
    * requests to that owner (at most 8 in flight per owner). Default 5 000.
    */
   catalogRequestMs?: number;
+  /**
+   * Longest a `datasets.show` waits in this peer's queue of requests to one owner before it is sent
+   * (then it fails with CatalogRequestError, "still queued"); the caller's signal may end it
+   * sooner. Default 60 000.
+   */
+  catalogQueueWaitMs?: number;
   /** A whole dataset search (DHT lookups + fetching descriptions). Default 15 000. */
   searchMs?: number;
   /** How long `datasets.add` waits for the first advertisement before returning. Default 5 000. */

@@ -30,8 +30,9 @@ import { CATALOG_PROTOCOL, requestCatalog, type CatalogQuery } from './protocol.
 import { searchNetwork } from './search.js';
 
 /**
- * Longest a `show` waits in the queue of this peer's requests to one owner before it is sent (the
- * caller's signal may end it sooner); once sent, the owner has `catalogRequestMs` to answer.
+ * Default of the longest a `show` waits in the queue of this peer's requests to one owner before it
+ * is sent (the caller's signal may end it sooner); once sent, the owner has `catalogRequestMs` to
+ * answer.
  */
 export const CATALOG_QUEUE_WAIT_MS = 60_000;
 
@@ -51,6 +52,8 @@ export interface CatalogDeps {
   log: Logger;
   /** Time budget of one catalog request to an owner (ms). */
   catalogRequestMs: number;
+  /** Longest a `show` waits in this peer's queue to one owner (ms; {@link CATALOG_QUEUE_WAIT_MS}). */
+  catalogQueueWaitMs?: number;
   /** Default time budget of a search (ms). */
   searchMs: number;
   /** Time to wait for the first advertisement in `add` before returning (ms). */
@@ -235,14 +238,15 @@ export class Catalog implements DatasetCatalog {
       return e.signed;
     }
     const peer = peerIdFromString(owner);
-    const waited = AbortSignal.timeout(CATALOG_QUEUE_WAIT_MS);
+    const waitMs = this.deps.catalogQueueWaitMs ?? CATALOG_QUEUE_WAIT_MS;
+    const waited = AbortSignal.timeout(waitMs);
     const raw = await this.limit
       .run(owner, () => requestCatalog(this.dial, peer, { name }, this.timed(options.signal)), {
         signal: options.signal === undefined ? waited : AbortSignal.any([options.signal, waited]),
       })
       .catch((err: unknown) => {
         if (err !== waited.reason) throw err;
-        const why = `still queued behind this peer's other requests to it after ${CATALOG_QUEUE_WAIT_MS} ms`;
+        const why = `still queued behind this peer's other requests to it after ${waitMs} ms`;
         throw new CatalogRequestError(owner, why);
       });
     const item = raw.find((r) => (r as { description?: { name?: unknown } })?.description?.name === name);
