@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { Uint8ArrayList } from 'uint8arraylist';
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise';
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto';
-import { FrameDecoder } from '../../src/node/mpc/frame-decoder.js';
+import { FrameDecoder, type DirectBudget } from '../../src/node/mpc/frame-decoder.js';
+import { Inbox, PeerBudget, sessionLimits } from '../../src/node/mpc/inbound.js';
 import {
   encodeData,
   encodeDataHeader,
@@ -95,6 +96,24 @@ function check(frames: Frame[], s: ReturnType<typeof stream>): void {
   );
 }
 
+/** A direct-receive budget that counts what is held, refusing past `limit` bytes. */
+function counting(limit = Infinity): DirectBudget & { held: number; charges: number } {
+  const b = {
+    held: 0,
+    charges: 0,
+    charge(bytes: number): boolean {
+      if (b.held + bytes > limit) return false;
+      b.held += bytes;
+      b.charges++;
+      return true;
+    },
+    release(bytes: number): void {
+      b.held -= bytes;
+    },
+  };
+  return b;
+}
+
 test('direct receive: the same frames as the buffered path, for any cutting of the stream', () => {
   const s = stream();
   fc.assert(
@@ -105,9 +124,11 @@ test('direct receive: the same frames as the buffered path, for any cutting of t
         cuts.sort((a, b) => a - b);
         for (const direct of [false, true]) {
           const d = new FrameDecoder(MAX);
-          d.direct = direct;
+          const b = counting();
+          if (direct) d.direct = b;
           check(feed(d, s.bytes, cuts, lists), s);
           assert.is(d.buffered, 0);
+          assert.is(b.held, 0, 'every charge given back once its frame is whole');
         }
       },
     ),
@@ -116,7 +137,7 @@ test('direct receive: the same frames as the buffered path, for any cutting of t
   // byte by byte, and in 1 KiB reads
   for (const step of [1, 1024]) {
     const d = new FrameDecoder(MAX);
-    d.direct = true;
+    d.direct = counting();
     const cuts = Array.from({ length: Math.ceil(s.bytes.length / step) }, (_, i) => i * step);
     check(feed(d, s.bytes, cuts, false), s);
   }
@@ -124,21 +145,68 @@ test('direct receive: the same frames as the buffered path, for any cutting of t
 
 test('direct receive: a frame in progress counts as buffered; nothing is allocated before its header', () => {
   const d = new FrameDecoder(MAX);
-  d.direct = true;
+  const b = counting();
+  d.direct = b;
   const f = encodeData('j', 4, pattern(40_000, 9));
   assert.equal(d.push(f.subarray(0, 8)), []); // length and part of the header only
   assert.is(d.buffered, 8);
+  assert.is(b.held, 0);
   assert.equal(d.push(f.subarray(8, 30_000)), []);
   assert.is(d.buffered, 30_000 - 4 - 2 - 1 - 4); // the payload bytes in so far
+  assert.is(b.held, 40_000, 'the whole destination is charged from the header on');
   const [got] = d.push(f.subarray(30_000));
   assert.equal(got, { kind: 'data', jobId: 'j', step: 4, payload: pattern(40_000, 9) });
   assert.is(d.buffered, 0);
+  assert.is(b.held, 0);
+});
+
+test('direct receive: over the sender budget a frame is buffered as it arrives; a cut-off frame gives its charge back', () => {
+  const f = encodeData('j', 4, pattern(40_000, 9));
+  // the budget refuses: the bytes are kept as they come (no destination of the frame's size yet)
+  const tight = counting(30_000);
+  const d = new FrameDecoder(MAX);
+  d.direct = tight;
+  assert.equal(d.push(f.subarray(0, 1000)), []);
+  assert.is(tight.held, 0);
+  assert.is(d.buffered, 1000);
+  const [got] = d.push(f.subarray(1000));
+  assert.equal(got, { kind: 'data', jobId: 'j', step: 4, payload: pattern(40_000, 9) });
+  // a frame cut off by the end of its link: dispose gives the charge back
+  const b = counting();
+  const e = new FrameDecoder(MAX);
+  e.direct = b;
+  e.push(f.subarray(0, 1000));
+  assert.is(b.held, 40_000);
+  e.dispose();
+  assert.is(b.held, 0);
+  e.dispose(); // once only
+  assert.is(b.held, 0);
+});
+
+test('direct receive: headers that stall charge the peer budget shared by its sessions, then buffer', () => {
+  // one peer, two sessions (two inboxes, two links) sharing a budget of 100 000 bytes
+  const budget = new PeerBudget({ bytes: 100_000, messages: 100 });
+  const inboxes = [0, 1].map(() => new Inbox(1, sessionLimits(MAX), budget));
+  for (const i of inboxes) i.peer = 'peer-x';
+  const decoders = inboxes.map((i) => {
+    const d = new FrameDecoder(MAX);
+    d.direct = i.inFlight;
+    return d;
+  });
+  const header = (n: number): Uint8Array => encodeData('j', 1, new Uint8Array(n)).subarray(0, 100);
+  decoders[0]!.push(header(60_000)); // charged: 60 000 of 100 000
+  assert.equal(budget.usage('peer-x'), { bytes: 60_000, messages: 1 });
+  decoders[1]!.push(header(60_000)); // would pass the budget: buffered, nothing more charged
+  assert.equal(budget.usage('peer-x'), { bytes: 60_000, messages: 1 });
+  assert.is(decoders[1]!.buffered, 100);
+  decoders[0]!.dispose();
+  assert.equal(budget.usage('peer-x'), { bytes: 0, messages: 0 });
 });
 
 test('direct receive refuses oversized, malformed and misplaced frames with a FrameError', () => {
   const refuse = (bytes: Uint8Array, reason: string, cut = 7): void => {
     const d = new FrameDecoder(MAX);
-    d.direct = true;
+    d.direct = counting();
     assert.throws(
       () => {
         d.push(bytes.subarray(0, cut));

@@ -10,6 +10,10 @@
  *   alive until the frame completes (they died in the young generation instead of being promoted,
  *   which was a large share of a receiver's garbage collection). Off before the handshake, so a
  *   peer that is no party of a session cannot make this side allocate a frame's size with a header.
+ *   A party can: its header alone makes this side allocate up to the frame limit. So the
+ *   destination is charged to the sender's inbound budget ({@link DirectBudget}) from its header
+ *   until its last byte; over budget, the frame is buffered as its bytes arrive, as before direct
+ *   receive (a party that sends headers and stalls then holds no more than the bytes it sent).
  */
 import { Uint8ArrayList } from 'uint8arraylist';
 import { copyBytes, largeUnfilledBytes } from '../../util/large-buffers.js';
@@ -27,12 +31,22 @@ import {
 /** Frames of at least this length (the u32 prefix) take the single-copy paths. */
 const LARGE_FRAME = 4096;
 
+/** What a frame received directly holds of its sender's budget while it arrives (inbound.ts). */
+export interface DirectBudget {
+  /** Charges `bytes` to the sender; false when that would pass its budget (nothing charged). */
+  charge(bytes: number): boolean;
+  /** Gives back a charge of `bytes`. */
+  release(bytes: number): void;
+}
+
 /** A large frame being received straight into its destination. */
 interface DirectFrame {
   /** The frame without its payload (data) or chunk (part), which `dest` becomes. */
   head: Extract<Frame, { kind: 'data' | 'part' }>;
   dest: Uint8Array;
   got: number;
+  /** Where `dest.length` bytes are charged until the frame is whole or the decoder disposed. */
+  budget: DirectBudget;
 }
 
 /** Bytes after the job id before the payload: the step (data), or step, total and offset (part). */
@@ -45,8 +59,8 @@ function fixedBytes(kind: number): number {
  * stream is beyond repair: close it.
  */
 export class FrameDecoder {
-  /** Receive large frames straight into their destination (see the module comment). */
-  direct = false;
+  /** Receive large frames straight into their destination, charged here (see the module comment). */
+  direct: DirectBudget | undefined;
   private readonly buf = new Uint8ArrayList();
   private readonly maxLength: number;
   private readonly jobIds = new JobIdCache();
@@ -125,9 +139,9 @@ export class FrameDecoder {
    * its destination, taking the bytes buffered; false when it is not such a frame (or its header
    * is not all in yet).
    */
-  private beginDirect(len: number): boolean {
+  private beginDirect(len: number, budget: DirectBudget): boolean {
     const h = this.largeHead(len);
-    if (h === undefined) return false;
+    if (h === undefined || !budget.charge(len - h.headLen)) return false;
     const dest = largeUnfilledBytes(len - h.headLen); // handed out once every byte is in
     let got = 0;
     for (const piece of this.buf.sublist(4 + h.headLen)) {
@@ -135,8 +149,15 @@ export class FrameDecoder {
       got += piece.length;
     }
     this.buf.consume(this.buf.byteLength);
-    this.current = { head: h.head, dest, got };
+    this.current = { head: h.head, dest, got, budget };
     return true;
+  }
+
+  /** Gives back the charge of a direct frame in progress (the link is over). */
+  dispose(): void {
+    const c = this.current;
+    this.current = undefined;
+    c?.budget.release(c.dest.length);
   }
 
   /** Copies what of `bytes` from `at` belongs to the direct frame; returns the bytes taken. */
@@ -147,6 +168,7 @@ export class FrameDecoder {
     c.got += n;
     if (c.got === c.dest.length) {
       this.current = undefined;
+      c.budget.release(c.dest.length); // from here on the channel's inbox charges what it keeps
       out.push(FrameDecoder.withPayload(c.head, c.dest));
     }
     return n;
@@ -201,7 +223,7 @@ export class FrameDecoder {
       const len = this.buf.getUint32(0, true);
       this.checkLength(len);
       if (this.buf.byteLength < 4 + len) {
-        if (this.direct) this.beginDirect(len);
+        if (this.direct !== undefined) this.beginDirect(len, this.direct);
         return;
       }
       const frame = this.largeData(len) ?? decodeFrameBody(this.buf.subarray(4, 4 + len), this.jobIds);

@@ -9,7 +9,7 @@
 import '../../polyfills.js';
 import type { Logger, Stream } from '@libp2p/interface';
 import type { Uint8ArrayList } from 'uint8arraylist';
-import { FrameDecoder } from './frame-decoder.js';
+import { FrameDecoder, type DirectBudget } from './frame-decoder.js';
 import { ABORT_CODE, encodeAbort, FrameError, type Frame } from './frame.js';
 
 /** How a link ended. */
@@ -99,10 +99,11 @@ export class FrameLink {
 
   /**
    * Lets large frames be received straight into their destination, allocated when their header
-   * arrives (frame-decoder.ts): for a link that belongs to a session, once its handshake is done.
+   * arrives and charged to `budget` until whole (frame-decoder.ts): for a link that belongs to a
+   * session, once its handshake is done.
    */
-  receiveDirect(): void {
-    this.decoder.direct = true;
+  receiveDirect(budget: DirectBudget): void {
+    this.decoder.direct = budget;
   }
 
   /** Stops delivering: frames queue until the next {@link setHandler}. */
@@ -206,6 +207,7 @@ export class FrameLink {
   private end(end: LinkEnd): void {
     if (this.ended !== undefined) return;
     this.ended = end;
+    this.decoder.dispose(); // a frame cut off by the end gives its charge back
     this.handler?.onEnd(end);
   }
 }

@@ -288,6 +288,15 @@ export class Inbox {
     return refused;
   }
 
+  /**
+   * The sending peer's budget as a large frame arriving straight into its destination holds it
+   * (frame-decoder.ts): one message of its bytes, charged from its header until it is whole.
+   */
+  readonly inFlight = {
+    charge: (bytes: number): boolean => this.budget.charge(this.peer, bytes) === undefined,
+    release: (bytes: number): void => this.budget.release(this.peer, bytes),
+  };
+
   /** Gives back the reservation (its message arrived whole, or the session is over). */
   unreserve(): void {
     const r = this.reservation;

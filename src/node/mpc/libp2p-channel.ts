@@ -157,8 +157,9 @@ export class Libp2pChannel implements Channel {
       return;
     }
     this.links[party] = link;
-    link.receiveDirect(); // a party of this session: it may make this side allocate a frame's size
-    this.inbound[party]!.inbox.peer = link.remote; // before any frame is delivered
+    this.inbound[party]!.inbox.peer = link.remote; // before any frame is delivered or charged
+    // a party of this session: its large frames are allocated at their header, charged to its budget
+    link.receiveDirect(this.inbound[party]!.inbox.inFlight);
     link.setHandler({
       onFrame: (f) => this.onFrame(party, f),
       onEnd: (end) => this.onLinkEnd(party, end),
