@@ -52,7 +52,11 @@ interface NoiseStreamInternals {
 /** What the in-place reads rely on besides. */
 interface NoiseReadInternals {
   decrypt(chunk: Bytes | Uint8ArrayList): Bytes | Uint8Array;
-  decoder: { decode(data: Bytes): Iterable<Uint8Array | Uint8ArrayList> };
+  decoder: {
+    decode(data: Bytes): Iterable<Uint8Array | Uint8ArrayList>;
+    /** What Noise's decoder holds of a message not yet whole. */
+    buffer: { readonly byteLength: number; slice(): Uint8Array; consume(bytes: number): void };
+  };
   handshake: { decrypt(ciphertext: unknown, dst?: Uint8Array): Uint8Array | ByteList };
 }
 
@@ -66,6 +70,9 @@ function hasReadInternals(c: NoiseStreamInternals): c is NoiseStreamInternals & 
   return (
     typeof v.decrypt === 'function' &&
     typeof v.decoder?.decode === 'function' &&
+    typeof v.decoder.buffer?.byteLength === 'number' &&
+    typeof v.decoder.buffer.slice === 'function' &&
+    typeof v.decoder.buffer.consume === 'function' &&
     typeof v.handshake?.decrypt === 'function'
   );
 }
@@ -189,7 +196,19 @@ export interface LeanNoiseOptions {
 function readInPlace(connection: NoiseStreamInternals & NoiseReadInternals): void {
   const reader = new NoiseMessageReader();
   const handshake = connection.handshake;
-  connection.decoder.decode = (data) => reader.decode(data);
+  // Bytes that came in with the last handshake message reached Noise's own decoder before this
+  // patch (the stream hands them over in a microtask that runs first): the start of a message it
+  // holds goes to the reader first, or the reader would take ciphertext for a length prefix.
+  const held = connection.decoder.buffer;
+  let early = held.byteLength > 0 ? reader.decode(held.slice()) : []; // a copy: the reader's own
+  held.consume(held.byteLength);
+  connection.decoder.decode = (data) => {
+    const out = reader.decode(data);
+    if (early.length === 0) return out; // always so: Noise's decoder kept no whole message
+    const first = early;
+    early = [];
+    return [...first, ...out];
+  };
   connection.decrypt = (msg) => {
     const n = msg.byteLength - TAG_BYTES;
     if (n < 0) throw new Error('Invalid chunk'); // Noise's own refusal
