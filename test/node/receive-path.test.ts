@@ -322,7 +322,11 @@ test('in-place Noise reads: whole and cut messages decrypt, prefixed writes, a t
       return new Uint8ArrayList(new Uint8Array([ct.length >> 8, ct.length & 0xff]), ct);
     },
     decrypt: () => assert.unreachable('replaced'),
-    decoder: { lengthDecoder: () => 0, decode: () => assert.unreachable('replaced') },
+    decoder: {
+      lengthDecoder: () => 0,
+      decode: () => assert.unreachable('replaced'),
+      buffer: new Uint8ArrayList(),
+    },
     handshake: {
       decrypt: (ct: Uint8Array, dst?: Uint8Array) => c.chaCha20Poly1305Decrypt(ct, nonce, ad, key, dst),
     },
