@@ -108,6 +108,9 @@ bool get_sized(napi_env env, napi_value v, const char* op, const char* what, siz
   return true;
 }
 
+// Most elements of a `parts` array (Noise hands at most a few; a bound on what a caller makes us hold).
+constexpr uint32_t kMaxParts = 1 << 16;
+
 // `parts` as a list of byte ranges: one Uint8Array or an array of them. Empty parts are dropped.
 bool get_parts(napi_env env, napi_value v, const char* op, std::vector<Bytes>* parts, size_t* total) {
   parts->clear();
@@ -129,14 +132,24 @@ bool get_parts(napi_env env, napi_value v, const char* op, std::vector<Bytes>* p
     throw_error(env, "error", std::string(op) + ": cannot read the input parts");
     return false;
   }
+  if (count > kMaxParts) {
+    throw_error(env, "range", std::string(op) + ": " + std::to_string(count) + " input parts, at most " +
+                                  std::to_string(kMaxParts));
+    return false;
+  }
+  // Two passes: reading an element may run JavaScript (a getter, a proxy) that detaches or frees
+  // the buffer of a part read before, so every element is read first, and only then their memory
+  // (reading a typed array's pointer runs no JavaScript).
+  std::vector<napi_value> items(count);
   for (uint32_t i = 0; i < count; i++) {
-    napi_value item;
-    Bytes b;
-    if (napi_get_element(env, v, i, &item) != napi_ok) {
+    if (napi_get_element(env, v, i, &items[i]) != napi_ok) {
       throw_error(env, "error", std::string(op) + ": cannot read input part " + std::to_string(i));
       return false;
     }
-    if (!get_bytes(env, item, op, "input part " + std::to_string(i), &b)) return false;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    Bytes b;
+    if (!get_bytes(env, items[i], op, "input part " + std::to_string(i), &b)) return false;
     if (b.n > 0) parts->push_back(b);
     *total += b.n;
   }

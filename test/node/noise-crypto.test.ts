@@ -14,6 +14,7 @@ import type { Libp2p, Stream } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Uint8ArrayList } from 'uint8arraylist';
@@ -327,6 +328,47 @@ test('ciphertexts handed out are never overwritten by later ones', () => {
     kept.push([out.subarray(), flat(out)]);
   }
   for (const [view, copy] of kept) assert.equal(Uint8Array.from(view), copy);
+});
+
+test('a parts array whose getter detaches an earlier part: refused or read whole, never freed memory', () => {
+  if (skip) return;
+  const addonPath = fileURLToPath(new URL('../../build/Release/peermpc_aead.node', import.meta.url));
+  // in a child process (a use-after-free would crash it): a getter on parts[1] detaches parts[0]'s
+  // buffer and lets the collector free it while the addon reads the array (review finding)
+  const main = `
+    const aead = require(${JSON.stringify(addonPath)});
+    const key = new Uint8Array(32), nonce = new Uint8Array(12), ad = new Uint8Array(0);
+    const N = 32768;
+    const outcomes = new Set();
+    for (const op of ['openInPlace', 'open', 'seal']) {
+      for (let i = 0; i < 5; i++) {
+        let part0 = new Uint8Array(new ArrayBuffer(N));
+        const part1 = new Uint8Array(64);
+        const parts = [part0];
+        Object.defineProperty(parts, 1, { enumerable: true, get() {
+          structuredClone(part0.buffer, { transfer: [part0.buffer] });
+          part0 = null;
+          gc();
+          new Uint8Array(new ArrayBuffer(N)).fill(0xab);
+          return part1;
+        } });
+        parts.length = 2;
+        try {
+          if (op === 'openInPlace') aead.openInPlace(key, nonce, ad, parts);
+          else if (op === 'open') aead.open(key, nonce, ad, parts, new Uint8Array(N + 64 - 16));
+          else aead.seal(key, nonce, ad, parts, new Uint8Array(N + 64 + 16));
+          outcomes.add(op + ': returned');
+        } catch (e) {
+          outcomes.add(op + ': ' + e.name);
+        }
+      }
+    }
+    process.stdout.write(JSON.stringify([...outcomes]));`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', main], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.signal, null, `the process died of ${r.signal}: ${r.stderr}`);
+  assert.is(r.status, 0, r.stderr);
+  // parts[0] is read after the getter ran: detached, so empty; the lengths then disagree
+  assert.equal(JSON.parse(r.stdout), ['openInPlace: returned', 'open: RangeError', 'seal: RangeError']);
 });
 
 test('PEERMPC_NOISE_CRYPTO=node selects Noise default', () => {
