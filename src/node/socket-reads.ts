@@ -14,11 +14,14 @@
  * handed out is ever written again, and it is freed when its last view is. An idle socket so holds
  * 16 KiB, not a slab (a connection that once carried a job would otherwise pin 1 MiB for its
  * lifetime).
- * A view that some layer keeps (a decoded message's field) keeps its whole slab, as with Node's
- * reads it keeps its 64 KiB buffer: a peer that sends bulk data and makes this side keep many
- * small messages from it pins up to 1 MiB per message kept instead of 64 KiB. Those bytes count
- * in util/large-buffers.ts's budget, so the most they cost beyond it is that large buffers are
- * plain (counted by V8) until the messages are let go.
+ * Only reads that fill their buffer (more is waiting: 64-256 KiB) are handed out as slab views; the
+ * read that ends a burst, short of its buffer, is copied out like a small one (Node's own reads
+ * are as long as the bytes read). A view that some layer keeps (a decoded message's field) keeps
+ * its whole slab: so a peer can make this side pin a 1 MiB slab only with a kept chunk of at least
+ * 64 KiB it sent, not with a few bytes at the end of each burst (a review found 300 connections
+ * pinning the whole 256 MiB budget with 100-byte chunks). Those bytes count in
+ * util/large-buffers.ts's budget, so the most they cost beyond it is that large buffers are plain
+ * (counted by V8) until the messages are let go.
  *
  * The bytes are pushed into the socket's stream as Node's reads push them: the same 'data'
  * events in the same order, and a push the stream refuses stops reading until it is read. Two
@@ -110,8 +113,10 @@ class SocketReads {
   readonly onRead = (nread: number, buf: Buffer): boolean => {
     let chunk: Buffer;
     this.bulk = nread === buf.byteLength;
-    if (buf === this.small) {
-      chunk = Buffer.from(buf.subarray(0, nread)); // the small buffer is read into again
+    if (buf === this.small || !this.bulk) {
+      // the small buffer is read into again; a slab read short of its buffer ends a burst and is
+      // copied (see the module comment), its slab region left to the next reads
+      chunk = Buffer.from(buf.subarray(0, nread));
     } else {
       chunk = buf.subarray(0, nread);
       if (this.slab !== undefined && buf.buffer === this.slab) {
