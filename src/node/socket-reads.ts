@@ -14,10 +14,10 @@
  * handed out is ever written again, and it is freed when its last view is. An idle socket so holds
  * 16 KiB, not a slab (a connection that once carried a job would otherwise pin 1 MiB for its
  * lifetime).
- * Only reads that fill their buffer (more is waiting: 64-256 KiB) are handed out as slab views; the
- * read that ends a burst, short of its buffer, is copied out like a small one (Node's own reads
- * are as long as the bytes read). A view that some layer keeps (a decoded message's field) keeps
- * its whole slab: so a peer can make this side pin a 1 MiB slab only with a kept chunk of at least
+ * Only slab reads of at least {@link MIN_SLAB_VIEW_BYTES} (64 KiB) are handed out as views; a
+ * shorter one (say the end of a burst) is copied out like a small read (Node's own reads are as
+ * long as the bytes read). A view that some layer keeps (a decoded message's field) keeps its
+ * whole slab: so a peer can make this side pin a 1 MiB slab only with a kept chunk of at least
  * 64 KiB it sent, not with a few bytes at the end of each burst (a review found 300 connections
  * pinning the whole 256 MiB budget with 100-byte chunks). Those bytes count in
  * util/large-buffers.ts's budget, so the most they cost beyond it is that large buffers are plain
@@ -53,6 +53,8 @@ export const SMALL_READ_BYTES = 1 << 14;
 export const SLAB_READ_BYTES = 1 << 18;
 /** A socket's slab. */
 const SLAB_BYTES = 1 << 20;
+/** Slab reads shorter than this are copied out: a kept view pins at most 16 times its bytes. */
+export const MIN_SLAB_VIEW_BYTES = SLAB_BYTES / 16;
 /** Node major versions whose `onread` internals this module was checked against. */
 export const CHECKED_NODE_MAJORS: readonly number[] = [20, 22];
 
@@ -113,9 +115,9 @@ class SocketReads {
   readonly onRead = (nread: number, buf: Buffer): boolean => {
     let chunk: Buffer;
     this.bulk = nread === buf.byteLength;
-    if (buf === this.small || !this.bulk) {
-      // the small buffer is read into again; a slab read short of its buffer ends a burst and is
-      // copied (see the module comment), its slab region left to the next reads
+    if (buf === this.small || nread < MIN_SLAB_VIEW_BYTES) {
+      // the small buffer is read into again; a short slab read is copied (see the module comment),
+      // its slab region left to the next reads
       chunk = Buffer.from(buf.subarray(0, nread));
     } else {
       chunk = buf.subarray(0, nread);
