@@ -89,7 +89,7 @@ export async function tcpRun(
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let sent = 0; sent < bytes && failure === undefined; sent += write) {
-      if (!socket.write(chunk)) await new Promise<void>((r) => socket.once('drain', r).once('close', r));
+      if (!socket.write(chunk)) await drained(socket);
     }
     const send = cpuSince(c0);
     const recv = await next<Cpu>();
@@ -98,6 +98,17 @@ export async function tcpRun(
     socket.destroy();
     sink.kill();
   }
+}
+
+/** Resolves on the socket's next 'drain' or its 'close', whichever comes first (both listeners removed). */
+function drained(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done).off('close', done);
+      resolve();
+    };
+    socket.on('drain', done).on('close', done);
+  });
 }
 
 /** A `tcp` row: `runs` runs of `bytes` (default 256 MiB) in `write`-byte writes. */
