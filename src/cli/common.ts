@@ -60,6 +60,12 @@ export function clientFor(opts: CommonOptions, io: Io = consoleIo): ApiClient {
   });
 }
 
+/** A job id argument: 32 lowercase hex characters (the daemon's form), else a usage error. */
+export function jobIdValue(value: string): string {
+  if (!/^[0-9a-f]{32}$/.test(value)) throw new InvalidArgumentError('a job id is 32 hex characters');
+  return value;
+}
+
 /** Parses a comma-separated list, accumulating over repeated or variadic uses of an option. */
 export function listValue(value: string, previous: string[] | undefined): string[] {
   const items = value

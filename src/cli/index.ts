@@ -40,12 +40,25 @@ export async function main(argv: string[] = process.argv, io: Io = consoleIo): P
       else io.err(`error: ${message} (see: ${commandPath(program, args)} --help)`);
       return EXIT.usage;
     }
-    const e = err instanceof Error ? err : new Error(String(err));
+    const e = err instanceof Error ? err : new Error(describeThrown(err));
     const message = printable(e.message, false);
     if (json) printJsonError(io, e.name, message);
     else io.err(`error: ${message}`);
     return e instanceof DaemonUnavailableError ? EXIT.noDaemon : EXIT.failed;
   }
+}
+
+/**
+ * What a thrown value that is not an Error says: an Event (which some libp2p paths reject with)
+ * by its type and the error it carries, anything else as a string.
+ */
+export function describeThrown(value: unknown): string {
+  if (typeof Event !== 'undefined' && value instanceof Event) {
+    const carried = (value as Event & { error?: unknown }).error;
+    const why = carried instanceof Error ? `: ${carried.message}` : '';
+    return `unexpected '${value.type}' event${why}`;
+  }
+  return String(value);
 }
 
 function printJsonError(io: Io, name: string, message: string): void {

@@ -6,7 +6,7 @@
  * does not silently fall back to a default.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { multiaddrProtocols } from '../node/addresses.js';
+import { badPeerIdIn, multiaddrProtocols } from '../node/addresses.js';
 
 /** Everything a daemon reads from its config file. */
 export interface DaemonConfig {
@@ -186,6 +186,8 @@ function checkMultiaddr(source: string, field: string, addr: string, needsPeerId
   if (needsPeerId && !protocols.includes('p2p')) {
     throw new ConfigError(`${source}: "${field}" entry ${JSON.stringify(addr)} must end in /p2p/<peer id>`);
   }
+  const bad = badPeerIdIn(addr);
+  if (bad !== undefined) throw new ConfigError(`${source}: "${field}" entry ${JSON.stringify(addr)}: ${bad}`);
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { fakePeer } from '../node/daemon-fake-peer.js';
 import { BIN, runCli, type CliResult } from '../cli-helpers.js';
+import { describeThrown } from '../../src/cli/index.js';
 
 const GUARD_MS = 60_000; // only so that a broken test fails instead of hanging
 const dirs: string[] = [];
@@ -381,6 +382,13 @@ test('client: a daemon that accepts a request and never answers is a DaemonTimeo
 test.after(() => {
   for (const c of children) c.kill('SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test('a thrown Event is described by its type and the error it carries, not as [object Event]', () => {
+  assert.is(describeThrown(new Event('abort')), "unexpected 'abort' event");
+  const e = Object.assign(new Event('close'), { error: new Error('Remote closed connection') });
+  assert.is(describeThrown(e), "unexpected 'close' event: Remote closed connection");
+  assert.is(describeThrown('plain'), 'plain');
 });
 
 test.run();

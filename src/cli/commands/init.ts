@@ -1,5 +1,5 @@
 /** `peermpc init`: writes a default config file into the data directory. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { dataDirFile, ensureDataDir } from '../../daemon/data-dir.js';
 import {
   commonOptions,
@@ -46,7 +46,14 @@ export function registerInit(program: Command, { io }: CommandContext): void {
       const { applyOverrides, defaultConfig, writeConfig } = await import('../../daemon/config.js'); // multiaddr: init only
       const dataDir = dataDirOf(opts);
       ensureDataDir(dataDir);
-      const config = applyOverrides(defaultConfig(), opts);
+      let config;
+      try {
+        config = applyOverrides(defaultConfig(), opts);
+      } catch (err) {
+        // a bad option value is a usage error (exit code 2), naming the option
+        if (err instanceof Error && err.name === 'ConfigError') throw new InvalidArgumentError(err.message);
+        throw err;
+      }
       const path = dataDirFile(dataDir, 'config');
       writeConfig(path, config, opts.force === true);
       // loaded here: other commands never load libp2p's crypto

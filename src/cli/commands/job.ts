@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { summarize } from '../../jobs/summary.js';
-import { clientFor, commonOptions, type CommandContext, type CommonOptions } from '../common.js';
+import { clientFor, commonOptions, jobIdValue, type CommandContext, type CommonOptions } from '../common.js';
 import { printJson, table, truncate } from '../output.js';
 import { JobsClient } from './job-client.js';
 import { printRecord } from './job-print.js';
@@ -51,7 +51,7 @@ export function registerJob(program: Command, { io }: CommandContext): void {
 
   commonOptions(job.command('status'))
     .description("a job's state, decisions and progress")
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id', jobIdValue)
     .option('--wait', 'follow the job until it ends')
     .action(async (id: string, opts: StatusOptions) => {
       const jobs = jobsOf(opts);
@@ -65,7 +65,7 @@ export function registerJob(program: Command, { io }: CommandContext): void {
 
   commonOptions(job.command('show'))
     .description('everything this peer knows of a job (the result only on the requester)')
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id', jobIdValue)
     .action(async (id: string, opts: CommonOptions) => {
       const r = await jobsOf(opts).get(id);
       if (opts.json === true) return printJson(io, r);
@@ -74,7 +74,7 @@ export function registerJob(program: Command, { io }: CommandContext): void {
 
   commonOptions(job.command('cancel'))
     .description('cancel a job (everywhere; nothing is released)')
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id', jobIdValue)
     .option('--reason <text>', 'why')
     .action(async (id: string, opts: RejectOptions) => {
       const r = await jobsOf(opts).cancel(id, opts.reason);
@@ -105,7 +105,7 @@ export function registerJob(program: Command, { io }: CommandContext): void {
 
   commonOptions(job.command('approve'))
     .description('approve a pending job on your datasets')
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id', jobIdValue)
     .action(async (id: string, opts: CommonOptions) => {
       const r = await jobsOf(opts).approve(id);
       if (opts.json === true) return printJson(io, summarize(r));
@@ -114,7 +114,7 @@ export function registerJob(program: Command, { io }: CommandContext): void {
 
   commonOptions(job.command('reject'))
     .description('reject a pending job on your datasets (nothing is released)')
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id', jobIdValue)
     .option('--reason <text>', 'why (sent to the requester)')
     .action(async (id: string, opts: RejectOptions) => {
       const r = await jobsOf(opts).reject(id, opts.reason);
