@@ -46,9 +46,10 @@ test('config show gives the defaults; set validates, writes and shows; a bad val
     assert.is(after.daemon.settings.apiPort, 7400);
     const jobsFile = readFileSync(after.jobs.file!, 'utf8');
     for (const [key, value, why] of [
-      ['jobs.stepMs', '-5', /"stepMs" must be a positive integer/],
+      ['jobs.stepMs', '-5', /jobs\/config\.json: "stepMs" must be a positive integer/],
       ['jobs.nope', '1', /unknown jobs setting "nope"/],
-      ['listen', 'notalist', /"listen" must be an array/],
+      ['listen', 'notalist', /"listen" entry "notalist" is not a multiaddr/],
+      ['listen', '{"a":1}', /"listen" must be an array/],
     ] as const) {
       const r = peermpc(['config', 'set', key, value, ...dd]);
       assert.is(r.code, 1, r.stdout);
@@ -56,6 +57,14 @@ test('config show gives the defaults; set validates, writes and shows; a bad val
     }
     assert.is(readFileSync(after.jobs.file!, 'utf8'), jobsFile);
     assert.is(show().daemon.settings.apiPort, 7400);
+    // a list setting takes a comma-separated word, as the command-line options do, or JSON
+    const ids = ['12D3KooWA', '12D3KooWB', '12D3KooWC'];
+    assert.is(peermpc(['config', 'set', 'jobs.computeParties', ids.join(','), ...dd]).code, 0);
+    const listed = JSON.parse(peermpc(['config', 'show', '--json', ...dd]).stdout) as {
+      jobs: { settings: { computeParties: string[] } };
+    };
+    assert.equal(listed.jobs.settings.computeParties, ids);
+    assert.is(peermpc(['config', 'set', 'jobs.computeParties', JSON.stringify(ids), ...dd]).code, 0);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -37,6 +37,26 @@ function parseValue(text: string): unknown {
   }
 }
 
+/** The value at `path` in `obj`, or undefined. */
+function getPath(obj: Record<string, unknown>, path: string[]): unknown {
+  let at: unknown = obj;
+  for (const k of path)
+    at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[k] : undefined;
+  return at;
+}
+
+/**
+ * `value` for a setting whose current or default value is `current`: a bare word for a list
+ * setting is a comma-separated list (`id1,id2,id3`), as the matching command-line options take it.
+ */
+function asSetting(value: unknown, current: unknown): unknown {
+  if (typeof value !== 'string' || !Array.isArray(current)) return value;
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 /** `obj` with `path` set to `value` (intermediate objects created). */
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
   let at = obj;
@@ -74,7 +94,9 @@ async function setKey(dataDir: string, key: string, value: unknown): Promise<str
       throw new TypeError(`unknown jobs setting ${quoted(path[1], 100)}`);
     const file = join(dataDir, 'jobs', 'config.json');
     const next = readObject(file);
-    setPath(next, path.slice(1), value);
+    const current =
+      getPath(next, path.slice(1)) ?? getPath({ ...DEFAULT_JOBS_CONFIG, computeParties: [] }, path.slice(1));
+    setPath(next, path.slice(1), asSetting(value, current));
     parseJobsConfig(next); // throws naming the setting
     await writeJson(file, next);
     return file;
@@ -82,7 +104,8 @@ async function setKey(dataDir: string, key: string, value: unknown): Promise<str
   const { defaultConfig, parseConfig } = await import('../../daemon/config.js');
   const file = dataDirFile(dataDir, 'config');
   const next = existsSync(file) ? readObject(file) : (defaultConfig() as unknown as Record<string, unknown>);
-  setPath(next, path, value);
+  const current = getPath(next, path) ?? getPath(defaultConfig() as unknown as Record<string, unknown>, path);
+  setPath(next, path, asSetting(value, current));
   parseConfig(next, file); // throws ConfigError naming the field
   await writeJson(file, next);
   return file;

@@ -61,7 +61,7 @@ export function loadJobsConfig(jobsDir: string, overrides: Partial<JobsConfig> =
     file = parsed as Record<string, unknown>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new TypeError(`${JOBS_CONFIG_FILE}: ${(err as Error).message}`, { cause: err });
+      throw new TypeError(`jobs/${JOBS_CONFIG_FILE}: ${(err as Error).message}`, { cause: err });
   }
   return { ...parseJobsConfig(file), ...overrides };
 }
@@ -76,13 +76,13 @@ export function parseJobsConfig(file: Record<string, unknown>): JobsConfig {
     const v = file[k];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
-      throw new TypeError(`${JOBS_CONFIG_FILE}: "${k}" must be a positive integer`);
+      throw new TypeError(`jobs/${JOBS_CONFIG_FILE}: "${k}" must be a positive integer`);
     out[k] = v;
   }
   if (file.computeParties !== undefined) {
     const cp = file.computeParties;
     if (!Array.isArray(cp) || !cp.every((p) => typeof p === 'string'))
-      throw new TypeError(`${JOBS_CONFIG_FILE}: "computeParties" must be peer ids`);
+      throw new TypeError(`jobs/${JOBS_CONFIG_FILE}: "computeParties" must be peer ids`);
     out.computeParties = cp as string[];
   }
   if (file.quotas !== undefined) out.quotas = parseQuotas(file.quotas);
@@ -91,13 +91,13 @@ export function parseJobsConfig(file: Record<string, unknown>): JobsConfig {
 
 function parseQuotas(v: unknown): QuotaLimits {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new TypeError(`${JOBS_CONFIG_FILE}: "quotas" must be an object`);
+    throw new TypeError(`jobs/${JOBS_CONFIG_FILE}: "quotas" must be an object`);
   const out: QuotaLimits = { ...DEFAULT_QUOTAS };
   for (const [k, n] of Object.entries(v)) {
     if (!Object.hasOwn(DEFAULT_QUOTAS, k))
-      throw new TypeError(`${JOBS_CONFIG_FILE}: unknown quota "${k.slice(0, 64)}"`);
+      throw new TypeError(`jobs/${JOBS_CONFIG_FILE}: unknown quota "${k.slice(0, 64)}"`);
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0)
-      throw new TypeError(`${JOBS_CONFIG_FILE}: quota "${k}" must be a positive integer`);
+      throw new TypeError(`jobs/${JOBS_CONFIG_FILE}: quota "${k}" must be a positive integer`);
     out[k as keyof QuotaLimits] = n;
   }
   return out;
