@@ -15,15 +15,17 @@
  * 2. I sends `sync`. On receiving it, R connects from its listen port to I's first address and gives
  *    the socket to its listener (inbound). rtt/2 after its `sync`, I dials R's addresses from its
  *    listen port (reuseport-tcp.ts, outbound). Once the connection is up, I closes the relayed one,
- *    so sessions use the direct one. One more try on failure; a symmetric NAT (a new port per
- *    destination) defeats both, and the peers stay relayed.
+ *    so sessions use the direct one. One more sync on failure; when no connect got through,
+ *    I leads again after 5 s and after 30 s more (a busy machine can miss the timing); a
+ *    symmetric NAT (a new port per destination) defeats them all, and the peers stay relayed.
  *
  * Attacks considered (an adversarial review found the first two open; see holepunch.test.ts):
  * - A peer steering our connects at third parties, e.g. its victim's internal network, and timing
  *   them to scan ports: a peer's addresses must be unicast IPs (never loopback, link-local,
  *   multicast or unspecified; private ranges only with `allowPrivateAddresses`, as on a LAN or in
- *   the lab); at most {@link MAX_PUNCH_ADDRS}; one attempt per peer per {@link PUNCH_INTERVAL_MS},
- *   at most {@link MAX_CONCURRENT_PUNCHES} at once; roles fixed by the relayed connection's
+ *   the lab); at most {@link MAX_PUNCH_ADDRS}; at most {@link PUNCHES_PER_INTERVAL} attempts per
+ *   peer per {@link PUNCH_INTERVAL_MS}, a second apart, at most {@link MAX_CONCURRENT_PUNCHES} at
+ *   once; roles fixed by the relayed connection's
  *   direction (the peer that accepted it leads, the one that dialled it follows), so a peer cannot
  *   make us follow for a connection it accepted.
  * - A stranger answering our follower's connect: the inbound connection our listener makes of the
@@ -46,8 +48,17 @@ export const HOLEPUNCH_PROTOCOL = '/peermpc/holepunch/1.0.0';
 export const MAX_PUNCH_ADDRS = 4;
 /** Deadline of one whole hole punch, in ms. */
 export const HOLEPUNCH_MS = 15_000;
-/** One hole punch per peer per this long, in ms. */
+/** The window in which at most {@link PUNCHES_PER_INTERVAL} hole punches with one peer start, in ms. */
 export const PUNCH_INTERVAL_MS = 5 * 60_000;
+/** Hole punches with one peer that may start within {@link PUNCH_INTERVAL_MS}: a first and two retries. */
+export const PUNCHES_PER_INTERVAL = 3;
+/** Least time between the starts of two hole punches with one peer, in ms. */
+export const MIN_PUNCH_SPACING_MS = 1_000;
+/**
+ * Waits of a leader before it tries again after a punch whose connects all failed (a busy machine
+ * can miss the timing once; a symmetric NAT fails them all), in ms.
+ */
+export const SYNCED_RETRY_DELAYS_MS: readonly number[] = [5_000, 30_000];
 /** Hole punches running at once, over all peers. */
 export const MAX_CONCURRENT_PUNCHES = 4;
 /** How long a leader waits for its own public addresses (its dial-back probes may still run). */
@@ -113,11 +124,23 @@ export function addrsOf(message: unknown, allowPrivate: boolean): string[] {
   });
 }
 
+/**
+ * Whether a hole punch with a peer may start at `now`, given when its recent ones started: fewer
+ * than {@link PUNCHES_PER_INTERVAL} within {@link PUNCH_INTERVAL_MS}, the last at least
+ * {@link MIN_PUNCH_SPACING_MS} ago.
+ */
+export function punchAllowed(starts: readonly number[], now: number): boolean {
+  const recent = starts.filter((t) => now - t < PUNCH_INTERVAL_MS);
+  if (recent.length >= PUNCHES_PER_INTERVAL) return false;
+  const last = recent[recent.length - 1];
+  return last === undefined || now - last >= MIN_PUNCH_SPACING_MS;
+}
+
 /** Runs hole punches on relayed connections. */
 export class HolePuncher {
   private readonly busy = new Set<string>();
-  /** When each peer last had a hole punch (ms since the epoch). */
-  private readonly lastPunch = new Map<string, number>();
+  /** When each peer's recent hole punches started (ms since the epoch; see {@link punchAllowed}). */
+  private readonly lastPunch = new Map<string, number[]>();
   /** Inbound connections our follower's sockets become, by remote `host:port`: the peer expected. */
   private readonly expected = new Map<string, string>();
   /** Ids of the direct connections hole punches made (this side dialled them). */
@@ -149,15 +172,24 @@ export class HolePuncher {
     void this.lead(conn);
   };
 
-  /** Takes a turn for `peer`: false when one runs, ran too recently, or too many run. */
+  /** Takes a turn for `peer`: false when one runs, too many ran lately, or too many run. */
   private take(peer: string): boolean {
-    const last = this.lastPunch.get(peer) ?? 0;
+    const now = Date.now();
+    const starts = (this.lastPunch.get(peer) ?? []).filter((t) => now - t < PUNCH_INTERVAL_MS);
     if (this.busy.has(peer) || this.busy.size >= MAX_CONCURRENT_PUNCHES) return false;
-    if (Date.now() - last < PUNCH_INTERVAL_MS) return false;
+    if (!punchAllowed(starts, now)) return false;
     if (this.lastPunch.size > 10_000) this.lastPunch.clear(); // bounded; forgetting only allows a retry
-    this.lastPunch.set(peer, Date.now());
+    starts.push(now);
+    this.lastPunch.set(peer, starts);
     this.busy.add(peer);
     return true;
+  }
+
+  /** Counts the last turn taken with `peer` as no attempt once {@link MIN_PUNCH_SPACING_MS} passed. */
+  private notAnAttempt(peer: string): void {
+    const starts = this.lastPunch.get(peer);
+    if (starts !== undefined && starts.length > 0)
+      starts[starts.length - 1] = Date.now() - PUNCH_INTERVAL_MS + MIN_PUNCH_SPACING_MS;
   }
 
   /** Closes an inbound connection made of a follower's socket when it is not the expected peer. */
@@ -193,8 +225,11 @@ export class HolePuncher {
     return mine;
   }
 
-  /** I's side: exchange addresses, sync, dial; close the relayed connection once direct. */
-  async lead(conn: Connection, retries = UNSYNCED_RETRIES): Promise<boolean> {
+  /**
+   * I's side: exchange addresses, sync, dial; close the relayed connection once direct. Tries
+   * again after a pause when no connect was made (`retries`) or none got through (`syncedRetries`).
+   */
+  async lead(conn: Connection, retries = UNSYNCED_RETRIES, syncedRetries = 0): Promise<boolean> {
     const peer = conn.remotePeer.toString();
     if (!this.deps.admit(peer, HOLEPUNCH_PROTOCOL)) return false;
     const mine = await this.ownAddrs(conn);
@@ -236,9 +271,18 @@ export class HolePuncher {
       // refused before any connect (say the peer was leading towards us at the same moment), or
       // the peer knew no address of its own yet: not an attempt; try again after a random pause,
       // which also breaks a tie
-      this.lastPunch.delete(peer);
+      this.notAnAttempt(peer);
       await new Promise((r) => setTimeout(r, 1_000 + Math.random() * 3_000));
-      return this.lead(conn, retries - 1);
+      return this.lead(conn, retries - 1, syncedRetries);
+    }
+    const again = SYNCED_RETRY_DELAYS_MS[syncedRetries];
+    if (!direct && synced && again !== undefined && conn.status === 'open' && !this.stopped) {
+      // every connect failed: the timing may have been missed (a busy machine); try again later
+      this.deps.log('hole punch with %s: %s; trying again in %d ms', peer, why, again);
+      this.deps.onResult?.(peer, `${why} (trying again)`);
+      await new Promise((r) => setTimeout(r, again).unref?.());
+      if (this.hasDirect(peer) || this.stopped || conn.status !== 'open') return this.hasDirect(peer);
+      return this.lead(conn, UNSYNCED_RETRIES, syncedRetries + 1);
     }
     const outcome = direct ? 'direct' : why;
     this.deps.log('hole punch with %s: %s', peer, outcome);
@@ -303,7 +347,7 @@ export class HolePuncher {
       this.busy.delete(peer);
       // no connect was made (say we knew no address of ours yet): the leader's retry is welcome,
       // after a second (a peer cannot make us answer more often than that)
-      if (!synced) this.lastPunch.set(peer, Date.now() - PUNCH_INTERVAL_MS + 1_000);
+      if (!synced) this.notAnAttempt(peer);
       stream.abort(new Error('hole punch done'));
     }
   }

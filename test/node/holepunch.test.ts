@@ -1,14 +1,25 @@
 /**
  * Hole punching's rules (holepunch.ts) as a table: which addresses a peer may make us punch
  * towards (never loopback, link-local, multicast or unspecified; private ranges only when private
- * addresses are allowed; at most 4; malformed ones dropped); and the reuse-port TCP transport
+ * addresses are allowed; at most 4; malformed ones dropped); how often a peer may make us punch
+ * (three starts per five minutes, a second apart: a first punch and the leader's two retries after
+ * connects that all failed); and the reuse-port TCP transport
  * (reuseport-tcp.ts): a second peer configured with a port another one listens on fails to start,
  * as before SO_REUSEPORT, instead of taking half of its connections.
  * The hole punch itself, through real NATs, runs in the network lab (test/netlab/peers.test.ts).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addrsOf, MAX_PUNCH_ADDRS, punchableIp } from '../../src/node/holepunch.js';
+import {
+  addrsOf,
+  MAX_PUNCH_ADDRS,
+  MIN_PUNCH_SPACING_MS,
+  punchAllowed,
+  punchableIp,
+  PUNCH_INTERVAL_MS,
+  PUNCHES_PER_INTERVAL,
+  SYNCED_RETRY_DELAYS_MS,
+} from '../../src/node/holepunch.js';
 import { createPeer, type Peer } from '../../src/node/peer.js';
 import { reusePortAvailable } from '../../src/node/reuseport.js';
 import { removeDir, stopAll, tempDir, testInit } from './net-helpers.js';
@@ -55,6 +66,31 @@ test('a peer offers at most four well-formed addresses; the rest are dropped', (
   for (const bad of [null, 1, 'x', {}, { addrs: 'x' }, { addrs: [1, {}, null] }])
     assert.equal(addrsOf(bad, true), []);
   assert.equal(addrsOf({ addrs: ['/ip4/10.0.0.1/tcp/1'] }, true), ['/ip4/10.0.0.1/tcp/1']);
+});
+
+test('how often one peer may punch with us: three starts per interval, a second apart', () => {
+  const t = 10 * PUNCH_INTERVAL_MS;
+  const table: [number[], number, boolean][] = [
+    // starts, now, allowed
+    [[], t, true],
+    [[t - 500], t, false], // under a second since the last start
+    [[t - MIN_PUNCH_SPACING_MS], t, true],
+    [[t - 40_000, t - 35_000], t, true], // a first punch and one retry: one more
+    [[t - 40_000, t - 35_000, t - 5_000], t, false], // three within the interval
+    [[t - PUNCH_INTERVAL_MS, t - 35_000, t - 5_000], t, true], // the first has left the window
+  ];
+  for (const [starts, now, allowed] of table)
+    assert.is(punchAllowed(starts, now), allowed, `${starts.map((x) => x - t).join(',')}`);
+  // the leader's retries fit the rule: the first punch and both retries are allowed
+  const starts = [t];
+  let at = t;
+  for (const wait of SYNCED_RETRY_DELAYS_MS) {
+    at += wait;
+    assert.ok(punchAllowed(starts, at), `retry after ${wait} ms`);
+    starts.push(at);
+  }
+  assert.is(starts.length, PUNCHES_PER_INTERVAL);
+  assert.not.ok(punchAllowed(starts, at + MIN_PUNCH_SPACING_MS), 'no fourth within the interval');
 });
 
 test('a port another peer listens on is refused, SO_REUSEPORT or not', async () => {
