@@ -265,7 +265,10 @@ test('config overrides reach the peer', async () => {
   const dir = tmp();
   writeFileSync(
     join(dir, 'config.json'),
-    JSON.stringify({ bootstrap: ['/ip4/1.2.3.4/tcp/1/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'], deny: ['bad'] }),
+    JSON.stringify({
+      bootstrap: ['/ip4/1.2.3.4/tcp/1/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'],
+      deny: ['bad'],
+    }),
   );
   let init: FakePeer['init'] | undefined;
   const d = await startDaemon({
@@ -278,7 +281,9 @@ test('config overrides reach the peer', async () => {
   });
   await d.stop();
   assert.equal(init?.listen, ['/ip4/127.0.0.1/tcp/0']);
-  assert.equal(init?.bootstrap, ['/ip4/1.2.3.4/tcp/1/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp']);
+  assert.equal(init?.bootstrap, [
+    '/ip4/1.2.3.4/tcp/1/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp',
+  ]);
   assert.equal(init?.access, { allow: [], deny: ['bad'] });
   assert.is(init?.allowPrivateAddresses, true);
 });
