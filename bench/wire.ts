@@ -19,6 +19,7 @@
  * Medians over `--runs` (at least 3).
  */
 import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -59,56 +60,32 @@ export async function tcpRun(
   const sink = fork(fileURLToPath(new URL('./wire-sink.ts', import.meta.url)), args, {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const messages: unknown[] = [];
-  let wake: (() => void) | undefined;
-  let failure: Error | undefined;
-  const fail = (err: Error): void => {
-    failure ??= err;
-    wake?.();
-  };
-  sink.on('message', (m) => {
-    messages.push(m);
-    wake?.();
-  });
-  sink.once('exit', (code) => fail(new Error(`wire: the sink process exited with code ${code}`)));
-  /** The sink's next message, or the failure. */
-  const next = async <T>(): Promise<T> => {
-    while (messages.length === 0 && failure === undefined) await new Promise<void>((r) => (wake = r));
-    if (messages.length > 0) return messages.shift() as T;
-    throw failure!;
-  };
   const socket = new net.Socket();
-  socket.on('error', (err) => fail(new Error(`wire: the socket to the sink failed: ${err.message}`)));
+  // rejects when the sink exits or the socket fails, whichever first; every wait races it
+  const failed = new Promise<never>((_, reject) => {
+    sink.once('exit', (code) => reject(new Error(`wire: the sink process exited with code ${code}`)));
+    socket.on('error', (err) => reject(new Error(`wire: the socket to the sink failed: ${err.message}`)));
+  });
+  failed.catch(() => {}); // raced below; unobserved until then
+  const orFail = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
   try {
-    const { port } = await next<{ port: number }>();
-    await new Promise<void>((resolve) => {
-      socket.connect({ port, host: '127.0.0.1', noDelay: true }, resolve);
-      wake = resolve; // a failure while connecting ends the wait too
-    });
+    const [{ port }] = (await orFail(once(sink, 'message'))) as [{ port: number }];
+    const report = once(sink, 'message'); // before the first byte: the sink answers at the last
+    report.catch(() => {}); // awaited below, unless the run fails first
+    await orFail(new Promise<void>((r) => socket.connect({ port, host: '127.0.0.1', noDelay: true }, r)));
     const chunk = Buffer.alloc(write, 7);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let sent = 0; sent < bytes && failure === undefined; sent += write) {
-      if (!socket.write(chunk)) await drained(socket);
+    for (let sent = 0; sent < bytes; sent += write) {
+      if (!socket.write(chunk)) await orFail(once(socket, 'drain'));
     }
     const send = cpuSince(c0);
-    const recv = await next<Cpu>();
+    const [recv] = (await orFail(report)) as [Cpu];
     return { send, recv, ms: performance.now() - t0 };
   } finally {
     socket.destroy();
     sink.kill();
   }
-}
-
-/** Resolves on the socket's next 'drain' or its 'close', whichever comes first (both listeners removed). */
-function drained(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done).off('close', done);
-      resolve();
-    };
-    socket.on('drain', done).on('close', done);
-  });
 }
 
 /** A `tcp` row: `runs` runs of `bytes` (default 256 MiB) in `write`-byte writes. */

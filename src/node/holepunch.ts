@@ -281,8 +281,7 @@ export class HolePuncher {
       this.deps.log('hole punch with %s: %s; trying again in %d ms', peer, why, again);
       this.deps.onResult?.(peer, `${why} (trying again)`);
       await new Promise((r) => setTimeout(r, again).unref?.());
-      if (this.hasDirect(peer) || this.stopped || conn.status !== 'open') return this.hasDirect(peer);
-      return this.lead(conn, UNSYNCED_RETRIES, syncedRetries + 1);
+      return this.lead(conn, UNSYNCED_RETRIES, syncedRetries + 1); // which stops if direct by now
     }
     const outcome = direct ? 'direct' : why;
     this.deps.log('hole punch with %s: %s', peer, outcome);

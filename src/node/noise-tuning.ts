@@ -199,16 +199,13 @@ function readInPlace(connection: NoiseStreamInternals & NoiseReadInternals): voi
   // Bytes that came in with the last handshake message reached Noise's own decoder before this
   // patch (the stream hands them over in a microtask that runs first): the start of a message it
   // holds goes to the reader first, or the reader would take ciphertext for a length prefix.
+  // Noise's decoder yields every whole message, so it holds less than one: none comes out here.
   const held = connection.decoder.buffer;
-  let early = held.byteLength > 0 ? reader.decode(held.slice()) : []; // a copy: the reader's own
+  if (held.byteLength > 0 && reader.decode(held.slice()).length > 0)
+    // a copy: the reader's own
+    throw new Error('leanNoise: Noise held a whole message at the end of its handshake');
   held.consume(held.byteLength);
-  connection.decoder.decode = (data) => {
-    const out = reader.decode(data);
-    if (early.length === 0) return out; // always so: Noise's decoder kept no whole message
-    const first = early;
-    early = [];
-    return [...first, ...out];
-  };
+  connection.decoder.decode = (data) => reader.decode(data);
   connection.decrypt = (msg) => {
     const n = msg.byteLength - TAG_BYTES;
     if (n < 0) throw new Error('Invalid chunk'); // Noise's own refusal

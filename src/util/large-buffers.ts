@@ -169,11 +169,11 @@ function backing(bytes: number, unfilled = false): ArrayBufferLike {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`${bytes} is not a byte count`);
   if (registry === undefined || bytes < LARGE_BUFFER_MIN_BYTES || bytes > LARGE_BUFFER_MAX_BYTES)
     return plain(bytes, unfilled);
-  const a = addon();
-  if ((a === null ? uncollected : a.liveBytes()) + bytes > largeBufferBudget()) {
+  if (uncollectedBytes() + bytes > largeBufferBudget()) {
     overBudget++;
     return plain(bytes, unfilled);
   }
+  const a = addon();
   let sab: SharedArrayBuffer;
   if (a !== null) {
     sab = unfilled ? a.unfilled(bytes) : a.zeroed(bytes); // counted by the addon

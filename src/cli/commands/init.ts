@@ -43,7 +43,8 @@ export function registerInit(program: Command, { io }: CommandContext): void {
     .option('--reachability <mode>', 'auto (ask peers to dial back), public or private', 'auto')
     .option('--no-hole-punch', 'keep relayed connections relayed (no hole punching)')
     .action(async (opts: InitOptions) => {
-      const { applyOverrides, defaultConfig, writeConfig } = await import('../../daemon/config.js'); // multiaddr: init only
+      const { applyOverrides, ConfigError, defaultConfig, writeConfig } =
+        await import('../../daemon/config.js'); // multiaddr: init only
       const dataDir = dataDirOf(opts);
       ensureDataDir(dataDir);
       let config;
@@ -51,7 +52,7 @@ export function registerInit(program: Command, { io }: CommandContext): void {
         config = applyOverrides(defaultConfig(), opts);
       } catch (err) {
         // a bad option value is a usage error (exit code 2), naming the option
-        if (err instanceof Error && err.name === 'ConfigError') throw new InvalidArgumentError(err.message);
+        if (err instanceof ConfigError) throw new InvalidArgumentError(err.message);
         throw err;
       }
       const path = dataDirFile(dataDir, 'config');
