@@ -158,8 +158,7 @@ export class Libp2pChannel implements Channel {
     }
     this.links[party] = link;
     this.inbound[party]!.inbox.peer = link.remote; // before any frame is delivered or charged
-    // a party of this session: its large frames are allocated at their header, charged to its budget
-    link.receiveDirect(this.inbound[party]!.inbox.inFlight);
+    link.receiveDirect(this.inbound[party]!.inbox.inFlight); // a party: charged for its large frames
     link.setHandler({
       onFrame: (f) => this.onFrame(party, f),
       onEnd: (end) => this.onLinkEnd(party, end),
